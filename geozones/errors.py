@@ -1,0 +1,100 @@
+"""Errors and warnings raised by geozones.
+
+Every error derives from :class:`GeozonesError` and from the built-in exception that fits it
+(``OSError`` for files, ``ValueError`` for data), so ``except ValueError`` in existing code keeps
+working. Every warning derives from :class:`GeozonesWarning`.
+"""
+
+from __future__ import annotations
+
+
+class GeozonesError(Exception):
+    """Base class of every error raised by geozones."""
+
+
+class DataSourceError(GeozonesError, OSError):
+    """A file or layer cannot be opened or read: missing, unreadable, truncated or not a dataset."""
+
+
+class LayerNotFoundError(DataSourceError):
+    """The requested layer does not exist in the dataset."""
+
+
+class EmptyLayerError(GeozonesError, ValueError):
+    """A layer has no features where features are needed."""
+
+
+class EncodingError(GeozonesError, ValueError):
+    """Attribute text cannot be decoded with the declared or any detectable encoding."""
+
+
+class CRSError(GeozonesError, ValueError):
+    """A coordinate reference system is unusable for the requested operation."""
+
+
+class MissingCRSError(CRSError):
+    """A layer has no CRS; the message names the CRS its coordinates suggest."""
+
+
+class CRSMismatchError(CRSError):
+    """A declared CRS is contradicted by the coordinates, or layers disagree on their CRS."""
+
+
+class GeometryError(GeozonesError, ValueError):
+    """Geometries that cannot be used for the requested operation."""
+
+
+class NonPolygonalGeometryError(GeometryError):
+    """Points or lines where a polygon layer is needed (area, coverage, conflicts)."""
+
+
+class FieldError(GeozonesError, KeyError):
+    """A required attribute field is missing or holds unusable values."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+class GeozonesWarning(UserWarning):
+    """Base class of every warning issued by geozones."""
+
+
+class EncodingGuessWarning(GeozonesWarning):
+    """The attribute encoding of a file was not declared and was detected from its bytes."""
+
+
+class CRSInferredWarning(GeozonesWarning):
+    """A CRS was inferred from the coordinates because the file declared none."""
+
+
+class CRSReprojectionWarning(GeozonesWarning):
+    """Layers in different CRSs were reprojected to a common one."""
+
+
+class GeometryRepairWarning(GeozonesWarning):
+    """Invalid geometries were repaired; the warning counts them."""
+
+
+class GeometryTypeWarning(GeozonesWarning):
+    """A layer mixes geometry types, or holds null or empty geometries."""
+
+
+__all__ = [
+    "CRSError",
+    "CRSInferredWarning",
+    "CRSMismatchError",
+    "CRSReprojectionWarning",
+    "DataSourceError",
+    "EmptyLayerError",
+    "EncodingError",
+    "EncodingGuessWarning",
+    "FieldError",
+    "GeometryError",
+    "GeometryRepairWarning",
+    "GeometryTypeWarning",
+    "GeozonesError",
+    "GeozonesWarning",
+    "LayerNotFoundError",
+    "MissingCRSError",
+    "NonPolygonalGeometryError",
+]
