@@ -1,0 +1,137 @@
+"""Geometry checks and repair: what a polygon layer must be before it is measured.
+
+The contract follows ``geopandas.overlay``: invalid polygons are repaired by default, with a
+warning that counts them; nothing is dropped. Null and empty geometries are kept and flagged;
+points and lines where polygons are needed are an error that names the features.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geozones._parallel import concatenate_blocks
+from geozones.errors import GeometryRepairWarning, NonPolygonalGeometryError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+POLYGONAL_TYPES = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+
+
+def geometry_array(data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    """The shapely geometries of a GeoDataFrame or GeoSeries as a numpy object array."""
+    series = data.geometry if hasattr(data, "geometry") else data
+    return np.asarray(series.array, dtype=object)
+
+
+def polygonal_mask(geoms: np.ndarray) -> np.ndarray:
+    """True where a geometry is a non-empty Polygon or MultiPolygon."""
+    return np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPES) & ~shapely.is_empty(geoms)
+
+
+def non_polygonal_mask(geoms: np.ndarray) -> np.ndarray:
+    """True where a geometry is present, not empty, and not polygonal."""
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    return present & ~np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPES)
+
+
+def make_polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Repair polygons with ``make_valid`` and keep only their polygonal parts.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        Polygons or multipolygons, valid or not.
+
+    Returns
+    -------
+    numpy.ndarray
+        Valid polygons or multipolygons (empty where nothing polygonal is left).
+
+    Examples
+    --------
+    A bow-tie becomes its two triangles:
+
+    >>> import numpy as np
+    >>> from shapely import Polygon
+    >>> bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    >>> fixed = make_polygonal(np.array([bowtie]))
+    >>> fixed[0].geom_type, fixed[0].area
+    ('MultiPolygon', 2.0)
+    """
+    repaired = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
+    collections = np.flatnonzero(
+        shapely.get_type_id(repaired) == shapely.GeometryType.GEOMETRYCOLLECTION
+    )
+    if len(collections):
+        parts, owner = shapely.get_parts(repaired[collections], return_index=True)
+        polygonal = np.isin(shapely.get_type_id(parts), POLYGONAL_TYPES)
+        polygons, part_index = shapely.get_parts(parts[polygonal], return_index=True)
+        merged = np.array([shapely.MultiPolygon()] * len(collections), dtype=object)
+        shapely.multipolygons(polygons, indices=owner[polygonal][part_index], out=merged)
+        repaired[collections] = merged
+    return repaired
+
+
+def polygon_array(data: gpd.GeoDataFrame | gpd.GeoSeries, *, purpose: str) -> np.ndarray:
+    """Geometries ready for measuring: polygonal, valid (repaired with a warning).
+
+    Parameters
+    ----------
+    data : GeoDataFrame or GeoSeries
+        The layer.
+    purpose : str
+        What the polygons are needed for, used in messages ("area", "coverage", …).
+
+    Returns
+    -------
+    numpy.ndarray
+        A repaired copy of the geometries; the input is not modified.
+
+    Raises
+    ------
+    NonPolygonalGeometryError
+        Where points or lines are among the features; names them.
+    """
+    geoms = geometry_array(data)
+    labels = data.index
+    non_polygonal = non_polygonal_mask(geoms)
+    if non_polygonal.any():
+        raise NonPolygonalGeometryError(
+            f"{purpose} needs polygons, but {int(non_polygonal.sum())} feature(s) are not "
+            f"polygonal: {describe_features(labels[non_polygonal], geoms[non_polygonal])}; "
+            "remove them or select the polygon features first"
+        )
+    measurable = polygonal_mask(geoms)
+    invalid = np.zeros(len(geoms), dtype=bool)
+    invalid[measurable] = ~concatenate_blocks(shapely.is_valid, geoms[measurable])
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = make_polygonal(geoms[invalid])
+        warnings.warn(
+            f"repaired {int(invalid.sum())} invalid polygon(s) before computing {purpose} "
+            f"({describe_features(labels[invalid])}); read the layer with "
+            "geozones.read_layer to get a per-feature record of the repairs",
+            GeometryRepairWarning,
+            stacklevel=3,
+        )
+    return geoms
+
+
+def describe_features(
+    labels: Sequence[object] | pd.Index, geoms: np.ndarray | None = None, *, limit: int = 5
+) -> str:
+    """Name a few features for a message: ``3 (LineString), 7 (Point) and 12 more``."""
+    shown = []
+    for i, label in enumerate(list(labels)[:limit]):
+        kind = f" ({geoms[i].geom_type})" if geoms is not None and geoms[i] is not None else ""
+        shown.append(f"{label!s}{kind}")
+    rest = len(labels) - len(shown)
+    text = ", ".join(shown)
+    return f"{text} and {rest} more" if rest > 0 else text
