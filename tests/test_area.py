@@ -1,0 +1,317 @@
+"""Area against values computed independently: arithmetic, closed forms, Karney's geodesics."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import MultiPolygon, Point, Polygon, box
+
+import geozones
+from geozones.errors import (
+    CRSError,
+    GeometryRepairWarning,
+    MissingCRSError,
+    NonPolygonalGeometryError,
+)
+
+ZONE39 = "EPSG:4527"  # CGCS2000 3-degree Gauss-Kruger zone 39, CM 117°E, easting prefix 39
+CM39 = 39_500_000.0
+CGCS2000_A = 6378137.0
+CGCS2000_RF = 298.257222101
+
+
+def karney_area(geoms, crs) -> np.ndarray:
+    """The oracle: exact geodesic area of each polygon, with pyproj's Geod (Karney)."""
+    crs = pyproj.CRS.from_user_input(crs)
+    ellipsoid = crs.geodetic_crs.ellipsoid
+    geod = pyproj.Geod(a=ellipsoid.semi_major_metre, rf=ellipsoid.inverse_flattening)
+    to_lonlat = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    result = []
+    for geom in geoms:
+        lonlat = shapely.transform(geom, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
+        # Geod sums rings with their orientation's sign: holes must run opposite to shells.
+        oriented = shapely.orient_polygons(lonlat, exterior_cw=False)
+        result.append(geod.geometry_area_perimeter(oriented)[0])
+    return np.array(result)
+
+
+def local_tm_area(geoms, crs) -> np.ndarray:
+    """Second oracle for small parcels: planar area in a TM centred on each parcel.
+
+    Its scale error is ~(r/R)² / 2, below 1e-9 for parcels of a few hundred metres, and unlike
+    Karney's sums it has no absolute noise floor (~1e-4 m²) that swamps 1e-9 on small parcels.
+    """
+    crs = pyproj.CRS.from_user_input(crs)
+    to_lonlat = pyproj.Transformer.from_crs(crs, "EPSG:4490", always_xy=True)
+    result = []
+    for geom in geoms:
+        lonlat = shapely.transform(geom, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
+        centre = lonlat.centroid
+        local = pyproj.CRS.from_proj4(
+            f"+proj=tmerc +lon_0={centre.x} +lat_0={centre.y} +k=1 +a={CGCS2000_A} "
+            f"+rf={CGCS2000_RF} +units=m"
+        )
+        to_local = pyproj.Transformer.from_crs("EPSG:4490", local, always_xy=True)
+        planar = shapely.transform(lonlat, lambda xy: np.column_stack(to_local.transform(*xy.T)))
+        result.append(planar.area)
+    return np.array(result)
+
+
+def random_parcels(n: int, *, seed: int, x_range=(-160e3, 160e3), y_range=(2.4e6, 5.8e6)):
+    """Valid parcels of 4-19 vertices, radius 10-150 m, across zone 39."""
+    rng = np.random.default_rng(seed)
+    parcels = []
+    while len(parcels) < n:
+        cx = CM39 + rng.uniform(*x_range)
+        cy = rng.uniform(*y_range)
+        k = int(rng.integers(4, 20))
+        angles = np.sort(rng.uniform(0, 2 * np.pi, k))
+        radius = rng.uniform(10, 150) * (0.6 + 0.4 * rng.random(k))
+        parcel = Polygon(np.c_[cx + radius * np.cos(angles), cy + radius * np.sin(angles)])
+        if parcel.is_valid:
+            parcels.append(parcel)
+    return gpd.GeoSeries(parcels, crs=ZONE39)
+
+
+def wiggly_polygon(cx, cy, radius, n=3000, *, holes=()):
+    t = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    r = radius * (1 + 0.2 * np.sin(5 * t) + 0.05 * np.sin(23 * t))
+    shell = np.c_[cx + r * np.cos(t), cy + r * np.sin(t)]
+    return Polygon(shell, [np.asarray(h) for h in holes])
+
+
+# --- shapes with areas known by arithmetic ------------------------------------------------
+
+
+def test_planar_area_of_boxes_holes_and_multipolygons_by_arithmetic():
+    x, y = CM39 + 80_000, 3_150_000
+    square = box(x, y, x + 1000, y + 1000)
+    with_hole = Polygon(
+        square.exterior.coords, [box(x + 100, y + 100, x + 300, y + 400).exterior.coords]
+    )
+    two_parts = MultiPolygon([box(x, y, x + 10, y + 20), box(x + 50, y, x + 80, y + 10)])
+    layer = gpd.GeoSeries([square, with_hole, two_parts], crs=ZONE39, index=["a", "b", "c"])
+
+    result = geozones.area(layer, method="planar")
+
+    assert result.to_dict() == pytest.approx({"a": 1e6, "b": 1e6 - 200 * 300, "c": 200 + 300})
+    assert result.name == "area_m2"
+    assert result.attrs == {"unit": "m2", "method": "planar"}
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [("m2", 1e6), ("ha", 100.0), ("km2", 1.0), ("mu", 1500.0), ("wan_mu", 0.15), ("wan_ha", 0.01)],
+)
+def test_units_of_one_square_kilometre(unit, expected):
+    layer = gpd.GeoSeries([box(CM39, 3e6, CM39 + 1000, 3e6 + 1000)], crs=ZONE39)
+    assert geozones.area(layer, unit=unit, method="planar").iloc[0] == pytest.approx(expected)
+
+
+def test_unknown_unit_and_method_are_refused():
+    layer = gpd.GeoSeries([box(CM39, 3e6, CM39 + 1, 3e6 + 1)], crs=ZONE39)
+    with pytest.raises(ValueError, match="mu"):
+        geozones.area(layer, unit="acre")
+    with pytest.raises(ValueError, match="ellipsoidal"):
+        geozones.area(layer, method="spherical")
+
+
+# --- ellipsoidal area against closed forms and Karney ------------------------------------
+
+
+def authalic_band_area(lat1, lat2, dlon_degrees, a=CGCS2000_A, rf=CGCS2000_RF):
+    """Closed-form ellipsoidal area between two parallels over dlon degrees of longitude."""
+    f = 1 / rf
+    e = math.sqrt(f * (2 - f))
+    b = a * (1 - f)
+
+    def q(phi):
+        s = math.sin(phi)
+        return s / (1 - e * e * s * s) + math.log((1 + e * s) / (1 - e * s)) / (2 * e)
+
+    return b * b * math.radians(dlon_degrees) / 2 * (q(math.radians(lat2)) - q(math.radians(lat1)))
+
+
+def quadrangle(lon1, lat1, lon2, lat2, step=0.001):
+    """A lon/lat quadrangle whose parallels are densified so geodesic edges follow them."""
+    lons = np.arange(lon1, lon2 + step / 2, step)
+    lats = np.arange(lat1, lat2 + step / 2, step)
+    ring = np.concatenate(
+        [
+            np.c_[lons, np.full_like(lons, lat1)],
+            np.c_[np.full_like(lats, lon2), lats][1:],
+            np.c_[lons[::-1], np.full_like(lons, lat2)][1:],
+            np.c_[np.full_like(lats, lon1), lats[::-1]][1:],
+        ]
+    )
+    return Polygon(ring)
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4490", ZONE39])
+def test_one_degree_quadrangle_matches_closed_form(crs):
+    quad = gpd.GeoSeries([quadrangle(117.0, 28.0, 118.0, 29.0)], crs="EPSG:4490").to_crs(crs)
+    expected = authalic_band_area(28.0, 29.0, 1.0)
+    assert geozones.area(quad).iloc[0] == pytest.approx(expected, rel=1e-9)
+    # The planar figure in a Gauss-Kruger zone is off by ~1e-4: the reason ellipsoidal exists.
+    if crs == ZONE39:
+        planar = geozones.area(quad, method="planar").iloc[0]
+        assert abs(planar / expected - 1) > 1e-5
+
+
+@pytest.mark.parametrize(
+    ("crs", "centre_easting", "centre_northing"),
+    [
+        (ZONE39, CM39 + 60_000, 3_300_000),  # 3° zone with prefix
+        (ZONE39, CM39 - 140_000, 4_600_000),  # west of the meridian, further north
+        ("EPSG:4497", 19_500_000 + 250_000, 3_500_000),  # 6° zone 19 with prefix, near its edge
+        ("EPSG:32650", 500_000 + 100_000, 3_300_000),  # UTM 50N: k0 = 0.9996, no prefix
+    ],
+)
+def test_large_polygons_with_holes_match_karney(crs, centre_easting, centre_northing):
+    hole = wiggly_polygon(centre_easting + 20_000, centre_northing, 15_000, 600).exterior.coords
+    big = wiggly_polygon(centre_easting, centre_northing, 150_000, 4000, holes=[hole])
+    small_far = wiggly_polygon(centre_easting - 60_000, centre_northing + 40_000, 2_000, 200)
+    multi = MultiPolygon(
+        [small_far, wiggly_polygon(centre_easting, centre_northing - 200_000, 30_000, 900)]
+    )
+    layer = gpd.GeoSeries([big, multi], crs=crs)
+
+    result = geozones.area(layer).to_numpy()
+
+    np.testing.assert_allclose(result, karney_area(layer, crs), rtol=1e-9)
+
+
+def test_small_parcels_across_a_zone_match_both_oracles():
+    parcels = random_parcels(300, seed=7)
+    result = geozones.area(parcels).to_numpy()
+    np.testing.assert_allclose(result, local_tm_area(parcels, ZONE39), rtol=1e-9)
+    # Karney's sums carry ~1e-4 m² of rounding at this size; within that, they agree too.
+    np.testing.assert_allclose(result, karney_area(parcels, ZONE39), rtol=1e-9, atol=5e-4)
+
+
+@pytest.mark.parametrize(
+    "crs", ["EPSG:4490", "EPSG:3857", "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +ellps=GRS80"]
+)
+def test_other_crs_kinds_are_measured_on_the_ellipsoid(crs):
+    parcels = random_parcels(40, seed=3, y_range=(3.0e6, 3.5e6))
+    big = gpd.GeoSeries([wiggly_polygon(CM39 + 50_000, 3_300_000, 100_000, 3000)], crs=ZONE39)
+    layer = pd.concat([parcels, big], ignore_index=True)
+    expected = karney_area(layer, ZONE39)
+    result = geozones.area(layer.to_crs(crs)).to_numpy()
+    np.testing.assert_allclose(result, expected, rtol=1e-9, atol=5e-4)
+
+
+def test_doctest_square_is_the_ellipsoidal_figure():
+    square = gpd.GeoSeries([box(39_600_000, 3_150_000, 39_601_000, 3_151_000)], crs=4527)
+    assert geozones.area(square).iloc[0] == pytest.approx(
+        local_tm_area(square, ZONE39)[0], rel=1e-10
+    )
+
+
+# --- refusals, null, empty, invalid ------------------------------------------------------
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4490", "EPSG:3857", "EPSG:3395"])
+def test_planar_area_is_refused_in_degrees_and_mercator(crs):
+    layer = gpd.GeoSeries([box(CM39, 3e6, CM39 + 100, 3e6 + 100)], crs=ZONE39).to_crs(crs)
+    with pytest.raises(CRSError, match="method='ellipsoidal'"):
+        geozones.area(layer, method="planar")
+
+
+def test_missing_crs_is_an_error():
+    with pytest.raises(MissingCRSError, match="read_layer"):
+        geozones.area(gpd.GeoSeries([box(0, 0, 1, 1)]))
+
+
+def test_points_and_lines_are_refused_by_name():
+    layer = gpd.GeoSeries(
+        [
+            box(CM39, 3e6, CM39 + 1, 3e6 + 1),
+            Point(CM39, 3e6),
+            shapely.LineString([(CM39, 3e6), (CM39 + 1, 3e6)]),
+        ],
+        index=["ok", "well-7", "ditch-3"],
+        crs=ZONE39,
+    )
+    with pytest.raises(
+        NonPolygonalGeometryError, match=r"well-7 \(Point\), ditch-3 \(LineString\)"
+    ):
+        geozones.area(layer)
+
+
+def test_null_is_nan_and_empty_is_zero():
+    layer = gpd.GeoSeries([None, Polygon(), box(CM39, 3e6, CM39 + 10, 3e6 + 10)], crs=ZONE39)
+    result = geozones.area(layer, method="planar")
+    assert np.isnan(result.iloc[0])
+    assert result.iloc[1:].tolist() == pytest.approx([0.0, 100.0])
+    assert geozones.area(layer).iloc[1] == 0.0
+
+
+def test_bowtie_is_repaired_with_a_warning_and_measured_whole():
+    x, y = CM39 + 50_000, 3_200_000
+    bowtie = Polygon([(x, y), (x + 200, y + 200), (x + 200, y), (x, y + 200)])
+    layer = gpd.GeoSeries([bowtie], crs=ZONE39)
+    with pytest.warns(GeometryRepairWarning, match="repaired 1 invalid"):
+        result = geozones.area(layer, method="planar")
+    # Two triangles of base 200 and height 100 — not the 0 the signed shoelace gives.
+    assert result.iloc[0] == pytest.approx(20_000.0)
+    assert layer.iloc[0].equals(bowtie)  # the caller's data is not modified
+
+
+# --- properties -----------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x=st.floats(-150_000, 150_000),
+    y=st.floats(2.5e6, 5.5e6),
+    width=st.floats(5, 5000),
+    height=st.floats(5, 5000),
+    cut=st.floats(0.05, 0.95),
+)
+def test_area_is_additive_over_disjoint_parts(x, y, width, height, cut):
+    whole = box(CM39 + x, y, CM39 + x + width, y + height)
+    split_x = CM39 + x + cut * width
+    left = box(CM39 + x, y, split_x, y + height)
+    right = box(split_x, y, CM39 + x + width, y + height)
+    areas = geozones.area(gpd.GeoSeries([whole, left, right], crs=ZONE39)).to_numpy()
+    assert areas[1] + areas[2] == pytest.approx(areas[0], rel=1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_area_does_not_depend_on_row_order(random):
+    parcels = random_parcels(60, seed=11)
+    order = list(range(len(parcels)))
+    random.shuffle(order)
+    shuffled = parcels.iloc[order]
+    np.testing.assert_allclose(
+        geozones.area(shuffled).sort_index().to_numpy(),
+        geozones.area(parcels).to_numpy(),
+        rtol=1e-14,
+    )
+
+
+def test_result_is_aligned_with_the_input_index():
+    parcels = random_parcels(5, seed=1)
+    frame = gpd.GeoDataFrame(
+        {"BSM": list("abcde")}, geometry=parcels.to_numpy(), index=[50, 40, 30, 20, 10], crs=ZONE39
+    )
+    result = geozones.area(frame, unit="mu")
+    assert result.index.tolist() == [50, 40, 30, 20, 10]
+    assert result.attrs["unit"] == "mu"
+
+
+def test_no_warnings_for_clean_data():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        geozones.area(random_parcels(10, seed=2))
