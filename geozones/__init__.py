@@ -5,6 +5,7 @@ boundary as they arrive, measure area the way official statistics do, and report
 """
 
 from geozones.area import area
+from geozones.coverage import coverage
 from geozones.errors import (
     CRSError,
     CRSMismatchError,
@@ -37,4 +38,5 @@ __all__ = [
     "NonPolygonalGeometryError",
     "__version__",
     "area",
+    "coverage",
 ]

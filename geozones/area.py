@@ -95,7 +95,7 @@ def area(
     >>> area(square, method="planar").round(3).tolist()
     [1000000.0]
     >>> area(square).round(3).tolist()  # the plane stretches lengths this far from the meridian
-    [999754.173]
+    [999750.846]
     >>> area(square, unit="mu").round(2).tolist()
     [1499.63]
     """

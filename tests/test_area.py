@@ -61,7 +61,9 @@ def local_tm_area(geoms, crs) -> np.ndarray:
             f"+rf={CGCS2000_RF} +units=m"
         )
         to_local = pyproj.Transformer.from_crs("EPSG:4490", local, always_xy=True)
-        planar = shapely.transform(lonlat, lambda xy: np.column_stack(to_local.transform(*xy.T)))
+        planar = shapely.transform(
+            lonlat, lambda xy, t=to_local: np.column_stack(t.transform(*xy.T))
+        )
         result.append(planar.area)
     return np.array(result)
 

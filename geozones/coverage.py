@@ -1,0 +1,262 @@
+"""How much of each zone a layer covers, without counting overlaps inside the layer twice."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from geozones._parallel import concatenate_blocks
+from geozones.area import AreaMethod, ellipsoidal_area, geodesic_area
+from geozones.errors import CRSReprojectionWarning, EmptyLayerError, FieldError, MissingCRSError
+from geozones.units import square_metres_per
+from geozones.validity import polygon_array
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+#: Administrative levels of 6-digit codes (XZQDM) and how many leading digits identify them.
+ADMINISTRATIVE_LEVELS = {"county": 6, "city": 4, "province": 2}
+
+
+def coverage(
+    layer: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    *,
+    by: str | None = None,
+    unit: str = "km2",
+    method: AreaMethod = "ellipsoidal",
+    levels: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Area of each zone, area of the layer inside it, and the percentage covered.
+
+    The layer is dissolved first: where its features overlap each other the overlap counts
+    once. Zone rows therefore add up: the covered area of a city is the sum over its counties.
+
+    Parameters
+    ----------
+    layer : GeoDataFrame
+        The polygons to measure (e.g. the red line).
+    zones : GeoDataFrame
+        Zone polygons (e.g. counties). Rows sharing a `by` value form one zone.
+    by : str, optional
+        Field of `zones` that names each zone (e.g. ``XZQDM``); the index when omitted.
+    unit : str, default "km2"
+        Area unit of ``zone_area`` and ``covered_area`` (see :func:`geozones.area`).
+    method : {"ellipsoidal", "planar", "geodesic"}, default "ellipsoidal"
+        Area method (see :func:`geozones.area`); ``planar`` needs a projected CRS.
+    levels : tuple of str, optional
+        With 6-digit administrative codes in `by`, also report these roll-ups, any of
+        ``"county"``, ``"city"`` (first four digits) and ``"province"`` (first two); city and
+        province codes are written as 6 digits (``990100``, ``990000``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by zone code (``zone``), with ``level`` when `levels` is given, and columns
+        ``zone_area``, ``covered_area`` and ``percent``. ``attrs`` records ``unit``,
+        ``method`` and ``outside_area``: the layer's area outside every zone.
+
+    Raises
+    ------
+    EmptyLayerError
+        `zones` has no polygons.
+    FieldError
+        `by` is not a field of `zones`, or `levels` is given and a code is not 6 digits.
+
+    Examples
+    --------
+    Two 1 km × 1 km counties; a red-line polygon covering half of the first, drawn twice:
+
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> x, y = 39_500_000, 3_150_000
+    >>> counties = gpd.GeoDataFrame(
+    ...     {"XZQDM": ["990102", "990121"]},
+    ...     geometry=[box(x, y, x + 1000, y + 1000), box(x + 1000, y, x + 2000, y + 1000)],
+    ...     crs=4527,
+    ... )
+    >>> redline = gpd.GeoDataFrame(geometry=[box(x, y, x + 500, y + 1000)] * 2, crs=4527)
+    >>> coverage(redline, counties, by="XZQDM", unit="ha", levels=("county", "province"))
+              level  zone_area  covered_area  percent
+    zone
+    990102   county      100.0          50.0     50.0
+    990121   county      100.0           0.0      0.0
+    990000 province      200.0          50.0     25.0
+    """
+    per_unit = square_metres_per(unit)
+    zone_frame = _zone_frame(zones, by)
+    layer = _align_crs(layer, zone_frame)
+    crs = pyproj.CRS.from_user_input(zone_frame.crs)
+    zone_geoms = polygon_array(zone_frame, purpose="coverage")
+    layer_geoms = polygon_array(layer, purpose="coverage")
+    measure = _area_function(crs, method)
+
+    zone_codes = zone_frame["zone"].to_numpy()
+    zone_area = pd.Series(measure(zone_geoms), index=zone_codes).groupby(level=0, sort=False).sum()
+    measurable = np.flatnonzero(~shapely.is_missing(layer_geoms) & ~shapely.is_empty(layer_geoms))
+    pieces = _Pieces.clip(layer_geoms[measurable], zone_geoms)
+    covered = pieces.dissolved_area(zone_codes, measure)
+    covered = covered.reindex(zone_area.index, fill_value=0.0)
+    total = _Pieces.whole(layer_geoms[measurable]).dissolved_area(np.array(["layer"]), measure)
+    outside = float(total.sum() - covered.sum())
+
+    result = pd.DataFrame({"zone_area": zone_area, "covered_area": covered}) / per_unit
+    result.index.name = "zone"
+    if levels:
+        result = _roll_up(result, levels)
+    result["percent"] = 100.0 * result["covered_area"] / result["zone_area"]
+    result.attrs.update(unit=unit, method=method, outside_area=outside / per_unit)
+    if outside > 1e-6 * max(float(total.sum()), 1.0):
+        warnings.warn(
+            f"{outside / per_unit:.6g} {unit} of the layer lie outside every zone; they are in "
+            "no row (see attrs['outside_area'])",
+            UserWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def _zone_frame(zones: gpd.GeoDataFrame, by: str | None) -> gpd.GeoDataFrame:
+    if len(zones) == 0:
+        raise EmptyLayerError("the zone layer has no features; coverage needs zone polygons")
+    if zones.crs is None:
+        raise MissingCRSError("the zone layer has no CRS; read it with geozones.read_layer")
+    if by is None:
+        codes = zones.index.astype(str)
+    elif by not in zones.columns:
+        fields = ", ".join(map(str, zones.columns.drop(zones.geometry.name)))
+        raise FieldError(f"zone field {by!r} is not in the zone layer; its fields are: {fields}")
+    else:
+        codes = zones[by].astype(str).str.strip()
+    frame = zones[[zones.geometry.name]].copy()
+    frame["zone"] = np.asarray(codes)
+    return frame
+
+
+def _align_crs(layer: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if layer.crs is None:
+        raise MissingCRSError("the layer has no CRS; read it with geozones.read_layer")
+    if pyproj.CRS.from_user_input(layer.crs) == pyproj.CRS.from_user_input(zones.crs):
+        return layer
+    warnings.warn(
+        f"the layer's CRS ({layer.crs.name}) differs from the zones' ({zones.crs.name}); "
+        "the layer was reprojected to the zones' CRS",
+        CRSReprojectionWarning,
+        stacklevel=3,
+    )
+    return layer.to_crs(zones.crs)
+
+
+def _area_function(crs: pyproj.CRS, method: AreaMethod):  # type: ignore[no-untyped-def]
+    if method == "ellipsoidal":
+        return lambda geoms: ellipsoidal_area(geoms, crs)
+    if method == "geodesic":
+        return lambda geoms: geodesic_area(geoms, crs)
+    if method == "planar":
+        from geozones.area import _require_planar_crs
+
+        _require_planar_crs(crs)
+        return shapely.area
+    raise ValueError(f"unknown area method {method!r}")
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """Pieces of layer features, each inside one zone (or in no zone for the whole layer)."""
+
+    geoms: np.ndarray
+    feature: np.ndarray
+    zone: np.ndarray
+
+    @classmethod
+    def clip(cls, features: np.ndarray, zones: np.ndarray) -> _Pieces:
+        """Cut features at zone boundaries; a feature inside a zone is kept whole."""
+        tree = shapely.STRtree(features)
+        zone_index, feature_index = tree.query(zones, predicate="intersects")
+        shapely.prepare(zones)
+        inside = shapely.covers(zones[zone_index], features[feature_index])
+        pieces = features[feature_index].copy()
+        crossing = np.flatnonzero(~inside)
+        pieces[crossing] = shapely.intersection(
+            features[feature_index[crossing]], zones[zone_index[crossing]]
+        )
+        keep = shapely.area(pieces) > 0
+        return cls(pieces[keep], feature_index[keep], zone_index[keep])
+
+    @classmethod
+    def whole(cls, features: np.ndarray) -> _Pieces:
+        """All features as pieces of a single zone."""
+        index = np.arange(len(features))
+        return cls(features, index, np.zeros(len(features), dtype=int))
+
+    def dissolved_area(self, zone_codes: np.ndarray, measure) -> pd.Series:  # type: ignore[no-untyped-def]
+        """Area per zone code of the union of the pieces in it."""
+        group = self._overlap_groups()
+        in_group = group >= 0
+        areas = np.zeros(len(self.geoms))
+        areas[~in_group] = concatenate_blocks(measure, self.geoms[~in_group])
+        if in_group.any():
+            keys = pd.MultiIndex.from_arrays([self.zone[in_group], group[in_group]])
+            unions = (
+                pd.Series(list(self.geoms[in_group]), index=keys)
+                .groupby(level=[0, 1])
+                .agg(lambda parts: shapely.union_all(np.asarray(parts, dtype=object)))
+            )
+            union_area = pd.Series(
+                measure(np.asarray(unions.to_numpy(), dtype=object)), index=unions.index
+            )
+            per_zone_unions = union_area.groupby(level=0).sum()
+        else:
+            per_zone_unions = pd.Series(dtype=float)
+        per_zone = pd.Series(areas).groupby(self.zone).sum().add(per_zone_unions, fill_value=0.0)
+        codes = zone_codes[per_zone.index.to_numpy(dtype=int)]
+        return pd.Series(per_zone.to_numpy(), index=codes).groupby(level=0, sort=False).sum()
+
+    def _overlap_groups(self) -> np.ndarray:
+        """Group id of pieces whose interiors overlap another piece in the same zone, else -1."""
+        tree = shapely.STRtree(self.geoms)
+        left, right = tree.query(self.geoms, predicate="intersects")
+        candidate = (left < right) & (self.zone[left] == self.zone[right])
+        left, right = left[candidate], right[candidate]
+        interiors_meet = shapely.relate_pattern(self.geoms[left], self.geoms[right], "2********")
+        left, right = left[interiors_meet], right[interiors_meet]
+        group = np.full(len(self.geoms), -1)
+        if len(left) == 0:
+            return group
+        members = np.unique(np.concatenate([left, right]))
+        position = np.searchsorted(members, [left, right])
+        graph = coo_matrix(
+            (np.ones(len(left)), (position[0], position[1])), shape=(len(members), len(members))
+        )
+        group[members] = connected_components(graph, directed=False)[1]
+        return group
+
+
+def _roll_up(result: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
+    unknown = [level for level in levels if level not in ADMINISTRATIVE_LEVELS]
+    if unknown:
+        raise ValueError(f"unknown level(s) {unknown}; use {', '.join(ADMINISTRATIVE_LEVELS)}")
+    codes = result.index.to_series()
+    malformed = ~codes.str.fullmatch(r"\d{6}")
+    if malformed.any():
+        raise FieldError(
+            f"roll-up to {', '.join(levels)} needs 6-digit administrative codes (XZQDM); "
+            f"these are not: {', '.join(codes[malformed].head(5))}"
+        )
+    frames = []
+    for level in sorted(levels, key=lambda name: -ADMINISTRATIVE_LEVELS[name]):
+        digits = ADMINISTRATIVE_LEVELS[level]
+        keys = codes.str[:digits].str.ljust(6, "0")
+        rolled = result.groupby(keys.to_numpy(), sort=True).sum()
+        rolled.index.name = "zone"
+        rolled.insert(0, "level", level)
+        frames.append(rolled)
+    return pd.concat(frames)
