@@ -6,6 +6,7 @@ boundary as they arrive, measure area the way official statistics do, and report
 
 from geozones.area import area
 from geozones.coverage import coverage
+from geozones.crs import CRSSuggestion, suggest_crs
 from geozones.errors import (
     CRSError,
     CRSMismatchError,
@@ -19,6 +20,8 @@ from geozones.errors import (
     MissingCRSError,
     NonPolygonalGeometryError,
 )
+from geozones.io import read_layer
+from geozones.quality import LayerReport, check_declared_area, layer_report
 from geozones.units import AREA_UNITS
 
 __version__ = "0.1.0"
@@ -27,6 +30,7 @@ __all__ = [
     "AREA_UNITS",
     "CRSError",
     "CRSMismatchError",
+    "CRSSuggestion",
     "DataSourceError",
     "EmptyLayerError",
     "EncodingError",
@@ -34,9 +38,14 @@ __all__ = [
     "GeozonesError",
     "GeozonesWarning",
     "LayerNotFoundError",
+    "LayerReport",
     "MissingCRSError",
     "NonPolygonalGeometryError",
     "__version__",
     "area",
+    "check_declared_area",
     "coverage",
+    "layer_report",
+    "read_layer",
+    "suggest_crs",
 ]

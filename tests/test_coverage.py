@@ -124,7 +124,7 @@ def test_layer_in_another_crs_is_reprojected_with_a_warning_naming_both():
 
 
 def test_errors_name_the_problem():
-    with pytest.raises(FieldError, match="'QHDM'.*XZQDM"):
+    with pytest.raises(FieldError, match=r"'QHDM'.*XZQDM"):
         geozones.coverage(redline(), counties(), by="QHDM")
     with pytest.raises(EmptyLayerError):
         geozones.coverage(redline(), counties().iloc[:0], by="XZQDM")
