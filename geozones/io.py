@@ -110,6 +110,8 @@ def read_layer(
         frame, driver = _read_parquet(path), "Parquet"
         encoding_source = None
     else:
+        if path.suffix.lower() in _SHAPEFILE_SUFFIXES:
+            _check_shapefile_complete(path)
         layer = _choose_layer(path, layer)
         if encoding is None and path.suffix.lower() in _SHAPEFILE_SUFFIXES:
             decision = detect_shapefile_encoding(path)
@@ -168,6 +170,54 @@ _TYPE_NAMES: dict[int, str | None] = {
     6: "MultiPolygon",
     7: "GeometryCollection",
 }
+
+
+def _check_shapefile_complete(path: Path) -> None:
+    """Refuse a shapefile whose parts are shorter than their headers say.
+
+    GDAL reads a truncated ``.shp`` without an error, returning null geometries; the headers
+    record the true lengths, so a cut file is caught here instead.
+    """
+    for suffix in (".shp", ".shx"):
+        part = _sibling(path, suffix)
+        if part is None:
+            if suffix == ".shx":
+                continue  # GDAL can rebuild a missing index; a missing .shp fails below
+            raise DataSourceError(f"{path}: the shapefile's {suffix} file is missing")
+        size = part.stat().st_size
+        with part.open("rb") as file:
+            header = file.read(28)
+        if len(header) < 28 or int.from_bytes(header[:4], "big") != 9994:
+            raise DataSourceError(f"{part}: not a shapefile {suffix} (bad header); re-export it")
+        declared = int.from_bytes(header[24:28], "big") * 2
+        if size < declared:
+            raise DataSourceError(
+                f"{part}: truncated: its header says {declared} bytes but the file has {size}; "
+                "copy or export it again"
+            )
+    dbf = _sibling(path, ".dbf")
+    if dbf is not None:
+        with dbf.open("rb") as file:
+            header = file.read(12)
+        if len(header) == 12:
+            records = int.from_bytes(header[4:8], "little")
+            expected = int.from_bytes(header[8:10], "little") + records * int.from_bytes(
+                header[10:12], "little"
+            )
+            if dbf.stat().st_size < expected:
+                raise DataSourceError(
+                    f"{dbf}: truncated: its header says {records} records "
+                    f"({expected} bytes) but the file has {dbf.stat().st_size} bytes; "
+                    "copy or export it again"
+                )
+
+
+def _sibling(path: Path, suffix: str) -> Path | None:
+    """The file next to `path` with `suffix`, in either letter case."""
+    for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def _choose_layer(path: Path, layer: str | int | None) -> str | int | None:
