@@ -16,7 +16,7 @@ setup: $(STAMP)
 
 ## demo: read the sample province, report what was repaired or guessed, write coverage to output/
 demo: setup
-	$(BIN)/python examples/coverage_demo.py sample_data output
+	$(BIN)/python examples/coverage_demo.py sample_data output --overwrite
 
 ## test: the whole suite: ruff, mypy, pytest (with doctests)
 test: lint typecheck unit
