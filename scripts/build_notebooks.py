@@ -22,7 +22,9 @@ QUICK_START = [
         "import warnings\n"
         "from pathlib import Path\n\n"
         "import geozones\n\n"
-        "DATA = Path('..') / 'sample_data' if Path('../sample_data').exists() else Path('sample_data')\n"
+        "DATA = Path('../sample_data')\n"
+        "if not DATA.exists():  # run from the repository root\n"
+        "    DATA = Path('sample_data')\n"
         "warnings.simplefilter('always', geozones.GeozonesWarning)"
     ),
     new_markdown_cell(
@@ -51,7 +53,8 @@ QUICK_START = [
     new_code_cell(
         "ellipsoidal = geozones.area(farmland, unit='mu')\n"
         "planar = geozones.area(farmland, unit='mu', method='planar')\n"
-        "print(f'farmland: {ellipsoidal.sum():,.2f} 亩 ellipsoidal, {planar.sum():,.2f} 亩 planar '\n"
+        "print(f'farmland: {ellipsoidal.sum():,.2f} 亩 ellipsoidal, '\n"
+        "      f'{planar.sum():,.2f} 亩 planar '\n"
         "      f'({planar.sum() / ellipsoidal.sum() - 1:+.2e})')\n"
         "assert planar.sum() > ellipsoidal.sum()"
     ),
@@ -90,7 +93,11 @@ def main() -> None:
     folder = Path(__file__).resolve().parent.parent / "notebooks"
     folder.mkdir(exist_ok=True)
     notebook = new_notebook(cells=QUICK_START)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nbformat.write(notebook, folder / "01_quick_start.ipynb")
 
 
