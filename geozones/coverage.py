@@ -15,9 +15,11 @@ from scipy.sparse.csgraph import connected_components
 
 from geozones._parallel import concatenate_blocks
 from geozones.area import AreaMethod, ellipsoidal_area, geodesic_area
-from geozones.errors import CRSReprojectionWarning, EmptyLayerError, FieldError, MissingCRSError
+from geozones.errors import FieldError
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
+from geozones.zones import split_by_zones, to_crs
+from geozones.zones import zone_codes as codes_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -92,14 +94,13 @@ def coverage(
     990000 province      200.0          50.0     25.0
     """
     per_unit = square_metres_per(unit)
-    zone_frame = _zone_frame(zones, by)
-    layer = _align_crs(layer, zone_frame)
-    crs = pyproj.CRS.from_user_input(zone_frame.crs)
-    zone_geoms = polygon_array(zone_frame, purpose="coverage")
+    zone_codes = codes_of(zones, by)
+    crs = pyproj.CRS.from_user_input(zones.crs)
+    layer = to_crs(layer, crs, name="the layer", target="the zones'")
+    zone_geoms = polygon_array(zones, purpose="coverage")
     layer_geoms = polygon_array(layer, purpose="coverage")
     measure = _area_function(crs, method)
 
-    zone_codes = zone_frame["zone"].to_numpy()
     zone_area = pd.Series(measure(zone_geoms), index=zone_codes).groupby(level=0, sort=False).sum()
     measurable = np.flatnonzero(~shapely.is_missing(layer_geoms) & ~shapely.is_empty(layer_geoms))
     pieces = _Pieces.clip(layer_geoms[measurable], zone_geoms)
@@ -122,37 +123,6 @@ def coverage(
             stacklevel=2,
         )
     return result
-
-
-def _zone_frame(zones: gpd.GeoDataFrame, by: str | None) -> gpd.GeoDataFrame:
-    if len(zones) == 0:
-        raise EmptyLayerError("the zone layer has no features; coverage needs zone polygons")
-    if zones.crs is None:
-        raise MissingCRSError("the zone layer has no CRS; read it with geozones.read_layer")
-    if by is None:
-        codes = zones.index.astype(str)
-    elif by not in zones.columns:
-        fields = ", ".join(map(str, zones.columns.drop(zones.geometry.name)))
-        raise FieldError(f"zone field {by!r} is not in the zone layer; its fields are: {fields}")
-    else:
-        codes = zones[by].astype(str).str.strip()
-    frame = zones[[zones.geometry.name]].copy()
-    frame["zone"] = np.asarray(codes)
-    return frame
-
-
-def _align_crs(layer: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if layer.crs is None:
-        raise MissingCRSError("the layer has no CRS; read it with geozones.read_layer")
-    if pyproj.CRS.from_user_input(layer.crs) == pyproj.CRS.from_user_input(zones.crs):
-        return layer
-    warnings.warn(
-        f"the layer's CRS ({layer.crs.name}) differs from the zones' ({zones.crs.name}); "
-        "the layer was reprojected to the zones' CRS",
-        CRSReprojectionWarning,
-        stacklevel=3,
-    )
-    return layer.to_crs(zones.crs)
 
 
 def _area_function(crs: pyproj.CRS, method: AreaMethod):  # type: ignore[no-untyped-def]
@@ -179,17 +149,7 @@ class _Pieces:
     @classmethod
     def clip(cls, features: np.ndarray, zones: np.ndarray) -> _Pieces:
         """Cut features at zone boundaries; a feature inside a zone is kept whole."""
-        tree = shapely.STRtree(features)
-        zone_index, feature_index = tree.query(zones, predicate="intersects")
-        shapely.prepare(zones)
-        inside = shapely.covers(zones[zone_index], features[feature_index])
-        pieces = features[feature_index].copy()
-        crossing = np.flatnonzero(~inside)
-        pieces[crossing] = shapely.intersection(
-            features[feature_index[crossing]], zones[zone_index[crossing]]
-        )
-        keep = shapely.area(pieces) > 0
-        return cls(pieces[keep], feature_index[keep], zone_index[keep])
+        return cls(*split_by_zones(features, zones))
 
     @classmethod
     def whole(cls, features: np.ndarray) -> _Pieces:

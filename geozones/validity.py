@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
 POLYGONAL_TYPES = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+LOWER_DIMENSIONAL_TYPES = (
+    shapely.GeometryType.POINT,
+    shapely.GeometryType.LINESTRING,
+    shapely.GeometryType.LINEARRING,
+    shapely.GeometryType.MULTIPOINT,
+    shapely.GeometryType.MULTILINESTRING,
+)
 
 
 def geometry_array(data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
@@ -66,17 +73,45 @@ def make_polygonal(geoms: np.ndarray) -> np.ndarray:
     ('MultiPolygon', 2.0)
     """
     repaired = shapely.make_valid(geoms, method="structure", keep_collapsed=False)
-    collections = np.flatnonzero(
-        shapely.get_type_id(repaired) == shapely.GeometryType.GEOMETRYCOLLECTION
-    )
+    return polygonal_parts(repaired)
+
+
+def polygonal_parts(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal parts of each geometry; points and lines become empty.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        Results of overlay operations or ``make_valid``: any geometry type.
+
+    Returns
+    -------
+    numpy.ndarray
+        Polygons and multipolygons, empty ``MultiPolygon`` where nothing polygonal was.
+
+    Examples
+    --------
+    Two squares sharing an edge intersect in a line, which is no area:
+
+    >>> import numpy as np
+    >>> from shapely import box, intersection
+    >>> touching = intersection(box(0, 0, 1, 1), box(1, 0, 2, 1))
+    >>> polygonal_parts(np.array([touching]))[0].is_empty
+    True
+    """
+    result = np.asarray(geoms, dtype=object).copy()
+    type_ids = shapely.get_type_id(result)
+    lower = np.isin(type_ids, LOWER_DIMENSIONAL_TYPES)
+    result[lower] = shapely.MultiPolygon()
+    collections = np.flatnonzero(type_ids == shapely.GeometryType.GEOMETRYCOLLECTION)
     if len(collections):
-        parts, owner = shapely.get_parts(repaired[collections], return_index=True)
+        parts, owner = shapely.get_parts(result[collections], return_index=True)
         polygonal = np.isin(shapely.get_type_id(parts), POLYGONAL_TYPES)
         polygons, part_index = shapely.get_parts(parts[polygonal], return_index=True)
         merged = np.array([shapely.MultiPolygon()] * len(collections), dtype=object)
         shapely.multipolygons(polygons, indices=owner[polygonal][part_index], out=merged)
-        repaired[collections] = merged
-    return repaired
+        result[collections] = merged
+    return result
 
 
 def polygon_array(data: gpd.GeoDataFrame | gpd.GeoSeries, *, purpose: str) -> np.ndarray:
