@@ -5,6 +5,7 @@ boundary as they arrive, measure area the way official statistics do, and report
 """
 
 from geozones.area import area
+from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
 from geozones.coverage import coverage
 from geozones.crs import CRSSuggestion, suggest_crs
 from geozones.errors import (
@@ -44,8 +45,12 @@ __all__ = [
     "__version__",
     "area",
     "check_declared_area",
+    "conflict_summary",
     "coverage",
+    "find_conflicts",
     "layer_report",
+    "overlap_count",
     "read_layer",
+    "resolve_conflicts",
     "suggest_crs",
 ]

@@ -1,0 +1,605 @@
+"""Where the lines overlap, and the priority order applied to take the overlaps out.
+
+The three control lines must not cross, overlap or conflict (不交叉、不重叠、不冲突), and inside one
+layer features must not overlap either. :func:`find_conflicts` lists every overlapping piece of
+two features; :func:`overlap_count` planarises the overlaps (where two, three, … layers cover
+the land); :func:`resolve_conflicts` takes each overlap out of the lower-priority layer and
+records every piece taken; :func:`conflict_summary` gives the area per zone and layer pair
+without counting a piece of land twice.
+
+The kernel, per pair of layers: an STR-tree on one layer is queried with the other's features;
+a feature covered whole by the other is credited without any overlay, and only pairs whose
+boundaries cross are intersected, in threads (GEOS releases the GIL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geozones._parallel import concatenate_blocks
+from geozones.area import ellipsoidal_area
+from geozones.errors import EmptyLayerError, GeozonesError
+from geozones.validity import polygon_array, polygonal_parts
+from geozones.zones import split_by_zones, to_crs, zone_codes
+
+#: Columns of the table :func:`find_conflicts` returns, before the geometry.
+CONFLICT_COLUMNS = ("layer_a", "layer_b", "id_a", "id_b", "area_m2", "sliver", "zone")
+#: Columns of the audit :func:`resolve_conflicts` returns, before the geometry.
+AUDIT_COLUMNS = (
+    "layer",
+    "feature",
+    "because_layer",
+    "because_feature",
+    "rule",
+    "area_m2",
+    "taken",
+    "zone",
+)
+
+
+@dataclass(frozen=True)
+class _Layers:
+    """The layers of a check, aligned to one CRS, with measurable (repaired) geometries."""
+
+    names: tuple[str, ...]
+    frames: dict[str, gpd.GeoDataFrame]
+    geoms: dict[str, np.ndarray]
+    crs: pyproj.CRS
+
+    @classmethod
+    def prepare(cls, layers: Mapping[str, gpd.GeoDataFrame]) -> _Layers:
+        if not layers:
+            raise EmptyLayerError("no layers given; pass a mapping of layer name to GeoDataFrame")
+        names = tuple(layers)
+        crs = _common_crs(layers)
+        frames = {
+            name: to_crs(frame, crs, name=f"layer {name!r}", target="the check's")
+            for name, frame in layers.items()
+        }
+        geoms = {
+            name: _measurable(polygon_array(frame, purpose=f"conflicts (layer {name!r})"))
+            for name, frame in frames.items()
+        }
+        return cls(names, frames, geoms, crs)
+
+
+def _common_crs(layers: Mapping[str, gpd.GeoDataFrame]) -> pyproj.CRS:
+    """The first projected CRS among the layers (the first CRS if none is projected)."""
+    crss = [pyproj.CRS.from_user_input(f.crs) for f in layers.values() if f.crs is not None]
+    if len(crss) < len(layers):
+        missing = [name for name, frame in layers.items() if frame.crs is None]
+        raise GeozonesError(f"layer(s) {', '.join(missing)} have no CRS; read them with read_layer")
+    projected = [crs for crs in crss if crs.is_projected]
+    return projected[0] if projected else crss[0]
+
+
+def _measurable(geoms: np.ndarray) -> np.ndarray:
+    """Null and empty geometries as empty polygons, so index positions stay aligned."""
+    absent = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if absent.any():
+        geoms = geoms.copy()
+        geoms[absent] = shapely.Polygon()
+    return geoms
+
+
+def overlapping_pieces(
+    left: np.ndarray, right: np.ndarray, *, same_layer: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every piece where a polygon of `left` overlaps one of `right` (touching is not overlap).
+
+    Parameters
+    ----------
+    left, right : numpy.ndarray of shapely geometries
+        Valid polygons (empty ones are ignored).
+    same_layer : bool, default False
+        `left` and `right` are the same array: report each unordered pair once, not a
+        feature with itself.
+
+    Returns
+    -------
+    left_index, right_index : numpy.ndarray
+        Positions of the two polygons of each piece.
+    pieces : numpy.ndarray
+        The overlapping parts, polygonal, each with area.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import box
+    >>> i, j, pieces = overlapping_pieces(
+    ...     np.array([box(0, 0, 2, 2)]), np.array([box(1, 1, 3, 3), box(2, 0, 3, 1)])
+    ... )
+    >>> i.tolist(), j.tolist(), [p.area for p in pieces]
+    ([0], [0], [1.0])
+    """
+    tree = shapely.STRtree(right)
+    left_index, right_index = tree.query(left, predicate="intersects")
+    if same_layer:
+        keep = left_index < right_index
+        left_index, right_index = left_index[keep], right_index[keep]
+    order = np.lexsort((right_index, left_index))
+    left_index, right_index = left_index[order], right_index[order]
+    shapely.prepare(left)
+    # A feature covered whole by the other is its own overlap: no overlay needed.
+    inside = shapely.covers(left[left_index], right[right_index])
+    pieces = right[right_index].copy()
+    crossing = np.flatnonzero(~inside)
+
+    def intersect(positions: np.ndarray) -> np.ndarray:
+        return polygonal_parts(
+            shapely.intersection(left[left_index[positions]], right[right_index[positions]])
+        )
+
+    if len(crossing):
+        pieces[crossing] = concatenate_blocks(intersect, crossing)
+    keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
+    return left_index[keep], right_index[keep], pieces[keep]
+
+
+def _layer_pairs(names: Sequence[str], *, within_layers: bool) -> list[tuple[str, str]]:
+    pairs = list(combinations(names, 2))
+    if within_layers:
+        pairs = [(name, name) for name in names] + pairs
+    return pairs
+
+
+def _progress(items: Sequence[Any], *, enabled: bool, description: str) -> Iterable[Any]:
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, desc=description, unit="pair")
+
+
+def find_conflicts(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    min_area_m2: float = 0.0,
+    zones: gpd.GeoDataFrame | None = None,
+    zone_field: str | None = None,
+    within_layers: bool = True,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """Every piece where two features overlap, between layers and inside each layer.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Layer name to polygons: the three lines (``farmland``, ``redline``, ``urban``) or any
+        others (core zones, mining rights, a project). Layers in other CRSs are reprojected to
+        the first projected CRS among them, with a warning naming both; invalid polygons are
+        repaired with a warning, as :func:`geozones.read_layer` does.
+    min_area_m2 : float, default 0
+        Pieces smaller than this (ellipsoidal m²) are flagged ``sliver``; they are kept.
+    zones : GeoDataFrame, optional
+        Zones (e.g. counties) to split pieces at; adds the ``zone`` column.
+    zone_field : str, optional
+        Field of `zones` holding the zone code; the index when omitted.
+    within_layers : bool, default True
+        Also report overlaps between features of the same layer (``layer_a == layer_b``).
+    progress : bool, default False
+        Show a progress bar over the layer pairs.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per piece: ``layer_a``, ``layer_b`` (in the order of `layers`), ``id_a``,
+        ``id_b`` (index labels of the features), ``area_m2`` (ellipsoidal), ``sliver``,
+        ``zone`` (None without zones) and the polygonal geometry. Features whose edges or
+        corners merely touch do not conflict.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> x, y = 39_500_000, 3_150_000
+    >>> farmland = gpd.GeoDataFrame(geometry=[box(x, y, x + 100, y + 100)], crs=4527)
+    >>> redline = gpd.GeoDataFrame(geometry=[box(x + 60, y, x + 200, y + 100)], crs=4527)
+    >>> conflicts = find_conflicts({"farmland": farmland, "redline": redline})
+    >>> conflicts[["layer_a", "layer_b", "id_a", "id_b"]].to_dict("records")
+    [{'layer_a': 'farmland', 'layer_b': 'redline', 'id_a': 0, 'id_b': 0}]
+    >>> round(float(conflicts.area_m2.iloc[0]), 2)  # 40 m × 100 m, on the central meridian
+    4000.0
+    """
+    prepared = _Layers.prepare(layers)
+    records: list[pd.DataFrame] = []
+    pairs = _layer_pairs(prepared.names, within_layers=within_layers)
+    for name_a, name_b in _progress(pairs, enabled=progress, description="conflicts"):
+        left, right = prepared.geoms[name_a], prepared.geoms[name_b]
+        index_a, index_b, pieces = overlapping_pieces(left, right, same_layer=name_a == name_b)
+        records.append(
+            pd.DataFrame(
+                {
+                    "layer_a": name_a,
+                    "layer_b": name_b,
+                    "id_a": prepared.frames[name_a].index[index_a].to_numpy(dtype=object),
+                    "id_b": prepared.frames[name_b].index[index_b].to_numpy(dtype=object),
+                    "geometry": pieces,
+                }
+            )
+        )
+    empty = pd.DataFrame(
+        {column: [] for column in ("layer_a", "layer_b", "id_a", "id_b", "geometry")}
+    )
+    table = pd.concat(records, ignore_index=True) if records else empty
+    return _with_zones_and_area(table, prepared.crs, zones, zone_field, min_area_m2)
+
+
+def _with_zones_and_area(
+    table: pd.DataFrame,
+    crs: pyproj.CRS,
+    zones: gpd.GeoDataFrame | None,
+    zone_field: str | None,
+    min_area_m2: float,
+) -> gpd.GeoDataFrame:
+    """Split the pieces in ``table.geometry`` at zone boundaries; measure them; flag slivers."""
+    pieces = table["geometry"].to_numpy(dtype=object)
+    zone = np.full(len(table), None, dtype=object)
+    if zones is not None:
+        codes = zone_codes(zones, zone_field)
+        zone_geoms = polygon_array(
+            to_crs(zones, crs, name="the zones", target="the layers'"), purpose="zones"
+        )
+        pieces, row, zone_index = split_by_zones(pieces, zone_geoms)
+        table = table.iloc[row].reset_index(drop=True)
+        zone = codes[zone_index]
+    area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
+    result = table.drop(columns="geometry").assign(
+        area_m2=area, sliver=area < min_area_m2, zone=zone
+    )
+    frame = gpd.GeoDataFrame(result, geometry=list(pieces) if len(pieces) else [], crs=crs)
+    frame.attrs.update(unit="m2", method="ellipsoidal", min_area_m2=min_area_m2)
+    return frame
+
+
+def overlap_count(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    zones: gpd.GeoDataFrame | None = None,
+    zone_field: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Planarised overlaps: the land covered by two or more layers, by how many and which.
+
+    Like ArcGIS *Count Overlapping Features* restricted to counts of two and more, the land
+    where the lines conflict. Land covered by a single layer is that layer, dissolved, minus
+    these faces.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        As for :func:`find_conflicts`.
+    zones : GeoDataFrame, optional
+        Zones to split faces at; adds the ``zone`` column.
+    zone_field : str, optional
+        Field of `zones` holding the zone code; the index when omitted.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per face: ``count`` (number of layers covering it), ``layers`` (their names
+        joined with ``+``, in the order of `layers`), ``area_m2`` (ellipsoidal), ``zone`` and
+        the geometry. Faces do not overlap each other.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> x, y = 39_500_000, 3_150_000
+    >>> def layer(*boxes):
+    ...     return gpd.GeoDataFrame(geometry=[box(*b) for b in boxes], crs=4527)
+    >>> faces = overlap_count({
+    ...     "farmland": layer((x, y, x + 30, y + 10)),
+    ...     "redline": layer((x + 10, y, x + 40, y + 10)),
+    ...     "urban": layer((x + 20, y, x + 50, y + 10)),
+    ... })
+    >>> for face in faces.itertuples():
+    ...     print(face.count, face.layers, round(face.area_m2))
+    2 farmland+redline 100
+    3 farmland+redline+urban 100
+    2 redline+urban 100
+    """
+    prepared = _Layers.prepare(layers)
+    overlap_regions: list[shapely.Geometry] = []
+    for name_a, name_b in combinations(prepared.names, 2):
+        _, _, pieces = overlapping_pieces(prepared.geoms[name_a], prepared.geoms[name_b])
+        overlap_regions.extend(pieces)
+    if overlap_regions:
+        boundaries = shapely.union_all(shapely.boundary(np.asarray(overlap_regions, dtype=object)))
+        faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(boundaries)))
+        points = shapely.point_on_surface(faces)
+        covering = np.zeros((len(faces), len(prepared.names)), dtype=bool)
+        for column, name in enumerate(prepared.names):
+            tree = shapely.STRtree(prepared.geoms[name])
+            point_index, _ = tree.query(points, predicate="within")
+            covering[np.unique(point_index), column] = True
+        count = covering.sum(axis=1)
+        keep = count >= 2
+        faces, covering, count = faces[keep], covering[keep], count[keep]
+    else:
+        faces, covering, count = np.empty(0, dtype=object), np.zeros((0, 0), bool), np.zeros(0, int)
+    names = np.asarray(prepared.names)
+    table = pd.DataFrame(
+        {
+            "count": count.astype(int),
+            "layers": ["+".join(names[row]) for row in covering],
+            "geometry": faces,
+        }
+    )
+    table = table.sort_values(["layers"], kind="stable").reset_index(drop=True)
+    result = _with_zones_and_area(table, prepared.crs, zones, zone_field, 0.0)
+    return result.drop(columns=["sliver"])[["count", "layers", "area_m2", "zone", "geometry"]]
+
+
+def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Conflict area per zone and layer pair, each piece of land counted once.
+
+    Parameters
+    ----------
+    conflicts : GeoDataFrame
+        The result of :func:`find_conflicts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (``zone``, ``layer_a``, ``layer_b``): ``pieces``, ``slivers``, ``area_m2``
+        (ellipsoidal area of the union of the pieces that are not slivers) and
+        ``sliver_area_m2`` (the union of the slivers, outside the other pieces).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> x, y = 39_500_000, 3_150_000
+    >>> farmland = gpd.GeoDataFrame(geometry=[box(x, y, x + 100, y + 100)] * 2, crs=4527)
+    >>> redline = gpd.GeoDataFrame(geometry=[box(x + 60, y, x + 200, y + 100)], crs=4527)
+    >>> pieces = find_conflicts({"farmland": farmland, "redline": redline}, within_layers=False)
+    >>> summary = conflict_summary(pieces)
+    >>> summary[["layer_a", "layer_b", "pieces"]].to_dict("records")
+    [{'layer_a': 'farmland', 'layer_b': 'redline', 'pieces': 2}]
+    >>> round(float(summary.area_m2.iloc[0]), 2)  # the duplicated parcel's overlap counts once
+    4000.0
+    """
+    crs = pyproj.CRS.from_user_input(conflicts.crs)
+    keys = ["zone", "layer_a", "layer_b"]
+    frame = conflicts.assign(zone=conflicts["zone"].fillna("")) if len(conflicts) else conflicts
+    rows = []
+    for key, group in frame.groupby(keys, sort=True, dropna=False):
+        geoms = group.geometry.to_numpy(dtype=object)
+        sliver = group["sliver"].to_numpy(dtype=bool)
+        main = shapely.union_all(geoms[~sliver]) if (~sliver).any() else shapely.Polygon()
+        small = (
+            shapely.difference(shapely.union_all(geoms[sliver]), main)
+            if sliver.any()
+            else shapely.Polygon()
+        )
+        main_area, small_area = ellipsoidal_area(np.array([main, small], dtype=object), crs)
+        rows.append((*key, len(group), int(sliver.sum()), main_area, small_area))
+    summary = pd.DataFrame(rows, columns=[*keys, "pieces", "slivers", "area_m2", "sliver_area_m2"])
+    summary["zone"] = summary["zone"].replace("", None)
+    summary.attrs.update(unit="m2", method="ellipsoidal")
+    return summary
+
+
+def resolve_conflicts(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    priority: Sequence[str] = ("farmland", "redline", "urban"),
+    *,
+    overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]] | None = None,
+    min_area_m2: float = 0.0,
+    zones: gpd.GeoDataFrame | None = None,
+    zone_field: str | None = None,
+) -> tuple[dict[str, gpd.GeoDataFrame], gpd.GeoDataFrame]:
+    """Take every overlap out of the lower-priority layer, recording each piece taken.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        The layers; those named in `priority` are resolved, others are ignored.
+    priority : sequence of str, default ("farmland", "redline", "urban")
+        Layer names, highest priority first: 耕地和永久基本农田 → 生态保护红线 → 城镇开发边界.
+    overrides : mapping of str to (GeoDataFrame, sequence of str), optional
+        Exceptions: name → (mask polygons, priority inside the mask). E.g.
+        ``{"core zone": (core_zones, ("redline", "farmland", "urban"))}`` takes farmland
+        inside a nature-reserve core zone out of the farmland instead of the red line.
+    min_area_m2 : float, default 0
+        Pieces smaller than this (ellipsoidal m²) are not taken out; the audit still lists
+        them, with ``taken`` False.
+    zones : GeoDataFrame, optional
+        Zones (counties) to split the audit's pieces at.
+    zone_field : str, optional
+        Field of `zones` holding the zone code; the index when omitted.
+
+    Returns
+    -------
+    resolved : dict of str to GeoDataFrame
+        Each layer of `priority`, every feature kept with its attributes; geometry without the
+        pieces taken (empty where a feature was taken out entirely), plus ``resolution``
+        (``unchanged``, ``trimmed`` or ``removed``) and ``taken_m2``.
+    audit : GeoDataFrame
+        One row per piece: ``layer``/``feature`` it was taken from, ``because_layer``/
+        ``because_feature`` that outranks it there, ``rule``, ``area_m2``, ``taken``,
+        ``zone`` and the geometry. The pieces of one feature do not overlap, so a layer's
+        original area is its kept area plus the area taken.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> x, y = 39_500_000, 3_150_000
+    >>> def layer(code, *bounds):
+    ...     return gpd.GeoDataFrame({"BSM": [code]}, geometry=[box(*bounds)], crs=4527)
+    >>> farmland = layer("NT1", x, y, x + 100, y + 100)
+    >>> urban = layer("CZ1", x + 60, y, x + 200, y + 100)
+    >>> layers = {"farmland": farmland, "urban": urban}
+    >>> resolved, audit = resolve_conflicts(layers, ("farmland", "urban"))
+    >>> resolved["urban"][["BSM", "resolution"]].to_dict("records")
+    [{'BSM': 'CZ1', 'resolution': 'trimmed'}]
+    >>> audit[["layer", "because_layer", "rule"]].to_dict("records")
+    [{'layer': 'urban', 'because_layer': 'farmland', 'rule': 'priority: farmland > urban'}]
+    """
+    missing = [name for name in priority if name not in layers]
+    if missing:
+        raise GeozonesError(
+            f"priority names layer(s) {', '.join(map(repr, missing))} not among the layers "
+            f"({', '.join(map(repr, layers))})"
+        )
+    overrides = dict(overrides or {})
+    for name, (_, order) in overrides.items():
+        unknown = [layer for layer in order if layer not in priority]
+        if unknown or sorted(order) != sorted(priority):
+            raise GeozonesError(
+                f"override {name!r} must order the same layers as the priority "
+                f"({', '.join(priority)}); it gives ({', '.join(order)})"
+            )
+    prepared = _Layers.prepare({name: layers[name] for name in priority})
+    masks = {
+        name: shapely.union_all(
+            polygon_array(
+                to_crs(mask, prepared.crs, name=f"override mask {name!r}", target="the layers'"),
+                purpose=f"override {name!r}",
+            )
+        )
+        for name, (mask, _) in overrides.items()
+    }
+
+    claims = _claims(prepared, priority, overrides, masks)
+    claimed = _disjoint_claims(claims, prepared.crs, min_area_m2)
+    resolved = _apply(prepared, claimed)
+    audit = _with_zones_and_area(
+        claimed[
+            ["layer", "feature", "because_layer", "because_feature", "rule", "taken", "geometry"]
+        ],
+        prepared.crs,
+        zones,
+        zone_field,
+        0.0,
+    )
+    return resolved, audit[[*AUDIT_COLUMNS, "geometry"]]
+
+
+def _claims(
+    prepared: _Layers,
+    priority: Sequence[str],
+    overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
+    masks: Mapping[str, Any],
+) -> pd.DataFrame:
+    """Each overlap piece, split by the override masks, with the layer that loses it."""
+    rank = {name: position for position, name in enumerate(priority)}
+    rows = []
+    for name_a, name_b in combinations(priority, 2):
+        index_a, index_b, pieces = overlapping_pieces(
+            prepared.geoms[name_a], prepared.geoms[name_b]
+        )
+        remaining = pieces
+        parts: list[tuple[np.ndarray, np.ndarray, Sequence[str], str]] = []
+        for mask_name, (_, order) in overrides.items():
+            mask = masks[mask_name]
+            inside = polygonal_parts(shapely.intersection(remaining, mask))
+            remaining = polygonal_parts(shapely.difference(remaining, mask))
+            parts.append((inside, np.arange(len(pieces)), order, f"override {mask_name}"))
+        parts.append((remaining, np.arange(len(pieces)), priority, "priority"))
+        for geoms, positions, order, label in parts:
+            keep = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 0)
+            a_wins = rank_in(order, name_a) < rank_in(order, name_b)
+            winner, loser = (name_a, name_b) if a_wins else (name_b, name_a)
+            ids_a = prepared.frames[name_a].index[index_a[positions[keep]]]
+            ids_b = prepared.frames[name_b].index[index_b[positions[keep]]]
+            pos_a = index_a[positions[keep]]
+            pos_b = index_b[positions[keep]]
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "layer": loser,
+                        "feature": (ids_b if a_wins else ids_a).to_numpy(dtype=object),
+                        "position": pos_b if a_wins else pos_a,
+                        "because_layer": winner,
+                        "because_feature": (ids_a if a_wins else ids_b).to_numpy(dtype=object),
+                        "because_rank": rank[winner],
+                        "because_position": pos_a if a_wins else pos_b,
+                        "rule": f"{label}: {winner} > {loser}",
+                        "geometry": geoms[keep],
+                    }
+                )
+            )
+    columns = [
+        "layer",
+        "feature",
+        "position",
+        "because_layer",
+        "because_feature",
+        "because_rank",
+        "because_position",
+        "rule",
+        "geometry",
+    ]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
+def rank_in(order: Sequence[str], name: str) -> int:
+    """Position of `name` in a priority order (0 is the highest)."""
+    return list(order).index(name)
+
+
+def _disjoint_claims(claims: pd.DataFrame, crs: pyproj.CRS, min_area_m2: float) -> pd.DataFrame:
+    """Make the pieces claimed from one feature disjoint, in order of the claimant's rank."""
+    claims = claims.sort_values(
+        ["layer", "position", "because_rank", "because_position"], kind="stable"
+    ).reset_index(drop=True)
+    geoms = claims["geometry"].to_numpy(dtype=object).copy()
+    owner = list(zip(claims["layer"], claims["position"], strict=True))
+    repeated = pd.Series(owner).duplicated(keep=False).to_numpy()
+    # Only features claimed more than once need their pieces made disjoint.
+    start = 0
+    while start < len(geoms):
+        stop = start + 1
+        while stop < len(geoms) and owner[stop] == owner[start]:
+            stop += 1
+        if repeated[start]:
+            taken_so_far = geoms[start]
+            for k in range(start + 1, stop):
+                geoms[k] = polygonal_parts(np.array([shapely.difference(geoms[k], taken_so_far)]))[
+                    0
+                ]
+                taken_so_far = shapely.union(taken_so_far, geoms[k])
+        start = stop
+    area = ellipsoidal_area(geoms, crs) if len(geoms) else np.zeros(0)
+    claims = claims.assign(geometry=geoms, area_m2=area)
+    claims = claims[area > 0].reset_index(drop=True)
+    claims["taken"] = claims["area_m2"] >= min_area_m2
+    return claims
+
+
+def _apply(prepared: _Layers, audit: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """Each layer with its taken pieces removed, every feature kept."""
+    resolved = {}
+    for name in prepared.names:
+        frame = prepared.frames[name].copy()
+        geoms = prepared.geoms[name].copy()
+        taken = audit[(audit["layer"] == name) & audit["taken"]]
+        taken_area = np.zeros(len(frame))
+        status = np.full(len(frame), "unchanged", dtype=object)
+        if len(taken):
+            by_feature = taken.groupby("position")
+            positions = np.fromiter(by_feature.groups.keys(), dtype=int)
+            removal = by_feature["geometry"].agg(
+                lambda parts: shapely.union_all(np.asarray(parts, dtype=object))
+            )
+            geoms[positions] = polygonal_parts(
+                shapely.difference(geoms[positions], removal.to_numpy(dtype=object))
+            )
+            taken_area[positions] = by_feature["area_m2"].sum().to_numpy()
+            status[positions] = np.where(shapely.is_empty(geoms[positions]), "removed", "trimmed")
+        frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=prepared.crs)
+        frame["resolution"] = status
+        frame["taken_m2"] = taken_area
+        resolved[name] = frame
+    return resolved
