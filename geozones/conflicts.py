@@ -121,28 +121,35 @@ def overlapping_pieces(
     >>> i.tolist(), j.tolist(), [p.area for p in pieces]
     ([0], [0], [1.0])
     """
-    tree = shapely.STRtree(right)
-    left_index, right_index = tree.query(left, predicate="intersects")
+    # The tree holds the layer with fewer vertices per feature (parcels); the other layer's
+    # features (large red-line polygons) are prepared once and each tested against many.
+    swap = not same_layer and _vertices_per_feature(right) > _vertices_per_feature(left)
+    queried, indexed = (right, left) if swap else (left, right)
+    shapely.prepare(queried)
+    query_index, tree_index = shapely.STRtree(indexed).query(queried, predicate="intersects")
     if same_layer:
-        keep = left_index < right_index
-        left_index, right_index = left_index[keep], right_index[keep]
-    order = np.lexsort((right_index, left_index))
-    left_index, right_index = left_index[order], right_index[order]
-    shapely.prepare(left)
+        keep = query_index < tree_index
+        query_index, tree_index = query_index[keep], tree_index[keep]
     # A feature covered whole by the other is its own overlap: no overlay needed.
-    inside = shapely.covers(left[left_index], right[right_index])
-    pieces = right[right_index].copy()
+    inside = shapely.covers(queried[query_index], indexed[tree_index])
+    pieces = indexed[tree_index].copy()
     crossing = np.flatnonzero(~inside)
 
     def intersect(positions: np.ndarray) -> np.ndarray:
         return polygonal_parts(
-            shapely.intersection(left[left_index[positions]], right[right_index[positions]])
+            shapely.intersection(queried[query_index[positions]], indexed[tree_index[positions]])
         )
 
     if len(crossing):
         pieces[crossing] = concatenate_blocks(intersect, crossing)
-    keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
+    left_index, right_index = (tree_index, query_index) if swap else (query_index, tree_index)
+    order = np.lexsort((right_index, left_index))
+    keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
     return left_index[keep], right_index[keep], pieces[keep]
+
+
+def _vertices_per_feature(geoms: np.ndarray) -> float:
+    return float(shapely.get_num_coordinates(geoms).sum()) / max(len(geoms), 1)
 
 
 def _layer_pairs(names: Sequence[str], *, within_layers: bool) -> list[tuple[str, str]]:

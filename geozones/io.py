@@ -154,6 +154,7 @@ def read_layer(
             _TYPE_NAMES[int(t)]: int(n) for t, n in zip(type_ids, type_counts, strict=True)
         },
         issues=issues,
+        validated=pd.Series(geometry_array(frame), index=frame.index),
     )
     frame.attrs["geozones"] = report
     return frame

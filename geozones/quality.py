@@ -68,6 +68,9 @@ class LayerReport:
     encoding_guessed: bool = False
     geometry_types: dict[str | None, int] = field(default_factory=dict)
     issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ISSUE_COLUMNS))
+    #: The geometry objects as checked and repaired by ``read_layer``, by index label; a
+    #: feature still holding the very same object need not be validated again.
+    validated: pd.Series | None = field(default=None, repr=False)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> LayerReport:
         # pandas deep-copies attrs on every operation; the report is read-only, share it.

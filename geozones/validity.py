@@ -143,9 +143,10 @@ def polygon_array(data: gpd.GeoDataFrame | gpd.GeoSeries, *, purpose: str) -> np
             f"polygonal: {describe_features(labels[non_polygonal], geoms[non_polygonal])}; "
             "remove them or select the polygon features first"
         )
-    measurable = polygonal_mask(geoms)
+    unchecked = np.flatnonzero(polygonal_mask(geoms) & ~_validated_before(data, geoms))
     invalid = np.zeros(len(geoms), dtype=bool)
-    invalid[measurable] = ~concatenate_blocks(shapely.is_valid, geoms[measurable])
+    if len(unchecked):
+        invalid[unchecked] = ~concatenate_blocks(shapely.is_valid, geoms[unchecked])
     if invalid.any():
         geoms = geoms.copy()
         geoms[invalid] = make_polygonal(geoms[invalid])
@@ -157,6 +158,16 @@ def polygon_array(data: gpd.GeoDataFrame | gpd.GeoSeries, *, purpose: str) -> np
             stacklevel=3,
         )
     return geoms
+
+
+def _validated_before(data: gpd.GeoDataFrame | gpd.GeoSeries, geoms: np.ndarray) -> np.ndarray:
+    """True where a feature still holds the geometry object ``read_layer`` validated."""
+    report = data.attrs.get("geozones")
+    validated = getattr(report, "validated", None)
+    if validated is None or not data.index.is_unique or not validated.index.is_unique:
+        return np.zeros(len(geoms), dtype=bool)
+    then = validated.reindex(data.index).to_numpy(dtype=object)
+    return np.fromiter((a is b for a, b in zip(geoms, then, strict=True)), bool, len(geoms))
 
 
 def describe_features(

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import pytest
+import shapely
 from shapely import LineString, Point, Polygon, box
 
 import geozones
@@ -259,3 +260,22 @@ def test_empty_layer_reads_as_empty_and_coverage_refuses_it(tmp_path):
     assert len(layer) == 0
     with pytest.raises(geozones.EmptyLayerError):
         geozones.coverage(parcels(), layer)
+
+
+def test_validation_is_not_repeated_for_geometries_read_layer_checked(tmp_path, monkeypatch):
+    path = tmp_path / "checked.gpkg"
+    pyogrio.write_dataframe(parcels(), path)
+    layer = geozones.read_layer(path)
+    bowtie = Polygon([(X, Y), (X + 200, Y + 200), (X + 200, Y), (X, Y + 200)])
+    calls = []
+    original = shapely.is_valid
+    monkeypatch.setattr(shapely, "is_valid", lambda g: calls.append(len(g)) or original(g))
+    geozones.area(layer)
+    assert calls == []  # every geometry is the object read_layer validated
+    # A geometry replaced afterwards is checked (and repaired) again.
+    changed = layer.copy()
+    changed.loc[changed.index[0], "geometry"] = bowtie
+    with pytest.warns(GeometryRepairWarning, match="repaired 1"):
+        result = geozones.area(changed, method="planar")
+    assert calls == [1]
+    assert result.iloc[0] == pytest.approx(20_000)
