@@ -31,6 +31,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import sys
@@ -147,8 +148,12 @@ def landscape(seed: int) -> Landscape:
 
 def county_codes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """6-digit county codes ``99xxyy`` of points, as an integer array."""
-    col = np.clip(((x - X_MIN) / (X_MAX - X_MIN) * COUNTY_COLS).astype(np.int64), 0, COUNTY_COLS - 1)
-    row = np.clip(((y - Y_MIN) / (Y_MAX - Y_MIN) * COUNTY_ROWS).astype(np.int64), 0, COUNTY_ROWS - 1)
+    col = np.clip(
+        ((x - X_MIN) / (X_MAX - X_MIN) * COUNTY_COLS).astype(np.int64), 0, COUNTY_COLS - 1
+    )
+    row = np.clip(
+        ((y - Y_MIN) / (Y_MAX - Y_MIN) * COUNTY_ROWS).astype(np.int64), 0, COUNTY_ROWS - 1
+    )
     return 990_000 + (col + 1) * 100 + (row + 1)
 
 
@@ -165,7 +170,7 @@ def _chunks_by_vertices(counts: np.ndarray, limit: int) -> list[slice]:
     """Consecutive feature slices holding at most about ``limit`` vertices each."""
     bounds = np.searchsorted(np.cumsum(counts), np.arange(limit, int(counts.sum()), limit))
     edges = np.unique(np.concatenate([[0], bounds + 1, [len(counts)]]))
-    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a]
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,7 +284,7 @@ def farmland_parcels(n: int, seed: int, land: Landscape | None = None) -> Parcel
     fill = rng.uniform(0.8, 0.97, n)
     cell_area = b["w"][block] * b["h"][block]
     small = rng.random(n) < 0.05
-    fill[small] = np.maximum(rng.uniform(0.1, 0.5, small.sum()), np.sqrt(150.0 / cell_area[small]))
+    fill[small] = np.maximum(rng.uniform(0.1, 0.5, small.sum()), np.sqrt(250.0 / cell_area[small]))
     inflated = rng.random(n) < 0.002  # overlap a neighbour
     fill[inflated] = rng.uniform(1.15, 1.4, inflated.sum())
     nvert = np.clip(4 + rng.poisson(9.0, n), 4, 40)
@@ -305,7 +310,8 @@ def farmland_polygons(p: Parcels, rng: np.random.Generator) -> np.ndarray:
     c, s = np.cos(phi), np.sin(phi)
     del phi
     r = np.minimum(
-        p.half_w[owner] / np.maximum(np.abs(c), 1e-12), p.half_h[owner] / np.maximum(np.abs(s), 1e-12)
+        p.half_w[owner] / np.maximum(np.abs(c), 1e-12),
+        p.half_h[owner] / np.maximum(np.abs(s), 1e-12),
     )
     r *= p.fill[owner] * (1.0 - rng.uniform(0.0, 0.12, len(r)))
     lx, ly = r * c, r * s
@@ -331,11 +337,11 @@ def declared_area(geoms: np.ndarray, x: np.ndarray, rng: np.random.Generator) ->
 Chunk = tuple[np.ndarray, dict[str, np.ndarray]]
 
 
-def farmland_chunks(n: int, seed: int) -> Iterator[Chunk]:
+def farmland_chunks(n: int, seed: int, log: Callable[[str], None] = print) -> Iterator[Chunk]:
     """Farmland parcels with their attributes, in chunks of ``CHUNK_FEATURES``."""
     t0 = time.perf_counter()
     parcels = farmland_parcels(n, seed)
-    _log(f"  farmland layout: {n:,} parcels in {time.perf_counter() - t0:.1f} s")
+    log(f"  farmland layout: {n:,} parcels in {time.perf_counter() - t0:.1f} s")
     for i, lo in enumerate(range(0, n, CHUNK_FEATURES)):
         p = parcels.take(slice(lo, lo + CHUNK_FEATURES))
         rng = _rng(seed, 1, 1 + i)
@@ -546,7 +552,7 @@ def write_geoparquet(path: Path, chunks: Iterator[Chunk]) -> tuple[int, int, flo
     """
     tmp = path.with_name(path.name + ".tmp")
     writer: pq.ParquetWriter | None = None
-    bbox = [np.inf, np.inf, -np.inf, -np.inf]
+    bbox: list[float] = [np.inf, np.inf, -np.inf, -np.inf]
     features = coords = 0
     build = write = 0.0
     t = time.perf_counter()
@@ -554,9 +560,11 @@ def write_geoparquet(path: Path, chunks: Iterator[Chunk]) -> tuple[int, int, flo
         for geoms, attrs in chunks:
             t1 = time.perf_counter()
             build += t1 - t
-            lo = shapely.bounds(geoms).min(axis=0)
-            hi = shapely.bounds(geoms).max(axis=0)
-            bbox = [min(bbox[0], lo[0]), min(bbox[1], lo[1]), max(bbox[2], hi[2]), max(bbox[3], hi[3])]
+            bounds = shapely.bounds(geoms)
+            bbox = [
+                *np.minimum(bbox[:2], bounds[:, :2].min(axis=0)),
+                *np.maximum(bbox[2:], bounds[:, 2:].max(axis=0)),
+            ]
             features += len(geoms)
             coords += int(shapely.get_num_coordinates(geoms).sum())
             columns = {k: pa.array(v) for k, v in attrs.items()}
@@ -564,8 +572,11 @@ def write_geoparquet(path: Path, chunks: Iterator[Chunk]) -> tuple[int, int, flo
             del geoms
             table = pa.table(columns)
             if writer is None:
-                schema = table.schema.with_metadata({"geo": _geo_metadata(bbox)})
-                writer = pq.ParquetWriter(tmp, schema, compression="snappy")
+                # without a stored Arrow schema, readers take "geo" from the key-value metadata
+                # written at the end, when the bbox is known (the Arrow schema's copy would win)
+                writer = pq.ParquetWriter(
+                    tmp, table.schema, compression="snappy", store_schema=False
+                )
             writer.write_table(table.cast(writer.schema))
             del table, columns
             t = time.perf_counter()
@@ -596,10 +607,12 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def layer_chunks(layer: str, count: int, seed: int) -> Iterator[Chunk]:
+def layer_chunks(
+    layer: str, count: int, seed: int, log: Callable[[str], None] = print
+) -> Iterator[Chunk]:
     """Chunks of one layer."""
     if layer == "farmland":
-        return farmland_chunks(count, seed)
+        return farmland_chunks(count, seed, log)
     return star_chunks(layer, count, seed)
 
 
@@ -612,7 +625,7 @@ def ensure_layers(
     seed: int = 0,
     log: Callable[[str], None] = _log,
 ) -> dict[str, Path]:
-    """Generate the layers of a size that are missing (all with ``force``) and return their paths."""
+    """Generate the missing layers of a size (all with ``force``); return their paths."""
     name, counts = resolve(size, parcels)
     if layers is None:
         layers = DEFAULT_LAYERS.get(name, LAYERS)
@@ -631,7 +644,7 @@ def ensure_layers(
         log(f"{layer}: generating {counts.count(layer):,} features ...")
         t0 = time.perf_counter()
         features, coords, build, write = write_geoparquet(
-            path, layer_chunks(layer, counts.count(layer), seed)
+            path, layer_chunks(layer, counts.count(layer), seed, log)
         )
         total = time.perf_counter() - t0
         log(

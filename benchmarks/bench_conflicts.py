@@ -1,0 +1,195 @@
+"""Conflict detection at province scale: geopandas.overlay against geozones.find_conflicts.
+
+Runs in one process on the synthetic layers of ``generate.py`` (generated first if missing):
+
+1. reading the three layers from GeoParquet, plainly (``geopandas.read_parquet``) and with
+   ``geozones.read_layer`` (which also validates and repairs every geometry);
+2. what an analyst writes today: ``geopandas.overlay(a, b, how="intersection")`` for the three
+   layer pairs, plus the ellipsoidal area of the pieces;
+3. ``geozones.find_conflicts`` on the three layers (between layers only, like the overlays,
+   and again with overlaps inside each layer);
+4. peak memory (RSS) of the process and the layers' own size in memory.
+
+Usage: python benchmarks/bench_conflicts.py [--size small|medium|large] [--skip-overlay]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+
+import geozones  # noqa: E402
+
+LAYERS = ("farmland", "redline", "urban")
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
+
+
+def peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def _status_gib(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def conflicts_memory(paths: dict[str, Path]) -> dict[str, float]:
+    """Peak RSS of find_conflicts alone, in a fresh process: layers read, peak reset, run.
+
+    Linux resets the process's peak RSS (VmHWM) when "5" is written to /proc/self/clear_refs.
+    """
+    import multiprocessing
+
+    def child(queue: Any) -> None:
+        warnings.simplefilter("ignore")
+        layers = {n: geozones.read_layer(p) for n, p in paths.items()}
+        loaded = _status_gib("VmRSS")
+        Path("/proc/self/clear_refs").write_text("5")
+        geozones.find_conflicts(layers, within_layers=False)
+        queue.put({"rss_loaded_gib": loaded, "peak_rss_conflicts_gib": _status_gib("VmHWM")})
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    process = context.Process(target=child, args=(queue,))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def layer_memory_gib(layers: dict[str, gpd.GeoDataFrame]) -> float:
+    """Coordinates (16 bytes each) plus attribute memory: what the loaded layers hold."""
+    total = 0
+    for frame in layers.values():
+        total += int(shapely.get_num_coordinates(frame.geometry.array).sum()) * 16
+        total += int(frame.drop(columns=frame.geometry.name).memory_usage(deep=True).sum())
+    return total / 2**30
+
+
+def overlay_pairs(layers: dict[str, gpd.GeoDataFrame]) -> tuple[int, float]:
+    pieces, area = 0, 0.0
+    for i, first in enumerate(LAYERS):
+        for second in LAYERS[i + 1 :]:
+            result = gpd.overlay(
+                layers[first], layers[second], how="intersection", keep_geom_type=True
+            )
+            pieces += len(result)
+            area += float(geozones.area(result).sum()) if len(result) else 0.0
+    return pieces, area
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="medium", choices=["small", "medium", "large"])
+    parser.add_argument("--skip-overlay", action="store_true", help="skip geopandas.overlay")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+
+    folder, _ = generate.resolve(args.size)
+    paths = {name: generate.DEFAULT_OUT / folder / f"{name}.parquet" for name in LAYERS}
+    if not all(path.exists() for path in paths.values()):
+        generate.main(["--size", args.size])
+
+    warnings.simplefilter("ignore")
+    figures: dict[str, Any] = {"size": args.size, "command": " ".join(sys.argv)}
+    read_plain, plain = timed(lambda: {n: gpd.read_parquet(p) for n, p in paths.items()})
+    figures["read_parquet_s"] = read_plain
+    figures["features"] = {n: len(f) for n, f in plain.items()}
+    figures["vertices"] = {
+        n: int(shapely.get_num_coordinates(f.geometry.array).sum()) for n, f in plain.items()
+    }
+    figures["layers_gib"] = layer_memory_gib(plain)
+    read_checked, layers = timed(lambda: {n: geozones.read_layer(p) for n, p in paths.items()})
+    figures["read_layer_s"] = read_checked
+    del plain
+
+    if not args.skip_overlay:
+        figures["overlay_s"], (pieces, area) = timed(lambda: overlay_pairs(layers))
+        figures["overlay_pieces"], figures["overlay_area_m2"] = pieces, area
+    rss_before = peak_rss_gib()
+    figures["find_conflicts_s"], conflicts = timed(
+        lambda: geozones.find_conflicts(layers, within_layers=False)
+    )
+    figures["find_conflicts_pieces"] = len(conflicts)
+    figures["find_conflicts_area_m2"] = float(conflicts["area_m2"].sum())
+    figures["find_conflicts_within_s"], within = timed(lambda: geozones.find_conflicts(layers))
+    figures["find_conflicts_within_pieces"] = len(within)
+    figures["peak_rss_gib"] = peak_rss_gib()
+    figures["peak_rss_before_conflicts_gib"] = rss_before
+    figures.update(conflicts_memory(paths))
+
+    print(f"# bench_conflicts: {figures['command']}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, numpy "
+        f"{np.__version__}, shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
+        f"geopandas {gpd.__version__}"
+    )
+    print()
+    print("| layer | features | vertices |")
+    print("|---|---:|---:|")
+    for name in LAYERS:
+        print(f"| {name} | {figures['features'][name]:,} | {figures['vertices'][name]:,} |")
+    print()
+    print("| step | seconds | pieces | area (m², ellipsoidal) |")
+    print("|---|---:|---:|---:|")
+    print(f"| read (geopandas.read_parquet) | {read_plain:.2f} | | |")
+    print(f"| read (geozones.read_layer, validated) | {read_checked:.2f} | | |")
+    if "overlay_s" in figures:
+        print(
+            f"| geopandas.overlay × 3 pairs + area | {figures['overlay_s']:.2f} | "
+            f"{figures['overlay_pieces']:,} | {figures['overlay_area_m2']:,.1f} |"
+        )
+    print(
+        f"| geozones.find_conflicts (between layers) | {figures['find_conflicts_s']:.2f} | "
+        f"{figures['find_conflicts_pieces']:,} | {figures['find_conflicts_area_m2']:,.1f} |"
+    )
+    print(
+        f"| geozones.find_conflicts (+ within layers) | {figures['find_conflicts_within_s']:.2f} "
+        f"| {figures['find_conflicts_within_pieces']:,} | |"
+    )
+    print()
+    if "overlay_s" in figures:
+        ratio = figures["find_conflicts_s"] / figures["overlay_s"]
+        print(f"find_conflicts / overlay: {ratio:.2f} (goal ≤ 0.4)")
+    print(
+        f"find_conflicts / read_parquet: {figures['find_conflicts_s'] / read_plain:.2f} (goal ≤ 2)"
+    )
+    print(
+        f"memory, in a fresh process: {figures['rss_loaded_gib']:.2f} GiB RSS with the layers "
+        f"read; peak {figures['peak_rss_conflicts_gib']:.2f} GiB during find_conflicts "
+        f"(goal ≤ 1.5× the loaded layers); the coordinates and attributes alone are "
+        f"{figures['layers_gib']:.2f} GiB"
+    )
+    print(f"peak RSS of this whole run (overlay included): {figures['peak_rss_gib']:.2f} GiB")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
