@@ -30,7 +30,7 @@ import pyproj
 import shapely
 from pyproj.crs import Ellipsoid
 
-from geozones._parallel import concatenate_blocks
+from geozones._parallel import concatenate_blocks, map_blocks
 from geozones.errors import CRSError, MissingCRSError
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
@@ -135,8 +135,9 @@ def ellipsoidal_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     """
     result = np.full(len(geoms), np.nan)
     present = ~shapely.is_missing(geoms)
-    result[present & shapely.is_empty(geoms)] = 0.0
-    todo = np.flatnonzero(present & ~shapely.is_empty(geoms))
+    empty = shapely.is_empty(geoms)
+    result[present & empty] = 0.0
+    todo = np.flatnonzero(~empty)
     if len(todo) == 0:
         return result
     projection = _TransverseMercator.from_crs(crs)
@@ -208,7 +209,9 @@ def _transverse_mercator_area(
     geoms: np.ndarray, projection: _TransverseMercator
 ) -> np.ndarray | None:
     """Area of non-empty polygons in a transverse Mercator CRS, or None if it cannot fit."""
-    xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
+    bounds = np.vstack(map_blocks(_total_bounds, geoms))
+    xmin, ymin = bounds[:, :2].min(axis=0)
+    xmax, ymax = bounds[:, 2:].max(axis=0)
     x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
     scale = _AreaScale.fit(projection, x_max, ymin, ymax)
     if scale is None:
@@ -219,6 +222,10 @@ def _transverse_mercator_area(
         return planar + _ellipsoidal_correction(block, scale, projection.false_easting)
 
     return concatenate_blocks(measure, geoms)
+
+
+def _total_bounds(geoms: np.ndarray) -> np.ndarray:
+    return np.asarray(shapely.total_bounds(geoms))
 
 
 def _ellipsoidal_correction(

@@ -136,14 +136,16 @@ def polygon_array(data: gpd.GeoDataFrame | gpd.GeoSeries, *, purpose: str) -> np
     """
     geoms = geometry_array(data)
     labels = data.index
-    non_polygonal = non_polygonal_mask(geoms)
+    empty = shapely.is_empty(geoms)  # None counts as empty too
+    polygonal = np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPES)
+    non_polygonal = ~empty & ~polygonal
     if non_polygonal.any():
         raise NonPolygonalGeometryError(
             f"{purpose} needs polygons, but {int(non_polygonal.sum())} feature(s) are not "
             f"polygonal: {describe_features(labels[non_polygonal], geoms[non_polygonal])}; "
             "remove them or select the polygon features first"
         )
-    unchecked = np.flatnonzero(polygonal_mask(geoms) & ~_validated_before(data, geoms))
+    unchecked = np.flatnonzero(polygonal & ~empty & ~_validated_before(data, geoms))
     invalid = np.zeros(len(geoms), dtype=bool)
     if len(unchecked):
         invalid[unchecked] = ~concatenate_blocks(shapely.is_valid, geoms[unchecked])
@@ -167,7 +169,12 @@ def _validated_before(data: gpd.GeoDataFrame | gpd.GeoSeries, geoms: np.ndarray)
     if validated is None or not data.index.is_unique or not validated.index.is_unique:
         return np.zeros(len(geoms), dtype=bool)
     then = validated.reindex(data.index).to_numpy(dtype=object)
-    return np.fromiter((a is b for a, b in zip(geoms, then, strict=True)), bool, len(geoms))
+    # Identity, not equality: the very object read_layer checked (kept alive by the report).
+    return _object_ids(geoms) == _object_ids(then)
+
+
+def _object_ids(objects: np.ndarray) -> np.ndarray:
+    return np.fromiter(map(id, objects), dtype=np.int64, count=len(objects))
 
 
 def describe_features(

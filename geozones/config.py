@@ -1,0 +1,996 @@
+"""The configuration of a check: one TOML file naming the layers, the priority and the targets.
+
+The ``geozones`` command line (``geozones stats CONFIG``, ``geozones conflicts CONFIG``,
+``geozones report CONFIG``) reads one TOML file describing a check: the zones (counties) to
+report by, the layers and how to read them, the priority order that resolves conflicts and its
+exceptions, and the binding plan targets (约束性指标). :func:`load_config` reads and validates
+it without opening any GIS file, so a typo is reported at once, with the file and the dotted
+key (``layers.farmland.encodng``) and what to write instead. ``docs/config.md`` describes every
+key.
+
+Examples
+--------
+>>> from geozones.config import load_config
+>>> config = load_config("sample_data/geozones.toml")
+>>> config.priority
+('farmland', 'redline', 'urban')
+>>> sorted(config.layers)
+['core_zone', 'farmland', 'redline', 'urban']
+>>> config.layers["farmland"].encoding, config.layers["farmland"].declared_area_field
+('GBK', 'TBMJ')
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import math
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NoReturn, TypeVar, cast
+
+import geopandas as gpd
+import pyproj
+
+from geozones.errors import GeozonesError
+from geozones.io import read_layer
+from geozones.units import AREA_UNITS, UNIT_LABELS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
+
+#: The layer keys every configuration must define.
+REQUIRED_LAYERS: tuple[str, ...] = ("farmland", "redline", "urban")
+#: The priority order of the rules: 耕地和永久基本农田 → 生态保护红线 → 城镇开发边界.
+DEFAULT_PRIORITY: tuple[str, ...] = ("farmland", "redline", "urban")
+#: Report header languages.
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+
+
+class ConfigError(GeozonesError, ValueError):
+    """A configuration file is unreadable, not valid TOML, or holds a wrong or unknown key.
+
+    The message names the configuration file and the dotted key (``layers.farmland.path``),
+    or the line and column of a TOML syntax error, and says what to write instead.
+
+    Parameters
+    ----------
+    message : str
+        The full message.
+    source : path-like, optional
+        The configuration file.
+    key : str, optional
+        The dotted key at fault (``layers.farmland.path``, ``resolution.overrides[0].mask``);
+        for a syntax error, the table the line is in.
+    line, column : int, optional
+        Position of a TOML syntax error, counted from 1.
+
+    Attributes
+    ----------
+    source : pathlib.Path or None
+    key : str or None
+    line, column : int or None
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | os.PathLike[str] | None = None,
+        key: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.source = Path(source) if source is not None else None
+        self.key = key
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """How to read one layer: a ``[layers.KEY]`` table.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file (or ``.gdb`` folder), absolute.
+    layer : str or None
+        The layer inside a GeoPackage or File Geodatabase.
+    encoding : str or None
+        Attribute encoding (``"GBK"``); detected when None.
+    crs : str or None
+        ``"EPSG:4527"``, a WKT or PROJ string, or ``"infer"``; the file's own when None.
+    id_field : str or None
+        Field holding the feature ids used in reports (``BSM``); the feature id (FID) when None.
+    declared_area_field : str or None
+        Field holding a declared area to check (``TBMJ``).
+    declared_area_unit : str
+        Unit of `declared_area_field`, one of :data:`geozones.units.AREA_UNITS`.
+    """
+
+    path: Path
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    id_field: str | None = None
+    declared_area_field: str | None = None
+    declared_area_unit: str = "m2"
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    """The zones (counties) results are reported by: the ``[zones]`` table.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file, absolute.
+    layer : str or None
+        The layer inside a GeoPackage or File Geodatabase.
+    code_field : str
+        Field holding the 6-digit county code (``XZQDM``); the first two digits are the
+        province and the first four the city, so results roll up.
+    name_field : str or None
+        Field holding the zone name (``XZQMC``).
+    encoding : str or None
+        Attribute encoding; detected when None.
+    crs : str or None
+        As for :class:`LayerSpec`.
+    """
+
+    path: Path
+    layer: str | None
+    code_field: str
+    name_field: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+
+
+@dataclass(frozen=True)
+class Override:
+    """An exception to the priority order: one ``[[resolution.overrides]]`` entry.
+
+    Attributes
+    ----------
+    name : str
+        Name of the rule, as the conflict audit records it.
+    mask : str
+        Key of the layer whose polygons the exception applies inside (``core_zone``).
+    priority : tuple of str
+        The priority order inside the mask: the same layers as the main order.
+    """
+
+    name: str
+    mask: str
+    priority: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The binding plan targets (约束性指标): the ``[targets]`` table.
+
+    Attributes
+    ----------
+    redline_min : float or None
+        Red-line area must be at least this, in `unit`.
+    farmland_min : float or None
+        Permanent basic farmland area must be at least this, in `unit`.
+    development_intensity_max_percent : float or None
+        Construction land over land area must be at most this percentage.
+    unit : str
+        Unit of the area targets, one of :data:`geozones.units.AREA_UNITS`.
+    construction_land : str
+        Key of the layer counted as construction land for the development intensity.
+    """
+
+    redline_min: float | None = None
+    farmland_min: float | None = None
+    development_intensity_max_percent: float | None = None
+    unit: str = "mu"
+    construction_land: str = "urban"
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated check configuration, as :func:`load_config` returns it.
+
+    Attributes
+    ----------
+    source : pathlib.Path
+        The configuration file, absolute.
+    title : str
+        Title of the reports; the file name without its suffix by default.
+    language : {"zh", "en"}
+        Language of report headers.
+    unit : str
+        Area unit of reports, one of :data:`geozones.units.AREA_UNITS`.
+    sliver_m2 : float
+        Pieces smaller than this (ellipsoidal m²) are slivers: reported, not taken out.
+    zones : ZoneSpec
+        The zones results are reported by.
+    layers : dict of str to LayerSpec
+        Every layer, by key, in the file's order; ``farmland``, ``redline`` and ``urban``
+        are always present.
+    priority : tuple of str
+        Layer keys, highest priority first.
+    overrides : tuple of Override
+        Exceptions to the priority order, in the file's order.
+    targets : Targets
+        The binding plan targets.
+    """
+
+    source: Path
+    title: str
+    language: Literal["zh", "en"]
+    unit: str
+    sliver_m2: float
+    zones: ZoneSpec
+    layers: dict[str, LayerSpec]
+    priority: tuple[str, ...] = DEFAULT_PRIORITY
+    overrides: tuple[Override, ...] = ()
+    targets: Targets = field(default_factory=Targets)
+
+    def read_layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """Read every layer with :func:`geozones.read_layer`, as the configuration says.
+
+        Returns
+        -------
+        dict of str to GeoDataFrame
+            Layer key to layer, in the configuration's order.
+
+        Raises
+        ------
+        GeozonesError
+            Any error of :func:`geozones.read_layer`, its message prefixed with the
+            configuration file and the layer's key.
+        ConfigError
+            `id_field` or `declared_area_field` is not a field of the layer.
+        """
+        layers = {}
+        for key, spec in self.layers.items():
+            frame = self._read(f"layers.{key}", spec.path, spec.layer, spec.encoding, spec.crs)
+            self._check_field(frame, f"layers.{key}.id_field", spec.id_field)
+            self._check_field(frame, f"layers.{key}.declared_area_field", spec.declared_area_field)
+            layers[key] = frame
+        return layers
+
+    def read_zones(self) -> gpd.GeoDataFrame:
+        """Read the zones with :func:`geozones.read_layer`, as the configuration says.
+
+        Returns
+        -------
+        GeoDataFrame
+            The zone polygons.
+
+        Raises
+        ------
+        GeozonesError
+            Any error of :func:`geozones.read_layer`, its message prefixed with the
+            configuration file and ``zones``.
+        ConfigError
+            `code_field` or `name_field` is not a field of the layer.
+        """
+        spec = self.zones
+        frame = self._read("zones", spec.path, spec.layer, spec.encoding, spec.crs)
+        self._check_field(frame, "zones.code_field", spec.code_field)
+        self._check_field(frame, "zones.name_field", spec.name_field)
+        return frame
+
+    def overrides_for_resolve(
+        self, layers: Mapping[str, gpd.GeoDataFrame]
+    ) -> dict[str, tuple[gpd.GeoDataFrame, tuple[str, ...]]]:
+        """The `overrides` argument of :func:`geozones.resolve_conflicts`.
+
+        Parameters
+        ----------
+        layers : mapping of str to GeoDataFrame
+            The layers, as :meth:`read_layers` returns them; each override's mask is taken
+            from them.
+
+        Returns
+        -------
+        dict of str to (GeoDataFrame, tuple of str)
+            Override name to (mask polygons, priority inside the mask).
+
+        Raises
+        ------
+        ConfigError
+            A mask layer is not in `layers`.
+
+        Examples
+        --------
+        >>> config = load_config("sample_data/geozones.toml")
+        >>> layers = config.read_layers()  # doctest: +SKIP
+        >>> resolved, audit = geozones.resolve_conflicts(  # doctest: +SKIP
+        ...     layers,
+        ...     config.priority,
+        ...     overrides=config.overrides_for_resolve(layers),
+        ...     min_area_m2=config.sliver_m2,
+        ... )
+        """
+        result: dict[str, tuple[gpd.GeoDataFrame, tuple[str, ...]]] = {}
+        for index, override in enumerate(self.overrides):
+            if override.mask not in layers:
+                given = ", ".join(layers) or "none"
+                raise ConfigError(
+                    f"{self.source}: resolution.overrides[{index}].mask: the mask layer "
+                    f"{override.mask!r} of override {override.name!r} is not among the layers "
+                    f"given ({given}); pass the layers Config.read_layers() returns",
+                    source=self.source,
+                    key=f"resolution.overrides[{index}].mask",
+                )
+            result[override.name] = (layers[override.mask], override.priority)
+        return result
+
+    def _read(
+        self, key: str, path: Path, layer: str | None, encoding: str | None, crs: str | None
+    ) -> gpd.GeoDataFrame:
+        try:
+            return read_layer(path, layer, encoding=encoding, crs=crs)
+        except GeozonesError as error:
+            raise _in_context(error, f"{self.source}: {key}: ") from error
+
+    def _check_field(self, frame: gpd.GeoDataFrame, key: str, name: str | None) -> None:
+        if name is None or name in frame.columns:
+            return
+        fields = [str(column) for column in frame.columns if column != frame.geometry.name]
+        raise ConfigError(
+            f"{self.source}: {key}: {name!r} is not a field of the layer{_suggest(name, fields)}; "
+            f"its fields are: {', '.join(fields) or 'none'}",
+            source=self.source,
+            key=key,
+        )
+
+
+_E = TypeVar("_E", bound=GeozonesError)
+
+
+def _in_context(error: _E, prefix: str) -> _E:
+    """`error` again, of the same type, its message prefixed (the original if that fails)."""
+    try:
+        return type(error)(prefix + str(error))
+    except Exception:  # an error class with another signature: keep the original
+        return error
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and validation
+# --------------------------------------------------------------------------------------------
+
+_TOP_KEYS = ("title", "language", "unit", "sliver_m2", "zones", "layers", "resolution", "targets")
+_ZONE_KEYS = ("path", "layer", "encoding", "crs", "code_field", "name_field")
+_LAYER_KEYS = (
+    "path",
+    "layer",
+    "encoding",
+    "crs",
+    "id_field",
+    "declared_area_field",
+    "declared_area_unit",
+)
+_RESOLUTION_KEYS = ("priority", "overrides")
+_OVERRIDE_KEYS = ("name", "mask", "priority")
+_TARGET_KEYS = (
+    "unit",
+    "redline_min",
+    "farmland_min",
+    "development_intensity_max_percent",
+    "construction_land",
+)
+#: What to write for a missing required key.
+_EXAMPLES = {
+    "path": 'path = "sanqusanxian.gpkg"',
+    "code_field": 'code_field = "XZQDM" (the field of 6-digit county codes)',
+    "name": 'name = "核心保护区内耕地调出"',
+    "mask": 'mask = "core_zone" (a layer key)',
+    "priority": 'priority = ["redline", "farmland", "urban"]',
+}
+_TOML_TYPES: dict[type, str] = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list: "an array",
+    dict: "a table",
+}
+_LANGUAGE_ALIASES = {
+    "cn": "zh",
+    "chinese": "zh",
+    "zh-cn": "zh",
+    "zh_cn": "zh",
+    "zh-hans": "zh",
+    "中文": "zh",
+    "english": "en",
+    "en-us": "en",
+    "en_us": "en",
+    "英文": "en",
+}
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a check configuration (TOML).
+
+    Every key is checked: unknown keys (with a suggestion), types, units, the language,
+    the priority order and its overrides, the targets, and that every file named exists.
+    No GIS file is opened: :meth:`Config.read_layers` does that.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The TOML file. Relative paths inside it are read from its folder.
+
+    Returns
+    -------
+    Config
+        The validated configuration, with absolute paths and defaults filled in: language
+        ``"zh"``, unit ``"mu"``, ``sliver_m2`` 200, priority ``("farmland", "redline",
+        "urban")``, ``declared_area_unit`` ``"m2"``, title the file name without its suffix,
+        target unit the report unit, ``construction_land`` ``"urban"``.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not UTF-8 or not valid TOML (the message gives the line and
+        column), or a key is unknown, of the wrong type or value, or names a missing file.
+        The message names the file and the dotted key, and says what to write.
+
+    Examples
+    --------
+    >>> config = load_config("sample_data/geozones.toml")
+    >>> config.unit, config.sliver_m2, config.language
+    ('mu', 200.0, 'zh')
+    >>> config.overrides[0].mask, config.overrides[0].priority
+    ('core_zone', ('redline', 'farmland', 'urban'))
+    >>> config.targets.unit, config.targets.redline_min
+    ('km2', 360.0)
+    """
+    display = os.fspath(path)
+    source = Path(os.path.abspath(display))
+    checker = _Checker(display, source)
+    document = checker.parse()
+    return checker.config(document)
+
+
+class _Checker:
+    """Validation of one configuration document, raising ConfigError naming file and key."""
+
+    def __init__(self, display: str, source: Path) -> None:
+        self.display = display
+        self.source = source
+        self.folder = source.parent
+
+    # -- errors --------------------------------------------------------------------------------
+
+    def fail(self, key: str | None, message: str, **position: int) -> NoReturn:
+        where = f"{key}: " if key else ""
+        raise ConfigError(
+            f"{self.display}: {where}{message}", source=self.source, key=key, **position
+        )
+
+    # -- the file ------------------------------------------------------------------------------
+
+    def parse(self) -> dict[str, Any]:
+        try:
+            data = self.source.read_bytes()
+        except FileNotFoundError:
+            self.fail(None, "no such configuration file; check the path")
+        except IsADirectoryError:
+            self.fail(None, "is a folder; name the configuration file (e.g. geozones.toml)")
+        except OSError as error:
+            self.fail(None, f"cannot be read ({error.strerror or error}); check its permissions")
+        try:
+            text = data.decode("utf-8-sig")  # Notepad may save a byte-order mark
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            self.fail(
+                None,
+                f"line {line}: not UTF-8 text (TOML files must be UTF-8; this one may be "
+                "GBK); save it again with the encoding UTF-8",
+                line=line,
+            )
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            self._syntax_error(text, error)
+
+    def _syntax_error(self, text: str, error: tomllib.TOMLDecodeError) -> NoReturn:
+        message = str(error)
+        match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+        lines = text.splitlines()
+        if match:
+            line, column = int(match.group(1)), int(match.group(2))
+            where = f"line {line}, column {column}"
+        else:  # "(at end of document)"
+            line, column = max(len(lines), 1), len(lines[-1]) + 1 if lines else 1
+            where = f"line {line}, column {column} (the end of the file)"
+        reason = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)$", "", message)
+        source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+        table = _enclosing_table(lines[:line])
+        within = f" (in [{table}])" if table else ""
+        hint = _syntax_hint(reason, source_line)
+        shown = f": {source_line.strip()}" if source_line.strip() else ""
+        raise ConfigError(
+            f"{self.display}: {where}{within}: not valid TOML: {reason}{shown}; {hint}",
+            source=self.source,
+            key=table,
+            line=line,
+            column=column,
+        ) from None
+
+    # -- sections ------------------------------------------------------------------------------
+
+    def config(self, document: dict[str, Any]) -> Config:
+        self.keys(document, None, _TOP_KEYS, required=("zones", "layers"))
+        title = self.string(document, None, "title", default=self.source.stem)
+        if not title.strip():
+            self.fail("title", "is empty; give the reports a title or remove the key")
+        language = self.choice(
+            document, None, "language", LANGUAGES, default="zh", aliases=_LANGUAGE_ALIASES
+        )
+        unit = self.unit(document, None, "unit", default="mu")
+        sliver = self.number(
+            document,
+            None,
+            "sliver_m2",
+            default=200.0,
+            minimum=0.0,
+            hint=" (m²); 0 keeps every piece, 200 is common practice",
+        )
+        zones = self.zones(self.table(document, None, "zones"))
+        layers = self.layers(self.table(document, None, "layers"))
+        resolution = self.table(document, None, "resolution", default={})
+        priority, overrides = self.resolution(resolution, layers)
+        targets = self.targets(self.table(document, None, "targets", default={}), layers, unit)
+        return Config(
+            source=self.source,
+            title=title,
+            language=cast(Literal["zh", "en"], language),
+            unit=unit,
+            sliver_m2=sliver,
+            zones=zones,
+            layers=layers,
+            priority=priority,
+            overrides=overrides,
+            targets=targets,
+        )
+
+    def zones(self, table: dict[str, Any]) -> ZoneSpec:
+        self.keys(table, "zones", _ZONE_KEYS, required=("path", "code_field"))
+        return ZoneSpec(
+            path=self.path(table, "zones"),
+            layer=self.optional_string(table, "zones", "layer"),
+            code_field=self.string(table, "zones", "code_field"),
+            name_field=self.optional_string(table, "zones", "name_field"),
+            encoding=self.encoding(table, "zones"),
+            crs=self.crs(table, "zones"),
+        )
+
+    def layers(self, table: dict[str, Any]) -> dict[str, LayerSpec]:
+        specs = {}
+        for key, value in table.items():
+            where = f"layers.{key}"
+            if not isinstance(value, dict):
+                self.fail(
+                    where,
+                    f"expected a table, got {_describe(value)}; write it as [{where}] "
+                    'followed by path = "…" and the other keys on their own lines',
+                )
+            specs[key] = self.layer(value, where)
+        missing = [key for key in REQUIRED_LAYERS if key not in specs]
+        if missing:
+            key = missing[0]
+            suggestion = _suggest(key, [k for k in specs if k not in REQUIRED_LAYERS])
+            self.fail(
+                f"layers.{key}",
+                f"required layer {key!r} is missing{suggestion}; every check needs "
+                f"[layers.farmland] (永久基本农田), [layers.redline] (生态保护红线) and "
+                f"[layers.urban] (城镇开发边界), each with a path",
+            )
+        return specs
+
+    def layer(self, table: dict[str, Any], where: str) -> LayerSpec:
+        self.keys(table, where, _LAYER_KEYS, required=("path",))
+        area_field = self.optional_string(table, where, "declared_area_field")
+        if "declared_area_unit" in table and area_field is None:
+            self.fail(
+                f"{where}.declared_area_unit",
+                "is set but declared_area_field is not; add declared_area_field = "
+                '"TBMJ" (the field it applies to) or remove declared_area_unit',
+            )
+        return LayerSpec(
+            path=self.path(table, where),
+            layer=self.optional_string(table, where, "layer"),
+            encoding=self.encoding(table, where),
+            crs=self.crs(table, where),
+            id_field=self.optional_string(table, where, "id_field"),
+            declared_area_field=area_field,
+            declared_area_unit=self.unit(table, where, "declared_area_unit", default="m2"),
+        )
+
+    def resolution(
+        self, table: dict[str, Any], layers: Mapping[str, LayerSpec]
+    ) -> tuple[tuple[str, ...], tuple[Override, ...]]:
+        self.keys(table, "resolution", _RESOLUTION_KEYS)
+        if "priority" in table:
+            priority = self.layer_list(table["priority"], "resolution.priority", layers)
+            if len(priority) < 2:
+                self.fail(
+                    "resolution.priority",
+                    "must name at least two layers, highest priority first, e.g. "
+                    '["farmland", "redline", "urban"]',
+                )
+        else:
+            priority = DEFAULT_PRIORITY
+        entries = table.get("overrides", [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            self.fail(
+                "resolution.overrides",
+                f"expected an array of tables, got {_describe(entries)}; write each "
+                "override as a [[resolution.overrides]] block (double brackets) with name, "
+                "mask and priority",
+            )
+        overrides: list[Override] = []
+        for index, entry in enumerate(entries):
+            override = self.override(entry, f"resolution.overrides[{index}]", layers, priority)
+            if any(o.name == override.name for o in overrides):
+                self.fail(
+                    f"resolution.overrides[{index}].name",
+                    f"{override.name!r} names an earlier override too; give each one its own name",
+                )
+            overrides.append(override)
+        return priority, tuple(overrides)
+
+    def override(
+        self,
+        table: dict[str, Any],
+        where: str,
+        layers: Mapping[str, LayerSpec],
+        priority: tuple[str, ...],
+    ) -> Override:
+        self.keys(table, where, _OVERRIDE_KEYS, required=_OVERRIDE_KEYS)
+        name = self.string(table, where, "name")
+        if not name.strip():
+            self.fail(f"{where}.name", "is empty; name the exception, e.g. 核心保护区内耕地调出")
+        mask = self.layer_key(table, where, "mask", layers)
+        if mask in priority:
+            self.fail(
+                f"{where}.mask",
+                f"{mask!r} is one of the layers resolution.priority orders "
+                f"({', '.join(priority)}); a mask must be another layer, e.g. the "
+                "nature-reserve core zones (核心保护区): add it as [layers.core_zone] and use "
+                'mask = "core_zone"',
+            )
+        order = self.layer_list(table["priority"], f"{where}.priority", layers)
+        missing = [name for name in priority if name not in order]
+        extra = [name for name in order if name not in priority]
+        if missing or extra:
+            problems = []
+            if missing:
+                problems.append(f"it leaves out {', '.join(map(repr, missing))}")
+            if extra:
+                problems.append(f"{', '.join(map(repr, extra))} is not in resolution.priority")
+            self.fail(
+                f"{where}.priority",
+                f"must order the same layers as resolution.priority "
+                f"({', '.join(priority)}), in the order that holds inside the mask; "
+                f"{' and '.join(problems)}",
+            )
+        return Override(name=name, mask=mask, priority=order)
+
+    def targets(self, table: dict[str, Any], layers: Mapping[str, LayerSpec], unit: str) -> Targets:
+        self.keys(table, "targets", _TARGET_KEYS)
+        no_target = "; remove the key to set no target"
+        intensity = self.optional_number(
+            table,
+            "targets",
+            "development_intensity_max_percent",
+            above=0.0,
+            maximum=100.0,
+            hint="; it is a percentage of the land area: write 3.0 for 3 %" + no_target,
+        )
+        construction = (
+            self.layer_key(table, "targets", "construction_land", layers)
+            if "construction_land" in table
+            else "urban"
+        )
+        return Targets(
+            redline_min=self.optional_number(
+                table, "targets", "redline_min", above=0.0, hint=no_target
+            ),
+            farmland_min=self.optional_number(
+                table, "targets", "farmland_min", above=0.0, hint=no_target
+            ),
+            development_intensity_max_percent=intensity,
+            unit=self.unit(table, "targets", "unit", default=unit),
+            construction_land=construction,
+        )
+
+    # -- keys and values -----------------------------------------------------------------------
+
+    def keys(
+        self,
+        table: dict[str, Any],
+        where: str | None,
+        known: Sequence[str],
+        *,
+        required: Sequence[str] = (),
+    ) -> None:
+        for key in table:
+            if key not in known:
+                self.fail(
+                    _join(where, key),
+                    f"unknown key{_suggest(key, known)}; the keys "
+                    f"{'at the top level' if where is None else f'of [{where}]'} are: "
+                    f"{', '.join(known)}",
+                )
+        for key in required:
+            if key not in table:
+                example = _EXAMPLES.get(key, f"[{key}]")
+                if where is None:
+                    place = "at the top of the file"
+                elif where.startswith("resolution.overrides["):
+                    place = "to that [[resolution.overrides]] block"
+                else:
+                    place = f"to [{where}]"
+                self.fail(_join(where, key), f"missing; add {example} {place}")
+
+    def table(
+        self,
+        table: dict[str, Any],
+        where: str | None,
+        key: str,
+        *,
+        default: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        if key not in table and default is not None:
+            return default
+        value = table[key]
+        if not isinstance(value, dict):
+            name = _join(where, key)
+            self.fail(name, f"expected a table, got {_describe(value)}; write it as [{name}]")
+        return value
+
+    def value(self, table: dict[str, Any], where: str | None, key: str, kind: type) -> Any:
+        value = table[key]
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            expected = _TOML_TYPES.get(kind, kind.__name__)
+            fix = f'; write {key} = "{value}"' if kind is str and _is_scalar(value) else ""
+            self.fail(_join(where, key), f"expected {expected}, got {_describe(value)}{fix}")
+        return value
+
+    def string(
+        self, table: dict[str, Any], where: str | None, key: str, *, default: str | None = None
+    ) -> str:
+        if key not in table and default is not None:
+            return default
+        return cast(str, self.value(table, where, key, str))
+
+    def optional_string(self, table: dict[str, Any], where: str, key: str) -> str | None:
+        if key not in table:
+            return None
+        value = self.string(table, where, key)
+        if not value.strip():
+            self.fail(_join(where, key), "is empty; give a value or remove the key")
+        return value
+
+    def choice(
+        self,
+        table: dict[str, Any],
+        where: str | None,
+        key: str,
+        choices: Sequence[str],
+        *,
+        default: str,
+        aliases: Mapping[str, str] | None = None,
+    ) -> str:
+        value = self.string(table, where, key, default=default)
+        if value in choices:
+            return value
+        guess = (aliases or {}).get(value.strip().lower()) or _closest(value, choices)
+        suggestion = f"; did you mean {guess!r}?" if guess else ""
+        self.fail(
+            _join(where, key),
+            f"{value!r} is not allowed; use one of {', '.join(choices)}{suggestion}",
+        )
+
+    def unit(self, table: dict[str, Any], where: str | None, key: str, *, default: str) -> str:
+        aliases = {"km²": "km2", "m²": "m2", "平方米": "m2", "公顷": "ha", "hectare": "ha"}
+        for unit, labels in UNIT_LABELS.items():
+            for label in labels.values():
+                aliases.setdefault(label.lower(), unit)
+        return self.choice(table, where, key, tuple(AREA_UNITS), default=default, aliases=aliases)
+
+    def number(
+        self,
+        table: dict[str, Any],
+        where: str | None,
+        key: str,
+        *,
+        default: float | None = None,
+        minimum: float | None = None,
+        above: float | None = None,
+        maximum: float | None = None,
+        hint: str = "",
+    ) -> float:
+        if key not in table and default is not None:
+            return default
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            fix = "; write the number without quotes" if isinstance(value, str) else ""
+            self.fail(_join(where, key), f"expected a number, got {_describe(value)}{fix}")
+        number = float(value)
+        name = _join(where, key)
+        if not math.isfinite(number):
+            self.fail(name, f"must be a finite number, got {value}")
+        if minimum is not None and number < minimum:
+            self.fail(name, f"must be {minimum:g} or more, got {value}{hint}")
+        if above is not None and number <= above:
+            self.fail(name, f"must be more than {above:g}, got {value}{hint}")
+        if maximum is not None and number > maximum:
+            self.fail(name, f"must be at most {maximum:g}, got {value}{hint}")
+        return number
+
+    def optional_number(
+        self,
+        table: dict[str, Any],
+        where: str,
+        key: str,
+        *,
+        above: float | None = None,
+        maximum: float | None = None,
+        hint: str = "",
+    ) -> float | None:
+        if key not in table:
+            return None
+        return self.number(table, where, key, above=above, maximum=maximum, hint=hint)
+
+    def path(self, table: dict[str, Any], where: str) -> Path:
+        value = self.string(table, where, "path")
+        key = f"{where}.path"
+        if not value.strip():
+            self.fail(key, "is empty; give the file's path")
+        given = Path(value).expanduser()
+        resolved = Path(os.path.abspath(self.folder / given))
+        if not resolved.exists():
+            relative = (
+                "" if given.is_absolute() else f" (relative paths are read from {self.folder})"
+            )
+            self.fail(key, f"file not found: {resolved}{relative}; check the path")
+        return resolved
+
+    def encoding(self, table: dict[str, Any], where: str) -> str | None:
+        value = self.optional_string(table, where, "encoding")
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                self.fail(
+                    f"{where}.encoding",
+                    f"unknown encoding {value!r}; use GBK, GB18030 or UTF-8, or remove the key "
+                    "to have it detected",
+                )
+        return value
+
+    def crs(self, table: dict[str, Any], where: str) -> str | None:
+        key = f"{where}.crs"
+        if isinstance(table.get("crs"), int) and not isinstance(table.get("crs"), bool):
+            self.fail(key, f'expected a string, got an integer; write crs = "EPSG:{table["crs"]}"')
+        value = self.optional_string(table, where, "crs")
+        if value is None or value.strip().lower() == "infer":
+            return value
+        try:
+            pyproj.CRS.from_user_input(value)
+        except (pyproj.exceptions.CRSError, TypeError, ValueError) as error:
+            self.fail(
+                key,
+                f"{value!r} is not a CRS pyproj understands ({error}); write an EPSG code such "
+                'as "EPSG:4527", a WKT string, or "infer" to accept the CRS the coordinates '
+                "suggest",
+            )
+        return value
+
+    def layer_key(
+        self, table: dict[str, Any], where: str, key: str, layers: Mapping[str, LayerSpec]
+    ) -> str:
+        value = self.string(table, where, key)
+        if value not in layers:
+            self.fail(
+                f"{where}.{key}",
+                f"{value!r} is not a layer key{_suggest(value, list(layers))}; the layers are: "
+                f"{', '.join(layers)}",
+            )
+        return value
+
+    def layer_list(self, value: Any, key: str, layers: Mapping[str, LayerSpec]) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            self.fail(
+                key,
+                f"expected an array of layer keys, got {_describe(value)}; write e.g. "
+                '["farmland", "redline", "urban"]',
+            )
+        seen: set[str] = set()
+        for item in value:
+            if item not in layers:
+                self.fail(
+                    key,
+                    f"{item!r} is not a layer key{_suggest(item, list(layers))}; the layers "
+                    f"are: {', '.join(layers)}",
+                )
+            if item in seen:
+                self.fail(key, f"{item!r} is named twice; name each layer once")
+            seen.add(item)
+        return tuple(value)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _join(where: str | None, key: str) -> str:
+    return key if where is None else f"{where}.{key}"
+
+
+def _closest(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate `word` most likely misspells, ignoring case, or None."""
+    lowered = {candidate.lower(): candidate for candidate in candidates}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
+    matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[matches[0]] if matches else None
+
+
+def _suggest(word: str, candidates: Sequence[str]) -> str:
+    guess = _closest(word, candidates)
+    return f" (did you mean {guess!r}?)" if guess else ""
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, int | float | str) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    for kind, name in _TOML_TYPES.items():
+        if isinstance(value, kind):
+            shown = repr(value) if _is_scalar(value) or isinstance(value, bool) else ""
+            if isinstance(value, bool):
+                shown = "true" if value else "false"
+            return f"{name} {shown}".rstrip()
+    return f"a {type(value).__name__} ({value})"  # dates and times
+
+
+def _enclosing_table(lines: Sequence[str]) -> str | None:
+    """The name of the last ``[table]`` or ``[[array]]`` header among `lines`."""
+    for text in reversed(lines):
+        match = re.match(r"\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$", text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _syntax_hint(reason: str, line: str) -> str:
+    """What usually causes this TOML error, judged from the message and the line."""
+    if any(mark in line for mark in "“”‘’＝［］"):
+        return (
+            "the line has Chinese (full-width) quotes, brackets or equals sign: type them "
+            'in ASCII (" [ ] =)'
+        )
+    if "\\" in line and ("escape" in reason.lower() or "\\" in reason):
+        return (
+            "a backslash in a double-quoted string starts an escape: write Windows paths with "
+            'forward slashes ("D:/data/YJJBNT.shp") or in single quotes '
+            "('D:\\data\\YJJBNT.shp')"
+        )
+    if reason.startswith("Cannot declare") or reason.startswith("Cannot overwrite"):
+        return "a key or table is given twice: keep one"
+    if reason.startswith("Invalid value"):
+        return 'text values need quotes (unit = "mu"), arrays brackets (priority = ["farmland", …])'
+    if reason.startswith("Unterminated string"):
+        return "a string is missing its closing quote"
+    return "check the syntax at that position"
