@@ -136,7 +136,7 @@ def polygon_array(data: gpd.GeoDataFrame | gpd.GeoSeries, *, purpose: str) -> np
     """
     geoms = geometry_array(data)
     labels = data.index
-    empty = shapely.is_empty(geoms)  # None counts as empty too
+    empty = shapely.is_empty(geoms) | shapely.is_missing(geoms)
     polygonal = np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPES)
     non_polygonal = ~empty & ~polygonal
     if non_polygonal.any():
