@@ -23,6 +23,7 @@ from geozones.errors import (
 )
 from geozones.io import read_layer
 from geozones.quality import LayerReport, check_declared_area, layer_report
+from geozones.site import site_check
 from geozones.units import AREA_UNITS
 
 __version__ = "0.1.0"
@@ -52,5 +53,6 @@ __all__ = [
     "overlap_count",
     "read_layer",
     "resolve_conflicts",
+    "site_check",
     "suggest_crs",
 ]

@@ -12,6 +12,12 @@ path works on the Gauss–Krüger (transverse Mercator) plane, where the ellipso
   ``1 / k0²``) plus a small correction summed over the edges, in closed form per edge;
 * a straight edge on the plane is not a geodesic: the geodesic bows away from the central
   meridian, and the sliver between the two is added per edge from the projection's curvature.
+  It matters: for a parcel 150 km from the meridian, straight plane edges would be off by up
+  to ~3e-7 (``x L / R²`` for edges of length ``L``).
+
+One consequence of geodesic edges: an overlay (GEOS works on the plane) that splits an edge at
+a point of its straight line changes the area by ``x Δy L₁ L₂ / (6 R²)``, ~1e-5 m² for a
+parcel-sized edge. Pieces of a polygon therefore add up to its area to ~1e-9, not exactly.
 
 Layers in other CRSs (geographic, Albers, Web Mercator, …) are transformed to the 3-degree
 Gauss–Krüger zone of each feature first, on the CRS's own ellipsoid.
