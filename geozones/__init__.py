@@ -5,6 +5,7 @@ boundary as they arrive, measure area the way official statistics do, and report
 """
 
 from geozones.area import area
+from geozones.config import Config, ConfigError, load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
 from geozones.coverage import coverage
 from geozones.crs import CRSSuggestion, suggest_crs
@@ -33,6 +34,8 @@ __all__ = [
     "CRSError",
     "CRSMismatchError",
     "CRSSuggestion",
+    "Config",
+    "ConfigError",
     "DataSourceError",
     "EmptyLayerError",
     "EncodingError",
@@ -50,6 +53,7 @@ __all__ = [
     "coverage",
     "find_conflicts",
     "layer_report",
+    "load_config",
     "overlap_count",
     "read_layer",
     "resolve_conflicts",
