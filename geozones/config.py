@@ -27,7 +27,7 @@ import difflib
 import math
 import os
 import re
-import sys
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +39,6 @@ import pyproj
 from geozones.errors import GeozonesError
 from geozones.io import read_layer
 from geozones.units import AREA_UNITS, UNIT_LABELS
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, from PyPI
-    import tomli as tomllib
 
 #: The layer keys every configuration must define.
 REQUIRED_LAYERS: tuple[str, ...] = ("farmland", "redline", "urban")
