@@ -160,7 +160,9 @@ class Override:
     mask : str
         Key of the layer whose polygons the exception applies inside (``core_zone``).
     priority : tuple of str
-        The priority order inside the mask: the same layers as the main order.
+        The priority order inside the mask: the same layers as the main order, optionally with
+        the mask layer itself among them (``("core_zone", "redline", "farmland", "urban")``
+        takes farmland inside a core zone out of the farmland even where no red line is).
     """
 
     name: str
@@ -322,7 +324,9 @@ class Config:
                     source=self.source,
                     key=f"resolution.overrides[{index}].mask",
                 )
-            result[override.name] = (layers[override.mask], override.priority)
+            # resolve_conflicts names a mask that ranks itself by the override's name.
+            order = tuple(override.name if p == override.mask else p for p in override.priority)
+            result[override.name] = (layers[override.mask], order)
         return result
 
     def _read(
@@ -443,7 +447,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     >>> config.unit, config.sliver_m2, config.language
     ('mu', 200.0, 'zh')
     >>> config.overrides[0].mask, config.overrides[0].priority
-    ('core_zone', ('redline', 'farmland', 'urban'))
+    ('core_zone', ('redline', 'core_zone', 'farmland', 'urban'))
     >>> config.targets.unit, config.targets.redline_min
     ('km2', 360.0)
     """
@@ -665,7 +669,7 @@ class _Checker:
             )
         order = self.layer_list(table["priority"], f"{where}.priority", layers)
         missing = [name for name in priority if name not in order]
-        extra = [name for name in order if name not in priority]
+        extra = [name for name in order if name not in priority and name != mask]
         if missing or extra:
             problems = []
             if missing:
@@ -675,7 +679,8 @@ class _Checker:
             self.fail(
                 f"{where}.priority",
                 f"must order the same layers as resolution.priority "
-                f"({', '.join(priority)}), in the order that holds inside the mask; "
+                f"({', '.join(priority)}), optionally with the mask {mask!r} itself, in the "
+                "order that holds inside the mask; "
                 f"{' and '.join(problems)}",
             )
         return Override(name=name, mask=mask, priority=order)

@@ -33,6 +33,17 @@ from geozones.zones import split_by_zones, to_crs, zone_codes
 
 #: Columns of the table :func:`find_conflicts` returns, before the geometry.
 CONFLICT_COLUMNS = ("layer_a", "layer_b", "id_a", "id_b", "area_m2", "sliver", "zone")
+_CLAIM_COLUMNS = (
+    "layer",
+    "feature",
+    "position",
+    "because_layer",
+    "because_feature",
+    "because_rank",
+    "because_position",
+    "rule",
+    "geometry",
+)
 #: Columns of the audit :func:`resolve_conflicts` returns, before the geometry.
 AUDIT_COLUMNS = (
     "layer",
@@ -415,8 +426,11 @@ def resolve_conflicts(
         Layer names, highest priority first: 耕地和永久基本农田 → 生态保护红线 → 城镇开发边界.
     overrides : mapping of str to (GeoDataFrame, sequence of str), optional
         Exceptions: name → (mask polygons, priority inside the mask). E.g.
-        ``{"core zone": (core_zones, ("redline", "farmland", "urban"))}`` takes farmland
-        inside a nature-reserve core zone out of the farmland instead of the red line.
+        ``{"core zone": (core_zones, ("redline", "farmland", "urban"))}`` takes the farmland
+        that overlaps the red line inside a nature-reserve core zone out of the farmland
+        instead of the red line. The order may name the mask itself, and then it competes:
+        ``("redline", "core zone", "farmland", "urban")`` takes every piece of farmland (and
+        urban boundary) inside a core zone out, red line or not, and leaves the red line be.
     min_area_m2 : float, default 0
         Pieces smaller than this (ellipsoidal m²) are not taken out; the audit still lists
         them, with ``taken`` False.
@@ -461,24 +475,31 @@ def resolve_conflicts(
         )
     overrides = dict(overrides or {})
     for name, (_, order) in overrides.items():
-        unknown = [layer for layer in order if layer not in priority]
-        if unknown or sorted(order) != sorted(priority):
+        ranked = [layer for layer in order if layer != name]
+        if sorted(ranked) != sorted(priority) or len(set(order)) != len(order):
             raise GeozonesError(
                 f"override {name!r} must order the same layers as the priority "
-                f"({', '.join(priority)}); it gives ({', '.join(order)})"
+                f"({', '.join(priority)}), optionally with {name!r} itself among them; it "
+                f"gives ({', '.join(order)})"
             )
     prepared = _Layers.prepare({name: layers[name] for name in priority})
-    masks = {
-        name: shapely.union_all(
-            polygon_array(
-                to_crs(mask, prepared.crs, name=f"override mask {name!r}", target="the layers'"),
-                purpose=f"override {name!r}",
-            )
+    mask_geoms = {
+        name: polygon_array(
+            to_crs(mask, prepared.crs, name=f"override mask {name!r}", target="the layers'"),
+            purpose=f"override {name!r}",
         )
         for name, (mask, _) in overrides.items()
     }
+    masks = {name: shapely.union_all(geoms) for name, geoms in mask_geoms.items()}
+    mask_ids = {name: mask.index for name, (mask, _) in overrides.items()}
 
-    claims = _claims(prepared, priority, overrides, masks)
+    claims = pd.concat(
+        [
+            _claims(prepared, priority, overrides, masks),
+            _mask_claims(prepared, overrides, mask_geoms, mask_ids),
+        ],
+        ignore_index=True,
+    )
     claimed = _disjoint_claims(claims, prepared.crs, min_area_m2)
     resolved = _apply(prepared, claimed)
     audit = _with_zones_and_area(
@@ -537,18 +558,44 @@ def _claims(
                     }
                 )
             )
-    columns = [
-        "layer",
-        "feature",
-        "position",
-        "because_layer",
-        "because_feature",
-        "because_rank",
-        "because_position",
-        "rule",
-        "geometry",
-    ]
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_CLAIM_COLUMNS)
+
+
+def _mask_claims(
+    prepared: _Layers,
+    overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
+    mask_geoms: Mapping[str, np.ndarray],
+    mask_ids: Mapping[str, pd.Index],
+) -> pd.DataFrame:
+    """Pieces a mask itself takes: where its order ranks the mask above a layer.
+
+    E.g. ``("core_zone", "redline", "farmland", "urban")`` takes the farmland inside a
+    nature-reserve core zone out of the farmland, whether or not the red line is there too.
+    """
+    rows = []
+    for mask_name, (_, order) in overrides.items():
+        if mask_name not in order:
+            continue
+        for name in order[rank_in(order, mask_name) + 1 :]:
+            index, mask_index, pieces = overlapping_pieces(
+                prepared.geoms[name], mask_geoms[mask_name]
+            )
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "layer": name,
+                        "feature": prepared.frames[name].index[index].to_numpy(dtype=object),
+                        "position": index,
+                        "because_layer": mask_name,
+                        "because_feature": mask_ids[mask_name][mask_index].to_numpy(dtype=object),
+                        "because_rank": -1,  # a mask that ranks itself is taken first
+                        "because_position": mask_index,
+                        "rule": f"override {mask_name}: {mask_name} > {name}",
+                        "geometry": pieces,
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=_CLAIM_COLUMNS)
 
 
 def rank_in(order: Sequence[str], name: str) -> int:

@@ -115,7 +115,9 @@ def test_sample_config_loads_and_its_layers_read():
     assert config.layers["farmland"].path == SAMPLE / "YJJBNT.shp"
     assert config.zones == ZoneSpec(SAMPLE / "sanqusanxian.gpkg", "XZQ", "XZQDM", "XZQMC")
     assert config.overrides == (
-        Override("核心保护区内耕地调出", "core_zone", ("redline", "farmland", "urban")),
+        Override(
+            "核心保护区内耕地调出", "core_zone", ("redline", "core_zone", "farmland", "urban")
+        ),
     )
 
     layers, zones = read_quietly(config)
@@ -138,7 +140,9 @@ def test_sample_config_loads_and_its_layers_read():
     overrides = config.overrides_for_resolve(layers)
     assert list(overrides) == ["核心保护区内耕地调出"]
     mask, order = overrides["核心保护区内耕地调出"]
-    assert mask is layers["core_zone"] and order == ("redline", "farmland", "urban")
+    # The mask ranks itself, under the override's name, as resolve_conflicts expects.
+    assert mask is layers["core_zone"]
+    assert order == ("redline", "核心保护区内耕地调出", "farmland", "urban")
 
 
 def test_sample_targets_one_passes_one_fails():
@@ -378,17 +382,20 @@ BROKEN = [
             'priority = ["redline", "farmland", "urban"]', 'priority = ["redline", "farmland"]'
         ),
         "resolution.overrides[0].priority",
-        "must order the same layers as resolution.priority (farmland, redline, urban), in the "
-        "order that holds inside the mask; it leaves out 'urban'",
+        "must order the same layers as resolution.priority (farmland, redline, urban), "
+        "optionally with the mask 'core_zone' itself, in the order that holds inside the mask; "
+        "it leaves out 'urban'",
     ),
     (
         "override with a layer outside the priority",
         lambda t: t.replace(
             'priority = ["redline", "farmland", "urban"]',
-            'priority = ["redline", "farmland", "urban", "core_zone"]',
+            'priority = ["redline", "farmland", "urban", "mining"]',
+        ).replace(
+            "[resolution]", '[layers.mining]\npath = "lines.gpkg"\nlayer = "KYQ"\n\n[resolution]'
         ),
         "resolution.overrides[0].priority",
-        "'core_zone' is not in resolution.priority",
+        "'mining' is not in resolution.priority",
     ),
     (
         "overrides as a single table",
