@@ -25,6 +25,7 @@ from geozones.errors import (
 from geozones.io import read_layer
 from geozones.quality import LayerReport, check_declared_area, layer_report
 from geozones.site import site_check
+from geozones.targets import check_targets
 from geozones.units import AREA_UNITS
 
 __version__ = "0.1.0"
@@ -49,6 +50,7 @@ __all__ = [
     "__version__",
     "area",
     "check_declared_area",
+    "check_targets",
     "conflict_summary",
     "coverage",
     "find_conflicts",
