@@ -1,0 +1,95 @@
+"""``geozones conflicts CONFIG -o OUT.gpkg``: conflict pieces and their summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+import pyogrio
+
+from geozones.cli.options import (
+    EXIT_CHECK_FAILED,
+    check_writable,
+    config_argument,
+    echo_json,
+    fail_option,
+    frame_records,
+    json_option,
+    overwrite_option,
+    progress_option,
+    reported_warnings,
+)
+from geozones.config import load_config
+from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
+
+
+@click.command("conflicts")
+@config_argument
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="GeoPackage to write: layers conflicts and overlap_count.",
+)
+@overwrite_option
+@fail_option
+@progress_option
+@json_option
+@click.pass_context
+def command(
+    ctx: click.Context,
+    config: Path,
+    output: Path,
+    overwrite: bool,
+    fail_on_conflict: bool,
+    progress: bool,
+    as_json: bool,
+) -> None:
+    """Find every overlap among the lines and inside each line; write the pieces to OUTPUT."""
+    check_writable([output], overwrite=overwrite)
+    settings = load_config(config)
+    with reported_warnings(ctx.obj["verbosity"]):
+        layers = settings.read_layers()
+        zones = settings.read_zones()
+        lines = {key: layers[key] for key in settings.priority}
+        pieces = find_conflicts(
+            lines,
+            min_area_m2=settings.sliver_m2,
+            zones=zones,
+            zone_field=settings.zones.code_field,
+            progress=progress,
+        )
+        faces = overlap_count(lines, zones=zones, zone_field=settings.zones.code_field)
+    summary = conflict_summary(pieces)
+    if output.exists():
+        output.unlink()
+    for name, frame in (("conflicts", pieces), ("overlap_count", faces)):
+        frame = frame.assign(
+            **{column: frame[column].astype(str) for column in ("id_a", "id_b") if column in frame}
+        )
+        pyogrio.write_dataframe(
+            frame, output, layer=name, promote_to_multi=True, geometry_type="MultiPolygon"
+        )
+    pyogrio.write_dataframe(pd.DataFrame(summary), output, layer="summary")
+    found = int((~pieces["sliver"]).sum()) if len(pieces) else 0
+    if as_json:
+        echo_json(
+            {
+                "output": str(output),
+                "pieces": len(pieces),
+                "conflicts": found,
+                "summary": frame_records(summary),
+            }
+        )
+    elif ctx.obj["verbosity"] >= 0:
+        click.echo(
+            f"{len(pieces)} overlapping pieces ({found} above {settings.sliver_m2:g} m², "
+            f"{len(pieces) - found} slivers); written to {output}"
+        )
+        with pd.option_context("display.width", 200, "display.max_rows", 10_000):
+            click.echo(summary.round(2).to_string(index=False))
+    if fail_on_conflict and found:
+        sys.exit(EXIT_CHECK_FAILED)

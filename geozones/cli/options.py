@@ -1,0 +1,95 @@
+"""Options and helpers the subcommands share, in the style of rasterio's ``rio``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import pandas as pd
+
+from geozones.errors import GeozonesWarning
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit status when the check itself fails (``--fail-on-conflict``).
+EXIT_CHECK_FAILED = 1
+#: Exit status for usage errors and unreadable input, as click uses for usage errors.
+EXIT_USAGE = 2
+
+overwrite_option = click.option(
+    "--overwrite", is_flag=True, help="Replace output files that already exist."
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON on stdout, for a machine to read."
+)
+fail_option = click.option(
+    "--fail-on-conflict",
+    is_flag=True,
+    help="Exit with status 1 when the check finds a conflict (above the sliver threshold).",
+)
+progress_option = click.option(
+    "--progress/--no-progress", default=False, help="Show progress bars on long work."
+)
+config_argument = click.argument(
+    "config", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+
+
+@contextmanager
+def reported_warnings(verbosity: int) -> Iterator[None]:
+    """Print geozones' warnings as short ``warning:`` lines on stderr (none with ``-q``)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeozonesWarning)
+        warnings.simplefilter("ignore" if verbosity < 1 else "always", UserWarning)
+        warnings.simplefilter("always", GeozonesWarning)
+        try:
+            yield
+        finally:
+            if verbosity >= 0:
+                seen = set()
+                for warning in caught:
+                    text = str(warning.message)
+                    if text not in seen and issubclass(warning.category, UserWarning):
+                        seen.add(text)
+                        click.echo(f"warning: {text}", err=True)
+
+
+def echo_json(data: Any) -> None:
+    """Print `data` as JSON (UTF-8, Chinese kept readable) on stdout."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_jsonable))
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a table as JSON-ready dicts (NaN as null)."""
+    cleaned = frame.astype(object).where(frame.notna(), None)
+    return [dict(row) for row in cleaned.to_dict("records")]
+
+
+def check_writable(paths: list[Path], *, overwrite: bool) -> None:
+    """Refuse, as a usage error, to replace existing outputs without ``--overwrite``."""
+    existing = [str(path) for path in paths if path.exists()]
+    if existing and not overwrite:
+        raise click.UsageError(
+            f"{', '.join(existing)} already exist(s); pass --overwrite to replace, or choose "
+            "another output"
+        )
+
+
+def configure_logging(verbosity: int) -> None:
+    """-v shows geozones' progress messages, -vv debugging; -q only errors."""
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")

@@ -1,0 +1,115 @@
+"""``geozones report CONFIG -o OUTDIR``: the batch report, for the run and per county."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from geozones.cli.options import (
+    EXIT_CHECK_FAILED,
+    check_writable,
+    config_argument,
+    echo_json,
+    fail_option,
+    json_option,
+    overwrite_option,
+    reported_warnings,
+)
+from geozones.config import load_config
+from geozones.errors import GeozonesError
+from geozones.report.files import safe_filename
+from geozones.report.model import Report, build_report
+
+
+def _writers() -> dict[str, Callable[..., Path]]:
+    """The writer of each output file, imported only when a report is asked for."""
+    modules = {
+        ".xlsx": ("geozones.report.excel", "write_workbook"),
+        ".gpkg": ("geozones.report.geopackage", "write_geopackage"),
+        ".html": ("geozones.report.html", "write_html"),
+    }
+    writers = {}
+    for suffix, (module, function) in modules.items():
+        try:
+            writers[suffix] = getattr(importlib.import_module(module), function)
+        except ImportError as error:  # openpyxl or matplotlib missing
+            raise GeozonesError(
+                f"the report needs the optional packages of geozones[report] ({error.name} is "
+                "missing); install them with: pip install 'geozones[report]'"
+            ) from error
+    return writers
+
+
+def report_paths(report: Report, folder: Path) -> dict[str, Path]:
+    """Where each file of one report goes, named safely from the data."""
+    if report.scope == "all":
+        stem = safe_filename(report.title, fallback="geozones_report")
+    else:
+        stem = safe_filename(f"{report.scope}_{report.scope_name}", fallback=report.scope)
+    return {suffix: folder / f"{stem}{suffix}" for suffix in (".xlsx", ".gpkg", ".html")}
+
+
+@click.command("report")
+@config_argument
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the report into.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["county"]),
+    default=None,
+    help="Also write one report per county, in a folder per county.",
+)
+@overwrite_option
+@fail_option
+@json_option
+@click.pass_context
+def command(
+    ctx: click.Context,
+    config: Path,
+    output: Path,
+    by: str | None,
+    overwrite: bool,
+    fail_on_conflict: bool,
+    as_json: bool,
+) -> None:
+    """Write the workbook, GeoPackage and HTML report of the check CONFIG describes."""
+    writers = _writers()
+    settings = load_config(config)
+    with reported_warnings(ctx.obj["verbosity"]):
+        report = build_report(settings)
+    reports = [report]
+    if by == "county":
+        reports += [report.for_zone(code) for code, _ in report.counties()]
+    planned = []
+    for part in reports:
+        folder = (
+            output
+            if part.scope == "all"
+            else output / safe_filename(f"{part.scope}_{part.scope_name}", fallback=part.scope)
+        )
+        planned.append((part, report_paths(part, folder)))
+    check_writable([path for _, paths in planned for path in paths.values()], overwrite=overwrite)
+
+    written = []
+    for part, paths in planned:
+        next(iter(paths.values())).parent.mkdir(parents=True, exist_ok=True)
+        for suffix, path in paths.items():
+            writers[suffix](part, path, overwrite=overwrite)
+            written.append(str(path))
+    if as_json:
+        echo_json({"written": written, "verdict_ok": report.verdict})
+    elif ctx.obj["verbosity"] >= 0:
+        verdict = "no conflict" if report.verdict else "conflicts found"
+        click.echo(f"{report.title}: {verdict}; wrote {len(written)} files to {output}")
+    if fail_on_conflict and not report.verdict:
+        sys.exit(EXIT_CHECK_FAILED)

@@ -1,0 +1,65 @@
+"""``geozones site-check FOOTPRINT CONFIG``: a proposed project checked against the lines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from geozones.cli.options import (
+    EXIT_CHECK_FAILED,
+    config_argument,
+    echo_json,
+    fail_option,
+    frame_records,
+    json_option,
+    reported_warnings,
+)
+from geozones.config import load_config
+from geozones.io import read_layer
+from geozones.site import site_check
+
+
+@click.command("site-check")
+@click.argument("footprint", type=click.Path(path_type=Path))
+@config_argument
+@click.option("--layer", "-l", help="Layer of FOOTPRINT, for multi-layer files.")
+@click.option("--crs", help='CRS of FOOTPRINT if it has none: "infer" or EPSG:….')
+@click.option("--unit", help="Area unit (default: the configuration's).")
+@fail_option
+@json_option
+@click.pass_context
+def command(
+    ctx: click.Context,
+    footprint: Path,
+    config: Path,
+    layer: str | None,
+    crs: str | None,
+    unit: str | None,
+    fail_on_conflict: bool,
+    as_json: bool,
+) -> None:
+    """Area each project polygon takes from farmland and the red line, and outside the boundary."""
+    settings = load_config(config)
+    with reported_warnings(ctx.obj["verbosity"]):
+        project = read_layer(footprint, layer, crs=crs)
+        layers = settings.read_layers()
+        result = site_check(
+            project, layers, unit=unit or settings.unit, min_area_m2=settings.sliver_m2
+        )
+    failed = int((result["verdict"] == "fail").sum())
+    if as_json:
+        echo_json(frame_records(result.reset_index(names="feature")))
+    else:
+        shown = result.drop(columns=["farmland_hit", "redline_hit"]).reset_index(names="feature")
+        with pd.option_context(
+            "display.width", 200, "display.max_rows", 10_000, "display.max_colwidth", 80
+        ):
+            click.echo(shown.round(2).to_string(index=False))
+        click.echo(
+            f"{len(result)} project polygon(s), {failed} fail(s) (areas in {result.attrs['unit']})"
+        )
+    if fail_on_conflict and failed:
+        sys.exit(EXIT_CHECK_FAILED)

@@ -1,0 +1,62 @@
+"""``geozones stats CONFIG``: coverage of each line per county, city and province."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from geozones.cli.options import config_argument, echo_json, frame_records, reported_warnings
+from geozones.config import load_config
+from geozones.coverage import coverage
+
+LEVELS = ("county", "city", "province")
+
+
+def coverage_table(config_path: Path, verbosity: int) -> tuple[pd.DataFrame, str]:
+    """Coverage of every line of the configuration's priority, long form, and its unit."""
+    config = load_config(config_path)
+    with reported_warnings(verbosity):
+        layers = config.read_layers()
+        zones = config.read_zones()
+        code_field, name_field = config.zones.code_field, config.zones.name_field
+        names = (
+            dict(zip(zones[code_field].astype(str), zones[name_field].astype(str), strict=False))
+            if name_field
+            else {}
+        )
+        rows = []
+        for key in config.priority:
+            table = coverage(layers[key], zones, by=code_field, unit=config.unit, levels=LEVELS)
+            table = table.reset_index()
+            table.insert(0, "line", key)
+            table.insert(3, "name", table["zone"].map(names).fillna(""))
+            rows.append(table)
+    return pd.concat(rows, ignore_index=True), config.unit
+
+
+@click.command("stats")
+@config_argument
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="How to print the table.",
+)
+@click.pass_context
+def command(ctx: click.Context, config: Path, output_format: str) -> None:
+    """Area of each line in each county, city and province, and its share (ellipsoidal)."""
+    table, unit = coverage_table(config, ctx.obj["verbosity"])
+    table = table.rename(
+        columns={"zone_area": f"zone_area_{unit}", "covered_area": f"covered_area_{unit}"}
+    )
+    if output_format == "json":
+        echo_json(frame_records(table))
+    elif output_format == "csv":
+        click.echo(table.to_csv(index=False), nl=False)
+    else:
+        with pd.option_context("display.width", 200, "display.max_rows", 10_000):
+            click.echo(table.round(4).to_string(index=False))
