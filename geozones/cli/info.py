@@ -19,7 +19,7 @@ def layer_names(path: Path) -> list[str | None]:
     if path.suffix.lower() in (".parquet", ".geoparquet", ".shp", ".dbf") or not path.exists():
         return [None]
     try:
-        names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+        names: list[str | None] = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     except Exception:  # read_layer reports the problem with its own error
         return [None]
     return names if len(names) > 1 else [None]

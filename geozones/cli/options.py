@@ -76,7 +76,7 @@ def _jsonable(value: Any) -> Any:
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of a table as JSON-ready dicts (NaN as null)."""
     cleaned = frame.astype(object).where(frame.notna(), None)
-    return [dict(row) for row in cleaned.to_dict("records")]
+    return [{str(key): value for key, value in row.items()} for row in cleaned.to_dict("records")]
 
 
 def check_writable(paths: list[Path], *, overwrite: bool) -> None:
