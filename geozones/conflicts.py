@@ -14,6 +14,7 @@ boundaries cross are intersected, in threads (GEOS releases the GIL).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -42,6 +43,7 @@ _CLAIM_COLUMNS = (
     "because_rank",
     "because_position",
     "rule",
+    "overlap_m2",
     "geometry",
 )
 #: Columns of the audit :func:`resolve_conflicts` returns, before the geometry.
@@ -52,6 +54,7 @@ AUDIT_COLUMNS = (
     "because_feature",
     "rule",
     "area_m2",
+    "overlap_m2",
     "taken",
     "zone",
 )
@@ -197,9 +200,11 @@ def find_conflicts(
         the first projected CRS among them, with a warning naming both; invalid polygons are
         repaired with a warning, as :func:`geozones.read_layer` does.
     min_area_m2 : float, default 0
-        Pieces smaller than this (ellipsoidal m²) are flagged ``sliver``; they are kept.
+        Overlaps of two features smaller than this (ellipsoidal m², the whole overlap, before
+        any split at zone boundaries) are flagged ``sliver``; they are kept.
     zones : GeoDataFrame, optional
-        Zones (e.g. counties) to split pieces at; adds the ``zone`` column.
+        Zones (e.g. counties) to split pieces at; adds the ``zone`` column. Parts outside
+        every zone are kept with zone None, with a warning.
     zone_field : str, optional
         Field of `zones` holding the zone code; the index when omitted.
     within_layers : bool, default True
@@ -259,20 +264,37 @@ def _with_zones_and_area(
     zone_field: str | None,
     min_area_m2: float,
 ) -> gpd.GeoDataFrame:
-    """Split the pieces in ``table.geometry`` at zone boundaries; measure them; flag slivers."""
+    """Split the pieces in ``table.geometry`` at zone boundaries; measure them; flag slivers.
+
+    A piece is a sliver when the whole overlap it comes from is under `min_area_m2`, not each
+    part a zone boundary cuts it into. Parts outside every zone are kept, with zone None.
+    """
     pieces = table["geometry"].to_numpy(dtype=object)
+    whole_area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
     zone = np.full(len(table), None, dtype=object)
-    if zones is not None:
+    row = np.arange(len(table))
+    if zones is not None and len(pieces):
         codes = zone_codes(zones, zone_field)
         zone_geoms = polygon_array(
             to_crs(zones, crs, name="the zones", target="the layers'"), purpose="zones"
         )
-        pieces, row, zone_index = split_by_zones(pieces, zone_geoms)
-        table = table.iloc[row].reset_index(drop=True)
-        zone = codes[zone_index]
+        inside, row, zone_index = split_by_zones(pieces, zone_geoms)
+        outside = polygonal_parts(shapely.difference(pieces, shapely.union_all(zone_geoms)))
+        lost = np.flatnonzero(~shapely.is_empty(outside) & (shapely.area(outside) > 0))
+        pieces = np.concatenate([inside, outside[lost]])
+        row = np.concatenate([row, lost])
+        zone = np.concatenate([codes[zone_index], np.full(len(lost), None, dtype=object)])
+        if len(lost):
+            warnings.warn(
+                f"{len(lost)} piece(s) lie partly or wholly outside every zone; those parts are "
+                "kept with zone None",
+                UserWarning,
+                stacklevel=3,
+            )
+    table = table.iloc[row].reset_index(drop=True)
     area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
     result = table.drop(columns="geometry").assign(
-        area_m2=area, sliver=area < min_area_m2, zone=zone
+        area_m2=area, sliver=whole_area[row] < min_area_m2, zone=zone
     )
     frame = gpd.GeoDataFrame(result, geometry=list(pieces) if len(pieces) else [], crs=crs)
     frame.attrs.update(unit="m2", method="ellipsoidal", min_area_m2=min_area_m2)
@@ -432,8 +454,8 @@ def resolve_conflicts(
         ``("redline", "core zone", "farmland", "urban")`` takes every piece of farmland (and
         urban boundary) inside a core zone out, red line or not, and leaves the red line be.
     min_area_m2 : float, default 0
-        Pieces smaller than this (ellipsoidal m²) are not taken out; the audit still lists
-        them, with ``taken`` False.
+        Overlaps of two features smaller than this (ellipsoidal m², the whole overlap) are not
+        taken out; the audit still lists them, with ``taken`` False.
     zones : GeoDataFrame, optional
         Zones (counties) to split the audit's pieces at.
     zone_field : str, optional
@@ -447,9 +469,11 @@ def resolve_conflicts(
         (``unchanged``, ``trimmed`` or ``removed``) and ``taken_m2``.
     audit : GeoDataFrame
         One row per piece: ``layer``/``feature`` it was taken from, ``because_layer``/
-        ``because_feature`` that outranks it there, ``rule``, ``area_m2``, ``taken``,
+        ``because_feature`` that outranks it there, ``rule``, ``area_m2``, ``overlap_m2`` (the
+        whole overlap of the two features, which decides a sliver), ``taken``,
         ``zone`` and the geometry. The pieces of one feature do not overlap, so a layer's
-        original area is its kept area plus the area taken.
+        original area is its kept area plus the area taken, to ~1e-8: areas have geodesic
+        edges and a cut adds vertices on straight plane edges (see ``docs/area.md``).
 
     Examples
     --------
@@ -503,9 +527,7 @@ def resolve_conflicts(
     claimed = _disjoint_claims(claims, prepared.crs, min_area_m2)
     resolved = _apply(prepared, claimed)
     audit = _with_zones_and_area(
-        claimed[
-            ["layer", "feature", "because_layer", "because_feature", "rule", "taken", "geometry"]
-        ],
+        claimed[[*AUDIT_COLUMNS[:5], "overlap_m2", "taken", "geometry"]],
         prepared.crs,
         zones,
         zone_field,
@@ -527,6 +549,7 @@ def _claims(
         index_a, index_b, pieces = overlapping_pieces(
             prepared.geoms[name_a], prepared.geoms[name_b]
         )
+        overlap_area = ellipsoidal_area(pieces, prepared.crs) if len(pieces) else np.zeros(0)
         remaining = pieces
         parts: list[tuple[np.ndarray, np.ndarray, Sequence[str], str]] = []
         for mask_name, (_, order) in overrides.items():
@@ -554,6 +577,7 @@ def _claims(
                         "because_rank": rank[winner],
                         "because_position": pos_a if a_wins else pos_b,
                         "rule": f"{label}: {winner} > {loser}",
+                        "overlap_m2": overlap_area[positions[keep]],
                         "geometry": geoms[keep],
                     }
                 )
@@ -591,6 +615,9 @@ def _mask_claims(
                         "because_rank": -1,  # a mask that ranks itself is taken first
                         "because_position": mask_index,
                         "rule": f"override {mask_name}: {mask_name} > {name}",
+                        "overlap_m2": ellipsoidal_area(pieces, prepared.crs)
+                        if len(pieces)
+                        else np.zeros(0),
                         "geometry": pieces,
                     }
                 )
@@ -628,7 +655,9 @@ def _disjoint_claims(claims: pd.DataFrame, crs: pyproj.CRS, min_area_m2: float) 
     area = ellipsoidal_area(geoms, crs) if len(geoms) else np.zeros(0)
     claims = claims.assign(geometry=geoms, area_m2=area)
     claims = claims[area > 0].reset_index(drop=True)
-    claims["taken"] = claims["area_m2"] >= min_area_m2
+    # A sliver is an overlap of two features under the threshold as a whole, however the
+    # masks and other claims cut it.
+    claims["taken"] = claims["overlap_m2"].to_numpy(dtype=float) >= min_area_m2
     return claims
 
 

@@ -1,0 +1,230 @@
+"""Write a report's geometries as a GeoPackage, ready for QGIS and ArcGIS.
+
+Layers: ``conflicts`` (the conflict pieces), ``overlap_count`` (the planarised overlaps),
+``audit`` (every piece the priority order took out, or left as a sliver), ``resolved_<key>`` (each
+layer after resolution) and ``zones``. Layer and column names are ASCII without spaces;
+attribute values (Chinese names, rules) are kept as they are. Feature ids are written as text,
+so ``conflicts.id_a``, ``audit.feature`` and ``resolved_<key>.feature`` join. Every layer is
+MultiPolygon in the report's CRS, even when empty. The writer only formats what the report
+holds: the one computed column, ``area_<unit>``, is ``area_m2`` in the report's unit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geozones.report.labels import header
+from geozones.report.model import Report
+from geozones.units import square_metres_per
+
+#: Column names GeoPackage keeps for itself (the feature id and the geometry).
+_RESERVED = frozenset({"fid", "geom", "geometry"})
+#: Columns holding feature ids (index labels of the source layers), written as text.
+_ID_COLUMNS = ("id_a", "id_b", "feature", "because_feature")
+
+
+def output_path(path: str | os.PathLike[str], overwrite: bool) -> Path:
+    """`path` as a Path, refusing an existing file unless `overwrite`.
+
+    Raises
+    ------
+    FileExistsError
+        `path` exists and `overwrite` is False.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise FileExistsError(
+            f"{target} already exists; pass overwrite=True (--overwrite on the command line) "
+            "to replace it"
+        )
+    return target
+
+
+@contextmanager
+def atomic_output(target: Path) -> Iterator[Path]:
+    """A temporary path next to `target`, moved onto `target` when the block succeeds.
+
+    A failed write leaves neither a half-written file nor a damaged earlier one.
+    """
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".geozones-") as folder:
+        scratch = Path(folder) / target.name
+        yield scratch
+        os.replace(scratch, target)
+
+
+def write_geopackage(
+    report: Report, path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write the report's layers to a GeoPackage.
+
+    Parameters
+    ----------
+    report : Report
+        A report (:func:`geozones.report.build_report`) or one county's part of it.
+    path : str or path-like
+        The ``.gpkg`` file to write.
+    overwrite : bool, default False
+        Replace `path` if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    FileExistsError
+        `path` exists and `overwrite` is False.
+
+    Notes
+    -----
+    Each layer's description (``gpkg_contents.description``) gives its title in the report's
+    language and the original name of any column that had to be renamed to be ASCII.
+    """
+    target = output_path(path, overwrite)
+    layers = geopackage_layers(report)
+    with atomic_output(target) as scratch:
+        for name, (frame, description) in layers.items():
+            _write_layer(frame, scratch, name, description)
+    return target
+
+
+def geopackage_layers(report: Report) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
+    """The layers :func:`write_geopackage` writes: name to (frame, description).
+
+    Parameters
+    ----------
+    report : Report
+        The report.
+
+    Returns
+    -------
+    dict of str to (GeoDataFrame, str)
+        Frames with safe column names and text ids, by safe layer name, in writing order.
+    """
+    names = dict(zip(report.zones["zone"], report.zones["name"], strict=False))
+    sources: list[tuple[str, str, gpd.GeoDataFrame]] = [
+        (
+            "conflicts",
+            header("conflicts", report.language),
+            _with_zone_names(report.conflicts, names),
+        ),
+        (
+            "overlap_count",
+            header("overlap_count", report.language),
+            _with_zone_names(report.overlaps, names),
+        ),
+        ("audit", header("audit", report.language), _with_zone_names(report.audit, names)),
+    ]
+    for key, frame in report.resolved.items():
+        colon = ": " if report.language == "en" else "："
+        title = f"{header('resolved', report.language)}{colon}{header(key, report.language)}"
+        sources.append((f"resolved_{key}", title, _with_feature_ids(frame)))
+    sources.append(("zones", header("zones", report.language), report.zones))
+
+    layers: dict[str, tuple[gpd.GeoDataFrame, str]] = {}
+    for position, (name, title, frame) in enumerate(sources, start=1):
+        layer = _unique(safe_name(name) or f"layer_{position}", layers)
+        prepared, renamed = _prepared(_with_unit_area(frame, report.unit))
+        layers[layer] = (prepared, _description(report, title, renamed))
+    return layers
+
+
+def safe_name(name: str) -> str:
+    """`name` as an ASCII identifier without spaces; empty when nothing ASCII is left.
+
+    Examples
+    --------
+    >>> safe_name("resolved_farmland"), safe_name("area (m²)"), safe_name("地类名称")
+    ('resolved_farmland', 'area_m', '')
+    >>> safe_name("2nd layer")
+    'f_2nd_layer'
+    """
+    ascii_name = re.sub(r"[^0-9A-Za-z_]+", "_", name).strip("_")
+    if not re.search(r"[0-9A-Za-z]", ascii_name):
+        return ""
+    return f"f_{ascii_name}" if ascii_name[0].isdigit() else ascii_name
+
+
+def _unique(name: str, taken: Iterable[object]) -> str:
+    """`name`, suffixed with a number if already in `taken` (compared case-insensitively)."""
+    used = {str(existing).lower() for existing in taken}
+    candidate, number = name, 2
+    while candidate.lower() in used or candidate.lower() in _RESERVED:
+        candidate, number = f"{name}_{number}", number + 1
+    return candidate
+
+
+def _with_zone_names(frame: gpd.GeoDataFrame, names: dict[str, str]) -> gpd.GeoDataFrame:
+    if "zone" not in frame.columns:
+        return frame
+    return frame.assign(zone_name=frame["zone"].map(names))
+
+
+def _with_feature_ids(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The index (the feature ids other layers refer to) as a first column ``feature``."""
+    column = _unique("feature", frame.columns)
+    with_ids = frame.copy()
+    with_ids.insert(0, column, frame.index.to_numpy(dtype=object))
+    return with_ids
+
+
+def _with_unit_area(frame: gpd.GeoDataFrame, unit: str) -> gpd.GeoDataFrame:
+    """Add ``area_<unit>`` after ``area_m2`` (unless the unit is m²)."""
+    column = f"area_{unit}"
+    if "area_m2" not in frame.columns or column in frame.columns:
+        return frame
+    result = frame.copy()
+    position = list(frame.columns).index("area_m2") + 1
+    result.insert(position, column, frame["area_m2"] / square_metres_per(unit))
+    return result
+
+
+def _prepared(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """Safe column names, ids as text, a plain index; the renamed columns (new to old)."""
+    geometry = frame.geometry.name
+    renamed: dict[str, str] = {}
+    columns: dict[str, pd.Series] = {}
+    for position, (name, values) in enumerate(frame.drop(columns=geometry).items(), start=1):
+        new = _unique(safe_name(str(name)) or f"field_{position}", columns)
+        if new != name:
+            renamed[new] = str(name)
+        plain = values.reset_index(drop=True)
+        columns[new] = _as_text(plain) if name in _ID_COLUMNS else plain
+    data = pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+    geoms = frame.geometry.reset_index(drop=True)
+    return gpd.GeoDataFrame(data, geometry=geoms, crs=frame.crs), renamed
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Ids as strings; missing ids stay missing."""
+    return values.map(lambda value: None if pd.isna(value) else str(value)).astype(object)
+
+
+def _description(report: Report, title: str, renamed: dict[str, str]) -> str:
+    text = f"{title} — {report.scope_name}"
+    if renamed:
+        pairs = ", ".join(f"{new} = {old}" for new, old in renamed.items())
+        text += f"; renamed fields: {pairs}" if report.language == "en" else f"；字段改名：{pairs}"
+    return text
+
+
+def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: str) -> None:
+    pyogrio.write_dataframe(
+        frame,
+        path,
+        layer=layer,
+        driver="GPKG",
+        geometry_type="MultiPolygon",
+        promote_to_multi=True,
+        layer_options={"DESCRIPTION": description},
+    )
