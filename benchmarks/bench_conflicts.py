@@ -58,26 +58,27 @@ def _status_gib(field: str) -> float:
     return float("nan")
 
 
+def _memory_child(paths: dict[str, Path], queue: Any) -> None:
+    warnings.simplefilter("ignore")
+    layers = {n: geozones.read_layer(p) for n, p in paths.items()}
+    loaded = _status_gib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")
+    geozones.find_conflicts(layers, within_layers=False)
+    queue.put({"rss_loaded_gib": loaded, "peak_rss_conflicts_gib": _status_gib("VmHWM")})
+
+
 def conflicts_memory(paths: dict[str, Path]) -> dict[str, float]:
-    """Peak RSS of find_conflicts alone, in a fresh process: layers read, peak reset, run.
+    """Peak RSS of find_conflicts alone, in a fresh (spawned) process: read, reset peak, run.
 
     Linux resets the process's peak RSS (VmHWM) when "5" is written to /proc/self/clear_refs.
     """
     import multiprocessing
 
-    def child(queue: Any) -> None:
-        warnings.simplefilter("ignore")
-        layers = {n: geozones.read_layer(p) for n, p in paths.items()}
-        loaded = _status_gib("VmRSS")
-        Path("/proc/self/clear_refs").write_text("5")
-        geozones.find_conflicts(layers, within_layers=False)
-        queue.put({"rss_loaded_gib": loaded, "peak_rss_conflicts_gib": _status_gib("VmHWM")})
-
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=child, args=(queue,))
+    process = context.Process(target=_memory_child, args=(paths, queue))
     process.start()
-    result = queue.get()
+    result: dict[str, float] = queue.get()
     process.join()
     return result
 
