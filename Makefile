@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## demo: read the sample province, report what was repaired or guessed, write coverage to output/
+## demo: the batch report on the sample province (workbook, GeoPackage, HTML), per county too
 demo: setup
-	$(BIN)/python examples/coverage_demo.py sample_data output --overwrite
+	$(BIN)/geozones check sample_data/YJJBNT.shp sample_data/sanqusanxian.gpkg
+	$(BIN)/geozones report sample_data/geozones.toml -o output --by county --overwrite
 
 ## test: the whole suite: ruff, mypy, pytest (with doctests)
 test: lint typecheck unit

@@ -44,7 +44,8 @@ def safe_filename(text: str, *, fallback: str = "report", max_length: int = 80) 
     ('x', 'a_b', 'report')
     """
     normalised = unicodedata.normalize("NFKC", str(text))
-    cleaned = _UNSAFE.sub("_", normalised).strip("_")[:max_length].strip("_")
+    cleaned = _UNSAFE.sub("_", normalised)
+    cleaned = re.sub("_{2,}", "_", cleaned).strip("_")[:max_length].strip("_")
     if not cleaned or cleaned.upper() in _RESERVED:
         return fallback
     return cleaned

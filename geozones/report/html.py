@@ -1,0 +1,603 @@
+"""Write a report as one self-contained HTML page, to open offline in any browser.
+
+Everything is in the one file: the style sheet is inline, the maps are PNG images embedded as
+``data:`` URIs, and there is no script and no reference to anything outside the page (no
+external URL at all: the page works on a network without internet and phones nowhere). Every
+value from the data (names, codes, file paths, problem texts) is HTML-escaped.
+
+The tables are the workbook's (:mod:`geozones.report.excel`), so the page and the workbook
+show the same numbers, with the same headers (:mod:`geozones.report.labels`): the Summary's
+areas are rounded so that its totals add up. Long tables show their first
+:data:`MAX_ROWS` rows; the workbook and the GeoPackage hold them all.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from geozones.report.excel import (
+    DECIMAL,
+    INTEGER,
+    PERCENT,
+    Table,
+    audit_table,
+    conflict_summary_table,
+    conflicts_table,
+    quality_table,
+    sources_table,
+    summary_table,
+    targets_table,
+)
+from geozones.report.geopackage import atomic_output, output_path
+from geozones.report.labels import header, unit_label
+
+if TYPE_CHECKING:
+    from geozones.report.model import Report
+
+__all__ = ["MAX_ROWS", "render_html", "write_html"]
+
+#: Rows shown of the long tables (conflict pieces, audit, data quality).
+MAX_ROWS = 500
+
+_LANG = {"zh": "zh-CN", "en": "en"}
+
+# Sentences of the page, by language; ``{…}`` fields are filled with escaped values.
+_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "scope": "范围",
+        "scope_all": "全部区域（{n} 个县级行政区）",
+        "generated": "生成日期",
+        "unit": "面积单位",
+        "sliver": "碎片阈值",
+        "contents": "目录",
+        "verdict": "结论",
+        "pass": "通过：三条控制线不交叉、不重叠、不冲突。",
+        "fail": "不通过：三条控制线存在交叉、重叠或冲突，共 {n} 处冲突图斑（涉及 {z} 个行政区）。",
+        "slivers": "另有 {n} 处碎片（小于 {t} m²）已列出，不计入结论。",
+        "targets_line": "约束性指标：{met} 项达标，{failed} 项未达标。",
+        "maps": "地图",
+        "overview_alt": (
+            "{scope}总览图：生态保护红线（绿色填充）、永久基本农田（金黄色填充）、"
+            "城镇开发边界（红色轮廓）、行政区界线（灰色），冲突图斑以品红色标出，共 {n} 处。"
+        ),
+        "overview_caption": "总览：三条控制线与冲突图斑（品红色）。",
+        "conflicts_alt": (
+            "{scope}冲突图斑分布图：按重叠的控制线数分类着色，品红色为两条线重叠，"
+            "紫色为三条线重叠，橙色为同一图层内重叠。"
+        ),
+        "conflicts_map_caption": "冲突图斑放大图，按重叠的控制线数分类。",
+        "no_maps": "未安装 matplotlib，未生成地图（pip install 'geozones[plot]'）。",
+        "summary": "覆盖统计",
+        "summary_caption": "各级行政区的控制线面积与占比（面积单位：{unit}）",
+        "summary_note": (
+            "面积保留两位小数，并按最大余数法取舍，使市级、省级合计等于其下各行的和；占比为控制线"
+            "（层内融合后）面积除以行政区陆地面积。"
+        ),
+        "targets": "约束性指标",
+        "targets_caption": "约束性指标核查",
+        "targets_none_zone": "县级报告不核查约束性指标（指标按全域核查，见全域报告）。",
+        "targets_none": "未配置约束性指标。",
+        "conflict_summary": "冲突汇总",
+        "conflict_summary_caption": "按行政区和图层对汇总的冲突（同一块土地不重复计算）",
+        "conflict_summary_none": "无冲突。",
+        "conflicts": "冲突图斑",
+        "conflicts_caption": "冲突图斑明细",
+        "conflicts_none": "无冲突图斑。",
+        "audit": "冲突调整记录",
+        "audit_caption": "按优先级调出（或作为碎片保留）的图斑",
+        "audit_none": "无调整。",
+        "quality": "数据质量",
+        "quality_caption": "数据质量问题（修复、猜测与申报面积不符）",
+        "quality_none": "未发现数据质量问题。",
+        "sources_caption": "数据来源",
+        "method": "方法说明",
+        "truncated": (
+            "仅显示前 {shown} 行，共 {total} 行；完整列表见同批生成的 Excel 工作簿或 GeoPackage。"
+        ),
+        "met": "达标",
+        "not_met": "未达标",
+        "footer": "由 geozones 生成。本页为单个离线文件，不加载任何外部资源。",
+    },
+    "en": {
+        "scope": "Scope",
+        "scope_all": "All zones ({n} counties)",
+        "generated": "Generated",
+        "unit": "Area unit",
+        "sliver": "Sliver threshold",
+        "contents": "Contents",
+        "verdict": "Verdict",
+        "pass": "Pass: the three control lines do not cross, overlap or conflict.",
+        "fail": (
+            "Fail: the control lines cross, overlap or conflict in {n} conflict pieces "
+            "(in {z} zones)."
+        ),
+        "slivers": (
+            "A further {n} slivers (under {t} m²) are listed and not counted in the verdict."
+        ),
+        "targets_line": "Binding targets: {met} met, {failed} not met.",
+        "maps": "Maps",
+        "overview_alt": (
+            "Overview map of {scope}: ecological protection red line (green fill), permanent "
+            "basic farmland (gold fill), urban development boundary (red outline), zone "
+            "boundaries (grey), and {n} conflict pieces in magenta."
+        ),
+        "overview_caption": "Overview: the three control lines and the conflict pieces (magenta).",
+        "conflicts_alt": (
+            "Map of the conflict pieces of {scope}, coloured by the number of lines "
+            "overlapping: magenta two, purple three, orange an overlap inside one layer."
+        ),
+        "conflicts_map_caption": "Conflict pieces, zoomed, by the number of lines overlapping.",
+        "no_maps": "matplotlib is not installed: no maps (pip install 'geozones[plot]').",
+        "summary": "Coverage",
+        "summary_caption": "Area and share of each line, per zone (areas in {unit})",
+        "summary_note": (
+            "Areas have two decimals, rounded by the largest-remainder method so that city and "
+            "province rows equal the sum of the rows under them; a share is the line's area "
+            "(dissolved within the layer) over the zone's land area."
+        ),
+        "targets": "Binding targets",
+        "targets_caption": "Binding plan targets",
+        "targets_none_zone": (
+            "Targets are checked for the whole run, not per county: see the full report."
+        ),
+        "targets_none": "No targets configured.",
+        "conflict_summary": "Conflict summary",
+        "conflict_summary_caption": (
+            "Conflicts per zone and layer pair (no piece of land counted twice)"
+        ),
+        "conflict_summary_none": "No conflicts.",
+        "conflicts": "Conflict pieces",
+        "conflicts_caption": "Conflict pieces",
+        "conflicts_none": "No conflict pieces.",
+        "audit": "Resolution audit",
+        "audit_caption": "Pieces taken out by the priority order (or left as slivers)",
+        "audit_none": "Nothing was taken out.",
+        "quality": "Data quality",
+        "quality_caption": "Data-quality findings (repairs, guesses, declared-area mismatches)",
+        "quality_none": "No data-quality findings.",
+        "sources_caption": "Data sources",
+        "method": "Method",
+        "truncated": (
+            "Showing the first {shown} of {total} rows; the Excel workbook and the GeoPackage "
+            "written with this page hold them all."
+        ),
+        "met": "met",
+        "not_met": "not met",
+        "footer": "Made by geozones. This page is one offline file and loads nothing else.",
+    },
+}
+
+_METHOD: dict[str, tuple[str, ...]] = {
+    "zh": (
+        "面积为 CGCS2000 椭球（a = 6378137 m，f = 1/298.257222101）上的椭球面积，与国土调查"
+        "（国土调查办发〔2008〕32号）的统计口径一致，不是某个投影平面上的平面面积。计算在"
+        "高斯－克吕格投影平面上进行，逐边加入投影面积比例和测地线弯曲的改正，与精确测地线面积"
+        "（Karney 算法）的相对差在 10⁻⁹ 以内。",
+        "单位：1 亩 = 2000/3 平方米；1 公顷 = 10 000 平方米 = 15 亩；1 平方千米 = 100 公顷 = "
+        "1 500 亩。本报告面积单位为{unit}；标明“平方米”的列为平方米。",
+        "冲突：两条控制线（或同一图层内两个要素）共同覆盖的土地。小于 {sliver} m² 的图斑为"
+        "数字化误差形成的碎片，照常列出，但不计入结论、也不调出。",
+        "冲突按优先级调整：{priority}。低优先级控制线与高优先级重叠的部分被调出，每一块调出的"
+        "图斑及其面积、来源要素和所在行政区都记录在“冲突调整记录”中；例外规则（如核心保护区内"
+        "耕地调出）记录在“规则”列。",
+        "地图为静态图片，按数据坐标系绘制，指北针指向坐标北。",
+    ),
+    "en": (
+        "Areas are ellipsoidal areas on the CGCS2000 ellipsoid (a = 6378137 m, "
+        "f = 1/298.257222101), as official statistics use them (land survey rules "
+        "国土调查办发〔2008〕32号), not planar areas in some projection. They are computed on "
+        "the Gauss–Krüger plane with per-edge corrections for the projection's area scale and "
+        "the curvature of geodesic edges, and agree with the exact geodesic area (Karney's "
+        "algorithm) to 1e-9.",
+        "Units: 1 mu (亩) = 2000/3 m²; 1 ha = 10,000 m² = 15 mu; 1 km² = 100 ha = 1,500 mu. "
+        "Areas in this report are in {unit}; columns marked m² are in square metres.",
+        "A conflict is land covered by two control lines (or by two features of one layer). "
+        "Pieces under {sliver} m² are slivers from digitising noise: listed, but neither "
+        "counted in the verdict nor taken out.",
+        "Conflicts are resolved by the priority order {priority}: the part of a lower-priority "
+        "line that overlaps a higher one is taken out, and every piece taken out is recorded "
+        "with its area, source features and zone in the resolution audit; exceptions (such as "
+        "farmland inside a nature-reserve core zone) are named in its rule column.",
+        "The maps are static images drawn in the data's CRS; the north arrow shows grid north.",
+    ),
+}
+
+_STYLE = """
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 0 1.5rem 2rem; color: #1d1d1f; background: #fff;
+  font: 15px/1.55 "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
+  "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif; }
+header, main, footer, nav { max-width: 1200px; margin: 0 auto; }
+h1 { font-size: 1.6rem; margin: 1.2rem 0 0.3rem; }
+h2 { font-size: 1.25rem; margin: 2rem 0 0.6rem; padding-bottom: 0.2rem;
+  border-bottom: 2px solid #d0d7de; }
+.meta { color: #444; margin: 0.2rem 0 0.8rem; }
+.meta span + span::before { content: " · "; color: #999; }
+.verdict { padding: 0.7rem 1rem; border-radius: 6px; border-left: 6px solid; margin: 0.6rem 0; }
+.verdict p { margin: 0.15rem 0; }
+.pass { background: #e9f7ee; border-color: #1a7f37; }
+.fail { background: #fdecec; border-color: #c62828; }
+nav ol { display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; padding-left: 1.2rem;
+  margin: 0.5rem 0; }
+nav a { color: #0b57d0; }
+figure { margin: 0.8rem 0; }
+figure img { display: block; max-width: 100%; height: auto; border: 1px solid #d0d7de; }
+figcaption, .note { color: #555; font-size: 0.9rem; margin: 0.3rem 0; }
+.table-wrap { overflow-x: auto; margin: 0.6rem 0 1rem; }
+table { border-collapse: collapse; font-size: 0.88rem; min-width: 40%; }
+caption { text-align: left; font-weight: 600; padding: 0.3rem 0; caption-side: top; }
+th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.55rem; vertical-align: top; }
+td { word-break: keep-all; overflow-wrap: anywhere; }
+thead th { background: #f3f5f7; text-align: center; position: sticky; top: 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: 600; background: #f8f9fb; }
+tr.sliver td { color: #777; }
+td.ok { color: #1a7f37; font-weight: 600; }
+td.bad { color: #c62828; font-weight: 600; }
+.method li { margin: 0.3rem 0; }
+footer { color: #777; font-size: 0.85rem; margin-top: 2rem; border-top: 1px solid #d0d7de;
+  padding-top: 0.6rem; }
+@media print { thead th { position: static; } .table-wrap { overflow: visible; } }
+"""
+
+
+def _text(value: object) -> str:
+    """`value` as HTML text: escaped, and with no ``scheme://`` a viewer could take for a URL."""
+    return html.escape(str(value), quote=True).replace("://", "&#58;//")
+
+
+def _words(report: Report) -> dict[str, str]:
+    return _TEXT["en"] if report.language == "en" else _TEXT["zh"]
+
+
+def _missing(value: object) -> bool:
+    """None, NaN, NA, NaT and infinities: shown as an empty cell."""
+    if isinstance(value, float | np.floating):
+        return not math.isfinite(float(value))
+    return value is None or value is pd.NA or value is pd.NaT
+
+
+def _cell(value: object, number_format: str | None) -> tuple[str, bool]:
+    """The escaped text of a cell and whether it is a number."""
+    if _missing(value):
+        return "", number_format is not None
+    if isinstance(value, bool | np.bool_):
+        return _text(value), False
+    if number_format in (DECIMAL, PERCENT) and isinstance(value, int | float | np.number):
+        return f"{float(value):,.2f}", True
+    if number_format == INTEGER and isinstance(value, int | float | np.number):
+        return f"{int(value):,}", True
+    if isinstance(value, int | float | np.number):
+        return _text(value), True
+    return _text(value), False
+
+
+def _table(
+    table: Table,
+    caption: str,
+    *,
+    max_rows: int | None = None,
+    words: dict[str, str],
+    row_class: Callable[[int], str] | None = None,
+    cell_class: Callable[[str, object], str] | None = None,
+) -> str:
+    """An HTML table with a caption and column headers, and a note when rows were left out."""
+    frame = table.frame
+    total = len(frame)
+    shown = frame if max_rows is None else frame.iloc[:max_rows]
+    columns = [str(column) for column in frame.columns]
+    parts = ['<div class="table-wrap"><table>', f"<caption>{_text(caption)}</caption>"]
+    parts.append("<thead><tr>")
+    parts.extend(f'<th scope="col">{_text(column)}</th>' for column in columns)
+    parts.append("</tr></thead><tbody>")
+    formats = [table.formats.get(column) for column in columns]
+    for position, row in enumerate(shown.itertuples(index=False, name=None)):
+        css = row_class(position) if row_class else ""
+        parts.append(f'<tr class="{css}">' if css else "<tr>")
+        for column, value, number_format in zip(columns, row, formats, strict=True):
+            text, numeric = _cell(value, number_format)
+            classes = ["num"] if numeric else []
+            if cell_class:
+                extra = cell_class(column, value)
+                if extra:
+                    classes.append(extra)
+            attribute = f' class="{" ".join(classes)}"' if classes else ""
+            parts.append(f"<td{attribute}>{text}</td>")
+        parts.append("</tr>")
+    parts.append("</tbody></table></div>")
+    if len(shown) < total:
+        parts.append(
+            f'<p class="note">{_text(words["truncated"].format(shown=len(shown), total=total))}</p>'
+        )
+    return "".join(parts)
+
+
+def _section(anchor: str, title: str, body: Sequence[str]) -> str:
+    return f'<section id="{anchor}"><h2>{_text(title)}</h2>{"".join(body)}</section>'
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{_text(text)}</p>'
+
+
+def _scope(report: Report, words: dict[str, str]) -> str:
+    if report.scope == "all":
+        return words["scope_all"].format(n=report.zones["zone"].nunique())
+    name = report.scope_name
+    if report.language == "en":
+        return f"{name} ({report.scope})" if name else report.scope
+    return f"{name}（{report.scope}）" if name else report.scope
+
+
+def _verdict(report: Report, words: dict[str, str]) -> str:
+    conflicts = report.conflicts
+    slivers = (
+        np.asarray(conflicts["sliver"], dtype=bool) if len(conflicts) else np.zeros(0, dtype=bool)
+    )
+    passed = report.verdict
+    lines: list[str] = []
+    if passed:
+        lines.append(words["pass"])
+    else:
+        counted = conflicts[~slivers]
+        lines.append(words["fail"].format(n=len(counted), z=counted["zone"].nunique()))
+    if slivers.any():
+        lines.append(words["slivers"].format(n=int(slivers.sum()), t=f"{report.sliver_m2:g}"))
+    targets = report.targets
+    if len(targets):
+        met = int(np.asarray(targets["met"], dtype=bool).sum())
+        lines.append(words["targets_line"].format(met=met, failed=len(targets) - met))
+    css = "pass" if passed else "fail"
+    body = "".join(f"<p>{_text(line)}</p>" for line in lines)
+    return (
+        f'<div class="verdict {css}" role="status" aria-label="{_text(words["verdict"])}">'
+        f"{body}</div>"
+    )
+
+
+def _png_img(png: bytes, alt: str) -> str:
+    encoded = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{encoded}" alt="{_text(alt)}">'
+
+
+def _maps(report: Report, words: dict[str, str]) -> tuple[str, str]:
+    """The overview figure and the conflicts figure (empty without conflicts), as HTML."""
+    try:
+        from geozones.report import maps
+    except ImportError:
+        return _note(words["no_maps"]), ""
+    scope = _scope(report, words)
+    note = maps.font_note(report)
+    note_html = f" {_text(note)}" if note else ""
+    pieces = (
+        int((~np.asarray(report.conflicts["sliver"], dtype=bool)).sum())
+        if len(report.conflicts)
+        else 0
+    )
+    overview = (
+        "<figure>"
+        + _png_img(maps.overview_map(report), words["overview_alt"].format(scope=scope, n=pieces))
+        + f"<figcaption>{_text(words['overview_caption'])}{note_html}</figcaption></figure>"
+    )
+    if not len(report.conflicts):
+        return overview, ""
+    conflicts = (
+        "<figure>"
+        + _png_img(maps.conflicts_map(report), words["conflicts_alt"].format(scope=scope))
+        + f"<figcaption>{_text(words['conflicts_map_caption'])}{note_html}</figcaption></figure>"
+    )
+    return overview, conflicts
+
+
+def _summary_rows(table: Table, language: str) -> Callable[[int], str]:
+    level_column = header("level", language)
+    totals = {header("province", language), header("city", language)}
+    levels = list(table.frame[level_column]) if level_column in table.frame else []
+
+    def row_class(position: int) -> str:
+        return "total" if position < len(levels) and levels[position] in totals else ""
+
+    return row_class
+
+
+def _sliver_rows(report: Report) -> Callable[[int], str]:
+    flags = (
+        list(np.asarray(report.conflicts["sliver"], dtype=bool)) if len(report.conflicts) else []
+    )
+
+    def row_class(position: int) -> str:
+        return "sliver" if position < len(flags) and flags[position] else ""
+
+    return row_class
+
+
+def _met_cells(language: str) -> Callable[[str, object], str]:
+    met_column = header("met", language)
+    yes = header("yes", language)
+
+    def cell_class(column: str, value: object) -> str:
+        if column != met_column:
+            return ""
+        return "ok" if value == yes else "bad"
+
+    return cell_class
+
+
+def _priority(report: Report) -> str:
+    return " → ".join(header(key, report.language) for key in report.lines)
+
+
+def render_html(report: Report) -> str:
+    """The report as one self-contained HTML page.
+
+    Sections: title, scope, date and verdict (不交叉、不重叠、不冲突); maps; coverage of every
+    province, city and county by each line (area and share); binding targets (met or not, and
+    the margin); conflicts per zone and layer pair; conflict pieces; the resolution audit; data
+    quality and sources; a note on method. The page's language (``lang``) and headers follow
+    ``report.language``.
+
+    Parameters
+    ----------
+    report : Report
+        A report (:func:`geozones.report.build_report`) or one county's part of it.
+
+    Returns
+    -------
+    str
+        The HTML document. It references nothing outside itself: the style is inline, the maps
+        are ``data:`` images, there is no script, and links only point within the page.
+
+    Examples
+    --------
+    >>> import geozones
+    >>> from geozones.report import build_report
+    >>> report = build_report(geozones.load_config("sample_data/geozones.toml"))
+    >>> page = render_html(report.for_zone("990122"))
+    >>> page.startswith("<!DOCTYPE html>"), "http://" in page, "https://" in page
+    (True, False, False)
+    """
+    language = "en" if report.language == "en" else "zh"
+    words = _words(report)
+    unit = report.unit
+    unit_name = unit_label(unit, language)
+    scope = _scope(report, words)
+    title = report.title if report.scope == "all" else f"{report.title} · {report.scope_name}"
+
+    overview, conflicts_figure = _maps(report, words)
+
+    summary = summary_table(report)
+    summary_html = _table(
+        summary,
+        words["summary_caption"].format(unit=unit_name),
+        words=words,
+        row_class=_summary_rows(summary, language),
+    ) + _note(words["summary_note"])
+
+    if len(report.targets):
+        targets_html = _table(
+            targets_table(report),
+            words["targets_caption"],
+            words=words,
+            cell_class=_met_cells(language),
+        )
+    else:
+        targets_html = _note(
+            words["targets_none_zone"] if report.scope != "all" else words["targets_none"]
+        )
+
+    if len(report.summary):
+        conflict_summary_html = _table(
+            conflict_summary_table(report), words["conflict_summary_caption"], words=words
+        )
+    else:
+        conflict_summary_html = _note(words["conflict_summary_none"])
+
+    if len(report.conflicts):
+        conflicts_html = _table(
+            conflicts_table(report),
+            words["conflicts_caption"],
+            max_rows=MAX_ROWS,
+            words=words,
+            row_class=_sliver_rows(report),
+        )
+    else:
+        conflicts_html = _note(words["conflicts_none"])
+
+    if len(report.audit):
+        audit_html = _table(
+            audit_table(report), words["audit_caption"], max_rows=MAX_ROWS, words=words
+        )
+    else:
+        audit_html = _note(words["audit_none"])
+
+    if len(report.quality):
+        quality_html = _table(
+            quality_table(report), words["quality_caption"], max_rows=MAX_ROWS, words=words
+        )
+    else:
+        quality_html = _note(words["quality_none"])
+    if len(report.sources):
+        quality_html += _table(sources_table(report), words["sources_caption"], words=words)
+
+    fields = {"unit": unit_name, "sliver": f"{report.sliver_m2:g}", "priority": _priority(report)}
+    method = "".join(f"<li>{_text(item.format(**fields))}</li>" for item in _METHOD[language])
+
+    sections = [
+        ("maps", words["maps"], [overview]),
+        ("summary", words["summary"], [summary_html]),
+        ("targets", words["targets"], [targets_html]),
+        ("conflict-summary", words["conflict_summary"], [conflict_summary_html, conflicts_figure]),
+        ("conflicts", words["conflicts"], [conflicts_html]),
+        ("audit", words["audit"], [audit_html]),
+        ("quality", words["quality"], [quality_html]),
+        ("method", words["method"], [f'<ul class="method">{method}</ul>']),
+    ]
+    contents = "".join(
+        f'<li><a href="#{anchor}">{_text(name)}</a></li>' for anchor, name, _ in sections
+    )
+    separator = "：" if language == "zh" else ": "
+    meta = f"<span>{_text(words['scope'])}{separator}{_text(scope)}</span>"
+    meta += f"<span>{_text(words['generated'])}{separator}{_text(report.generated)}</span>"
+    meta += f"<span>{_text(words['unit'])}{separator}{_text(unit_name)}</span>"
+    meta += f"<span>{_text(words['sliver'])}{separator}{_text(f'{report.sliver_m2:g}')} m²</span>"
+    body = "".join(_section(anchor, name, parts) for anchor, name, parts in sections)
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{_LANG[language]}">\n'
+        "<head>\n"
+        '<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_text(title)}</title>\n"
+        f"<style>{_STYLE}</style>\n"
+        "</head>\n"
+        "<body>\n"
+        f"<header><h1>{_text(title)}</h1>"
+        f'<p class="meta">{meta}</p>{_verdict(report, words)}</header>\n'
+        f'<nav aria-label="{_text(words["contents"])}"><ol>{contents}</ol></nav>\n'
+        f"<main>{body}</main>\n"
+        f"<footer>{_text(words['footer'])}</footer>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def write_html(report: Report, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write the report as one self-contained HTML file (UTF-8).
+
+    Parameters
+    ----------
+    report : Report
+        A report (:func:`geozones.report.build_report`) or one county's part of it.
+    path : str or path-like
+        The ``.html`` file to write.
+    overwrite : bool, default False
+        Replace `path` if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    FileExistsError
+        `path` exists and `overwrite` is False (``--overwrite`` on the command line).
+
+    See Also
+    --------
+    render_html : The page as a string; what it contains.
+    """
+    target = output_path(path, overwrite)
+    page = render_html(report)
+    with atomic_output(target) as scratch:
+        scratch.write_text(page, encoding="utf-8", newline="\n")
+    return target
