@@ -83,3 +83,38 @@ def concatenate_blocks(func: Callable[[np.ndarray], np.ndarray], items: np.ndarr
     array([0, 2, 4, 6])
     """
     return np.concatenate(map_blocks(func, items))
+
+
+def for_spans(func: Callable[[tuple[int, int]], None], length: int, *, step: int = 1) -> None:
+    """Call ``func((start, stop))`` on consecutive spans of ``range(length)``, in threads.
+
+    Parameters
+    ----------
+    func : callable
+        Takes a ``(start, stop)`` span and writes its results itself (into shared arrays).
+    length : int
+        The range to cover.
+    step : int, default 1
+        Span boundaries fall on multiples of `step`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = np.zeros(6)
+    >>> def fill(span):
+    ...     out[span[0] : span[1]] = np.arange(*span)
+    >>> for_spans(fill, 6)
+    >>> out.tolist()
+    [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    """
+    workers = worker_count()
+    pieces = max(1, min(4 * workers, length // (MIN_BLOCK * 4)))
+    edges = np.linspace(0, length, pieces + 1).astype(int)
+    edges[1:-1] = edges[1:-1] // step * step
+    spans = [(int(a), int(b)) for a, b in pairwise(edges) if b > a]
+    if len(spans) <= 1:
+        for span in spans:
+            func(span)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(func, spans))

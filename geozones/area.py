@@ -36,7 +36,7 @@ import pyproj
 import shapely
 from pyproj.crs import Ellipsoid
 
-from geozones._parallel import concatenate_blocks, map_blocks
+from geozones._parallel import concatenate_blocks, for_spans, map_blocks
 from geozones.errors import CRSError, MissingCRSError
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
@@ -223,11 +223,8 @@ def _transverse_mercator_area(
     if scale is None:
         return None
 
-    def measure(block: np.ndarray) -> np.ndarray:
-        planar = shapely.area(block) / projection.scale_factor**2
-        return planar + _ellipsoidal_correction(block, scale, projection.false_easting)
-
-    return concatenate_blocks(measure, geoms)
+    planar = concatenate_blocks(shapely.area, geoms) / projection.scale_factor**2
+    return planar + _ellipsoidal_correction(geoms, scale, projection.false_easting)
 
 
 def _total_bounds(geoms: np.ndarray) -> np.ndarray:
@@ -237,17 +234,25 @@ def _total_bounds(geoms: np.ndarray) -> np.ndarray:
 def _ellipsoidal_correction(
     geoms: np.ndarray, scale: _AreaScale, false_easting: float
 ) -> np.ndarray:
-    """Ellipsoidal minus scaled planar area of each polygon, summed over its ring edges."""
+    """Ellipsoidal minus scaled planar area of each polygon, summed over its ring edges.
+
+    The coordinates are extracted in this thread (GEOS's coordinate access holds the GIL and
+    slows down when threads contend for it); the per-edge arithmetic then runs in threads.
+    """
     layout = _RingLayout.of(geoms)
     x = layout.coords[:, 0] - false_easting
     y = layout.coords[:, 1]
     per_edge = np.zeros(len(x))
     signed_planar = np.zeros(len(x))
-    for start in range(0, max(len(x) - 1, 0), _CHUNK):
-        stop = min(start + _CHUNK, len(x) - 1)
-        x0, x1 = x[start:stop], x[start + 1 : stop + 1]
-        y0, y1 = y[start:stop], y[start + 1 : stop + 1]
-        per_edge[start:stop], signed_planar[start:stop] = scale.edge_correction(x0, y0, x1, y1)
+
+    def edges(span: tuple[int, int]) -> None:
+        for start in range(span[0], span[1], _CHUNK):
+            stop = min(start + _CHUNK, span[1])
+            x0, x1 = x[start:stop], x[start + 1 : stop + 1]
+            y0, y1 = y[start:stop], y[start + 1 : stop + 1]
+            per_edge[start:stop], signed_planar[start:stop] = scale.edge_correction(x0, y0, x1, y1)
+
+    for_spans(edges, max(len(x) - 1, 0), step=_CHUNK)
     # An edge from the last vertex of a ring to the first of the next one is not an edge.
     per_edge[layout.ring_ends] = 0.0
     signed_planar[layout.ring_ends] = 0.0
