@@ -160,6 +160,9 @@ def build_report(config: Config) -> Report:
     zone_frame["name"] = zones[name_field].astype(str) if name_field else zone_frame["zone"]
     names = dict(zip(zone_frame["zone"], zone_frame["name"], strict=False))
 
+    layers = {
+        key: _by_id(frame, config.layers[key].id_field, guesses) for key, frame in layers.items()
+    }
     lines = {key: layers[key] for key in config.priority}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -213,15 +216,49 @@ def build_report(config: Config) -> Report:
     )
 
 
+def _by_id(
+    frame: gpd.GeoDataFrame, id_field: str | None, guesses: list[tuple[str, str, str, str]]
+) -> gpd.GeoDataFrame:
+    """The layer indexed by its id field (BSM), so reports name features as users do.
+
+    Without an id field, or when its values are missing or repeated, the feature ids (FID)
+    stay, and the reason is recorded.
+    """
+    if not id_field:
+        return frame
+    ids = frame[id_field]
+    if ids.isna().any() or ids.duplicated().any():
+        repeated = ids[ids.duplicated(keep=False) & ids.notna()].astype(str).unique()[:5]
+        guesses.append(
+            (
+                "ids",
+                "",
+                f"id field {id_field} is missing or repeated ({', '.join(repeated)}); features "
+                "are named by their FID instead",
+                "FID used",
+            )
+        )
+        return frame
+    indexed = frame.set_index(ids.astype(str), drop=False)
+    indexed.index.name = id_field
+    indexed.attrs = frame.attrs
+    return indexed
+
+
 def _quality(
     config: Config, layers: dict[str, gpd.GeoDataFrame], guesses: list[tuple[str, str, str, str]]
 ) -> pd.DataFrame:
     frames = []
     for key, frame in layers.items():
         report = layer_report(frame)
-        if report is not None and len(report.issues):
-            frames.append(report.issues.assign(layer=key))
         spec = config.layers[key]
+        if report is not None and len(report.issues):
+            issues = report.issues.assign(layer=key)
+            if spec.id_field and frame.index.name == spec.id_field:
+                # The report names features by FID; name them by their id as the tables do.
+                by_fid = pd.Series(frame.index, index=report.validated.index)  # type: ignore[union-attr]
+                issues["feature"] = issues["feature"].map(by_fid).fillna(issues["feature"])
+            frames.append(issues)
         if spec.declared_area_field:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
