@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import click
@@ -17,6 +17,7 @@ from geozones.cli.options import (
     fail_option,
     json_option,
     overwrite_option,
+    progress_option,
     reported_warnings,
 )
 from geozones.config import load_config
@@ -71,6 +72,7 @@ def report_paths(report: Report, folder: Path) -> dict[str, Path]:
 )
 @overwrite_option
 @fail_option
+@progress_option
 @json_option
 @click.pass_context
 def command(
@@ -80,6 +82,7 @@ def command(
     by: str | None,
     overwrite: bool,
     fail_on_conflict: bool,
+    progress: bool,
     as_json: bool,
 ) -> None:
     """Write the workbook, GeoPackage and HTML report of the check CONFIG describes."""
@@ -101,7 +104,12 @@ def command(
     check_writable([path for _, paths in planned for path in paths.values()], overwrite=overwrite)
 
     written = []
-    for part, paths in planned:
+    steps: Iterable[tuple[Report, dict[str, Path]]] = planned
+    if progress:
+        from tqdm.auto import tqdm
+
+        steps = tqdm(planned, desc="reports", unit="report")
+    for part, paths in steps:
         next(iter(paths.values())).parent.mkdir(parents=True, exist_ok=True)
         for suffix, path in paths.items():
             writers[suffix](part, path, overwrite=overwrite)
