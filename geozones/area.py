@@ -341,17 +341,32 @@ class _AreaScale:
             s, v = (a.ravel() for a in np.meshgrid(s_nodes, v_nodes))
             design = _design_matrix(s, v, x_degree, y_degree)
             exact = inverse_scale(np.sqrt(s) * x_scale, y_centre + v * y_half_range)
-            solution = np.linalg.lstsq(design, exact, rcond=None)[0]
-            coefficients = solution.reshape(x_degree + 1, y_degree + 1)
-            # Check between the nodes, with both signs of x, against PROJ.
             check_s, check_v = (
                 a.ravel() for a in np.meshgrid(np.linspace(0, 1, 9), np.linspace(-1, 1, 11))
             )
-            fitted = _design_matrix(check_s, check_v, x_degree, y_degree) @ solution
+            check_design = _design_matrix(check_s, check_v, x_degree, y_degree)
+            # Check between the nodes, with both signs of x, against PROJ.
             check_x = np.sqrt(check_s) * x_scale * np.where(np.arange(len(check_s)) % 2, 1, -1)
             reference = inverse_scale(check_x, y_centre + check_v * y_half_range)
-            if np.max(np.abs(fitted - reference)) < _FIT_TOLERANCE:
-                return cls(_trim(coefficients), x_scale, y_centre, y_half_range)
+
+            fit = _Fit(design, exact, check_design, reference)
+            used = np.ones(design.shape[1], dtype=bool)
+            solution = fit.solve(used)
+            if solution is None:
+                continue
+            # Higher powers of x vary less with latitude: drop the powers of v they do not
+            # need, saving work per edge.
+            for k in range(x_degree, 1, -1):
+                for j in range(y_degree, -1, -1):
+                    trial = used.copy()
+                    trial[k * (y_degree + 1) + j] = False
+                    reduced = fit.solve(trial)
+                    if reduced is None:
+                        break
+                    used, solution = trial, reduced
+            return cls(
+                solution.reshape(x_degree + 1, y_degree + 1), x_scale, y_centre, y_half_range
+            )
         return None
 
     def _c(self, k: int, v: np.ndarray) -> np.ndarray:
@@ -385,18 +400,21 @@ class _AreaScale:
         return integrand * dy, x_mid * dy
 
 
-def _trim(coefficients: np.ndarray) -> np.ndarray:
-    """Zero the highest powers of v whose terms add up to less than 1e-13 over the fit range.
+@dataclass(frozen=True)
+class _Fit:
+    """Least squares of f on some columns of the design, checked against PROJ between nodes."""
 
-    That is below PROJ's own noise; higher powers of x need fewer powers of v.
-    """
-    trimmed = coefficients.copy()
-    for row in trimmed[1:]:
-        tail = np.cumsum(np.abs(row[::-1]))[::-1]  # bound of the terms from power j up
-        negligible = np.flatnonzero(tail < 1e-13)
-        if len(negligible):
-            row[negligible[0] :] = 0.0
-    return trimmed
+    design: np.ndarray
+    exact: np.ndarray
+    check_design: np.ndarray
+    reference: np.ndarray
+
+    def solve(self, used: np.ndarray) -> np.ndarray | None:
+        """Coefficients (zero where unused), or None if the fit misses the tolerance."""
+        solution = np.zeros(self.design.shape[1])
+        solution[used] = np.linalg.lstsq(self.design[:, used], self.exact, rcond=None)[0]
+        error = np.max(np.abs(self.check_design @ solution - self.reference))
+        return solution if error < _FIT_TOLERANCE else None
 
 
 def _design_matrix(s: np.ndarray, v: np.ndarray, x_degree: int, y_degree: int) -> np.ndarray:
