@@ -143,7 +143,7 @@ def ellipsoidal_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     present = ~shapely.is_missing(geoms)
     empty = shapely.is_empty(geoms)
     result[present & empty] = 0.0
-    todo = np.flatnonzero(~empty)
+    todo = np.flatnonzero(present & ~empty)
     if len(todo) == 0:
         return result
     projection = _TransverseMercator.from_crs(crs)

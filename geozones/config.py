@@ -161,7 +161,7 @@ class Override:
         Key of the layer whose polygons the exception applies inside (``core_zone``).
     priority : tuple of str
         The priority order inside the mask: the same layers as the main order, optionally with
-        the mask layer itself among them (``("core_zone", "redline", "farmland", "urban")``
+        the mask layer itself among them (``("redline", "core_zone", "farmland", "urban")``
         takes farmland inside a core zone out of the farmland even where no red line is).
     """
 

@@ -234,6 +234,38 @@ class _Failure:
         return f"{where}: bytes {self.snippet!r}"
 
 
+def check_shapefile_encoding(path: str | os.PathLike[str], encoding: str) -> None:
+    """Raise if a shapefile's attributes do not decode with `encoding`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The .shp or .dbf.
+    encoding : str
+        A Python codec name, as given to ``read_layer(encoding=…)``.
+
+    Raises
+    ------
+    EncodingError
+        The codec is unknown, or some text does not decode with it; the message names the
+        first field and record that fails and the encoding the bytes suggest.
+    """
+    codec = _known(encoding)
+    if codec is None:
+        raise EncodingError(
+            f"{path}: unknown encoding {encoding!r}; use a name such as 'GBK', 'GB18030' or 'UTF-8'"
+        )
+    dbf = _read_header(_locate_dbf(Path(os.fspath(path))))
+    failure = _first_failure(dbf, codec)
+    if failure is not None:
+        suggestion = _detect(dbf, [])
+        raise EncodingError(
+            f"{path}: attributes do not decode as {encoding} ({failure}); the bytes decode as "
+            f"{suggestion.encoding}: pass encoding={suggestion.encoding!r}, or omit encoding "
+            "to have it detected"
+        )
+
+
 def _locate_dbf(path: Path) -> Path:
     """Return the .dbf of the shapefile ``path`` names (.shp, .dbf or no extension)."""
     suffix = path.suffix.lower()

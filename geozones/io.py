@@ -22,7 +22,7 @@ import shapely
 
 from geozones.area import ellipsoidal_area
 from geozones.crs import resolve_crs
-from geozones.encoding import detect_shapefile_encoding
+from geozones.encoding import check_shapefile_encoding, detect_shapefile_encoding
 from geozones.errors import (
     DataSourceError,
     EncodingError,
@@ -113,6 +113,8 @@ def read_layer(
         if path.suffix.lower() in _SHAPEFILE_SUFFIXES:
             _check_shapefile_complete(path)
         layer = _choose_layer(path, layer)
+        if encoding is not None and path.suffix.lower() in _SHAPEFILE_SUFFIXES:
+            check_shapefile_encoding(path, encoding)
         if encoding is None and path.suffix.lower() in _SHAPEFILE_SUFFIXES:
             decision = detect_shapefile_encoding(path)
             encoding, encoding_source = decision.encoding, decision.source

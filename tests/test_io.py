@@ -279,3 +279,19 @@ def test_validation_is_not_repeated_for_geometries_read_layer_checked(tmp_path, 
         result = geozones.area(changed, method="planar")
     assert calls == [1]
     assert result.iloc[0] == pytest.approx(20_000)
+
+
+@pytest.mark.parametrize("wrong", ["UTF-8", "GBX"])
+def test_a_wrong_or_unknown_encoding_is_an_error_naming_the_right_one(tmp_path, wrong):
+    path = gbk_shapefile_without_cpg(tmp_path)
+    with pytest.raises(geozones.EncodingError, match=r"YJJBNT\.shp") as caught:
+        geozones.read_layer(path, encoding=wrong)
+    if wrong == "UTF-8":
+        assert "encoding='GBK'" in str(caught.value)
+
+
+def test_null_geometry_in_a_geographic_layer_is_nan(tmp_path):
+    frame = parcels().to_crs("EPSG:4490")
+    frame.loc[1, "geometry"] = None
+    result = geozones.area(frame)
+    assert np.isnan(result.iloc[1]) and result.iloc[0] == pytest.approx(10_000, rel=1e-3)
