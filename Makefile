@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint typecheck unit browser clean
+.PHONY: setup demo test lint typecheck unit browser docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,report]"
+	$(BIN)/python -m pip install --quiet -e ".[test,report,docs]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -19,8 +19,12 @@ demo: setup
 	$(BIN)/geozones check sample_data/YJJBNT.shp sample_data/sanqusanxian.gpkg
 	$(BIN)/geozones report sample_data/geozones.toml -o output --by county --overwrite
 
-## test: the whole suite: ruff, mypy, pytest (with doctests)
+## test: the whole suite: ruff, mypy, pytest (tests, doctests, notebooks, the docs build)
 test: lint typecheck unit
+
+## docs: the documentation site, offline, warnings as errors, into docs/_build/html
+docs: setup
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 lint: setup
 	$(BIN)/ruff check .
@@ -39,4 +43,4 @@ browser:
 	    >/dev/null 2>&1 || echo "chromium could not be installed: the browser test will be skipped"; }
 
 clean:
-	rm -rf $(VENV) output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) output docs/_build .pytest_cache .mypy_cache .ruff_cache
