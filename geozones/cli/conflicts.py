@@ -23,6 +23,7 @@ from geozones.cli.options import (
 )
 from geozones.config import load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
+from geozones.report.model import index_by_id
 
 
 @click.command("conflicts")
@@ -52,7 +53,10 @@ def command(
     check_writable([output], overwrite=overwrite)
     settings = load_config(config)
     with reported_warnings(ctx.obj["verbosity"]):
-        layers = settings.read_layers()
+        layers = {
+            key: index_by_id(frame, settings.layers[key].id_field)
+            for key, frame in settings.read_layers().items()
+        }
         zones = settings.read_zones()
         lines = {key: layers[key] for key in settings.priority}
         pieces = find_conflicts(

@@ -19,6 +19,7 @@ from geozones.cli.options import (
 )
 from geozones.config import load_config
 from geozones.io import read_layer
+from geozones.report.model import index_by_id
 from geozones.site import site_check
 
 
@@ -45,7 +46,10 @@ def command(
     settings = load_config(config)
     with reported_warnings(ctx.obj["verbosity"]):
         project = read_layer(footprint, layer, crs=crs)
-        layers = settings.read_layers()
+        layers = {
+            key: index_by_id(frame, settings.layers[key].id_field)
+            for key, frame in settings.read_layers().items()
+        }
         result = site_check(
             project, layers, unit=unit or settings.unit, min_area_m2=settings.sliver_m2
         )

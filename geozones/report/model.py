@@ -161,7 +161,8 @@ def build_report(config: Config) -> Report:
     names = dict(zip(zone_frame["zone"], zone_frame["name"], strict=False))
 
     layers = {
-        key: _by_id(frame, config.layers[key].id_field, guesses) for key, frame in layers.items()
+        key: index_by_id(frame, config.layers[key].id_field, guesses)
+        for key, frame in layers.items()
     }
     lines = {key: layers[key] for key in config.priority}
     with warnings.catch_warnings():
@@ -216,8 +217,10 @@ def build_report(config: Config) -> Report:
     )
 
 
-def _by_id(
-    frame: gpd.GeoDataFrame, id_field: str | None, guesses: list[tuple[str, str, str, str]]
+def index_by_id(
+    frame: gpd.GeoDataFrame,
+    id_field: str | None,
+    guesses: list[tuple[str, str, str, str]] | None = None,
 ) -> gpd.GeoDataFrame:
     """The layer indexed by its id field (BSM), so reports name features as users do.
 
@@ -229,7 +232,7 @@ def _by_id(
     ids = frame[id_field]
     if ids.isna().any() or ids.duplicated().any():
         repeated = ids[ids.duplicated(keep=False) & ids.notna()].astype(str).unique()[:5]
-        guesses.append(
+        (guesses if guesses is not None else []).append(
             (
                 "ids",
                 "",
