@@ -5,6 +5,7 @@ boundary as they arrive, measure area the way official statistics do, and report
 """
 
 from geozones.area import area
+from geozones.blocks import farmland_blocks, fragmentation
 from geozones.config import Config, ConfigError, load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
 from geozones.coverage import coverage
@@ -53,7 +54,9 @@ __all__ = [
     "check_targets",
     "conflict_summary",
     "coverage",
+    "farmland_blocks",
     "find_conflicts",
+    "fragmentation",
     "layer_report",
     "load_config",
     "overlap_count",
