@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -125,7 +126,10 @@ def coverage(
     return result
 
 
-def _area_function(crs: pyproj.CRS, method: AreaMethod):  # type: ignore[no-untyped-def]
+Measure = Callable[[np.ndarray], np.ndarray]
+
+
+def _area_function(crs: pyproj.CRS, method: AreaMethod) -> Measure:
     if method == "ellipsoidal":
         return lambda geoms: ellipsoidal_area(geoms, crs)
     if method == "geodesic":
@@ -157,7 +161,7 @@ class _Pieces:
         index = np.arange(len(features))
         return cls(features, index, np.zeros(len(features), dtype=int))
 
-    def dissolved_area(self, zone_codes: np.ndarray, measure) -> pd.Series:  # type: ignore[no-untyped-def]
+    def dissolved_area(self, zone_codes: np.ndarray, measure: Measure) -> pd.Series:
         """Area per zone code of the union of the pieces in it."""
         group = self._overlap_groups()
         in_group = group >= 0

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from geozones.area import area
+from geozones.area import AreaMethod, area
 from geozones.errors import FieldError
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def check_declared_area(
     unit: str = "m2",
     rel_tol: float = 0.001,
     abs_tol: float = 1.0,
-    method: str = "ellipsoidal",
+    method: AreaMethod = "ellipsoidal",
 ) -> pd.DataFrame:
     """Features whose declared area differs from the computed one by more than a tolerance.
 
@@ -181,7 +181,7 @@ def check_declared_area(
     unparsable = declared.isna() & layer[field].notna()
     if unparsable.all() and len(layer):
         raise FieldError(f"declared-area field {field!r} holds no numbers")
-    computed = area(layer, unit=unit, method=method)  # type: ignore[arg-type]
+    computed = area(layer, unit=unit, method=method)
     difference = declared - computed
     tolerance = np.maximum(abs_tol, rel_tol * computed.abs())
     listed = ~(difference.abs() <= tolerance)

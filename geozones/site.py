@@ -152,8 +152,10 @@ def _ids(labels: list[object]) -> str:
 def _union_by_owner(pieces: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
     """The union of the pieces of each owner, empty where an owner has none."""
     unions = np.array([shapely.Polygon()] * count, dtype=object)
-    if len(pieces):
-        grouped = pd.Series(list(pieces)).groupby(owner)
-        for position, parts in grouped:
-            unions[int(position)] = shapely.union_all(np.asarray(parts, dtype=object))  # type: ignore[call-overload]
+    if len(pieces) == 0:
+        return unions
+    order = np.argsort(owner, kind="stable")
+    owners, starts = np.unique(owner[order], return_index=True)
+    for position, parts in zip(owners, np.split(pieces[order], starts[1:]), strict=True):
+        unions[position] = shapely.union_all(parts)
     return unions

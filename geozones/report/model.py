@@ -257,9 +257,9 @@ def _quality(
         spec = config.layers[key]
         if report is not None and len(report.issues):
             issues = report.issues.assign(layer=key)
-            if spec.id_field and frame.index.name == spec.id_field:
+            if spec.id_field and frame.index.name == spec.id_field and report.validated is not None:
                 # The report names features by FID; name them by their id as the tables do.
-                by_fid = pd.Series(frame.index, index=report.validated.index)  # type: ignore[union-attr]
+                by_fid = pd.Series(frame.index, index=report.validated.index)
                 issues["feature"] = issues["feature"].map(by_fid).fillna(issues["feature"])
             frames.append(issues)
         if spec.declared_area_field:
