@@ -157,8 +157,10 @@ def test_percent_is_within_0_and_100_and_rows_add_up(boxes):
     assert ((result["percent"] >= 0) & (result["percent"] <= 100 + 1e-9)).all()
     county = result[result["level"] == "county"]
     assert result.loc["990000", "covered_area"] == pytest.approx(county["covered_area"].sum())
-    # Covered area never exceeds the layer's own dissolved area.
+    # Covered plus outside is the layer's own dissolved area. Not to 1e-9: union_all adds
+    # vertices on straight edges where boxes meet, which moves geodesic-edged area by up to
+    # ~x Δy L1 L2 / 6R² (docs/area.md); 1e-7 bounds that for boxes of a few km.
     union = geozones.area(gpd.GeoSeries([layer.union_all()], crs=ZONE39), unit="km2").iloc[0]
     assert county["covered_area"].sum() + result.attrs["outside_area"] == pytest.approx(
-        union, rel=1e-9
+        union, rel=1e-7
     )
