@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -139,16 +140,11 @@ def rasterized_coverage(
     cell_area = CellArea(grid)
     zone_area = np.zeros(len(labels) + 1)
     covered = np.zeros(len(labels) + 1)
+    zone_burner = _Burner(zone_geoms, zone_id)
+    layer_burner = _Burner(layer_geoms, np.ones(len(layer_geoms), dtype=np.uint8))
     for band, band_grid in _bands(grid, max_cells):
-        z = _burn(zone_geoms, zone_id, band_grid, fill=0, all_touched=all_touched, dtype="int32")
-        m = _burn(
-            layer_geoms,
-            np.ones(len(layer_geoms)),
-            band_grid,
-            fill=0,
-            all_touched=all_touched,
-            dtype="uint8",
-        )
+        z = zone_burner.burn(band_grid, fill=0, all_touched=all_touched, dtype="int32")
+        m = layer_burner.burn(band_grid, fill=0, all_touched=all_touched, dtype="uint8")
         area = cell_area.window(band[0], band[1], 0, grid.width)
         key = z.ravel().astype(np.intp) * 2 + m.ravel()
         both = np.bincount(key, weights=area.ravel(), minlength=2 * (len(labels) + 1))
@@ -192,6 +188,61 @@ def _bands(grid: Grid, max_cells: int) -> Iterator[tuple[tuple[int, int], Grid]]
         yield (row0, row1), Grid(transform, grid.width, row1 - row0, grid.crs)
 
 
+class _Burner:
+    """Geometries with values, burnt onto grids; converted to GeoJSON for GDAL once."""
+
+    def __init__(self, geoms: np.ndarray, values: np.ndarray) -> None:
+        present = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
+        self.geoms = geoms[present]
+        self.values = np.asarray(values)[present].tolist()
+        self.bounds = shapely.bounds(self.geoms)
+        self._geojson: list[dict[str, Any]] | None = None
+
+    def burn(self, grid: Grid, *, fill: float, all_touched: bool, dtype: str) -> np.ndarray:
+        """The geometries whose bounds meet `grid`, burnt onto it (later ones on top)."""
+        from rasterio import features  # type: ignore[import-untyped, unused-ignore]
+
+        out = np.full(grid.shape, fill, dtype=dtype)
+        t = grid.transform
+        xmin, xmax = sorted((t.c, t.c + t.a * grid.width))
+        ymin, ymax = sorted((t.f, t.f + t.e * grid.height))
+        b = self.bounds
+        meets = (b[:, 0] <= xmax) & (b[:, 2] >= xmin) & (b[:, 1] <= ymax) & (b[:, 3] >= ymin)
+        index = np.flatnonzero(meets)
+        if len(index) == 0:
+            return out
+        if self._geojson is None:
+            self._geojson = _multipolygons(self.geoms)
+        shapes = [(self._geojson[i], self.values[i]) for i in index.tolist()]
+        features.rasterize(shapes, out=out, transform=t, all_touched=all_touched, dtype=dtype)
+        return out
+
+
+def _multipolygons(geoms: np.ndarray) -> list[dict[str, Any]]:
+    """GeoJSON MultiPolygon mappings of polygons, built from coordinate arrays (fast)."""
+    parts, part_of = shapely.get_parts(geoms, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    counts = shapely.get_num_coordinates(rings)
+    coords = shapely.get_coordinates(rings)
+    # Millions of small lists: the cyclic garbage collector would rescan them all the time.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        ring_lists = [c.tolist() for c in np.split(coords, np.cumsum(counts)[:-1])]
+    finally:
+        if enabled:
+            gc.enable()
+    polygons: list[list[list[list[float]]]] = [[] for _ in range(len(parts))]
+    for ring, part in zip(ring_lists, ring_of.tolist(), strict=True):
+        polygons[part].append(ring)
+    result: list[dict[str, Any]] = [
+        {"type": "MultiPolygon", "coordinates": []} for _ in range(len(geoms))
+    ]
+    for polygon, geom in zip(polygons, part_of.tolist(), strict=True):
+        result[geom]["coordinates"].append(polygon)
+    return result
+
+
 def _burn(
     geoms: np.ndarray,
     values: np.ndarray,
@@ -202,30 +253,4 @@ def _burn(
     dtype: str,
 ) -> np.ndarray:
     """Burn the geometries whose bounds meet the grid onto it."""
-    from rasterio import features  # type: ignore[import-untyped, unused-ignore]
-
-    out = np.full(grid.shape, fill, dtype=dtype)
-    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    t = grid.transform
-    xmin, xmax = sorted((t.c, t.c + t.a * grid.width))
-    ymin, ymax = sorted((t.f, t.f + t.e * grid.height))
-    bounds = shapely.bounds(geoms)
-    meets = (
-        present
-        & (bounds[:, 0] <= xmax)
-        & (bounds[:, 2] >= xmin)
-        & (bounds[:, 1] <= ymax)
-        & (bounds[:, 3] >= ymin)
-    )
-    index = np.flatnonzero(meets)
-    if len(index) == 0:
-        return out
-    shapes: list[tuple[Any, Any]] = list(zip(geoms[index], values[index].tolist(), strict=True))
-    features.rasterize(
-        shapes,
-        out=out,
-        transform=grid.transform,
-        all_touched=all_touched,
-        dtype=dtype,
-    )
-    return out
+    return _Burner(geoms, values).burn(grid, fill=fill, all_touched=all_touched, dtype=dtype)

@@ -474,7 +474,17 @@ def land_cover(
             if zones is None:
                 dissolved, zone = _dissolve(_Pieces.whole(geoms))
             else:
-                dissolved, zone = _dissolve(_Pieces.clip(geoms, zone_geoms))
+                clipped = _Pieces.clip(geoms, zone_geoms)
+                whole = float(_ellipsoidal(geoms, grid.crs).sum())
+                outside = whole - float(_ellipsoidal(clipped.geoms, grid.crs).sum())
+                if outside > 1e-6 * max(whole, 1.0):
+                    warnings.warn(
+                        f"{outside / per_unit:.6g} {unit} of line {name!r} lie outside every "
+                        "zone; they are in no row",
+                        UserWarning,
+                        stacklevel=2,
+                    )
+                dissolved, zone = _dissolve(clipped)
                 zone = zone_code[zone]
             pieces.append(dissolved)
             zone_of.append(zone)
