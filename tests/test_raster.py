@@ -202,6 +202,36 @@ def test_projected_pixel_areas_are_ellipsoidal(tmp_path):
     assert areas[0, 0] == pytest.approx(900 * 0.99975, rel=1e-5)
 
 
+@pytest.mark.parametrize(
+    ("projection", "equal_area"), [("aea", True), ("lcc", False)], ids=["albers", "lambert"]
+)
+def test_other_projections_use_their_own_area_scale(tmp_path, projection, equal_area):
+    crs = f"+proj={projection} +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +ellps=GRS80 +units=m"
+    x0, y0 = 1_200_000.0, 3_400_000.0
+    data = np.zeros((2, 3), "uint8")
+    path = write_raster(tmp_path / "p.tif", data, x0=x0, y0=y0, res=100.0, crs=crs)
+    areas = pixel_areas(path)
+    for row, col in [(0, 0), (1, 2)]:
+        pixel = box(x0 + 100 * col, y0 - 100 * (row + 1), x0 + 100 * (col + 1), y0 - 100 * row)
+        assert areas[row, col] == pytest.approx(ellipsoidal(pixel, crs), rel=1e-9)
+    # Albers keeps areas; the conformal Lambert does not, by ~1e-2 this far from its parallels.
+    assert (abs(areas[0, 0] / 10_000 - 1) < 1e-9) == equal_area
+
+
+def test_coverage_adds_up_to_the_clipped_area_of_random_polygons():
+    from geozones.raster._fractions import iter_cells
+
+    rng = np.random.default_rng(5)
+    grid = Grid.from_bounds((X, Y - 800, X + 1000, Y), 10, ZONE39)
+    geoms = random_polygons(rng, 200, X, Y, 1000)
+    total = np.zeros(len(geoms))
+    for batch in iter_cells(geoms, grid, max_cells=500):
+        np.add.at(total, batch.feature, batch.fraction)
+        assert (batch.fraction > 0).all() and (batch.fraction <= 1).all()
+    clipped = shapely.area(shapely.intersection(geoms, box(X, Y - 800, X + 1000, Y)))
+    np.testing.assert_allclose(total * 100, clipped, atol=1e-8)
+
+
 def test_class_areas_add_up_to_the_parcel_area(tmp_path):
     rng = np.random.default_rng(3)
     classes = rng.integers(1, 4, (40, 40)).astype("uint8")

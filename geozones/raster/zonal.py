@@ -454,6 +454,31 @@ def land_cover(
     -----
     RasterExtentWarning
         Part of a line lies off the raster (its area is in ``off_raster``).
+    UserWarning
+        Part of a line lies outside every zone (it is in no row).
+
+    Examples
+    --------
+    Cropland (1) west of forest (2); a red-line polygon over both, drawn twice:
+
+    >>> import geopandas as gpd, numpy as np
+    >>> from affine import Affine
+    >>> from rasterio.io import MemoryFile
+    >>> from shapely import box
+    >>> x, y = 39_600_000, 3_150_000
+    >>> profile = dict(driver="GTiff", width=4, height=2, count=1, dtype="uint8",
+    ...                crs="EPSG:4527", transform=Affine(100, 0, x, 0, -100, y))
+    >>> redline = gpd.GeoDataFrame(geometry=[box(x + 150, y - 200, x + 400, y)] * 2, crs=4527)
+    >>> with MemoryFile() as memory, memory.open(**profile) as raster:
+    ...     raster.write(np.array([[[1, 1, 2, 2], [1, 1, 2, 2]]], dtype="uint8"))
+    ...     table = land_cover(raster, {"STBHHX": redline}, classes={1: "耕地", 2: "林地"})
+    >>> print(table.round(2).to_string())
+                   耕地   林地  nodata  off_raster  total
+    line   zone
+    STBHHX total  1.0  4.0     0.0         0.0    5.0
+
+    The two copies count once: 50 m × 200 m of cropland and 200 m × 200 m of forest (in ha,
+    on the ellipsoid, so a little less than 1 and 4).
     """
     per_unit = square_metres_per(unit)
     with open_raster(landcover) as dataset:
