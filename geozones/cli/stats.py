@@ -9,9 +9,7 @@ import pandas as pd
 
 from geozones.cli.options import config_argument, echo_json, frame_records, reported_warnings
 from geozones.config import load_config
-from geozones.coverage import coverage
-
-LEVELS = ("county", "city", "province")
+from geozones.report.model import coverage_by_line
 
 
 def coverage_table(config_path: Path, verbosity: int) -> tuple[pd.DataFrame, str]:
@@ -26,14 +24,9 @@ def coverage_table(config_path: Path, verbosity: int) -> tuple[pd.DataFrame, str
             if name_field
             else {}
         )
-        rows = []
-        for key in config.priority:
-            table = coverage(layers[key], zones, by=code_field, unit=config.unit, levels=LEVELS)
-            table = table.reset_index()
-            table.insert(0, "line", key)
-            table.insert(3, "name", table["zone"].map(names).fillna(""))
-            rows.append(table)
-    return pd.concat(rows, ignore_index=True), config.unit
+        lines = {key: layers[key] for key in config.priority}
+        table = coverage_by_line(lines, zones, code_field, names, config.unit)
+    return table, config.unit
 
 
 @click.command("stats")

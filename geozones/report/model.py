@@ -167,13 +167,7 @@ def build_report(config: Config) -> Report:
     lines = {key: layers[key] for key in config.priority}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        coverage_rows = []
-        for key, frame in lines.items():
-            table = coverage(frame, zones, by=code_field, unit=config.unit, levels=LEVELS)
-            table = table.reset_index()
-            table.insert(0, "line", key)
-            table.insert(3, "name", table["zone"].map(names).fillna(""))
-            coverage_rows.append(table)
+        coverage_table = coverage_by_line(lines, zones, code_field, names, config.unit)
         conflicts = find_conflicts(
             lines, min_area_m2=config.sliver_m2, zones=zones, zone_field=code_field
         )
@@ -204,7 +198,7 @@ def build_report(config: Config) -> Report:
         scope_name=config.title,
         zones=zone_frame,
         lines=lines,
-        coverage=pd.concat(coverage_rows, ignore_index=True),
+        coverage=coverage_table,
         conflicts=conflicts,
         summary=conflict_summary(conflicts),
         overlaps=overlaps,
@@ -215,6 +209,23 @@ def build_report(config: Config) -> Report:
         sources=_sources(layers),
         sliver_m2=config.sliver_m2,
     )
+
+
+def coverage_by_line(
+    lines: dict[str, gpd.GeoDataFrame],
+    zones: gpd.GeoDataFrame,
+    code_field: str,
+    names: dict[str, str],
+    unit: str,
+) -> pd.DataFrame:
+    """Coverage of each line per county, city and province, long form with zone names."""
+    rows = []
+    for key, frame in lines.items():
+        table = coverage(frame, zones, by=code_field, unit=unit, levels=LEVELS).reset_index()
+        table.insert(0, "line", key)
+        table.insert(3, "name", table["zone"].map(names).fillna(""))
+        rows.append(table)
+    return pd.concat(rows, ignore_index=True)
 
 
 def index_by_id(
