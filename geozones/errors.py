@@ -55,6 +55,15 @@ class FieldError(GeozonesError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class PartitionError(GeozonesError, RuntimeError):
+    """One or more zones of a streamed or distributed run failed; the message names each."""
+
+    def __init__(self, message: str, *, failed: dict[str, BaseException] | None = None) -> None:
+        super().__init__(message)
+        #: Zone code → the error that zone raised.
+        self.failed: dict[str, BaseException] = dict(failed or {})
+
+
 class GeozonesWarning(UserWarning):
     """Base class of every warning issued by geozones."""
 

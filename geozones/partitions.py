@@ -1,0 +1,407 @@
+"""Layers stored as GeoParquet partitioned by zone (county), for streamed and distributed runs.
+
+A partitioned dataset is a folder::
+
+    manifest.json           CRS, zone field, layers, and each partition's extent and counts
+    zones.parquet           the zone polygons
+    <layer>/<zone>.parquet  the features whose home is that zone, in Hilbert order
+
+Each feature has one *home* zone: the zone holding a point on its surface (the nearest zone
+when the point is in none, the first zone when the feature has no geometry). Files are
+GeoParquet 1.1 with a ``bbox`` covering column and row groups of nearby features, so
+:meth:`PartitionedDataset.read_window` reads the features near one zone without reading the
+rest of the province.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geozones.errors import DataSourceError, FieldError
+from geozones.report.files import safe_filename
+from geozones.validity import polygon_array
+from geozones.zones import to_crs, zone_codes
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+FORMAT = "geozones-partitions"
+VERSION = 1
+#: Column holding each feature's index label in the input layer.
+FID = "_fid"
+#: Column holding each feature's home zone.
+HOME = "_home"
+Bounds = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class PartitionedDataset:
+    """A folder of layers partitioned by zone, written by :func:`write_partitions`.
+
+    Small and picklable: workers of a distributed run receive it and read their own partitions
+    from the shared folder.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The dataset folder.
+    crs : str
+        The CRS of every layer and of the zones (WKT).
+    zone_field : str
+        Field of the zones holding each zone's code.
+    layers : tuple of str
+        Layer names.
+    zones : tuple of str
+        Zone codes, one partition per zone, in the order of the zone layer.
+    extents : dict of str to tuple of float
+        Per zone: the bounds of the zone and of every feature whose home it is.
+    counts : dict of str to dict of str to int
+        Per layer and zone: the number of features whose home is that zone.
+    files : dict of str to str
+        Per zone: the file name of its partition in each layer folder.
+    """
+
+    path: Path
+    crs: str
+    zone_field: str
+    layers: tuple[str, ...]
+    zones: tuple[str, ...]
+    extents: dict[str, Bounds] = field(repr=False)
+    counts: dict[str, dict[str, int]] = field(repr=False)
+    files: dict[str, str] = field(repr=False)
+
+    def read_zones(self) -> gpd.GeoDataFrame:
+        """The zone polygons.
+
+        Returns
+        -------
+        GeoDataFrame
+            The zone layer as written, in the dataset's CRS.
+        """
+        import geopandas as gpd
+
+        return gpd.read_parquet(self.path / "zones.parquet")
+
+    def read_partition(self, layer: str, zone: str) -> gpd.GeoDataFrame:
+        """The features of `layer` whose home is `zone`.
+
+        Parameters
+        ----------
+        layer : str
+            Layer name.
+        zone : str
+            Zone code.
+
+        Returns
+        -------
+        GeoDataFrame
+            Indexed by the features' index labels in the input layer, with ``_home``.
+        """
+        import geopandas as gpd
+
+        return _indexed(gpd.read_parquet(self._file(layer, zone)))
+
+    def read_window(self, layer: str, zone: str) -> gpd.GeoDataFrame:
+        """The features of `layer` that may touch `zone` or the features whose home it is.
+
+        That is every feature whose home is `zone`, and every other feature whose bounding box
+        meets the zone's extent (:attr:`extents`). Row groups and files outside the extent are
+        skipped through the ``bbox`` column, so memory follows the zone, not the province.
+
+        Parameters
+        ----------
+        layer : str
+            Layer name.
+        zone : str
+            Zone code.
+
+        Returns
+        -------
+        GeoDataFrame
+            Indexed by the features' index labels in the input layer, with ``_home``.
+        """
+        import geopandas as gpd
+
+        home = self.read_partition(layer, zone)
+        neighbours = [
+            gpd.read_parquet(self._file(layer, other), bbox=self.extents[zone])
+            for other in self.zones
+            if other != zone
+            and self.counts[layer][other]
+            and _meet(self.extents[other], self.extents[zone])
+        ]
+        frames = [home, *(_indexed(frame) for frame in neighbours if len(frame))]
+        window = pd.concat(frames) if len(frames) > 1 else home
+        return gpd.GeoDataFrame(window, geometry=home.geometry.name, crs=home.crs)
+
+    def _file(self, layer: str, zone: str) -> Path:
+        if layer not in self.layers:
+            raise DataSourceError(
+                f"{self.path}: no layer {layer!r} in this partitioned dataset; it has "
+                f"{', '.join(self.layers)}"
+            )
+        if zone not in self.files:
+            raise DataSourceError(f"{self.path}: no partition for zone {zone!r}")
+        return self.path / safe_filename(layer, fallback="layer") / self.files[zone]
+
+
+def write_partitions(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    zones: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    zone_field: str,
+    overwrite: bool = False,
+    row_group_size: int = 20_000,
+) -> PartitionedDataset:
+    """Write layers as GeoParquet partitioned by zone, spatially sorted, with bbox columns.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Layer name to polygons (e.g. ``{"farmland": farmland, "redline": redline}``). Layers
+        in another CRS than the zones are reprojected, with a warning naming both; invalid
+        polygons are repaired, with a warning, as :func:`geozones.read_layer` does.
+    zones : GeoDataFrame
+        The zones (counties) to partition by; rows sharing a code form one zone.
+    path : path-like
+        The dataset folder to create.
+    zone_field : str
+        Field of `zones` holding each zone's code (e.g. ``XZQDM``).
+    overwrite : bool, default False
+        Replace an existing dataset folder at `path`.
+    row_group_size : int, default 20000
+        Features per Parquet row group: the unit a window read skips or reads.
+
+    Returns
+    -------
+    PartitionedDataset
+        The written dataset.
+
+    Raises
+    ------
+    FileExistsError
+        `path` exists and `overwrite` is False.
+    FieldError
+        `zone_field` is not a field of `zones`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> x, y = 39_500_000, 3_150_000
+    >>> counties = gpd.GeoDataFrame(
+    ...     {"XZQDM": ["990102", "990121"]},
+    ...     geometry=[box(x, y, x + 1000, y + 1000), box(x + 1000, y, x + 2000, y + 1000)],
+    ...     crs=4527,
+    ... )
+    >>> redline = gpd.GeoDataFrame(geometry=[box(x + 900, y, x + 1500, y + 100)], crs=4527)
+    >>> dataset = write_partitions(
+    ...     {"redline": redline}, counties, tempfile.mkdtemp() + "/parts", zone_field="XZQDM"
+    ... )
+    >>> dataset.counts  # its home: the county holding a point on its surface
+    {'redline': {'990102': 0, '990121': 1}}
+    >>> len(dataset.read_window("redline", "990102"))  # but it is read for both
+    1
+    """
+    import geopandas as gpd
+
+    target = Path(path)
+    if target.exists():
+        if not overwrite:
+            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    codes = zone_codes(zones, zone_field)
+    crs = pyproj.CRS.from_user_input(zones.crs)
+    zone_geoms = polygon_array(zones, purpose="partitioning")
+    order = list(dict.fromkeys(codes.tolist()))
+    files = _file_names(order)
+    extents = {code: _bounds(zone_geoms[codes == code]) for code in order}
+    counts: dict[str, dict[str, int]] = {}
+
+    staging = target.with_name(target.name + ".partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    zone_frame = zones.to_crs(crs)
+    zone_frame.attrs = {}  # read reports are not stored; they stay with the caller's layers
+    zone_frame.to_parquet(staging / "zones.parquet", write_covering_bbox=True)
+    for name, layer in layers.items():
+        layer = to_crs(layer, crs, name=f"layer {name!r}", target="the zones'")
+        geoms = polygon_array(layer, purpose="partitioning")
+        home = np.asarray(order, dtype=object)[_home_zones(geoms, zone_geoms, codes, order)]
+        frame = gpd.GeoDataFrame(
+            layer.drop(columns=layer.geometry.name), geometry=geoms, crs=crs
+        ).reset_index(names=FID)
+        frame[HOME] = home
+        frame.attrs = {}
+        folder = staging / safe_filename(name, fallback="layer")
+        folder.mkdir()
+        counts[name] = {}
+        for code in order:
+            part = frame[home == code]
+            counts[name][code] = len(part)
+            if len(part):
+                part = part.iloc[_hilbert_order(part.geometry)]
+                extents[code] = _union_bounds(extents[code], _bounds(part.geometry.to_numpy()))
+            part.to_parquet(
+                folder / files[code],
+                write_covering_bbox=True,
+                schema_version="1.1.0",
+                row_group_size=row_group_size,
+                index=False,
+            )
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "crs": crs.to_wkt(),
+        "zone_field": zone_field,
+        "layers": list(layers),
+        "zones": order,
+        "files": files,
+        "extents": extents,
+        "counts": counts,
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+    staging.rename(target)
+    return open_partitions(target)
+
+
+def open_partitions(path: str | os.PathLike[str]) -> PartitionedDataset:
+    """Open a dataset written by :func:`write_partitions`.
+
+    Parameters
+    ----------
+    path : path-like
+        The dataset folder.
+
+    Returns
+    -------
+    PartitionedDataset
+        The dataset's description; nothing else is read.
+
+    Raises
+    ------
+    DataSourceError
+        `path` is not a partitioned dataset, or its manifest is damaged.
+    """
+    folder = Path(path)
+    manifest_path = folder / "manifest.json"
+    try:
+        manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataSourceError(
+            f"{folder}: not a partitioned dataset (no manifest.json); write one with "
+            "geozones.partitions.write_partitions or `geozones partition`"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise DataSourceError(f"{manifest_path}: cannot be read: {error}") from error
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise DataSourceError(
+            f"{manifest_path}: not a geozones partition manifest of version {VERSION}"
+        )
+    try:
+        return PartitionedDataset(
+            path=folder,
+            crs=str(manifest["crs"]),
+            zone_field=str(manifest["zone_field"]),
+            layers=tuple(manifest["layers"]),
+            zones=tuple(manifest["zones"]),
+            extents={code: _as_bounds(bounds) for code, bounds in manifest["extents"].items()},
+            counts={name: dict(per_zone) for name, per_zone in manifest["counts"].items()},
+            files=dict(manifest["files"]),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise DataSourceError(f"{manifest_path}: damaged manifest ({error!r})") from error
+
+
+def _home_zones(
+    geoms: np.ndarray, zone_geoms: np.ndarray, codes: np.ndarray, order: list[str]
+) -> np.ndarray:
+    """Position in `order` of each feature's home zone."""
+    position = pd.Index(order).get_indexer(pd.Index(codes))
+    home = np.zeros(len(geoms), dtype=np.int64)
+    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    points = shapely.point_on_surface(geoms[located])
+    tree = shapely.STRtree(zone_geoms)
+    point_index, zone_index = tree.query(points, predicate="intersects")
+    # a point on a shared county border meets two zones: the first zone wins
+    chosen = np.full(len(points), np.iinfo(np.int64).max)
+    np.minimum.at(chosen, point_index, position[zone_index])
+    found = chosen != np.iinfo(np.int64).max
+    if not found.all():
+        stray, nearest = tree.query_nearest(points[~found], return_distance=False)
+        nearest_zone = np.full(int((~found).sum()), np.iinfo(np.int64).max)
+        np.minimum.at(nearest_zone, stray, position[nearest])
+        chosen[~found] = nearest_zone
+    home[located] = chosen
+    return home
+
+
+def _hilbert_order(geometry: gpd.GeoSeries) -> np.ndarray:
+    """Positions that put nearby features next to each other; features without geometry last."""
+    geoms = geometry.to_numpy()
+    located = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    unlocated = np.setdiff1d(np.arange(len(geoms)), located)
+    if len(located) == 0:
+        return unlocated
+    distance = geometry.iloc[located].hilbert_distance()
+    return np.concatenate([located[np.argsort(distance.to_numpy(), kind="stable")], unlocated])
+
+
+def _file_names(codes: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for number, code in enumerate(codes):
+        name = safe_filename(code, fallback="zone")
+        if name.casefold() in used:
+            name = f"{name}_{number}"
+        used.add(name.casefold())
+        names[code] = name + ".parquet"
+    return names
+
+
+def _bounds(geoms: np.ndarray) -> Bounds:
+    located = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if len(located) == 0:
+        return (np.inf, np.inf, -np.inf, -np.inf)
+    box = shapely.bounds(located)
+    return (
+        float(box[:, 0].min()),
+        float(box[:, 1].min()),
+        float(box[:, 2].max()),
+        float(box[:, 3].max()),
+    )
+
+
+def _union_bounds(a: Bounds, b: Bounds) -> Bounds:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _meet(a: Bounds, b: Bounds) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _as_bounds(values: Any) -> Bounds:
+    xmin, ymin, xmax, ymax = (float(value) for value in values)
+    return (xmin, ymin, xmax, ymax)
+
+
+def _indexed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if FID not in frame.columns:
+        raise FieldError(f"a partition file lacks the {FID!r} column; rewrite the dataset")
+    indexed = frame.set_index(FID)
+    indexed.index.name = None
+    return indexed

@@ -1,0 +1,614 @@
+"""Coverage, conflicts and resolution computed zone by zone over a partitioned dataset.
+
+Each zone (county) is one task. A task reads the features near its zone
+(:meth:`~geozones.partitions.PartitionedDataset.read_window`), runs the in-memory function on
+them and keeps only what the zone owns:
+
+- pieces inside the zone (areas are split at zone boundaries, so each piece of area has
+  exactly one owner);
+- pieces outside every zone, when the first feature of the piece has its home in the zone;
+- resolved features whose home is the zone.
+
+A task holds one zone's neighbourhood in memory, never the province. Tasks run in threads on
+this machine, or on a ``dask.distributed`` cluster when a ``Client`` is given: each worker then
+reads its own partitions from the shared folder and no geometry passes through the scheduler.
+With ``work_dir``, each finished zone is written there at once, and a rerun with the same
+``work_dir`` does only the zones that are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geozones._parallel import worker_count
+from geozones.area import AreaMethod
+from geozones.conflicts import find_conflicts, resolve_conflicts
+from geozones.coverage import _area_function, _Pieces, _roll_up
+from geozones.errors import GeozonesError, PartitionError
+from geozones.partitions import HOME, PartitionedDataset
+from geozones.units import square_metres_per
+from geozones.validity import polygon_array
+from geozones.zones import zone_codes
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+Tables = dict[str, pd.DataFrame]
+Task = Callable[[PartitionedDataset, str], Tables]
+
+
+def stream_coverage(
+    dataset: PartitionedDataset,
+    layer: str,
+    *,
+    unit: str = "km2",
+    method: AreaMethod = "ellipsoidal",
+    levels: tuple[str, ...] | None = None,
+    client: Any = None,
+    workers: int | None = None,
+    work_dir: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """:func:`geozones.coverage` of one layer of a partitioned dataset, zone by zone.
+
+    Parameters
+    ----------
+    dataset : PartitionedDataset
+        Layers and zones written by :func:`geozones.partitions.write_partitions`.
+    layer : str
+        The layer to measure (e.g. ``"redline"``).
+    unit : str, default "km2"
+        Area unit (see :func:`geozones.area`).
+    method : {"ellipsoidal", "planar", "geodesic"}, default "ellipsoidal"
+        Area method (see :func:`geozones.area`).
+    levels : tuple of str, optional
+        Roll-ups of 6-digit codes, as in :func:`geozones.coverage`.
+    client : dask.distributed.Client, optional
+        Run the zones on this cluster; threads on this machine when omitted.
+    workers : int, optional
+        Threads on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by default).
+    work_dir : path-like, optional
+        Folder keeping each finished zone, so that a rerun resumes (see module docs).
+    progress : bool, default False
+        Show a progress bar over the zones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`geozones.coverage` returns for the zone layer and ``by=dataset.zone_field``:
+        ``zone_area``, ``covered_area`` and ``percent`` per zone, ``attrs["outside_area"]``.
+
+    Raises
+    ------
+    PartitionError
+        One or more zones failed; the message names each with its error.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> from geozones.partitions import write_partitions
+    >>> x, y = 39_500_000, 3_150_000
+    >>> counties = gpd.GeoDataFrame(
+    ...     {"XZQDM": ["990102", "990121"]},
+    ...     geometry=[box(x, y, x + 1000, y + 1000), box(x + 1000, y, x + 2000, y + 1000)],
+    ...     crs=4527,
+    ... )
+    >>> redline = gpd.GeoDataFrame(geometry=[box(x + 500, y, x + 1500, y + 1000)] * 2, crs=4527)
+    >>> dataset = write_partitions(
+    ...     {"redline": redline}, counties, tempfile.mkdtemp() + "/parts", zone_field="XZQDM"
+    ... )
+    >>> stream_coverage(dataset, "redline", unit="ha", workers=1)
+            zone_area  covered_area  percent
+    zone
+    990102      100.0          50.0     50.0
+    990121      100.0          50.0     50.0
+    """
+    per_unit = square_metres_per(unit)
+    task = partial(_coverage_task, layer=layer, method=method)
+    params = {"operation": "coverage", "layer": layer, "method": method}
+    tables = _run(task, dataset, params, client, workers, work_dir, progress)
+    per_zone = _concat(tables, "coverage").set_index("zone")
+    outside = float(per_zone.pop("outside_m2").sum())
+    result = per_zone.reindex(list(dataset.zones)) / per_unit
+    result.index.name = "zone"
+    if levels:
+        result = _roll_up(result, levels)
+    result["percent"] = 100.0 * result["covered_area"] / result["zone_area"]
+    result.attrs.update(unit=unit, method=method, outside_area=outside / per_unit)
+    total = float(per_zone["covered_area"].sum()) + outside
+    if outside > 1e-6 * max(total, 1.0):
+        warnings.warn(
+            f"{outside / per_unit:.6g} {unit} of the layer lie outside every zone; they are in "
+            "no row (see attrs['outside_area'])",
+            UserWarning,
+            stacklevel=2,
+        )
+    return result
+
+
+def stream_conflicts(
+    dataset: PartitionedDataset,
+    layers: Sequence[str] | None = None,
+    *,
+    min_area_m2: float = 0.0,
+    within_layers: bool = True,
+    client: Any = None,
+    workers: int | None = None,
+    work_dir: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> gpd.GeoDataFrame:
+    """:func:`geozones.find_conflicts` over a partitioned dataset, zone by zone.
+
+    Parameters
+    ----------
+    dataset : PartitionedDataset
+        Layers and zones written by :func:`geozones.partitions.write_partitions`.
+    layers : sequence of str, optional
+        Layers to compare, in order; every layer of the dataset when omitted.
+    min_area_m2 : float, default 0
+        Sliver threshold on the whole overlap of two features, as in
+        :func:`geozones.find_conflicts`.
+    within_layers : bool, default True
+        Also report overlaps between features of the same layer.
+    client : dask.distributed.Client, optional
+        Run the zones on this cluster; threads on this machine when omitted.
+    workers : int, optional
+        Threads on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by default).
+    work_dir : path-like, optional
+        Folder keeping each finished zone, so that a rerun resumes (see module docs).
+    progress : bool, default False
+        Show a progress bar over the zones.
+
+    Returns
+    -------
+    GeoDataFrame
+        The pieces :func:`geozones.find_conflicts` returns with ``zones`` set to the dataset's
+        zones, sorted by layers, features and zone; ``id_a``/``id_b`` are the index labels
+        of the layers that were partitioned.
+
+    Raises
+    ------
+    PartitionError
+        One or more zones failed; the message names each with its error.
+    """
+    names = tuple(layers) if layers is not None else dataset.layers
+    task = partial(
+        _conflicts_task, layers=names, min_area_m2=min_area_m2, within_layers=within_layers
+    )
+    params = {
+        "operation": "conflicts",
+        "layers": list(names),
+        "min_area_m2": min_area_m2,
+        "within_layers": within_layers,
+    }
+    tables = _run(task, dataset, params, client, workers, work_dir, progress)
+    pieces = _sorted(_concat(tables, "conflicts"), ["layer_a", "layer_b", "id_a", "id_b", "zone"])
+    _warn_outside(pieces["zone"].isna().sum())
+    pieces.attrs.update(unit="m2", method="ellipsoidal", min_area_m2=min_area_m2)
+    return pieces
+
+
+def stream_resolution(
+    dataset: PartitionedDataset,
+    priority: Sequence[str] = ("farmland", "redline", "urban"),
+    *,
+    overrides: Mapping[str, Sequence[str]] | None = None,
+    min_area_m2: float = 0.0,
+    client: Any = None,
+    workers: int | None = None,
+    work_dir: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> tuple[dict[str, gpd.GeoDataFrame], gpd.GeoDataFrame]:
+    """:func:`geozones.resolve_conflicts` over a partitioned dataset, zone by zone.
+
+    Parameters
+    ----------
+    dataset : PartitionedDataset
+        Layers and zones written by :func:`geozones.partitions.write_partitions`.
+    priority : sequence of str, default ("farmland", "redline", "urban")
+        Layer names, highest priority first.
+    overrides : mapping of str to sequence of str, optional
+        Exceptions: a mask layer of the dataset (e.g. ``"core_zone"``) → the priority inside
+        it, as in :func:`geozones.resolve_conflicts`.
+    min_area_m2 : float, default 0
+        Overlaps smaller than this are not taken out.
+    client : dask.distributed.Client, optional
+        Run the zones on this cluster; threads on this machine when omitted.
+    workers : int, optional
+        Threads on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by default).
+    work_dir : path-like, optional
+        Folder keeping each finished zone, so that a rerun resumes (see module docs).
+    progress : bool, default False
+        Show a progress bar over the zones.
+
+    Returns
+    -------
+    resolved : dict of str to GeoDataFrame
+        Each layer of `priority`, every feature once, in the order of the input layer.
+    audit : GeoDataFrame
+        The pieces taken, as :func:`geozones.resolve_conflicts` returns them with ``zones``.
+
+    Raises
+    ------
+    PartitionError
+        One or more zones failed; the message names each with its error.
+    """
+    masks = {name: tuple(order) for name, order in (overrides or {}).items()}
+    task = partial(_resolution_task, priority=tuple(priority), masks=masks, min_area_m2=min_area_m2)
+    params = {
+        "operation": "resolution",
+        "priority": list(priority),
+        "overrides": {name: list(order) for name, order in masks.items()},
+        "min_area_m2": min_area_m2,
+    }
+    tables = _run(task, dataset, params, client, workers, work_dir, progress)
+    resolved = {name: _concat(tables, name).sort_index(kind="stable") for name in priority}
+    audit = _sorted(_concat(tables, "audit"), ["layer", "feature", "because_layer", "zone"])
+    return resolved, audit
+
+
+# --- tasks: one zone each, run on a thread or a dask worker ------------------------------------
+
+
+def _coverage_task(
+    dataset: PartitionedDataset, zone: str, *, layer: str, method: AreaMethod
+) -> Tables:
+    zones = _zones(dataset)
+    measure = _area_function(zones.crs, method)
+    mine = zones.geoms[zones.codes == zone]
+    window = dataset.read_window(layer, zone)
+    geoms = _located(window.geometry.to_numpy())
+    is_home = (window[HOME] == zone).to_numpy()[geoms.index]
+    pieces = _Pieces.clip(geoms.to_numpy(), mine)
+    covered = pieces.dissolved_area(np.full(len(mine), zone, dtype=object), measure)
+    # area outside every zone belongs to the first zone (in dataset order) that is home to a
+    # feature covering it: each such piece of area is then counted exactly once
+    rank = pd.Index(dataset.zones).get_indexer(window[HOME].to_numpy()[geoms.index])
+    mine_rank = dataset.zones.index(zone)
+    outside = np.full(len(geoms), None, dtype=object)
+    crossing = ~shapely.covers(zones.union, geoms.values)
+    outside[crossing] = shapely.difference(geoms.values[crossing], zones.union)
+    has_outside = crossing & ~shapely.is_empty(outside)
+    own = shapely.union_all(outside[has_outside & is_home])
+    earlier = shapely.union_all(outside[has_outside & (rank < mine_rank)])
+    owned = shapely.difference(own, earlier)
+    outside_m2 = float(measure(np.array([owned], dtype=object))[0]) if not owned.is_empty else 0.0
+    table = pd.DataFrame(
+        {
+            "zone": [zone],
+            "zone_area": [float(measure(mine).sum())],
+            "covered_area": [float(covered.get(zone, 0.0))],
+            "outside_m2": [outside_m2],
+        }
+    )
+    return {"coverage": table}
+
+
+def _conflicts_task(
+    dataset: PartitionedDataset,
+    zone: str,
+    *,
+    layers: tuple[str, ...],
+    min_area_m2: float,
+    within_layers: bool,
+) -> Tables:
+    zones = _zones(dataset)
+    windows = _relevant({name: dataset.read_window(name, zone) for name in layers}, zones, zone)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # parts outside zones: warned once, after
+        pieces = find_conflicts(
+            windows,
+            min_area_m2=min_area_m2,
+            zones=_nearby_zones(zones, windows),
+            zone_field=dataset.zone_field,
+            within_layers=within_layers,
+        )
+    home = _home_of(windows, pieces["layer_a"], pieces["id_a"])
+    owned = (pieces["zone"] == zone) | (pieces["zone"].isna() & (home == zone))
+    return {"conflicts": pieces[owned.to_numpy()]}
+
+
+def _resolution_task(
+    dataset: PartitionedDataset,
+    zone: str,
+    *,
+    priority: tuple[str, ...],
+    masks: dict[str, tuple[str, ...]],
+    min_area_m2: float,
+) -> Tables:
+    zones = _zones(dataset)
+    names = list(dict.fromkeys([*priority, *masks]))
+    windows = _relevant({name: dataset.read_window(name, zone) for name in names}, zones, zone)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        resolved, audit = resolve_conflicts(
+            {name: windows[name] for name in priority},
+            priority,
+            overrides={name: (windows[name], order) for name, order in masks.items()},
+            min_area_m2=min_area_m2,
+            zones=_nearby_zones(zones, windows),
+            zone_field=dataset.zone_field,
+        )
+    tables: Tables = {
+        name: frame[(frame[HOME] == zone).to_numpy()].drop(columns=HOME)
+        for name, frame in resolved.items()
+    }
+    home = _home_of(windows, audit["layer"], audit["feature"])
+    owned = (audit["zone"] == zone) | (audit["zone"].isna() & (home == zone))
+    tables["audit"] = audit[owned.to_numpy()]
+    return tables
+
+
+class _Zones:
+    """The zone polygons of a dataset, their codes and their union, read once per process."""
+
+    def __init__(self, dataset: PartitionedDataset) -> None:
+        frame = dataset.read_zones()
+        self.frame = frame
+        self.crs = pyproj.CRS.from_user_input(frame.crs)
+        self.codes = zone_codes(frame, dataset.zone_field)
+        self.geoms = polygon_array(frame, purpose="zones")
+        self.union = shapely.union_all(self.geoms)
+        shapely.prepare(self.union)
+        self.tree = shapely.STRtree(self.geoms)
+
+
+_ZONES: dict[tuple[str, int], _Zones] = {}
+
+
+def _zones(dataset: PartitionedDataset) -> _Zones:
+    key = (str(dataset.path.resolve()), (dataset.path / "manifest.json").stat().st_mtime_ns)
+    if key not in _ZONES:
+        if len(_ZONES) > 4:
+            _ZONES.clear()
+        _ZONES[key] = _Zones(dataset)
+    return _ZONES[key]
+
+
+def _located(geoms: np.ndarray) -> pd.Series:
+    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    return pd.Series(geoms[located], index=np.flatnonzero(located), dtype=object)
+
+
+def _relevant(
+    windows: dict[str, gpd.GeoDataFrame], zones: _Zones, zone: str
+) -> dict[str, gpd.GeoDataFrame]:
+    """Features that meet the zone or a feature whose home is the zone: all a task needs."""
+    mine = shapely.union_all(zones.geoms[zones.codes == zone])
+    shapely.prepare(mine)
+    home_geoms = np.concatenate(
+        [frame.geometry.to_numpy()[(frame[HOME] == zone).to_numpy()] for frame in windows.values()]
+    )
+    home_geoms = home_geoms[~(shapely.is_missing(home_geoms) | shapely.is_empty(home_geoms))]
+    kept = {}
+    for name, frame in windows.items():
+        geoms = frame.geometry.to_numpy()
+        keep = (frame[HOME] == zone).to_numpy() | shapely.intersects(mine, geoms)
+        if len(home_geoms):
+            keep[shapely.STRtree(geoms).query(home_geoms, predicate="intersects")[1]] = True
+        kept[name] = frame[keep]
+    return kept
+
+
+def _nearby_zones(zones: _Zones, windows: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """The zones that meet the bounds of the features: every zone a piece can lie in."""
+    bounds = np.array([frame.total_bounds for frame in windows.values() if len(frame)])
+    if len(bounds) == 0:
+        return zones.frame.iloc[:1]
+    box = shapely.box(*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
+    near = np.unique(zones.tree.query(box))
+    return zones.frame.iloc[near] if len(near) else zones.frame.iloc[:1]
+
+
+def _home_of(
+    windows: Mapping[str, gpd.GeoDataFrame], layer: pd.Series, feature: pd.Series
+) -> np.ndarray:
+    home = np.full(len(layer), None, dtype=object)
+    for name, frame in windows.items():
+        rows = (layer == name).to_numpy()
+        if rows.any():
+            home[rows] = frame[HOME].reindex(feature[rows].to_numpy()).to_numpy()
+    return home
+
+
+# --- running the tasks ---------------------------------------------------------------------------
+
+
+def _run(
+    task: Task,
+    dataset: PartitionedDataset,
+    params: dict[str, Any],
+    client: Any,
+    workers: int | None,
+    work_dir: str | os.PathLike[str] | None,
+    progress: bool,
+) -> list[Tables]:
+    """Run `task` on every zone; the tables of each zone, in zone order."""
+    store = _Store.open(work_dir, dataset, params) if work_dir is not None else None
+    todo = [zone for zone in dataset.zones if store is None or not store.done(zone)]
+    run_one: Callable[[PartitionedDataset, str], Any] = (
+        task if store is None else partial(_store_task, task=task, store=store)
+    )
+    results: dict[str, Tables] = {}
+    failed: dict[str, BaseException] = {}
+    for zone, outcome in _progress(
+        _execute(run_one, dataset, todo, client, workers), len(todo), progress
+    ):
+        if isinstance(outcome, BaseException):
+            failed[zone] = outcome
+        elif store is None:
+            results[zone] = outcome
+    if failed:
+        raise _partition_error(failed, len(dataset.zones), work_dir)
+    if store is not None:
+        return [store.load(zone) for zone in dataset.zones]
+    return [results[zone] for zone in dataset.zones]
+
+
+def _execute(
+    run_one: Callable[[PartitionedDataset, str], Any],
+    dataset: PartitionedDataset,
+    zones: list[str],
+    client: Any,
+    workers: int | None,
+) -> Iterator[tuple[str, Any]]:
+    """Yield (zone, result or exception) as zones finish."""
+    if client is not None:
+        from distributed import as_completed as dask_as_completed
+
+        token = uuid.uuid4().hex[:8]
+        futures = {
+            client.submit(run_one, dataset, zone, key=f"geozones-{zone}-{token}", pure=False): zone
+            for zone in zones
+        }
+        for future in dask_as_completed(futures):
+            error = future.exception()
+            yield futures[future], (error if error is not None else future.result())
+        return
+    with ThreadPoolExecutor(max_workers=workers or worker_count()) as pool:
+        local: dict[Future[Any], str] = {
+            pool.submit(run_one, dataset, zone): zone for zone in zones
+        }
+        for done in as_completed(local):
+            error = done.exception()
+            yield local[done], (error if error is not None else done.result())
+
+
+def _progress(
+    items: Iterable[tuple[str, Any]], total: int, enabled: bool
+) -> Iterable[tuple[str, Any]]:
+    if not enabled:
+        return items
+    from tqdm.auto import tqdm
+
+    return tqdm(items, total=total, desc="zones", unit="zone")
+
+
+def _partition_error(
+    failed: dict[str, BaseException], total: int, work_dir: str | os.PathLike[str] | None
+) -> PartitionError:
+    lines = [f"  {zone}: {type(error).__name__}: {error}" for zone, error in failed.items()]
+    if work_dir is not None:
+        advice = (
+            f"the other zones are kept in {work_dir}; fix the cause and run again with the "
+            "same work_dir to do only these"
+        )
+    else:
+        advice = "pass work_dir= to keep finished zones, so that a rerun does only these"
+    error = PartitionError(
+        f"{len(failed)} of {total} zone(s) failed:\n" + "\n".join(lines) + f"\n{advice}",
+        failed=dict(failed),
+    )
+    error.__cause__ = next(iter(failed.values()))
+    return error
+
+
+def _store_task(dataset: PartitionedDataset, zone: str, *, task: Task, store: _Store) -> None:
+    store.save(zone, task(dataset, zone))
+
+
+class _Store:
+    """Finished zones of one run on disk: ``<work_dir>/zones/<zone>/<table>.parquet``."""
+
+    def __init__(self, folder: Path, dataset: PartitionedDataset) -> None:
+        self.folder = folder
+        self.files = dataset.files
+
+    @classmethod
+    def open(
+        cls,
+        work_dir: str | os.PathLike[str],
+        dataset: PartitionedDataset,
+        params: dict[str, Any],
+    ) -> _Store:
+        folder = Path(work_dir)
+        run = {"dataset": str(dataset.path.resolve()), **params}
+        record = folder / "run.json"
+        if record.exists():
+            previous = json.loads(record.read_text(encoding="utf-8"))
+            if previous != run:
+                raise GeozonesError(
+                    f"{folder} holds zones of another run ({previous}); use a new work_dir or "
+                    "delete this one"
+                )
+        else:
+            (folder / "zones").mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps(run, ensure_ascii=False, indent=1), encoding="utf-8")
+        return cls(folder, dataset)
+
+    def _path(self, zone: str) -> Path:
+        return self.folder / "zones" / self.files[zone].removesuffix(".parquet")
+
+    def done(self, zone: str) -> bool:
+        return self._path(zone).is_dir()
+
+    def save(self, zone: str, tables: Tables) -> None:
+        target = self._path(zone)
+        staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
+        staging.mkdir(parents=True)
+        for name, table in tables.items():
+            suffix = ".geo.parquet" if hasattr(table, "geometry") else ".parquet"
+            table = table.copy(deep=False)
+            table.attrs = {}
+            table.to_parquet(staging / f"{name}{suffix}")
+        try:
+            staging.rename(target)  # atomic: a zone is either finished or absent
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            if not target.is_dir():
+                raise
+
+    def load(self, zone: str) -> Tables:
+        import geopandas as gpd
+
+        tables: Tables = {}
+        for file in sorted(self._path(zone).iterdir()):
+            if file.name.endswith(".geo.parquet"):
+                tables[file.name.removesuffix(".geo.parquet")] = gpd.read_parquet(file)
+            else:
+                tables[file.name.removesuffix(".parquet")] = pd.read_parquet(file)
+        return tables
+
+
+def _concat(tables: list[Tables], name: str) -> Any:
+    import geopandas as gpd
+
+    frames = [zone_tables[name] for zone_tables in tables if name in zone_tables]
+    non_empty = [frame for frame in frames if len(frame)] or frames[:1]
+    combined = pd.concat(non_empty) if len(non_empty) > 1 else non_empty[0].copy()
+    if isinstance(frames[0], gpd.GeoDataFrame):
+        return gpd.GeoDataFrame(combined, geometry=frames[0].geometry.name, crs=frames[0].crs)
+    return combined
+
+
+def _sorted(frame: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
+    frame = frame.reset_index(drop=True)
+    order = frame[keys].astype(str).assign(_area=frame.get("area_m2", 0.0))
+    position = order.sort_values([*keys, "_area"], kind="stable").index
+    return frame.loc[position].reset_index(drop=True)
+
+
+def _warn_outside(count: int) -> None:
+    if count:
+        warnings.warn(
+            f"{count} piece(s) lie partly or wholly outside every zone; those parts are "
+            "kept with zone None",
+            UserWarning,
+            stacklevel=3,
+        )
