@@ -108,9 +108,7 @@ class PartitionedDataset:
         GeoDataFrame
             Indexed by the features' index labels in the input layer, with ``_home``.
         """
-        import geopandas as gpd
-
-        return _indexed(gpd.read_parquet(self._file(layer, zone)))
+        return _indexed(_read(self._file(layer, zone)))
 
     def read_window(self, layer: str, zone: str) -> gpd.GeoDataFrame:
         """The features of `layer` that may touch `zone` or the features whose home it is.
@@ -135,7 +133,7 @@ class PartitionedDataset:
 
         home = self.read_partition(layer, zone)
         neighbours = [
-            gpd.read_parquet(self._file(layer, other), bbox=self.extents[zone])
+            _read(self._file(layer, other), bbox=self.extents[zone])
             for other in self.zones
             if other != zone
             and self.counts[layer][other]
@@ -397,6 +395,17 @@ def _meet(a: Bounds, b: Bounds) -> bool:
 def _as_bounds(values: Any) -> Bounds:
     xmin, ymin, xmax, ymax = (float(value) for value in values)
     return (xmin, ymin, xmax, ymax)
+
+
+def _read(file: Path, bbox: Bounds | None = None) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    try:
+        return gpd.read_parquet(file, bbox=bbox)
+    except (OSError, ValueError) as error:  # pyarrow's errors derive from these
+        raise DataSourceError(
+            f"{file}: cannot be read as a partition ({error}); write the partitioned dataset again"
+        ) from error
 
 
 def _indexed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -1,0 +1,341 @@
+"""Partitioned datasets and zone-by-zone runs: the same answers as the in-memory functions."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely import box
+
+import geozones
+from geozones.errors import DataSourceError, GeozonesError, PartitionError
+from geozones.partitions import HOME, open_partitions, write_partitions
+from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
+LINES = ("farmland", "redline", "urban")
+PRIORITY = ["farmland", "redline", "urban"]
+CORE_ORDER = ["redline", "core_zone", "farmland", "urban"]
+X, Y = 39_500_000, 3_150_000
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
+    gpkg = SAMPLE / "sanqusanxian.gpkg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zones = geozones.read_layer(gpkg, "XZQ")
+        layers = {
+            "farmland": geozones.read_layer(SAMPLE / "YJJBNT.shp", encoding="GBK"),
+            "redline": geozones.read_layer(gpkg, "STBHHX"),
+            "urban": geozones.read_layer(gpkg, "CZKFBJ"),
+            "core_zone": geozones.read_layer(gpkg, "ZRBHD_HXQ"),
+        }
+    return zones, layers
+
+
+@pytest.fixture(scope="module")
+def dataset(sample, tmp_path_factory):
+    zones, layers = sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return write_partitions(
+            layers, zones, tmp_path_factory.mktemp("parts") / "province", zone_field="XZQDM"
+        )
+
+
+# Against the in-memory functions areas agree to 1e-10, not to the last bit: the ellipsoidal area
+# scale is fitted to the extent of each batch of polygons measured together, and a zone-by-zone
+# run measures other batches (docs/area.md). Threads and a dask cluster agree bit for bit.
+IN_MEMORY_RTOL = 1e-10
+
+
+def _relative(a: pd.Series, b: pd.Series) -> float:
+    return float((np.abs(a - b) / np.maximum(np.abs(b), 1e-300)).max())
+
+
+def test_every_feature_has_one_home(sample, dataset) -> None:
+    _, layers = sample
+    for name, layer in layers.items():
+        parts = [dataset.read_partition(name, zone) for zone in dataset.zones]
+        assert sum(dataset.counts[name].values()) == len(layer)
+        labels = np.concatenate([part.index.to_numpy() for part in parts])
+        assert sorted(labels) == sorted(layer.index)
+        for zone, part in zip(dataset.zones, parts, strict=True):
+            assert (part[HOME] == zone).all()
+            assert len(part) == dataset.counts[name][zone]
+
+
+def test_home_zone_holds_a_point_of_the_feature(sample, dataset) -> None:
+    zones, _ = sample
+    zone_of = zones.set_index("XZQDM").geometry
+    for zone in dataset.zones:
+        part = dataset.read_partition("farmland", zone)
+        located = part[~part.geometry.is_empty & part.geometry.notna()]
+        assert shapely.intersects(zone_of[zone], located.geometry.to_numpy()).all()
+
+
+def test_partitions_keep_attributes_and_geometry(sample, dataset) -> None:
+    _, layers = sample
+    farmland = layers["farmland"]
+    stored = pd.concat(dataset.read_partition("farmland", z) for z in dataset.zones).sort_index()
+    assert list(stored["BSM"]) == list(farmland["BSM"])
+    assert list(stored["XZQMC"]) == list(farmland["XZQMC"])  # Chinese text survives
+    same = shapely.equals_exact(stored.geometry.to_numpy(), farmland.geometry.to_numpy(), 0)
+    both_missing = stored.geometry.isna().to_numpy() & farmland.geometry.isna().to_numpy()
+    assert (same | both_missing).all()
+
+
+def test_window_reads_the_neighbourhood_only(dataset) -> None:
+    zone = dataset.zones[0]
+    window = dataset.read_window("farmland", zone)
+    total = sum(dataset.counts["farmland"].values())
+    assert dataset.counts["farmland"][zone] <= len(window) < total
+    zones = dataset.read_zones()
+    mine = zones.loc[zone == zones.XZQDM].geometry.union_all()
+    outside_window = pd.concat(
+        dataset.read_partition("farmland", z) for z in dataset.zones if z != zone
+    ).drop(window.index, errors="ignore")
+    # nothing left out of the window touches the zone
+    assert not shapely.intersects(mine, outside_window.geometry.dropna().to_numpy()).any()
+
+
+@pytest.mark.parametrize("name", ["redline", "farmland", "urban"])
+def test_stream_coverage_equals_coverage(sample, dataset, name) -> None:
+    zones, layers = sample
+    levels = ("county", "city", "province")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = geozones.coverage(layers[name], zones, by="XZQDM", unit="ha", levels=levels)
+        streamed = stream_coverage(dataset, name, unit="ha", levels=levels, workers=2)
+    assert list(streamed.index) == list(expected.index)
+    assert list(streamed["level"]) == list(expected["level"])
+    assert _relative(streamed["zone_area"], expected["zone_area"]) < IN_MEMORY_RTOL
+    assert _relative(streamed["covered_area"], expected["covered_area"]) < IN_MEMORY_RTOL
+    assert streamed.attrs["unit"] == "ha"
+    # coverage() finds the area outside as total minus the zones' sum, a difference of large
+    # numbers; the zone-by-zone run measures it directly
+    noise = IN_MEMORY_RTOL * float(expected["covered_area"].sum())
+    assert streamed.attrs["outside_area"] == pytest.approx(
+        expected.attrs["outside_area"], abs=noise
+    )
+
+
+def test_stream_conflicts_equals_find_conflicts(sample, dataset) -> None:
+    zones, layers = sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = geozones.find_conflicts(
+            {name: layers[name] for name in LINES}, min_area_m2=200, zones=zones, zone_field="XZQDM"
+        )
+    streamed = stream_conflicts(dataset, LINES, min_area_m2=200, workers=2)
+    keys = ["layer_a", "layer_b", "id_a", "id_b", "zone"]
+    merged = streamed.merge(expected, on=keys, how="outer", indicator=True, suffixes=("", "_in"))
+    assert (merged["_merge"] == "both").all()
+    assert len(streamed) == len(expected) > 0
+    assert _relative(merged["area_m2"], merged["area_m2_in"]) < IN_MEMORY_RTOL
+    assert (merged["sliver"] == merged["sliver_in"]).all()
+    assert (
+        streamed.geometry.union_all().symmetric_difference(expected.geometry.union_all()).area
+        < 1e-6
+    )
+
+
+def test_stream_resolution_equals_resolve_conflicts(sample, dataset) -> None:
+    zones, layers = sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected, expected_audit = geozones.resolve_conflicts(
+            {name: layers[name] for name in LINES},
+            PRIORITY,
+            overrides={"core_zone": (layers["core_zone"], CORE_ORDER)},
+            min_area_m2=200,
+            zones=zones,
+            zone_field="XZQDM",
+        )
+    resolved, audit = stream_resolution(
+        dataset, PRIORITY, overrides={"core_zone": CORE_ORDER}, min_area_m2=200, workers=2
+    )
+    for name in PRIORITY:
+        assert list(resolved[name].index) == list(expected[name].index)
+        assert list(resolved[name].resolution) == list(expected[name].resolution)
+        kept, kept_in = geozones.area(resolved[name]), geozones.area(expected[name])
+        assert np.allclose(kept, kept_in, rtol=IN_MEMORY_RTOL, atol=1e-6)
+    assert len(audit) == len(expected_audit) > 0
+    by_key = ["layer", "feature", "because_layer", "because_feature", "zone"]
+    totals = audit.groupby(by_key, dropna=False)["area_m2"].sum()
+    totals_in = expected_audit.groupby(by_key, dropna=False)["area_m2"].sum()
+    assert _relative(totals, totals_in.reindex(totals.index)) < IN_MEMORY_RTOL
+
+
+def _crossing_layers() -> tuple[gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame]]:
+    """Two 1 km counties; features crossing the border and reaching outside both."""
+    counties = gpd.GeoDataFrame(
+        {"XZQDM": ["990102", "990121"]},
+        geometry=[box(X, Y, X + 1000, Y + 1000), box(X + 1000, Y, X + 2000, Y + 1000)],
+        crs=4527,
+    )
+    redline = gpd.GeoDataFrame(
+        {"BSM": ["r1", "r2", "r3"]},
+        geometry=[
+            box(X + 800, Y + 100, X + 1400, Y + 400),  # crosses the border
+            box(X + 1800, Y + 900, X + 2300, Y + 1300),  # reaches outside both counties
+            box(X + 1900, Y + 950, X + 2200, Y + 1200),  # overlaps r2 outside the counties
+        ],
+        crs=4527,
+    )
+    farmland = gpd.GeoDataFrame(
+        {"BSM": ["f1", "f2", "f3"]},
+        geometry=[
+            box(X + 900, Y + 200, X + 1100, Y + 300),  # inside r1, across the border
+            box(X + 2100, Y + 1000, X + 2500, Y + 1100),  # meets r2 and r3 outside
+            None,  # kept and accounted for, though it has no geometry
+        ],
+        crs=4527,
+    )
+    return counties, {"redline": redline, "farmland": farmland}
+
+
+def test_crossing_features_are_counted_once(tmp_path) -> None:
+    counties, layers = _crossing_layers()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = write_partitions(layers, counties, tmp_path / "parts", zone_field="XZQDM")
+        expected = geozones.coverage(layers["redline"], counties, by="XZQDM", unit="m2")
+        streamed = stream_coverage(dataset, "redline", unit="m2", workers=1)
+        pieces = stream_conflicts(dataset, workers=1)
+        expected_pieces = geozones.find_conflicts(layers, zones=counties, zone_field="XZQDM")
+    assert sum(dataset.counts["farmland"].values()) == 3
+    # by hand: r1 is 600 m × 300 m, 200 m of its width in 990102, 400 m in 990121
+    assert streamed.loc["990102", "covered_area"] == pytest.approx(200 * 300, rel=1e-6)
+    assert streamed.loc["990121", "covered_area"] == pytest.approx(400 * 300 + 200 * 100, rel=1e-6)
+    # outside both counties: r2 ∪ r3 minus the county square, 300 m × 400 m + 500 m × 300 m less
+    # the part of r3 already inside r2 (r3 lies in r2)
+    outside_by_hand = 500 * 400 - 200 * 100
+    assert streamed.attrs["outside_area"] == pytest.approx(outside_by_hand, rel=1e-6)
+    assert streamed.attrs["outside_area"] == pytest.approx(expected.attrs["outside_area"], rel=1e-9)
+    assert _relative(streamed["covered_area"], expected["covered_area"]) < IN_MEMORY_RTOL
+    keys = ["layer_a", "layer_b", "id_a", "id_b", "zone"]
+    got = pieces[keys].astype(str).sort_values(keys).to_numpy().tolist()
+    want = expected_pieces[keys].astype(str).sort_values(keys).to_numpy().tolist()
+    assert got == want
+    assert pieces.zone.isna().sum() == expected_pieces.zone.isna().sum() > 0
+
+
+def test_dask_cluster_gives_the_threaded_answer(dataset) -> None:
+    distributed = pytest.importorskip("distributed")
+    threaded = stream_conflicts(dataset, LINES, min_area_m2=200, workers=1)
+    threaded_cover = stream_coverage(dataset, "redline", workers=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with distributed.get_task_stream(client) as tasks:
+            on_cluster = stream_conflicts(dataset, LINES, min_area_m2=200, client=client)
+        cover = stream_coverage(dataset, "redline", client=client)
+    assert len({task["worker"] for task in tasks.data}) == 2  # both workers took zones
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(on_cluster.drop(columns="geometry")),
+        pd.DataFrame(threaded.drop(columns="geometry")),
+        check_exact=True,
+    )
+    assert shapely.equals_exact(
+        on_cluster.geometry.to_numpy(), threaded.geometry.to_numpy(), 0
+    ).all()
+    pd.testing.assert_frame_equal(cover, threaded_cover, check_exact=True)
+
+
+def test_unreadable_partition_is_named(dataset, tmp_path) -> None:
+    shutil.copytree(dataset.path, tmp_path / "copy")
+    copy = open_partitions(tmp_path / "copy")
+    victim = tmp_path / "copy" / "farmland" / copy.files[copy.zones[2]]
+    victim.write_bytes(b"not parquet at all")
+    with pytest.raises(PartitionError) as caught:
+        stream_coverage(copy, "farmland", workers=2)
+    assert copy.zones[2] in caught.value.failed  # its neighbours fail too: they read it
+    assert isinstance(caught.value.failed[copy.zones[2]], DataSourceError)
+    assert str(victim) in str(caught.value) and "work_dir" in str(caught.value)
+
+
+def test_failed_zone_is_named_and_a_rerun_resumes(dataset, tmp_path, monkeypatch) -> None:
+    import geozones.streaming as streaming
+
+    zone = dataset.zones[2]
+    task = streaming._coverage_task
+
+    def failing(dataset, this_zone, **options):
+        if this_zone == zone:
+            raise MemoryError("out of memory in this county")
+        return task(dataset, this_zone, **options)
+
+    monkeypatch.setattr(streaming, "_coverage_task", failing)
+    work = tmp_path / "work"
+    with pytest.raises(PartitionError) as caught:
+        stream_coverage(dataset, "farmland", work_dir=work, workers=2)
+    message = str(caught.value)
+    assert f"{zone}: MemoryError: out of memory in this county" in message
+    assert str(work) in message and "1 of 6 zone(s) failed" in message
+    assert set(caught.value.failed) == {zone}
+    stamps = {p.name: p.stat().st_mtime_ns for p in (work / "zones").iterdir()}
+    assert len(stamps) == len(dataset.zones) - 1
+
+    done = []
+
+    def counting(dataset, this_zone, **options):
+        done.append(this_zone)
+        return task(dataset, this_zone, **options)
+
+    monkeypatch.setattr(streaming, "_coverage_task", counting)
+    resumed = stream_coverage(dataset, "farmland", work_dir=work, workers=2)
+    assert done == [zone]  # only the failed zone is done again
+    for name, stamp in stamps.items():
+        assert (work / "zones" / name).stat().st_mtime_ns == stamp
+    fresh = stream_coverage(dataset, "farmland", workers=2)
+    pd.testing.assert_frame_equal(resumed, fresh, check_exact=True)
+
+
+def test_work_dir_of_another_run_is_refused(dataset, tmp_path) -> None:
+    stream_coverage(dataset, "urban", work_dir=tmp_path / "work", workers=1)
+    with pytest.raises(GeozonesError, match="another run"):
+        stream_coverage(dataset, "redline", work_dir=tmp_path / "work", workers=1)
+
+
+def test_existing_dataset_is_not_overwritten(sample, tmp_path) -> None:
+    zones, layers = sample
+    target = tmp_path / "parts"
+    target.mkdir()
+    with pytest.raises(FileExistsError, match="overwrite"):
+        write_partitions({"urban": layers["urban"]}, zones, target, zone_field="XZQDM")
+    dataset = write_partitions(
+        {"urban": layers["urban"]}, zones, target, zone_field="XZQDM", overwrite=True
+    )
+    assert dataset.layers == ("urban",)
+
+
+def test_not_a_dataset(tmp_path) -> None:
+    with pytest.raises(DataSourceError, match=r"manifest\.json"):
+        open_partitions(tmp_path)
+    (tmp_path / "manifest.json").write_text("{", encoding="utf-8")
+    with pytest.raises(DataSourceError, match="cannot be read"):
+        open_partitions(tmp_path)
+
+
+def test_unknown_layer_is_named(dataset) -> None:
+    with pytest.raises(DataSourceError, match="no layer 'forest'"):
+        dataset.read_window("forest", dataset.zones[0])
+
+
+def test_missing_zone_field(sample, tmp_path) -> None:
+    zones, layers = sample
+    with pytest.raises(geozones.errors.FieldError, match="XZQ_CODE"):
+        write_partitions({"urban": layers["urban"]}, zones, tmp_path / "p", zone_field="XZQ_CODE")
+    assert not os.path.exists(tmp_path / "p")
