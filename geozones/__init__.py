@@ -22,10 +22,13 @@ from geozones.errors import (
     LayerNotFoundError,
     MissingCRSError,
     NonPolygonalGeometryError,
+    PartitionError,
 )
 from geozones.io import read_layer
+from geozones.partitions import PartitionedDataset, open_partitions, write_partitions
 from geozones.quality import LayerReport, check_declared_area, layer_report
 from geozones.site import site_check
+from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
 from geozones.targets import check_targets
 from geozones.units import AREA_UNITS
 
@@ -48,6 +51,8 @@ __all__ = [
     "LayerReport",
     "MissingCRSError",
     "NonPolygonalGeometryError",
+    "PartitionError",
+    "PartitionedDataset",
     "__version__",
     "area",
     "check_declared_area",
@@ -58,10 +63,15 @@ __all__ = [
     "find_conflicts",
     "fragmentation",
     "layer_report",
+    "open_partitions",
     "load_config",
     "overlap_count",
     "read_layer",
     "resolve_conflicts",
     "site_check",
+    "stream_conflicts",
+    "stream_coverage",
+    "stream_resolution",
     "suggest_crs",
+    "write_partitions",
 ]

@@ -208,7 +208,7 @@ def stream_resolution(
     dataset: PartitionedDataset,
     priority: Sequence[str] = ("farmland", "redline", "urban"),
     *,
-    overrides: Mapping[str, Sequence[str]] | None = None,
+    overrides: Mapping[str, tuple[str, Sequence[str]]] | None = None,
     min_area_m2: float = 0.0,
     client: Any = None,
     workers: int | None = None,
@@ -223,9 +223,10 @@ def stream_resolution(
         Layers and zones written by :func:`geozones.partitions.write_partitions`.
     priority : sequence of str, default ("farmland", "redline", "urban")
         Layer names, highest priority first.
-    overrides : mapping of str to sequence of str, optional
-        Exceptions: a mask layer of the dataset (e.g. ``"core_zone"``) → the priority inside
-        it, as in :func:`geozones.resolve_conflicts`.
+    overrides : mapping of str to (str, sequence of str), optional
+        Exceptions, as in :func:`geozones.resolve_conflicts` with the mask given as a layer of
+        the dataset: name → (mask layer, priority inside the mask), e.g.
+        ``{"core": ("core_zone", ("redline", "core", "farmland", "urban"))}``.
     min_area_m2 : float, default 0
         Overlaps smaller than this are not taken out.
     client : dask.distributed.Client, optional
@@ -249,12 +250,12 @@ def stream_resolution(
     PartitionError
         One or more zones failed; the message names each with its error.
     """
-    masks = {name: tuple(order) for name, order in (overrides or {}).items()}
+    masks = {name: (mask, tuple(order)) for name, (mask, order) in (overrides or {}).items()}
     task = partial(_resolution_task, priority=tuple(priority), masks=masks, min_area_m2=min_area_m2)
     params = {
         "operation": "resolution",
         "priority": list(priority),
-        "overrides": {name: list(order) for name, order in masks.items()},
+        "overrides": {name: [mask, list(order)] for name, (mask, order) in masks.items()},
         "min_area_m2": min_area_m2,
     }
     tables = _run(task, dataset, params, client, workers, work_dir, progress)
@@ -329,18 +330,18 @@ def _resolution_task(
     zone: str,
     *,
     priority: tuple[str, ...],
-    masks: dict[str, tuple[str, ...]],
+    masks: dict[str, tuple[str, tuple[str, ...]]],
     min_area_m2: float,
 ) -> Tables:
     zones = _zones(dataset)
-    names = list(dict.fromkeys([*priority, *masks]))
+    names = list(dict.fromkeys([*priority, *(mask for mask, _ in masks.values())]))
     windows = _relevant({name: dataset.read_window(name, zone) for name in names}, zones, zone)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         resolved, audit = resolve_conflicts(
             {name: windows[name] for name in priority},
             priority,
-            overrides={name: (windows[name], order) for name, order in masks.items()},
+            overrides={name: (windows[mask], order) for name, (mask, order) in masks.items()},
             min_area_m2=min_area_m2,
             zones=_nearby_zones(zones, windows),
             zone_field=dataset.zone_field,
@@ -448,7 +449,7 @@ def _run(
     results: dict[str, Tables] = {}
     failed: dict[str, BaseException] = {}
     for zone, outcome in _progress(
-        _execute(run_one, dataset, todo, client, workers), len(todo), progress
+        _execute(run_one, dataset, todo, client, workers), len(todo), progress, params
     ):
         if isinstance(outcome, BaseException):
             failed[zone] = outcome
@@ -491,13 +492,14 @@ def _execute(
 
 
 def _progress(
-    items: Iterable[tuple[str, Any]], total: int, enabled: bool
+    items: Iterable[tuple[str, Any]], total: int, enabled: bool, params: dict[str, Any]
 ) -> Iterable[tuple[str, Any]]:
     if not enabled:
         return items
     from tqdm.auto import tqdm
 
-    return tqdm(items, total=total, desc="zones", unit="zone")
+    label = " ".join(str(params[key]) for key in ("operation", "layer") if key in params)
+    return tqdm(items, total=total, desc=label, unit="zone")
 
 
 def _partition_error(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import warnings
@@ -22,7 +23,8 @@ from geozones.streaming import stream_conflicts, stream_coverage, stream_resolut
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 LINES = ("farmland", "redline", "urban")
 PRIORITY = ["farmland", "redline", "urban"]
-CORE_ORDER = ["redline", "core_zone", "farmland", "urban"]
+CORE = "核心保护区内耕地调出"  # an override named as in sample_data/geozones.toml
+CORE_ORDER = ["redline", CORE, "farmland", "urban"]
 X, Y = 39_500_000, 3_150_000
 
 
@@ -155,13 +157,13 @@ def test_stream_resolution_equals_resolve_conflicts(sample, dataset) -> None:
         expected, expected_audit = geozones.resolve_conflicts(
             {name: layers[name] for name in LINES},
             PRIORITY,
-            overrides={"core_zone": (layers["core_zone"], CORE_ORDER)},
+            overrides={CORE: (layers["core_zone"], CORE_ORDER)},
             min_area_m2=200,
             zones=zones,
             zone_field="XZQDM",
         )
     resolved, audit = stream_resolution(
-        dataset, PRIORITY, overrides={"core_zone": CORE_ORDER}, min_area_m2=200, workers=2
+        dataset, PRIORITY, overrides={CORE: ("core_zone", CORE_ORDER)}, min_area_m2=200, workers=2
     )
     for name in PRIORITY:
         assert list(resolved[name].index) == list(expected[name].index)
@@ -169,6 +171,8 @@ def test_stream_resolution_equals_resolve_conflicts(sample, dataset) -> None:
         kept, kept_in = geozones.area(resolved[name]), geozones.area(expected[name])
         assert np.allclose(kept, kept_in, rtol=IN_MEMORY_RTOL, atol=1e-6)
     assert len(audit) == len(expected_audit) > 0
+    assert sorted(audit["rule"]) == sorted(expected_audit["rule"])
+    assert any(rule.startswith(f"override {CORE}") for rule in audit["rule"])
     by_key = ["layer", "feature", "because_layer", "because_feature", "zone"]
     totals = audit.groupby(by_key, dropna=False)["area_m2"].sum()
     totals_in = expected_audit.groupby(by_key, dropna=False)["area_m2"].sum()
@@ -339,3 +343,59 @@ def test_missing_zone_field(sample, tmp_path) -> None:
     with pytest.raises(geozones.errors.FieldError, match="XZQ_CODE"):
         write_partitions({"urban": layers["urban"]}, zones, tmp_path / "p", zone_field="XZQ_CODE")
     assert not os.path.exists(tmp_path / "p")
+
+
+def _cli(*args: object, expect: int = 0):
+    from click.testing import CliRunner
+
+    from geozones.cli import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == expect, result.output + result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    return result
+
+
+def test_cli_partition_and_stream_match_stats_and_conflicts(tmp_path) -> None:
+    config = SAMPLE / "geozones.toml"
+    _cli("-q", "partition", config, tmp_path / "parts")
+    _cli("-q", "partition", config, tmp_path / "parts", expect=2)  # not overwritten unasked
+    _cli("-q", "stream", config, tmp_path / "parts", tmp_path / "out", "--workers", "2")
+    streamed = pd.read_csv(tmp_path / "out" / "coverage.csv", dtype={"zone": str})
+    stats = _cli("-q", "stats", config, "--format", "csv").stdout
+    expected = pd.read_csv(io.StringIO(stats), dtype={"zone": str})
+    assert list(streamed[["line", "zone", "level"]].itertuples(index=False)) == list(
+        expected[["line", "zone", "level"]].itertuples(index=False)
+    )
+    assert _relative(streamed["covered_area_mu"], expected["covered_area_mu"]) < IN_MEMORY_RTOL
+    _cli("-q", "conflicts", config, "-o", tmp_path / "conflicts.gpkg")
+    pieces = gpd.read_parquet(tmp_path / "out" / "conflicts.parquet")
+    expected_pieces = gpd.read_file(tmp_path / "conflicts.gpkg", layer="conflicts")
+    assert len(pieces) == len(expected_pieces) > 0
+    assert sorted(pieces["id_a"]) == sorted(expected_pieces["id_a"].astype(str))  # BSM, not FID
+    resolved = gpd.read_parquet(tmp_path / "out" / "resolved_farmland.parquet")
+    assert resolved.index.is_unique and len(resolved) == 2916
+    _cli("-q", "stream", config, tmp_path / "parts", tmp_path / "out", expect=2)
+
+
+def test_cli_stream_names_a_failed_county_and_resumes(tmp_path) -> None:
+    config = SAMPLE / "geozones.toml"
+    _cli("-q", "partition", config, tmp_path / "parts")
+    parts = open_partitions(tmp_path / "parts")
+    victim = tmp_path / "parts" / "urban" / parts.files[parts.zones[0]]
+    saved = victim.read_bytes()
+    victim.write_bytes(saved[: len(saved) // 2])  # truncated
+    failed = _cli("stream", config, tmp_path / "parts", tmp_path / "out", expect=2)
+    assert parts.zones[0] in failed.stderr and str(victim) in failed.stderr
+    assert "same work_dir" in failed.stderr
+    assert not (tmp_path / "out" / "done.json").exists()
+    victim.write_bytes(saved)
+    _cli("-q", "stream", config, tmp_path / "parts", tmp_path / "out")
+    assert (tmp_path / "out" / "done.json").exists()
+
+
+def test_cli_stream_refuses_a_dataset_without_the_lines(tmp_path, sample) -> None:
+    zones, layers = sample
+    write_partitions({"urban": layers["urban"]}, zones, tmp_path / "parts", zone_field="XZQDM")
+    failed = _cli("stream", SAMPLE / "geozones.toml", tmp_path / "parts", tmp_path / "o", expect=2)
+    assert "farmland" in failed.stderr and "geozones partition" in failed.stderr

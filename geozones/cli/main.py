@@ -56,9 +56,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from geozones.cli import check, conflicts, info, report, site_check, stats
+    from geozones.cli import check, conflicts, info, partition, report, site_check, stats, stream
 
-    for module in (info, check, stats, conflicts, report, site_check):
+    for module in (info, check, stats, conflicts, report, site_check, partition, stream):
         cli.add_command(module.command)
 
 
