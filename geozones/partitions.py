@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones.errors import DataSourceError, FieldError
+from geozones.errors import DataSourceError, FieldError, MissingCRSError
 from geozones.report.files import safe_filename
 from geozones.validity import polygon_array
 from geozones.zones import to_crs, zone_codes
@@ -155,21 +155,24 @@ class PartitionedDataset:
 
 
 def write_partitions(
-    layers: Mapping[str, gpd.GeoDataFrame],
+    layers: Mapping[str, gpd.GeoDataFrame | str | os.PathLike[str]],
     zones: gpd.GeoDataFrame,
     path: str | os.PathLike[str],
     *,
     zone_field: str,
     overwrite: bool = False,
     row_group_size: int = 20_000,
+    batch_size: int = 500_000,
 ) -> PartitionedDataset:
     """Write layers as GeoParquet partitioned by zone, spatially sorted, with bbox columns.
 
     Parameters
     ----------
-    layers : mapping of str to GeoDataFrame
-        Layer name to polygons (e.g. ``{"farmland": farmland, "redline": redline}``). Layers
-        in another CRS than the zones are reprojected, with a warning naming both; invalid
+    layers : mapping of str to GeoDataFrame or path-like
+        Layer name to polygons (e.g. ``{"farmland": farmland, "redline": redline}``), or to a
+        GeoParquet file, which is read in batches so that a layer larger than memory can be
+        partitioned (any other file is read whole with :func:`geozones.read_layer`). Layers in
+        another CRS than the zones are reprojected, with a warning naming both; invalid
         polygons are repaired, with a warning, as :func:`geozones.read_layer` does.
     zones : GeoDataFrame
         The zones (counties) to partition by; rows sharing a code form one zone.
@@ -181,6 +184,8 @@ def write_partitions(
         Replace an existing dataset folder at `path`.
     row_group_size : int, default 20000
         Features per Parquet row group: the unit a window read skips or reads.
+    batch_size : int, default 500000
+        Features of a GeoParquet file read at a time.
 
     Returns
     -------
@@ -237,19 +242,29 @@ def write_partitions(
     zone_frame.attrs = {}  # read reports are not stored; they stay with the caller's layers
     zone_frame.to_parquet(staging / "zones.parquet", write_covering_bbox=True)
     for name, layer in layers.items():
-        layer = to_crs(layer, crs, name=f"layer {name!r}", target="the zones'")
-        geoms = polygon_array(layer, purpose="partitioning")
-        home = np.asarray(order, dtype=object)[_home_zones(geoms, zone_geoms, codes, order)]
-        frame = gpd.GeoDataFrame(
-            layer.drop(columns=layer.geometry.name), geometry=geoms, crs=crs
-        ).reset_index(names=FID)
-        frame[HOME] = home
-        frame.attrs = {}
         folder = staging / safe_filename(name, fallback="layer")
+        scratch = staging / ".scratch" / folder.name
+        template: gpd.GeoDataFrame | None = None
+        for number, batch in enumerate(_batches(layer, batch_size=batch_size)):
+            batch = to_crs(batch, crs, name=f"layer {name!r}", target="the zones'")
+            geoms = polygon_array(batch, purpose="partitioning")
+            home = np.asarray(order, dtype=object)[_home_zones(geoms, zone_geoms, codes, order)]
+            frame = gpd.GeoDataFrame(
+                batch.drop(columns=batch.geometry.name), geometry=geoms, crs=crs
+            ).reset_index(names=FID)
+            frame[HOME] = home
+            frame.attrs = {}
+            template = frame.iloc[:0] if template is None else template
+            for code, part in frame.groupby(HOME, sort=False):
+                stem = files[str(code)].removesuffix(".parquet")
+                (scratch / stem).mkdir(parents=True, exist_ok=True)
+                part.to_parquet(scratch / stem / f"{number:06d}.parquet", index=False)
         folder.mkdir()
         counts[name] = {}
         for code in order:
-            part = frame[home == code]
+            pieces = scratch / files[code].removesuffix(".parquet")
+            part = _read(pieces) if pieces.is_dir() else template
+            assert part is not None  # a layer yields at least one (possibly empty) batch
             counts[name][code] = len(part)
             if len(part):
                 part = part.iloc[_hilbert_order(part.geometry)]
@@ -261,6 +276,7 @@ def write_partitions(
                 row_group_size=row_group_size,
                 index=False,
             )
+        shutil.rmtree(staging / ".scratch")
     manifest = {
         "format": FORMAT,
         "version": VERSION,
@@ -346,6 +362,47 @@ def _home_zones(
         chosen[~found] = nearest_zone
     home[located] = chosen
     return home
+
+
+def _batches(
+    layer: gpd.GeoDataFrame | str | os.PathLike[str], *, batch_size: int
+) -> Iterator[gpd.GeoDataFrame]:
+    """The layer in batches of rows, each indexed by its row positions in the whole layer."""
+    import geopandas as gpd
+
+    if isinstance(layer, gpd.GeoDataFrame):
+        yield layer
+        return
+    source = Path(layer)
+    if source.suffix.lower() not in {".parquet", ".geoparquet"}:
+        from geozones.io import read_layer
+
+        yield read_layer(source)
+        return
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(source)
+        geo = json.loads(file.schema_arrow.metadata[b"geo"])
+    except FileNotFoundError:
+        raise DataSourceError(f"{source}: no such file; check the path") from None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise DataSourceError(f"{source}: not a readable GeoParquet file ({error!r})") from error
+    column = geo["primary_column"]
+    crs_json = geo["columns"][column].get("crs")
+    if crs_json is None:
+        raise MissingCRSError(
+            f"{source}: the GeoParquet file declares no CRS; read it with "
+            "geozones.read_layer(path, crs=...) and pass the layer instead of the path"
+        )
+    crs = pyproj.CRS.from_json_dict(crs_json)
+    offset = 0
+    for record_batch in file.iter_batches(batch_size=batch_size):
+        attributes = record_batch.drop_columns([column]).to_pandas()
+        attributes.index = pd.RangeIndex(offset, offset + len(attributes))
+        geometry = shapely.from_wkb(record_batch.column(column).to_numpy(zero_copy_only=False))
+        offset += len(attributes)
+        yield gpd.GeoDataFrame(attributes, geometry=geometry, crs=crs)
 
 
 def _hilbert_order(geometry: gpd.GeoSeries) -> np.ndarray:

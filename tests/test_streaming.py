@@ -399,3 +399,41 @@ def test_cli_stream_refuses_a_dataset_without_the_lines(tmp_path, sample) -> Non
     write_partitions({"urban": layers["urban"]}, zones, tmp_path / "parts", zone_field="XZQDM")
     failed = _cli("stream", SAMPLE / "geozones.toml", tmp_path / "parts", tmp_path / "o", expect=2)
     assert "farmland" in failed.stderr and "geozones partition" in failed.stderr
+
+
+def test_geoparquet_path_is_partitioned_in_batches(sample, tmp_path) -> None:
+    zones, layers = sample
+    farmland = layers["farmland"].copy()
+    farmland.attrs = {}
+    farmland.to_parquet(tmp_path / "farmland.parquet")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_frame = write_partitions(
+            {"farmland": farmland}, zones, tmp_path / "a", zone_field="XZQDM"
+        )
+        from_file = write_partitions(
+            {"farmland": tmp_path / "farmland.parquet"},
+            zones,
+            tmp_path / "b",
+            zone_field="XZQDM",
+            batch_size=700,  # five batches
+        )
+    assert from_file.counts == from_frame.counts
+    assert from_file.extents == from_frame.extents
+    for zone in from_frame.zones:
+        a = from_frame.read_partition("farmland", zone)
+        b = from_file.read_partition("farmland", zone)
+        assert list(a.index) == list(b.index) and list(a["BSM"]) == list(b["BSM"])
+        same = a.geometry.geom_equals_exact(b.geometry, 0) | (a.geometry.isna() & b.geometry.isna())
+        assert same.all()
+
+
+def test_geoparquet_without_crs_is_refused(sample, tmp_path) -> None:
+    zones, layers = sample
+    urban = layers["urban"].copy()
+    urban.attrs = {}
+    urban.set_crs(None, allow_override=True).to_parquet(tmp_path / "urban.parquet")
+    with pytest.raises(geozones.MissingCRSError, match=r"urban\.parquet"):
+        write_partitions(
+            {"urban": tmp_path / "urban.parquet"}, zones, tmp_path / "p", zone_field="XZQDM"
+        )
