@@ -85,7 +85,13 @@ def concatenate_blocks(func: Callable[[np.ndarray], np.ndarray], items: np.ndarr
     return np.concatenate(map_blocks(func, items))
 
 
-def for_spans(func: Callable[[tuple[int, int]], None], length: int, *, step: int = 1) -> None:
+def for_spans(
+    func: Callable[[tuple[int, int]], None],
+    length: int,
+    *,
+    step: int = 1,
+    min_span: int = MIN_BLOCK * 4,
+) -> None:
     """Call ``func((start, stop))`` on consecutive spans of ``range(length)``, in threads.
 
     Parameters
@@ -96,6 +102,8 @@ def for_spans(func: Callable[[tuple[int, int]], None], length: int, *, step: int
         The range to cover.
     step : int, default 1
         Span boundaries fall on multiples of `step`.
+    min_span : int, default ``4 * MIN_BLOCK``
+        No span is shorter than this (below it, the work is not worth a thread).
 
     Examples
     --------
@@ -108,7 +116,7 @@ def for_spans(func: Callable[[tuple[int, int]], None], length: int, *, step: int
     [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     """
     workers = worker_count()
-    pieces = max(1, min(4 * workers, length // (MIN_BLOCK * 4)))
+    pieces = max(1, min(4 * workers, length // max(min_span, 1)))
     edges = np.linspace(0, length, pieces + 1).astype(int)
     edges[1:-1] = edges[1:-1] // step * step
     spans = [(int(a), int(b)) for a, b in pairwise(edges) if b > a]

@@ -36,10 +36,10 @@ import pyproj
 import shapely
 from pyproj.crs import Ellipsoid
 
-from geozones._parallel import concatenate_blocks, for_spans, map_blocks
+from geozones._rings import EdgeSeries, RingLayout, ring_sums
 from geozones.errors import CRSError, MissingCRSError
 from geozones.units import square_metres_per
-from geozones.validity import polygon_array
+from geozones.validity import checked_polygons, geometry_array, polygon_array
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -47,8 +47,6 @@ if TYPE_CHECKING:
 AreaMethod = Literal["ellipsoidal", "planar", "geodesic"]
 METHODS: tuple[str, ...] = ("ellipsoidal", "planar", "geodesic")
 
-# Edges are processed in chunks that fit in the CPU cache; numpy is several times faster so.
-_CHUNK = 1 << 13
 # Largest |f_fit - f_exact| accepted for the fitted area scale (f is close to 1).
 _FIT_TOLERANCE = 5e-12
 
@@ -109,15 +107,15 @@ def area(
         raise ValueError(f"unknown area method {method!r}; use one of: {', '.join(METHODS)}")
     per_unit = square_metres_per(unit)
     crs = _require_crs(data)
-    geoms = polygon_array(data, purpose="area")
 
     if method == "planar":
         _require_planar_crs(crs)
+        geoms = polygon_array(data, purpose="area")
         square_metres = shapely.area(geoms) * _linear_unit_metres(crs) ** 2
     elif method == "geodesic":
-        square_metres = geodesic_area(geoms, crs)
+        square_metres = geodesic_area(polygon_array(data, purpose="area"), crs)
     else:
-        square_metres = ellipsoidal_area(geoms, crs)
+        square_metres = measured_polygons(data, crs, purpose="area")[1]
 
     result = pd.Series(square_metres / per_unit, index=data.index, name=f"area_{unit}")
     result.attrs.update(unit=unit, method=method)
@@ -161,6 +159,63 @@ def ellipsoidal_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
             )
         result[todo[zone_index]] = measured
     return result
+
+
+def measured_polygons(
+    data: gpd.GeoDataFrame | gpd.GeoSeries,
+    crs: pyproj.CRS,
+    *,
+    purpose: str,
+    stacklevel: int = 3,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~geozones.validity.polygon_array` and the ellipsoidal area, in one pass.
+
+    In a transverse Mercator CRS the area is computed first, from the raw coordinates; the
+    same pass proves most polygons valid (see :mod:`geozones._rings`), so GEOS checks only
+    the rest. Polygons that had to be repaired are measured again, repaired.
+
+    Parameters
+    ----------
+    data : GeoDataFrame or GeoSeries
+        The layer.
+    crs : pyproj.CRS
+        Its CRS.
+    purpose : str
+        For messages, as in :func:`~geozones.validity.polygon_array`.
+    stacklevel : int, default 3
+        Of the repair warning.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        The checked (repaired) geometries and their area in m².
+    """
+    projection = _TransverseMercator.from_crs(crs)
+    if projection is None:
+        geoms = polygon_array(data, purpose=purpose, stacklevel=stacklevel + 1)
+        return geoms, ellipsoidal_area(geoms, crs)
+    raw = geometry_array(data)
+    measured: dict[str, np.ndarray] = {}
+
+    def certify(index: np.ndarray) -> np.ndarray:
+        found = _transverse_mercator_measure(raw[index], projection) if len(index) else None
+        if found is None:
+            return np.zeros(len(index), dtype=bool)
+        measured["index"], measured["area"] = index, found[0]
+        return found[1]
+
+    geoms, repaired = checked_polygons(
+        data, purpose=purpose, certify=certify, stacklevel=stacklevel + 1
+    )
+    if "area" not in measured:
+        return geoms, ellipsoidal_area(geoms, crs)
+    result = np.full(len(geoms), np.nan)
+    result[~shapely.is_missing(geoms)] = 0.0
+    result[measured["index"]] = measured["area"]
+    redo = np.flatnonzero(repaired)
+    if len(redo):
+        result[redo] = ellipsoidal_area(geoms[redo], crs)
+    return geoms, result
 
 
 def geodesic_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
@@ -215,102 +270,39 @@ def _transverse_mercator_area(
     geoms: np.ndarray, projection: _TransverseMercator
 ) -> np.ndarray | None:
     """Area of non-empty polygons in a transverse Mercator CRS, or None if it cannot fit."""
-    bounds = np.vstack(map_blocks(_total_bounds, geoms))
-    xmin, ymin = bounds[:, :2].min(axis=0)
-    xmax, ymax = bounds[:, 2:].max(axis=0)
+    measured = _transverse_mercator_measure(geoms, projection)
+    return None if measured is None else measured[0]
+
+
+def _transverse_mercator_measure(
+    geoms: np.ndarray, projection: _TransverseMercator
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Area of non-empty polygons, and which are certainly valid; None if ``f`` cannot fit.
+
+    One pass over the coordinates gives, per ring, the planar area, the ellipsoidal
+    correction and whether the ring is certainly simple (see :mod:`geozones._rings`). A
+    polygon without holes whose ring is certainly simple is a valid polygon.
+    """
+    layout = RingLayout.of(geoms)
+    xmin, ymin, xmax, ymax = layout.bounds()
     x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
     scale = _AreaScale.fit(projection, x_max, ymin, ymax)
     if scale is None:
         return None
-
-    planar = concatenate_blocks(shapely.area, geoms) / projection.scale_factor**2
-    return planar + _ellipsoidal_correction(geoms, scale, projection.false_easting)
-
-
-def _total_bounds(geoms: np.ndarray) -> np.ndarray:
-    return np.asarray(shapely.total_bounds(geoms))
-
-
-def _ellipsoidal_correction(
-    geoms: np.ndarray, scale: _AreaScale, false_easting: float
-) -> np.ndarray:
-    """Ellipsoidal minus scaled planar area of each polygon, summed over its ring edges.
-
-    The coordinates are extracted in this thread (GEOS's coordinate access holds the GIL and
-    slows down when threads contend for it); the per-edge arithmetic then runs in threads.
-    """
-    layout = _RingLayout.of(geoms)
-    x = layout.coords[:, 0] - false_easting
-    y = layout.coords[:, 1]
-    per_edge = np.zeros(len(x))
-    signed_planar = np.zeros(len(x))
-
-    def edges(span: tuple[int, int]) -> None:
-        for start in range(span[0], span[1], _CHUNK):
-            stop = min(start + _CHUNK, span[1])
-            x0, x1 = x[start:stop], x[start + 1 : stop + 1]
-            y0, y1 = y[start:stop], y[start + 1 : stop + 1]
-            per_edge[start:stop], signed_planar[start:stop] = scale.edge_correction(x0, y0, x1, y1)
-
-    for_spans(edges, max(len(x) - 1, 0), step=_CHUNK)
-    # An edge from the last vertex of a ring to the first of the next one is not an edge.
-    per_edge[layout.ring_ends] = 0.0
-    signed_planar[layout.ring_ends] = 0.0
-
-    ring_correction = np.add.reduceat(per_edge, layout.ring_starts)
-    ring_orientation = np.sign(np.add.reduceat(signed_planar, layout.ring_starts))
-    ring_sign = np.where(layout.ring_is_hole, -1.0, 1.0) * ring_orientation
-    return np.bincount(
-        layout.ring_geometry, weights=ring_sign * ring_correction, minlength=len(geoms)
-    )
+    sums = ring_sums(layout, scale.edge_series(projection.false_easting))
+    planar = 0.5 * sums.double_area
+    # Shells count positive and holes negative, whichever way their rings run.
+    sign = np.where(layout.ring_is_hole, -1.0, 1.0) * np.sign(planar)
+    ring_area = sign * (planar / projection.scale_factor**2 + sums.integral)
+    area = np.bincount(layout.ring_geometry, weights=ring_area, minlength=len(geoms))
+    single = int(np.count_nonzero(layout.single_ring))
+    certain = np.zeros(len(geoms), dtype=bool)
+    certain[layout.ring_geometry[:single]] = sums.simple[:single]
+    return area, certain
 
 
-@dataclass(frozen=True)
-class _RingLayout:
-    """All ring coordinates of a polygon array, flat, with where each ring starts and belongs."""
-
-    coords: np.ndarray
-    ring_starts: np.ndarray
-    ring_ends: np.ndarray
-    ring_geometry: np.ndarray
-    ring_is_hole: np.ndarray
-
-    @classmethod
-    def of(cls, geoms: np.ndarray) -> _RingLayout:
-        # Most parcels are polygons without holes: their coordinates are exactly one ring.
-        simple = (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (
-            shapely.get_num_interior_rings(geoms) == 0
-        )
-        simple_index = np.flatnonzero(simple)
-        other_index = np.flatnonzero(~simple)
-        if len(other_index) == 0:
-            lengths = shapely.get_num_coordinates(geoms)
-            ends = np.cumsum(lengths) - 1
-            return cls(
-                coords=shapely.get_coordinates(geoms),
-                ring_starts=ends - lengths + 1,
-                ring_ends=ends,
-                ring_geometry=np.arange(len(geoms)),
-                ring_is_hole=np.zeros(len(geoms), dtype=bool),
-            )
-        simple_coords = shapely.get_coordinates(geoms[simple_index])
-        simple_lengths = shapely.get_num_coordinates(geoms[simple_index])
-
-        parts, part_owner = shapely.get_parts(geoms[other_index], return_index=True)
-        rings, ring_part = shapely.get_rings(parts, return_index=True)
-        ring_lengths = shapely.get_num_coordinates(rings)
-        first_ring_of_part = np.diff(ring_part, prepend=-1) != 0
-
-        lengths = np.concatenate([simple_lengths, ring_lengths])
-        coords = np.concatenate([simple_coords, shapely.get_coordinates(rings)])
-        ends = np.cumsum(lengths) - 1
-        return cls(
-            coords=coords,
-            ring_starts=ends - lengths + 1,
-            ring_ends=ends,
-            ring_geometry=np.concatenate([simple_index, other_index[part_owner[ring_part]]]),
-            ring_is_hole=np.concatenate([np.zeros(len(simple_index), bool), ~first_ring_of_part]),
-        )
+# The flat ring layout, under the name other modules import it by.
+_RingLayout = RingLayout
 
 
 @dataclass(frozen=True)
@@ -379,25 +371,37 @@ class _AreaScale:
             value += coefficient
         return value / self.x_scale ** (2 * k)
 
-    def edge_correction(
-        self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per edge: ellipsoidal minus ``c0`` × planar area, and the planar ``x dy`` term."""
-        dy = y1 - y0
-        dx = x1 - x0
-        x_mid = 0.5 * (x0 + x1)
-        v = (0.5 * (y0 + y1) - self.y_centre) / self.y_half_range
-        c1 = self._c(1, v)
-        # ∫ c1 x³/3 dy along the edge, exact for the cubic; higher terms at the midpoint.
-        integrand = c1 / 12.0 * (x0 + x1) * (x0 * x0 + x1 * x1)
-        x_mid_squared = x_mid * x_mid
-        x_power = x_mid * x_mid_squared
-        for k in range(2, self.coefficients.shape[0]):
-            x_power = x_power * x_mid_squared
-            integrand += self._c(k, v) * x_power / (2 * k + 1)
-        # The geodesic bows away from the central meridian by the sliver (x dy L² / 12 R²).
-        integrand -= c1 * x_mid * (dx * dx + dy * dy) / 12.0
-        return integrand * dy, x_mid * dy
+    def edge_series(self, false_easting: float) -> EdgeSeries:
+        """The per-edge integral of ellipsoidal minus planar / k0², for the ring pass.
+
+        ``∫ (F - c0 x) dy`` along the edge, ``F = ∫ f dx``: the ``x³`` term exactly for a
+        straight edge, the higher terms at the edge midpoint, and the sliver between the
+        straight edge and the geodesic, which bows away from the central meridian
+        (``x dy L² / 12 R²``). With ``s = x0 + x1`` (twice the midpoint):
+        ``c1/12 · s · (x0² + x1² − L²/2) + Σ_k≥2 c_k / (2k+1) · (s/2)^(2k+1)``, times ``dy``.
+        """
+        rows = [
+            np.trim_zeros(self.coefficients[k], "b") / self.x_scale ** (2 * k)
+            for k in range(self.coefficients.shape[0])
+        ]
+        higher = [
+            rows[k] / ((2 * k + 1) * 2.0 ** (2 * k + 1))
+            for k in range(2, len(rows))
+            if len(rows[k])
+        ]
+        width = max((len(row) for row in higher), default=1)
+        padded = np.zeros((len(higher), width))
+        for k, row in enumerate(higher):
+            padded[k, : len(row)] = row
+        c1 = rows[1] / 12.0 if len(rows) > 1 and len(rows[1]) else np.zeros(1)
+        return EdgeSeries(
+            false_easting=false_easting,
+            c1=c1,
+            higher=padded,
+            # v at the midpoint, from y0 + y1.
+            v_scale=0.5 / self.y_half_range,
+            v_shift=-self.y_centre / self.y_half_range,
+        )
 
 
 @dataclass(frozen=True)

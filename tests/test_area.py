@@ -317,3 +317,78 @@ def test_no_warnings_for_clean_data():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         geozones.area(random_parcels(10, seed=2))
+
+
+def _ring_certified(polygons) -> np.ndarray:
+    """Which polygons the area pass proves valid without GEOS (see geozones._rings)."""
+    from geozones._rings import RingLayout, ring_sums
+
+    geoms = np.asarray(polygons, dtype=object)
+    layout = RingLayout.of(geoms)
+    return ring_sums(layout, None).simple
+
+
+def test_fast_validity_never_certifies_an_invalid_ring():
+    """Random, degenerate and multiply-wound rings: the fast test is True only if GEOS agrees."""
+    rng = np.random.default_rng(7)
+    polygons = []
+    for _ in range(20_000):
+        n = int(rng.integers(3, 12))
+        kind = int(rng.integers(0, 5))
+        if kind == 0:  # random grid points: mostly self-intersecting
+            points = rng.integers(0, 6, size=(n, 2)).astype(float)
+        elif kind == 1:  # noisy star: valid
+            angle = np.sort(rng.uniform(0, 2 * np.pi, n))
+            radius = rng.uniform(0.2, 1, n)
+            points = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+        elif kind == 2:  # a star polygon winding twice around its centre
+            angle = np.arange(n) * 4 * np.pi / n
+            points = np.column_stack([np.cos(angle), np.sin(angle)])
+        elif kind == 3:  # nearly collinear: last-bit perturbations of grid points
+            points = rng.integers(0, 3, size=(n, 2)) + rng.integers(0, 2, size=(n, 2)) * 1e-9
+        else:  # a vertex at the centre: spikes and touching edges
+            angle = np.sort(rng.uniform(0, 2 * np.pi, n))
+            points = np.column_stack([np.cos(angle), np.sin(angle)])
+            points[rng.integers(0, n)] = 0.0
+        scale = float(rng.choice([1e-3, 1.0, 100.0]))
+        points = points * scale + np.array([CM39 + 50_000, 3_200_000.0])
+        polygons.append(Polygon(points[:: int(rng.choice([-1, 1]))]))
+    certified = _ring_certified(polygons)
+    valid = shapely.is_valid(np.asarray(polygons, dtype=object))
+    assert not (certified & ~valid).any()
+    assert certified.sum() > 0.2 * len(polygons)  # the test does prove many
+
+
+def test_fast_validity_leaves_the_classic_invalid_shapes_to_geos():
+    x, y = CM39 + 10_000, 3_200_000.0
+    pentagram = Polygon(
+        [(x + math.cos(a), y + math.sin(a)) for a in np.arange(5) * 4 * math.pi / 5]
+    )
+    bowtie = Polygon([(x, y), (x + 2, y + 2), (x + 2, y), (x, y + 2)])
+    spike = Polygon(
+        [(x, y), (x + 2, y), (x + 2, y + 2), (x + 2, y + 3), (x + 2, y + 2), (x, y + 2)]
+    )
+    repeated = Polygon([(x, y), (x + 2, y), (x + 2, y), (x + 2, y + 2), (x, y + 2)])
+    square = box(x, y, x + 2, y + 2)
+    assert _ring_certified([pentagram, bowtie, spike, square]).tolist() == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    assert not _ring_certified([repeated])[0]  # valid, but left to GEOS
+    assert not shapely.is_valid(pentagram)
+
+
+def test_invalid_polygons_among_many_are_repaired_and_measured_repaired():
+    parcels = [box(CM39 + 100 * i, 3_200_000, CM39 + 100 * i + 50, 3_200_050) for i in range(50)]
+    bowtie = Polygon(
+        [(CM39, 3_100_000), (CM39 + 20, 3_100_020), (CM39 + 20, 3_100_000), (CM39, 3_100_020)]
+    )
+    layer = gpd.GeoSeries([*parcels, bowtie], crs=ZONE39)
+    with pytest.warns(GeometryRepairWarning, match="repaired 1 invalid"):
+        measured = geozones.area(layer)
+    repaired = shapely.make_valid(bowtie)
+    expected = geozones.area(gpd.GeoSeries([*parcels, repaired], crs=ZONE39))
+    np.testing.assert_allclose(measured.to_numpy(), expected.to_numpy(), rtol=1e-12)
+    assert measured.iloc[-1] == pytest.approx(200.0, rel=1e-3)

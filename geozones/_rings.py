@@ -1,0 +1,301 @@
+"""The rings of a polygon array as flat coordinates, and one fused pass over their edges.
+
+The pass computes, per ring and in one sweep over the coordinates (in cache-sized chunks of
+whole rings, in threads): the signed planar area, a caller's per-edge integral (the ellipsoidal
+correction of :mod:`geozones.area`), and whether the ring is certainly simple.
+
+The simplicity test is a cheap, exact sufficient condition: a ring is simple if, seen from a
+point ``c``, every edge turns strictly the same way around ``c`` and the ring winds around
+``c`` exactly once (a star-shaped ring). Each orientation is decided with Shewchuk's error bound
+for ``orient2d``, so a ring is declared simple only when that is certain; rings the test cannot
+decide (non-star-shaped, degenerate, coordinates too far apart to shift exactly) are left to
+GEOS. The point ``c`` is the mean of the ring's vertices; the shift ``x - c`` is exact (Sterbenz)
+whenever all coordinates of a chunk lie within a factor of 2 of each other, which is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import shapely
+
+from geozones._parallel import for_spans, map_blocks
+
+# Vertices per unit of work handed to a thread.
+_CHUNK = 1 << 16
+# Shewchuk's ccwerrboundA: |det| above this times the sum of |products| has a certain sign.
+_ORIENT_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
+
+
+@dataclass(frozen=True)
+class RingLayout:
+    """All ring coordinates of a polygon array, flat, with where each ring starts and belongs."""
+
+    coords: np.ndarray
+    ring_starts: np.ndarray
+    ring_lengths: np.ndarray
+    ring_geometry: np.ndarray
+    ring_is_hole: np.ndarray
+    #: True for a geometry that is a Polygon without holes (one ring).
+    single_ring: np.ndarray
+
+    @classmethod
+    def of(cls, geoms: np.ndarray) -> RingLayout:
+        """The layout of non-empty polygons and multipolygons."""
+        counted = map_blocks(_count_rings, geoms)
+        simple = np.concatenate([block[0] for block in counted])
+        if simple.all():
+            lengths = np.concatenate([block[1] for block in counted])
+            return cls(
+                coords=shapely.get_coordinates(geoms),
+                ring_starts=np.cumsum(lengths) - lengths,
+                ring_lengths=lengths,
+                ring_geometry=np.arange(len(geoms)),
+                ring_is_hole=np.zeros(len(geoms), dtype=bool),
+                single_ring=simple,
+            )
+        simple_index = np.flatnonzero(simple)
+        other_index = np.flatnonzero(~simple)
+        simple_coords = shapely.get_coordinates(geoms[simple_index])
+        simple_lengths = shapely.get_num_coordinates(geoms[simple_index])
+
+        parts, part_owner = shapely.get_parts(geoms[other_index], return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        ring_lengths = shapely.get_num_coordinates(rings)
+        first_ring_of_part = np.diff(ring_part, prepend=-1) != 0
+
+        lengths = np.concatenate([simple_lengths, ring_lengths])
+        return cls(
+            coords=np.concatenate([simple_coords, shapely.get_coordinates(rings)]),
+            ring_starts=np.cumsum(lengths) - lengths,
+            ring_lengths=lengths,
+            ring_geometry=np.concatenate([simple_index, other_index[part_owner[ring_part]]]),
+            ring_is_hole=np.concatenate([np.zeros(len(simple_index), bool), ~first_ring_of_part]),
+            single_ring=simple,
+        )
+
+    @property
+    def ring_ends(self) -> np.ndarray:
+        """Index of the last (closing) coordinate of each ring."""
+        return self.ring_starts + self.ring_lengths - 1
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(xmin, ymin, xmax, ymax)`` of all coordinates."""
+        xy = self.coords
+        return (
+            float(xy[:, 0].min()),
+            float(xy[:, 1].min()),
+            float(xy[:, 0].max()),
+            float(xy[:, 1].max()),
+        )
+
+
+def _count_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which geometries are polygons without holes, and how many coordinates each has."""
+    simple = (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (
+        shapely.get_num_interior_rings(geoms) == 0
+    )
+    return simple, shapely.get_num_coordinates(geoms)
+
+
+@dataclass(frozen=True)
+class EdgeSeries:
+    """The per-edge integral of the ellipsoidal area correction, as coefficients.
+
+    For an edge from ``(x0, y0)`` to ``(x1, y1)``, with ``x`` the easting minus
+    `false_easting`, ``s = x0 + x1``, ``L²`` the squared length and ``v = (y0 + y1) ·
+    v_scale + v_shift``::
+
+        dy · [ c1(v) · s · (x0² + x1² − L²/2) + Σ_k h_k(v) · s^(2k+3) ]
+
+    with ``c1`` and each row ``h_k`` of `higher` polynomials in ``v`` (coefficients in
+    increasing powers). :class:`geozones.area._AreaScale` says what the terms are.
+    """
+
+    false_easting: float
+    c1: np.ndarray
+    higher: np.ndarray
+    v_scale: float
+    v_shift: float
+
+
+@dataclass(frozen=True)
+class RingSums:
+    """Per ring: twice the signed planar area, the summed edge integral, certainly simple."""
+
+    double_area: np.ndarray
+    integral: np.ndarray
+    simple: np.ndarray
+
+
+def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
+    """One pass over every edge: planar area, `series` summed per ring, simplicity.
+
+    Parameters
+    ----------
+    layout : RingLayout
+        The rings.
+    series : EdgeSeries or None
+        The per-edge integral to sum; None sums nothing (``integral`` is zero).
+
+    Returns
+    -------
+    RingSums
+        Per-ring sums. ``simple`` is True only where the ring is certainly simple (closed,
+        star-shaped around its vertex mean, no repeated vertex); False means undecided.
+    """
+    n_rings = len(layout.ring_starts)
+    double_area = np.zeros(n_rings)
+    integral = np.zeros(n_rings)
+    simple = np.zeros(n_rings, dtype=np.bool_)
+    if n_rings == 0:
+        return RingSums(double_area, integral, simple)
+    coords = np.ascontiguousarray(layout.coords, dtype=np.float64)
+    starts = np.ascontiguousarray(layout.ring_starts, dtype=np.int64)
+    lengths = np.ascontiguousarray(layout.ring_lengths, dtype=np.int64)
+    if series is None:
+        series = EdgeSeries(0.0, np.zeros(1), np.zeros((0, 1)), 0.0, 0.0)
+    c1 = np.ascontiguousarray(series.c1, dtype=np.float64)
+    higher = np.ascontiguousarray(series.higher, dtype=np.float64)
+    # Spans of whole rings of about _CHUNK vertices each, spread over the threads.
+    cuts = np.unique(
+        np.concatenate(
+            [np.searchsorted(starts, np.arange(0, len(coords), _CHUNK), side="left"), [n_rings]]
+        )
+    )
+
+    def span(bounds: tuple[int, int]) -> None:
+        _ring_kernel(
+            coords,
+            starts,
+            lengths,
+            int(cuts[bounds[0]]),
+            int(cuts[bounds[1]]),
+            float(series.false_easting),
+            c1,
+            higher,
+            float(series.v_scale),
+            float(series.v_shift),
+            double_area,
+            integral,
+            simple,
+        )
+
+    for_spans(span, len(cuts) - 1, min_span=1)
+    return RingSums(double_area, integral, simple)
+
+
+@numba.njit(cache=True, nogil=True)
+def _ring_kernel(
+    coords: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    first: int,
+    stop: int,
+    false_easting: float,
+    c1: np.ndarray,
+    higher: np.ndarray,
+    v_scale: float,
+    v_shift: float,
+    double_area: np.ndarray,
+    integral: np.ndarray,
+    simple: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    n_higher = higher.shape[0]
+    for r in range(first, stop):
+        s = starts[r]
+        n = lengths[r]
+        if n == 0:
+            continue
+        # The vertex mean, without the closing vertex: the point the ring is tested around.
+        sum_x = 0.0
+        sum_y = 0.0
+        low_x = high_x = coords[s, 0]
+        low_y = high_y = coords[s, 1]
+        for i in range(s, s + n - 1):
+            sum_x += coords[i, 0]
+            sum_y += coords[i, 1]
+        distinct = max(n - 1, 1)
+        cx = sum_x / distinct
+        cy = sum_y / distinct
+
+        x_prev = coords[s, 0]
+        y_prev = coords[s, 1]
+        xl_prev = x_prev - cx
+        yl_prev = y_prev - cy
+        xa_prev = x_prev - false_easting
+        area2 = 0.0
+        total = 0.0
+        positive = 0
+        negative = 0
+        upward = 0
+        for i in range(s + 1, s + n):
+            x = coords[i, 0]
+            y = coords[i, 1]
+            low_x = min(low_x, x)
+            high_x = max(high_x, x)
+            low_y = min(low_y, y)
+            high_y = max(high_y, y)
+            xl = x - cx
+            yl = y - cy
+            t1 = xl_prev * yl
+            t2 = yl_prev * xl
+            cross = t1 - t2
+            area2 += cross
+            bound = _ORIENT_BOUND * (abs(t1) + abs(t2))
+            if cross > bound:
+                positive += 1
+            elif cross < -bound:
+                negative += 1
+            if yl_prev < 0.0 and yl >= 0.0:
+                upward += 1
+
+            xa = x - false_easting
+            dx = xa - xa_prev
+            dy = y - y_prev
+            x_sum = xa + xa_prev
+            v = (y + y_prev) * v_scale + v_shift
+            c = 0.0
+            for j in range(len(c1) - 1, -1, -1):
+                c = c * v + c1[j]
+            value = c * x_sum * (xa * xa + xa_prev * xa_prev - 0.5 * (dx * dx + dy * dy))
+            if n_higher:
+                x_sum_squared = x_sum * x_sum
+                power = x_sum * x_sum_squared
+                for k in range(n_higher):
+                    power *= x_sum_squared
+                    h = 0.0
+                    for j in range(higher.shape[1] - 1, -1, -1):
+                        h = h * v + higher[k, j]
+                    value += h * power
+            total += value * dy
+
+            x_prev = x
+            y_prev = y
+            xl_prev = xl
+            yl_prev = yl
+            xa_prev = xa
+        double_area[r] = area2
+        integral[r] = total
+        edges = n - 1
+        closed = coords[s, 0] == coords[s + n - 1, 0] and coords[s, 1] == coords[s + n - 1, 1]
+        exact_shift = _shift_is_exact(low_x, high_x) and _shift_is_exact(low_y, high_y)
+        simple[r] = (
+            n >= 4
+            and closed
+            and exact_shift
+            and upward == 1
+            and (positive == edges or negative == edges)
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def _shift_is_exact(low: float, high: float) -> bool:  # pragma: no cover - compiled
+    """True if ``a - b`` is exact for any ``a``, ``b`` in [low, high] and their mean.
+
+    Sterbenz: the difference of two floats within a factor of 2 is exact; 1.5 leaves room
+    for the rounding of the mean.
+    """
+    return (low > 0.0 and high <= 1.5 * low) or (high < 0.0 and low >= 1.5 * high)
