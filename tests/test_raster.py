@@ -22,7 +22,12 @@ from affine import Affine
 from shapely import Polygon, box
 
 import geozones
-from geozones.errors import CRSError, CRSReprojectionWarning
+from geozones.errors import (
+    CRSError,
+    CRSReprojectionWarning,
+    GeometryTypeWarning,
+    GeozonesWarning,
+)
 from geozones.raster import (
     Grid,
     RasterExtentWarning,
@@ -248,6 +253,7 @@ def test_class_areas_add_up_to_the_parcel_area(tmp_path):
         "nodata",
         "on_raster",
         "off_raster",
+        "no_geometry",
     ]
     total = table[["cropland", "forest", "water"]].sum(axis=1)
     # Pixel coverage measures straight plane edges; geozones.area geodesic ones (3e-7 apart).
@@ -370,13 +376,79 @@ def test_vectors_are_reprojected_to_the_raster_never_the_reverse(tmp_path):
     np.testing.assert_allclose(moved["area"], expected["area"], rtol=1e-6)
 
 
-def test_null_and_empty_geometries_are_kept(row_raster):
+def test_null_and_empty_geometries_are_kept_flagged_and_nan(row_raster):
     parcels = layer(box(X, Y - 10, X + 10, Y), None, Polygon())
-    stats = zonal_stats(row_raster, parcels)
+    with pytest.warns(GeometryTypeWarning, match=r"2 feature\(s\) .*null or empty.* \(1, 2\)"):
+        stats = zonal_stats(row_raster, parcels)
     assert stats.index.tolist() == [0, 1, 2]
-    assert stats["count"].tolist()[0] == 1.0
-    assert stats["count"].tolist()[1:] == [0.0, 0.0]
+    assert stats["no_geometry"].tolist() == [False, True, True]
+    assert stats["count"].iloc[0] == 1.0
+    assert stats.iloc[1:][["count", "sum", "mean", "area", "nodata_area"]].isna().all().all()
+    assert stats["count"].sum() == 1.0  # the features without geometry add nothing, not 0
     assert not stats["off_raster"].any()
+
+
+@pytest.fixture
+def square_raster(tmp_path):
+    # 4 × 4 pixels of 10 m, values 0, 10, ..., 150 row by row from the top left; the slope of
+    # a plane rising 1 m per metre eastward (values 0..30 across 3 columns of 10 m: 45°).
+    values = (10 * np.arange(16, dtype="float32")).reshape(4, 4)
+    return write_raster(tmp_path / "sq.tif", values)
+
+
+def parcels_with_a_null(crs: str = ZONE39) -> gpd.GeoSeries:
+    """On the raster (pixels 0, 1, 4, 5), without geometry, and entirely off the raster."""
+    return gpd.GeoSeries(
+        [box(X, Y - 20, X + 20, Y), None, box(X + 1000, Y, X + 1010, Y + 10)], crs=crs
+    )
+
+
+def test_zonal_stats_of_a_feature_without_geometry_is_nan_not_zero(square_raster):
+    with pytest.warns(GeozonesWarning) as caught:
+        stats = zonal_stats(square_raster, parcels_with_a_null(), unit="m2")
+    kinds = {type(w.message): str(w.message) for w in caught}
+    assert "1 feature(s) have a null or empty geometry (1)" in kinds[GeometryTypeWarning]
+    assert "1 polygon(s) lie entirely off the raster (2)" in kinds[RasterExtentWarning]
+    assert list(stats.columns[-3:]) == ["on_raster", "off_raster", "no_geometry"]
+    assert stats["no_geometry"].tolist() == [False, True, False]
+    assert stats["off_raster"].tolist() == [False, False, True]
+    # Pixels 0, 1, 4, 5: values 0, 10, 40, 50, each whole.
+    assert stats["count"].iloc[0] == pytest.approx(4.0, rel=1e-12)
+    assert stats["sum"].iloc[0] == pytest.approx(100.0, rel=1e-12)
+    assert stats["mean"].iloc[0] == pytest.approx(25.0, rel=1e-12)
+    assert (stats["min"].iloc[0], stats["max"].iloc[0]) == (0.0, 50.0)
+    assert stats["area"].iloc[0] == pytest.approx(ellipsoidal(box(X, Y - 20, X + 20, Y)), 1e-6)
+    # The parcel without geometry is NaN like the one off the raster, so sums skip both.
+    for label in (1, 2):
+        assert stats.loc[label, ["count", "sum", "mean", "min", "max", "area"]].isna().all()
+    assert stats["sum"].sum() == pytest.approx(100.0) and stats["count"].sum() == 4.0
+    assert math.isnan(stats.loc[1, "on_raster"]) and stats.loc[2, "on_raster"] == 0.0
+    with pytest.warns(RasterExtentWarning), pytest.warns(GeometryTypeWarning, match=r"\(1\)"):
+        table = zonal_categories(square_raster, parcels_with_a_null(), unit="m2")
+    assert table["no_geometry"].tolist() == [False, True, False]
+    assert table.loc[1, [*table.attrs["classes"], "nodata"]].isna().all()
+    assert table.loc[0, [0.0, 10.0, 40.0, 50.0]].sum() == pytest.approx(stats["area"].iloc[0])
+
+
+def test_steep_farmland_neither_lists_nor_counts_a_parcel_without_geometry(square_raster):
+    # Each row rises 10 per 10 m eastward (45°); rows differ by 40 per 10 m: Horn's slope is
+    # atan(hypot(1, 4)) = 76.37° everywhere, so the parcel on the raster is all steep.
+    with pytest.warns(GeozonesWarning) as caught:
+        result = steep_farmland(square_raster, parcels_with_a_null(), unit="m2")
+    assert any(
+        isinstance(w.message, GeometryTypeWarning) and "(1)" in str(w.message) for w in caught
+    )
+    assert result["no_geometry"].tolist() == [False, True, False]
+    assert result["listed"].tolist() == [True, False, False]
+    assert result.attrs["listed"] == [0]
+    area = ellipsoidal(box(X, Y - 20, X + 20, Y))
+    assert result["area"].iloc[0] == pytest.approx(area, rel=1e-6)
+    assert result["steep_area"].iloc[0] == pytest.approx(area, rel=1e-6)
+    assert result["mean_slope"].iloc[0] == pytest.approx(math.degrees(math.atan(math.hypot(1, 4))))
+    assert result.loc[1, ["area", "steep_area", "steep_percent", "nodata_area"]].isna().all()
+    # Totals are those of the parcel with geometry alone.
+    assert result["area"].sum() == pytest.approx(area, rel=1e-6)
+    assert result["steep_area"].sum() == pytest.approx(area, rel=1e-6)
 
 
 def test_rotated_rasters_and_missing_bands_are_refused(tmp_path, row_raster):
@@ -632,7 +704,10 @@ def test_sample_rasters_are_small_and_on_the_sample_grid():
 
 
 def test_steep_farmland_on_the_sample_matches_supersampling(farmland):
-    result = steep_farmland(SAMPLE / "dem.tif", farmland)
+    with pytest.warns(GeometryTypeWarning, match=r"1 feature\(s\) .* \(NT001277\)"):
+        result = steep_farmland(SAMPLE / "dem.tif", farmland)  # NT001277 has no geometry
+    assert result.index[result["no_geometry"]].tolist() == ["NT001277"]
+    assert result.loc["NT001277", ["area", "steep_area"]].isna().all()
     with rasterio.open(SAMPLE / "dem.tif") as dataset:
         z = dataset.read(1).astype(float)
         transform = dataset.transform
@@ -640,7 +715,8 @@ def test_steep_farmland_on_the_sample_matches_supersampling(farmland):
     candidates = result.index[result["steep_area"] > 0]
     assert 20 <= len(candidates) <= 200
     assert 10 <= result["listed"].sum() < len(candidates)
-    assert result.loc[~result.index.isin(candidates), "steep_area"].eq(0).all()
+    located = ~result["no_geometry"]
+    assert result.loc[located & ~result.index.isin(candidates), "steep_area"].eq(0).all()
     # Brute force: 10 × 10 points per 30 m pixel in each parcel's box, pixel of each point by
     # division, inside test by shapely; the steep share is the share of points on steep pixels.
     rng = np.random.default_rng(0)
@@ -663,7 +739,8 @@ def test_land_cover_inside_the_lines_per_county(farmland):
     counties = read_sample(SAMPLE / "sanqusanxian.gpkg", "XZQ")
     classes = {1: "cropland", 2: "forest", 3: "water", 4: "built-up"}
     lines = {"STBHHX": redline, "YJJBNT": farmland, "CZKFBJ": urban}
-    table = land_cover(SAMPLE / "landcover.tif", lines, counties, by="XZQDM", classes=classes)
+    with pytest.warns(GeometryTypeWarning, match="line 'YJJBNT'.*NT001277"):
+        table = land_cover(SAMPLE / "landcover.tif", lines, counties, by="XZQDM", classes=classes)
     assert list(table.columns) == [*classes.values(), "nodata", "off_raster", "total"]
     assert table.index.get_level_values("zone").tolist()[:7] == [
         *counties["XZQDM"].tolist(),

@@ -13,6 +13,7 @@ import pyproj
 import shapely
 
 from geozones.coverage import _Pieces
+from geozones.errors import GeometryTypeWarning
 from geozones.raster._fractions import DEFAULT_MAX_CELLS, iter_cells
 from geozones.raster._grid import CellArea, Grid, RasterExtentWarning, RasterInput, open_raster
 from geozones.raster._sources import BandSource, SlopeSource, Source
@@ -36,6 +37,7 @@ STAT_COLUMNS = (
     "nodata_area",
     "on_raster",
     "off_raster",
+    "no_geometry",
 )
 
 
@@ -90,6 +92,9 @@ def zonal_stats(
             Share of the polygon's area that lies on the raster's extent (1.0 inside).
         ``off_raster``
             True for a polygon entirely off the raster; its statistics are NaN.
+        ``no_geometry``
+            True for a feature whose geometry is null or empty; its statistics are NaN (not 0)
+            and ``on_raster`` is NaN.
 
         ``attrs`` records ``unit``.
 
@@ -97,6 +102,8 @@ def zonal_stats(
     -----
     RasterExtentWarning
         Some polygons lie entirely or partly off the raster; the warning counts and names them.
+    GeometryTypeWarning
+        Some features have a null or empty geometry; the warning counts and names them.
 
     Examples
     --------
@@ -147,6 +154,7 @@ def zonal_stats(
                 maximum[ids], np.maximum.reduceat(np.where(ok, v, -np.inf), starts)
             )
     on_raster, off = _extent_check(geoms, labels, source.grid)
+    missing = _missing_check(geoms, labels)
     with np.errstate(invalid="ignore", divide="ignore"):
         result = pd.DataFrame(
             {
@@ -160,12 +168,13 @@ def zonal_stats(
                 "nodata_area": nodata_area / per_unit,
                 "on_raster": on_raster,
                 "off_raster": off,
+                "no_geometry": missing,
             },
             index=labels,
         )
     no_data = result["count"] <= 0
     result.loc[no_data, ["mean", "area_weighted_mean"]] = np.nan
-    result.loc[off, ["count", "sum", "area", "nodata_area"]] = np.nan
+    result.loc[off | missing, ["count", "sum", "area", "nodata_area"]] = np.nan
     result.attrs.update(unit=unit)
     return result
 
@@ -207,13 +216,16 @@ def zonal_categories(
     pandas.DataFrame
         Indexed like `layer`: one column of area per class (every class in `classes`, and
         every other class found), then ``nodata`` (area on nodata pixels), ``on_raster``
-        (share of the polygon on the raster's extent) and ``off_raster`` (True when entirely
-        off; its areas are NaN). ``attrs`` records ``unit`` and ``classes`` (the class columns).
+        (share of the polygon on the raster's extent), ``off_raster`` (True when entirely
+        off; its areas are NaN) and ``no_geometry`` (True for a null or empty geometry; its
+        areas are NaN, not 0). ``attrs`` records ``unit`` and ``classes`` (the class columns).
 
     Warns
     -----
     RasterExtentWarning
         Some polygons lie entirely or partly off the raster.
+    GeometryTypeWarning
+        Some features have a null or empty geometry; the warning counts and names them.
 
     Examples
     --------
@@ -237,13 +249,15 @@ def zonal_categories(
         geoms, labels = _layer_in_grid(layer, source.grid, "zonal categories")
         by_class, nodata = _category_areas(source, geoms, max_cells)
     on_raster, off = _extent_check(geoms, labels, source.grid)
+    missing = _missing_check(geoms, labels)
     result = _class_table(by_class, classes, len(geoms), per_unit)
     result.index = labels
     class_columns = list(result.columns)
     result["nodata"] = nodata / per_unit
-    result.loc[off, [*class_columns, "nodata"]] = np.nan
+    result.loc[off | missing, [*class_columns, "nodata"]] = np.nan
     result["on_raster"] = on_raster
     result["off_raster"] = off
+    result["no_geometry"] = missing
     result.attrs.update(unit=unit, classes=class_columns)
     return result
 
@@ -327,14 +341,17 @@ def steep_farmland(
         Indexed like `farmland`, columns: ``area`` (assessed: on pixels with a slope),
         ``steep_area``, ``steep_percent`` (``100 · steep_area / area``), ``mean_slope``
         (area-weighted, degrees), ``max_slope``, ``nodata_area`` (on pixels without a slope:
-        DEM voids and their neighbours), ``on_raster``, ``off_raster`` and ``listed`` (steep
-        percent above `percent_threshold`). ``attrs`` records ``unit``, ``threshold``,
-        ``percent_threshold`` and ``listed``, the labels of the listed parcels.
+        DEM voids and their neighbours), ``on_raster``, ``off_raster``, ``no_geometry`` (a
+        null or empty geometry: its areas and slopes are NaN, not 0, and it is never listed)
+        and ``listed`` (steep percent above `percent_threshold`). ``attrs`` records ``unit``,
+        ``threshold``, ``percent_threshold`` and ``listed``, the labels of the listed parcels.
 
     Warns
     -----
     RasterExtentWarning
         Some parcels lie entirely or partly off the DEM.
+    GeometryTypeWarning
+        Some parcels have a null or empty geometry; the warning counts and names them.
 
     Examples
     --------
@@ -377,6 +394,7 @@ def steep_farmland(
                 maximum[ids], np.maximum.reduceat(np.where(ok, s, -np.inf), starts)
             )
     on_raster, off = _extent_check(geoms, labels, source.grid)
+    missing = _missing_check(geoms, labels)
     with np.errstate(invalid="ignore", divide="ignore"):
         percent = 100.0 * steep / assessed
         result = pd.DataFrame(
@@ -389,11 +407,12 @@ def steep_farmland(
                 "nodata_area": nodata / per_unit,
                 "on_raster": on_raster,
                 "off_raster": off,
-                "listed": np.nan_to_num(percent, nan=0.0) > percent_threshold,
+                "no_geometry": missing,
+                "listed": ~missing & (np.nan_to_num(percent, nan=0.0) > percent_threshold),
             },
             index=labels,
         )
-    result.loc[off, ["area", "steep_area", "nodata_area"]] = np.nan
+    result.loc[off | missing, ["area", "steep_area", "nodata_area"]] = np.nan
     result.attrs.update(
         unit=unit,
         threshold=threshold,
@@ -448,7 +467,8 @@ def land_cover(
         Index ``(line, zone)``: each line's zones in order, then its `total` row (the sum of
         its zone rows). Columns: one area per class, ``nodata``, ``off_raster`` (area of the
         line outside the raster's extent) and `total` (the sum of the previous columns: the
-        line's area in the zone). ``attrs`` records ``unit`` and ``classes``.
+        line's area in the zone). A zone without geometry has NaN in its row (and is left out
+        of the total row). ``attrs`` records ``unit`` and ``classes``.
 
     Warns
     -----
@@ -456,6 +476,9 @@ def land_cover(
         Part of a line lies off the raster (its area is in ``off_raster``).
     UserWarning
         Part of a line lies outside every zone (it is in no row).
+    GeometryTypeWarning
+        Features of a line have a null or empty geometry (they are in no row), or zones do
+        (their rows are NaN); the warning counts and names them.
 
     Examples
     --------
@@ -487,15 +510,37 @@ def land_cover(
         pieces: list[np.ndarray] = []
         line_of: list[np.ndarray] = []
         zone_of: list[np.ndarray] = []
+        no_zone_geometry = np.array([], dtype=np.int64)
         if zones is not None:
-            zone_labels = pd.unique(codes_of(zones, by))
+            codes = codes_of(zones, by)
+            zone_labels = pd.unique(codes)
             zone_geoms, _ = _layer_in_grid(zones, grid, "land-cover composition", name="the zones")
-            zone_code = pd.Index(zone_labels).get_indexer(codes_of(zones, by))
+            zone_code = pd.Index(zone_labels).get_indexer(codes)
+            located = np.unique(zone_code[~_no_geometry(zone_geoms)])
+            no_zone_geometry = np.setdiff1d(np.arange(len(zone_labels)), located)
+            if len(no_zone_geometry):
+                warnings.warn(
+                    f"{len(no_zone_geometry)} zone(s) have a null or empty geometry "
+                    f"({describe_features(pd.Index(zone_labels[no_zone_geometry]))}); their "
+                    "rows are NaN",
+                    GeometryTypeWarning,
+                    stacklevel=2,
+                )
         else:
             zone_labels = np.array([total], dtype=object)
         for line, (name, layer) in enumerate(lines.items()):
-            geoms, _ = _layer_in_grid(layer, grid, "land-cover composition", name=f"line {name!r}")
-            geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+            geoms, labels = _layer_in_grid(
+                layer, grid, "land-cover composition", name=f"line {name!r}"
+            )
+            missing = _no_geometry(geoms)
+            if missing.any():
+                warnings.warn(
+                    f"{int(missing.sum())} feature(s) of line {name!r} have a null or empty "
+                    f"geometry ({describe_features(labels[missing])}); they are in no row",
+                    GeometryTypeWarning,
+                    stacklevel=2,
+                )
+            geoms = geoms[~missing]
             if zones is None:
                 dissolved, zone = _dissolve(_Pieces.whole(geoms))
             else:
@@ -531,13 +576,14 @@ def land_cover(
     frames: list[pd.DataFrame] = []
     for line, name in enumerate(names):
         part = pd.DataFrame(summed.xs(line, level=0))
+        part.iloc[no_zone_geometry] = np.nan
         part.index = pd.Index([str(label) for label in zone_labels], name="zone")
         if zones is not None:
             part.loc[total] = part.sum(axis=0)
         part.index = pd.MultiIndex.from_product([[name], part.index], names=["line", "zone"])
         frames.append(part)
     result = pd.concat(frames) if frames else summed
-    result[total] = result.sum(axis=1)
+    result[total] = result.sum(axis=1, min_count=1)
     result.attrs.update(unit=unit, classes=class_columns)
     off = float(table["off_raster"].sum())
     if off > 0:
@@ -649,6 +695,25 @@ def _on_raster_share(geoms: np.ndarray, grid: Grid) -> np.ndarray:
         inside = shapely.intersection(geoms[crossing], shapely.box(xmin, ymin, xmax, ymax))
         share[crossing] = shapely.area(inside) / area[crossing]
     return share
+
+
+def _no_geometry(geoms: np.ndarray) -> np.ndarray:
+    """Whether each geometry is null or empty."""
+    return np.asarray(shapely.is_missing(geoms) | shapely.is_empty(geoms), dtype=bool)
+
+
+def _missing_check(geoms: np.ndarray, labels: pd.Index) -> np.ndarray:
+    """Which features have no geometry (null or empty); warn about them."""
+    missing = _no_geometry(geoms)
+    if missing.any():
+        warnings.warn(
+            f"{int(missing.sum())} feature(s) have a null or empty geometry "
+            f"({describe_features(labels[missing])}); their statistics are NaN and "
+            "no_geometry is True",
+            GeometryTypeWarning,
+            stacklevel=3,
+        )
+    return missing
 
 
 def _extent_check(geoms: np.ndarray, labels: pd.Index, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
