@@ -620,16 +620,72 @@ def test_land_cover_by_hand_with_overlaps_and_parts_off_the_zones_and_raster(tmp
     rows = table.loc["line"]
     assert rows.loc["990102", 1] == pytest.approx(a[2:4, 2:5].sum(), rel=1e-12)
     assert rows.loc["990121", 2] == pytest.approx(a[2:4, 5:7].sum() + a[0, 9], rel=1e-12)
-    assert rows.loc["total", "total"] == pytest.approx(a[2:4, 2:7].sum() + a[0, 9], rel=1e-12)
+    assert rows.loc["all zones", "total"] == pytest.approx(a[2:4, 2:7].sum() + a[0, 9], rel=1e-12)
     assert rows["off_raster"].sum() == 0.0  # the part off the raster is off the zones too
     # Without zones, that part is in the off_raster column.
     with pytest.warns(RasterExtentWarning, match="off the land-cover raster"):
         whole = land_cover(path, {"line": line}, unit="m2")
-    assert whole.index.tolist() == [("line", "total")]
+    assert whole.index.tolist() == [("line", "all zones")]
     # (the share off the raster times the piece's area: the scale varies by 3e-8 across it)
     off = ellipsoidal(box(X + 100, Y + 40, X + 110, Y + 50))
     assert whole["off_raster"].iloc[0] == pytest.approx(off, rel=1e-7)
     assert whole["total"].iloc[0] == pytest.approx(a[2:4, 2:7].sum() + a[0, 9] + off, rel=1e-8)
+
+
+def test_land_cover_total_row_and_column_have_distinct_labels(tmp_path):
+    # Classes 1 | 2 in the west and east halves of 4 × 2 pixels of 10 m; two counties, each
+    # one class. The line covers pixels 1-2 of both rows (one of each class per county), plus
+    # a feature without geometry; a third county has no geometry.
+    classes = np.array([[1, 1, 2, 2], [1, 1, 2, 2]], dtype="uint8")
+    path = write_raster(tmp_path / "lc.tif", classes, y0=Y + 20)
+    counties = gpd.GeoDataFrame(
+        {"XZQDM": ["990102", "990121", "990122"]},
+        geometry=[box(X, Y, X + 20, Y + 20), box(X + 20, Y, X + 40, Y + 20), None],
+        crs=ZONE39,
+    )
+    line = layer(box(X + 10, Y, X + 30, Y + 20), None)
+    with pytest.warns(GeometryTypeWarning) as caught:
+        table = land_cover(path, {"L": line}, counties, by="XZQDM", unit="m2")
+    messages = [str(w.message) for w in caught]
+    assert any("1 feature(s) of line 'L'" in m and "(1)" in m for m in messages)
+    assert any("1 zone(s)" in m and "990122" in m for m in messages)
+    a = pixel_areas(path)
+    assert table.index.tolist() == [
+        ("L", "990102"),
+        ("L", "990121"),
+        ("L", "990122"),
+        ("L", "all zones"),
+    ]
+    assert list(table.columns) == [1, 2, "nodata", "off_raster", "total"]
+    assert table.attrs["total_row"] == "all zones" and table.attrs["total_column"] == "total"
+    # The line's whole area, without ambiguity: the total row in the total column.
+    whole = a[:, 1].sum() + a[:, 2].sum()
+    assert table.loc[("L", "all zones"), "total"] == pytest.approx(whole, rel=1e-12)
+    assert table.loc[("L", "990102"), 1] == pytest.approx(a[:, 1].sum(), rel=1e-12)
+    assert table.loc[("L", "990121"), 2] == pytest.approx(a[:, 2].sum(), rel=1e-12)
+    assert table.loc[("L", "990121"), "total"] == pytest.approx(a[:, 2].sum(), rel=1e-12)
+    # The county without geometry: NaN, not 0, and left out of the total row.
+    assert table.loc[("L", "990122")].isna().all()
+    assert table.loc[("L", "all zones"), 1] == pytest.approx(a[:, 1].sum(), rel=1e-12)
+    # Labels of one's own, and refusals where they would be ambiguous.
+    with pytest.warns(GeometryTypeWarning):
+        named = land_cover(
+            path, {"L": line}, counties, by="XZQDM", total_row="全省", total_column="合计"
+        )
+    assert named.loc[("L", "全省"), "合计"] == pytest.approx(whole / 1e4, rel=1e-12)
+    for kwargs, match in [
+        ({"total_row": "total"}, "both 'total'"),
+        ({"total_row": "990102"}, "zone's label"),
+        ({"total_column": "nodata"}, "column of areas"),
+    ]:
+        with pytest.raises(ValueError, match=match), warnings.catch_warnings():
+            warnings.simplefilter("ignore", GeometryTypeWarning)
+            land_cover(path, {"L": line}, counties, by="XZQDM", **kwargs)
+    # Without zones, each line has only its total row.
+    with pytest.warns(GeometryTypeWarning):
+        alone = land_cover(path, {"L": line}, unit="m2")
+    assert alone.index.tolist() == [("L", "all zones")]
+    assert alone.loc[("L", "all zones"), "total"] == pytest.approx(whole, rel=1e-12)
 
 
 def test_rasterize_uses_pixel_centres(tmp_path):
@@ -744,12 +800,12 @@ def test_land_cover_inside_the_lines_per_county(farmland):
     assert list(table.columns) == [*classes.values(), "nodata", "off_raster", "total"]
     assert table.index.get_level_values("zone").tolist()[:7] == [
         *counties["XZQDM"].tolist(),
-        "total",
+        "all zones",
     ]
     # Totals are the sum of the county rows; each line's total area is its dissolved area.
     for name, line in lines.items():
-        rows = table.loc[name].drop(index="total")
-        np.testing.assert_allclose(table.loc[(name, "total")], rows.sum(), rtol=1e-12)
+        rows = table.loc[name].drop(index="all zones")
+        np.testing.assert_allclose(table.loc[(name, "all zones")], rows.sum(), rtol=1e-12)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             vector = geozones.coverage(line, counties, by="XZQDM", unit="ha")
@@ -761,11 +817,11 @@ def test_land_cover_inside_the_lines_per_county(farmland):
     # Consistent with the lines: towns are built up, farmland cropland, the red line forest,
     # with villages built inside the red line and on farmland.
     share = table.div(table["total"], axis=0)
-    assert share.loc[("CZKFBJ", "total"), "built-up"] > 0.8
-    assert share.loc[("YJJBNT", "total"), "cropland"] > 0.97  # edge pixels are their neighbours
-    assert share.loc[("STBHHX", "total"), "forest"] > 0.9
-    assert table.loc[("STBHHX", "total"), "built-up"] > 5  # ha
-    assert 1 < table.loc[("YJJBNT", "total"), "built-up"] < 10
+    assert share.loc[("CZKFBJ", "all zones"), "built-up"] > 0.8
+    assert share.loc[("YJJBNT", "all zones"), "cropland"] > 0.97  # edge pixels: neighbours'
+    assert share.loc[("STBHHX", "all zones"), "forest"] > 0.9
+    assert table.loc[("STBHHX", "all zones"), "built-up"] > 5  # ha
+    assert 1 < table.loc[("YJJBNT", "all zones"), "built-up"] < 10
 
 
 def test_rasterized_coverage_of_the_sample_is_close_to_the_vector_result():

@@ -431,7 +431,8 @@ def land_cover(
     classes: Mapping[Any, str] | None = None,
     unit: str = "ha",
     band: int = 1,
-    total: str = "total",
+    total_row: str = "all zones",
+    total_column: str = "total",
     max_cells: int = DEFAULT_MAX_CELLS,
 ) -> pd.DataFrame:
     """Land-cover composition inside each control line, per zone (county): a report table.
@@ -456,19 +457,31 @@ def land_cover(
         Area unit (see :func:`geozones.area`).
     band : int, default 1
         Band to read.
-    total : str, default "total"
-        Label of each line's total row and of the row-total column.
+    total_row : str, default "all zones"
+        Label (in the ``zone`` level) of each line's total row; without `zones`, of its only
+        row. It must differ from every zone's label and from `total_column`.
+    total_column : str, default "total"
+        Label of the row-total column. It must differ from every class column, ``nodata`` and
+        ``off_raster``.
     max_cells : int, optional
         Bound on the pixels handled at once.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``(line, zone)``: each line's zones in order, then its `total` row (the sum of
-        its zone rows). Columns: one area per class, ``nodata``, ``off_raster`` (area of the
-        line outside the raster's extent) and `total` (the sum of the previous columns: the
-        line's area in the zone). A zone without geometry has NaN in its row (and is left out
-        of the total row). ``attrs`` records ``unit`` and ``classes``.
+        Index ``(line, zone)``: each line's zones in order, then its `total_row` row (the sum
+        of its zone rows). Columns: one area per class, ``nodata``, ``off_raster`` (area of
+        the line outside the raster's extent) and `total_column` (the sum of the previous
+        columns: the line's area in the zone). So ``table.loc[(line, "all zones"), "total"]``
+        is a line's whole area. A zone without geometry has NaN in its row (and is left out
+        of the total row). ``attrs`` records ``unit``, ``classes``, ``total_row`` and
+        ``total_column``.
+
+    Raises
+    ------
+    ValueError
+        `total_row` is a zone's label or equals `total_column`, or `total_column` is a class
+        column, ``nodata`` or ``off_raster``.
 
     Warns
     -----
@@ -496,14 +509,19 @@ def land_cover(
     ...     raster.write(np.array([[[1, 1, 2, 2], [1, 1, 2, 2]]], dtype="uint8"))
     ...     table = land_cover(raster, {"STBHHX": redline}, classes={1: "耕地", 2: "林地"})
     >>> print(table.round(2).to_string())
-                   耕地   林地  nodata  off_raster  total
+                       耕地   林地  nodata  off_raster  total
     line   zone
-    STBHHX total  1.0  4.0     0.0         0.0    5.0
+    STBHHX all zones  1.0  4.0     0.0         0.0    5.0
 
     The two copies count once: 50 m × 200 m of cropland and 200 m × 200 m of forest (in ha,
     on the ellipsoid, so a little less than 1 and 4).
     """
     per_unit = square_metres_per(unit)
+    if total_row == total_column:
+        raise ValueError(
+            f"total_row and total_column are both {total_row!r}; give them different labels "
+            "so that table.loc[(line, total_row), total_column] is unambiguous"
+        )
     with open_raster(landcover) as dataset:
         source = BandSource(dataset, band)
         grid = source.grid
@@ -514,6 +532,10 @@ def land_cover(
         if zones is not None:
             codes = codes_of(zones, by)
             zone_labels = pd.unique(codes)
+            if total_row in {str(label) for label in zone_labels}:
+                raise ValueError(
+                    f"total_row {total_row!r} is also a zone's label; pass another total_row"
+                )
             zone_geoms, _ = _layer_in_grid(zones, grid, "land-cover composition", name="the zones")
             zone_code = pd.Index(zone_labels).get_indexer(codes)
             located = np.unique(zone_code[~_no_geometry(zone_geoms)])
@@ -527,7 +549,7 @@ def land_cover(
                     stacklevel=2,
                 )
         else:
-            zone_labels = np.array([total], dtype=object)
+            zone_labels = np.array([total_row], dtype=object)
         for line, (name, layer) in enumerate(lines.items()):
             geoms, labels = _layer_in_grid(
                 layer, grid, "land-cover composition", name=f"line {name!r}"
@@ -564,6 +586,11 @@ def land_cover(
 
     table = _class_table(by_class, classes, len(all_pieces), per_unit)
     class_columns = list(table.columns)
+    if total_column in {*class_columns, "nodata", "off_raster"}:
+        raise ValueError(
+            f"total_column {total_column!r} is also the label of a column of areas; pass "
+            "another total_column"
+        )
     table["nodata"] = nodata / per_unit
     off_share = 1.0 - np.nan_to_num(_on_raster_share(all_pieces, grid), nan=1.0)
     table["off_raster"] = off_share * _ellipsoidal(all_pieces, grid.crs) / per_unit
@@ -579,12 +606,14 @@ def land_cover(
         part.iloc[no_zone_geometry] = np.nan
         part.index = pd.Index([str(label) for label in zone_labels], name="zone")
         if zones is not None:
-            part.loc[total] = part.sum(axis=0)
+            part.loc[total_row] = part.sum(axis=0)
         part.index = pd.MultiIndex.from_product([[name], part.index], names=["line", "zone"])
         frames.append(part)
     result = pd.concat(frames) if frames else summed
-    result[total] = result.sum(axis=1, min_count=1)
-    result.attrs.update(unit=unit, classes=class_columns)
+    result[total_column] = result.sum(axis=1, min_count=1)
+    result.attrs.update(
+        unit=unit, classes=class_columns, total_row=total_row, total_column=total_column
+    )
     off = float(table["off_raster"].sum())
     if off > 0:
         warnings.warn(
