@@ -1,6 +1,6 @@
 """Raster analyses: exact zonal statistics, slope, steep farmland, land cover inside the lines.
 
-Needs ``rasterio`` (the ``raster`` extra). Nothing here resamples a raster: polygons are
+Built on ``rasterio``, a dependency of geozones. Nothing here resamples a raster: polygons are
 reprojected to the raster's CRS, and every pixel counts with the share of its area a polygon
 covers (exact coverage fractions, as exactextract computes them) times its area on the
 ellipsoid. Rasters are read window by window, so they need not fit in memory.
