@@ -28,7 +28,8 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar, cast
@@ -196,6 +197,50 @@ class Targets:
 
 
 @dataclass(frozen=True)
+class RasterSpec:
+    """Rasters checked against the lines: the ``[rasters]`` table.
+
+    Attributes
+    ----------
+    dem : pathlib.Path or None
+        Digital elevation model (metres), absolute; the steep-farmland check runs when given.
+    landcover : pathlib.Path or None
+        Categorical land-cover raster, absolute; the land-cover composition of each line runs
+        when given.
+    slope_threshold_deg : float
+        Slope in degrees above which farmland is steep (25°: to be returned to forest).
+    steep_share_percent : float
+        Parcels whose steep area is more than this percentage of their assessed area are
+        listed one by one.
+    landcover_classes : dict of int to str
+        Land-cover pixel value to class name, in the file's order (``{1: "耕地"}``); classes
+        not named are shown by their value.
+    """
+
+    dem: Path | None = None
+    landcover: Path | None = None
+    slope_threshold_deg: float = 25.0
+    steep_share_percent: float = 50.0
+    landcover_classes: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """Contiguous farmland blocks (百亩方 / 千亩方 / 万亩方): the ``[blocks]`` table.
+
+    Attributes
+    ----------
+    gap_m : float
+        Widest gap (m) between two farmland parcels of one block: field roads and ditches.
+    barriers : str or None
+        Key of the layer (rivers, highways) no block may cross, or None.
+    """
+
+    gap_m: float = 10.0
+    barriers: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated check configuration, as :func:`load_config` returns it.
 
@@ -222,6 +267,10 @@ class Config:
         Exceptions to the priority order, in the file's order.
     targets : Targets
         The binding plan targets.
+    rasters : RasterSpec or None
+        The DEM and land-cover rasters; None without a ``[rasters]`` table.
+    blocks : BlockSpec or None
+        How farmland blocks are found; None without a ``[blocks]`` table.
     """
 
     source: Path
@@ -234,6 +283,8 @@ class Config:
     priority: tuple[str, ...] = DEFAULT_PRIORITY
     overrides: tuple[Override, ...] = ()
     targets: Targets = field(default_factory=Targets)
+    rasters: RasterSpec | None = None
+    blocks: BlockSpec | None = None
 
     def read_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """Read every layer with :func:`geozones.read_layer`, as the configuration says.
@@ -329,13 +380,36 @@ class Config:
             result[override.name] = (layers[override.mask], order)
         return result
 
+    @contextmanager
+    def errors_named(self, key: str) -> Iterator[None]:
+        """Prefix the message of any :class:`GeozonesError` raised inside with file and `key`.
+
+        The error keeps its type: ``sample_data/geozones.toml: rasters.dem: cannot open …``.
+
+        Parameters
+        ----------
+        key : str
+            The dotted key of the configuration the work inside concerns (``rasters.dem``).
+
+        Examples
+        --------
+        >>> config = load_config("sample_data/geozones.toml")
+        >>> from geozones.errors import DataSourceError
+        >>> with config.errors_named("rasters.dem"):  # doctest: +ELLIPSIS
+        ...     raise DataSourceError("cannot open dem.tif")
+        Traceback (most recent call last):
+        geozones.errors.DataSourceError: .../geozones.toml: rasters.dem: cannot open dem.tif
+        """
+        try:
+            yield
+        except GeozonesError as error:
+            raise _in_context(error, f"{self.source}: {key}: ") from error
+
     def _read(
         self, key: str, path: Path, layer: str | None, encoding: str | None, crs: str | None
     ) -> gpd.GeoDataFrame:
-        try:
+        with self.errors_named(key):
             return read_layer(path, layer, encoding=encoding, crs=crs)
-        except GeozonesError as error:
-            raise _in_context(error, f"{self.source}: {key}: ") from error
 
     def _check_field(self, frame: gpd.GeoDataFrame, key: str, name: str | None) -> None:
         if name is None or name in frame.columns:
@@ -364,7 +438,18 @@ def _in_context(error: _E, prefix: str) -> _E:
 # Loading and validation
 # --------------------------------------------------------------------------------------------
 
-_TOP_KEYS = ("title", "language", "unit", "sliver_m2", "zones", "layers", "resolution", "targets")
+_TOP_KEYS = (
+    "title",
+    "language",
+    "unit",
+    "sliver_m2",
+    "zones",
+    "layers",
+    "resolution",
+    "targets",
+    "rasters",
+    "blocks",
+)
 _ZONE_KEYS = ("path", "layer", "encoding", "crs", "code_field", "name_field")
 _LAYER_KEYS = (
     "path",
@@ -384,6 +469,14 @@ _TARGET_KEYS = (
     "development_intensity_max_percent",
     "construction_land",
 )
+_RASTER_KEYS = (
+    "dem",
+    "landcover",
+    "slope_threshold_deg",
+    "steep_share_percent",
+    "landcover_classes",
+)
+_BLOCK_KEYS = ("gap_m", "barriers")
 #: What to write for a missing required key.
 _EXAMPLES = {
     "path": 'path = "sanqusanxian.gpkg"',
@@ -548,6 +641,14 @@ class _Checker:
         resolution = self.table(document, None, "resolution", default={})
         priority, overrides = self.resolution(resolution, layers)
         targets = self.targets(self.table(document, None, "targets", default={}), layers, unit)
+        rasters = (
+            self.rasters(self.table(document, None, "rasters")) if "rasters" in document else None
+        )
+        blocks = (
+            self.blocks(self.table(document, None, "blocks"), layers)
+            if "blocks" in document
+            else None
+        )
         return Config(
             source=self.source,
             title=title,
@@ -559,6 +660,8 @@ class _Checker:
             priority=priority,
             overrides=overrides,
             targets=targets,
+            rasters=rasters,
+            blocks=blocks,
         )
 
     def zones(self, table: dict[str, Any]) -> ZoneSpec:
@@ -713,6 +816,114 @@ class _Checker:
             construction_land=construction,
         )
 
+    def rasters(self, table: dict[str, Any]) -> RasterSpec:
+        self.keys(table, "rasters", _RASTER_KEYS)
+        dem = self.file(table, "rasters", "dem") if "dem" in table else None
+        landcover = self.file(table, "rasters", "landcover") if "landcover" in table else None
+        if dem is None and landcover is None:
+            self.fail(
+                "rasters",
+                'names no raster; add dem = "dem.tif" (elevation, for steep farmland) or '
+                'landcover = "landcover.tif" (land-cover classes), or remove [rasters]',
+            )
+        for key in ("slope_threshold_deg", "steep_share_percent"):
+            if key in table and dem is None:
+                self.fail(
+                    f"rasters.{key}",
+                    'applies to the steep-farmland check, which needs a DEM; add dem = "dem.tif" '
+                    "to [rasters] or remove the key",
+                )
+        if "landcover_classes" in table and landcover is None:
+            self.fail(
+                "rasters.landcover_classes",
+                'names the classes of a land-cover raster; add landcover = "landcover.tif" to '
+                "[rasters] or remove the table",
+            )
+        threshold = self.number(
+            table,
+            "rasters",
+            "slope_threshold_deg",
+            default=25.0,
+            above=0.0,
+            hint="; a slope in degrees, 25 is the limit for cropland (退耕还林)",
+        )
+        if threshold >= 90.0:
+            self.fail(
+                "rasters.slope_threshold_deg",
+                f"must be less than 90 (degrees), got {table['slope_threshold_deg']}; "
+                "25 is the limit for cropland (退耕还林)",
+            )
+        share = self.number(
+            table,
+            "rasters",
+            "steep_share_percent",
+            default=50.0,
+            minimum=0.0,
+            hint="; a percentage of each parcel's area: write 50 for half",
+        )
+        if share >= 100.0:
+            self.fail(
+                "rasters.steep_share_percent",
+                f"must be less than 100, got {table['steep_share_percent']}: parcels whose "
+                "steep share is more than this are listed, and no share is more than 100; "
+                "write 50 for half",
+            )
+        return RasterSpec(
+            dem=dem,
+            landcover=landcover,
+            slope_threshold_deg=threshold,
+            steep_share_percent=share,
+            landcover_classes=self.landcover_classes(table),
+        )
+
+    def landcover_classes(self, table: dict[str, Any]) -> dict[int, str]:
+        where = "rasters.landcover_classes"
+        if "landcover_classes" not in table:
+            return {}
+        classes = self.table(table, "rasters", "landcover_classes")
+        result: dict[int, str] = {}
+        for key in classes:
+            if not re.fullmatch(r"[+-]?\d+", key.strip()):
+                self.fail(
+                    f"{where}.{key}",
+                    "is not a class code; the keys are the pixel values of the land-cover "
+                    'raster (integers), e.g. 1 = "耕地"',
+                )
+            code = int(key)
+            if code in result:
+                self.fail(f"{where}.{key}", f"names class {code} again; name each class once")
+            value = self.string(classes, where, key)
+            if not value.strip():
+                self.fail(f"{where}.{key}", 'is empty; name the class, e.g. 1 = "耕地"')
+            if value in result.values():
+                self.fail(
+                    f"{where}.{key}",
+                    f"{value!r} names another class too; give each class its own name",
+                )
+            result[code] = value
+        return result
+
+    def blocks(self, table: dict[str, Any], layers: Mapping[str, LayerSpec]) -> BlockSpec:
+        self.keys(table, "blocks", _BLOCK_KEYS)
+        gap = self.number(
+            table,
+            "blocks",
+            "gap_m",
+            default=10.0,
+            minimum=0.0,
+            hint=" (m); the widest field road or ditch between parcels of one block, e.g. 10",
+        )
+        barriers = (
+            self.layer_key(table, "blocks", "barriers", layers) if "barriers" in table else None
+        )
+        if barriers == "farmland":
+            self.fail(
+                "blocks.barriers",
+                "is the farmland itself; name the layer of rivers, highways or railways that "
+                'cut blocks apart, e.g. barriers = "rivers" with a [layers.rivers] table',
+            )
+        return BlockSpec(gap_m=gap, barriers=barriers)
+
     # -- keys and values -----------------------------------------------------------------------
 
     def keys(
@@ -853,8 +1064,11 @@ class _Checker:
         return self.number(table, where, key, above=above, maximum=maximum, hint=hint)
 
     def path(self, table: dict[str, Any], where: str) -> Path:
-        value = self.string(table, where, "path")
-        key = f"{where}.path"
+        return self.file(table, where, "path")
+
+    def file(self, table: dict[str, Any], where: str, name: str) -> Path:
+        value = self.string(table, where, name)
+        key = f"{where}.{name}"
         if not value.strip():
             self.fail(key, "is empty; give the file's path")
         given = Path(value).expanduser()

@@ -25,13 +25,26 @@ from geozones.report.geopackage import write_geopackage  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "sample_data" / "geozones.toml"
-SHEETS_ZH = ["汇总", "冲突", "冲突汇总", "调整记录", "指标", "数据质量"]
+SHEETS_ZH = [
+    "汇总",
+    "冲突",
+    "冲突汇总",
+    "调整记录",
+    "指标",
+    "陡坡耕地",
+    "地类构成",
+    "集中连片",
+    "数据质量",
+]
 SHEETS_EN = [
     "Summary",
     "Conflicts",
     "Conflict summary",
     "Resolution audit",
     "Targets",
+    "Steep farmland",
+    "Land cover",
+    "Farmland blocks",
     "Data quality",
 ]
 INJECTION = '=HYPERLINK("http://example.com/steal","click me")'
@@ -328,7 +341,7 @@ def test_county_workbook(county, tmp_path):
 
 def layer_names(report: Report) -> list[str]:
     resolved = [f"resolved_{key}" for key in report.resolved]
-    return ["conflicts", "overlap_count", "audit", *resolved, "zones"]
+    return ["conflicts", "overlap_count", "audit", *resolved, "steep_farmland", "blocks", "zones"]
 
 
 def expected_counts(report: Report) -> dict[str, int]:
@@ -336,6 +349,8 @@ def expected_counts(report: Report) -> dict[str, int]:
         "conflicts": len(report.conflicts),
         "overlap_count": len(report.overlaps),
         "audit": len(report.audit),
+        "steep_farmland": int(report.steep_farmland["listed"].sum()),
+        "blocks": len(report.blocks),
         "zones": len(report.zones),
     }
     counts.update({f"resolved_{key}": len(frame) for key, frame in report.resolved.items()})

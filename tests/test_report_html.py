@@ -145,7 +145,7 @@ def test_page_references_nothing_outside_itself(report, scope):
 
 def test_maps_are_embedded_png_with_alt_text(county_page):
     pictures = images(county_page)
-    assert len(pictures) == 2  # the overview and the conflicts map
+    assert len(pictures) == 3  # the overview, the conflicts map and the farmland blocks
     for picture in pictures:
         assert picture[:8] == PNG_SIGNATURE
         assert png_size(picture) == (1080, 960)
@@ -269,7 +269,7 @@ def has_cjk(text: str) -> bool:
 def test_without_a_cjk_font_maps_fall_back_to_english(county, monkeypatch):
     monkeypatch.setattr(maps, "cjk_font", lambda: None)
     assert maps.labels_language(county) == "en"
-    for make in (maps.overview_figure, maps.conflicts_figure):
+    for make in (maps.overview_figure, maps.conflicts_figure, maps.blocks_figure):
         texts = figure_texts(make(county))
         assert texts
         assert not any(has_cjk(text) for text in texts), texts
@@ -278,9 +278,10 @@ def test_without_a_cjk_font_maps_fall_back_to_english(county, monkeypatch):
         warnings.simplefilter("error")  # a missing glyph would warn
         assert maps.overview_map(county)[:8] == PNG_SIGNATURE
         assert maps.conflicts_map(county)[:8] == PNG_SIGNATURE
+        assert maps.blocks_map(county)[:8] == PNG_SIGNATURE
     page = render_html(county)
     assert "本机未安装中文字体" in page
-    assert len(images(page)) == 2
+    assert len(images(page)) == 3
     english = render_html(dataclasses.replace(county, language="en"))
     assert "No CJK font is installed" in english
 
@@ -351,7 +352,7 @@ def test_maps_without_conflicts(county):
     assert clean.verdict
     assert maps.conflicts_map(clean)[:8] == PNG_SIGNATURE
     page = render_html(clean)
-    assert len(images(page)) == 1  # no conflicts map
+    assert len(images(page)) == 2  # the overview and the blocks, no conflicts map
     text = "".join(Page(page).text)
     assert "通过：三条控制线不交叉、不重叠、不冲突。" in text
     assert "无冲突图斑。" in text and "无调整。" in text
@@ -423,7 +424,7 @@ def test_page_in_a_headless_browser(report, tmp_path):
     assert "各级行政区的控制线面积与占比（面积单位：亩）" in captions
     assert "冲突图斑明细" in captions
     assert sum(table["rows"] for table in dom.tables) >= 9 + len(report.conflicts)
-    assert len(dom.all("img")) == 2
+    assert len(dom.all("img")) == 3
     assert all(img["src"].startswith("data:image/png;base64,") for img in dom.all("img"))
 
     shot = tmp_path / "shot.png"

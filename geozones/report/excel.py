@@ -2,13 +2,17 @@
 
 Sheets, titled in the report's language: 汇总 (Summary: coverage of every province, city and
 county by each line), 冲突 (Conflicts: one row per conflict piece), 冲突汇总 (Conflict summary),
-调整记录 (Resolution audit), 指标 (Targets) and 数据质量 (Data quality, with the data sources
-below the findings).
+调整记录 (Resolution audit), 指标 (Targets), then, when the configuration asks for them, 陡坡耕地
+(Steep farmland: per zone, then the parcels listed), 地类构成 (Land cover inside each line) and
+集中连片 (Farmland blocks: fragmentation per zone, then every block), and 数据质量 (Data
+quality, with the data sources below the findings).
 
-Numbers are written as numbers, shown with two decimals; every area header names its unit. The
-Summary's areas are rounded so that its totals add up (:func:`round_preserving_totals`); the
-other sheets hold the exact values, which the number format shows rounded. Text from the data
-is written as text, never as a formula. The writer only formats what the report holds.
+Numbers are written as numbers, shown with two decimals; every area header names its unit, and
+the sheets of rasters and blocks end with notes on how their areas were measured. The areas of
+the per-zone tables (the Summary, and the first table of the steep-farmland, land-cover and
+blocks sheets) are rounded so that their totals add up (:func:`round_preserving_totals`); the
+lists hold the exact values, which the number format shows rounded. Text from the data is
+written as text, never as a formula. The writer only formats what the report holds.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import math
 import os
 import unicodedata
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +42,7 @@ except ImportError as error:  # pragma: no cover - depends on the installation
 
 from geozones.coverage import ADMINISTRATIVE_LEVELS
 from geozones.report.geopackage import atomic_output, output_path
-from geozones.report.labels import header, line_header, unit_label, yes_no
+from geozones.report.labels import header, line_header, unit_label, with_unit, yes_no
 from geozones.report.model import Report
 from geozones.units import square_metres_per
 
@@ -57,11 +61,16 @@ _MAX_WIDTH, _MIN_WIDTH = 60.0, 6.0
 
 @dataclass(frozen=True)
 class Table:
-    """One table of a sheet: headers as columns, cell values, and number formats by header."""
+    """One table of a sheet: headers as columns, cell values, number formats by header.
+
+    `title` is written above the table (not above the first of a sheet), `notes` below it, one
+    sentence per row.
+    """
 
     frame: pd.DataFrame
     formats: dict[str, str] = field(default_factory=dict)
     title: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def write_workbook(
@@ -113,17 +122,27 @@ def write_workbook(
 def workbook_tables(report: Report) -> dict[str, list[Table]]:
     """The tables :func:`write_workbook` writes, by sheet title, in sheet order."""
     language = report.language
-    return {
+    sheets = {
         header("summary", language): [summary_table(report)],
         header("conflicts", language): [conflicts_table(report)],
         header("conflict_summary", language): [conflict_summary_table(report)],
         header("audit", language): [audit_table(report)],
         header("targets", language): [targets_table(report)],
-        header("quality", language): [
-            quality_table(report),
-            sources_table(report),
-        ],
     }
+    if len(report.steep_summary):
+        sheets[header("steep_farmland", language)] = [
+            steep_summary_table(report),
+            steep_parcels_table(report),
+        ]
+    if len(report.land_cover):
+        sheets[header("land_cover", language)] = [land_cover_table(report)]
+    if len(report.fragmentation):
+        sheets[header("blocks", language)] = [
+            fragmentation_table(report),
+            block_list_table(report),
+        ]
+    sheets[header("quality", language)] = [quality_table(report), sources_table(report)]
+    return sheets
 
 
 # --- the tables -------------------------------------------------------------------------------
@@ -275,6 +294,291 @@ def sources_table(report: Report) -> Table:
     return Table(table.frame, table.formats, title=header("sources", language))
 
 
+# --- rasters and farmland blocks -----------------------------------------------------------------
+
+# Notes under the tables of rasters and blocks, by language; ``{…}`` fields are filled in.
+_NOTES: dict[str, dict[str, tuple[str, ...]]] = {
+    "steep": {
+        "zh": (
+            "坡度由 DEM（{dem}）按 Horn 方法逐像元计算，单位为度；坡度大于 {threshold}° 为陡坡。",
+            "面积为 CGCS2000 椭球面积（{unit}），每个像元按图斑覆盖它的面积份额精确计入；"
+            "评估面积为图斑落在有坡度数据像元上的面积。各图斑分别计算，层内重叠的图斑各自计入。",
+            "图斑按其内部代表点所在的行政区统计；陡坡占比 = 陡坡面积 ÷ 评估面积。"
+            "列出陡坡面积超过其评估面积 {share}% 的图斑。",
+            "汇总表面积保留两位小数，按最大余数法取舍，市级、省级行等于其下各县之和；"
+            "图斑清单为精确值。",
+        ),
+        "en": (
+            "Slope is computed from the DEM ({dem}) by Horn's method, pixel by pixel, in "
+            "degrees; land steeper than {threshold}° is steep.",
+            "Areas are ellipsoidal areas on CGCS2000 ({unit}); every pixel counts with the share "
+            "of its area the parcel covers. The assessed area is the parcel's area on pixels "
+            "with a slope. Parcels are measured one by one: parcels drawn over each other each "
+            "count.",
+            "A parcel counts in the zone holding its representative point; the steep share is "
+            "the steep area over the assessed area. Parcels whose steep area is more than "
+            "{share} % of their assessed area are listed.",
+            "The per-zone areas have two decimals, rounded by the largest-remainder method so "
+            "that city and province rows equal the sum of their counties; the list holds exact "
+            "values.",
+        ),
+    },
+    "land_cover": {
+        "zh": (
+            "每条控制线在县界处裁切，并在县内融合（层内重叠只计一次），再按土地覆盖栅格"
+            "（{landcover}）统计各地类的面积。",
+            "面积为 CGCS2000 椭球面积（{unit}），每个像元按控制线覆盖它的面积份额精确计入。"
+            "无数据：栅格无数据像元上的面积；栅格范围外：落在栅格范围以外的面积；合计为各列之和，"
+            "即控制线在该行政区内的面积。",
+            "面积保留两位小数，按最大余数法取舍：每行合计等于各列之和，市级、省级行等于其下各县"
+            "之和。",
+        ),
+        "en": (
+            "Each line is cut at the county boundaries and dissolved within each county (land "
+            "covered twice by a line counts once), then the land-cover raster ({landcover}) "
+            "gives the area of each class.",
+            "Areas are ellipsoidal areas on CGCS2000 ({unit}); every pixel counts with the share "
+            "of its area the line covers. No data: area on nodata pixels; off the raster: area "
+            "outside the raster's extent; the total is the sum of the columns, the line's area "
+            "in the zone.",
+            "Areas have two decimals, rounded by the largest-remainder method: each row's total "
+            "equals the sum of its columns, and city and province rows the sum of their "
+            "counties.",
+        ),
+    },
+    "blocks": {
+        "zh": (
+            "间距不超过 {gap} 米的永久基本农田图斑属于同一地块（集中连片）{barriers}。地块面积为"
+            "其图斑的 CGCS2000 椭球面积之和：图斑间的道路、沟渠不计入，层内重叠的图斑按绘制次数"
+            "计入。",
+            "按整块面积分级：不小于 100 亩为百亩方，不小于 1,000 亩为千亩方，不小于 10,000 亩为"
+            "万亩方。图斑按其内部代表点归属行政区；跨界地块在其所在的每个行政区按其部分计入，"
+            "因此市级、省级地块数不一定等于各县之和，面积则相等。",
+            "边缘密度 = 地块轮廓边界长度（米，在投影平面上量算）÷ 行政区面积（公顷）。"
+            "汇总表面积保留两位小数，按最大余数法取舍，各级地块面积之和等于永久基本农田面积，"
+            "市级、省级行等于其下各县之和；地块清单为精确值。",
+        ),
+        "en": (
+            "Farmland parcels no more than {gap} m apart belong to one block{barriers}. A "
+            "block's area is the sum of the ellipsoidal areas (CGCS2000) of its parcels: the "
+            "roads and ditches between them are not counted, and parcels drawn over each other "
+            "count as often as they are drawn.",
+            "Blocks are classed by their whole area: 百亩方 from 100 mu, 千亩方 from 1,000 mu, "
+            "万亩方 from 10,000 mu. A parcel lies in the zone holding its representative point; "
+            "a block across a zone line counts in each zone with its part there, so city and "
+            "province block counts need not equal the sum of their counties, while areas do.",
+            "Edge density is the length of the blocks' outlines (m, on the projected plane) "
+            "over the zone's area (ha). The per-zone areas have two decimals, rounded by the "
+            "largest-remainder method so that the class areas add up to the farmland area and "
+            "city and province rows to the sum of their counties; the block list holds exact "
+            "values.",
+        ),
+    },
+}
+
+
+def notes(report: Report, kind: str) -> tuple[str, ...]:
+    """The notes on method under the tables of `kind` (``steep``, ``land_cover``, ``blocks``).
+
+    Parameters
+    ----------
+    report : Report
+        The report; its settings fill the sentences in.
+    kind : str
+        Which tables.
+
+    Returns
+    -------
+    tuple of str
+        Sentences in the report's language.
+    """
+    language = "en" if report.language == "en" else "zh"
+    rasters, blocks = report.raster_spec, report.block_spec
+    barriers = ""
+    if blocks is not None and blocks.barriers:
+        name = header(blocks.barriers, language)
+        barriers = (
+            f", unless the gap between them crosses the barrier layer {name}"
+            if language == "en"
+            else f"，但跨越障碍图层“{name}”的不相连"
+        )
+    fields = {
+        "unit": unit_label(report.unit, language),
+        "dem": rasters.dem.name if rasters is not None and rasters.dem else "",
+        "landcover": rasters.landcover.name if rasters is not None and rasters.landcover else "",
+        "threshold": f"{rasters.slope_threshold_deg:g}" if rasters is not None else "",
+        "share": f"{rasters.steep_share_percent:g}" if rasters is not None else "",
+        "gap": f"{blocks.gap_m:g}" if blocks is not None else "",
+        "barriers": barriers,
+    }
+    return tuple(sentence.format(**fields) for sentence in _NOTES[kind][language])
+
+
+def _level_columns(language: str, frame: pd.DataFrame) -> list[tuple[str, pd.Series, str | None]]:
+    return [
+        ("level", frame["level"].map(lambda level: header(str(level), language)), None),
+        ("zone", frame["zone"], None),
+        ("name", frame["name"], None),
+    ]
+
+
+def steep_summary_table(report: Report) -> Table:
+    """Steep farmland per province, city and county; areas rounded so that totals add up."""
+    language, unit = report.language, report.unit
+    frame = report.steep_summary
+    rounded = _rounded_columns(frame, ["area", "steep_area", "listed_area", "nodata_area"])
+    table = _table(
+        language,
+        unit,
+        [
+            *_level_columns(language, frame),
+            ("parcels", frame["parcels"], INTEGER),
+            ("assessed_area", rounded["area"], DECIMAL),
+            ("steep_area", rounded["steep_area"], DECIMAL),
+            ("steep_percent", frame["percent"].astype(float).round(2), PERCENT),
+            ("listed", frame["listed"], INTEGER),
+            ("listed_area", rounded["listed_area"], DECIMAL),
+            ("nodata_area", rounded["nodata_area"], DECIMAL),
+        ],
+    )
+    return replace(table, notes=notes(report, "steep"))
+
+
+def steep_parcels_table(report: Report) -> Table:
+    """The parcels listed as steep, steepest share first within each zone; exact values."""
+    language, unit = report.language, report.unit
+    steep = report.steep_farmland
+    frame = steep[steep["listed"].astype(bool)]
+    frame = frame.assign(feature=frame.index.to_numpy(dtype=object)).sort_values(
+        ["zone", "steep_percent"], ascending=[True, False], kind="stable"
+    )
+    per_unit = square_metres_per(unit)
+    table = _table(
+        language,
+        unit,
+        [
+            ("zone", frame["zone"], None),
+            ("name", frame["zone"].map(_zone_names(report)), None),
+            ("feature", frame["feature"], None),
+            ("assessed_area", frame["area_m2"] / per_unit, DECIMAL),
+            ("steep_area", frame["steep_area_m2"] / per_unit, DECIMAL),
+            ("steep_percent", frame["steep_percent"], PERCENT),
+            ("mean_slope", frame["mean_slope"], DECIMAL),
+            ("max_slope", frame["max_slope"], DECIMAL),
+        ],
+    )
+    return replace(table, title=header("steep_listed", language))
+
+
+def land_cover_table(report: Report) -> Table:
+    """Land cover inside each line, per province, city and county; rows and columns add up."""
+    language, unit = report.language, report.unit
+    frame = report.land_cover.reset_index(drop=True)
+    classes = land_cover_classes(frame)
+    parts = [*classes, "nodata", "off_raster"]
+    by_line = [_rounded_parts(rows, parts, "total") for _, rows in frame.groupby("line")]
+    rounded = {
+        column: pd.concat([part[column] for part in by_line]).sort_index()
+        for column in [*parts, "total"]
+    }
+    columns: list[tuple[str, pd.Series, str | None]] = [
+        ("line", frame["line"].map(_label(language)), None),
+        *_level_columns(language, frame),
+    ]
+    table = _table(language, unit, columns)
+    data = table.frame
+    formats = dict(table.formats)
+    for column in [*parts, "total"]:
+        title = (
+            class_header(column, language, unit)
+            if column in classes
+            else header(column, language, unit)
+        )
+        data[title] = rounded[column].reset_index(drop=True)
+        formats[title] = DECIMAL
+    return Table(data, formats, notes=notes(report, "land_cover"))
+
+
+def land_cover_classes(frame: pd.DataFrame) -> list[str]:
+    """The class columns of :attr:`Report.land_cover`: those between ``name`` and ``nodata``."""
+    columns = [str(column) for column in frame.columns]
+    return columns[columns.index("name") + 1 : columns.index("nodata")]
+
+
+def class_header(name: str, language: str, unit: str) -> str:
+    """Header of a land-cover class column: its name (``地类 5`` for a bare code) and unit.
+
+    Examples
+    --------
+    >>> class_header("耕地", "zh", "mu"), class_header("5", "en", "ha")
+    ('耕地（亩）', 'Class 5 (ha)')
+    """
+    text = str(name)
+    if text.lstrip("+-").isdigit():
+        text = f"Class {text}" if language == "en" else f"地类 {text}"
+    return with_unit(text, language, unit)
+
+
+_FRAGMENT_CLASSES = ("area_under_100mu", "area_100mu", "area_1000mu", "area_10000mu")
+
+
+def fragmentation_table(report: Report) -> Table:
+    """Blocks and fragmentation per province, city and county (:func:`fragmentation`)."""
+    language, unit = report.language, report.unit
+    frame = report.fragmentation.reset_index(drop=True)
+    rounded = _rounded_columns(frame, ["zone_area", "edge_m"])
+    parts = _rounded_parts(frame, list(_FRAGMENT_CLASSES), "farmland_area")
+    table = _table(
+        language,
+        unit,
+        [
+            *_level_columns(language, frame),
+            ("zone_area", rounded["zone_area"], DECIMAL),
+            ("farmland_area", parts["farmland_area"], DECIMAL),
+            ("blocks_count", frame["blocks"], INTEGER),
+            *[(f"blocks_{key}", frame[f"blocks_{key}"], INTEGER) for key in _CLASS_KEYS],
+            *[(column, parts[column], DECIMAL) for column in _FRAGMENT_CLASSES],
+            ("percent_100mu_plus", frame["percent_100mu_plus"].astype(float).round(2), PERCENT),
+            ("mean_block_area", frame["mean_block_area"].astype(float).round(2), DECIMAL),
+            ("largest_block_area", frame["largest_block_area"].astype(float).round(2), DECIMAL),
+            (
+                "largest_block_percent",
+                frame["largest_block_percent"].astype(float).round(2),
+                PERCENT,
+            ),
+            ("crossing_blocks", frame["crossing_blocks"], INTEGER),
+            ("edge_m", rounded["edge_m"], DECIMAL),
+            ("edge_density", frame["edge_density"].astype(float).round(2), DECIMAL),
+        ],
+    )
+    return replace(table, notes=notes(report, "blocks"))
+
+
+_CLASS_KEYS = ("under_100mu", "100mu", "1000mu", "10000mu")
+
+
+def block_list_table(report: Report) -> Table:
+    """Every block's part in each zone: class, parcels, area (exact), whole block in 亩."""
+    language, unit = report.language, report.unit
+    frame = report.block_parts
+    table = _table(
+        language,
+        unit,
+        [
+            ("block", frame["block"], INTEGER),
+            ("zone", frame["zone"], None),
+            ("name", frame["zone"].map(_zone_names(report)), None),
+            ("class", frame["class"].map(_label(language)), None),
+            ("parcels", frame["parcels"], INTEGER),
+            ("area", frame["area_m2"] / square_metres_per(unit), DECIMAL),
+            ("area_m2", frame["area_m2"], DECIMAL),
+            ("block_area_mu", frame["block_area_m2"] / square_metres_per("mu"), DECIMAL),
+            ("crossing", frame["crossing"].map(lambda flag: yes_no(bool(flag), language)), None),
+        ],
+    )
+    return replace(table, title=header("block_list", language))
+
+
 def _table(language: str, unit: str, columns: Sequence[tuple[str, pd.Series, str | None]]) -> Table:
     """A table from (key, values, number format) columns, headed in `language`."""
     data = {
@@ -323,28 +627,66 @@ def _hierarchy_key(code: str, level: str) -> tuple[str, bool, str, bool, str]:
 
 
 def _rounded_areas(pivot: pd.DataFrame) -> dict[Hashable, pd.Series]:
-    """Every area column rounded to 2 decimals so that city and province rows add up.
+    """Every area column of the Summary rounded to 2 decimals so that its rows add up."""
+    lines = [key for key in pivot.columns if isinstance(key, tuple) and key[0] == "covered_area"]
+    return _rounded_columns(pivot, ["zone_area", *lines])
 
-    County values are rounded by :func:`round_preserving_totals` within their province and
-    city; a city or province row is the sum of its rounded county rows (rounded normally when
-    the table has no county under it).
-    """
-    county = (pivot["level"] == "county").to_numpy()
-    codes = pivot["zone"].astype(str)
-    # The levels above a county, outermost (fewest leading digits) first.
+
+def _parents(table: pd.DataFrame) -> dict[str, pd.Series]:
+    """The 6-digit code of the city and province above each row, outermost level first."""
+    codes = table["zone"].astype(str)
     above = sorted(
         ((level, digits) for level, digits in ADMINISTRATIVE_LEVELS.items() if level != "county"),
         key=lambda item: item[1],
     )
-    parents = {level: codes.str[:digits].str.ljust(6, "0") for level, digits in above}
-    lines = [key for key in pivot.columns if isinstance(key, tuple) and key[0] == "covered_area"]
+    return {level: codes.str[:digits].str.ljust(6, "0") for level, digits in above}
+
+
+def _rounded_columns(table: pd.DataFrame, columns: Sequence[Hashable]) -> dict[Hashable, pd.Series]:
+    """Each column rounded to 2 decimals so that city and province rows add up.
+
+    `table` has ``level`` and ``zone`` columns. County values are rounded by
+    :func:`round_preserving_totals` within their province and city; a city or province row is
+    the sum of its rounded county rows (rounded normally when the table has no county under
+    it).
+    """
+    county = (table["level"] == "county").to_numpy()
+    parents = _parents(table)
     result: dict[Hashable, pd.Series] = {}
-    for column in ["zone_area", *lines]:
-        values = pivot[column].astype(float)
+    for column in columns:
+        values = table[column].astype(float)
         counties = round_preserving_totals(
             values[county], within=[keys[county] for keys in parents.values()]
         )
-        result[column] = _rolled_up(values, counties, pivot["level"], parents)
+        result[column] = _rolled_up(values, counties, table["level"], parents)
+    return result
+
+
+def _rounded_parts(table: pd.DataFrame, parts: Sequence[str], total: str) -> dict[str, pd.Series]:
+    """Columns that are parts of a `total` column, rounded to 2 decimals so that all adds up.
+
+    Each county's total is rounded with :func:`round_preserving_totals` within its province
+    and city (as :func:`_rounded_columns` does), and shared among its parts by the largest
+    remainder; the `total` column is the sum of the rounded parts in every row, and city and
+    province rows are the sums of their rounded county rows.
+    """
+    county = (table["level"] == "county").to_numpy()
+    parents = _parents(table)
+    cells = table.loc[county, list(parts)].astype(float)
+    flat = pd.Series(cells.to_numpy().ravel())
+    width = len(parts)
+    within = [
+        pd.Series(np.repeat(keys[county].to_numpy(), width))
+        for keys in [*parents.values(), table["zone"].astype(str)]
+    ]
+    rounded = round_preserving_totals(flat, within=within).to_numpy().reshape(-1, width)
+    result: dict[str, pd.Series] = {}
+    for position, column in enumerate(parts):
+        counties = pd.Series(rounded[:, position], index=cells.index)
+        values = table[column].astype(float)
+        result[column] = _rolled_up(values, counties, table["level"], parents)
+    cents = sum(np.round(result[column].to_numpy() * 100) for column in parts)
+    result[total] = pd.Series(np.asarray(cents, dtype=float) / 100, index=table.index)
     return result
 
 
@@ -444,7 +786,13 @@ def _round_half_up(value: float) -> int:
 
 def _write_sheet(sheet: WriteOnlyWorksheet, tables: Sequence[Table]) -> None:
     """Write tables one below the other; the first one's header row is frozen and filtered."""
-    rows = sum(len(table.frame) + 1 + (2 if table.title else 0) for table in tables)
+    rows = sum(
+        len(table.frame)
+        + 1
+        + (2 if table.title else 0)
+        + (len(table.notes) + 1 if table.notes else 0)
+        for table in tables
+    )
     if rows > MAX_ROWS:
         raise ValueError(
             f"sheet {sheet.title!r} would have {rows:,} rows, more than Excel's {MAX_ROWS:,}; "
@@ -467,6 +815,10 @@ def _write_sheet(sheet: WriteOnlyWorksheet, tables: Sequence[Table]) -> None:
             sheet.append(
                 [_cell(sheet, value, fmt) for value, fmt in zip(row, formats, strict=True)]
             )
+        if table.notes:
+            sheet.append([])
+            for sentence in table.notes:
+                sheet.append([_cell(sheet, sentence, None)])
     last = get_column_letter(max(len(first.frame.columns), 1))
     sheet.auto_filter.ref = f"A1:{last}{len(first.frame) + 1}"  # type: ignore[attr-defined]
 

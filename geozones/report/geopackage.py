@@ -2,11 +2,14 @@
 
 Layers: ``conflicts`` (the conflict pieces), ``overlap_count`` (the planarised overlaps),
 ``audit`` (every piece the priority order took out, or left as a sliver), ``resolved_<key>`` (each
-layer after resolution) and ``zones``. Layer and column names are ASCII without spaces;
-attribute values (Chinese names, rules) are kept as they are. Feature ids are written as text,
-so ``conflicts.id_a``, ``audit.feature`` and ``resolved_<key>.feature`` join. Every layer is
-MultiPolygon in the report's CRS, even when empty. The writer only formats what the report
-holds: the one computed column, ``area_<unit>``, is ``area_m2`` in the report's unit.
+layer after resolution), when the configuration asks for them ``steep_farmland`` (the farmland
+parcels listed as steep, with their slope figures) and ``blocks`` (the outlines of the
+contiguous farmland blocks, with their class and area), and ``zones``. Layer and column names
+are ASCII without spaces; attribute values (Chinese names, rules) are kept as they are. Feature
+ids are written as text, so ``conflicts.id_a``, ``audit.feature`` and
+``resolved_<key>.feature`` join. Every layer is MultiPolygon in the report's CRS, even when
+empty. The writer only formats what the report holds: the computed columns are ``area_<unit>``,
+``area_m2`` in the report's unit, and a block's ``area_mu`` (its class is decided in 亩).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -129,6 +133,12 @@ def geopackage_layers(report: Report) -> dict[str, tuple[gpd.GeoDataFrame, str]]
         colon = ": " if report.language == "en" else "："
         title = f"{header('resolved', report.language)}{colon}{header(key, report.language)}"
         sources.append((f"resolved_{key}", title, _with_feature_ids(frame)))
+    if len(report.steep_summary):
+        sources.append(("steep_farmland", _steep_title(report), _steep_parcels(report)))
+    if len(report.fragmentation):
+        sources.append(
+            ("blocks", header("block_outlines", report.language), _block_outlines(report, names))
+        )
     sources.append(("zones", header("zones", report.language), report.zones))
 
     layers: dict[str, tuple[gpd.GeoDataFrame, str]] = {}
@@ -162,6 +172,67 @@ def _unique(name: str, taken: Iterable[object]) -> str:
     while candidate.lower() in used or candidate.lower() in _RESERVED:
         candidate, number = f"{name}_{number}", number + 1
     return candidate
+
+
+def _steep_title(report: Report) -> str:
+    title = header("steep_parcels", report.language)
+    spec = report.raster_spec
+    if spec is None:
+        return title
+    threshold, share = f"{spec.slope_threshold_deg:g}", f"{spec.steep_share_percent:g}"
+    if report.language == "en":
+        return f"{title} (over {share} % of the parcel steeper than {threshold}°)"
+    return f"{title}（坡度大于 {threshold}° 的面积超过图斑的 {share}%）"
+
+
+def _steep_parcels(report: Report) -> gpd.GeoDataFrame:
+    """The parcels listed as steep: id, zone, the slope figures, areas in m²."""
+    steep = report.steep_farmland
+    listed = steep[steep["listed"].astype(bool)]
+    names = dict(zip(report.zones["zone"], report.zones["name"], strict=False))
+    columns = [
+        "area_m2",
+        "steep_area_m2",
+        "steep_percent",
+        "mean_slope",
+        "max_slope",
+        "nodata_area_m2",
+    ]
+    frame = gpd.GeoDataFrame(
+        {
+            "feature": listed.index.to_numpy(dtype=object),
+            "zone": listed["zone"].to_numpy(dtype=object),
+            "zone_name": listed["zone"].map(names).to_numpy(dtype=object),
+            **{column: listed[column].to_numpy(dtype=float) for column in columns},
+        },
+        geometry=np.asarray(listed.geometry.array, dtype=object),
+        crs=steep.crs,
+    )
+    return frame
+
+
+def _block_outlines(report: Report, names: dict[str, str]) -> gpd.GeoDataFrame:
+    """One outline per block: id, class, parcels, areas (m², 亩) and the zones it lies in."""
+    blocks = report.blocks
+    zones = blocks["zone"].map(lambda codes: None if codes is None else str(codes))
+    zone_names = zones.map(
+        lambda codes: (
+            None if codes is None else ",".join(names.get(code, "") for code in codes.split(","))
+        )
+    )
+    columns: dict[str, np.ndarray] = {
+        "block": blocks.index.to_numpy(dtype=np.int64),
+        "class": blocks["class"].astype(str).to_numpy(dtype=object),
+        "parcels": blocks["parcels"].to_numpy(dtype=np.int64),
+        "area_m2": blocks["area_m2"].to_numpy(dtype=float),
+    }
+    if report.unit != "mu":  # the class is decided in 亩: always show them
+        columns["area_mu"] = blocks["area_m2"].to_numpy(dtype=float) / square_metres_per("mu")
+    columns["zone"] = zones.to_numpy(dtype=object)
+    columns["zone_name"] = zone_names.to_numpy(dtype=object)
+    return gpd.GeoDataFrame(
+        columns, geometry=np.asarray(blocks.geometry.array, dtype=object), crs=blocks.crs
+    )
 
 
 def _with_zone_names(frame: gpd.GeoDataFrame, names: dict[str, str]) -> gpd.GeoDataFrame:

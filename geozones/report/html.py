@@ -30,10 +30,15 @@ from geozones.report.excel import (
     PERCENT,
     Table,
     audit_table,
+    block_list_table,
     conflict_summary_table,
     conflicts_table,
+    fragmentation_table,
+    land_cover_table,
     quality_table,
     sources_table,
+    steep_parcels_table,
+    steep_summary_table,
     summary_table,
     targets_table,
 )
@@ -99,6 +104,21 @@ _TEXT: dict[str, dict[str, str]] = {
         "quality_caption": "数据质量问题（修复、猜测与申报面积不符）",
         "quality_none": "未发现数据质量问题。",
         "sources_caption": "数据来源",
+        "steep": "陡坡耕地",
+        "steep_caption": "各级行政区的陡坡耕地：坡度大于 {t}° 的永久基本农田（面积单位：{unit}）",
+        "steep_listed_caption": "陡坡面积超过图斑评估面积 {p}% 的图斑",
+        "steep_none": "没有图斑的陡坡面积超过其评估面积的 {p}%。",
+        "land_cover": "控制线内地类构成",
+        "land_cover_caption": "各控制线内的地类构成（面积单位：{unit}）",
+        "blocks": "耕地集中连片",
+        "blocks_caption": "永久基本农田集中连片地块与破碎度（面积单位：{unit}）",
+        "block_list_caption": "地块清单（跨界地块按其在各行政区的部分分行列出）",
+        "blocks_none": "没有永久基本农田地块。",
+        "blocks_alt": (
+            "{scope}永久基本农田集中连片地块分布图：灰色为不足百亩，黄色为百亩方，橙色为千亩方，"
+            "深棕色为万亩方，共 {n} 块。"
+        ),
+        "blocks_map_caption": "集中连片地块，按等级着色。",
         "method": "方法说明",
         "truncated": (
             "仅显示前 {shown} 行，共 {total} 行；完整列表见同批生成的 Excel 工作簿或 GeoPackage。"
@@ -165,6 +185,24 @@ _TEXT: dict[str, dict[str, str]] = {
         "quality_caption": "Data-quality findings (repairs, guesses, declared-area mismatches)",
         "quality_none": "No data-quality findings.",
         "sources_caption": "Data sources",
+        "steep": "Steep farmland",
+        "steep_caption": (
+            "Permanent basic farmland on slopes over {t}°, per zone (areas in {unit})"
+        ),
+        "steep_listed_caption": "Parcels with more than {p} % of their assessed area steep",
+        "steep_none": "No parcel has more than {p} % of its assessed area steep.",
+        "land_cover": "Land cover inside the lines",
+        "land_cover_caption": "Land cover inside each line, per zone (areas in {unit})",
+        "blocks": "Farmland blocks",
+        "blocks_caption": "Farmland blocks and fragmentation, per zone (areas in {unit})",
+        "block_list_caption": "Blocks, one row per block and zone",
+        "blocks_none": "No farmland blocks.",
+        "blocks_alt": (
+            "Map of the {n} contiguous farmland blocks of {scope}: grey under 100 mu, yellow "
+            "百亩方 (100 mu or more), orange 千亩方 (1,000 mu or more), dark brown 万亩方 "
+            "(10,000 mu or more)."
+        ),
+        "blocks_map_caption": "Contiguous farmland blocks, coloured by class.",
         "method": "Method",
         "truncated": (
             "Showing the first {shown} of {total} rows; the Excel workbook and the GeoPackage "
@@ -319,6 +357,7 @@ def _table(
         parts.append(
             f'<p class="note">{_text(words["truncated"].format(shown=len(shown), total=total))}</p>'
         )
+    parts.extend(_note(sentence) for sentence in table.notes)
     return "".join(parts)
 
 
@@ -399,6 +438,84 @@ def _maps(report: Report, words: dict[str, str]) -> tuple[str, str]:
     return overview, conflicts
 
 
+def _blocks_map(report: Report, words: dict[str, str]) -> str:
+    """The map of the farmland blocks, as HTML (a note when matplotlib is missing)."""
+    try:
+        from geozones.report import maps
+    except ImportError:
+        return _note(words["no_maps"])
+    note = maps.font_note(report)
+    note_html = f" {_text(note)}" if note else ""
+    alt = words["blocks_alt"].format(scope=_scope(report, words), n=len(report.blocks))
+    return (
+        "<figure>"
+        + _png_img(maps.blocks_map(report), alt)
+        + f"<figcaption>{_text(words['blocks_map_caption'])}{note_html}</figcaption></figure>"
+    )
+
+
+def _extra_sections(report: Report, words: dict[str, str]) -> list[tuple[str, str, list[str]]]:
+    """The sections of steep farmland, land cover and farmland blocks the report holds."""
+    language = "en" if report.language == "en" else "zh"
+    unit = unit_label(report.unit, language)
+    spec = report.raster_spec
+    threshold = f"{spec.slope_threshold_deg:g}" if spec is not None else ""
+    share = f"{spec.steep_share_percent:g}" if spec is not None else ""
+    sections: list[tuple[str, str, list[str]]] = []
+    if len(report.steep_summary):
+        summary = steep_summary_table(report)
+        body = [
+            _table(
+                summary,
+                words["steep_caption"].format(t=threshold, unit=unit),
+                words=words,
+                row_class=_summary_rows(summary, language),
+            )
+        ]
+        listed = steep_parcels_table(report)
+        if len(listed.frame):
+            caption = words["steep_listed_caption"].format(p=share, t=threshold)
+            body.append(_table(listed, caption, max_rows=MAX_ROWS, words=words))
+        else:
+            body.append(_note(words["steep_none"].format(p=share, t=threshold)))
+        sections.append(("steep", words["steep"], body))
+    if len(report.land_cover):
+        table = land_cover_table(report)
+        caption = words["land_cover_caption"].format(unit=unit)
+        rows = _summary_rows(table, language)
+        sections.append(
+            (
+                "land-cover",
+                words["land_cover"],
+                [_table(table, caption, words=words, row_class=rows)],
+            )
+        )
+    if len(report.fragmentation):
+        table = fragmentation_table(report)
+        body = [
+            _table(
+                table,
+                words["blocks_caption"].format(unit=unit),
+                words=words,
+                row_class=_summary_rows(table, language),
+            ),
+            _blocks_map(report, words),
+        ]
+        if len(report.block_parts):
+            body.append(
+                _table(
+                    block_list_table(report),
+                    words["block_list_caption"],
+                    max_rows=MAX_ROWS,
+                    words=words,
+                )
+            )
+        else:
+            body.append(_note(words["blocks_none"]))
+        sections.append(("blocks", words["blocks"], body))
+    return sections
+
+
 def _summary_rows(table: Table, language: str) -> Callable[[int], str]:
     level_column = header("level", language)
     totals = {header("province", language), header("city", language)}
@@ -442,8 +559,11 @@ def render_html(report: Report) -> str:
 
     Sections: title, scope, date and verdict (不交叉、不重叠、不冲突); maps; coverage of every
     province, city and county by each line (area and share); binding targets (met or not, and
-    the margin); conflicts per zone and layer pair; conflict pieces; the resolution audit; data
-    quality and sources; a note on method. The page's language (``lang``) and headers follow
+    the margin); conflicts per zone and layer pair; conflict pieces; the resolution audit; when
+    the configuration asks for them, steep farmland (per zone, and the parcels listed), the
+    land cover inside each line, and the farmland blocks (fragmentation per zone, a map of the
+    blocks by class, and the block list), each with notes on how it was measured; data quality
+    and sources; a note on method. The page's language (``lang``) and headers follow
     ``report.language``.
 
     Parameters
@@ -539,6 +659,7 @@ def render_html(report: Report) -> str:
         ("conflict-summary", words["conflict_summary"], [conflict_summary_html, conflicts_figure]),
         ("conflicts", words["conflicts"], [conflicts_html]),
         ("audit", words["audit"], [audit_html]),
+        *_extra_sections(report, words),
         ("quality", words["quality"], [quality_html]),
         ("method", words["method"], [f'<ul class="method">{method}</ul>']),
     ]

@@ -22,6 +22,23 @@ _AREA_HEADERS: Final[dict[str, tuple[str, str]]] = {
     "covered_area": ("覆盖面积", "Covered area"),
     "area": ("面积", "Area"),
     "sliver_area": ("碎片面积", "Sliver area"),
+    # steep farmland
+    "assessed_area": ("评估面积", "Assessed area"),
+    "steep_area": ("陡坡面积", "Steep area"),
+    "listed_area": ("列出图斑面积", "Area of the listed parcels"),
+    "nodata_area": ("无坡度数据面积", "Area without slope data"),
+    # land cover
+    "nodata": ("无数据", "No data"),
+    "off_raster": ("栅格范围外", "Off the raster"),
+    "total": ("合计", "Total"),
+    # farmland blocks
+    "farmland_area": ("永久基本农田面积", "Farmland area"),
+    "area_under_100mu": ("不足百亩地块面积", "Area in blocks under 100 mu"),
+    "area_100mu": ("百亩方面积", "Area in 百亩方 (100–1,000 mu)"),
+    "area_1000mu": ("千亩方面积", "Area in 千亩方 (1,000–10,000 mu)"),
+    "area_10000mu": ("万亩方面积", "Area in 万亩方 (10,000 mu or more)"),
+    "mean_block_area": ("平均地块面积", "Mean block area"),
+    "largest_block_area": ("最大地块面积", "Largest block area"),
 }
 _M2_HEADERS: Final[dict[str, tuple[str, str]]] = {
     "area_m2": ("面积", "Area"),
@@ -30,6 +47,7 @@ _M2_HEADERS: Final[dict[str, tuple[str, str]]] = {
     "area_after_m2": ("修复后面积", "Area after repair"),
     "area_change_m2": ("面积变化", "Area change"),
     "taken_m2": ("调出面积", "Area taken out"),
+    "block_area_m2": ("整块面积", "Whole block area"),
 }
 
 #: Headers without a unit, and words that appear in cells.
@@ -72,6 +90,33 @@ _WORDS: Final[dict[str, tuple[str, str]]] = {
     "crs_source": ("坐标系依据", "CRS decided by"),
     "encoding": ("编码", "Encoding"),
     "encoding_source": ("编码依据", "Encoding decided by"),
+    # steep farmland
+    "parcels": ("图斑数", "Parcels"),
+    "listed": ("列出图斑数", "Parcels listed"),
+    "steep_percent": ("陡坡占比（%）", "Steep share (%)"),
+    "mean_slope": ("平均坡度（°）", "Mean slope (°)"),
+    "max_slope": ("最大坡度（°）", "Steepest slope (°)"),
+    "on_raster": ("在栅格范围内的比例", "Share on the raster"),
+    # farmland blocks
+    "block": ("地块编号", "Block"),
+    "class": ("地块等级", "Class"),
+    "crossing": ("跨界", "Crosses a zone line"),
+    "blocks_count": ("地块数", "Blocks"),
+    "blocks_under_100mu": ("不足百亩地块数", "Blocks under 100 mu"),
+    "blocks_100mu": ("百亩方数", "百亩方 (100–1,000 mu)"),
+    "blocks_1000mu": ("千亩方数", "千亩方 (1,000–10,000 mu)"),
+    "blocks_10000mu": ("万亩方数", "万亩方 (10,000 mu or more)"),
+    "percent_100mu_plus": ("百亩方以上集中连片比例（%）", "Share in blocks of 100 mu or more (%)"),
+    "largest_block_percent": ("最大地块占比（%）", "Largest block share (%)"),
+    "crossing_blocks": ("跨界地块数", "Blocks crossing a zone line"),
+    "edge_m": ("地块边界长度（米）", "Block edge (m)"),
+    "edge_density": ("边缘密度（米/公顷）", "Edge density (m/ha)"),
+    "block_area_mu": ("整块面积（亩）", "Whole block area (mu)"),
+    # block classes (geozones.blocks.BLOCK_CLASSES)
+    "<100亩": ("不足百亩", "under 100 mu"),
+    "百亩方": ("百亩方", "百亩方 (100–1,000 mu)"),
+    "千亩方": ("千亩方", "千亩方 (1,000–10,000 mu)"),
+    "万亩方": ("万亩方", "万亩方 (10,000 mu or more)"),
     # the three lines
     "farmland": ("永久基本农田", "Permanent basic farmland"),
     "redline": ("生态保护红线", "Ecological protection red line"),
@@ -95,10 +140,18 @@ _WORDS: Final[dict[str, tuple[str, str]]] = {
     "targets": ("指标", "Targets"),
     "quality": ("数据质量", "Data quality"),
     "sources": ("数据来源", "Data sources"),
+    "steep_farmland": ("陡坡耕地", "Steep farmland"),
+    "steep_listed": ("列出的陡坡耕地图斑", "Steep parcels listed"),
+    "land_cover": ("地类构成", "Land cover"),
+    "blocks": ("集中连片", "Farmland blocks"),
+    "block_list": ("地块清单", "Blocks, part by part"),
+    "notes": ("说明", "Notes"),
     # layer titles (GeoPackage)
     "overlap_count": ("重叠计数", "Overlap count"),
     "resolved": ("调整后", "Resolved"),
     "zones": ("行政区", "Zones"),
+    "steep_parcels": ("陡坡耕地图斑", "Steep farmland parcels"),
+    "block_outlines": ("永久基本农田集中连片地块", "Farmland block outlines"),
 }
 
 #: Target names, from :data:`geozones.targets.TARGETS` (comparison, Chinese, English).

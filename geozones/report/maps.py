@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 __all__ = [
     "DPI",
     "FIGSIZE",
+    "blocks_figure",
+    "blocks_map",
     "cjk_font",
     "conflicts_figure",
     "conflicts_map",
@@ -136,9 +138,22 @@ _TEXT = {
     "count_many": {"zh": "≥ {k} 条线重叠：{n} 处，{a}", "en": "≥ {k} lines overlap: {n}, {a}"},
     "same": {"zh": "同一图层内重叠：{n} 处，{a}", "en": "Overlap inside one layer: {n}, {a}"},
     "north": {"zh": "北", "en": "N"},
+    "blocks": {"zh": "永久基本农田集中连片地块", "en": "Contiguous farmland blocks"},
+    "no_blocks": {"zh": "无永久基本农田地块", "en": "No farmland blocks"},
+    "<100亩": {"zh": "不足百亩：{n} 块，{a}", "en": "Under 100 mu: {n}, {a}"},
+    "百亩方": {"zh": "百亩方：{n} 块，{a}", "en": "100 to 1,000 mu: {n}, {a}"},
+    "千亩方": {"zh": "千亩方：{n} 块，{a}", "en": "1,000 to 10,000 mu: {n}, {a}"},
+    "万亩方": {"zh": "万亩方：{n} 块，{a}", "en": "10,000 mu or more: {n}, {a}"},
     "all": {"zh": "全部区域", "en": "all zones"},
 }
 _CLASS_COLOURS = {2: "#ff00ff", 3: "#6a0080", 4: "#000000"}
+# Farmland block classes (geozones.blocks.BLOCK_CLASSES), light to dark as they grow.
+_BLOCK_COLOURS = {
+    "<100亩": "#c9c9c9",
+    "百亩方": "#f6c453",
+    "千亩方": "#e07a2e",
+    "万亩方": "#8c2d04",
+}
 _SAME_LAYER_COLOUR = "#ff7f0e"
 _MAX_ZONE_LABELS = 40
 # Figure fraction below which the legend sits.
@@ -819,3 +834,102 @@ def _count_classes(report: Report) -> list[tuple[str, int, str, np.ndarray, floa
             area = float(np.asarray(conflicts["area_m2"], dtype=float)[same].sum())
             classes.append(("same", 0, _SAME_LAYER_COLOUR, geoms[same], area))
     return classes
+
+
+def blocks_map(report: Report) -> bytes:
+    """Draw the contiguous farmland blocks, filled by class (百亩方, 千亩方, 万亩方), as a PNG.
+
+    Blocks under 100 亩 are grey, 百亩方 yellow, 千亩方 orange and 万亩方 dark brown, each
+    drawn by its outline (:attr:`Report.blocks`) and ringed when too small to see; the legend
+    gives each class's number of blocks and their area in the report's unit. Zone boundaries,
+    a scale bar and a north arrow complete the map. Without a CJK font the labels are in
+    English (:func:`font_note`).
+
+    Parameters
+    ----------
+    report : Report
+        A report whose configuration has a ``[blocks]`` table, or one county's part of it.
+
+    Returns
+    -------
+    bytes
+        The PNG image, 1080 × 960 pixels.
+
+    See Also
+    --------
+    blocks_figure : The same map as a matplotlib figure.
+    """
+    with matplotlib.style.context("default"):
+        return _png(_blocks(report))
+
+
+def blocks_figure(report: Report) -> Figure:
+    """The map of :func:`blocks_map` as a :class:`matplotlib.figure.Figure` (Agg canvas).
+
+    Parameters
+    ----------
+    report : Report
+        A report or one county's part of it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A figure not registered with pyplot: it is freed when no longer referenced.
+    """
+    with matplotlib.style.context("default"):
+        return _blocks(report)
+
+
+def _blocks(report: Report) -> Figure:
+    font = _font(report)
+    figure, ax = _new_figure()
+    zone_geoms = _geometries(report.zones)
+    outlines = _geometries(report.blocks) if len(report.blocks) else np.empty(0, dtype=object)
+    if len(zone_geoms):
+        bounds: Sequence[float] = shapely.total_bounds(zone_geoms)
+    elif len(outlines):
+        bounds = shapely.total_bounds(outlines)
+    else:
+        bounds = (0.0, 0.0, 1.0, 1.0)
+    box = _padded(bounds, 0.03, 1.0)
+    _draw(ax, zone_geoms, zorder=4, facecolor="none", edgecolor="#555555", lw=0.9)
+    handles: list[Patch | Line2D] = []
+    if len(report.blocks):
+        present = ~(
+            shapely.is_missing(np.asarray(report.blocks.geometry.array, dtype=object))
+            | shapely.is_empty(np.asarray(report.blocks.geometry.array, dtype=object))
+        )
+        frame = report.blocks[present]
+        geoms = np.asarray(frame.geometry.array, dtype=object)
+        classes = frame["class"].astype(str).to_numpy()
+        areas = frame["area_m2"].to_numpy(dtype=float)
+        for position, (label, colour) in enumerate(_BLOCK_COLOURS.items()):
+            chosen = classes == label
+            if not chosen.any():
+                continue
+            style = {"facecolor": colour, "edgecolor": "#3a3a3a", "lw": 0.4, "alpha": 1.0}
+            _draw(ax, geoms[chosen], zorder=5 + position * 0.1, **style)
+            _markers(ax, geoms[chosen], box, 7, marker="o", ms=8, mfc="none", mec=colour, mew=1.6)
+            area = _area_text(float(areas[chosen].sum()), report, font.language)
+            handles.append(
+                Patch(
+                    facecolor=colour,
+                    edgecolor="#3a3a3a",
+                    label=font.text(label, n=int(chosen.sum()), a=area),
+                )
+            )
+    else:
+        ax.text(
+            0.5,
+            0.5,
+            font.text("no_blocks"),
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontproperties=font.props(16),
+        )
+    handles.append(Line2D([], [], color="#555555", lw=0.9, label=font.text("zones")))
+    _zone_labels(ax, report, font, box)
+    _frame(ax, report, box, font)
+    _decorate(figure, font, _title(report, font, "blocks"), handles, ncols=2)
+    return figure

@@ -3,21 +3,51 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import TypedDict
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
-from geozones.config import Config
+from geozones.blocks import FarmlandBlocks, farmland_blocks, fragmentation
+from geozones.config import BlockSpec, Config, RasterSpec
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
-from geozones.coverage import coverage
+from geozones.coverage import ADMINISTRATIVE_LEVELS, coverage
 from geozones.quality import check_declared_area, layer_report
 from geozones.targets import check_targets
+from geozones.units import square_metres_per
+from geozones.zones import to_crs
 
 LEVELS = ("county", "city", "province")
+#: Columns of :attr:`Report.steep_farmland`, before the geometry.
+STEEP_COLUMNS = (
+    "zone",
+    "area_m2",
+    "steep_area_m2",
+    "steep_percent",
+    "mean_slope",
+    "max_slope",
+    "nodata_area_m2",
+    "on_raster",
+    "listed",
+)
+#: Additive columns of :attr:`Report.steep_summary` (in the report's unit, or counts).
+STEEP_SUMMARY_SUMS = ("parcels", "listed", "area", "steep_area", "listed_area", "nodata_area")
+#: Columns of :attr:`Report.land_cover` after the class columns.
+LAND_COVER_TAIL = ("nodata", "off_raster", "total")
+
+
+def _frame(columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns))
+
+
+def _geoframe(columns: Sequence[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry")
 
 
 @dataclass(frozen=True)
@@ -56,6 +86,39 @@ class Report:
         change of repairs, plus guessed encodings and CRSs and declared-area mismatches.
     sources : pandas.DataFrame
         One row per layer: file, driver, features, CRS and how it was decided, encoding.
+    sliver_m2 : float
+        The sliver threshold (m²).
+    steep_farmland : GeoDataFrame
+        :func:`geozones.raster.steep_farmland` of every farmland parcel, indexed by feature id:
+        ``zone`` (the county holding the parcel's representative point), ``area_m2``
+        (assessed: on pixels with a slope), ``steep_area_m2``, ``steep_percent``,
+        ``mean_slope``, ``max_slope`` (degrees), ``nodata_area_m2``, ``on_raster``, ``listed``
+        and the parcel. Empty without a DEM (``[rasters] dem``).
+    steep_summary : pandas.DataFrame
+        Steep farmland per county, city and province: ``level``, ``zone``, ``name``,
+        ``parcels``, ``listed`` (parcels listed), ``area`` (assessed), ``steep_area``,
+        ``listed_area`` (the steep area of the listed parcels), ``nodata_area`` in `unit`,
+        and ``percent`` (steep over assessed area). Empty without a DEM.
+    land_cover : pandas.DataFrame
+        :func:`geozones.raster.land_cover` of each line per county, city and province:
+        ``line``, ``level``, ``zone``, ``name``, one area column per land-cover class, then
+        ``nodata``, ``off_raster`` and ``total``, in `unit`. Empty without a land-cover raster.
+    blocks : GeoDataFrame
+        :func:`geozones.blocks.farmland_blocks` of the farmland: one row per block, indexed by
+        ``block``: ``parcels``, ``area_m2``, ``area_mu``, ``class``, ``zone`` (the counties
+        of its parcels, joined with commas) and the outline. Empty without ``[blocks]``.
+    block_parts : pandas.DataFrame
+        The part of each block in each county: ``block``, ``zone``, ``class`` (of the whole
+        block), ``parcels``, ``area_m2``, ``block_area_m2`` (the whole block), ``crossing``
+        (the block lies in several counties). Parcels outside every county have ``zone`` None.
+        Its ``area_m2`` sums to the farmland's area. Empty without ``[blocks]``.
+    fragmentation : pandas.DataFrame
+        :func:`geozones.blocks.fragmentation` per county, city and province, with ``level``,
+        ``zone`` and ``name`` columns, areas in `unit`. Empty without ``[blocks]``.
+    raster_spec : RasterSpec or None
+        The ``[rasters]`` settings the raster tables were made with.
+    block_spec : BlockSpec or None
+        The ``[blocks]`` settings the block tables were made with.
     generated : str
         The date the report was made (ISO).
     """
@@ -77,6 +140,24 @@ class Report:
     quality: pd.DataFrame
     sources: pd.DataFrame
     sliver_m2: float = 0.0
+    steep_farmland: gpd.GeoDataFrame = field(default_factory=lambda: _geoframe(STEEP_COLUMNS))
+    steep_summary: pd.DataFrame = field(
+        default_factory=lambda: _frame(["level", "zone", "name", *STEEP_SUMMARY_SUMS, "percent"])
+    )
+    land_cover: pd.DataFrame = field(
+        default_factory=lambda: _frame(["line", "level", "zone", "name", *LAND_COVER_TAIL])
+    )
+    blocks: gpd.GeoDataFrame = field(
+        default_factory=lambda: _geoframe(["parcels", "area_m2", "area_mu", "class", "zone"])
+    )
+    block_parts: pd.DataFrame = field(
+        default_factory=lambda: _frame(
+            ["block", "zone", "class", "parcels", "area_m2", "block_area_m2", "crossing"]
+        )
+    )
+    fragmentation: pd.DataFrame = field(default_factory=lambda: _frame(["level", "zone", "name"]))
+    raster_spec: RasterSpec | None = None
+    block_spec: BlockSpec | None = None
     generated: str = field(default_factory=lambda: date.today().isoformat())
 
     @property
@@ -120,7 +201,27 @@ class Report:
             ].reset_index(drop=True)
             if len(self.quality)
             else self.quality,
+            steep_farmland=self.steep_farmland[self.steep_farmland["zone"] == code],
+            steep_summary=_county_rows(self.steep_summary, code),
+            land_cover=_county_rows(self.land_cover, code),
+            blocks=self.blocks[
+                self.blocks["zone"].map(lambda zones: code in str(zones).split(",")).astype(bool)
+            ],
+            block_parts=self.block_parts[self.block_parts["zone"] == code].reset_index(drop=True),
+            fragmentation=_county_rows(self.fragmentation, code),
         )
+
+    @property
+    def has_rasters(self) -> bool:
+        """True when the report holds a steep-farmland or land-cover table."""
+        return bool(len(self.steep_summary) or len(self.land_cover))
+
+
+def _county_rows(frame: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The rows of a per-level table (``level``, ``zone``) about county `code`."""
+    if frame.empty:
+        return frame
+    return frame[(frame["level"] == "county") & (frame["zone"] == code)].reset_index(drop=True)
 
 
 def _intersecting(frame: gpd.GeoDataFrame, area: object) -> gpd.GeoDataFrame:
@@ -151,8 +252,16 @@ def build_report(config: Config) -> Report:
         warnings.simplefilter("always")
         layers = config.read_layers()
         zones = config.read_zones()
+    barrier_source = _barrier_source(config)
     for warning in caught:
-        guesses.append((type(warning.message).__name__, "", str(warning.message), "warned"))
+        message = str(warning.message)
+        if (
+            barrier_source
+            and message.startswith(f"{barrier_source}: ")
+            and "not polygons" in message
+        ):
+            continue  # barrier lines are lines on purpose
+        guesses.append((type(warning.message).__name__, "", message, "warned"))
 
     code_field, name_field = config.zones.code_field, config.zones.name_field
     zone_frame = zones[[zones.geometry.name]].copy()
@@ -190,6 +299,7 @@ def build_report(config: Config) -> Report:
             unit=targets.unit,
             construction_land=targets.construction_land,
         )
+    extras = _extras(config, layers, zones, zone_frame, names, guesses)
     return Report(
         title=config.title,
         language=config.language,
@@ -208,6 +318,9 @@ def build_report(config: Config) -> Report:
         quality=_quality(config, layers, guesses),
         sources=_sources(layers),
         sliver_m2=config.sliver_m2,
+        raster_spec=config.rasters,
+        block_spec=config.blocks,
+        **extras,
     )
 
 
@@ -263,11 +376,14 @@ def _quality(
     config: Config, layers: dict[str, gpd.GeoDataFrame], guesses: list[tuple[str, str, str, str]]
 ) -> pd.DataFrame:
     frames = []
+    barriers = config.blocks.barriers if config.blocks is not None else None
     for key, frame in layers.items():
         report = layer_report(frame)
         spec = config.layers[key]
         if report is not None and len(report.issues):
             issues = report.issues.assign(layer=key)
+            if key == barriers:  # lines (rivers, roads) are what a barrier layer holds
+                issues = issues[~issues["problem"].astype(str).str.startswith("non-polygonal")]
             if spec.id_field and frame.index.name == spec.id_field and report.validated is not None:
                 # The report names features by FID; name them by their id as the tables do.
                 by_fid = pd.Series(frame.index, index=report.validated.index)
@@ -329,3 +445,359 @@ def _sources(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+# --- rasters and farmland blocks ---------------------------------------------------------------
+
+
+def _barrier_source(config: Config) -> str | None:
+    """How :func:`geozones.read_layer` names the barrier layer in its warnings."""
+    if config.blocks is None or config.blocks.barriers is None:
+        return None
+    spec = config.layers[config.blocks.barriers]
+    return str(spec.path) if spec.layer is None else f"{spec.path} (layer {spec.layer})"
+
+
+class _Recorded:
+    """Warnings raised inside, recorded as data-quality findings of `key` instead of shown."""
+
+    def __init__(self, guesses: list[tuple[str, str, str, str]], key: str) -> None:
+        self.guesses = guesses
+        self.key = key
+        self._catcher = warnings.catch_warnings(record=True)
+        self._caught: list[warnings.WarningMessage] | None = None
+
+    def __enter__(self) -> None:
+        self._caught = self._catcher.__enter__()
+        warnings.simplefilter("always")
+
+    def __exit__(self, *exc: object) -> None:
+        self._catcher.__exit__(None, None, None)
+        seen: set[str] = set()
+        for warning in self._caught or []:
+            message = str(warning.message)
+            if message not in seen:
+                seen.add(message)
+                self.guesses.append((type(warning.message).__name__, self.key, message, "warned"))
+
+
+class _Extras(TypedDict, total=False):
+    """The :class:`Report` fields of rasters and blocks."""
+
+    steep_farmland: gpd.GeoDataFrame
+    steep_summary: pd.DataFrame
+    land_cover: pd.DataFrame
+    blocks: gpd.GeoDataFrame
+    block_parts: pd.DataFrame
+    fragmentation: pd.DataFrame
+
+
+def _extras(
+    config: Config,
+    layers: dict[str, gpd.GeoDataFrame],
+    zones: gpd.GeoDataFrame,
+    zone_frame: gpd.GeoDataFrame,
+    names: dict[str, str],
+    guesses: list[tuple[str, str, str, str]],
+) -> _Extras:
+    """The raster and block tables the configuration asks for, as :class:`Report` fields."""
+    result: _Extras = {}
+    farmland = layers["farmland"]
+    code_field, unit = config.zones.code_field, config.unit
+    rasters = config.rasters
+    if rasters is not None and rasters.dem is not None:
+        with _Recorded(guesses, "rasters.dem"), config.errors_named("rasters.dem"):
+            steep = steep_table(
+                rasters.dem,
+                farmland,
+                zone_frame,
+                threshold=rasters.slope_threshold_deg,
+                percent_threshold=rasters.steep_share_percent,
+            )
+        result["steep_farmland"] = steep
+        result["steep_summary"] = steep_summary(steep, names, unit)
+    if rasters is not None and rasters.landcover is not None:
+        lines = {key: layers[key] for key in config.priority}
+        with _Recorded(guesses, "rasters.landcover"), config.errors_named("rasters.landcover"):
+            result["land_cover"] = land_cover_table(
+                rasters.landcover,
+                lines,
+                zones,
+                code_field,
+                names,
+                unit=unit,
+                classes=rasters.landcover_classes,
+            )
+    if config.blocks is not None:
+        spec = config.blocks
+        barriers = layers[spec.barriers] if spec.barriers is not None else None
+        with _Recorded(guesses, "blocks"), config.errors_named("blocks"):
+            found = farmland_blocks(
+                farmland,
+                tolerance_m=spec.gap_m,
+                barriers=barriers,
+                zones=zones,
+                zone_field=code_field,
+            )
+            table = fragmentation(found, zones, zone_field=code_field, unit=unit, levels=LEVELS)
+        result["blocks"] = _block_table(found)
+        result["block_parts"] = block_parts(found)
+        result["fragmentation"] = _with_names(table.reset_index(), names)
+    return result
+
+
+def steep_table(
+    dem: object,
+    farmland: gpd.GeoDataFrame,
+    zones: gpd.GeoDataFrame,
+    *,
+    threshold: float,
+    percent_threshold: float,
+) -> gpd.GeoDataFrame:
+    """:func:`geozones.raster.steep_farmland` of every parcel, in m², with its county.
+
+    Parameters
+    ----------
+    dem : path or rasterio dataset
+        The DEM.
+    farmland : GeoDataFrame
+        The farmland parcels, indexed by their ids.
+    zones : GeoDataFrame
+        Zone polygons with a ``zone`` column (codes).
+    threshold : float
+        Slope (degrees) above which land is steep.
+    percent_threshold : float
+        Parcels whose steep share (%) is more than this are listed.
+
+    Returns
+    -------
+    GeoDataFrame
+        Indexed like `farmland`, the columns of :data:`STEEP_COLUMNS` and the parcel. A parcel
+        lies in the zone holding its representative point (None outside every zone, with a
+        warning).
+    """
+    from geozones.raster import steep_farmland
+
+    steep = steep_farmland(
+        dem, farmland, threshold=threshold, percent_threshold=percent_threshold, unit="m2"
+    )
+    zone = zone_of_features(farmland, zones)
+    present = ~(shapely.is_missing(_geoms(farmland)) | shapely.is_empty(_geoms(farmland)))
+    outside = present & pd.isna(zone)
+    if outside.any():
+        area = float(np.nansum(steep["area"].to_numpy()[outside])) / square_metres_per("mu")
+        warnings.warn(
+            f"{int(outside.sum())} farmland parcel(s) ({area:,.2f} 亩 assessed) lie outside "
+            "every zone; they are in no row of the steep-farmland summary",
+            UserWarning,
+            stacklevel=2,
+        )
+    columns = {
+        "zone": zone,
+        "area_m2": steep["area"].to_numpy(),
+        "steep_area_m2": steep["steep_area"].to_numpy(),
+        "steep_percent": steep["steep_percent"].to_numpy(),
+        "mean_slope": steep["mean_slope"].to_numpy(),
+        "max_slope": steep["max_slope"].to_numpy(),
+        "nodata_area_m2": steep["nodata_area"].to_numpy(),
+        "on_raster": steep["on_raster"].to_numpy(),
+        "listed": steep["listed"].to_numpy(dtype=bool),
+    }
+    table = gpd.GeoDataFrame(
+        columns, geometry=_geoms(farmland), crs=farmland.crs, index=farmland.index
+    )
+    table.attrs.update(threshold=threshold, percent_threshold=percent_threshold)
+    return table
+
+
+def steep_summary(steep: pd.DataFrame, names: dict[str, str], unit: str) -> pd.DataFrame:
+    """Steep farmland per county, city and province (see :attr:`Report.steep_summary`)."""
+    per_unit = square_metres_per(unit)
+    listed = steep["listed"].to_numpy(dtype=bool)
+    area = steep["area_m2"].to_numpy(dtype=float)
+    parcels = pd.DataFrame(
+        {
+            "zone": steep["zone"].to_numpy(),
+            "parcels": 1,
+            "listed": listed.astype(int),
+            "area": area / per_unit,
+            "steep_area": steep["steep_area_m2"].to_numpy(dtype=float) / per_unit,
+            "listed_area": np.where(listed, area, 0.0) / per_unit,
+            "nodata_area": steep["nodata_area_m2"].to_numpy(dtype=float) / per_unit,
+        }
+    )
+    counties = sorted({str(code) for code in names})
+    county = parcels.dropna(subset=["zone"]).groupby("zone").sum(min_count=0)
+    county = county.reindex(counties, fill_value=0)
+    table = by_level(county, names)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        area_total = table["area"].where(table["area"] > 0)
+        table["percent"] = 100.0 * table["steep_area"] / area_total
+    return table
+
+
+def land_cover_table(
+    landcover: object,
+    lines: dict[str, gpd.GeoDataFrame],
+    zones: gpd.GeoDataFrame,
+    code_field: str,
+    names: dict[str, str],
+    *,
+    unit: str,
+    classes: dict[int, str],
+) -> pd.DataFrame:
+    """:func:`geozones.raster.land_cover` of each line per county, city and province.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``line``, ``level``, ``zone``, ``name``, one column per class (named as in `classes`,
+        others by their value), ``nodata``, ``off_raster`` and ``total``, in `unit`. City and
+        province rows are the sums of their county rows: each line is cut at the county
+        boundaries and dissolved within each county, so the sums count no land twice.
+    """
+    from geozones.raster import land_cover
+
+    # Each line's zone rows, then a total row; the total row's label is no zone code.
+    raw = land_cover(landcover, lines, zones, by=code_field, classes=classes, unit=unit)
+    raw.columns = [str(column) for column in raw.columns]
+    codes = {str(code) for code in names}
+    frames = []
+    for line in lines:
+        rows = pd.DataFrame(raw.xs(line, level="line"))
+        rows.index = rows.index.astype(str)
+        table = by_level(rows[rows.index.isin(codes)], names)
+        table.insert(0, "line", line)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _block_table(found: FarmlandBlocks) -> gpd.GeoDataFrame:
+    blocks = found.blocks
+    table = blocks[["parcels", "area_m2", "area_mu", "class", "zone", blocks.geometry.name]].copy()
+    table["class"] = table["class"].astype(str)
+    table.attrs.update(blocks.attrs)
+    return table
+
+
+def block_parts(found: FarmlandBlocks) -> pd.DataFrame:
+    """The part of each block in each county (see :attr:`Report.block_parts`).
+
+    Parameters
+    ----------
+    found : FarmlandBlocks
+        :func:`geozones.blocks.farmland_blocks` with zones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per block and county, in block order.
+    """
+    parcels = found.parcels
+    placed = parcels[parcels["block"].notna()]
+    frame = pd.DataFrame(
+        {
+            "block": placed["block"].to_numpy(dtype=np.int64),
+            "zone": placed["zone"].to_numpy(dtype=object) if "zone" in placed else None,
+            "area_m2": placed["area_m2"].to_numpy(dtype=float),
+        }
+    )
+    frame["zone"] = frame["zone"].fillna("")
+    parts = (
+        frame.groupby(["block", "zone"], sort=True)
+        .agg(parcels=("area_m2", "size"), area_m2=("area_m2", "sum"))
+        .reset_index()
+    )
+    blocks = found.blocks
+    parts.insert(2, "class", blocks["class"].astype(str).reindex(parts["block"]).to_numpy())
+    parts["block_area_m2"] = blocks["area_m2"].reindex(parts["block"]).to_numpy()
+    zones_of_block = parts[parts["zone"] != ""].groupby("block")["zone"].transform("size")
+    parts["crossing"] = False
+    parts.loc[zones_of_block.index, "crossing"] = zones_of_block.to_numpy() > 1
+    parts["zone"] = parts["zone"].replace("", None)
+    return parts
+
+
+def by_level(county: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """County rows summed into city and province rows, ordered province, city, its counties.
+
+    Parameters
+    ----------
+    county : pandas.DataFrame
+        Indexed by 6-digit county code, additive columns only.
+    names : dict of str to str
+        Zone code to name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level``, ``zone`` (cities and the province as 6-digit codes, ``990100``), ``name``
+        and the columns of `county`.
+    """
+    frames = []
+    codes = pd.Index(county.index.astype(str))
+    for level, digits in ADMINISTRATIVE_LEVELS.items():
+        keys = codes.str[:digits].str.ljust(6, "0")
+        part = county.groupby(keys.to_numpy()).sum()
+        part.insert(0, "level", level)
+        frames.append(part)
+    table = pd.concat(frames)
+    table.index.name = "zone"
+    return _with_names(table.reset_index(), names)
+
+
+def _with_names(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """``level``, ``zone``, ``name`` first, rows in hierarchy order (province, city, county)."""
+    table = table.copy()
+    table["zone"] = table["zone"].astype(str)
+    table["name"] = table["zone"].map(names).fillna("")
+    first = ["level", "zone", "name"]
+    table = table[first + [column for column in table.columns if column not in first]]
+    keys = [
+        (code[:2], level != "province", code[:4], level != "city", code)
+        for code, level in zip(table["zone"], table["level"], strict=True)
+    ]
+    order = sorted(range(len(table)), key=keys.__getitem__)
+    return table.iloc[order].reset_index(drop=True)
+
+
+def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
+    return np.asarray(frame.geometry.array, dtype=object)
+
+
+def zone_of_features(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
+    """The code of the zone holding each feature's representative point, or None.
+
+    A point on the boundary of two zones goes to the first zone row. Null and empty features
+    have None.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Polygons.
+    zones : GeoDataFrame
+        Zone polygons with a ``zone`` column; reprojected to `frame`'s CRS (with a warning)
+        if in another one.
+
+    Returns
+    -------
+    numpy.ndarray
+        One code (or None) per row of `frame`.
+    """
+    if frame.crs is not None:
+        zones = to_crs(
+            zones, pyproj.CRS.from_user_input(frame.crs), name="the zones", target="the layer's"
+        )
+    geoms = _geoms(frame)
+    result = np.full(len(geoms), None, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if len(present) == 0:
+        return result
+    points = shapely.point_on_surface(geoms[present])
+    zone_geoms = _geoms(zones)
+    point, zone = shapely.STRtree(zone_geoms).query(points, predicate="intersects")
+    order = np.lexsort((zone, point))
+    point, zone = point[order], zone[order]
+    first = np.flatnonzero(np.diff(point, prepend=-1) != 0)
+    result[present[point[first]]] = zones["zone"].to_numpy(dtype=object)[zone[first]]
+    return result
