@@ -1,0 +1,207 @@
+"""Streamed and distributed runs: peak memory, speed-up from 1 to 2 workers, dask overhead.
+
+On the synthetic province of ``generate.py`` (its 10 x 10 grid of counties, coded ``99xxyy``):
+
+1. ``write_partitions`` writes the layers as county partitions (``data/<size>/parts``, reused
+   when present; ``--repartition`` writes them again);
+2. every run below is a fresh Python process, so that its peak memory (RSS) is its own:
+
+   - ``in-memory``: the obvious alternative: read the whole layers, then ``geozones.coverage``
+     of the farmland and ``geozones.find_conflicts`` (with the counties);
+   - ``threads-1`` / ``threads-2``: ``stream_coverage`` + ``stream_conflicts`` on 1 and 2
+     threads;
+   - ``dask-1`` / ``dask-2``: the same on a ``distributed.LocalCluster`` of 1 and 2 worker
+     processes (1 thread each); the client's process is measured, and the workers' peak RSS is
+     reported from the workers themselves.
+
+Usage: python benchmarks/bench_scale.py [--size large|xl|...] [--runs in-memory,threads-1,...]
+       [--operations coverage,conflicts] [--repartition]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+
+RUNS = ("in-memory", "threads-1", "threads-2", "dask-1", "dask-2")
+
+
+def counties() -> Any:
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    width = (generate.X_MAX - generate.X_MIN) / generate.COUNTY_COLS
+    height = (generate.Y_MAX - generate.Y_MIN) / generate.COUNTY_ROWS
+    col, row = np.meshgrid(np.arange(generate.COUNTY_COLS), np.arange(generate.COUNTY_ROWS))
+    col, row = col.ravel(), row.ravel()
+    x0, y0 = generate.X_MIN + col * width, generate.Y_MIN + row * height
+    codes = [f"99{c + 1:02d}{r + 1:02d}" for c, r in zip(col, row, strict=True)]
+    return gpd.GeoDataFrame(
+        {"XZQDM": codes}, geometry=shapely.box(x0, y0, x0 + width, y0 + height), crs=4527
+    )
+
+
+def peak_rss_gib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def child(spec: dict[str, Any]) -> dict[str, Any]:
+    """One measured run, in its own process."""
+    warnings.simplefilter("ignore")
+    import geozones
+
+    data = Path(spec["data"])
+    layers = spec["layers"]
+    operations = spec["operations"]
+    run = spec["run"]
+    figures: dict[str, Any] = {"run": run}
+    start = time.perf_counter()
+    if run == "in-memory":
+        import geopandas as gpd
+
+        frames = {name: gpd.read_parquet(data / f"{name}.parquet") for name in layers}
+        zones = counties()
+        figures["read_s"] = time.perf_counter() - start
+        if "coverage" in operations:
+            t = time.perf_counter()
+            table = geozones.coverage(frames["farmland"], zones, by="XZQDM", unit="m2")
+            figures["coverage_s"] = time.perf_counter() - t
+            figures["covered_m2"] = float(table["covered_area"].sum())
+        if "conflicts" in operations:
+            t = time.perf_counter()
+            pieces = geozones.find_conflicts(frames, zones=zones, zone_field="XZQDM")
+            figures["conflicts_s"] = time.perf_counter() - t
+            figures["pieces"] = len(pieces)
+            figures["pieces_m2"] = float(pieces["area_m2"].sum())
+    else:
+        dataset = geozones.open_partitions(data / "parts")
+        kind, count = run.split("-")
+        options: dict[str, Any] = {}
+        cluster = None
+        if kind == "threads":
+            options["workers"] = int(count)
+        else:
+            from distributed import Client, LocalCluster
+
+            cluster = LocalCluster(
+                n_workers=int(count), threads_per_worker=1, dashboard_address=None
+            )
+            options["client"] = Client(cluster)
+            figures["cluster_start_s"] = time.perf_counter() - start
+        if "coverage" in operations:
+            t = time.perf_counter()
+            table = geozones.stream_coverage(dataset, "farmland", unit="m2", **options)
+            figures["coverage_s"] = time.perf_counter() - t
+            figures["covered_m2"] = float(table["covered_area"].sum())
+        if "conflicts" in operations:
+            t = time.perf_counter()
+            pieces = geozones.stream_conflicts(dataset, list(layers), **options)
+            figures["conflicts_s"] = time.perf_counter() - t
+            figures["pieces"] = len(pieces)
+            figures["pieces_m2"] = float(pieces["area_m2"].sum())
+        if cluster is not None:
+            client = options["client"]
+            worker_peaks = client.run(lambda: peak_rss_gib())
+            figures["worker_peak_rss_gib"] = round(max(worker_peaks.values()), 2)
+            client.close()
+            cluster.close()
+    figures["total_s"] = time.perf_counter() - start
+    figures["peak_rss_gib"] = round(peak_rss_gib(), 2)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="large", help="named size of generate.py")
+    parser.add_argument("--runs", default=",".join(RUNS), help=f"subset of {','.join(RUNS)}")
+    parser.add_argument("--operations", default="coverage,conflicts")
+    parser.add_argument("--repartition", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return
+
+    size, sizes = generate.resolve(args.size)
+    layers = generate.DEFAULT_LAYERS.get(size, generate.LAYERS)
+    generate.ensure_layers(size, layers=layers)
+    data = generate.DEFAULT_OUT / size
+    print(f"# {size}: {', '.join(f'{name} {sizes.count(name):,}' for name in layers)}")
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
+    print(f"# load before: {os.getloadavg()}")
+    parts = data / "parts"
+    if args.repartition or not (parts / "manifest.json").exists():
+        code = (
+            "import json,sys,time,warnings,resource;warnings.simplefilter('ignore');"
+            "sys.path.insert(0,sys.argv[1]);import bench_scale,geozones;from pathlib import Path;"
+            "d=Path(sys.argv[2]);t=time.perf_counter();"
+            "geozones.write_partitions({n:d/f'{n}.parquet' for n in sys.argv[3].split(',')},"
+            "bench_scale.counties(),d/'parts',zone_field='XZQDM',overwrite=True);"
+            "print(json.dumps({'partition_s':time.perf_counter()-t,"
+            "'peak_rss_gib':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/2**20}))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(HERE), str(data), ",".join(layers)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        print(f"write_partitions: {out.strip()}")
+    operations = args.operations.split(",")
+    results = []
+    for run in args.runs.split(","):
+        spec = {"data": str(data), "layers": list(layers), "operations": operations, "run": run}
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", json.dumps(spec)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        figures = json.loads(out.strip().splitlines()[-1])
+        results.append(figures)
+        print(
+            json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()})
+        )
+    by_run = {r["run"]: r for r in results}
+    for operation in operations:
+        key = f"{operation}_s"
+        if "threads-1" in by_run and "threads-2" in by_run:
+            print(
+                f"{operation}: speed-up 1 -> 2 threads: "
+                f"{by_run['threads-1'][key] / by_run['threads-2'][key]:.2f}x"
+            )
+        if "dask-1" in by_run and "dask-2" in by_run:
+            print(
+                f"{operation}: speed-up 1 -> 2 dask workers: "
+                f"{by_run['dask-1'][key] / by_run['dask-2'][key]:.2f}x"
+            )
+        if "dask-2" in by_run and "threads-2" in by_run:
+            print(
+                f"{operation}: dask-2 / threads-2: "
+                f"{by_run['dask-2'][key] / by_run['threads-2'][key]:.2f}x"
+            )
+        if "in-memory" in by_run and "threads-2" in by_run:
+            print(
+                f"{operation}: threads-2 / in-memory: "
+                f"{by_run['threads-2'][key] / by_run['in-memory'][key]:.2f}x"
+            )
+    print(f"# load after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
