@@ -20,6 +20,7 @@ import os
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +109,7 @@ class PartitionedDataset:
         GeoDataFrame
             Indexed by the features' index labels in the input layer, with ``_home``.
         """
-        return _indexed(_read(self._file(layer, zone)))
+        return _read_files([self._file(layer, zone)], crs=self.crs)
 
     def read_window(self, layer: str, zone: str) -> gpd.GeoDataFrame:
         """The features of `layer` that may touch `zone` or the features whose home it is.
@@ -129,19 +130,21 @@ class PartitionedDataset:
         GeoDataFrame
             Indexed by the features' index labels in the input layer, with ``_home``.
         """
-        import geopandas as gpd
-
-        home = self.read_partition(layer, zone)
+        own = self._file(layer, zone)
         neighbours = [
-            _read(self._file(layer, other), bbox=self.extents[zone])
+            self._file(layer, other)
             for other in self.zones
             if other != zone
             and self.counts[layer][other]
             and _meet(self.extents[other], self.extents[zone])
         ]
-        frames = [home, *(_indexed(frame) for frame in neighbours if len(frame))]
-        window = pd.concat(frames) if len(frames) > 1 else home
-        return gpd.GeoDataFrame(window, geometry=home.geometry.name, crs=home.crs)
+        home = _read_files([own], crs=self.crs)
+        if not neighbours:
+            return home
+        near = _read_files(neighbours, crs=self.crs, bbox=self.extents[zone])
+        if not len(near):
+            return home
+        return pd.concat([home, near])
 
     def _file(self, layer: str, zone: str) -> Path:
         if layer not in self.layers:
@@ -463,6 +466,49 @@ def _read(file: Path, bbox: Bounds | None = None) -> gpd.GeoDataFrame:
         raise DataSourceError(
             f"{file}: cannot be read as a partition ({error}); write the partitioned dataset again"
         ) from error
+
+
+@lru_cache(maxsize=8)
+def _parsed_crs(crs: str) -> pyproj.CRS:
+    return pyproj.CRS.from_user_input(crs)
+
+
+def _read_files(files: list[Path], *, crs: str, bbox: Bounds | None = None) -> gpd.GeoDataFrame:
+    """Features of partition files, those whose ``bbox`` meets `bbox` if given, in one scan.
+
+    Reads with pyarrow directly: the row-group statistics of the ``bbox`` column skip what lies
+    outside, and the frame is built once for all the files.
+    """
+    import geopandas as gpd
+    import pyarrow.compute as pc
+    import pyarrow.dataset as pads
+
+    try:
+        source = pads.dataset([str(file) for file in files], format="parquet")
+        columns = [name for name in source.schema.names if name != "bbox"]
+        if bbox is None:
+            table = source.to_table(columns=columns)
+        else:
+            xmin, ymin, xmax, ymax = bbox
+            meets = (
+                (pc.field("bbox", "xmin") <= xmax)
+                & (pc.field("bbox", "xmax") >= xmin)
+                & (pc.field("bbox", "ymin") <= ymax)
+                & (pc.field("bbox", "ymax") >= ymin)
+            )
+            table = source.to_table(columns=columns, filter=meets)
+    except (OSError, ValueError) as error:  # pyarrow's errors derive from these
+        named = str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
+        for file in files:
+            if str(file) in str(error):
+                named = str(file)
+        raise DataSourceError(
+            f"{named}: cannot be read as a partition ({error}); write the partitioned dataset again"
+        ) from error
+    geometry = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
+    attributes = table.drop_columns(["geometry"]).to_pandas()
+    frame = gpd.GeoDataFrame(attributes, geometry=geometry, crs=_parsed_crs(crs))
+    return _indexed(frame)
 
 
 def _indexed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
