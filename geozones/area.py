@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -115,7 +115,7 @@ def area(
     elif method == "geodesic":
         square_metres = geodesic_area(polygon_array(data, purpose="area"), crs)
     else:
-        square_metres = measured_polygons(data, crs, purpose="area")[1]
+        square_metres = measured_polygons(data, crs, purpose="area").area
 
     result = pd.Series(square_metres / per_unit, index=data.index, name=f"area_{unit}")
     result.attrs.update(unit=unit, method=method)
@@ -161,13 +161,28 @@ def ellipsoidal_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     return result
 
 
+class MeasuredPolygons(NamedTuple):
+    """What :func:`measured_polygons` returns."""
+
+    #: The checked (repaired) geometries.
+    geoms: np.ndarray
+    #: Their ellipsoidal area in m² (NaN for null geometries, 0 for empty ones).
+    area: np.ndarray
+    #: All coordinates of the rows measured from their coordinates, flat (or None) ...
+    coords: np.ndarray | None
+    #: ... and per row the span ``coords[first:stop]`` of its one ring, for the polygons
+    #: without holes that were not repaired; -1 for the other rows.
+    first: np.ndarray | None
+    stop: np.ndarray | None
+
+
 def measured_polygons(
     data: gpd.GeoDataFrame | gpd.GeoSeries,
     crs: pyproj.CRS,
     *,
     purpose: str,
     stacklevel: int = 3,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> MeasuredPolygons:
     """:func:`~geozones.validity.polygon_array` and the ellipsoidal area, in one pass.
 
     In a transverse Mercator CRS the area is computed first, from the raw coordinates; the
@@ -187,35 +202,48 @@ def measured_polygons(
 
     Returns
     -------
-    tuple of numpy.ndarray
-        The checked (repaired) geometries and their area in m².
+    MeasuredPolygons
+        The checked geometries, their area in m², and their vertices where they were read.
     """
     projection = _TransverseMercator.from_crs(crs)
     if projection is None:
         geoms = polygon_array(data, purpose=purpose, stacklevel=stacklevel + 1)
-        return geoms, ellipsoidal_area(geoms, crs)
+        return MeasuredPolygons(geoms, ellipsoidal_area(geoms, crs), None, None, None)
     raw = geometry_array(data)
-    measured: dict[str, np.ndarray] = {}
+    found: list[tuple[np.ndarray, _Measured]] = []
 
     def certify(index: np.ndarray) -> np.ndarray:
-        found = _transverse_mercator_measure(raw[index], projection) if len(index) else None
-        if found is None:
+        measured = _transverse_mercator_measure(raw[index], projection) if len(index) else None
+        if measured is None:
             return np.zeros(len(index), dtype=bool)
-        measured["index"], measured["area"] = index, found[0]
-        return found[1]
+        found.append((index, measured))
+        return measured.certain
 
     geoms, repaired = checked_polygons(
         data, purpose=purpose, certify=certify, stacklevel=stacklevel + 1
     )
-    if "area" not in measured:
-        return geoms, ellipsoidal_area(geoms, crs)
+    if not found:
+        return MeasuredPolygons(geoms, ellipsoidal_area(geoms, crs), None, None, None)
+    index, measured = found[0]
     result = np.full(len(geoms), np.nan)
     result[~shapely.is_missing(geoms)] = 0.0
-    result[measured["index"]] = measured["area"]
-    redo = np.flatnonzero(repaired)
+    result[index] = measured.area
+    first = np.full(len(geoms), -1, dtype=np.int64)
+    stop = np.full(len(geoms), -1, dtype=np.int64)
+    layout = measured.layout
+    # Spans only for polygons without holes: their vertices are one ring.
+    single = int(np.count_nonzero(layout.single_ring))
+    rows = index[layout.ring_geometry[:single]]
+    first[rows] = layout.ring_starts[:single]
+    stop[rows] = layout.ring_starts[:single] + layout.ring_lengths[:single]
+    # Repaired polygons are measured again, with the same fit (repair stays inside the bounds).
+    redo = np.flatnonzero(repaired & ~shapely.is_empty(geoms))
+    first[repaired] = stop[repaired] = -1
     if len(redo):
-        result[redo] = ellipsoidal_area(geoms[redo], crs)
-    return geoms, result
+        again = _transverse_mercator_measure(geoms[redo], projection, measured.scale)
+        assert again is not None
+        result[redo] = again.area
+    return MeasuredPolygons(geoms, result, layout.coords, first, stop)
 
 
 def geodesic_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
@@ -271,24 +299,33 @@ def _transverse_mercator_area(
 ) -> np.ndarray | None:
     """Area of non-empty polygons in a transverse Mercator CRS, or None if it cannot fit."""
     measured = _transverse_mercator_measure(geoms, projection)
-    return None if measured is None else measured[0]
+    return None if measured is None else measured.area
+
+
+class _Measured(NamedTuple):
+    area: np.ndarray
+    certain: np.ndarray
+    scale: _AreaScale
+    layout: RingLayout
 
 
 def _transverse_mercator_measure(
-    geoms: np.ndarray, projection: _TransverseMercator
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Area of non-empty polygons, and which are certainly valid; None if ``f`` cannot fit.
+    geoms: np.ndarray, projection: _TransverseMercator, scale: _AreaScale | None = None
+) -> _Measured | None:
+    """Area of non-empty polygons, which are certainly valid, the fit of ``f``, the layout.
 
     One pass over the coordinates gives, per ring, the planar area, the ellipsoidal
     correction and whether the ring is certainly simple (see :mod:`geozones._rings`). A
-    polygon without holes whose ring is certainly simple is a valid polygon.
+    polygon without holes whose ring is certainly simple is a valid polygon. `scale` is
+    fitted over the polygons' bounds unless given; None if no fit is exact.
     """
     layout = RingLayout.of(geoms)
-    xmin, ymin, xmax, ymax = layout.bounds()
-    x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
-    scale = _AreaScale.fit(projection, x_max, ymin, ymax)
     if scale is None:
-        return None
+        xmin, ymin, xmax, ymax = layout.bounds()
+        x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
+        scale = _AreaScale.fit(projection, x_max, ymin, ymax)
+        if scale is None:
+            return None
     sums = ring_sums(layout, scale.edge_series(projection.false_easting))
     planar = 0.5 * sums.double_area
     # Shells count positive and holes negative, whichever way their rings run.
@@ -298,7 +335,7 @@ def _transverse_mercator_measure(
     single = int(np.count_nonzero(layout.single_ring))
     certain = np.zeros(len(geoms), dtype=bool)
     certain[layout.ring_geometry[:single]] = sums.simple[:single]
-    return area, certain
+    return _Measured(area, certain, scale, layout)
 
 
 # The flat ring layout, under the name other modules import it by.

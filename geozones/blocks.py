@@ -30,8 +30,15 @@ from numpy.typing import ArrayLike
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geozones._parallel import concatenate_blocks, map_blocks, worker_count
-from geozones.area import _crs_label, _linear_unit_metres, _require_crs, ellipsoidal_area
+from geozones._pairs import NEAR, UNDECIDED, candidate_pairs, classify_pairs
+from geozones._parallel import concatenate_blocks, for_spans, worker_count
+from geozones.area import (
+    _crs_label,
+    _linear_unit_metres,
+    _require_crs,
+    ellipsoidal_area,
+    measured_polygons,
+)
 from geozones.coverage import ADMINISTRATIVE_LEVELS
 from geozones.errors import CRSError, FieldError, GeometryError, GeometryTypeWarning
 from geozones.units import square_metres_per
@@ -196,13 +203,17 @@ def farmland_blocks(
     codes = None if zones is None else zone_codes(zones, zone_field)
     barrier_parts = None if barriers is None else _barrier_array(barriers, crs)
     original = geometry_array(farmland)
-    geoms = polygon_array(farmland, purpose="farmland blocks")
-    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    measured = measured_polygons(farmland, crs, purpose="farmland blocks")
+    geoms = measured.geoms
+    present = ~concatenate_blocks(_is_empty_or_missing, geoms)
     index = np.flatnonzero(present)
     parcels = geoms[index]
 
-    bounds = shapely.bounds(parcels)
-    left, right = _neighbour_pairs(parcels, tolerance, bounds)
+    bounds = concatenate_blocks(shapely.bounds, parcels) if len(parcels) else np.zeros((0, 4))
+    vertices = None
+    if measured.coords is not None and measured.first is not None and measured.stop is not None:
+        vertices = (measured.coords, measured.first[index], measured.stop[index])
+    left, right = _neighbour_pairs(parcels, tolerance, bounds, vertices)
     if barrier_parts is not None:
         keep = ~_barred(parcels, left, right, *barrier_parts, tolerance, bounds)
         left, right = left[keep], right[keep]
@@ -210,7 +221,7 @@ def farmland_blocks(
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
     n_blocks, component = connected_components(graph, directed=False)
 
-    area_m2 = ellipsoidal_area(parcels, crs) if n else np.zeros(0)
+    area_m2 = measured.area[index]
     numbering = _Numbering.of(bounds, area_m2, component, n_blocks)
     block_area = numbering.block_sum(area_m2)
     count = np.bincount(numbering.parcel_block, minlength=n_blocks + 1)[1:]
@@ -246,6 +257,10 @@ def farmland_blocks(
             stacklevel=2,
         )
     return result
+
+
+def _is_empty_or_missing(geoms: np.ndarray) -> np.ndarray:
+    return shapely.is_missing(geoms) | shapely.is_empty(geoms)
 
 
 def block_class(area_mu: ArrayLike) -> pd.Categorical[str]:
@@ -438,44 +453,46 @@ def _require_metric_crs(crs: pyproj.CRS) -> None:
 
 
 def _neighbour_pairs(
-    geoms: np.ndarray, tolerance: float, bounds: np.ndarray | None = None
+    geoms: np.ndarray,
+    tolerance: float,
+    bounds: np.ndarray | None = None,
+    vertices: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """All pairs ``i < j`` of geometries at most `tolerance` apart (shapely ``dwithin``).
 
     The same pairs as ``STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance)``
-    but several times faster on parcels: the tree is queried with boxes widened by the
-    tolerance, pairs whose boxes are farther apart than the tolerance are dropped with array
-    arithmetic, and ``dwithin`` runs on the rest, in threads.
+    but many times faster on parcels: boxes widened by the tolerance are matched on a grid,
+    pairs whose boxes are farther apart than the tolerance are dropped, most of the rest are
+    settled by certain tests on the vertices (`vertices`: flat coordinates and each
+    geometry's span of them, -1 where unknown; see :mod:`geozones._pairs`), and ``dwithin``
+    decides the others, in threads.
     """
     if len(geoms) < 2:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty
     if bounds is None:
         bounds = shapely.bounds(geoms)
-    margin = tolerance / 2 + _SLACK
-    boxes = concatenate_blocks(
-        lambda b: shapely.box(
-            b[:, 0] - margin, b[:, 1] - margin, b[:, 2] + margin, b[:, 3] + margin
-        ),
-        bounds,
-    )
-    tree = shapely.STRtree(boxes)
-    reach = (tolerance + 2 * _SLACK) ** 2
+    left, right = candidate_pairs(bounds, tolerance / 2 + _SLACK, tolerance + 2 * _SLACK)
+    verdict = np.full(len(left), UNDECIDED, dtype=np.int8)
+    if vertices is not None:
+        coords, first, stop = vertices
+        coords = np.ascontiguousarray(coords, dtype=np.float64)
+        first = np.ascontiguousarray(first, dtype=np.int64)
+        stop = np.ascontiguousarray(stop, dtype=np.int64)
 
-    def pairs_of(block: np.ndarray) -> np.ndarray:
-        query, other = tree.query(boxes[block])
-        query = block[query]
-        keep = query < other
-        query, other = query[keep], other[keep]
-        gap_x = np.maximum(bounds[query, 0] - bounds[other, 2], bounds[other, 0] - bounds[query, 2])
-        gap_y = np.maximum(bounds[query, 1] - bounds[other, 3], bounds[other, 1] - bounds[query, 3])
-        keep = np.maximum(gap_x, 0.0) ** 2 + np.maximum(gap_y, 0.0) ** 2 <= reach
-        query, other = query[keep], other[keep]
-        near = shapely.dwithin(geoms[query], geoms[other], tolerance)
-        return np.stack([query[near], other[near]])
+        def classify(span: tuple[int, int]) -> None:
+            a, b = span
+            classify_pairs(coords, first, stop, left[a:b], right[a:b], tolerance, verdict[a:b])
 
-    pairs = np.concatenate(map_blocks(pairs_of, np.arange(len(geoms))), axis=1)
-    return pairs[0], pairs[1]
+        for_spans(classify, len(left), min_span=10_000)
+    near = verdict == NEAR
+    undecided = np.flatnonzero(verdict == UNDECIDED)
+    if len(undecided):
+        near[undecided] = concatenate_blocks(
+            lambda pair: shapely.dwithin(geoms[pair[:, 0]], geoms[pair[:, 1]], tolerance),
+            np.column_stack([left[undecided], right[undecided]]),
+        )
+    return left[near], right[near]
 
 
 def _barrier_array(

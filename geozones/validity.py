@@ -173,7 +173,9 @@ def checked_polygons(
     if certify is not None:
         polygons = np.flatnonzero(to_check)
         to_check[polygons[np.asarray(certify(polygons), dtype=bool)]] = False
-    unchecked = np.flatnonzero(to_check & ~_validated_before(data, geoms))
+    if to_check.any():
+        to_check &= ~_validated_before(data, geoms)
+    unchecked = np.flatnonzero(to_check)
     invalid = np.zeros(len(geoms), dtype=bool)
     if len(unchecked):
         invalid[unchecked] = ~concatenate_blocks(shapely.is_valid, geoms[unchecked])
