@@ -129,6 +129,53 @@ def test_neighbour_pairs_are_those_of_the_strtree_dwithin_query():
         assert len(left) == len(expected)  # each pair once
 
 
+def _pairs_with_vertices(layer_, tolerance):
+    from geozones.area import measured_polygons
+
+    measured = measured_polygons(layer_, layer_.crs, purpose="test")
+    keep = ~shapely.is_missing(measured.geoms) & ~shapely.is_empty(measured.geoms)
+    geoms = measured.geoms[keep]
+    vertices = (measured.coords, measured.first[keep], measured.stop[keep])
+    left, right = _neighbour_pairs(geoms, tolerance, None, vertices)
+    a, b = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=tolerance)
+    expected = {(i, j) for i, j in zip(a.tolist(), b.tolist(), strict=True) if i < j}
+    return set(zip(left.tolist(), right.tolist(), strict=True)), expected, len(left)
+
+
+def test_neighbour_pairs_settled_from_vertices_are_those_of_dwithin():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", geozones.GeozonesWarning)
+        farmland = geozones.read_layer(SAMPLE / "YJJBNT.shp")
+    for tolerance in (0.0, 5.0, 9.0, 30.0):
+        found, expected, count = _pairs_with_vertices(farmland, tolerance)
+        assert found == expected
+        assert count == len(expected)
+
+
+def test_neighbour_pairs_at_the_edge_of_the_tolerance_are_those_of_dwithin():
+    """Rotated, jittered parcels whose gaps are the tolerance to within a few ulps."""
+    rng = np.random.default_rng(3)
+    polygons = []
+    for k in range(400):
+        angle = rng.uniform(0, np.pi)
+        u = np.array([np.cos(angle), np.sin(angle)])
+        n = np.array([-u[1], u[0]])
+        origin = np.array([X + 500.0 * (k % 20), Y + 500.0 * (k // 20)])
+        width, depth = rng.uniform(20, 120, 2)
+        gap = 10.0 + float(rng.choice([-1e-6, -1e-9, 0.0, 1e-9, 1e-6, 2.0, -2.0]))
+        first = [origin, origin + width * u, origin + width * u + depth * n, origin + depth * n]
+        shift = (depth + gap) * n + rng.uniform(-30, 30) * u
+        second = [p + shift for p in first]
+        if rng.random() < 0.5:  # a notch: the second parcel is not convex
+            second.insert(1, second[0] + 0.5 * width * u + 0.3 * depth * n)
+        polygons += [Polygon(first), Polygon(second)]
+    parcels = gpd.GeoSeries(polygons, crs=ZONE39)
+    for tolerance in (10.0, 9.0, 0.0):
+        found, expected, count = _pairs_with_vertices(parcels, tolerance)
+        assert found == expected
+        assert count == len(expected)
+
+
 # ------------------------------------------------------------------------------------------
 # barriers
 
