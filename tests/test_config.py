@@ -9,10 +9,12 @@ import pytest
 
 import geozones
 from geozones.config import (
+    BlockSpec,
     Config,
     ConfigError,
     LayerSpec,
     Override,
+    RasterSpec,
     Targets,
     ZoneSpec,
     load_config,
@@ -549,3 +551,223 @@ def test_overrides_need_their_mask_layer(tmp_path):
     config = load_config(write(tmp_path, FULL))
     with pytest.raises(ConfigError, match=r"resolution\.overrides\[0\]\.mask: .*'core_zone'"):
         config.overrides_for_resolve({"farmland": None, "redline": None, "urban": None})
+
+
+# -- [rasters] and [blocks] -------------------------------------------------------------------
+
+EXTRAS = """
+[layers.rivers]
+path = "lines.gpkg"
+layer = "HL"
+
+[rasters]
+dem = "dem.tif"
+landcover = "landcover.tif"
+slope_threshold_deg = 25
+steep_share_percent = 50
+
+[rasters.landcover_classes]
+1 = "耕地"
+2 = "林地"
+10 = "水域"
+
+[blocks]
+gap_m = 8
+barriers = "rivers"
+"""
+
+
+def write_extras(folder: Path, text: str) -> Path:
+    """Write a configuration with rasters; the raster files exist (empty)."""
+    for data in ("dem.tif", "landcover.tif"):
+        (folder / data).touch()
+    return write(folder, text)
+
+
+def test_rasters_and_blocks_load(tmp_path):
+    config = load_config(write_extras(tmp_path, FULL + EXTRAS))
+    assert config.rasters == RasterSpec(
+        dem=tmp_path / "dem.tif",
+        landcover=tmp_path / "landcover.tif",
+        slope_threshold_deg=25.0,
+        steep_share_percent=50.0,
+        landcover_classes={1: "耕地", 2: "林地", 10: "水域"},
+    )
+    assert list(config.rasters.landcover_classes) == [1, 2, 10]  # the file's order
+    assert config.blocks == BlockSpec(gap_m=8.0, barriers="rivers")
+
+
+def test_rasters_and_blocks_are_optional_with_defaults(tmp_path):
+    assert load_config(write(tmp_path, FULL)).rasters is None
+    assert load_config(write(tmp_path, FULL)).blocks is None
+    text = FULL + '\n[rasters]\ndem = "dem.tif"\n\n[blocks]\n'
+    config = load_config(write_extras(tmp_path, text))
+    assert config.rasters == RasterSpec(dem=tmp_path / "dem.tif")
+    assert (config.rasters.slope_threshold_deg, config.rasters.steep_share_percent) == (25, 50)
+    assert config.rasters.landcover is None and config.rasters.landcover_classes == {}
+    assert config.blocks == BlockSpec(gap_m=10.0, barriers=None)
+
+
+# (id, edit of FULL + EXTRAS, dotted key, fragment of the message)
+BROKEN_EXTRAS = [
+    (
+        "unknown raster key",
+        lambda t: t.replace("slope_threshold_deg = 25", "slope_threshold = 25"),
+        "rasters.slope_threshold",
+        "did you mean 'slope_threshold_deg'",
+    ),
+    (
+        "missing raster file",
+        lambda t: t.replace('dem = "dem.tif"', 'dem = "srtm/dem30.tif"'),
+        "rasters.dem",
+        "file not found: {folder}/srtm/dem30.tif (relative paths are read from {folder})",
+    ),
+    (
+        "raster path not a string",
+        lambda t: t.replace('dem = "dem.tif"', "dem = 30"),
+        "rasters.dem",
+        'expected a string, got an integer 30; write dem = "30"',
+    ),
+    (
+        "no raster named",
+        lambda t: (
+            t.replace('dem = "dem.tif"\nlandcover = "landcover.tif"\n', "")
+            .replace("slope_threshold_deg = 25\nsteep_share_percent = 50\n", "")
+            .replace('[rasters.landcover_classes]\n1 = "耕地"\n2 = "林地"\n10 = "水域"\n', "")
+        ),
+        "rasters",
+        'names no raster; add dem = "dem.tif"',
+    ),
+    (
+        "slope threshold without a DEM",
+        lambda t: t.replace('dem = "dem.tif"\n', ""),
+        "rasters.slope_threshold_deg",
+        "needs a DEM",
+    ),
+    (
+        "classes without a land-cover raster",
+        lambda t: t.replace('landcover = "landcover.tif"\n', ""),
+        "rasters.landcover_classes",
+        'add landcover = "landcover.tif"',
+    ),
+    (
+        "slope of 90° or more",
+        lambda t: t.replace("slope_threshold_deg = 25", "slope_threshold_deg = 90"),
+        "rasters.slope_threshold_deg",
+        "must be less than 90 (degrees), got 90",
+    ),
+    (
+        "slope of 0°",
+        lambda t: t.replace("slope_threshold_deg = 25", "slope_threshold_deg = 0"),
+        "rasters.slope_threshold_deg",
+        "must be more than 0, got 0",
+    ),
+    (
+        "slope in quotes",
+        lambda t: t.replace("slope_threshold_deg = 25", 'slope_threshold_deg = "25°"'),
+        "rasters.slope_threshold_deg",
+        "expected a number, got a string '25°'; write the number without quotes",
+    ),
+    (
+        "steep share of 100 %",
+        lambda t: t.replace("steep_share_percent = 50", "steep_share_percent = 100"),
+        "rasters.steep_share_percent",
+        "must be less than 100, got 100",
+    ),
+    (
+        "steep share as a fraction below 0",
+        lambda t: t.replace("steep_share_percent = 50", "steep_share_percent = -0.5"),
+        "rasters.steep_share_percent",
+        "must be 0 or more, got -0.5; a percentage of each parcel's area",
+    ),
+    (
+        "class code not a number",
+        lambda t: t.replace('1 = "耕地"', '"耕地" = 1'),
+        "rasters.landcover_classes.耕地",
+        "is not a class code; the keys are the pixel values",
+    ),
+    (
+        "class name not a string",
+        lambda t: t.replace('2 = "林地"', "2 = 3"),
+        "rasters.landcover_classes.2",
+        "expected a string, got an integer 3",
+    ),
+    (
+        "class named twice",
+        lambda t: t.replace('10 = "水域"', '10 = "林地"'),
+        "rasters.landcover_classes.10",
+        "'林地' names another class too",
+    ),
+    (
+        "class code given twice",
+        lambda t: t.replace('10 = "水域"', '"01" = "水域"'),
+        "rasters.landcover_classes.01",
+        "names class 1 again",
+    ),
+    (
+        "classes not a table",
+        lambda t: t.replace(
+            '[rasters.landcover_classes]\n1 = "耕地"\n2 = "林地"\n10 = "水域"\n', ""
+        ).replace(
+            "steep_share_percent = 50", 'steep_share_percent = 50\nlandcover_classes = "耕地"'
+        ),
+        "rasters.landcover_classes",
+        "expected a table, got a string '耕地'",
+    ),
+    (
+        "negative gap",
+        lambda t: t.replace("gap_m = 8", "gap_m = -1"),
+        "blocks.gap_m",
+        "must be 0 or more, got -1 (m); the widest field road or ditch",
+    ),
+    (
+        "unknown blocks key",
+        lambda t: t.replace("gap_m = 8", "tolerance_m = 8"),
+        "blocks.tolerance_m",
+        "unknown key; the keys of [blocks] are: gap_m, barriers",
+    ),
+    (
+        "barrier not a layer",
+        lambda t: t.replace('barriers = "rivers"', 'barriers = "river"'),
+        "blocks.barriers",
+        "'river' is not a layer key (did you mean 'rivers'?)",
+    ),
+    (
+        "barrier is the farmland",
+        lambda t: t.replace('barriers = "rivers"', 'barriers = "farmland"'),
+        "blocks.barriers",
+        "is the farmland itself",
+    ),
+    (
+        "blocks not a table",
+        lambda t: t.replace('[blocks]\ngap_m = 8\nbarriers = "rivers"\n', "").replace(
+            "sliver_m2 = 200", "sliver_m2 = 200\nblocks = 10"
+        ),
+        "blocks",
+        "expected a table, got an integer 10; write it as [blocks]",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "key", "fragment"),
+    [case[1:] for case in BROKEN_EXTRAS],
+    ids=[case[0] for case in BROKEN_EXTRAS],
+)
+def test_every_raster_and_blocks_mistake_names_the_key(tmp_path, edit, key, fragment):
+    text = edit(FULL + EXTRAS)
+    assert text != FULL + EXTRAS, "the edit did not apply"
+    path = write_extras(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {key}: "), message
+    assert fragment.format(folder=tmp_path) in message, message
+    assert caught.value.key == key
+
+
+def test_errors_named_prefixes_file_and_key_and_keeps_the_type(tmp_path):
+    config = load_config(write(tmp_path, FULL))
+    with pytest.raises(LayerNotFoundError) as caught, config.errors_named("rasters.dem"):
+        raise LayerNotFoundError("cannot open the raster dem.tif")
+    assert str(caught.value) == f"{config.source}: rasters.dem: cannot open the raster dem.tif"

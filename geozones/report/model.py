@@ -211,11 +211,6 @@ class Report:
             fragmentation=_county_rows(self.fragmentation, code),
         )
 
-    @property
-    def has_rasters(self) -> bool:
-        """True when the report holds a steep-farmland or land-cover table."""
-        return bool(len(self.steep_summary) or len(self.land_cover))
-
 
 def _county_rows(frame: pd.DataFrame, code: str) -> pd.DataFrame:
     """The rows of a per-level table (``level``, ``zone``) about county `code`."""
