@@ -20,6 +20,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from geozones._parallel import for_spans
+
 #: Codes of :func:`classify_pairs`.
 FAR, NEAR, UNDECIDED = 0, 1, 2
 
@@ -63,11 +65,43 @@ def candidate_pairs(
         cell *= 2.0
         columns = int((float(bounds[:, 2].max()) + margin - x0) // cell) + 1
         rows = int((float(bounds[:, 3].max()) + margin - y0) // cell) + 1
+    start, members = _grid(bounds, margin, x0, y0, cell, columns, rows)
+    # The boxes of each cell, contiguous: the pair loops read memory in order.
+    boxes = bounds[members]
+    # Spans of cells with about equal numbers of entries, counted then written in threads.
+    spans = max(1, min(64, len(members) // 50_000))
+    cuts = np.searchsorted(start, np.linspace(0, len(members), spans + 1)).astype(np.int64)
+    cuts[0], cuts[-1] = 0, columns * rows
+    counts = np.zeros(spans, dtype=np.int64)
     nothing = np.zeros(0, dtype=np.int64)
-    count = _pair_pass(bounds, margin, reach, x0, y0, cell, columns, rows, nothing, nothing)
-    left = np.empty(count, dtype=np.int64)
-    right = np.empty(count, dtype=np.int64)
-    _pair_pass(bounds, margin, reach, x0, y0, cell, columns, rows, left, right)
+    grid = (margin, reach, x0, y0, cell, columns, rows)
+
+    def count(span: tuple[int, int]) -> None:
+        for k in range(*span):
+            counts[k] = _cell_pairs(
+                start, members, boxes, *grid, int(cuts[k]), int(cuts[k + 1]), nothing, nothing, 0
+            )
+
+    for_spans(count, spans, min_span=1)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    left = np.empty(int(offsets[-1]), dtype=np.int64)
+    right = np.empty(int(offsets[-1]), dtype=np.int64)
+
+    def write(span: tuple[int, int]) -> None:
+        for k in range(*span):
+            _cell_pairs(
+                start,
+                members,
+                boxes,
+                *grid,
+                int(cuts[k]),
+                int(cuts[k + 1]),
+                left,
+                right,
+                int(offsets[k]),
+            )
+
+    for_spans(write, spans, min_span=1)
     return left, right
 
 
@@ -81,22 +115,18 @@ def _cell_span(
 
 
 @numba.njit(cache=True, nogil=True)
-def _pair_pass(
+def _grid(
     bounds: np.ndarray,
     margin: float,
-    reach: float,
     x0: float,
     y0: float,
     cell: float,
     columns: int,
     rows: int,
-    left: np.ndarray,
-    right: np.ndarray,
-) -> int:  # pragma: no cover - compiled
-    """Count the pairs (`left` empty) or write them; the same pairs in the same order."""
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The boxes in each cell: ``members[start[k]:start[k + 1]]`` (a counting sort)."""
     n = bounds.shape[0]
     cells = columns * rows
-    # Counting sort of (cell, box) entries by cell.
     start = np.zeros(cells + 1, dtype=np.int64)
     for i in range(n):
         c0, c1 = _cell_span(bounds[i, 0] - margin, bounds[i, 2] + margin, x0, cell, columns)
@@ -116,40 +146,68 @@ def _pair_pass(
                 k = r * columns + c
                 members[fill[k]] = i
                 fill[k] += 1
+    return start, members
+
+
+@numba.njit(cache=True, nogil=True)
+def _cell_pairs(
+    start: np.ndarray,
+    members: np.ndarray,
+    boxes: np.ndarray,
+    margin: float,
+    reach: float,
+    x0: float,
+    y0: float,
+    cell: float,
+    columns: int,
+    rows: int,
+    first_cell: int,
+    stop_cell: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    offset: int,
+) -> int:  # pragma: no cover - compiled
+    """Count the pairs of cells ``first_cell:stop_cell`` (`left` empty) or write them.
+
+    ``boxes[e]`` is the box of ``members[e]``. A pair is found in the one cell that holds the
+    low corner of the overlap of its widened boxes.
+    """
     reach2 = reach * reach
     found = 0
-    for k in range(cells):
+    for k in range(first_cell, stop_cell):
         row = k // columns
         column = k - row * columns
         for a in range(start[k], start[k + 1]):
-            i = members[a]
+            ax0 = boxes[a, 0]
+            ay0 = boxes[a, 1]
+            ax1 = boxes[a, 2]
+            ay1 = boxes[a, 3]
             for b in range(a + 1, start[k + 1]):
-                j = members[b]
+                bx0 = boxes[b, 0]
+                by0 = boxes[b, 1]
+                bx1 = boxes[b, 2]
+                by1 = boxes[b, 3]
                 # The widened boxes must meet (what an STR-tree query of them finds) ...
-                if bounds[i, 0] - margin > bounds[j, 2] + margin:
+                if ax0 - margin > bx1 + margin or bx0 - margin > ax1 + margin:
                     continue
-                if bounds[j, 0] - margin > bounds[i, 2] + margin:
+                if ay0 - margin > by1 + margin or by0 - margin > ay1 + margin:
                     continue
-                if bounds[i, 1] - margin > bounds[j, 3] + margin:
-                    continue
-                if bounds[j, 1] - margin > bounds[i, 3] + margin:
-                    continue
-                # ... in this cell only: the cell of the low corner of their overlap.
-                low_x = max(bounds[i, 0], bounds[j, 0]) - margin
-                low_y = max(bounds[i, 1], bounds[j, 1]) - margin
+                # ... and are counted in this cell only.
+                low_x = max(ax0, bx0) - margin
+                low_y = max(ay0, by0) - margin
                 cx, _ = _cell_span(low_x, low_x, x0, cell, columns)
                 cy, _ = _cell_span(low_y, low_y, y0, cell, rows)
                 if cx != column or cy != row:
                     continue
-                gap_x = max(bounds[i, 0] - bounds[j, 2], bounds[j, 0] - bounds[i, 2])
-                gap_y = max(bounds[i, 1] - bounds[j, 3], bounds[j, 1] - bounds[i, 3])
-                gap_x = max(gap_x, 0.0)
-                gap_y = max(gap_y, 0.0)
+                gap_x = max(max(ax0 - bx1, bx0 - ax1), 0.0)
+                gap_y = max(max(ay0 - by1, by0 - ay1), 0.0)
                 if gap_x * gap_x + gap_y * gap_y > reach2:
                     continue
                 if len(left):
-                    left[found] = min(i, j)
-                    right[found] = max(i, j)
+                    i = members[a]
+                    j = members[b]
+                    left[offset + found] = min(i, j)
+                    right[offset + found] = max(i, j)
                 found += 1
     return found
 

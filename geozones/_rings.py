@@ -128,6 +128,8 @@ class RingSums:
     double_area: np.ndarray
     integral: np.ndarray
     simple: np.ndarray
+    #: ``(n, 4)``: ``xmin, ymin, xmax, ymax`` of each ring's coordinates.
+    bounds: np.ndarray
 
 
 def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
@@ -150,8 +152,9 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
     double_area = np.zeros(n_rings)
     integral = np.zeros(n_rings)
     simple = np.zeros(n_rings, dtype=np.bool_)
+    ring_bounds = np.full((n_rings, 4), np.nan)
     if n_rings == 0:
-        return RingSums(double_area, integral, simple)
+        return RingSums(double_area, integral, simple, ring_bounds)
     coords = np.ascontiguousarray(layout.coords, dtype=np.float64)
     starts = np.ascontiguousarray(layout.ring_starts, dtype=np.int64)
     lengths = np.ascontiguousarray(layout.ring_lengths, dtype=np.int64)
@@ -181,10 +184,11 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
             double_area,
             integral,
             simple,
+            ring_bounds,
         )
 
     for_spans(span, len(cuts) - 1, min_span=1)
-    return RingSums(double_area, integral, simple)
+    return RingSums(double_area, integral, simple, ring_bounds)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -202,6 +206,7 @@ def _ring_kernel(
     double_area: np.ndarray,
     integral: np.ndarray,
     simple: np.ndarray,
+    ring_bounds: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
     n_higher = higher.shape[0]
     for r in range(first, stop):
@@ -279,6 +284,10 @@ def _ring_kernel(
             xa_prev = xa
         double_area[r] = area2
         integral[r] = total
+        ring_bounds[r, 0] = low_x
+        ring_bounds[r, 1] = low_y
+        ring_bounds[r, 2] = high_x
+        ring_bounds[r, 3] = high_y
         edges = n - 1
         closed = coords[s, 0] == coords[s + n - 1, 0] and coords[s, 1] == coords[s + n - 1, 1]
         exact_shift = _shift_is_exact(low_x, high_x) and _shift_is_exact(low_y, high_y)

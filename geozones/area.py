@@ -174,6 +174,8 @@ class MeasuredPolygons(NamedTuple):
     #: without holes that were not repaired; -1 for the other rows.
     first: np.ndarray | None
     stop: np.ndarray | None
+    #: ``(n, 4)`` bounds of those same rows (as ``shapely.bounds``), NaN for the others.
+    bounds: np.ndarray | None
 
 
 def measured_polygons(
@@ -208,7 +210,7 @@ def measured_polygons(
     projection = _TransverseMercator.from_crs(crs)
     if projection is None:
         geoms = polygon_array(data, purpose=purpose, stacklevel=stacklevel + 1)
-        return MeasuredPolygons(geoms, ellipsoidal_area(geoms, crs), None, None, None)
+        return MeasuredPolygons(geoms, ellipsoidal_area(geoms, crs), None, None, None, None)
     raw = geometry_array(data)
     found: list[tuple[np.ndarray, _Measured]] = []
 
@@ -223,7 +225,7 @@ def measured_polygons(
         data, purpose=purpose, certify=certify, stacklevel=stacklevel + 1
     )
     if not found:
-        return MeasuredPolygons(geoms, ellipsoidal_area(geoms, crs), None, None, None)
+        return MeasuredPolygons(geoms, ellipsoidal_area(geoms, crs), None, None, None, None)
     index, measured = found[0]
     result = np.full(len(geoms), np.nan)
     result[~shapely.is_missing(geoms)] = 0.0
@@ -236,14 +238,17 @@ def measured_polygons(
     rows = index[layout.ring_geometry[:single]]
     first[rows] = layout.ring_starts[:single]
     stop[rows] = layout.ring_starts[:single] + layout.ring_lengths[:single]
+    bounds = np.full((len(geoms), 4), np.nan)
+    bounds[rows] = measured.ring_bounds[:single]
     # Repaired polygons are measured again, with the same fit (repair stays inside the bounds).
     redo = np.flatnonzero(repaired & ~shapely.is_empty(geoms))
     first[repaired] = stop[repaired] = -1
+    bounds[repaired] = np.nan
     if len(redo):
         again = _transverse_mercator_measure(geoms[redo], projection, measured.scale)
         assert again is not None
         result[redo] = again.area
-    return MeasuredPolygons(geoms, result, layout.coords, first, stop)
+    return MeasuredPolygons(geoms, result, layout.coords, first, stop, bounds)
 
 
 def geodesic_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
@@ -307,6 +312,7 @@ class _Measured(NamedTuple):
     certain: np.ndarray
     scale: _AreaScale
     layout: RingLayout
+    ring_bounds: np.ndarray
 
 
 def _transverse_mercator_measure(
@@ -335,7 +341,7 @@ def _transverse_mercator_measure(
     single = int(np.count_nonzero(layout.single_ring))
     certain = np.zeros(len(geoms), dtype=bool)
     certain[layout.ring_geometry[:single]] = sums.simple[:single]
-    return _Measured(area, certain, scale, layout)
+    return _Measured(area, certain, scale, layout, sums.bounds)
 
 
 # The flat ring layout, under the name other modules import it by.

@@ -205,12 +205,20 @@ def farmland_blocks(
     original = geometry_array(farmland)
     measured = measured_polygons(farmland, crs, purpose="farmland blocks")
     geoms = measured.geoms
-    present = ~concatenate_blocks(_is_empty_or_missing, geoms)
+    # Null geometries measure NaN, empty ones 0, and valid polygons more than 0.
+    present = measured.area > 0
+    zero = np.flatnonzero(measured.area == 0)
+    present[zero] = ~_is_empty_or_missing(geoms[zero])
     index = np.flatnonzero(present)
     parcels = geoms[index]
 
-    bounds = concatenate_blocks(shapely.bounds, parcels) if len(parcels) else np.zeros((0, 4))
     vertices = None
+    if measured.bounds is None:
+        bounds = shapely.bounds(parcels) if len(parcels) else np.zeros((0, 4))
+    else:
+        bounds = measured.bounds[index]
+        unknown = np.flatnonzero(np.isnan(bounds[:, 0]))
+        bounds[unknown] = shapely.bounds(parcels[unknown])
     if measured.coords is not None and measured.first is not None and measured.stop is not None:
         vertices = (measured.coords, measured.first[index], measured.stop[index])
     left, right = _neighbour_pairs(parcels, tolerance, bounds, vertices)
