@@ -40,6 +40,7 @@ except ImportError as error:  # pragma: no cover - depends on the installation
         "writing Excel workbooks needs openpyxl: pip install 'geozones[report]'"
     ) from error
 
+from geozones.blocks import CLASS_KEYS
 from geozones.coverage import ADMINISTRATIVE_LEVELS
 from geozones.report.geopackage import atomic_output, output_path
 from geozones.report.labels import header, line_header, unit_label, with_unit, yes_no
@@ -519,7 +520,7 @@ def class_header(name: str, language: str, unit: str) -> str:
     return with_unit(text, language, unit)
 
 
-_FRAGMENT_CLASSES = ("area_under_100mu", "area_100mu", "area_1000mu", "area_10000mu")
+_FRAGMENT_CLASSES = tuple(f"area_{key}" for key in CLASS_KEYS)
 
 
 def fragmentation_table(report: Report) -> Table:
@@ -536,7 +537,7 @@ def fragmentation_table(report: Report) -> Table:
             ("zone_area", rounded["zone_area"], DECIMAL),
             ("farmland_area", parts["farmland_area"], DECIMAL),
             ("blocks_count", frame["blocks"], INTEGER),
-            *[(f"blocks_{key}", frame[f"blocks_{key}"], INTEGER) for key in _CLASS_KEYS],
+            *[(f"blocks_{key}", frame[f"blocks_{key}"], INTEGER) for key in CLASS_KEYS],
             *[(column, parts[column], DECIMAL) for column in _FRAGMENT_CLASSES],
             ("percent_100mu_plus", frame["percent_100mu_plus"].astype(float).round(2), PERCENT),
             ("mean_block_area", frame["mean_block_area"].astype(float).round(2), DECIMAL),
@@ -552,9 +553,6 @@ def fragmentation_table(report: Report) -> Table:
         ],
     )
     return replace(table, notes=notes(report, "blocks"))
-
-
-_CLASS_KEYS = ("under_100mu", "100mu", "1000mu", "10000mu")
 
 
 def block_list_table(report: Report) -> Table:

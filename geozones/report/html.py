@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from geozones.blocks import CLASS_KEYS
 from geozones.report.excel import (
     DECIMAL,
     INTEGER,
@@ -111,7 +112,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "land_cover": "控制线内地类构成",
         "land_cover_caption": "各控制线内的地类构成（面积单位：{unit}）",
         "blocks": "耕地集中连片",
-        "blocks_caption": "永久基本农田集中连片地块与破碎度（面积单位：{unit}）",
+        "blocks_caption": "永久基本农田集中连片：各级地块数（面积单位：{unit}）",
+        "blocks_area_caption": "各级地块面积与破碎度（面积单位：{unit}）",
         "block_list_caption": "地块清单（跨界地块按其在各行政区的部分分行列出）",
         "blocks_none": "没有永久基本农田地块。",
         "blocks_alt": (
@@ -194,7 +196,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "land_cover": "Land cover inside the lines",
         "land_cover_caption": "Land cover inside each line, per zone (areas in {unit})",
         "blocks": "Farmland blocks",
-        "blocks_caption": "Farmland blocks and fragmentation, per zone (areas in {unit})",
+        "blocks_caption": "Contiguous farmland blocks by class, per zone (areas in {unit})",
+        "blocks_area_caption": "Block areas and fragmentation, per zone (areas in {unit})",
         "block_list_caption": "Blocks, one row per block and zone",
         "blocks_none": "No farmland blocks.",
         "blocks_alt": (
@@ -265,7 +268,7 @@ h2 { font-size: 1.25rem; margin: 2rem 0 0.6rem; padding-bottom: 0.2rem;
 .verdict p { margin: 0.15rem 0; }
 .pass { background: #e9f7ee; border-color: #1a7f37; }
 .fail { background: #fdecec; border-color: #c62828; }
-nav ol { display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; padding-left: 1.2rem;
+nav ol { display: flex; flex-wrap: wrap; gap: 0.3rem 2.2rem; padding-left: 2rem;
   margin: 0.5rem 0; }
 nav a { color: #0b57d0; }
 figure { margin: 0.8rem 0; }
@@ -279,6 +282,7 @@ td { word-break: keep-all; overflow-wrap: anywhere; }
 thead th { background: #f3f5f7; text-align: center; position: sticky; top: 0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 600; background: #f8f9fb; }
+tr.zone td { overflow-wrap: normal; }
 tr.sliver td { color: #777; }
 td.ok { color: #1a7f37; font-weight: 600; }
 td.bad { color: #c62828; font-weight: 600; }
@@ -491,13 +495,30 @@ def _extra_sections(report: Report, words: dict[str, str]) -> list[tuple[str, st
             )
         )
     if len(report.fragmentation):
+        # The workbook's table is too wide for a page: its counts, then its areas and measures.
         table = fragmentation_table(report)
+        rows = _summary_rows(table, language)
+        zone = ["level", "zone", "name"]
+        counts = ["farmland_area", "blocks_count"] + [f"blocks_{key}" for key in CLASS_KEYS]
+        areas = ["zone_area", "farmland_area"] + [f"area_{key}" for key in CLASS_KEYS]
+        measures = ["mean_block_area", "largest_block_area", "largest_block_percent"]
         body = [
             _table(
-                table,
+                _columns(table, [*zone, *counts, "percent_100mu_plus", "crossing_blocks"], report),
                 words["blocks_caption"].format(unit=unit),
                 words=words,
-                row_class=_summary_rows(table, language),
+                row_class=rows,
+            ),
+            _table(
+                _columns(
+                    table,
+                    [*zone, *areas, *measures, "edge_m", "edge_density"],
+                    report,
+                    notes=True,
+                ),
+                words["blocks_area_caption"].format(unit=unit),
+                words=words,
+                row_class=rows,
             ),
             _blocks_map(report, words),
         ]
@@ -516,13 +537,23 @@ def _extra_sections(report: Report, words: dict[str, str]) -> list[tuple[str, st
     return sections
 
 
+def _columns(table: Table, keys: Sequence[str], report: Report, *, notes: bool = False) -> Table:
+    """The columns of `table` named by `keys` (see :func:`header`), with its notes if `notes`."""
+    titles = [header(key, report.language, report.unit) for key in keys]
+    formats = {title: table.formats[title] for title in titles if title in table.formats}
+    return Table(table.frame[titles], formats, notes=table.notes if notes else ())
+
+
 def _summary_rows(table: Table, language: str) -> Callable[[int], str]:
+    """Rows of a per-zone table: ``total`` for city and province rows, ``zone`` for counties."""
     level_column = header("level", language)
     totals = {header("province", language), header("city", language)}
     levels = list(table.frame[level_column]) if level_column in table.frame else []
 
     def row_class(position: int) -> str:
-        return "total" if position < len(levels) and levels[position] in totals else ""
+        if position >= len(levels):
+            return ""
+        return "total zone" if levels[position] in totals else "zone"
 
     return row_class
 
