@@ -12,7 +12,9 @@ process run, this measures:
    one ``Geod.geometry_area_perimeter`` call per polygon, on CGCS2000's ellipsoid (run once);
 5. the relative difference between 3 and 4 on every sampled feature (max, 99.9th percentile,
    count over 1e-9);
-6. peak RSS, per step (Linux: VmHWM after resetting it) and overall (``getrusage``).
+6. peak RSS, per step (Linux: VmHWM after resetting it) and overall (``getrusage``);
+7. unless ``--no-startup``: in fresh processes, the time to import geozones and of the first
+   ``area()`` call, with an empty numba cache (the kernel is compiled) and a warm one.
 
 A markdown report goes to stdout, and with ``--json`` the figures to a JSON file too. The exit
 status is 1 if the library function cannot be imported or fails (the other steps still run),
@@ -255,6 +257,57 @@ def local_tm_areas(geoms_lonlat: np.ndarray, ellipsoid: dict[str, Any]) -> np.nd
 
 
 # --------------------------------------------------------------------------------------------
+# start-up: import and the first call, in fresh processes
+
+_STARTUP = """
+import json, sys, time
+t0 = time.perf_counter()
+import geopandas, shapely
+t1 = time.perf_counter()
+import geozones
+t2 = time.perf_counter()
+square = shapely.box(39_500_000, 3_150_000, 39_501_000, 3_151_000)
+layer = geopandas.GeoSeries([square], crs=4527)
+t3 = time.perf_counter()
+geozones.area(layer)
+t4 = time.perf_counter()
+geozones.area(layer)
+t5 = time.perf_counter()
+print(json.dumps({"import_dependencies_s": t1 - t0, "import_geozones_s": t2 - t1,
+                  "first_call_s": t4 - t3, "second_call_s": t5 - t4}))
+"""
+
+
+def startup_times() -> dict[str, Any]:
+    """Import time and first-call time of ``geozones.area`` in fresh processes.
+
+    ``cold``: an empty numba cache (``NUMBA_CACHE_DIR`` set to a new directory), so the first
+    call compiles the kernel; ``warm``: the same directory again, so the kernel is loaded from
+    the cache, which is what every run after the first one on a machine sees. The second call
+    in each process is the steady state.
+    """
+    import subprocess
+    import tempfile
+
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=str(REPO))
+        for label in ("cold", "warm"):
+            run = subprocess.run(
+                [sys.executable, "-c", _STARTUP],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if run.returncode != 0:
+                result[label] = {"error": run.stderr.strip().splitlines()[-1:]}
+            else:
+                result[label] = json.loads(run.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --------------------------------------------------------------------------------------------
 # report
 
 
@@ -383,6 +436,31 @@ def render(report: dict[str, Any]) -> str:
                 f"{w['vertices']} coordinates, oracle {w['oracle_m2']:.6f} m², "
                 f"implementation {w['impl_m2']:.6f} m²."
             )
+    start = report.get("startup")
+    if start:
+        lines += [
+            "",
+            "Start-up, in fresh processes (numba compiles the kernel on the first call with an "
+            "empty cache, `cold`; later runs load it from the cache, `warm`):",
+            "",
+            "| process | import geopandas + shapely | import geozones | first `area()` | "
+            "second `area()` |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for label, times in start.items():
+            if "error" in times:
+                lines.append(f"| {label} | **FAILED**: {times['error']} | | | |")
+                continue
+            lines.append(
+                f"| {label} | {_s(times['import_dependencies_s'])} | "
+                f"{_s(times['import_geozones_s'])} | {_s(times['first_call_s'])} | "
+                f"{_s(times['second_call_s'])} |"
+            )
+    lines += [
+        "",
+        f"Load average (1 min) before the run {report['load_before']:.2f}, after "
+        f"{report['load_after']:.2f} (other processes share the CPUs).",
+    ]
     lines += ["", f"Peak RSS of the run: {report['peak_rss_mib']:,.0f} MiB."]
     return "\n".join(lines)
 
@@ -407,6 +485,7 @@ def _ratio(value: float | None) -> str:
 def run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], int]:
     """Run every step; return the report and the exit status."""
     status = 0
+    load_before = os.getloadavg()[0]
     path = ensure_layers(
         args.size if args.parcels is None else None,
         args.parcels,
@@ -561,6 +640,9 @@ def run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], int]:
         "local_tm": local_acc,
         "oracle_negative_areas": negative,
         "peak_rss_mib": max_rss_mib(),
+        "startup": None if args.no_startup else startup_times(),
+        "load_before": load_before,
+        "load_after": os.getloadavg()[0],
     }
     return report, status
 
@@ -586,6 +668,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write figures as JSON")
     parser.add_argument("--data", type=Path, default=DEFAULT_OUT, help="data root (%(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="data and sample seed (%(default)s)")
+    parser.add_argument(
+        "--no-startup",
+        action="store_true",
+        help="skip the import and first-call (numba compile) times in fresh processes",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
