@@ -1,8 +1,9 @@
 """The rings of a polygon array as flat coordinates, and one fused pass over their edges.
 
-The pass computes, per ring and in one sweep over the coordinates (in cache-sized chunks of
-whole rings, in threads): the signed planar area, a caller's per-edge integral (the ellipsoidal
-correction of :mod:`geozones.area`), and whether the ring is certainly simple.
+The pass computes, per ring and in one sweep over the coordinates (a compiled loop, see
+:mod:`geozones._kernels`, on spans of whole rings in threads): the signed planar area, the
+per-edge integral of the ellipsoidal correction of :mod:`geozones.area`, the ring's bounds,
+and whether the ring is certainly simple.
 
 The simplicity test is a cheap, exact sufficient condition: a ring is simple if, seen from a
 point ``c``, every edge turns strictly the same way around ``c`` and the ring winds around
@@ -10,14 +11,13 @@ point ``c``, every edge turns strictly the same way around ``c`` and the ring wi
 for ``orient2d``, so a ring is declared simple only when that is certain; rings the test cannot
 decide (non-star-shaped, degenerate, coordinates too far apart to shift exactly) are left to
 GEOS. The point ``c`` is the mean of the ring's vertices; the shift ``x - c`` is exact (Sterbenz)
-whenever all coordinates of a chunk lie within a factor of 2 of each other, which is checked.
+when all coordinates of the ring lie within a factor of 1.5 of each other, which is checked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import shapely
 
@@ -25,8 +25,6 @@ from geozones._parallel import for_spans, map_blocks
 
 # Vertices per unit of work handed to a thread.
 _CHUNK = 1 << 16
-# Shewchuk's ccwerrboundA: |det| above this times the sum of |products| has a certain sign.
-_ORIENT_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 
 
 @dataclass(frozen=True)
@@ -155,6 +153,8 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
     ring_bounds = np.full((n_rings, 4), np.nan)
     if n_rings == 0:
         return RingSums(double_area, integral, simple, ring_bounds)
+    from geozones import _kernels
+
     coords = np.ascontiguousarray(layout.coords, dtype=np.float64)
     starts = np.ascontiguousarray(layout.ring_starts, dtype=np.int64)
     lengths = np.ascontiguousarray(layout.ring_lengths, dtype=np.int64)
@@ -170,7 +170,7 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
     )
 
     def span(bounds: tuple[int, int]) -> None:
-        _ring_kernel(
+        _kernels.ring_kernel(
             coords,
             starts,
             lengths,
@@ -189,122 +189,3 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
 
     for_spans(span, len(cuts) - 1, min_span=1)
     return RingSums(double_area, integral, simple, ring_bounds)
-
-
-@numba.njit(cache=True, nogil=True)
-def _ring_kernel(
-    coords: np.ndarray,
-    starts: np.ndarray,
-    lengths: np.ndarray,
-    first: int,
-    stop: int,
-    false_easting: float,
-    c1: np.ndarray,
-    higher: np.ndarray,
-    v_scale: float,
-    v_shift: float,
-    double_area: np.ndarray,
-    integral: np.ndarray,
-    simple: np.ndarray,
-    ring_bounds: np.ndarray,
-) -> None:  # pragma: no cover - compiled
-    n_higher = higher.shape[0]
-    for r in range(first, stop):
-        s = starts[r]
-        n = lengths[r]
-        if n == 0:
-            continue
-        # The vertex mean, without the closing vertex: the point the ring is tested around.
-        sum_x = 0.0
-        sum_y = 0.0
-        low_x = high_x = coords[s, 0]
-        low_y = high_y = coords[s, 1]
-        for i in range(s, s + n - 1):
-            sum_x += coords[i, 0]
-            sum_y += coords[i, 1]
-        distinct = max(n - 1, 1)
-        cx = sum_x / distinct
-        cy = sum_y / distinct
-
-        x_prev = coords[s, 0]
-        y_prev = coords[s, 1]
-        xl_prev = x_prev - cx
-        yl_prev = y_prev - cy
-        xa_prev = x_prev - false_easting
-        area2 = 0.0
-        total = 0.0
-        positive = 0
-        negative = 0
-        upward = 0
-        for i in range(s + 1, s + n):
-            x = coords[i, 0]
-            y = coords[i, 1]
-            low_x = min(low_x, x)
-            high_x = max(high_x, x)
-            low_y = min(low_y, y)
-            high_y = max(high_y, y)
-            xl = x - cx
-            yl = y - cy
-            t1 = xl_prev * yl
-            t2 = yl_prev * xl
-            cross = t1 - t2
-            area2 += cross
-            bound = _ORIENT_BOUND * (abs(t1) + abs(t2))
-            if cross > bound:
-                positive += 1
-            elif cross < -bound:
-                negative += 1
-            if yl_prev < 0.0 and yl >= 0.0:
-                upward += 1
-
-            xa = x - false_easting
-            dx = xa - xa_prev
-            dy = y - y_prev
-            x_sum = xa + xa_prev
-            v = (y + y_prev) * v_scale + v_shift
-            c = 0.0
-            for j in range(len(c1) - 1, -1, -1):
-                c = c * v + c1[j]
-            value = c * x_sum * (xa * xa + xa_prev * xa_prev - 0.5 * (dx * dx + dy * dy))
-            if n_higher:
-                x_sum_squared = x_sum * x_sum
-                power = x_sum * x_sum_squared
-                for k in range(n_higher):
-                    power *= x_sum_squared
-                    h = 0.0
-                    for j in range(higher.shape[1] - 1, -1, -1):
-                        h = h * v + higher[k, j]
-                    value += h * power
-            total += value * dy
-
-            x_prev = x
-            y_prev = y
-            xl_prev = xl
-            yl_prev = yl
-            xa_prev = xa
-        double_area[r] = area2
-        integral[r] = total
-        ring_bounds[r, 0] = low_x
-        ring_bounds[r, 1] = low_y
-        ring_bounds[r, 2] = high_x
-        ring_bounds[r, 3] = high_y
-        edges = n - 1
-        closed = coords[s, 0] == coords[s + n - 1, 0] and coords[s, 1] == coords[s + n - 1, 1]
-        exact_shift = _shift_is_exact(low_x, high_x) and _shift_is_exact(low_y, high_y)
-        simple[r] = (
-            n >= 4
-            and closed
-            and exact_shift
-            and upward == 1
-            and (positive == edges or negative == edges)
-        )
-
-
-@numba.njit(cache=True, nogil=True)
-def _shift_is_exact(low: float, high: float) -> bool:  # pragma: no cover - compiled
-    """True if ``a - b`` is exact for any ``a``, ``b`` in [low, high] and their mean.
-
-    Sterbenz: the difference of two floats within a factor of 2 is exact; 1.5 leaves room
-    for the rounding of the mean.
-    """
-    return (low > 0.0 and high <= 1.5 * low) or (high < 0.0 and low >= 1.5 * high)

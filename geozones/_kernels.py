@@ -1,0 +1,433 @@
+"""The compiled loops (numba) behind :mod:`geozones._rings` and :mod:`geozones._pairs`.
+
+Imported only when a kernel first runs, so that ``import geozones`` does not load numba. Each
+function is compiled on its first call and cached on disk (``cache=True``): the first run on a
+machine compiles, later runs load the machine code.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+#: Shewchuk's ccwerrboundA: |det| above this times the sum of |products| has a certain sign.
+ORIENT_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
+#: Codes of :func:`classify_pairs`.
+FAR, NEAR, UNDECIDED = 0, 1, 2
+
+
+@numba.njit(cache=True, nogil=True)
+def ring_kernel(
+    coords: np.ndarray,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    first: int,
+    stop: int,
+    false_easting: float,
+    c1: np.ndarray,
+    higher: np.ndarray,
+    v_scale: float,
+    v_shift: float,
+    double_area: np.ndarray,
+    integral: np.ndarray,
+    simple: np.ndarray,
+    ring_bounds: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    n_higher = higher.shape[0]
+    for r in range(first, stop):
+        s = starts[r]
+        n = lengths[r]
+        if n == 0:
+            continue
+        # The vertex mean, without the closing vertex: the point the ring is tested around.
+        sum_x = 0.0
+        sum_y = 0.0
+        low_x = high_x = coords[s, 0]
+        low_y = high_y = coords[s, 1]
+        for i in range(s, s + n - 1):
+            sum_x += coords[i, 0]
+            sum_y += coords[i, 1]
+        distinct = max(n - 1, 1)
+        cx = sum_x / distinct
+        cy = sum_y / distinct
+
+        x_prev = coords[s, 0]
+        y_prev = coords[s, 1]
+        xl_prev = x_prev - cx
+        yl_prev = y_prev - cy
+        xa_prev = x_prev - false_easting
+        area2 = 0.0
+        total = 0.0
+        positive = 0
+        negative = 0
+        upward = 0
+        for i in range(s + 1, s + n):
+            x = coords[i, 0]
+            y = coords[i, 1]
+            low_x = min(low_x, x)
+            high_x = max(high_x, x)
+            low_y = min(low_y, y)
+            high_y = max(high_y, y)
+            xl = x - cx
+            yl = y - cy
+            t1 = xl_prev * yl
+            t2 = yl_prev * xl
+            cross = t1 - t2
+            area2 += cross
+            bound = ORIENT_BOUND * (abs(t1) + abs(t2))
+            if cross > bound:
+                positive += 1
+            elif cross < -bound:
+                negative += 1
+            if yl_prev < 0.0 and yl >= 0.0:
+                upward += 1
+
+            xa = x - false_easting
+            dx = xa - xa_prev
+            dy = y - y_prev
+            x_sum = xa + xa_prev
+            v = (y + y_prev) * v_scale + v_shift
+            c = 0.0
+            for j in range(len(c1) - 1, -1, -1):
+                c = c * v + c1[j]
+            value = c * x_sum * (xa * xa + xa_prev * xa_prev - 0.5 * (dx * dx + dy * dy))
+            if n_higher:
+                x_sum_squared = x_sum * x_sum
+                power = x_sum * x_sum_squared
+                for k in range(n_higher):
+                    power *= x_sum_squared
+                    h = 0.0
+                    for j in range(higher.shape[1] - 1, -1, -1):
+                        h = h * v + higher[k, j]
+                    value += h * power
+            total += value * dy
+
+            x_prev = x
+            y_prev = y
+            xl_prev = xl
+            yl_prev = yl
+            xa_prev = xa
+        double_area[r] = area2
+        integral[r] = total
+        ring_bounds[r, 0] = low_x
+        ring_bounds[r, 1] = low_y
+        ring_bounds[r, 2] = high_x
+        ring_bounds[r, 3] = high_y
+        edges = n - 1
+        closed = coords[s, 0] == coords[s + n - 1, 0] and coords[s, 1] == coords[s + n - 1, 1]
+        exact_shift = _shift_is_exact(low_x, high_x) and _shift_is_exact(low_y, high_y)
+        simple[r] = (
+            n >= 4
+            and closed
+            and exact_shift
+            and upward == 1
+            and (positive == edges or negative == edges)
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def _shift_is_exact(low: float, high: float) -> bool:  # pragma: no cover - compiled
+    """True if ``a - b`` is exact for any ``a``, ``b`` in [low, high] and their mean.
+
+    Sterbenz: the difference of two floats within a factor of 2 is exact; 1.5 leaves room
+    for the rounding of the mean.
+    """
+    return (low > 0.0 and high <= 1.5 * low) or (high < 0.0 and low >= 1.5 * high)
+
+
+@numba.njit(cache=True, nogil=True)
+def _cell_span(
+    low: float, high: float, origin: float, cell: float, cells: int
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    first = int((low - origin) // cell)
+    last = int((high - origin) // cell)
+    return max(first, 0), min(last, cells - 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def grid(
+    bounds: np.ndarray,
+    margin: float,
+    x0: float,
+    y0: float,
+    cell: float,
+    columns: int,
+    rows: int,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The boxes in each cell: ``members[start[k]:start[k + 1]]`` (a counting sort)."""
+    n = bounds.shape[0]
+    cells = columns * rows
+    start = np.zeros(cells + 1, dtype=np.int64)
+    for i in range(n):
+        c0, c1 = _cell_span(bounds[i, 0] - margin, bounds[i, 2] + margin, x0, cell, columns)
+        r0, r1 = _cell_span(bounds[i, 1] - margin, bounds[i, 3] + margin, y0, cell, rows)
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                start[r * columns + c + 1] += 1
+    for k in range(cells):
+        start[k + 1] += start[k]
+    fill = start[:-1].copy()
+    members = np.empty(start[cells], dtype=np.int64)
+    for i in range(n):
+        c0, c1 = _cell_span(bounds[i, 0] - margin, bounds[i, 2] + margin, x0, cell, columns)
+        r0, r1 = _cell_span(bounds[i, 1] - margin, bounds[i, 3] + margin, y0, cell, rows)
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                k = r * columns + c
+                members[fill[k]] = i
+                fill[k] += 1
+    return start, members
+
+
+@numba.njit(cache=True, nogil=True)
+def cell_pairs(
+    start: np.ndarray,
+    members: np.ndarray,
+    boxes: np.ndarray,
+    margin: float,
+    reach: float,
+    x0: float,
+    y0: float,
+    cell: float,
+    columns: int,
+    rows: int,
+    first_cell: int,
+    stop_cell: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    offset: int,
+) -> int:  # pragma: no cover - compiled
+    """Count the pairs of cells ``first_cell:stop_cell`` (`left` empty) or write them.
+
+    ``boxes[e]`` is the box of ``members[e]``. A pair is found in the one cell that holds the
+    low corner of the overlap of its widened boxes.
+    """
+    reach2 = reach * reach
+    found = 0
+    for k in range(first_cell, stop_cell):
+        row = k // columns
+        column = k - row * columns
+        for a in range(start[k], start[k + 1]):
+            ax0 = boxes[a, 0]
+            ay0 = boxes[a, 1]
+            ax1 = boxes[a, 2]
+            ay1 = boxes[a, 3]
+            for b in range(a + 1, start[k + 1]):
+                bx0 = boxes[b, 0]
+                by0 = boxes[b, 1]
+                bx1 = boxes[b, 2]
+                by1 = boxes[b, 3]
+                # The widened boxes must meet (what an STR-tree query of them finds) ...
+                if ax0 - margin > bx1 + margin or bx0 - margin > ax1 + margin:
+                    continue
+                if ay0 - margin > by1 + margin or by0 - margin > ay1 + margin:
+                    continue
+                # ... and are counted in this cell only.
+                low_x = max(ax0, bx0) - margin
+                low_y = max(ay0, by0) - margin
+                cx, _ = _cell_span(low_x, low_x, x0, cell, columns)
+                cy, _ = _cell_span(low_y, low_y, y0, cell, rows)
+                if cx != column or cy != row:
+                    continue
+                gap_x = max(max(ax0 - bx1, bx0 - ax1), 0.0)
+                gap_y = max(max(ay0 - by1, by0 - ay1), 0.0)
+                if gap_x * gap_x + gap_y * gap_y > reach2:
+                    continue
+                if len(left):
+                    i = members[a]
+                    j = members[b]
+                    left[offset + found] = min(i, j)
+                    right[offset + found] = max(i, j)
+                found += 1
+    return found
+
+
+@numba.njit(cache=True, nogil=True)
+def classify_pairs(
+    coords: np.ndarray,
+    first: np.ndarray,
+    stop: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    distance: float,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Per pair: FAR, NEAR or UNDECIDED, from the vertices ``coords[first[g]:stop[g]]``.
+
+    Each span must be one closed ring (a polygon without holes), so that consecutive
+    vertices are its edges. A geometry with ``first[g] < 0`` has no usable coordinates: its
+    pairs are UNDECIDED.
+    """
+    for p in range(len(left)):
+        a = left[p]
+        b = right[p]
+        out[p] = UNDECIDED
+        if first[a] < 0 or first[b] < 0 or stop[a] - first[a] < 2 or stop[b] - first[b] < 2:
+            continue
+        # Work relative to a vertex of `a`: coordinates stay small, rounding tiny.
+        ox = coords[first[a], 0]
+        oy = coords[first[a], 1]
+        scale = 0.0
+        for g in (a, b):
+            for i in range(first[g], stop[g]):
+                scale = max(scale, abs(coords[i, 0] - ox), abs(coords[i, 1] - oy))
+        # Far more than the rounding of these few operations (a few ulps of `scale`).
+        slack = 1e-9 * (scale + distance) + 1e-12
+        # Far: separated along the direction of the longest edge of either, or its normal.
+        if _separated(
+            coords,
+            first,
+            stop,
+            a,
+            b,
+            ox,
+            oy,
+            _longest_edge(coords, first, stop, a),
+            distance + slack,
+        ) or _separated(
+            coords,
+            first,
+            stop,
+            a,
+            b,
+            ox,
+            oy,
+            _longest_edge(coords, first, stop, b),
+            distance + slack,
+        ):
+            out[p] = FAR
+            continue
+        near = distance - slack
+        if near <= 0.0:
+            continue
+        # Near: a vertex of one within the distance of a vertex, then of an edge, of the other.
+        if _vertex_near_vertex(coords, first, stop, a, b, ox, oy, near * near):
+            out[p] = NEAR
+            continue
+        if _vertex_near_edge(coords, first, stop, a, b, ox, oy, near) or _vertex_near_edge(
+            coords, first, stop, b, a, ox, oy, near
+        ):
+            out[p] = NEAR
+            continue
+        # Far after all: separated along the direction of some edge of either.
+        for g in (a, b):
+            for i in range(first[g], stop[g] - 1):
+                if _separated(coords, first, stop, a, b, ox, oy, i, distance + slack):
+                    out[p] = FAR
+                    break
+            if out[p] == FAR:
+                break
+
+
+@numba.njit(cache=True, nogil=True)
+def _longest_edge(
+    coords: np.ndarray, first: np.ndarray, stop: np.ndarray, g: int
+) -> int:  # pragma: no cover - compiled
+    best = first[g]
+    longest = -1.0
+    for i in range(first[g], stop[g] - 1):
+        dx = coords[i + 1, 0] - coords[i, 0]
+        dy = coords[i + 1, 1] - coords[i, 1]
+        length = dx * dx + dy * dy
+        if length > longest:
+            longest = length
+            best = i
+    return best
+
+
+@numba.njit(cache=True, nogil=True)
+def _separated(
+    coords: np.ndarray,
+    first: np.ndarray,
+    stop: np.ndarray,
+    a: int,
+    b: int,
+    ox: float,
+    oy: float,
+    edge: int,
+    gap: float,
+) -> bool:  # pragma: no cover - compiled
+    """True if the vertices of `a` and `b` are more than `gap` apart along an edge's direction.
+
+    The direction of ``coords[edge] -> coords[edge + 1]``, or its normal.
+    """
+    ux = coords[edge + 1, 0] - coords[edge, 0]
+    uy = coords[edge + 1, 1] - coords[edge, 1]
+    length = np.sqrt(ux * ux + uy * uy)
+    if not length > 0.0:
+        return False
+    ux /= length
+    uy /= length
+    for axis in range(2):
+        if axis == 1:
+            ux, uy = -uy, ux
+        low_a = np.inf
+        high_a = -np.inf
+        for i in range(first[a], stop[a]):
+            t = (coords[i, 0] - ox) * ux + (coords[i, 1] - oy) * uy
+            low_a = min(low_a, t)
+            high_a = max(high_a, t)
+        low_b = np.inf
+        high_b = -np.inf
+        for i in range(first[b], stop[b]):
+            t = (coords[i, 0] - ox) * ux + (coords[i, 1] - oy) * uy
+            low_b = min(low_b, t)
+            high_b = max(high_b, t)
+        if max(low_b - high_a, low_a - high_b) > gap:
+            return True
+    return False
+
+
+@numba.njit(cache=True, nogil=True)
+def _vertex_near_vertex(
+    coords: np.ndarray,
+    first: np.ndarray,
+    stop: np.ndarray,
+    a: int,
+    b: int,
+    ox: float,
+    oy: float,
+    near2: float,
+) -> bool:  # pragma: no cover - compiled
+    for i in range(first[a], stop[a]):
+        xa = coords[i, 0] - ox
+        ya = coords[i, 1] - oy
+        for j in range(first[b], stop[b]):
+            dx = coords[j, 0] - ox - xa
+            dy = coords[j, 1] - oy - ya
+            if dx * dx + dy * dy <= near2:
+                return True
+    return False
+
+
+@numba.njit(cache=True, nogil=True)
+def _vertex_near_edge(
+    coords: np.ndarray,
+    first: np.ndarray,
+    stop: np.ndarray,
+    a: int,
+    b: int,
+    ox: float,
+    oy: float,
+    near: float,
+) -> bool:  # pragma: no cover - compiled
+    """True if a vertex of `a` is within `near` of an edge of `b` (a point of `b`)."""
+    for j in range(first[b], stop[b] - 1):
+        x0 = coords[j, 0] - ox
+        y0 = coords[j, 1] - oy
+        ex = coords[j + 1, 0] - ox - x0
+        ey = coords[j + 1, 1] - oy - y0
+        length2 = ex * ex + ey * ey
+        if not length2 > 0.0:
+            continue
+        length = np.sqrt(length2)
+        for i in range(first[a], stop[a]):
+            px = coords[i, 0] - ox - x0
+            py = coords[i, 1] - oy - y0
+            along = px * ex + py * ey
+            if along < 0.0 or along > length2:
+                continue
+            # Distance to the edge's line, for a foot inside the edge.
+            if abs(px * ey - py * ex) <= near * length:
+                return True
+    return False
