@@ -9,9 +9,10 @@ them and keeps only what the zone owns:
 - pieces outside every zone, when the first feature of the piece has its home in the zone;
 - resolved features whose home is the zone.
 
-A task holds one zone's neighbourhood in memory, never the province. Tasks run in threads on
-this machine, or on a ``dask.distributed`` cluster when a ``Client`` is given: each worker then
-reads its own partitions from the shared folder and no geometry passes through the scheduler.
+A task holds one zone's neighbourhood in memory, never the province. Tasks run in worker
+processes on this machine, or on a ``dask.distributed`` cluster when a ``Client`` is given:
+each worker then reads its own partitions from the shared folder and no geometry passes
+through the scheduler.
 With ``work_dir``, each finished zone is written there at once, and a rerun with the same
 ``work_dir`` does only the zones that are missing.
 """
@@ -19,12 +20,14 @@ With ``work_dir``, each finished zone is written there at once, and a rerun with
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
+import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,9 +81,10 @@ def stream_coverage(
     levels : tuple of str, optional
         Roll-ups of 6-digit codes, as in :func:`geozones.coverage`.
     client : dask.distributed.Client, optional
-        Run the zones on this cluster; threads on this machine when omitted.
+        Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
-        Threads on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by default).
+        Processes on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by
+        default); 1 runs the zones one after the other in this process.
     work_dir : path-like, optional
         Folder keeping each finished zone, so that a rerun resumes (see module docs).
     progress : bool, default False
@@ -167,9 +171,10 @@ def stream_conflicts(
     within_layers : bool, default True
         Also report overlaps between features of the same layer.
     client : dask.distributed.Client, optional
-        Run the zones on this cluster; threads on this machine when omitted.
+        Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
-        Threads on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by default).
+        Processes on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by
+        default); 1 runs the zones one after the other in this process.
     work_dir : path-like, optional
         Folder keeping each finished zone, so that a rerun resumes (see module docs).
     progress : bool, default False
@@ -230,9 +235,10 @@ def stream_resolution(
     min_area_m2 : float, default 0
         Overlaps smaller than this are not taken out.
     client : dask.distributed.Client, optional
-        Run the zones on this cluster; threads on this machine when omitted.
+        Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
-        Threads on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by default).
+        Processes on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by
+        default); 1 runs the zones one after the other in this process.
     work_dir : path-like, optional
         Folder keeping each finished zone, so that a rerun resumes (see module docs).
     progress : bool, default False
@@ -370,16 +376,20 @@ class _Zones:
         self.tree = shapely.STRtree(self.geoms)
 
 
-_ZONES: dict[tuple[str, int], _Zones] = {}
+# Per thread: GEOS builds a prepared geometry's indexes lazily, on first use, so one prepared
+# union shared by two threads can be built twice at once and crash.
+_ZONES = threading.local()
 
 
 def _zones(dataset: PartitionedDataset) -> _Zones:
     key = (str(dataset.path.resolve()), (dataset.path / "manifest.json").stat().st_mtime_ns)
-    if key not in _ZONES:
-        if len(_ZONES) > 4:
-            _ZONES.clear()
-        _ZONES[key] = _Zones(dataset)
-    return _ZONES[key]
+    cache: dict[tuple[str, int], _Zones] = getattr(_ZONES, "cache", None) or {}
+    if key not in cache:
+        if len(cache) > 4:
+            cache.clear()
+        cache[key] = _Zones(dataset)
+    _ZONES.cache = cache
+    return cache[key]
 
 
 def _located(geoms: np.ndarray) -> pd.Series:
@@ -482,13 +492,28 @@ def _execute(
             error = future.exception()
             yield futures[future], (error if error is not None else future.result())
         return
-    with ThreadPoolExecutor(max_workers=workers or worker_count()) as pool:
+    count = min(workers or worker_count(), len(zones))
+    if count <= 1:
+        for zone in zones:
+            try:
+                yield zone, run_one(dataset, zone)
+            except Exception as failure:  # reported with the zone's name, after the others
+                yield zone, failure
+        return
+    # Processes, not threads: a county task is much pandas and Python work that holds the GIL.
+    # Each process uses one thread, so two processes on two cores do not oversubscribe them.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(count, mp_context=context, initializer=_one_thread) as pool:
         local: dict[Future[Any], str] = {
             pool.submit(run_one, dataset, zone): zone for zone in zones
         }
         for done in as_completed(local):
             error = done.exception()
             yield local[done], (error if error is not None else done.result())
+
+
+def _one_thread() -> None:
+    os.environ["GEOZONES_THREADS"] = "1"
 
 
 def _progress(

@@ -29,13 +29,13 @@ DONE = "done.json"
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
-    help="Address of a dask.distributed scheduler (tcp://host:8786); threads on this "
+    help="Address of a dask.distributed scheduler (tcp://host:8786); processes on this "
     "machine when omitted.",
 )
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Threads on this machine (default: GEOZONES_THREADS or the CPU count).",
+    help="Processes on this machine (default: GEOZONES_THREADS or the CPU count).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace a finished run in OUTPUT.")
 @progress_option
