@@ -241,7 +241,8 @@ def measured_polygons(
     bounds = np.full((len(geoms), 4), np.nan)
     bounds[rows] = measured.ring_bounds[:single]
     # Repaired polygons are measured again, with the same fit (repair stays inside the bounds).
-    redo = np.flatnonzero(repaired & ~shapely.is_empty(geoms))
+    redo = np.flatnonzero(repaired)
+    redo = redo[~shapely.is_empty(geoms[redo])]
     first[repaired] = stop[repaired] = -1
     bounds[repaired] = np.nan
     if len(redo):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geozones._parallel import concatenate_blocks
+from geozones._parallel import concatenate_blocks, map_blocks
 from geozones.errors import GeometryRepairWarning, NonPolygonalGeometryError
 
 if TYPE_CHECKING:
@@ -160,8 +160,7 @@ def checked_polygons(
     """:func:`polygon_array`, and which features were repaired (a boolean mask)."""
     geoms = geometry_array(data)
     labels = data.index
-    empty = concatenate_blocks(_is_empty_or_missing, geoms)
-    polygonal = concatenate_blocks(_is_polygonal, geoms)
+    empty, polygonal = np.hstack(map_blocks(_empty_and_polygonal, geoms))
     non_polygonal = ~empty & ~polygonal
     if non_polygonal.any():
         raise NonPolygonalGeometryError(
@@ -192,12 +191,14 @@ def checked_polygons(
     return geoms, invalid
 
 
-def _is_empty_or_missing(geoms: np.ndarray) -> np.ndarray:
-    return shapely.is_empty(geoms) | shapely.is_missing(geoms)
-
-
-def _is_polygonal(geoms: np.ndarray) -> np.ndarray:
-    return np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPES)
+def _empty_and_polygonal(geoms: np.ndarray) -> np.ndarray:
+    """Rows: empty or missing; Polygon or MultiPolygon."""
+    return np.stack(
+        [
+            shapely.is_empty(geoms) | shapely.is_missing(geoms),
+            np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPES),
+        ]
+    )
 
 
 def _validated_before(data: gpd.GeoDataFrame | gpd.GeoSeries, geoms: np.ndarray) -> np.ndarray:
