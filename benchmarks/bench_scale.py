@@ -8,13 +8,16 @@ On the synthetic province of ``generate.py`` (its 10 x 10 grid of counties, code
 
    - ``in-memory``: the obvious alternative: read the whole layers, then ``geozones.coverage``
      of the farmland and ``geozones.find_conflicts`` (with the counties);
-   - ``threads-1`` / ``threads-2``: ``stream_coverage`` + ``stream_conflicts`` on 1 and 2
-     threads;
+   - ``local-1`` / ``local-2``: ``stream_coverage`` + ``stream_conflicts`` in this process
+     (``workers=1``) and in 2 worker processes;
    - ``dask-1`` / ``dask-2``: the same on a ``distributed.LocalCluster`` of 1 and 2 worker
      processes (1 thread each); the client's process is measured, and the workers' peak RSS is
      reported from the workers themselves.
 
-Usage: python benchmarks/bench_scale.py [--size large|xl|...] [--runs in-memory,threads-1,...]
+   A ``-1`` run is pinned to one CPU (``sched_setaffinity``, inherited by its Dask worker), so
+   that "one worker" means one core: geozones' own threads would otherwise use the second.
+
+Usage: python benchmarks/bench_scale.py [--size large|xl|...] [--runs in-memory,local-1,...]
        [--operations coverage,conflicts] [--repartition]
 """
 
@@ -37,7 +40,7 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 
-RUNS = ("in-memory", "threads-1", "threads-2", "dask-1", "dask-2")
+RUNS = ("in-memory", "local-1", "local-2", "dask-1", "dask-2")
 
 
 def counties() -> Any:
@@ -91,9 +94,11 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         dataset = geozones.open_partitions(data / "parts")
         kind, count = run.split("-")
+        if count == "1" and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
         options: dict[str, Any] = {}
         cluster = None
-        if kind == "threads":
+        if kind == "local":
             options["workers"] = int(count)
         else:
             from distributed import Client, LocalCluster
@@ -180,25 +185,25 @@ def main() -> None:
     by_run = {r["run"]: r for r in results}
     for operation in operations:
         key = f"{operation}_s"
-        if "threads-1" in by_run and "threads-2" in by_run:
+        if "local-1" in by_run and "local-2" in by_run:
             print(
-                f"{operation}: speed-up 1 -> 2 threads: "
-                f"{by_run['threads-1'][key] / by_run['threads-2'][key]:.2f}x"
+                f"{operation}: speed-up 1 -> 2 local workers: "
+                f"{by_run['local-1'][key] / by_run['local-2'][key]:.2f}x"
             )
         if "dask-1" in by_run and "dask-2" in by_run:
             print(
                 f"{operation}: speed-up 1 -> 2 dask workers: "
                 f"{by_run['dask-1'][key] / by_run['dask-2'][key]:.2f}x"
             )
-        if "dask-2" in by_run and "threads-2" in by_run:
+        if "dask-2" in by_run and "local-2" in by_run:
             print(
-                f"{operation}: dask-2 / threads-2: "
-                f"{by_run['dask-2'][key] / by_run['threads-2'][key]:.2f}x"
+                f"{operation}: dask-2 / local-2: "
+                f"{by_run['dask-2'][key] / by_run['local-2'][key]:.2f}x"
             )
-        if "in-memory" in by_run and "threads-2" in by_run:
+        if "in-memory" in by_run and "local-2" in by_run:
             print(
-                f"{operation}: threads-2 / in-memory: "
-                f"{by_run['threads-2'][key] / by_run['in-memory'][key]:.2f}x"
+                f"{operation}: local-2 / in-memory: "
+                f"{by_run['local-2'][key] / by_run['in-memory'][key]:.2f}x"
             )
     print(f"# load after: {os.getloadavg()}")
 
