@@ -16,12 +16,17 @@ when all coordinates of the ring lie within a factor of 1.5 of each other, which
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import shapely
 
 from geozones._parallel import for_spans, map_blocks
+
+T = TypeVar("T")
 
 # Vertices per unit of work handed to a thread.
 _CHUNK = 1 << 16
@@ -29,49 +34,68 @@ _CHUNK = 1 << 16
 
 @dataclass(frozen=True)
 class RingLayout:
-    """All ring coordinates of a polygon array, flat, with where each ring starts and belongs."""
+    """All ring coordinates of a polygon array, flat, with where each ring starts and belongs.
+
+    Rings are in the order of the geometries, and of ``shapely.get_coordinates``: each
+    polygon's exterior, then its holes; a multipolygon's polygons in turn.
+    """
 
     coords: np.ndarray
     ring_starts: np.ndarray
     ring_lengths: np.ndarray
     ring_geometry: np.ndarray
     ring_is_hole: np.ndarray
-    #: True for a geometry that is a Polygon without holes (one ring).
-    single_ring: np.ndarray
+    #: Per ring: it is the whole of its geometry, a Polygon without holes.
+    ring_single: np.ndarray
 
     @classmethod
     def of(cls, geoms: np.ndarray) -> RingLayout:
         """The layout of non-empty polygons and multipolygons."""
-        counted = map_blocks(_count_rings, geoms)
-        simple = np.concatenate([block[0] for block in counted])
+        # The per-geometry counts run in threads (GEOS releases the GIL) while this thread
+        # reads the coordinates (which holds it).
+        counted = _in_background(_count_rings, geoms)
+        coords = shapely.get_coordinates(geoms)
+        blocks = counted()
+        simple = np.concatenate([block[0] for block in blocks])
+        lengths = np.concatenate([block[1] for block in blocks])
+        n = len(geoms)
         if simple.all():
-            lengths = np.concatenate([block[1] for block in counted])
             return cls(
-                coords=shapely.get_coordinates(geoms),
+                coords=coords,
                 ring_starts=np.cumsum(lengths) - lengths,
                 ring_lengths=lengths,
-                ring_geometry=np.arange(len(geoms)),
-                ring_is_hole=np.zeros(len(geoms), dtype=bool),
-                single_ring=simple,
+                ring_geometry=np.arange(n),
+                ring_is_hole=np.zeros(n, dtype=bool),
+                ring_single=np.ones(n, dtype=bool),
             )
-        simple_index = np.flatnonzero(simple)
-        other_index = np.flatnonzero(~simple)
-        simple_coords = shapely.get_coordinates(geoms[simple_index])
-        simple_lengths = shapely.get_num_coordinates(geoms[simple_index])
-
-        parts, part_owner = shapely.get_parts(geoms[other_index], return_index=True)
+        other = np.flatnonzero(~simple)
+        parts, part_owner = shapely.get_parts(geoms[other], return_index=True)
         rings, ring_part = shapely.get_rings(parts, return_index=True)
-        ring_lengths = shapely.get_num_coordinates(rings)
-        first_ring_of_part = np.diff(ring_part, prepend=-1) != 0
-
-        lengths = np.concatenate([simple_lengths, ring_lengths])
+        ring_owner = part_owner[ring_part]  # position in `other`
+        other_rings = np.bincount(ring_owner, minlength=len(other))
+        per_geometry = np.ones(n, dtype=np.int64)
+        per_geometry[other] = other_rings
+        first_ring = np.cumsum(per_geometry) - per_geometry
+        # The rings of each other geometry are consecutive, in order.
+        rank = np.arange(len(rings)) - (np.cumsum(other_rings) - other_rings)[ring_owner]
+        at = first_ring[other][ring_owner] + rank
+        total = int(per_geometry.sum())
+        ring_lengths = np.empty(total, dtype=np.int64)
+        ring_is_hole = np.zeros(total, dtype=bool)
+        ring_single = np.zeros(total, dtype=bool)
+        ring_lengths[first_ring[simple]] = lengths[simple]
+        ring_single[first_ring[simple]] = True
+        ring_lengths[at] = shapely.get_num_coordinates(rings)
+        ring_is_hole[at] = np.diff(ring_part, prepend=-1) == 0
+        if ring_lengths.sum() != len(coords):  # pragma: no cover - GEOS's order, checked
+            raise AssertionError("rings and coordinates disagree")
         return cls(
-            coords=np.concatenate([simple_coords, shapely.get_coordinates(rings)]),
-            ring_starts=np.cumsum(lengths) - lengths,
-            ring_lengths=lengths,
-            ring_geometry=np.concatenate([simple_index, other_index[part_owner[ring_part]]]),
-            ring_is_hole=np.concatenate([np.zeros(len(simple_index), bool), ~first_ring_of_part]),
-            single_ring=simple,
+            coords=coords,
+            ring_starts=np.cumsum(ring_lengths) - ring_lengths,
+            ring_lengths=ring_lengths,
+            ring_geometry=np.repeat(np.arange(n), per_geometry),
+            ring_is_hole=ring_is_hole,
+            ring_single=ring_single,
         )
 
     @property
@@ -88,6 +112,20 @@ class RingLayout:
             float(xy[:, 0].max()),
             float(xy[:, 1].max()),
         )
+
+
+def _in_background(func: Callable[[np.ndarray], T], items: np.ndarray) -> Callable[[], list[T]]:
+    """Start :func:`~geozones._parallel.map_blocks` in a thread; call the result to wait."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(map_blocks, func, items)
+
+    def result() -> list[T]:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+
+    return result
 
 
 def _count_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

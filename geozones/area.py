@@ -234,12 +234,12 @@ def measured_polygons(
     stop = np.full(len(geoms), -1, dtype=np.int64)
     layout = measured.layout
     # Spans only for polygons without holes: their vertices are one ring.
-    single = int(np.count_nonzero(layout.single_ring))
-    rows = index[layout.ring_geometry[:single]]
-    first[rows] = layout.ring_starts[:single]
-    stop[rows] = layout.ring_starts[:single] + layout.ring_lengths[:single]
+    single = layout.ring_single
+    rows = index[layout.ring_geometry[single]]
+    first[rows] = layout.ring_starts[single]
+    stop[rows] = layout.ring_starts[single] + layout.ring_lengths[single]
     bounds = np.full((len(geoms), 4), np.nan)
-    bounds[rows] = measured.ring_bounds[:single]
+    bounds[rows] = measured.ring_bounds[single]
     # Repaired polygons are measured again, with the same fit (repair stays inside the bounds).
     redo = np.flatnonzero(repaired)
     redo = redo[~shapely.is_empty(geoms[redo])]
@@ -339,9 +339,9 @@ def _transverse_mercator_measure(
     sign = np.where(layout.ring_is_hole, -1.0, 1.0) * np.sign(planar)
     ring_area = sign * (planar / projection.scale_factor**2 + sums.integral)
     area = np.bincount(layout.ring_geometry, weights=ring_area, minlength=len(geoms))
-    single = int(np.count_nonzero(layout.single_ring))
+    single = layout.ring_single
     certain = np.zeros(len(geoms), dtype=bool)
-    certain[layout.ring_geometry[:single]] = sums.simple[:single]
+    certain[layout.ring_geometry[single]] = sums.simple[single]
     return _Measured(area, certain, scale, layout, sums.bounds)
 
 
