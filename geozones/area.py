@@ -36,7 +36,7 @@ import pyproj
 import shapely
 from pyproj.crs import Ellipsoid
 
-from geozones._rings import EdgeSeries, RingLayout, ring_sums
+from geozones._rings import EdgeSeries, RingLayout, RingSums, ring_sums
 from geozones.errors import CRSError, MissingCRSError
 from geozones.units import square_metres_per
 from geozones.validity import checked_polygons, geometry_array, polygon_array
@@ -232,10 +232,10 @@ def measured_polygons(
     result[index] = measured.area
     first = np.full(len(geoms), -1, dtype=np.int64)
     stop = np.full(len(geoms), -1, dtype=np.int64)
-    layout = measured.layout
-    # Spans only for polygons without holes: their vertices are one ring.
-    single = layout.ring_single
-    rows = index[layout.ring_geometry[single]]
+    # Spans only for polygons without holes: their coordinates are one ring. The layout
+    # has one span per row of `index`.
+    layout, single = measured.layout, measured.one_ring
+    rows = index[single]
     first[rows] = layout.ring_starts[single]
     stop[rows] = layout.ring_starts[single] + layout.ring_lengths[single]
     bounds = np.full((len(geoms), 4), np.nan)
@@ -312,8 +312,11 @@ class _Measured(NamedTuple):
     area: np.ndarray
     certain: np.ndarray
     scale: _AreaScale
+    #: One span per geometry: all its coordinates (:meth:`RingLayout.spans`).
     layout: RingLayout
     ring_bounds: np.ndarray
+    #: Which geometries are one ring (Polygons without holes).
+    one_ring: np.ndarray
 
 
 def _transverse_mercator_measure(
@@ -322,27 +325,41 @@ def _transverse_mercator_measure(
     """Area of non-empty polygons, which are certainly valid, the fit of ``f``, the layout.
 
     One pass over the coordinates gives, per ring, the planar area, the ellipsoidal
-    correction and whether the ring is certainly simple (see :mod:`geozones._rings`). A
-    polygon without holes whose ring is certainly simple is a valid polygon. `scale` is
-    fitted over the polygons' bounds unless given; None if no fit is exact.
+    correction and whether the ring is certainly simple (see :mod:`geozones._rings`). `scale`
+    is fitted over the polygons' bounds unless given; None if no fit is exact.
+
+    The pass first takes all coordinates of each Polygon as one ring, which saves asking GEOS
+    for its holes. Where they are certainly one simple ring, the polygon has no hole and is
+    valid, and its area is final. The other features (multipolygons, polygons with holes,
+    polygons the test cannot prove) are measured again, ring by ring.
     """
-    layout = RingLayout.of(geoms)
+    layout = RingLayout.spans(geoms)
     if scale is None:
         xmin, ymin, xmax, ymax = layout.bounds()
         x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
         scale = _AreaScale.fit(projection, x_max, ymin, ymax)
         if scale is None:
             return None
-    sums = ring_sums(layout, scale.edge_series(projection.false_easting))
+    series = scale.edge_series(projection.false_easting)
+    sums = ring_sums(layout, series)
+    certain = sums.simple & layout.ring_single
+    area = _ring_areas(layout, sums, projection)
+    one_ring = certain.copy()
+    redo = np.flatnonzero(~certain)
+    if len(redo):
+        rings = RingLayout.of(geoms[redo])
+        ring_area = _ring_areas(rings, ring_sums(rings, series), projection)
+        area[redo] = np.bincount(rings.ring_geometry, weights=ring_area, minlength=len(redo))
+        one_ring[redo[rings.ring_geometry[rings.ring_single]]] = True
+    return _Measured(area, certain, scale, layout, sums.bounds, one_ring)
+
+
+def _ring_areas(layout: RingLayout, sums: RingSums, projection: _TransverseMercator) -> np.ndarray:
+    """Ellipsoidal area of each ring, positive for shells and negative for holes."""
     planar = 0.5 * sums.double_area
     # Shells count positive and holes negative, whichever way their rings run.
     sign = np.where(layout.ring_is_hole, -1.0, 1.0) * np.sign(planar)
-    ring_area = sign * (planar / projection.scale_factor**2 + sums.integral)
-    area = np.bincount(layout.ring_geometry, weights=ring_area, minlength=len(geoms))
-    single = layout.ring_single
-    certain = np.zeros(len(geoms), dtype=bool)
-    certain[layout.ring_geometry[single]] = sums.simple[single]
-    return _Measured(area, certain, scale, layout, sums.bounds)
+    return sign * (planar / projection.scale_factor**2 + sums.integral)
 
 
 # The flat ring layout, under the name other modules import it by.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 
@@ -392,3 +393,35 @@ def test_invalid_polygons_among_many_are_repaired_and_measured_repaired():
     expected = geozones.area(gpd.GeoSeries([*parcels, repaired], crs=ZONE39))
     np.testing.assert_allclose(measured.to_numpy(), expected.to_numpy(), rtol=1e-12)
     assert measured.iloc[-1] == pytest.approx(200.0, rel=1e-3)
+
+
+def test_holes_and_multipolygons_measure_ring_by_ring():
+    """The fast pass takes a polygon's coordinates as one ring; holes must still count."""
+    x, y = CM39 + 120_000, 3_300_000.0
+    shell = box(x, y, x + 300, y + 200)
+    hole = box(x + 50, y + 50, x + 100, y + 100)
+    # A hole touching the shell at the shell's first vertex: valid, and a trap for a test
+    # that looks only for the first vertex coming back.
+    start = shell.exterior.coords[0]
+    corner_hole = Polygon([start, (start[0] - 20, start[1] + 10), (start[0] - 10, start[1] + 20)])
+    with_hole = Polygon(shell.exterior, [hole.exterior])
+    with_corner_hole = Polygon(shell.exterior, [corner_hole.exterior])
+    single_part = MultiPolygon([shell])
+    two_parts = MultiPolygon([shell, box(x + 400, y, x + 450, y + 50)])
+    assert with_corner_hole.is_valid
+    layer = gpd.GeoSeries(
+        [shell, hole, corner_hole, with_hole, with_corner_hole, single_part, two_parts],
+        crs=ZONE39,
+    )
+    a = geozones.area(layer).to_numpy()
+    np.testing.assert_allclose(a[3], a[0] - a[1], rtol=1e-12)
+    np.testing.assert_allclose(a[4], a[0] - a[2], rtol=1e-12)
+    np.testing.assert_allclose(a[5], a[0], rtol=1e-15)
+    far = geozones.area(gpd.GeoSeries([box(x + 400, y, x + 450, y + 50)], crs=ZONE39))
+    np.testing.assert_allclose(a[6], a[0] + far.iloc[0], rtol=1e-12)
+    # No polygon with holes is proven valid by the fast pass (GEOS checks them).
+    area_module = importlib.import_module("geozones.area")
+    projection = area_module._TransverseMercator.from_crs(pyproj.CRS(ZONE39))
+    geoms = np.asarray(layer.array, dtype=object)
+    certain = area_module._transverse_mercator_measure(geoms, projection).certain
+    assert certain.tolist() == [True, True, True, False, False, False, False]
