@@ -453,6 +453,8 @@ def _run(
     """Run `task` on every zone; the tables of each zone, in zone order."""
     store = _Store.open(work_dir, dataset, params) if work_dir is not None else None
     todo = [zone for zone in dataset.zones if store is None or not store.done(zone)]
+    # largest counties first, so that no worker is left with a large one at the end
+    todo.sort(key=lambda zone: -sum(counts.get(zone, 0) for counts in dataset.counts.values()))
     run_one: Callable[[PartitionedDataset, str], Any] = (
         task if store is None else partial(_store_task, task=task, store=store)
     )
