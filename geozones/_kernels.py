@@ -284,6 +284,7 @@ def classify_pairs(
             oy,
             _longest_edge(coords, first, stop, a),
             distance + slack,
+            0,
         ) or _separated(
             coords,
             first,
@@ -294,6 +295,7 @@ def classify_pairs(
             oy,
             _longest_edge(coords, first, stop, b),
             distance + slack,
+            0,
         ):
             out[p] = FAR
             continue
@@ -309,10 +311,10 @@ def classify_pairs(
         ):
             out[p] = NEAR
             continue
-        # Far after all: separated along the direction of some edge of either.
+        # Far after all: separated along the normal of some edge of either.
         for g in (a, b):
             for i in range(first[g], stop[g] - 1):
-                if _separated(coords, first, stop, a, b, ox, oy, i, distance + slack):
+                if _separated(coords, first, stop, a, b, ox, oy, i, distance + slack, 1):
                     out[p] = FAR
                     break
             if out[p] == FAR:
@@ -346,10 +348,12 @@ def _separated(
     oy: float,
     edge: int,
     gap: float,
+    first_axis: int,
 ) -> bool:  # pragma: no cover - compiled
     """True if the vertices of `a` and `b` are more than `gap` apart along an edge's direction.
 
-    The direction of ``coords[edge] -> coords[edge + 1]``, or its normal.
+    The direction of ``coords[edge] -> coords[edge + 1]`` and then its normal, or (with
+    `first_axis` 1) the normal only.
     """
     ux = coords[edge + 1, 0] - coords[edge, 0]
     uy = coords[edge + 1, 1] - coords[edge, 1]
@@ -358,9 +362,9 @@ def _separated(
         return False
     ux /= length
     uy /= length
-    for axis in range(2):
-        if axis == 1:
-            ux, uy = -uy, ux
+    if first_axis == 1:
+        ux, uy = -uy, ux
+    for _ in range(first_axis, 2):
         low_a = np.inf
         high_a = -np.inf
         for i in range(first[a], stop[a]):
@@ -375,6 +379,7 @@ def _separated(
             high_b = max(high_b, t)
         if max(low_b - high_a, low_a - high_b) > gap:
             return True
+        ux, uy = -uy, ux
     return False
 
 
