@@ -19,15 +19,19 @@ With ``work_dir``, each finished zone is written there at once, and a rerun with
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
 import os
 import shutil
+import sys
+import tempfile
 import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -203,7 +207,10 @@ def stream_conflicts(
         "within_layers": within_layers,
     }
     tables = _run(task, dataset, params, client, workers, work_dir, progress)
-    pieces = _sorted(_concat(tables, "conflicts"), ["layer_a", "layer_b", "id_a", "id_b", "zone"])
+    pieces = _sorted(
+        _as_objects(_concat(tables, "conflicts"), ["id_a", "id_b", "zone"]),
+        ["layer_a", "layer_b", "id_a", "id_b", "zone"],
+    )
     _warn_outside(pieces["zone"].isna().sum())
     pieces.attrs.update(unit="m2", method="ellipsoidal", min_area_m2=min_area_m2)
     return pieces
@@ -266,7 +273,10 @@ def stream_resolution(
     }
     tables = _run(task, dataset, params, client, workers, work_dir, progress)
     resolved = {name: _concat(tables, name).sort_index(kind="stable") for name in priority}
-    audit = _sorted(_concat(tables, "audit"), ["layer", "feature", "because_layer", "zone"])
+    audit = _sorted(
+        _as_objects(_concat(tables, "audit"), ["feature", "because_feature", "zone"]),
+        ["layer", "feature", "because_layer", "zone"],
+    )
     return resolved, audit
 
 
@@ -451,12 +461,32 @@ def _run(
     progress: bool,
 ) -> list[Tables]:
     """Run `task` on every zone; the tables of each zone, in zone order."""
+    with ExitStack() as stack:
+        if work_dir is None and client is None:
+            # Each zone's tables go to disk as they come, and are read back together at the
+            # end: kept in this process between large zones, they would pin the memory those
+            # zones freed (glibc cannot return a page that still holds one small object).
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="geozones-"))
+            return _run_stored(task, dataset, params, client, workers, scratch, progress, None)
+        return _run_stored(task, dataset, params, client, workers, work_dir, progress, work_dir)
+
+
+def _run_stored(
+    task: Task,
+    dataset: PartitionedDataset,
+    params: dict[str, Any],
+    client: Any,
+    workers: int | None,
+    work_dir: str | os.PathLike[str] | None,
+    progress: bool,
+    named_work_dir: str | os.PathLike[str] | None,
+) -> list[Tables]:
     store = _Store.open(work_dir, dataset, params) if work_dir is not None else None
     todo = [zone for zone in dataset.zones if store is None or not store.done(zone)]
     # largest counties first, so that no worker is left with a large one at the end
     todo.sort(key=lambda zone: -sum(counts.get(zone, 0) for counts in dataset.counts.values()))
-    run_one: Callable[[PartitionedDataset, str], Any] = (
-        task if store is None else partial(_store_task, task=task, store=store)
+    run_one: Callable[[PartitionedDataset, str], Any] = partial(
+        _trimmed, task=task if store is None else partial(_store_task, task=task, store=store)
     )
     results: dict[str, Tables] = {}
     failed: dict[str, BaseException] = {}
@@ -468,7 +498,7 @@ def _run(
         elif store is None:
             results[zone] = outcome
     if failed:
-        raise _partition_error(failed, len(dataset.zones), work_dir)
+        raise _partition_error(failed, len(dataset.zones), named_work_dir)
     if store is not None:
         return [store.load(zone) for zone in dataset.zones]
     return [results[zone] for zone in dataset.zones]
@@ -492,7 +522,10 @@ def _execute(
         }
         for future in dask_as_completed(futures):
             error = future.exception()
-            yield futures[future], (error if error is not None else future.result())
+            outcome = error if error is not None else future.result()
+            zone = futures.pop(future)
+            future.release()  # the worker may drop the result now that it is here
+            yield zone, outcome
         return
     count = min(workers or worker_count(), len(zones))
     if count <= 1:
@@ -546,6 +579,38 @@ def _partition_error(
     )
     error.__cause__ = next(iter(failed.values()))
     return error
+
+
+def _trimmed(dataset: PartitionedDataset, zone: str, *, task: Callable[..., Any]) -> Any:
+    """Run `task`, then hand the memory it freed back to the system.
+
+    GEOS allocates and frees much memory on a county with large polygons; glibc keeps it
+    fragmented in the process, so without this a process that has done a large county stays at
+    that size, and a Dask worker counts it against its memory limit.
+    """
+    try:
+        return task(dataset, zone)
+    finally:
+        _release_memory()
+
+
+def _release_memory() -> None:
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _load_libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim  # noqa: B018  (glibc only; musl has none)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _load_libc()
 
 
 def _store_task(dataset: PartitionedDataset, zone: str, *, task: Task, store: _Store) -> None:
@@ -624,6 +689,18 @@ def _concat(tables: list[Tables], name: str) -> Any:
     if isinstance(frames[0], gpd.GeoDataFrame):
         return gpd.GeoDataFrame(combined, geometry=frames[0].geometry.name, crs=frames[0].crs)
     return combined
+
+
+def _as_objects(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:
+    """Ids and zones as Python objects (None where missing), as the in-memory functions give.
+
+    The same whether a zone's tables came through a Parquet file or straight from a worker.
+    """
+    frame = frame.copy()
+    for column in columns:
+        values = frame[column].astype(object)
+        frame[column] = values.where(values.notna(), None)
+    return frame
 
 
 def _sorted(frame: gpd.GeoDataFrame, keys: list[str]) -> gpd.GeoDataFrame:
