@@ -537,7 +537,13 @@ def _execute(
         return
     # Processes, not threads: a county task is much pandas and Python work that holds the GIL.
     # Each process uses one thread, so two processes on two cores do not oversubscribe them.
-    context = multiprocessing.get_context("spawn")
+    context: multiprocessing.context.BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        # the server imports geozones and numba once; each worker starts as a fork of it
+        multiprocessing.set_forkserver_preload(["geozones.streaming", "geozones._kernels"])
+    else:
+        context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(count, mp_context=context, initializer=_one_thread) as pool:
         local: dict[Future[Any], str] = {
             pool.submit(run_one, dataset, zone): zone for zone in zones
