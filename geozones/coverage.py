@@ -94,7 +94,7 @@ def coverage(
     990121   county      100.0           0.0      0.0
     990000 province      200.0          50.0     25.0
     """
-    per_unit = square_metres_per(unit)
+    square_metres_per(unit)  # an unknown unit fails before any work
     zone_codes = codes_of(zones, by)
     crs = pyproj.CRS.from_user_input(zones.crs)
     layer = to_crs(layer, crs, name="the layer", target="the zones'")
@@ -109,19 +109,38 @@ def coverage(
     covered = covered.reindex(zone_area.index, fill_value=0.0)
     total = _Pieces.whole(layer_geoms[measurable]).dissolved_area(np.array(["layer"]), measure)
     outside = float(total.sum() - covered.sum())
+    per_zone = pd.DataFrame({"zone_area": zone_area, "covered_area": covered})
+    return coverage_table(
+        per_zone, outside, float(total.sum()), unit=unit, method=method, levels=levels
+    )
 
-    result = pd.DataFrame({"zone_area": zone_area, "covered_area": covered}) / per_unit
+
+def coverage_table(
+    per_zone_m2: pd.DataFrame,
+    outside_m2: float,
+    total_m2: float,
+    *,
+    unit: str,
+    method: str,
+    levels: tuple[str, ...] | None,
+) -> pd.DataFrame:
+    """The table :func:`coverage` returns, from the areas in m² of each zone and the layer in it.
+
+    Warns when more than 1e-6 of the layer's area `total_m2` lies outside every zone.
+    """
+    per_unit = square_metres_per(unit)
+    result = per_zone_m2[["zone_area", "covered_area"]] / per_unit
     result.index.name = "zone"
     if levels:
         result = _roll_up(result, levels)
     result["percent"] = 100.0 * result["covered_area"] / result["zone_area"]
-    result.attrs.update(unit=unit, method=method, outside_area=outside / per_unit)
-    if outside > 1e-6 * max(float(total.sum()), 1.0):
+    result.attrs.update(unit=unit, method=method, outside_area=outside_m2 / per_unit)
+    if outside_m2 > 1e-6 * max(total_m2, 1.0):
         warnings.warn(
-            f"{outside / per_unit:.6g} {unit} of the layer lie outside every zone; they are in "
-            "no row (see attrs['outside_area'])",
+            f"{outside_m2 / per_unit:.6g} {unit} of the layer lie outside every zone; they are "
+            "in no row (see attrs['outside_area'])",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return result
 

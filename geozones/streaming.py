@@ -44,7 +44,7 @@ import shapely
 from geozones._parallel import worker_count
 from geozones.area import AreaMethod
 from geozones.conflicts import find_conflicts, resolve_conflicts
-from geozones.coverage import _area_function, _Pieces, _roll_up
+from geozones.coverage import _area_function, _Pieces, coverage_table
 from geozones.errors import GeozonesError, PartitionError
 from geozones.partitions import HOME, PartitionedDataset
 from geozones.units import square_metres_per
@@ -127,27 +127,14 @@ def stream_coverage(
     990102      100.0          50.0     50.0
     990121      100.0          50.0     50.0
     """
-    per_unit = square_metres_per(unit)
+    square_metres_per(unit)  # an unknown unit fails before any county runs
     task = partial(_coverage_task, layer=layer, method=method)
     params = {"operation": "coverage", "layer": layer, "method": method}
     tables = _run(task, dataset, params, client, workers, work_dir, progress)
-    per_zone = _concat(tables, "coverage").set_index("zone")
-    outside = float(per_zone.pop("outside_m2").sum())
-    result = per_zone.reindex(list(dataset.zones)) / per_unit
-    result.index.name = "zone"
-    if levels:
-        result = _roll_up(result, levels)
-    result["percent"] = 100.0 * result["covered_area"] / result["zone_area"]
-    result.attrs.update(unit=unit, method=method, outside_area=outside / per_unit)
+    per_zone = _concat(tables, "coverage").set_index("zone").reindex(list(dataset.zones))
+    outside = float(per_zone["outside_m2"].sum())
     total = float(per_zone["covered_area"].sum()) + outside
-    if outside > 1e-6 * max(total, 1.0):
-        warnings.warn(
-            f"{outside / per_unit:.6g} {unit} of the layer lie outside every zone; they are in "
-            "no row (see attrs['outside_area'])",
-            UserWarning,
-            stacklevel=2,
-        )
-    return result
+    return coverage_table(per_zone, outside, total, unit=unit, method=method, levels=levels)
 
 
 def stream_conflicts(
