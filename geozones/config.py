@@ -365,6 +365,7 @@ class Config:
         ... )
         """
         result: dict[str, tuple[gpd.GeoDataFrame, tuple[str, ...]]] = {}
+        masks = self.override_masks()
         for index, override in enumerate(self.overrides):
             if override.mask not in layers:
                 given = ", ".join(layers) or "none"
@@ -375,10 +376,28 @@ class Config:
                     source=self.source,
                     key=f"resolution.overrides[{index}].mask",
                 )
-            # resolve_conflicts names a mask that ranks itself by the override's name.
-            order = tuple(override.name if p == override.mask else p for p in override.priority)
-            result[override.name] = (layers[override.mask], order)
+            result[override.name] = (layers[override.mask], masks[override.name][1])
         return result
+
+    def override_masks(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The overrides by layer key: name → (mask layer key, priority inside the mask).
+
+        The `overrides` argument of :func:`geozones.stream_resolution`, whose masks are layers
+        of a partitioned dataset. In the priority, the mask layer is named by the override's
+        name, as :func:`geozones.resolve_conflicts` expects a mask that ranks itself.
+
+        Returns
+        -------
+        dict of str to (str, tuple of str)
+            Override name to (mask layer key, priority inside the mask).
+        """
+        return {
+            override.name: (
+                override.mask,
+                tuple(override.name if p == override.mask else p for p in override.priority),
+            )
+            for override in self.overrides
+        }
 
     @contextmanager
     def errors_named(self, key: str) -> Iterator[None]:

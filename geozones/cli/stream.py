@@ -106,13 +106,7 @@ def command(
         resolved, audit = stream_resolution(
             parts,
             settings.priority,
-            overrides={
-                override.name: (
-                    override.mask,
-                    tuple(override.name if p == override.mask else p for p in override.priority),
-                )
-                for override in settings.overrides
-            },
+            overrides=settings.override_masks(),
             min_area_m2=settings.sliver_m2,
             work_dir=work / "resolution",
             **run,
