@@ -17,13 +17,13 @@ from geozones.cli.options import (
     fail_option,
     frame_records,
     json_option,
+    layers_by_id,
     overwrite_option,
     progress_option,
     reported_warnings,
 )
 from geozones.config import load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
-from geozones.report.model import index_by_id
 
 
 @click.command("conflicts")
@@ -53,10 +53,7 @@ def command(
     check_writable([output], overwrite=overwrite)
     settings = load_config(config)
     with reported_warnings(ctx.obj["verbosity"]):
-        layers = {
-            key: index_by_id(frame, settings.layers[key].id_field)
-            for key, frame in settings.read_layers().items()
-        }
+        layers = layers_by_id(settings)
         zones = settings.read_zones()
         lines = {key: layers[key] for key in settings.priority}
         pieces = find_conflicts(

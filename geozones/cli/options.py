@@ -8,12 +8,17 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import pandas as pd
 
 from geozones.errors import GeozonesWarning
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geozones.config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,6 +63,16 @@ def reported_warnings(verbosity: int) -> Iterator[None]:
                     if text not in seen and issubclass(warning.category, UserWarning):
                         seen.add(text)
                         click.echo(f"warning: {text}", err=True)
+
+
+def layers_by_id(settings: Config) -> dict[str, gpd.GeoDataFrame]:
+    """The configuration's layers, each indexed by its id field (BSM) where it names one."""
+    from geozones.report.model import index_by_id
+
+    return {
+        key: index_by_id(frame, settings.layers[key].id_field)
+        for key, frame in settings.read_layers().items()
+    }
 
 
 def echo_json(data: Any) -> None:

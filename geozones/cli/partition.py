@@ -9,12 +9,12 @@ import click
 from geozones.cli.options import (
     check_writable,
     config_argument,
+    layers_by_id,
     overwrite_option,
     reported_warnings,
 )
 from geozones.config import load_config
 from geozones.partitions import write_partitions
-from geozones.report.model import index_by_id
 
 
 @click.command("partition")
@@ -41,10 +41,7 @@ def command(
     check_writable([output], overwrite=overwrite)
     settings = load_config(config)
     with reported_warnings(ctx.obj["verbosity"]):
-        layers = {
-            key: index_by_id(frame, settings.layers[key].id_field)
-            for key, frame in settings.read_layers().items()
-        }
+        layers = layers_by_id(settings)
         dataset = write_partitions(
             layers,
             settings.read_zones(),

@@ -15,11 +15,11 @@ from geozones.cli.options import (
     fail_option,
     frame_records,
     json_option,
+    layers_by_id,
     reported_warnings,
 )
 from geozones.config import load_config
 from geozones.io import read_layer
-from geozones.report.model import index_by_id
 from geozones.site import site_check
 
 
@@ -46,10 +46,7 @@ def command(
     settings = load_config(config)
     with reported_warnings(ctx.obj["verbosity"]):
         project = read_layer(footprint, layer, crs=crs)
-        layers = {
-            key: index_by_id(frame, settings.layers[key].id_field)
-            for key, frame in settings.read_layers().items()
-        }
+        layers = layers_by_id(settings)
         result = site_check(
             project, layers, unit=unit or settings.unit, min_area_m2=settings.sliver_m2
         )
