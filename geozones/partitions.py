@@ -266,7 +266,11 @@ def write_partitions(
         counts[name] = {}
         for code in order:
             pieces = scratch / files[code].removesuffix(".parquet")
-            part = _read(pieces) if pieces.is_dir() else template
+            part = (
+                _read_files(sorted(pieces.iterdir()), crs=crs.to_wkt()).reset_index(names=FID)
+                if pieces.is_dir()
+                else template
+            )
             assert part is not None  # a layer yields at least one (possibly empty) batch
             counts[name][code] = len(part)
             if len(part):
@@ -455,17 +459,6 @@ def _meet(a: Bounds, b: Bounds) -> bool:
 def _as_bounds(values: Any) -> Bounds:
     xmin, ymin, xmax, ymax = (float(value) for value in values)
     return (xmin, ymin, xmax, ymax)
-
-
-def _read(file: Path, bbox: Bounds | None = None) -> gpd.GeoDataFrame:
-    import geopandas as gpd
-
-    try:
-        return gpd.read_parquet(file, bbox=bbox)
-    except (OSError, ValueError) as error:  # pyarrow's errors derive from these
-        raise DataSourceError(
-            f"{file}: cannot be read as a partition ({error}); write the partitioned dataset again"
-        ) from error
 
 
 @lru_cache(maxsize=8)
