@@ -17,7 +17,7 @@ import shapely
 from geozones.blocks import FarmlandBlocks, farmland_blocks, fragmentation
 from geozones.config import BlockSpec, Config, RasterSpec
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
-from geozones.coverage import ADMINISTRATIVE_LEVELS, coverage
+from geozones.coverage import ADMINISTRATIVE_LEVELS, _roll_up, coverage
 from geozones.quality import check_declared_area, layer_report
 from geozones.targets import check_targets
 from geozones.units import square_metres_per
@@ -729,15 +729,7 @@ def by_level(county: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
         ``level``, ``zone`` (cities and the province as 6-digit codes, ``990100``), ``name``
         and the columns of `county`.
     """
-    frames = []
-    codes = pd.Index(county.index.astype(str))
-    for level, digits in ADMINISTRATIVE_LEVELS.items():
-        keys = codes.str[:digits].str.ljust(6, "0")
-        part = county.groupby(keys.to_numpy()).sum()
-        part.insert(0, "level", level)
-        frames.append(part)
-    table = pd.concat(frames)
-    table.index.name = "zone"
+    table = _roll_up(county.set_axis(county.index.astype(str)), tuple(ADMINISTRATIVE_LEVELS))
     return _with_names(table.reset_index(), names)
 
 
