@@ -362,10 +362,6 @@ def _ring_areas(layout: RingLayout, sums: RingSums, projection: _TransverseMerca
     return sign * (planar / projection.scale_factor**2 + sums.integral)
 
 
-# The flat ring layout, under the name other modules import it by.
-_RingLayout = RingLayout
-
-
 @dataclass(frozen=True)
 class _AreaScale:
     """``f(x, y) = 1/m²`` of a transverse Mercator CRS as ``Σ_k c_k(y) x^(2k)``.

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from geozones.area import _RingLayout
+from geozones._rings import RingLayout
 from geozones.raster._grid import Grid
 
 #: Default bound on the cells of one batch (window cells of its features); ~40 bytes each.
@@ -148,7 +148,7 @@ class PixelEdges:
     @classmethod
     def of(cls, geoms: np.ndarray, grid: Grid) -> PixelEdges:
         """Edges of non-empty valid polygons; ``area`` is each feature's area in pixels."""
-        layout = _RingLayout.of(geoms)
+        layout = RingLayout.of(geoms)
         t = grid.transform
         u = (layout.coords[:, 0] - t.c) / t.a
         v = (layout.coords[:, 1] - t.f) / t.e
