@@ -18,7 +18,7 @@ On the synthetic province of ``generate.py`` (its 10 x 10 grid of counties, code
    that "one worker" means one core: geozones' own threads would otherwise use the second.
 
 Usage: python benchmarks/bench_scale.py [--size large|xl|...] [--runs in-memory,local-1,...]
-       [--operations coverage,conflicts] [--repartition]
+       [--operations coverage,conflicts] [--layers farmland,redline,urban] [--repartition]
 """
 
 from __future__ import annotations
@@ -135,6 +135,9 @@ def main() -> None:
     parser.add_argument("--size", default="large", help="named size of generate.py")
     parser.add_argument("--runs", default=",".join(RUNS), help=f"subset of {','.join(RUNS)}")
     parser.add_argument("--operations", default="coverage,conflicts")
+    parser.add_argument(
+        "--layers", help="comma-separated layers (default: those of the size; farmland for xl)"
+    )
     parser.add_argument("--repartition", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -143,7 +146,11 @@ def main() -> None:
         return
 
     size, sizes = generate.resolve(args.size)
-    layers = generate.DEFAULT_LAYERS.get(size, generate.LAYERS)
+    layers = (
+        tuple(args.layers.split(","))
+        if args.layers
+        else generate.DEFAULT_LAYERS.get(size, generate.LAYERS)
+    )
     generate.ensure_layers(size, layers=layers)
     data = generate.DEFAULT_OUT / size
     print(f"# {size}: {', '.join(f'{name} {sizes.count(name):,}' for name in layers)}")

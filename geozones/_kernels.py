@@ -7,6 +7,8 @@ machine compiles, later runs load the machine code.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -27,13 +29,18 @@ def ring_kernel(
     c1: np.ndarray,
     higher: np.ndarray,
     v_scale: float,
-    v_shift: float,
+    v_shift: np.ndarray,
+    first_band: int,
+    inverse_band_height: float,
     double_area: np.ndarray,
     integral: np.ndarray,
     simple: np.ndarray,
     ring_bounds: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
-    n_higher = higher.shape[0]
+    n_higher = higher.shape[1]
+    degree_higher = higher.shape[2]
+    degree_c1 = c1.shape[1]
+    last_band = len(v_shift) - 1
     for r in range(first, stop):
         s = starts[r]
         n = lengths[r]
@@ -42,14 +49,27 @@ def ring_kernel(
         # The vertex mean, without the closing vertex: the point the ring is tested around.
         sum_x = 0.0
         sum_y = 0.0
-        low_x = high_x = coords[s, 0]
-        low_y = high_y = coords[s, 1]
+        low_x = high_x = coords[s + n - 1, 0]
+        low_y = high_y = coords[s + n - 1, 1]
         for i in range(s, s + n - 1):
-            sum_x += coords[i, 0]
-            sum_y += coords[i, 1]
+            x = coords[i, 0]
+            y = coords[i, 1]
+            sum_x += x
+            sum_y += y
+            low_x = min(low_x, x)
+            high_x = max(high_x, x)
+            low_y = min(low_y, y)
+            high_y = max(high_y, y)
         distinct = max(n - 1, 1)
         cx = sum_x / distinct
         cy = sum_y / distinct
+        # The band of northing of each edge's midpoint; one for the whole ring when its
+        # extremes share it (the band of a point is monotonic in its northing).
+        band = _band(low_y, first_band, inverse_band_height, last_band)
+        one_band = band == _band(high_y, first_band, inverse_band_height, last_band)
+        shift = v_shift[band]
+        c1_band = c1[band]
+        higher_band = higher[band]
 
         x_prev = coords[s, 0]
         y_prev = coords[s, 1]
@@ -64,10 +84,6 @@ def ring_kernel(
         for i in range(s + 1, s + n):
             x = coords[i, 0]
             y = coords[i, 1]
-            low_x = min(low_x, x)
-            high_x = max(high_x, x)
-            low_y = min(low_y, y)
-            high_y = max(high_y, y)
             xl = x - cx
             yl = y - cy
             t1 = xl_prev * yl
@@ -86,10 +102,16 @@ def ring_kernel(
             dx = xa - xa_prev
             dy = y - y_prev
             x_sum = xa + xa_prev
-            v = (y + y_prev) * v_scale + v_shift
+            y_sum = y + y_prev
+            if not one_band:
+                band = _band(0.5 * y_sum, first_band, inverse_band_height, last_band)
+                shift = v_shift[band]
+                c1_band = c1[band]
+                higher_band = higher[band]
+            v = y_sum * v_scale + shift
             c = 0.0
-            for j in range(len(c1) - 1, -1, -1):
-                c = c * v + c1[j]
+            for j in range(degree_c1 - 1, -1, -1):
+                c = c * v + c1_band[j]
             value = c * x_sum * (xa * xa + xa_prev * xa_prev - 0.5 * (dx * dx + dy * dy))
             if n_higher:
                 x_sum_squared = x_sum * x_sum
@@ -97,8 +119,8 @@ def ring_kernel(
                 for k in range(n_higher):
                     power *= x_sum_squared
                     h = 0.0
-                    for j in range(higher.shape[1] - 1, -1, -1):
-                        h = h * v + higher[k, j]
+                    for j in range(degree_higher - 1, -1, -1):
+                        h = h * v + higher_band[k, j]
                     value += h * power
             total += value * dy
 
@@ -123,6 +145,12 @@ def ring_kernel(
             and upward == 1
             and (positive == edges or negative == edges)
         )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _band(y: float, first_band: int, inverse_band_height: float, last_band: int) -> int:
+    """Index among the fitted bands of the band holding northing `y` (nearest if none)."""
+    return min(max(math.floor(y * inverse_band_height) - first_band, 0), last_band)
 
 
 @numba.njit(cache=True, nogil=True)

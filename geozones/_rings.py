@@ -169,23 +169,29 @@ def _count_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class EdgeSeries:
-    """The per-edge integral of the ellipsoidal area correction, as coefficients.
+    """The per-edge integral of the ellipsoidal area correction, as coefficients per band.
 
     For an edge from ``(x0, y0)`` to ``(x1, y1)``, with ``x`` the easting minus
-    `false_easting`, ``s = x0 + x1``, ``L²`` the squared length and ``v = (y0 + y1) ·
-    v_scale + v_shift``::
+    `false_easting`, ``s = x0 + x1``, ``L²`` the squared length, ``b`` the band of northing
+    that holds the edge's midpoint (``floor((y_mid - y_origin) / band_height)``) and
+    ``v = (y0 + y1) · v_scale + v_shift[b]``::
 
-        dy · [ c1(v) · s · (x0² + x1² − L²/2) + Σ_k h_k(v) · s^(2k+3) ]
+        dy · [ c1[b](v) · s · (x0² + x1² − L²/2) + Σ_k h[b, k](v) · s^(2k+3) ]
 
-    with ``c1`` and each row ``h_k`` of `higher` polynomials in ``v`` (coefficients in
-    increasing powers). :class:`geozones.area._AreaScale` says what the terms are.
+    with ``c1[b]`` and each row ``h[b, k]`` of `higher` polynomials in ``v`` (coefficients in
+    increasing powers, zero-padded). :class:`geozones.area._AreaScale` says what the terms are.
     """
 
     false_easting: float
+    #: ``(bands, degree + 1)``.
     c1: np.ndarray
+    #: ``(bands, terms, degree + 1)``.
     higher: np.ndarray
     v_scale: float
-    v_shift: float
+    #: ``(bands,)``.
+    v_shift: np.ndarray
+    first_band: int
+    inverse_band_height: float
 
 
 @dataclass(frozen=True)
@@ -228,9 +234,10 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
     starts = np.ascontiguousarray(layout.ring_starts, dtype=np.int64)
     lengths = np.ascontiguousarray(layout.ring_lengths, dtype=np.int64)
     if series is None:
-        series = EdgeSeries(0.0, np.zeros(1), np.zeros((0, 1)), 0.0, 0.0)
+        series = EdgeSeries(0.0, np.zeros((1, 1)), np.zeros((1, 0, 1)), 0.0, np.zeros(1), 0, 0.0)
     c1 = np.ascontiguousarray(series.c1, dtype=np.float64)
     higher = np.ascontiguousarray(series.higher, dtype=np.float64)
+    v_shift = np.ascontiguousarray(series.v_shift, dtype=np.float64)
     # Spans of whole rings of about _CHUNK vertices each, spread over the threads.
     cuts = np.unique(
         np.concatenate(
@@ -249,7 +256,9 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
             c1,
             higher,
             float(series.v_scale),
-            float(series.v_shift),
+            v_shift,
+            int(series.first_band),
+            float(series.inverse_band_height),
             double_area,
             integral,
             simple,

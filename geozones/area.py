@@ -6,8 +6,11 @@ polygon whose edges are geodesics between its vertices, the quantity Karney's al
 path works on the Gauss–Krüger (transverse Mercator) plane, where the ellipsoidal area element is
 ``dA = f(x, y) dx dy`` with ``f = 1 / m²`` and ``m`` the point scale of the projection:
 
-* ``f`` is fitted once per layer to PROJ's own inverse projection (a polynomial, even in the
-  distance ``x`` from the central meridian), and checked against it to 5e-12;
+* ``f`` is fitted to PROJ's own inverse projection (a polynomial, even in the distance ``x``
+  from the central meridian), and checked against it to 5e-12. It is fitted per band of
+  northing on a grid fixed by the CRS, not by the data, and each edge uses the band of its
+  midpoint: a polygon's area depends on its own coordinates only, so it is the same to the
+  last bit whichever polygons it is measured with (a county, a province, a partition);
 * by Green's theorem the area is ``∮ F dy`` with ``F = ∫ f dx``: the planar area (times
   ``1 / k0²``) plus a small correction summed over the edges, in closed form per edge;
 * a straight edge on the plane is not a geodesic: the geodesic bows away from the central
@@ -25,6 +28,7 @@ Gauss–Krüger zone of each feature first, on the CRS's own ellipsoid.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -49,6 +53,11 @@ METHODS: tuple[str, ...] = ("ellipsoidal", "planar", "geodesic")
 
 # Largest |f_fit - f_exact| accepted for the fitted area scale (f is close to 1).
 _FIT_TOLERANCE = 5e-12
+# The fixed grid of fitted domains: bands of northing, and tiers of |x|. A CRS takes the first
+# tier that holds its area of use (3° zones the first, 6° zones and UTM the second); features
+# far outside it take a wider one.
+_BAND_HEIGHT = 200_000.0
+_X_TIERS = (170_000.0, 350_000.0, 700_000.0, 1_400_000.0, 2_800_000.0)
 
 
 def area(
@@ -311,7 +320,7 @@ def _transverse_mercator_area(
 class _Measured(NamedTuple):
     area: np.ndarray
     certain: np.ndarray
-    scale: _AreaScale
+    scale: _BandedScale
     #: One span per geometry: all its coordinates (:meth:`RingLayout.spans`).
     layout: RingLayout
     ring_bounds: np.ndarray
@@ -320,13 +329,13 @@ class _Measured(NamedTuple):
 
 
 def _transverse_mercator_measure(
-    geoms: np.ndarray, projection: _TransverseMercator, scale: _AreaScale | None = None
+    geoms: np.ndarray, projection: _TransverseMercator, scale: _BandedScale | None = None
 ) -> _Measured | None:
     """Area of non-empty polygons, which are certainly valid, the fit of ``f``, the layout.
 
     One pass over the coordinates gives, per ring, the planar area, the ellipsoidal
     correction and whether the ring is certainly simple (see :mod:`geozones._rings`). `scale`
-    is fitted over the polygons' bounds unless given; None if no fit is exact.
+    is the fit of the bands the polygons' bounds cover unless given; None if no fit is exact.
 
     The pass first takes all coordinates of each Polygon as one ring, which saves asking GEOS
     for its holes. Where they are certainly one simple ring, the polygon has no hole and is
@@ -337,7 +346,7 @@ def _transverse_mercator_measure(
     if scale is None:
         xmin, ymin, xmax, ymax = layout.bounds()
         x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
-        scale = _AreaScale.fit(projection, x_max, ymin, ymax)
+        scale = _BandedScale.covering(projection, x_max, ymin, ymax)
         if scale is None:
             return None
     series = scale.edge_series(projection.false_easting)
@@ -380,9 +389,22 @@ class _AreaScale:
         cls, projection: _TransverseMercator, x_max: float, y_min: float, y_max: float
     ) -> _AreaScale | None:
         """Fit ``f`` over ``|x| <= x_max``, ``y_min <= y <= y_max``; None if no fit is exact."""
-        x_scale = max(x_max, 1_000.0) * 1.01
-        y_centre = 0.5 * (y_min + y_max)
-        y_half_range = max(0.5 * (y_max - y_min), 1_000.0) * 1.01
+        return cls.fit_domain(
+            projection,
+            max(x_max, 1_000.0) * 1.01,
+            0.5 * (y_min + y_max),
+            max(0.5 * (y_max - y_min), 1_000.0) * 1.01,
+        )
+
+    @classmethod
+    def fit_domain(
+        cls,
+        projection: _TransverseMercator,
+        x_scale: float,
+        y_centre: float,
+        y_half_range: float,
+    ) -> _AreaScale | None:
+        """Fit ``f`` over ``|x| <= x_scale``, ``|y - y_centre| <= y_half_range``, or None."""
         inverse_scale = _InverseAreaScale(projection.crs)
         for x_degree, y_degree in ((3, 4), (4, 6), (5, 8), (6, 10), (7, 12)):
             s_nodes = 0.5 - 0.5 * np.cos(np.pi * (np.arange(x_degree + 3) + 0.5) / (x_degree + 3))
@@ -428,14 +450,15 @@ class _AreaScale:
             value += coefficient
         return value / self.x_scale ** (2 * k)
 
-    def edge_series(self, false_easting: float) -> EdgeSeries:
-        """The per-edge integral of ellipsoidal minus planar / k0², for the ring pass.
+    def edge_terms(self) -> tuple[np.ndarray, np.ndarray]:
+        """The per-edge integral of ellipsoidal minus planar / k0², as ``(c1, higher)``.
 
         ``∫ (F - c0 x) dy`` along the edge, ``F = ∫ f dx``: the ``x³`` term exactly for a
         straight edge, the higher terms at the edge midpoint, and the sliver between the
         straight edge and the geodesic, which bows away from the central meridian
         (``x dy L² / 12 R²``). With ``s = x0 + x1`` (twice the midpoint):
-        ``c1/12 · s · (x0² + x1² − L²/2) + Σ_k≥2 c_k / (2k+1) · (s/2)^(2k+1)``, times ``dy``.
+        ``c1/12 · s · (x0² + x1² − L²/2) + Σ_k≥2 c_k / (2k+1) · (s/2)^(2k+1)``, times ``dy``;
+        ``c1`` and the rows of ``higher`` are polynomials in ``v`` (see :class:`EdgeSeries`).
         """
         rows = [
             np.trim_zeros(self.coefficients[k], "b") / self.x_scale ** (2 * k)
@@ -451,13 +474,110 @@ class _AreaScale:
         for k, row in enumerate(higher):
             padded[k, : len(row)] = row
         c1 = rows[1] / 12.0 if len(rows) > 1 and len(rows[1]) else np.zeros(1)
+        return c1, padded
+
+
+@functools.lru_cache(maxsize=64)
+def _x_extent_of_use(projection: _TransverseMercator) -> float:
+    """Largest ``|x|`` of the CRS's area of use (at its latitude nearest the equator), or 0."""
+    use = projection.crs.area_of_use
+    geographic = projection.crs.geodetic_crs
+    if use is None or geographic is None:
+        return 0.0
+    latitude = min(max(0.0, use.south), use.north)
+    to_plane = pyproj.Transformer.from_crs(geographic, projection.crs, always_xy=True)
+    x, _ = to_plane.transform([use.west, use.east], [latitude, latitude])
+    extent = float(np.max(np.abs(np.asarray(x) - projection.false_easting)))
+    return extent if math.isfinite(extent) else 0.0
+
+
+def _band_of(y: float) -> int:
+    """The band of northing `y` on the fixed grid, as the ring pass computes it."""
+    return math.floor(y * (1.0 / _BAND_HEIGHT))
+
+
+@functools.lru_cache(maxsize=512)
+def _band_scale(projection: _TransverseMercator, x_scale: float, band: int) -> _AreaScale | None:
+    """The fit of ``f`` over one band of northing of the fixed grid, or None."""
+    return _AreaScale.fit_domain(
+        projection, x_scale, (band + 0.5) * _BAND_HEIGHT, 0.5 * _BAND_HEIGHT * 1.01
+    )
+
+
+@dataclass(frozen=True)
+class _BandedScale:
+    """``f`` fitted per band of northing of a grid fixed by the CRS (:data:`_BAND_HEIGHT`).
+
+    The bands and the tier of ``|x|`` do not depend on the data, and each edge takes the band
+    of its midpoint, so the area of a polygon is a function of its coordinates alone.
+    """
+
+    projection: _TransverseMercator
+    bands: tuple[_AreaScale, ...]
+    first_band: int
+
+    @classmethod
+    def covering(
+        cls, projection: _TransverseMercator, x_max: float, y_min: float, y_max: float
+    ) -> _BandedScale | None:
+        """The fits of the bands over ``y_min..y_max`` for ``|x| <= x_max``; None if any fails."""
+        x_max = max(x_max, _x_extent_of_use(projection))
+        tier = next((x for x in _X_TIERS if x_max * 1.01 <= x), None)
+        if tier is None:
+            return None
+        first = _band_of(y_min)
+        last = _band_of(y_max)
+        bands = [_band_scale(projection, tier, band) for band in range(first, last + 1)]
+        if any(band is None for band in bands):
+            return None
+        return cls(projection, tuple(band for band in bands if band is not None), first)
+
+    def coefficients_at(self, y: np.ndarray) -> np.ndarray:
+        """``c_k(y)`` of ``f = Σ_k c_k(y) x^(2k)``, from the band of each `y`: ``(k, len(y))``.
+
+        ``c_0`` is the exact ``1/k0²`` (the scale on the central meridian), as in the area of
+        polygons.
+        """
+        y = np.asarray(y, dtype=float)
+        band = np.clip(
+            np.floor(y * (1.0 / _BAND_HEIGHT)).astype(np.int64) - self.first_band,
+            0,
+            len(self.bands) - 1,
+        )
+        degree = max(scale.coefficients.shape[0] for scale in self.bands)
+        result = np.zeros((degree, len(y)))
+        for b, scale in enumerate(self.bands):
+            here = band == b
+            v = (y[here] - scale.y_centre) / scale.y_half_range
+            for k in range(1, scale.coefficients.shape[0]):
+                result[k, here] = scale._c(k, v)
+        result[0] = 1.0 / self.projection.scale_factor**2
+        return result
+
+    def edge_series(self, false_easting: float) -> EdgeSeries:
+        """All bands' per-edge terms, padded with zeros to one shape, for the ring pass."""
+        terms = [band.edge_terms() for band in self.bands]
+        c1 = np.zeros((len(terms), max(len(c1) for c1, _ in terms)))
+        higher = np.zeros(
+            (
+                len(terms),
+                max(h.shape[0] for _, h in terms),
+                max(h.shape[1] for _, h in terms),
+            )
+        )
+        for b, (band_c1, band_higher) in enumerate(terms):
+            c1[b, : len(band_c1)] = band_c1
+            higher[b, : band_higher.shape[0], : band_higher.shape[1]] = band_higher
+        half_range = self.bands[0].y_half_range
         return EdgeSeries(
             false_easting=false_easting,
             c1=c1,
-            higher=padded,
+            higher=higher,
             # v at the midpoint, from y0 + y1.
-            v_scale=0.5 / self.y_half_range,
-            v_shift=-self.y_centre / self.y_half_range,
+            v_scale=0.5 / half_range,
+            v_shift=np.array([-band.y_centre / band.y_half_range for band in self.bands]),
+            first_band=self.first_band,
+            inverse_band_height=1.0 / _BAND_HEIGHT,
         )
 
 

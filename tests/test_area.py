@@ -304,6 +304,62 @@ def test_area_does_not_depend_on_row_order(random):
     )
 
 
+def _layer_across_bands() -> gpd.GeoSeries:
+    """Parcels over 3,400 km of northing, some straddling a multiple of 200 km, big polygons
+    (with a hole, a multipolygon) over several hundred km, one at the edge of the zone: all
+    inside EPSG:4527's area of use (1.5° from the meridian)."""
+    straddling = [
+        box(CM39 + dx, y - 40.0, CM39 + dx + 60.0, y + 25.0)
+        for y in (3_000_000.0, 3_200_000.0, 3_400_000.0)
+        for dx in (-90_000.0, 5_000.0, 120_000.0)
+    ]
+    hole = wiggly_polygon(CM39 + 20_000, 3_250_000, 15_000, 600).exterior.coords
+    big = wiggly_polygon(CM39, 3_250_000, 110_000, 4000, holes=[hole])
+    multi = MultiPolygon(
+        [
+            wiggly_polygon(CM39 - 60_000, 3_450_000, 2_000, 200),
+            wiggly_polygon(CM39, 3_050_000, 30_000, 900),
+        ]
+    )
+    far = wiggly_polygon(CM39 - 150_000, 3_310_000, 5_000, 300)
+    return pd.concat(
+        [random_parcels(150, seed=21), gpd.GeoSeries([*straddling, big, multi, far], crs=ZONE39)],
+        ignore_index=True,
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_area_of_a_polygon_does_not_depend_on_what_it_is_measured_with(random):
+    # A county measured alone and the province it is part of give each polygon the same area to
+    # the last bit: streamed and in-memory runs agree exactly.
+    layer = _layer_across_bands()
+    whole = geozones.area(layer).to_numpy()
+    subset = sorted(random.sample(range(len(layer)), random.randint(1, len(layer))))
+    np.testing.assert_array_equal(geozones.area(layer.iloc[subset]).to_numpy(), whole[subset])
+
+
+def test_features_far_outside_the_zone_agree_to_1e_11_across_batches():
+    # 400 km from the meridian, outside EPSG:4527's area of use, a batch that holds such a
+    # feature takes a wider fit: the other features' areas move by the fits' tolerance only
+    # (each fit is within 5e-12 of PROJ).
+    layer = _layer_across_bands()
+    far = gpd.GeoSeries([wiggly_polygon(CM39 + 400_000, 3_310_000, 5_000, 300)], crs=ZONE39)
+    alone = geozones.area(layer).to_numpy()
+    together = geozones.area(pd.concat([layer, far], ignore_index=True)).to_numpy()
+    np.testing.assert_allclose(together[:-1], alone, rtol=1e-11)
+    assert not np.array_equal(together[:-1], alone)  # it did take the wider fit
+    np.testing.assert_allclose(together[-1:], karney_area(far, ZONE39), rtol=1e-9)
+
+
+def test_polygons_across_the_fitted_bands_match_karney():
+    layer = _layer_across_bands()
+    big = layer.iloc[150:]  # the straddling boxes and the big polygons
+    np.testing.assert_allclose(
+        geozones.area(big).to_numpy(), karney_area(big, ZONE39), rtol=1e-9, atol=5e-4
+    )
+
+
 def test_result_is_aligned_with_the_input_index():
     parcels = random_parcels(5, seed=1)
     frame = gpd.GeoDataFrame(

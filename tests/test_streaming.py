@@ -53,10 +53,11 @@ def dataset(sample, tmp_path_factory):
         )
 
 
-# Against the in-memory functions areas agree to 1e-10, not to the last bit: the ellipsoidal area
-# scale is fitted to the extent of each batch of polygons measured together, and a zone-by-zone
-# run measures other batches (docs/area.md). Threads and a dask cluster agree bit for bit.
-IN_MEMORY_RTOL = 1e-10
+# Against the in-memory functions, every piece's and feature's area agrees to the last bit (a
+# polygon's ellipsoidal area depends on its coordinates only, docs/area.md); sums over zones and
+# levels add the same numbers in another order, hence 1e-14 (the issue asks for 1e-12). Threads
+# and a dask cluster agree bit for bit.
+IN_MEMORY_RTOL = 1e-14
 
 
 def _relative(a: pd.Series, b: pd.Series) -> float:
@@ -142,7 +143,8 @@ def test_stream_conflicts_equals_find_conflicts(sample, dataset) -> None:
     merged = streamed.merge(expected, on=keys, how="outer", indicator=True, suffixes=("", "_in"))
     assert (merged["_merge"] == "both").all()
     assert len(streamed) == len(expected) > 0
-    assert _relative(merged["area_m2"], merged["area_m2_in"]) < IN_MEMORY_RTOL
+    # the same pieces, to the last bit
+    np.testing.assert_array_equal(merged["area_m2"], merged["area_m2_in"])
     assert (merged["sliver"] == merged["sliver_in"]).all()
     assert (
         streamed.geometry.union_all().symmetric_difference(expected.geometry.union_all()).area
@@ -169,7 +171,7 @@ def test_stream_resolution_equals_resolve_conflicts(sample, dataset) -> None:
         assert list(resolved[name].index) == list(expected[name].index)
         assert list(resolved[name].resolution) == list(expected[name].resolution)
         kept, kept_in = geozones.area(resolved[name]), geozones.area(expected[name])
-        assert np.allclose(kept, kept_in, rtol=IN_MEMORY_RTOL, atol=1e-6)
+        np.testing.assert_array_equal(kept, kept_in)
     assert len(audit) == len(expected_audit) > 0
     assert sorted(audit["rule"]) == sorted(expected_audit["rule"])
     assert any(rule.startswith(f"override {CORE}") for rule in audit["rule"])

@@ -13,7 +13,7 @@ import numpy as np
 import pyproj
 from affine import Affine
 
-from geozones.area import _AreaScale, _linear_unit_metres, _TransverseMercator
+from geozones.area import _BandedScale, _linear_unit_metres, _TransverseMercator
 from geozones.errors import CRSError, DataSourceError, GeozonesWarning, MissingCRSError
 from geozones.units import square_metres_per
 
@@ -181,7 +181,7 @@ class CellArea:
         self.grid = grid
         crs = grid.crs
         self._row_area: np.ndarray | None = None
-        self._tm_scale: _AreaScale | None = None
+        self._tm_scale: _BandedScale | None = None
         self._tm_rows: np.ndarray | None = None
         self._generic: tuple[pyproj.Transformer, pyproj.Proj] | None = None
         if crs.is_geographic:
@@ -197,7 +197,7 @@ class CellArea:
             xs = np.array([t.c, t.c + t.a * grid.width]) - projection.false_easting
             ys = np.array([t.f, t.f + t.e * grid.height])
             x_max = float(np.max(np.abs(xs)))
-            scale = _AreaScale.fit(projection, x_max, float(ys.min()), float(ys.max()))
+            scale = _BandedScale.covering(projection, x_max, float(ys.min()), float(ys.max()))
             if scale is not None:
                 self.kind = "transverse_mercator"
                 self._tm_scale = scale
@@ -251,10 +251,9 @@ class CellArea:
         if self._tm_rows is None:
             scale = self._tm_scale
             assert scale is not None
-            v = (self.grid.row_centres(np.arange(self.grid.height)) - scale.y_centre) / (
-                scale.y_half_range
+            self._tm_rows = scale.coefficients_at(
+                self.grid.row_centres(np.arange(self.grid.height))
             )
-            self._tm_rows = np.array([scale._c(k, v) for k in range(scale.coefficients.shape[0])])
         return self._tm_rows
 
     def _tm_factor(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
