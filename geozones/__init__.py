@@ -25,7 +25,7 @@ from geozones.errors import (
     PartitionError,
 )
 from geozones.io import read_layer
-from geozones.partitions import PartitionedDataset, open_partitions, write_partitions
+from geozones.partitions import PartitionedDataset, open_partitions, tile_grid, write_partitions
 from geozones.quality import LayerReport, check_declared_area, layer_report
 from geozones.site import site_check
 from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
@@ -73,5 +73,6 @@ __all__ = [
     "stream_coverage",
     "stream_resolution",
     "suggest_crs",
+    "tile_grid",
     "write_partitions",
 ]

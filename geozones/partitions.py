@@ -7,7 +7,8 @@ A partitioned dataset is a folder::
     <layer>/<zone>.parquet  the features whose home is that zone, in Hilbert order
 
 Each feature has one *home* zone: the zone holding a point on its surface (the nearest zone
-when the point is in none, the first zone when the feature has no geometry). Files are
+when the point is in none, the first zone when the feature has no geometry). The zones are
+counties, or a grid of square tiles (:func:`tile_grid`) for layers without them. Files are
 GeoParquet 1.1 with a ``bbox`` covering column and row groups of nearby features, so
 :meth:`PartitionedDataset.read_window` reads the features near one zone without reading the
 rest of the province.
@@ -43,6 +44,11 @@ VERSION = 1
 FID = "_fid"
 #: Column holding each feature's home zone.
 HOME = "_home"
+#: Column holding each feature's row position in the input layer: windows are read back in
+#: input order, so that a zone's run meets features in the order the whole layer has them.
+ROW = "_row"
+#: Field of :func:`tile_grid`'s tiles holding their codes.
+TILE_FIELD = "tile"
 Bounds = tuple[float, float, float, float]
 
 
@@ -71,6 +77,9 @@ class PartitionedDataset:
         Per layer and zone: the number of features whose home is that zone.
     files : dict of str to str
         Per zone: the file name of its partition in each layer folder.
+    tiled : bool
+        The zones are tiles (:func:`tile_grid`), not administrative zones: streamed conflicts
+        and resolution keep whole pieces instead of splitting them at tile edges.
     """
 
     path: Path
@@ -81,6 +90,7 @@ class PartitionedDataset:
     extents: dict[str, Bounds] = field(repr=False)
     counts: dict[str, dict[str, int]] = field(repr=False)
     files: dict[str, str] = field(repr=False)
+    tiled: bool = False
 
     def read_zones(self) -> gpd.GeoDataFrame:
         """The zone polygons.
@@ -107,7 +117,8 @@ class PartitionedDataset:
         Returns
         -------
         GeoDataFrame
-            Indexed by the features' index labels in the input layer, with ``_home``.
+            Indexed by the features' index labels in the input layer, with ``_home`` and
+            ``_row`` (the position in the input layer).
         """
         return _read_files([self._file(layer, zone)], crs=self.crs)
 
@@ -128,7 +139,8 @@ class PartitionedDataset:
         Returns
         -------
         GeoDataFrame
-            Indexed by the features' index labels in the input layer, with ``_home``.
+            Indexed by the features' index labels in the input layer, with ``_home`` and
+            ``_row``, in the order of the input layer.
         """
         own = self._file(layer, zone)
         neighbours = [
@@ -139,12 +151,11 @@ class PartitionedDataset:
             and _meet(self.extents[other], self.extents[zone])
         ]
         home = _read_files([own], crs=self.crs)
-        if not neighbours:
-            return home
-        near = _read_files(neighbours, crs=self.crs, bbox=self.extents[zone])
-        if not len(near):
-            return home
-        return pd.concat([home, near])
+        near = (
+            _read_files(neighbours, crs=self.crs, bbox=self.extents[zone]) if neighbours else None
+        )
+        window = pd.concat([home, near]) if near is not None and len(near) else home
+        return window.sort_values(ROW, kind="stable") if ROW in window.columns else window
 
     def _file(self, layer: str, zone: str) -> Path:
         if layer not in self.layers:
@@ -166,6 +177,7 @@ def write_partitions(
     overwrite: bool = False,
     row_group_size: int = 20_000,
     batch_size: int = 500_000,
+    tiled: bool = False,
 ) -> PartitionedDataset:
     """Write layers as GeoParquet partitioned by zone, spatially sorted, with bbox columns.
 
@@ -178,7 +190,8 @@ def write_partitions(
         another CRS than the zones are reprojected, with a warning naming both; invalid
         polygons are repaired, with a warning, as :func:`geozones.read_layer` does.
     zones : GeoDataFrame
-        The zones (counties) to partition by; rows sharing a code form one zone.
+        The zones (counties, or tiles from :func:`tile_grid`) to partition by; rows sharing a
+        code form one zone.
     path : path-like
         The dataset folder to create.
     zone_field : str
@@ -189,6 +202,9 @@ def write_partitions(
         Features per Parquet row group: the unit a window read skips or reads.
     batch_size : int, default 500000
         Features of a GeoParquet file read at a time.
+    tiled : bool, default False
+        `zones` are tiles rather than administrative zones (see
+        :attr:`PartitionedDataset.tiled`).
 
     Returns
     -------
@@ -248,6 +264,7 @@ def write_partitions(
         folder = staging / safe_filename(name, fallback="layer")
         scratch = staging / ".scratch" / folder.name
         template: gpd.GeoDataFrame | None = None
+        rows_before = 0
         for number, batch in enumerate(_batches(layer, batch_size=batch_size)):
             batch = to_crs(batch, crs, name=f"layer {name!r}", target="the zones'")
             geoms = polygon_array(batch, purpose="partitioning")
@@ -256,6 +273,8 @@ def write_partitions(
                 batch.drop(columns=batch.geometry.name), geometry=geoms, crs=crs
             ).reset_index(names=FID)
             frame[HOME] = home
+            frame[ROW] = np.arange(rows_before, rows_before + len(frame), dtype=np.int64)
+            rows_before += len(frame)
             frame.attrs = {}
             template = frame.iloc[:0] if template is None else template
             for code, part in frame.groupby(HOME, sort=False):
@@ -294,10 +313,73 @@ def write_partitions(
         "files": files,
         "extents": extents,
         "counts": counts,
+        "tiled": tiled,
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
     staging.rename(target)
     return open_partitions(target)
+
+
+def tile_grid(
+    extent: gpd.GeoDataFrame | gpd.GeoSeries | Bounds,
+    *,
+    size: float,
+    crs: Any = None,
+) -> gpd.GeoDataFrame:
+    """Square tiles covering an extent, to partition layers that have no counties.
+
+    The tiles are aligned to multiples of `size` in the CRS's coordinates, so two extents give
+    the same tiles where they overlap. Each tile's code (field ``tile``) is the coordinates of
+    its lower-left corner, ``"<x>_<y>"``.
+
+    Parameters
+    ----------
+    extent : GeoDataFrame, GeoSeries or (xmin, ymin, xmax, ymax)
+        What to cover: a layer (its bounds and CRS), or bounds with `crs`.
+    size : float
+        Side of a tile in the CRS's unit (metres for Gauss–Krüger).
+    crs : optional
+        The CRS of bounds given as a tuple; a layer's own CRS otherwise.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per tile, west to east then south to north, with the field ``tile``.
+
+    Raises
+    ------
+    ValueError
+        `size` is not positive, or the extent is empty.
+    MissingCRSError
+        No CRS is known.
+
+    Examples
+    --------
+    >>> tiles = tile_grid((39_500_100, 3_150_100, 39_519_900, 3_159_900), size=10_000, crs=4527)
+    >>> tiles["tile"].tolist()
+    ['39500000_3150000', '39510000_3150000']
+    """
+    import geopandas as gpd
+
+    if not size > 0:
+        raise ValueError(f"tile size must be positive, not {size!r}")
+    if isinstance(extent, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        crs = extent.crs if crs is None else crs
+        bounds = tuple(float(value) for value in extent.total_bounds)
+    else:
+        bounds = tuple(float(value) for value in extent)
+    if crs is None:
+        raise MissingCRSError("tile_grid needs a CRS: pass crs= or a layer with one")
+    xmin, ymin, xmax, ymax = bounds
+    if not all(np.isfinite(bounds)) or xmin > xmax or ymin > ymax:
+        raise ValueError(f"nothing to tile: the extent {bounds} is empty")
+    columns = np.arange(np.floor(xmin / size), max(np.ceil(xmax / size), np.floor(xmin / size) + 1))
+    rows = np.arange(np.floor(ymin / size), max(np.ceil(ymax / size), np.floor(ymin / size) + 1))
+    x0, y0 = (grid.ravel() * size for grid in np.meshgrid(columns, rows))
+    codes = [f"{x:.12g}_{y:.12g}" for x, y in zip(x0, y0, strict=True)]
+    return gpd.GeoDataFrame(
+        {TILE_FIELD: codes}, geometry=shapely.box(x0, y0, x0 + size, y0 + size), crs=crs
+    )
 
 
 def open_partitions(path: str | os.PathLike[str]) -> PartitionedDataset:
@@ -343,6 +425,7 @@ def open_partitions(path: str | os.PathLike[str]) -> PartitionedDataset:
             extents={code: _as_bounds(bounds) for code, bounds in manifest["extents"].items()},
             counts={name: dict(per_zone) for name, per_zone in manifest["counts"].items()},
             files=dict(manifest["files"]),
+            tiled=bool(manifest.get("tiled", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise DataSourceError(f"{manifest_path}: damaged manifest ({error!r})") from error

@@ -9,6 +9,12 @@ them and keeps only what the zone owns:
 - pieces outside every zone, when the first feature of the piece has its home in the zone;
 - resolved features whose home is the zone.
 
+On tiles (``split_at_zones=False``, the default for a dataset partitioned by
+:func:`~geozones.partitions.tile_grid`), pieces are not split at tile edges: a whole piece
+belongs to the first tile, in dataset order, that holds a point on its surface (to the home of
+its first feature when no tile does). A piece is the same geometry in every task that finds it
+(the overlay of the same two whole features), so its point, and its owner, are the same too.
+
 A task holds one zone's neighbourhood in memory, never the province. Tasks run in worker
 processes on this machine, or on a ``dask.distributed`` cluster when a ``Client`` is given:
 each worker then reads its own partitions from the shared folder and no geometry passes
@@ -46,7 +52,7 @@ from geozones.area import AreaMethod
 from geozones.conflicts import find_conflicts, resolve_conflicts
 from geozones.coverage import _area_function, _Pieces, coverage_table
 from geozones.errors import GeozonesError, PartitionError
-from geozones.partitions import HOME, PartitionedDataset
+from geozones.partitions import HOME, ROW, PartitionedDataset
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
 from geozones.zones import zone_codes
@@ -143,6 +149,7 @@ def stream_conflicts(
     *,
     min_area_m2: float = 0.0,
     within_layers: bool = True,
+    split_at_zones: bool | None = None,
     client: Any = None,
     workers: int | None = None,
     work_dir: str | os.PathLike[str] | None = None,
@@ -161,6 +168,10 @@ def stream_conflicts(
         :func:`geozones.find_conflicts`.
     within_layers : bool, default True
         Also report overlaps between features of the same layer.
+    split_at_zones : bool, optional
+        Split pieces at zone boundaries and give each its ``zone``, as
+        :func:`geozones.find_conflicts` does with ``zones``; False keeps whole pieces (zone
+        None), as it does without. Default: True, False for a tiled dataset.
     client : dask.distributed.Client, optional
         Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
@@ -175,8 +186,8 @@ def stream_conflicts(
     -------
     GeoDataFrame
         The pieces :func:`geozones.find_conflicts` returns with ``zones`` set to the dataset's
-        zones, sorted by layers, features and zone; ``id_a``/``id_b`` are the index labels
-        of the layers that were partitioned.
+        zones (without, if not `split_at_zones`), sorted by layers, features and zone;
+        ``id_a``/``id_b`` are the index labels of the layers that were partitioned.
 
     Raises
     ------
@@ -184,21 +195,28 @@ def stream_conflicts(
         One or more zones failed; the message names each with its error.
     """
     names = tuple(layers) if layers is not None else dataset.layers
+    split = not dataset.tiled if split_at_zones is None else split_at_zones
     task = partial(
-        _conflicts_task, layers=names, min_area_m2=min_area_m2, within_layers=within_layers
+        _conflicts_task,
+        layers=names,
+        min_area_m2=min_area_m2,
+        within_layers=within_layers,
+        split=split,
     )
     params = {
         "operation": "conflicts",
         "layers": list(names),
         "min_area_m2": min_area_m2,
         "within_layers": within_layers,
+        "split_at_zones": split,
     }
     tables = _run(task, dataset, params, client, workers, work_dir, progress)
     pieces = _sorted(
         _as_objects(_concat(tables, "conflicts"), ["id_a", "id_b", "zone"]),
         ["layer_a", "layer_b", "id_a", "id_b", "zone"],
     )
-    _warn_outside(pieces["zone"].isna().sum())
+    if split:
+        _warn_outside(pieces["zone"].isna().sum())
     pieces.attrs.update(unit="m2", method="ellipsoidal", min_area_m2=min_area_m2)
     return pieces
 
@@ -209,6 +227,7 @@ def stream_resolution(
     *,
     overrides: Mapping[str, tuple[str, Sequence[str]]] | None = None,
     min_area_m2: float = 0.0,
+    split_at_zones: bool | None = None,
     client: Any = None,
     workers: int | None = None,
     work_dir: str | os.PathLike[str] | None = None,
@@ -228,6 +247,9 @@ def stream_resolution(
         ``{"core": ("core_zone", ("redline", "core", "farmland", "urban"))}``.
     min_area_m2 : float, default 0
         Overlaps smaller than this are not taken out.
+    split_at_zones : bool, optional
+        Split the audit's pieces at zone boundaries, as :func:`geozones.resolve_conflicts`
+        does with ``zones``; False keeps them whole. Default: True, False for a tiled dataset.
     client : dask.distributed.Client, optional
         Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
@@ -243,7 +265,8 @@ def stream_resolution(
     resolved : dict of str to GeoDataFrame
         Each layer of `priority`, every feature once, in the order of the input layer.
     audit : GeoDataFrame
-        The pieces taken, as :func:`geozones.resolve_conflicts` returns them with ``zones``.
+        The pieces taken, as :func:`geozones.resolve_conflicts` returns them with ``zones``
+        (without, if not `split_at_zones`).
 
     Raises
     ------
@@ -251,15 +274,23 @@ def stream_resolution(
         One or more zones failed; the message names each with its error.
     """
     masks = {name: (mask, tuple(order)) for name, (mask, order) in (overrides or {}).items()}
-    task = partial(_resolution_task, priority=tuple(priority), masks=masks, min_area_m2=min_area_m2)
+    split = not dataset.tiled if split_at_zones is None else split_at_zones
+    task = partial(
+        _resolution_task,
+        priority=tuple(priority),
+        masks=masks,
+        min_area_m2=min_area_m2,
+        split=split,
+    )
     params = {
         "operation": "resolution",
         "priority": list(priority),
         "overrides": {name: [mask, list(order)] for name, (mask, order) in masks.items()},
         "min_area_m2": min_area_m2,
+        "split_at_zones": split,
     }
     tables = _run(task, dataset, params, client, workers, work_dir, progress)
-    resolved = {name: _concat(tables, name).sort_index(kind="stable") for name in priority}
+    resolved = {name: _in_input_order(_concat(tables, name)) for name in priority}
     audit = _sorted(
         _as_objects(_concat(tables, "audit"), ["feature", "because_feature", "zone"]),
         ["layer", "feature", "because_layer", "zone"],
@@ -311,6 +342,7 @@ def _conflicts_task(
     layers: tuple[str, ...],
     min_area_m2: float,
     within_layers: bool,
+    split: bool,
 ) -> Tables:
     zones = _zones(dataset)
     windows = _relevant({name: dataset.read_window(name, zone) for name in layers}, zones, zone)
@@ -319,13 +351,13 @@ def _conflicts_task(
         pieces = find_conflicts(
             windows,
             min_area_m2=min_area_m2,
-            zones=_nearby_zones(zones, windows),
-            zone_field=dataset.zone_field,
+            zones=_nearby_zones(zones, windows) if split else None,
+            zone_field=dataset.zone_field if split else None,
             within_layers=within_layers,
         )
     home = _home_of(windows, pieces["layer_a"], pieces["id_a"])
-    owned = (pieces["zone"] == zone) | (pieces["zone"].isna() & (home == zone))
-    return {"conflicts": pieces[owned.to_numpy()]}
+    owner = _owner(dataset, zones, pieces, home, split=split)
+    return {"conflicts": pieces[owner == zone]}
 
 
 def _resolution_task(
@@ -335,6 +367,7 @@ def _resolution_task(
     priority: tuple[str, ...],
     masks: dict[str, tuple[str, tuple[str, ...]]],
     min_area_m2: float,
+    split: bool,
 ) -> Tables:
     zones = _zones(dataset)
     names = list(dict.fromkeys([*priority, *(mask for mask, _ in masks.values())]))
@@ -346,16 +379,16 @@ def _resolution_task(
             priority,
             overrides={name: (windows[mask], order) for name, (mask, order) in masks.items()},
             min_area_m2=min_area_m2,
-            zones=_nearby_zones(zones, windows),
-            zone_field=dataset.zone_field,
+            zones=_nearby_zones(zones, windows) if split else None,
+            zone_field=dataset.zone_field if split else None,
         )
     tables: Tables = {
         name: frame[(frame[HOME] == zone).to_numpy()].drop(columns=HOME)
         for name, frame in resolved.items()
     }
     home = _home_of(windows, audit["layer"], audit["feature"])
-    owned = (audit["zone"] == zone) | (audit["zone"].isna() & (home == zone))
-    tables["audit"] = audit[owned.to_numpy()]
+    owner = _owner(dataset, zones, audit, home, split=split)
+    tables["audit"] = audit[owner == zone]
     return tables
 
 
@@ -422,6 +455,36 @@ def _nearby_zones(zones: _Zones, windows: Mapping[str, gpd.GeoDataFrame]) -> gpd
     box = shapely.box(*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
     near = np.unique(zones.tree.query(box))
     return zones.frame.iloc[near] if len(near) else zones.frame.iloc[:1]
+
+
+def _owner(
+    dataset: PartitionedDataset,
+    zones: _Zones,
+    pieces: gpd.GeoDataFrame,
+    home: np.ndarray,
+    *,
+    split: bool,
+) -> np.ndarray:
+    """The zone that keeps each piece.
+
+    Split at zones, a piece keeps its ``zone``; a whole piece goes to the first zone (in
+    dataset order) that holds a point on its surface. A piece in no zone goes to the home of
+    its first feature.
+    """
+    if split:
+        owner = pieces["zone"].to_numpy(dtype=object).copy()
+        outside = pd.isna(owner)
+        owner[outside] = home[outside]
+        return owner
+    points = shapely.point_on_surface(pieces.geometry.to_numpy())
+    piece, member = zones.tree.query(points, predicate="covered_by")
+    rank = pd.Index(dataset.zones).get_indexer(zones.codes[member])
+    first = np.full(len(points), len(dataset.zones))
+    np.minimum.at(first, piece, rank)
+    found = first < len(dataset.zones)
+    owner = home.copy()
+    owner[found] = np.asarray(dataset.zones, dtype=object)[first[found]]
+    return owner
 
 
 def _home_of(
@@ -682,6 +745,12 @@ def _concat(tables: list[Tables], name: str) -> Any:
     if isinstance(frames[0], gpd.GeoDataFrame):
         return gpd.GeoDataFrame(combined, geometry=frames[0].geometry.name, crs=frames[0].crs)
     return combined
+
+
+def _in_input_order(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if ROW not in frame.columns:  # a dataset written before rows were recorded
+        return frame.sort_index(kind="stable")
+    return frame.sort_values(ROW, kind="stable").drop(columns=ROW)
 
 
 def _as_objects(frame: gpd.GeoDataFrame, columns: list[str]) -> gpd.GeoDataFrame:

@@ -17,7 +17,7 @@ from shapely import box
 
 import geozones
 from geozones.errors import DataSourceError, GeozonesError, PartitionError
-from geozones.partitions import HOME, open_partitions, write_partitions
+from geozones.partitions import HOME, open_partitions, tile_grid, write_partitions
 from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
@@ -381,6 +381,29 @@ def test_cli_partition_and_stream_match_stats_and_conflicts(tmp_path) -> None:
     _cli("-q", "stream", config, tmp_path / "parts", tmp_path / "out", expect=2)
 
 
+def test_cli_partition_by_tiles_keeps_pieces_whole(tmp_path) -> None:
+    from geozones.cli.options import layers_by_id
+
+    config = SAMPLE / "geozones.toml"
+    printed = _cli("partition", config, tmp_path / "tiles", "--tile-size", "10000").stdout
+    assert "tile partition(s)" in printed
+    _cli("-q", "stream", config, tmp_path / "tiles", tmp_path / "out", "--workers", "2")
+    pieces = gpd.read_parquet(tmp_path / "out" / "conflicts.parquet")
+    settings = geozones.load_config(config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layers = layers_by_id(settings)
+        expected = geozones.find_conflicts(
+            {name: layers[name] for name in settings.priority}, min_area_m2=settings.sliver_m2
+        )
+    assert len(pieces) == len(expected) > 0
+    assert pieces["zone"].isna().all()
+    np.testing.assert_array_equal(np.sort(pieces["area_m2"]), np.sort(expected["area_m2"]))
+    coverage = pd.read_csv(tmp_path / "out" / "coverage.csv", dtype={"zone": str})
+    assert "level" not in coverage and coverage["zone"].str.contains("_").all()  # tile codes
+    _cli("partition", config, tmp_path / "bad", "--tile-size", "0", expect=2)
+
+
 def test_cli_stream_names_a_failed_county_and_resumes(tmp_path) -> None:
     config = SAMPLE / "geozones.toml"
     _cli("-q", "partition", config, tmp_path / "parts")
@@ -440,3 +463,105 @@ def test_geoparquet_without_crs_is_refused(sample, tmp_path) -> None:
         write_partitions(
             {"urban": tmp_path / "urban.parquet"}, zones, tmp_path / "p", zone_field="XZQDM"
         )
+
+
+# --- tiles ---------------------------------------------------------------------------------------
+
+
+def test_tile_grid_covers_the_extent_with_aligned_tiles() -> None:
+    tiles = tile_grid((X + 100, Y - 2500, X + 4900, Y + 100), size=2000, crs=4527)
+    assert tiles["tile"].is_unique
+    assert len(tiles) == 3 * 3  # x: X..X+6000, y: Y-4000..Y+2000
+    assert shapely.union_all(tiles.geometry.to_numpy()).equals(box(X, Y - 4000, X + 6000, Y + 2000))
+    assert np.allclose(tiles.area, 2000 * 2000)
+    assert tiles["tile"].iloc[0] == f"{X}_{Y - 4000}"
+    with pytest.raises(ValueError, match="positive"):
+        tile_grid((0, 0, 1, 1), size=0, crs=4527)
+    with pytest.raises(geozones.errors.MissingCRSError):
+        tile_grid((0, 0, 1, 1), size=1)
+
+
+def test_a_piece_across_tile_edges_is_found_once_and_whole(tmp_path) -> None:
+    # r1 and f1 overlap over 200 m × 100 m, across the edge of two 1 km tiles (at X + 1000)
+    _, layers = _crossing_layers()
+    tiles = tile_grid(layers["redline"], size=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = write_partitions(layers, tiles, tmp_path / "tiles", zone_field="tile", tiled=True)
+        pieces = stream_conflicts(dataset, workers=1)
+        expected = geozones.find_conflicts(layers)
+    assert open_partitions(tmp_path / "tiles").tiled
+    crossing = pieces[
+        (pieces["layer_a"] == "redline") & (pieces["layer_b"] == "farmland") & (pieces["id_a"] == 0)
+    ]
+    assert len(crossing) == 1
+    assert crossing["area_m2"].iloc[0] == pytest.approx(200 * 100, rel=1e-6)
+    assert pieces["zone"].isna().all()
+    keys = ["layer_a", "layer_b", "id_a", "id_b"]
+    assert pieces[keys].astype(str).sort_values(keys).to_numpy().tolist() == (
+        expected[keys].astype(str).sort_values(keys).to_numpy().tolist()
+    )
+
+
+@pytest.fixture(scope="module")
+def tiled(sample, tmp_path_factory):
+    _, layers = sample
+    # 5 km tiles: many red-line and urban polygons, and some pieces, cross tile edges
+    tiles = tile_grid(layers["farmland"], size=5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return write_partitions(
+            layers,
+            tiles,
+            tmp_path_factory.mktemp("tiles") / "province",
+            zone_field="tile",
+            tiled=True,
+        )
+
+
+def test_tiled_conflicts_equal_find_conflicts_without_zones(sample, tiled) -> None:
+    _, layers = sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = geozones.find_conflicts({name: layers[name] for name in LINES}, min_area_m2=200)
+    streamed = stream_conflicts(tiled, LINES, min_area_m2=200, workers=2)
+    keys = ["layer_a", "layer_b", "id_a", "id_b"]
+    assert not streamed.duplicated(keys).any()  # each piece once, whole
+    merged = streamed.merge(expected, on=keys, how="outer", indicator=True, suffixes=("", "_in"))
+    assert (merged["_merge"] == "both").all()
+    assert len(streamed) == len(expected) > 0
+    np.testing.assert_array_equal(merged["area_m2"], merged["area_m2_in"])
+    assert (merged["sliver"] == merged["sliver_in"]).all()
+    assert shapely.equals(
+        shapely.normalize(merged.geometry.to_numpy()),
+        shapely.normalize(gpd.GeoSeries(merged["geometry_in"]).to_numpy()),
+    ).all()
+    crossing = shapely.STRtree(tiled.read_zones().boundary.to_numpy()).query(
+        streamed.geometry.to_numpy(), predicate="intersects"
+    )[0]
+    assert len(np.unique(crossing)) >= 2  # whole pieces across tile edges (2 at 5 km)
+
+
+def test_tiled_resolution_equals_resolve_conflicts_without_zones(sample, tiled) -> None:
+    _, layers = sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected, expected_audit = geozones.resolve_conflicts(
+            {name: layers[name] for name in LINES},
+            PRIORITY,
+            overrides={CORE: (layers["core_zone"], CORE_ORDER)},
+            min_area_m2=200,
+        )
+    resolved, audit = stream_resolution(
+        tiled, PRIORITY, overrides={CORE: ("core_zone", CORE_ORDER)}, min_area_m2=200, workers=1
+    )
+    for name in PRIORITY:
+        assert list(resolved[name].index) == list(expected[name].index)
+        assert list(resolved[name].resolution) == list(expected[name].resolution)
+        np.testing.assert_array_equal(geozones.area(resolved[name]), geozones.area(expected[name]))
+    by_key = ["layer", "feature", "because_layer", "because_feature"]
+    assert not audit.duplicated([*by_key, "rule"]).any()
+    got = audit.set_index([*by_key, "rule"])["area_m2"].sort_index()
+    want = expected_audit.set_index([*by_key, "rule"])["area_m2"].sort_index()
+    assert got.index.equals(want.index)
+    np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())  # the same pieces

@@ -52,6 +52,9 @@ def command(
 ) -> None:
     """Coverage, conflicts and resolution of DATASET (from `geozones partition`), per county.
 
+    On a dataset partitioned by tiles (--tile-size), coverage is per tile and conflict pieces
+    are whole, as `geozones conflicts` gives them without zones.
+
     CONFIG gives the priority, the overrides, the sliver threshold and the unit. OUTPUT gets
     coverage.csv, conflicts.parquet, audit.parquet and resolved_<layer>.parquet (GeoParquet).
     Each finished county is kept under OUTPUT/work at once: after a failure, the same command
@@ -90,7 +93,7 @@ def command(
                 parts,
                 line,
                 unit=settings.unit,
-                levels=LEVELS,
+                levels=None if parts.tiled else LEVELS,
                 work_dir=work / f"coverage_{line}",
                 **run,
             ).reset_index()
@@ -120,8 +123,9 @@ def command(
     _write_geo(audit, output / "audit.parquet")
     for name, frame in resolved.items():
         _write_geo(frame, output / f"resolved_{name}.parquet")
+    kind = "tiles" if parts.tiled else "counties"
     summary = {
-        "counties": len(parts.zones),
+        kind: len(parts.zones),
         "conflict_pieces": len(pieces),
         "audit_pieces": len(audit),
         "unit": unit,
@@ -129,7 +133,7 @@ def command(
     (output / DONE).write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
     if ctx.obj["verbosity"] >= 0:
         click.echo(
-            f"{len(parts.zones)} counties: {len(pieces)} conflict piece(s), {len(audit)} piece(s) "
+            f"{len(parts.zones)} {kind}: {len(pieces)} conflict piece(s), {len(audit)} piece(s) "
             f"taken out; wrote {output}"
         )
 
