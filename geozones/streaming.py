@@ -29,6 +29,7 @@ import ctypes
 import json
 import multiprocessing
 import os
+import queue
 import shutil
 import sys
 import tempfile
@@ -36,8 +37,8 @@ import threading
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from contextlib import ExitStack
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -136,7 +137,7 @@ def stream_coverage(
     square_metres_per(unit)  # an unknown unit fails before any county runs
     task = partial(_coverage_task, layer=layer, method=method)
     params = {"operation": "coverage", "layer": layer, "method": method}
-    tables = _run(task, dataset, params, client, workers, work_dir, progress)
+    tables = _run(task, dataset, params, client, workers, work_dir, progress, small=True)
     per_zone = _concat(tables, "coverage").set_index("zone").reindex(list(dataset.zones))
     outside = float(per_zone["outside_m2"].sum())
     total = float(per_zone["covered_area"].sum()) + outside
@@ -509,10 +510,15 @@ def _run(
     workers: int | None,
     work_dir: str | os.PathLike[str] | None,
     progress: bool,
+    *,
+    small: bool = False,
 ) -> list[Tables]:
-    """Run `task` on every zone; the tables of each zone, in zone order."""
+    """Run `task` on every zone; the tables of each zone, in zone order.
+
+    `small`: each zone's tables are a few rows, kept in memory rather than on disk.
+    """
     with ExitStack() as stack:
-        if work_dir is None and client is None:
+        if work_dir is None and client is None and not small:
             # Each zone's tables go to disk as they come, and are read back together at the
             # end: kept in this process between large zones, they would pin the memory those
             # zones freed (glibc cannot return a page that still holds one small object).
@@ -585,6 +591,20 @@ def _execute(
             except Exception as failure:  # reported with the zone's name, after the others
                 yield zone, failure
         return
+    yield from _in_processes(run_one, dataset, zones, count)
+
+
+def _in_processes(
+    run_one: Callable[[PartitionedDataset, str], Any],
+    dataset: PartitionedDataset,
+    zones: list[str],
+    count: int,
+) -> Iterator[tuple[str, Any]]:
+    """Run the zones in this process and ``count - 1`` worker processes, as each is free.
+
+    This process is one of the workers: it is warm (geozones imported, kernels loaded) and
+    starts at once, while the others start up.
+    """
     # Processes, not threads: a county task is much pandas and Python work that holds the GIL.
     # Each process uses one thread, so two processes on two cores do not oversubscribe them.
     context: multiprocessing.context.BaseContext
@@ -594,13 +614,71 @@ def _execute(
         multiprocessing.set_forkserver_preload(["geozones.streaming", "geozones._kernels"])
     else:
         context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(count, mp_context=context, initializer=_one_thread) as pool:
-        local: dict[Future[Any], str] = {
-            pool.submit(run_one, dataset, zone): zone for zone in zones
-        }
-        for done in as_completed(local):
-            error = done.exception()
-            yield local[done], (error if error is not None else done.result())
+    todo = iter(zones)
+    lock = threading.Lock()
+    stopped = threading.Event()
+    finished: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+
+    def next_zone() -> str | None:
+        with lock:
+            return None if stopped.is_set() else next(todo, None)
+
+    def here() -> None:
+        while (zone := next_zone()) is not None:
+            try:
+                outcome: Any = run_one(dataset, zone)
+            except Exception as failure:
+                outcome = failure
+            finished.put((zone, outcome))
+
+    with ExitStack() as stack:
+        stack.enter_context(_threads(1))
+        pool = stack.enter_context(
+            ProcessPoolExecutor(count - 1, mp_context=context, initializer=_one_thread)
+        )
+
+        def submit() -> None:
+            zone = next_zone()
+            if zone is None:
+                return
+            try:
+                future = pool.submit(run_one, dataset, zone)
+            except Exception as failure:  # a broken pool (a worker killed): the zone failed
+                finished.put((zone, failure))
+                return
+            future.add_done_callback(partial(_put_with, finished, zone))
+
+        for _ in range(count - 1):
+            submit()
+        local = threading.Thread(target=here, name="geozones-zones", daemon=True)
+        local.start()
+        stack.callback(local.join)
+        stack.callback(stopped.set)  # on an early exit, no new zone starts (runs first)
+        for _ in zones:
+            zone, outcome = finished.get()
+            if isinstance(outcome, Future):
+                error = outcome.exception()
+                outcome = error if error is not None else outcome.result()
+                submit()
+            yield zone, outcome
+
+
+def _put_with(finished: queue.SimpleQueue[tuple[str, Any]], zone: str, done: Future[Any]) -> None:
+    finished.put((zone, done))
+
+
+@contextmanager
+def _threads(count: int) -> Iterator[None]:
+    """Set ``GEOZONES_THREADS`` for the duration, as the worker processes have it."""
+    saved = os.environ.get("GEOZONES_THREADS")
+    os.environ["GEOZONES_THREADS"] = str(count)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("GEOZONES_THREADS", None)
+        else:
+            os.environ["GEOZONES_THREADS"] = saved
 
 
 def _one_thread() -> None:

@@ -260,6 +260,104 @@ def test_dask_cluster_gives_the_local_answer(dataset) -> None:
     pd.testing.assert_frame_equal(cover, threaded_cover, check_exact=True)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_documented_multi_machine_commands_work(sample, tmp_path) -> None:
+    # docs/scale-out.md: `dask scheduler`, `dask worker ... --nworkers 2 --nthreads 1` and
+    # `geozones stream ... --scheduler`, each a separate process, the data on "shared" storage
+    distributed = pytest.importorskip("distributed")
+    import subprocess
+    import sys
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bin_dir = Path(sys.executable).parent
+    config = SAMPLE / "geozones.toml"
+    _cli("-q", "partition", config, tmp_path / "shared" / "parts")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [
+            bin_dir / "dask",
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dashboard-address",
+            ":0",
+        ],
+        **quiet,
+    )
+    worker = None
+    try:
+        with distributed.Client(address, timeout=60):
+            pass  # the scheduler is up
+        worker = subprocess.Popen(
+            [
+                bin_dir / "dask",
+                "worker",
+                address,
+                "--nworkers",
+                "2",
+                "--nthreads",
+                "1",
+                "--memory-limit",
+                "2GiB",
+                "--no-dashboard",
+            ],
+            **quiet,
+        )
+        with distributed.Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+        _cli(
+            "-q",
+            "stream",
+            config,
+            tmp_path / "shared" / "parts",
+            tmp_path / "shared" / "out",
+            "--scheduler",
+            address,
+        )
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
+    _cli(
+        "-q", "stream", config, tmp_path / "shared" / "parts", tmp_path / "local", "--workers", "1"
+    )
+    for name in ("conflicts", "audit", "resolved_farmland"):
+        on_cluster = gpd.read_parquet(tmp_path / "shared" / "out" / f"{name}.parquet")
+        local = gpd.read_parquet(tmp_path / "local" / f"{name}.parquet")
+        pd.testing.assert_frame_equal(on_cluster, local, check_exact=True)
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "shared" / "out" / "coverage.csv"),
+        pd.read_csv(tmp_path / "local" / "coverage.csv"),
+    )
+
+
+def test_a_dask_jobqueue_cluster_runs_the_zones(dataset) -> None:
+    # dask-jobqueue's LocalCluster starts its workers as "jobs" through the same job-script
+    # machinery as SLURMCluster or PBSCluster, only as local processes
+    distributed = pytest.importorskip("distributed")
+    jobqueue = pytest.importorskip("dask_jobqueue.local")
+    expected = stream_coverage(dataset, "urban", workers=1)
+    with (
+        jobqueue.LocalCluster(cores=1, processes=1, memory="2GiB") as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        cluster.scale(jobs=2)
+        client.wait_for_workers(2, timeout=120)
+        cover = stream_coverage(dataset, "urban", client=client)
+    pd.testing.assert_frame_equal(cover, expected, check_exact=True)
+
+
 def test_unreadable_partition_is_named(dataset, tmp_path) -> None:
     shutil.copytree(dataset.path, tmp_path / "copy")
     copy = open_partitions(tmp_path / "copy")
