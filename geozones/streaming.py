@@ -94,8 +94,8 @@ def stream_coverage(
     client : dask.distributed.Client, optional
         Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
-        Processes on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by
-        default); 1 runs the zones one after the other in this process.
+        Processes on this machine, this one included (the ``GEOZONES_THREADS`` setting or
+        the CPU count by default); 1 runs the zones one after the other in this process.
     work_dir : path-like, optional
         Folder keeping each finished zone, so that a rerun resumes (see module docs).
     progress : bool, default False
@@ -176,8 +176,8 @@ def stream_conflicts(
     client : dask.distributed.Client, optional
         Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
-        Processes on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by
-        default); 1 runs the zones one after the other in this process.
+        Processes on this machine, this one included (the ``GEOZONES_THREADS`` setting or
+        the CPU count by default); 1 runs the zones one after the other in this process.
     work_dir : path-like, optional
         Folder keeping each finished zone, so that a rerun resumes (see module docs).
     progress : bool, default False
@@ -254,8 +254,8 @@ def stream_resolution(
     client : dask.distributed.Client, optional
         Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
-        Processes on this machine (the ``GEOZONES_THREADS`` setting or the CPU count by
-        default); 1 runs the zones one after the other in this process.
+        Processes on this machine, this one included (the ``GEOZONES_THREADS`` setting or
+        the CPU count by default); 1 runs the zones one after the other in this process.
     work_dir : path-like, optional
         Folder keeping each finished zone, so that a rerun resumes (see module docs).
     progress : bool, default False

@@ -35,7 +35,8 @@ DONE = "done.json"
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Processes on this machine (default: GEOZONES_THREADS or the CPU count).",
+    help="Processes on this machine, this one included (default: GEOZONES_THREADS or the "
+    "CPU count).",
 )
 @click.option("--overwrite", is_flag=True, help="Replace a finished run in OUTPUT.")
 @progress_option
