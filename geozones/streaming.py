@@ -38,6 +38,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from functools import partial
 from pathlib import Path
@@ -707,6 +708,12 @@ def _partition_error(
         )
     else:
         advice = "pass work_dir= to keep finished zones, so that a rerun does only these"
+    if any(isinstance(error, BrokenProcessPool) for error in failed.values()):
+        advice += (
+            "\na worker process died: it ran out of memory, or, in a script, the run is not "
+            'under `if __name__ == "__main__":` (worker processes import the script that '
+            "started them); workers=1 runs without worker processes"
+        )
     error = PartitionError(
         f"{len(failed)} of {total} zone(s) failed:\n" + "\n".join(lines) + f"\n{advice}",
         failed=dict(failed),

@@ -358,6 +358,34 @@ def test_a_dask_jobqueue_cluster_runs_the_zones(dataset) -> None:
     pd.testing.assert_frame_equal(cover, expected, check_exact=True)
 
 
+def test_an_unguarded_script_gets_advice_not_a_bare_broken_pool(tmp_path) -> None:
+    # Worker processes import the script that started them; without a __main__ guard it runs
+    # again there and the worker dies. The error says what to do.
+    import subprocess
+    import sys
+
+    script = tmp_path / "analysis.py"
+    script.write_text(
+        "import warnings, geopandas as gpd, geozones\n"
+        "from shapely import box\n"
+        "warnings.simplefilter('ignore')\n"
+        f"x, y = {X}, {Y}\n"
+        "counties = gpd.GeoDataFrame({'XZQDM': ['990102', '990121', '990122']}, geometry=[\n"
+        "    box(x + 1000 * i, y, x + 1000 * (i + 1), y + 1000) for i in range(3)], crs=4527)\n"
+        "urban = gpd.GeoDataFrame(geometry=[box(x + 500, y, x + 2500, y + 500)], crs=4527)\n"
+        f"parts = geozones.write_partitions({{'urban': urban}}, counties, r'{tmp_path}/parts',\n"
+        "    zone_field='XZQDM', overwrite=True)\n"
+        "print(geozones.stream_coverage(parts, 'urban', workers=3))\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert result.returncode != 0
+    assert "PartitionError" in result.stderr
+    assert 'if __name__ == "__main__":' in result.stderr
+
+
 def test_unreadable_partition_is_named(dataset, tmp_path) -> None:
     shutil.copytree(dataset.path, tmp_path / "copy")
     copy = open_partitions(tmp_path / "copy")
