@@ -105,6 +105,10 @@ def _measurable(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
+#: Candidates from which a feature is prepared before it is tested against them.
+_PREPARE_FROM = 8
+
+
 def overlapping_pieces(
     left: np.ndarray, right: np.ndarray, *, same_layer: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -136,14 +140,20 @@ def overlapping_pieces(
     ([0], [0], [1.0])
     """
     # The tree holds the layer with fewer vertices per feature (parcels); the other layer's
-    # features (large red-line polygons) are prepared once and each tested against many.
+    # features (large red-line polygons) are tested against the features whose boxes they meet.
     swap = not same_layer and _vertices_per_feature(right) > _vertices_per_feature(left)
     queried, indexed = (right, left) if swap else (left, right)
-    shapely.prepare(queried)
-    query_index, tree_index = shapely.STRtree(indexed).query(queried, predicate="intersects")
+    query_index, tree_index = shapely.STRtree(indexed).query(queried)
     if same_layer:
         keep = query_index < tree_index
         query_index, tree_index = query_index[keep], tree_index[keep]
+    # Only features tested many times are prepared: a prepared polygon of 100,000 vertices
+    # costs GEOS gigabytes, and pays off against thousands of parcels, not against the two or
+    # three red-line polygons it overlaps.
+    candidates = np.bincount(query_index, minlength=len(queried))
+    shapely.prepare(queried[candidates >= _PREPARE_FROM])
+    meets = shapely.intersects(queried[query_index], indexed[tree_index])
+    query_index, tree_index = query_index[meets], tree_index[meets]
     # A feature covered whole by the other is its own overlap: no overlay needed.
     inside = shapely.covers(queried[query_index], indexed[tree_index])
     pieces = indexed[tree_index].copy()
