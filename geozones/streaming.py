@@ -612,7 +612,7 @@ def _in_processes(
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         # the server imports geozones and numba once; each worker starts as a fork of it
-        multiprocessing.set_forkserver_preload(["geozones.streaming", "geozones._kernels"])
+        multiprocessing.set_forkserver_preload(["geozones._worker"])
     else:
         context = multiprocessing.get_context("spawn")
     todo = iter(zones)

@@ -1,0 +1,29 @@
+"""Preloaded by the server that forks the worker processes of local zone-by-zone runs.
+
+Importing it imports what a zone task needs and loads the compiled ring pass from numba's
+cache, once, in the server: each worker process starts as a fork with all of it in place. No
+thread is started and no file or database is left open, so forking after it is safe.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import geozones.streaming  # noqa: F401  (the tasks and everything they import)
+from geozones._rings import RingLayout, ring_sums
+
+
+def _load_ring_pass() -> None:
+    square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]])
+    layout = RingLayout(
+        coords=square,
+        ring_starts=np.array([0]),
+        ring_lengths=np.array([5]),
+        ring_geometry=np.array([0]),
+        ring_is_hole=np.array([False]),
+        ring_single=np.array([True]),
+    )
+    ring_sums(layout, None)
+
+
+_load_ring_pass()
