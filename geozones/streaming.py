@@ -655,11 +655,12 @@ def _in_processes(
                 return
             future.add_done_callback(partial(_put_with, finished, zone))
 
-        for _ in range(count - 1):
-            submit()
+        # this process starts first: the pool's first submit waits for its server to start
         local = threading.Thread(target=here, name="geozones-zones", daemon=True)
         local.start()
         stack.callback(local.join)
+        for _ in range(count - 1):
+            submit()
         stack.callback(stopped.set)  # on an early exit, no new zone starts (runs first)
         for _ in zones:
             zone, outcome = finished.get()
