@@ -385,18 +385,6 @@ class _AreaScale:
     y_half_range: float
 
     @classmethod
-    def fit(
-        cls, projection: _TransverseMercator, x_max: float, y_min: float, y_max: float
-    ) -> _AreaScale | None:
-        """Fit ``f`` over ``|x| <= x_max``, ``y_min <= y <= y_max``; None if no fit is exact."""
-        return cls.fit_domain(
-            projection,
-            max(x_max, 1_000.0) * 1.01,
-            0.5 * (y_min + y_max),
-            max(0.5 * (y_max - y_min), 1_000.0) * 1.01,
-        )
-
-    @classmethod
     def fit_domain(
         cls,
         projection: _TransverseMercator,
