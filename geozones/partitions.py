@@ -30,6 +30,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones._parallel import worker_count
 from geozones.errors import DataSourceError, FieldError, MissingCRSError
 from geozones.report.files import safe_filename
 from geozones.validity import polygon_array
@@ -559,11 +560,14 @@ def _read_files(files: list[Path], *, crs: str, bbox: Bounds | None = None) -> g
     import pyarrow.compute as pc
     import pyarrow.dataset as pads
 
+    # a process that is one of several zone workers uses one thread (arrow's pool would
+    # otherwise take CPU from the other workers)
+    threads = worker_count() > 1
     try:
         source = pads.dataset([str(file) for file in files], format="parquet")
         columns = [name for name in source.schema.names if name != "bbox"]
         if bbox is None:
-            table = source.to_table(columns=columns)
+            table = source.to_table(columns=columns, use_threads=threads)
         else:
             xmin, ymin, xmax, ymax = bbox
             meets = (
@@ -572,7 +576,7 @@ def _read_files(files: list[Path], *, crs: str, bbox: Bounds | None = None) -> g
                 & (pc.field("bbox", "ymin") <= ymax)
                 & (pc.field("bbox", "ymax") >= ymin)
             )
-            table = source.to_table(columns=columns, filter=meets)
+            table = source.to_table(columns=columns, filter=meets, use_threads=threads)
     except (OSError, ValueError) as error:  # pyarrow's errors derive from these
         named = str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
         for file in files:
@@ -582,7 +586,7 @@ def _read_files(files: list[Path], *, crs: str, bbox: Bounds | None = None) -> g
             f"{named}: cannot be read as a partition ({error}); write the partitioned dataset again"
         ) from error
     geometry = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
-    attributes = table.drop_columns(["geometry"]).to_pandas()
+    attributes = table.drop_columns(["geometry"]).to_pandas(use_threads=threads)
     frame = gpd.GeoDataFrame(attributes, geometry=geometry, crs=_parsed_crs(crs))
     return _indexed(frame)
 

@@ -610,17 +610,9 @@ def _in_processes(
     """Run the zones in this process and ``count - 1`` worker processes, as each is free.
 
     This process is one of the workers: it is warm (geozones imported, kernels loaded) and
-    starts at once, while the others start up.
+    starts at once, while the others start up (on the first run only: see :func:`_local_pool`).
     """
-    # Processes, not threads: a county task is much pandas and Python work that holds the GIL.
-    # Each process uses one thread, so two processes on two cores do not oversubscribe them.
-    context: multiprocessing.context.BaseContext
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # the server imports geozones and numba once; each worker starts as a fork of it
-        multiprocessing.set_forkserver_preload(["geozones._worker"])
-    else:
-        context = multiprocessing.get_context("spawn")
+    cpus = _pinned_cpus(count)
     todo = iter(zones)
     lock = threading.Lock()
     stopped = threading.Event()
@@ -631,6 +623,8 @@ def _in_processes(
             return None if stopped.is_set() else next(todo, None)
 
     def here() -> None:
+        if cpus:  # the workers each have a CPU of their own: this thread takes the one left
+            os.sched_setaffinity(0, {cpus[0]})
         while (zone := next_zone()) is not None:
             try:
                 outcome: Any = run_one(dataset, zone)
@@ -640,9 +634,7 @@ def _in_processes(
 
     with ExitStack() as stack:
         stack.enter_context(_threads(1))
-        pool = stack.enter_context(
-            ProcessPoolExecutor(count - 1, mp_context=context, initializer=_one_thread)
-        )
+        pool = _local_pool(count - 1)
 
         def submit() -> None:
             zone = next_zone()
@@ -651,11 +643,12 @@ def _in_processes(
             try:
                 future = pool.submit(run_one, dataset, zone)
             except Exception as failure:  # a broken pool (a worker killed): the zone failed
+                _discard_pool(pool)
                 finished.put((zone, failure))
                 return
             future.add_done_callback(partial(_put_with, finished, zone))
 
-        # this process starts first: the pool's first submit waits for its server to start
+        # this process starts first: a new pool's first submit waits for its server to start
         local = threading.Thread(target=here, name="geozones-zones", daemon=True)
         local.start()
         stack.callback(local.join)
@@ -666,9 +659,82 @@ def _in_processes(
             zone, outcome = finished.get()
             if isinstance(outcome, Future):
                 error = outcome.exception()
+                if isinstance(error, BrokenProcessPool):
+                    _discard_pool(pool)
                 outcome = error if error is not None else outcome.result()
                 submit()
             yield zone, outcome
+
+
+# Worker processes by pool size, kept for the next run in this process: starting them costs
+# about a second (a Python process importing geozones), which would otherwise be paid per run.
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _local_pool(size: int) -> ProcessPoolExecutor:
+    """`size` worker processes of one thread each, started on first use and then reused.
+
+    Workers are forks of a server that has imported :mod:`geozones.preload`. When the workers
+    and this process together fill the CPUs this process may use, each worker is pinned to its
+    own CPU (and this process's zone thread to the one left): unpinned, the county tasks of
+    two processes on two CPUs ran 15-25 % slower than one alone, pinned as fast
+    (docs/performance.md).
+    """
+    with _POOLS_LOCK:
+        pool = _POOLS.get(size)
+        if pool is not None and getattr(pool, "_broken", False):
+            # a worker died since the last run (e.g. killed while idle): start afresh rather
+            # than fail this run's zones on a pool that can take none
+            del _POOLS[size]
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+        if pool is None:
+            context: multiprocessing.context.BaseContext
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("forkserver")
+                multiprocessing.set_forkserver_preload(["geozones.preload"])
+            else:
+                context = multiprocessing.get_context("spawn")
+            cpus = _pinned_cpus(size + 1)[1:]
+            pool = ProcessPoolExecutor(
+                size,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(cpus, context.Value("i", 0)),
+            )
+            _POOLS[size] = pool
+        return pool
+
+
+def _discard_pool(pool: ProcessPoolExecutor) -> None:
+    """Forget a pool whose worker died: the next run starts a new one."""
+    with _POOLS_LOCK:
+        for size, kept in list(_POOLS.items()):
+            if kept is pool:
+                del _POOLS[size]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _pinned_cpus(count: int) -> list[int]:
+    """The CPUs of `count` processes, one each, if they fill the CPUs allowed; else none.
+
+    The first is this process's; with fewer processes than CPUs the system places them.
+    """
+    if not hasattr(os, "sched_getaffinity"):
+        return []
+    allowed = sorted(os.sched_getaffinity(0))
+    return allowed if len(allowed) == count else []
+
+
+def _start_worker(cpus: list[int], started: Any) -> None:
+    """Initialise a worker process: one thread, and its own CPU if there is one for it."""
+    os.environ["GEOZONES_THREADS"] = "1"
+    if cpus:
+        with started.get_lock():
+            index = started.value
+            started.value += 1
+        os.sched_setaffinity(0, {cpus[index % len(cpus)]})
 
 
 def _put_with(finished: queue.SimpleQueue[tuple[str, Any]], zone: str, done: Future[Any]) -> None:
@@ -687,10 +753,6 @@ def _threads(count: int) -> Iterator[None]:
             os.environ.pop("GEOZONES_THREADS", None)
         else:
             os.environ["GEOZONES_THREADS"] = saved
-
-
-def _one_thread() -> None:
-    os.environ["GEOZONES_THREADS"] = "1"
 
 
 def _progress(

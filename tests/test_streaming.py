@@ -241,10 +241,17 @@ def test_dask_cluster_gives_the_local_answer(dataset) -> None:
     threaded_cover = stream_coverage(dataset, "redline", workers=1)
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            preload=["geozones.preload"],
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        # the documented preload has readied each worker before its first county
+        readied = client.run(lambda: "geozones.preload" in __import__("sys").modules)
+        assert list(readied.values()) == [True, True]
         with distributed.get_task_stream(client) as tasks:
             on_cluster = stream_conflicts(dataset, LINES, min_area_m2=200, client=client)
         cover = stream_coverage(dataset, "redline", client=client)
@@ -310,6 +317,8 @@ def test_the_documented_multi_machine_commands_work(sample, tmp_path) -> None:
                 "--memory-limit",
                 "2GiB",
                 "--no-dashboard",
+                "--preload",
+                "geozones.preload",
             ],
             **quiet,
         )
@@ -349,13 +358,75 @@ def test_a_dask_jobqueue_cluster_runs_the_zones(dataset) -> None:
     jobqueue = pytest.importorskip("dask_jobqueue.local")
     expected = stream_coverage(dataset, "urban", workers=1)
     with (
-        jobqueue.LocalCluster(cores=1, processes=1, memory="2GiB") as cluster,
+        jobqueue.LocalCluster(
+            cores=1,
+            processes=1,
+            memory="2GiB",
+            worker_extra_args=["--preload", "geozones.preload"],
+        ) as cluster,
         distributed.Client(cluster) as client,
     ):
         cluster.scale(jobs=2)
         client.wait_for_workers(2, timeout=120)
         cover = stream_coverage(dataset, "urban", client=client)
     pd.testing.assert_frame_equal(cover, expected, check_exact=True)
+
+
+def _worker_facts(pool, tasks: int = 8) -> set[tuple[int, frozenset[int]]]:
+    """(pid, allowed CPUs) of the pool's worker processes, as seen from tasks run on them."""
+    futures = [pool.submit(_pid_and_cpus) for _ in range(tasks)]
+    return {future.result(timeout=60) for future in futures}
+
+
+def _pid_and_cpus() -> tuple[int, frozenset[int]]:
+    return os.getpid(), frozenset(os.sched_getaffinity(0))
+
+
+def test_worker_processes_are_kept_for_the_next_run(dataset) -> None:
+    from geozones.streaming import _local_pool
+
+    first = stream_coverage(dataset, "farmland", workers=2)
+    workers = _worker_facts(_local_pool(1))
+    again = stream_coverage(dataset, "farmland", workers=2)
+    assert _worker_facts(_local_pool(1)) == workers  # the same processes did the second run
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+
+
+def test_a_worker_that_died_while_idle_is_replaced(dataset) -> None:
+    import signal
+    import time
+
+    from geozones.streaming import _local_pool
+
+    expected = stream_coverage(dataset, "urban", workers=1)
+    stream_coverage(dataset, "urban", workers=2)
+    pool = _local_pool(1)
+    ((pid, _),) = _worker_facts(pool, tasks=1)
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while not getattr(pool, "_broken", False) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    cover = stream_coverage(dataset, "urban", workers=2)  # no zone fails for it
+    pd.testing.assert_frame_equal(cover, expected, check_exact=True)
+    assert pid not in {pid for pid, _ in _worker_facts(_local_pool(1))}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux CPU affinity")
+def test_workers_filling_the_cpus_each_get_their_own(dataset) -> None:
+    from geozones.streaming import _local_pool, _pinned_cpus
+
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        pytest.skip("one CPU: no worker processes")
+    assert _pinned_cpus(len(allowed)) == allowed
+    assert _pinned_cpus(len(allowed) - 1) == []  # fewer processes than CPUs: none pinned
+    assert _pinned_cpus(len(allowed) + 1) == []
+    stream_coverage(dataset, "urban", workers=len(allowed))
+    workers = _worker_facts(_local_pool(len(allowed) - 1), tasks=4 * len(allowed))
+    assert len(workers) == len(allowed) - 1
+    pinned = sorted(cpu for _, cpus in workers for cpu in cpus)
+    assert pinned == allowed[1:]  # one CPU each, the first left to this process
+    assert sorted(os.sched_getaffinity(0)) == allowed  # this thread was not pinned
 
 
 def test_an_unguarded_script_gets_advice_not_a_bare_broken_pool(tmp_path) -> None:

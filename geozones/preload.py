@@ -1,0 +1,35 @@
+"""Ready a process for zone tasks: import what they need and load the compiled area pass.
+
+Importing this module imports the tasks of :mod:`geozones.streaming` and everything they use,
+and loads the compiled ring pass from numba's cache, so that the first county a process runs
+does not pay for it (about a second):
+
+- the server that forks the worker processes of local runs (``workers=2`` or more) imports it
+  once, and each worker starts as a fork with all of it in place. No thread is started and no
+  file or database is left open, so forking after it is safe;
+- Dask workers import it at start-up with ``dask worker --preload geozones.preload`` (or
+  ``LocalCluster(..., preload=["geozones.preload"])``): see ``docs/scale-out.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import geozones.streaming  # noqa: F401  (the tasks and everything they import)
+from geozones._rings import RingLayout, ring_sums
+
+
+def _load_ring_pass() -> None:
+    square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]])
+    layout = RingLayout(
+        coords=square,
+        ring_starts=np.array([0]),
+        ring_lengths=np.array([5]),
+        ring_geometry=np.array([0]),
+        ring_is_hole=np.array([False]),
+        ring_single=np.array([True]),
+    )
+    ring_sums(layout, None)
+
+
+_load_ring_pass()
