@@ -16,9 +16,19 @@ On the synthetic province of ``generate.py`` (its 10 x 10 grid of counties, code
 
    A ``-1`` run is pinned to one CPU (``sched_setaffinity``, inherited by its Dask worker), so
    that "one worker" means one core: geozones' own threads would otherwise use the second.
+   Dask workers start with ``preload=["geozones.preload"]``, as docs/scale-out.md advises.
+
+3. each operation runs ``--repeat`` times in its process: ``<operation>_s`` is the first run,
+   which starts the local worker processes (the Dask cluster's start is ``cluster_start_s``,
+   apart), and ``<operation>_again_s`` the fastest of the others, on the processes kept from
+   the first.
+
+4. with ``--rounds N``, the whole list of runs is gone through N times, one round after the
+   other, and each figure is the median over the rounds.
 
 Usage: python benchmarks/bench_scale.py [--size large|xl|...] [--runs in-memory,local-1,...]
-       [--operations coverage,conflicts] [--layers farmland,redline,urban] [--repartition]
+       [--operations coverage,conflicts] [--layers farmland,redline,urban] [--repeat 2]
+       [--rounds 1] [--repartition]
 """
 
 from __future__ import annotations
@@ -104,19 +114,28 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             from distributed import Client, LocalCluster
 
             cluster = LocalCluster(
-                n_workers=int(count), threads_per_worker=1, dashboard_address=None
+                n_workers=int(count),
+                threads_per_worker=1,
+                dashboard_address=None,
+                preload=["geozones.preload"],
             )
             options["client"] = Client(cluster)
             figures["cluster_start_s"] = time.perf_counter() - start
         if "coverage" in operations:
-            t = time.perf_counter()
-            table = geozones.stream_coverage(dataset, "farmland", unit="m2", **options)
-            figures["coverage_s"] = time.perf_counter() - t
+            table = timed(
+                figures,
+                "coverage",
+                spec["repeat"],
+                lambda: geozones.stream_coverage(dataset, "farmland", unit="m2", **options),
+            )
             figures["covered_m2"] = float(table["covered_area"].sum())
         if "conflicts" in operations:
-            t = time.perf_counter()
-            pieces = geozones.stream_conflicts(dataset, list(layers), **options)
-            figures["conflicts_s"] = time.perf_counter() - t
+            pieces = timed(
+                figures,
+                "conflicts",
+                spec["repeat"],
+                lambda: geozones.stream_conflicts(dataset, list(layers), **options),
+            )
             figures["pieces"] = len(pieces)
             figures["pieces_m2"] = float(pieces["area_m2"].sum())
         if cluster is not None:
@@ -130,6 +149,34 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
+def timed(figures: dict[str, Any], name: str, times: int, run: Any) -> Any:
+    """Call `run` `times` times and return the last result.
+
+    Records ``<name>_s``, the first run, and ``<name>_again_s``, the fastest of the others.
+    """
+    seconds = []
+    result = None
+    for _ in range(times):
+        result = None  # the previous result is dropped before the next run
+        start = time.perf_counter()
+        result = run()
+        seconds.append(time.perf_counter() - start)
+    figures[f"{name}_s"] = seconds[0]
+    if len(seconds) > 1:
+        figures[f"{name}_again_s"] = min(seconds[1:])
+    return result
+
+
+def median_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over the rounds of one run (others from the first round)."""
+    import statistics
+
+    return {
+        key: statistics.median(run[key] for run in runs) if isinstance(value, float) else value
+        for key, value in runs[0].items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="large", help="named size of generate.py")
@@ -137,6 +184,16 @@ def main() -> None:
     parser.add_argument("--operations", default="coverage,conflicts")
     parser.add_argument(
         "--layers", help="comma-separated layers (default: those of the size; farmland for xl)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs of each operation per process (default 2)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="times to go through all the runs, one after the other, reporting the median: "
+        "the machine's speed drifts over minutes, and interleaving spreads the drift",
     )
     parser.add_argument("--repartition", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -175,43 +232,44 @@ def main() -> None:
         ).stdout
         print(f"write_partitions: {out.strip()}")
     operations = args.operations.split(",")
-    results = []
-    for run in args.runs.split(","):
-        spec = {"data": str(data), "layers": list(layers), "operations": operations, "run": run}
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", json.dumps(spec)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        figures = json.loads(out.strip().splitlines()[-1])
-        results.append(figures)
-        print(
-            json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()})
-        )
-    by_run = {r["run"]: r for r in results}
+    rounds: dict[str, list[dict[str, Any]]] = {}
+    for number in range(1, args.rounds + 1):
+        for run in args.runs.split(","):
+            spec = {
+                "data": str(data),
+                "layers": list(layers),
+                "operations": operations,
+                "run": run,
+                "repeat": args.repeat,
+            }
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", json.dumps(spec)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            figures = json.loads(out.strip().splitlines()[-1])
+            rounds.setdefault(run, []).append(figures)
+            shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
+            print(json.dumps({"round": number, **shown}))
+    by_run = {run: median_figures(runs) for run, runs in rounds.items()}
+    if args.rounds > 1:
+        for figures in by_run.values():
+            shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
+            print(json.dumps({"round": "median", **shown}))
+    ratios = (
+        ("speed-up 1 -> 2 local workers", "local-1", "local-2"),
+        ("speed-up 1 -> 2 dask workers", "dask-1", "dask-2"),
+        ("dask-2 / local-2", "dask-2", "local-2"),
+        ("dask-1 / local-1", "dask-1", "local-1"),
+        ("local-2 / in-memory", "local-2", "in-memory"),
+    )
     for operation in operations:
-        key = f"{operation}_s"
-        if "local-1" in by_run and "local-2" in by_run:
-            print(
-                f"{operation}: speed-up 1 -> 2 local workers: "
-                f"{by_run['local-1'][key] / by_run['local-2'][key]:.2f}x"
-            )
-        if "dask-1" in by_run and "dask-2" in by_run:
-            print(
-                f"{operation}: speed-up 1 -> 2 dask workers: "
-                f"{by_run['dask-1'][key] / by_run['dask-2'][key]:.2f}x"
-            )
-        if "dask-2" in by_run and "local-2" in by_run:
-            print(
-                f"{operation}: dask-2 / local-2: "
-                f"{by_run['dask-2'][key] / by_run['local-2'][key]:.2f}x"
-            )
-        if "in-memory" in by_run and "local-2" in by_run:
-            print(
-                f"{operation}: local-2 / in-memory: "
-                f"{by_run['local-2'][key] / by_run['in-memory'][key]:.2f}x"
-            )
+        for label, top, bottom in ratios:
+            for which, key in (("first run", f"{operation}_s"), ("again", f"{operation}_again_s")):
+                if key in by_run.get(top, {}) and key in by_run.get(bottom, {}):
+                    ratio = by_run[top][key] / by_run[bottom][key]
+                    print(f"{operation}: {label} ({which}): {ratio:.2f}x")
     print(f"# load after: {os.getloadavg()}")
 
 
