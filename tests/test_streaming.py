@@ -372,6 +372,13 @@ def test_a_dask_jobqueue_cluster_runs_the_zones(dataset) -> None:
     pd.testing.assert_frame_equal(cover, expected, check_exact=True)
 
 
+def test_stored_bytes_measure_a_zone_on_disk(dataset) -> None:
+    for zone in dataset.zones:
+        files = [dataset.path / layer / dataset.files[zone] for layer in dataset.layers]
+        expected = sum(os.path.getsize(file) for file in files if file.exists())
+        assert dataset.stored_bytes(zone) == expected > 0
+
+
 def _worker_facts(pool, tasks: int = 8) -> set[tuple[int, frozenset[int]]]:
     """(pid, allowed CPUs) of the pool's worker processes, as seen from tasks run on them."""
     futures = [pool.submit(_pid_and_cpus) for _ in range(tasks)]
