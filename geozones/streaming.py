@@ -676,7 +676,7 @@ def _in_processes(
 # Worker processes by pool size, kept for the next run in this process: starting them costs
 # about a second (a Python process importing geozones), which would otherwise be paid per run.
 _POOLS: dict[int, ProcessPoolExecutor] = {}
-_POOLS_LOCK = threading.Lock()
+_POOLS_LOCK = threading.RLock()  # _local_pool discards a broken pool while holding it
 
 
 def _local_pool(size: int) -> ProcessPoolExecutor:
@@ -693,8 +693,7 @@ def _local_pool(size: int) -> ProcessPoolExecutor:
         if pool is not None and getattr(pool, "_broken", False):
             # a worker died since the last run (e.g. killed while idle): start afresh rather
             # than fail this run's zones on a pool that can take none
-            del _POOLS[size]
-            pool.shutdown(wait=False, cancel_futures=True)
+            _discard_pool(pool)
             pool = None
         if pool is None:
             context: multiprocessing.context.BaseContext
