@@ -55,6 +55,30 @@ class FieldError(GeozonesError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ShapefilePartsError(DataSourceError):
+    """A shapefile's ``.shp``, ``.shx`` and ``.dbf`` disagree on how many features it has."""
+
+
+class CoordinateError(GeometryError):
+    """Coordinates no measurement can use: NaN, infinite or huge, a pole, the 180° line."""
+
+
+class ZoneError(GeozonesError, ValueError):
+    """Zones that cannot be reported by: missing, repeated or malformed codes, overlaps."""
+
+
+class OutputError(GeozonesError, OSError):
+    """An output cannot be written where asked: under a file, a name too long, not geozones'."""
+
+
+class OutputExistsError(OutputError, FileExistsError):
+    """An output exists and ``overwrite`` (``--overwrite``) was not given."""
+
+
+class OutputLockedError(OutputError):
+    """Another geozones run is writing the same output; the message names its process."""
+
+
 class PartitionError(GeozonesError, RuntimeError):
     """One or more zones of a streamed or distributed run failed; the message names each."""
 
@@ -88,11 +112,29 @@ class GeometryTypeWarning(GeozonesWarning):
     """A layer mixes geometry types, or holds null or empty geometries."""
 
 
+class CurveLinearisedWarning(GeozonesWarning):
+    """Curved geometries (arcs, circles) were replaced by straight-edged approximations."""
+
+
+class OutsideZonesWarning(GeozonesWarning):
+    """Part of a layer lies outside every zone, so it is in no zone's row; the amount is given."""
+
+
+class ZoneGapWarning(GeozonesWarning):
+    """The zones leave gaps between them; what lies in a gap is outside every zone."""
+
+
+class RunRestartedWarning(GeozonesWarning):
+    """A resumed run found its input changed and started afresh instead of reusing old zones."""
+
+
 __all__ = [
     "CRSError",
     "CRSInferredWarning",
     "CRSMismatchError",
     "CRSReprojectionWarning",
+    "CoordinateError",
+    "CurveLinearisedWarning",
     "DataSourceError",
     "EmptyLayerError",
     "EncodingError",
@@ -106,4 +148,13 @@ __all__ = [
     "LayerNotFoundError",
     "MissingCRSError",
     "NonPolygonalGeometryError",
+    "OutputError",
+    "OutputExistsError",
+    "OutputLockedError",
+    "OutsideZonesWarning",
+    "PartitionError",
+    "RunRestartedWarning",
+    "ShapefilePartsError",
+    "ZoneError",
+    "ZoneGapWarning",
 ]

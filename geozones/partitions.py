@@ -32,7 +32,7 @@ import shapely
 
 from geozones._parallel import worker_count
 from geozones.errors import DataSourceError, FieldError, MissingCRSError
-from geozones.report.files import safe_filename
+from geozones.outputs import safe_filename
 from geozones.validity import polygon_array
 from geozones.zones import to_crs, zone_codes
 

@@ -20,10 +20,12 @@ from geozones.cli.options import (
     layers_by_id,
     overwrite_option,
     progress_option,
+    refuse_inputs,
     reported_warnings,
 )
 from geozones.config import load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
+from geozones.outputs import atomic_file, check_output_path, output_lock, record_written
 
 
 @click.command("conflicts")
@@ -50,8 +52,12 @@ def command(
     as_json: bool,
 ) -> None:
     """Find every overlap among the lines and inside each line; write the pieces to OUTPUT."""
+    output = check_output_path(output, sqlite=True)
     check_writable([output], overwrite=overwrite)
     settings = load_config(config)
+    refuse_inputs([output], settings)
+    ctx.with_resource(output_lock(output, purpose=f"geozones conflicts {config}"))
+    check_writable([output], overwrite=overwrite)  # again, now that no other run can write it
     with reported_warnings(ctx.obj["verbosity"]):
         layers = layers_by_id(settings)
         zones = settings.read_zones()
@@ -65,16 +71,16 @@ def command(
         )
         faces = overlap_count(lines, zones=zones, zone_field=settings.zones.code_field)
     summary = conflict_summary(pieces)
-    if output.exists():
-        output.unlink()
-    for name, frame in (("conflicts", pieces), ("overlap_count", faces)):
-        frame = frame.assign(
-            **{column: frame[column].astype(str) for column in ("id_a", "id_b") if column in frame}
-        )
-        pyogrio.write_dataframe(
-            frame, output, layer=name, promote_to_multi=True, geometry_type="MultiPolygon"
-        )
-    pyogrio.write_dataframe(pd.DataFrame(summary), output, layer="summary")
+    with atomic_file(output) as scratch:  # the GeoPackage appears whole, with every layer
+        for name, frame in (("conflicts", pieces), ("overlap_count", faces)):
+            frame = frame.assign(
+                **{c: frame[c].astype(str) for c in ("id_a", "id_b") if c in frame}
+            )
+            pyogrio.write_dataframe(
+                frame, scratch, layer=name, promote_to_multi=True, geometry_type="MultiPolygon"
+            )
+        pyogrio.write_dataframe(pd.DataFrame(summary), scratch, layer="summary")
+    record_written(output.parent, [output.name], command="conflicts")
     found = int((~pieces["sliver"]).sum()) if len(pieces) else 0
     if as_json:
         echo_json(

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import pandas as pd
 
-from geozones.errors import GeozonesWarning
+from geozones.errors import GeozonesWarning, OutputError
+from geozones.outputs import refuse_existing
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -26,6 +27,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CHECK_FAILED = 1
 #: Exit status for usage errors and unreadable input, as click uses for usage errors.
 EXIT_USAGE = 2
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+#: Exit status after SIGTERM (128 + SIGTERM).
+EXIT_TERMINATED = 143
 
 overwrite_option = click.option(
     "--overwrite", is_flag=True, help="Replace output files that already exist."
@@ -95,13 +100,52 @@ def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def check_writable(paths: list[Path], *, overwrite: bool) -> None:
-    """Refuse, as a usage error, to replace existing outputs without ``--overwrite``."""
-    existing = [str(path) for path in paths if path.exists()]
-    if existing and not overwrite:
-        raise click.UsageError(
-            f"{', '.join(existing)} already exist(s); pass --overwrite to replace, or choose "
-            "another output"
-        )
+    """Refuse outputs that exist (without ``--overwrite``, or not written by geozones).
+
+    Raises
+    ------
+    OutputExistsError, OutputError
+        As :func:`geozones.outputs.refuse_existing`.
+    """
+    refuse_existing(paths, overwrite=overwrite)
+
+
+def refuse_inputs(outputs: list[Path], settings: Config) -> None:
+    """Refuse outputs that are, or would hold, an input of the check: never written over.
+
+    Raises
+    ------
+    OutputError
+        An output is a file the configuration reads (a shapefile's parts included), or a
+        folder holding one.
+    """
+    inputs: dict[Path, str] = {settings.source.resolve(): "the configuration"}
+    specs: list[tuple[str, Path]] = [("zones", settings.zones.path)]
+    specs += [(f"layers.{key}", spec.path) for key, spec in settings.layers.items()]
+    if settings.rasters is not None:
+        specs += [
+            (f"rasters.{key}", path)
+            for key, path in (
+                ("dem", settings.rasters.dem),
+                ("landcover", settings.rasters.landcover),
+            )
+            if path is not None
+        ]
+    for key, path in specs:
+        resolved = path.resolve()
+        inputs[resolved] = key
+        if resolved.suffix.lower() in (".shp", ".dbf"):
+            for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+                inputs.setdefault(resolved.with_suffix(suffix), key)
+    for output in outputs:
+        target = output.resolve()
+        for source, key in inputs.items():
+            if source == target or target in source.parents:
+                held = "is" if source == target else f"holds {source}, which is"
+                raise OutputError(
+                    f"{output} {held} an input of this check ({key}); geozones never writes "
+                    "over its inputs. Choose another output"
+                )
 
 
 def configure_logging(verbosity: int) -> None:

@@ -22,7 +22,7 @@ from geozones.cli.options import (
 )
 from geozones.config import load_config
 from geozones.errors import GeozonesError
-from geozones.report.files import safe_filename
+from geozones.outputs import safe_filename
 from geozones.report.model import Report, build_report
 
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +24,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from geozones.errors import OutputExistsError
+from geozones.outputs import atomic_file, check_output_path
 from geozones.report.labels import header
 from geozones.report.model import Report
 from geozones.units import square_metres_per
@@ -41,28 +41,24 @@ def output_path(path: str | os.PathLike[str], overwrite: bool) -> Path:
 
     Raises
     ------
-    FileExistsError
-        `path` exists and `overwrite` is False.
+    OutputExistsError
+        `path` exists and `overwrite` is False (a ``FileExistsError``).
+    OutputError
+        `path` cannot be a file (a part of it is a file, or it is a folder).
     """
     target = Path(path)
+    check_output_path(target, sqlite=target.suffix.lower() == ".gpkg")
     if target.exists() and not overwrite:
-        raise FileExistsError(
+        raise OutputExistsError(
             f"{target} already exists; pass overwrite=True (--overwrite on the command line) "
             "to replace it"
         )
     return target
 
 
-@contextmanager
-def atomic_output(target: Path) -> Iterator[Path]:
-    """A temporary path next to `target`, moved onto `target` when the block succeeds.
-
-    A failed write leaves neither a half-written file nor a damaged earlier one.
-    """
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".geozones-") as folder:
-        scratch = Path(folder) / target.name
-        yield scratch
-        os.replace(scratch, target)
+#: A temporary path next to the target, renamed onto it when the block succeeds
+#: (:func:`geozones.outputs.atomic_file`).
+atomic_output = atomic_file
 
 
 def write_geopackage(
@@ -87,7 +83,7 @@ def write_geopackage(
     Raises
     ------
     FileExistsError
-        `path` exists and `overwrite` is False.
+        `path` exists and `overwrite` is False (an :class:`~geozones.errors.OutputExistsError`).
 
     Notes
     -----
