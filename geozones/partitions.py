@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,8 +32,20 @@ import pyproj
 import shapely
 
 from geozones._parallel import worker_count
-from geozones.errors import DataSourceError, FieldError, MissingCRSError
-from geozones.outputs import safe_filename
+from geozones.errors import (
+    DataSourceError,
+    FieldError,
+    MissingCRSError,
+    OutputError,
+    OutputExistsError,
+)
+from geozones.outputs import (
+    MARKER,
+    atomic_folder,
+    check_output_path,
+    output_lock,
+    safe_filename,
+)
 from geozones.validity import polygon_array
 from geozones.zones import to_crs, zone_codes
 
@@ -240,9 +253,19 @@ def write_partitions(
     Raises
     ------
     FileExistsError
-        `path` exists and `overwrite` is False.
+        `path` exists and `overwrite` is False (an :class:`~geozones.errors.OutputExistsError`).
+    OutputError
+        `path` exists and is not a dataset written by geozones, or holds files it did not
+        write (:func:`check_replaceable`); or `path` cannot be a folder.
+    OutputLockedError
+        Another run is writing `path`.
     FieldError
         `zone_field` is not a field of `zones`.
+
+    Notes
+    -----
+    The dataset is written in a temporary folder next to `path` and renamed into place when
+    complete: a failed or interrupted run leaves the earlier dataset as it was.
 
     Examples
     --------
@@ -266,11 +289,8 @@ def write_partitions(
     """
     import geopandas as gpd
 
-    target = Path(path)
-    if target.exists():
-        if not overwrite:
-            raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
-        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    target = check_output_path(path, folder=True)
+    check_replaceable(target, overwrite=overwrite)  # before any work; again under the lock
     codes = zone_codes(zones, zone_field)
     crs = pyproj.CRS.from_user_input(zones.crs)
     zone_geoms = polygon_array(zones, purpose="partitioning")
@@ -279,71 +299,137 @@ def write_partitions(
     extents = {code: _bounds(zone_geoms[codes == code]) for code in order}
     counts: dict[str, dict[str, int]] = {}
 
-    staging = target.with_name(target.name + ".partial")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    zone_frame = zones.to_crs(crs)
-    zone_frame.attrs = {}  # read reports are not stored; they stay with the caller's layers
-    zone_frame.to_parquet(staging / "zones.parquet", write_covering_bbox=True)
-    for name, layer in layers.items():
-        folder = staging / safe_filename(name, fallback="layer")
-        scratch = staging / ".scratch" / folder.name
-        template: gpd.GeoDataFrame | None = None
-        rows_before = 0
-        for number, batch in enumerate(_batches(layer, batch_size=batch_size)):
-            batch = to_crs(batch, crs, name=f"layer {name!r}", target="the zones'")
-            geoms = polygon_array(batch, purpose="partitioning")
-            home = np.asarray(order, dtype=object)[_home_zones(geoms, zone_geoms, codes, order)]
-            frame = gpd.GeoDataFrame(
-                batch.drop(columns=batch.geometry.name), geometry=geoms, crs=crs
-            ).reset_index(names=FID)
-            frame[HOME] = home
-            frame[ROW] = np.arange(rows_before, rows_before + len(frame), dtype=np.int64)
-            rows_before += len(frame)
-            frame.attrs = {}
-            template = frame.iloc[:0] if template is None else template
-            for code, part in frame.groupby(HOME, sort=False):
-                stem = files[str(code)].removesuffix(".parquet")
-                (scratch / stem).mkdir(parents=True, exist_ok=True)
-                part.to_parquet(scratch / stem / f"{number:06d}.parquet", index=False)
-        folder.mkdir()
-        counts[name] = {}
-        for code in order:
-            pieces = scratch / files[code].removesuffix(".parquet")
-            part = (
-                _read_files(sorted(pieces.iterdir()), crs=crs.to_wkt()).reset_index(names=FID)
-                if pieces.is_dir()
-                else template
-            )
-            assert part is not None  # a layer yields at least one (possibly empty) batch
-            counts[name][code] = len(part)
-            if len(part):
-                part = part.iloc[_hilbert_order(part.geometry)]
-                extents[code] = _union_bounds(extents[code], _bounds(part.geometry.to_numpy()))
-            part.to_parquet(
-                folder / files[code],
-                write_covering_bbox=True,
-                schema_version="1.1.0",
-                row_group_size=row_group_size,
-                index=False,
-            )
-        shutil.rmtree(staging / ".scratch")
-    manifest = {
-        "format": FORMAT,
-        "version": VERSION,
-        "crs": crs.to_wkt(),
-        "zone_field": zone_field,
-        "layers": list(layers),
-        "zones": order,
-        "files": files,
-        "extents": extents,
-        "counts": counts,
-        "tiled": tiled,
-    }
-    (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
-    staging.rename(target)
+    with ExitStack() as stack:
+        stack.enter_context(output_lock(target, purpose="geozones partition"))
+        check_replaceable(target, overwrite=overwrite)
+        # written beside the target and swapped in whole: a failure leaves the old dataset
+        staging = stack.enter_context(atomic_folder(target))
+        zone_frame = zones.to_crs(crs)
+        zone_frame.attrs = {}  # read reports are not stored; they stay with the caller's layers
+        zone_frame.to_parquet(staging / "zones.parquet", write_covering_bbox=True)
+        for name, layer in layers.items():
+            folder = staging / safe_filename(name, fallback="layer")
+            scratch = staging / ".scratch" / folder.name
+            template: gpd.GeoDataFrame | None = None
+            rows_before = 0
+            for number, batch in enumerate(_batches(layer, batch_size=batch_size)):
+                batch = to_crs(batch, crs, name=f"layer {name!r}", target="the zones'")
+                geoms = polygon_array(batch, purpose="partitioning")
+                home = np.asarray(order, dtype=object)[_home_zones(geoms, zone_geoms, codes, order)]
+                frame = gpd.GeoDataFrame(
+                    batch.drop(columns=batch.geometry.name), geometry=geoms, crs=crs
+                ).reset_index(names=FID)
+                frame[HOME] = home
+                frame[ROW] = np.arange(rows_before, rows_before + len(frame), dtype=np.int64)
+                rows_before += len(frame)
+                frame.attrs = {}
+                template = frame.iloc[:0] if template is None else template
+                for code, part in frame.groupby(HOME, sort=False):
+                    stem = files[str(code)].removesuffix(".parquet")
+                    (scratch / stem).mkdir(parents=True, exist_ok=True)
+                    part.to_parquet(scratch / stem / f"{number:06d}.parquet", index=False)
+            folder.mkdir()
+            counts[name] = {}
+            for code in order:
+                pieces = scratch / files[code].removesuffix(".parquet")
+                part = (
+                    _read_files(sorted(pieces.iterdir()), crs=crs.to_wkt()).reset_index(names=FID)
+                    if pieces.is_dir()
+                    else template
+                )
+                assert part is not None  # a layer yields at least one (possibly empty) batch
+                counts[name][code] = len(part)
+                if len(part):
+                    part = part.iloc[_hilbert_order(part.geometry)]
+                    extents[code] = _union_bounds(extents[code], _bounds(part.geometry.to_numpy()))
+                part.to_parquet(
+                    folder / files[code],
+                    write_covering_bbox=True,
+                    schema_version="1.1.0",
+                    row_group_size=row_group_size,
+                    index=False,
+                )
+            shutil.rmtree(staging / ".scratch")
+        manifest = {
+            "format": FORMAT,
+            "version": VERSION,
+            "crs": crs.to_wkt(),
+            "zone_field": zone_field,
+            "layers": list(layers),
+            "zones": order,
+            "files": files,
+            "extents": extents,
+            "counts": counts,
+            "tiled": tiled,
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
     return open_partitions(target)
+
+
+def check_replaceable(path: str | os.PathLike[str], *, overwrite: bool) -> None:
+    """Refuse to write a dataset at `path` unless it is free, or a dataset geozones may replace.
+
+    With `overwrite`, an existing folder is replaced only if it is a dataset
+    :func:`write_partitions` wrote (its ``manifest.json`` says so) holding nothing else: no
+    other folder, and no file geozones did not write, is ever deleted.
+
+    Parameters
+    ----------
+    path : path-like
+        The dataset folder.
+    overwrite : bool
+        Replacing an existing dataset is allowed.
+
+    Raises
+    ------
+    OutputExistsError
+        `path` exists and `overwrite` is False.
+    OutputError
+        `path` exists and is not a dataset geozones wrote, or holds other files.
+    """
+    target = Path(path)
+    if not os.path.lexists(target):
+        return
+    if not overwrite:
+        raise OutputExistsError(
+            f"{target} exists; pass overwrite=True (--overwrite on the command line) to replace "
+            "it, or choose another output"
+        )
+    if target.is_symlink() or not target.is_dir():
+        raise OutputError(
+            f"{target} is not a partitioned dataset geozones wrote; --overwrite replaces only "
+            "those. Choose another output"
+        )
+    try:
+        dataset = open_partitions(target)
+    except DataSourceError:
+        raise OutputError(
+            f"{target} is not a partitioned dataset geozones wrote (no geozones manifest.json); "
+            "--overwrite replaces only those. Choose another output, or empty it yourself"
+        ) from None
+    expected = {safe_filename(layer, fallback="layer"): layer for layer in dataset.layers}
+    foreign = [
+        entry.name
+        for entry in target.iterdir()
+        if entry.name not in ("manifest.json", "zones.parquet", MARKER)
+        and entry.name not in expected
+    ]
+    names = set(dataset.files.values())
+    for folder in expected:
+        if (target / folder).is_dir():
+            foreign += [
+                f"{folder}/{entry.name}"
+                for entry in (target / folder).iterdir()
+                if entry.name not in names
+            ]
+    if foreign:
+        shown = ", ".join(sorted(foreign)[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise OutputError(
+            f"{target} holds files geozones did not write ({shown}); --overwrite replaces only "
+            "what geozones wrote. Move them away or choose another output"
+        )
 
 
 def tile_grid(

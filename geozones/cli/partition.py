@@ -9,14 +9,15 @@ import geopandas as gpd
 import pandas as pd
 
 from geozones.cli.options import (
-    check_writable,
     config_argument,
     layers_by_id,
     overwrite_option,
+    refuse_inputs,
     reported_warnings,
 )
 from geozones.config import load_config
-from geozones.partitions import TILE_FIELD, tile_grid, write_partitions
+from geozones.outputs import check_output_path
+from geozones.partitions import TILE_FIELD, check_replaceable, tile_grid, write_partitions
 
 
 @click.command("partition")
@@ -53,8 +54,10 @@ def command(
     county's neighbourhood without reading the province. With --tile-size, the partitions are
     square tiles over the layers' extent instead.
     """
-    check_writable([output], overwrite=overwrite)
+    output = check_output_path(output, folder=True)
+    check_replaceable(output, overwrite=overwrite)
     settings = load_config(config)
+    refuse_inputs([output], settings)
     with reported_warnings(ctx.obj["verbosity"]):
         layers = layers_by_id(settings)
         zones = settings.read_zones()
