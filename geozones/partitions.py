@@ -16,6 +16,7 @@ rest of the province.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -130,6 +131,51 @@ class PartitionedDataset:
             except OSError:
                 continue
         return total
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies the dataset's content: its manifest's hash, its files' sizes and times.
+
+        A resumed run compares it with the one it recorded: a dataset written again at the
+        same path (from changed data) has another fingerprint, so no zone of the earlier run
+        is reused.
+
+        Returns
+        -------
+        dict
+            ``manifest_sha256`` and ``files`` (relative path → [size, modification time in
+            ns], None for a missing file).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import geopandas as gpd
+        >>> from shapely import box
+        >>> zones = gpd.GeoDataFrame({"code": ["a"]}, geometry=[box(0, 0, 1, 1)], crs=4527)
+        >>> dataset = write_partitions(
+        ...     {"lines": zones}, zones, tempfile.mkdtemp() + "/parts", zone_field="code"
+        ... )
+        >>> sorted(dataset.fingerprint()["files"])
+        ['lines/a.parquet', 'manifest.json', 'zones.parquet']
+        """
+        manifest = self.path / "manifest.json"
+        names = ["manifest.json", "zones.parquet"] + [
+            f"{safe_filename(layer, fallback='layer')}/{self.files[zone]}"
+            for layer in self.layers
+            for zone in self.zones
+        ]
+        files: dict[str, list[int] | None] = {}
+        for name in names:
+            try:
+                status = (self.path / name).stat()
+            except OSError:
+                files[name] = None
+            else:
+                files[name] = [status.st_size, status.st_mtime_ns]
+        try:
+            digest = hashlib.sha256(manifest.read_bytes()).hexdigest()
+        except OSError:
+            digest = ""
+        return {"manifest_sha256": digest, "files": files}
 
     def read_zones(self) -> gpd.GeoDataFrame:
         """The zone polygons.
@@ -369,7 +415,7 @@ def write_partitions(
 def check_replaceable(path: str | os.PathLike[str], *, overwrite: bool) -> None:
     """Refuse to write a dataset at `path` unless it is free, or a dataset geozones may replace.
 
-    With `overwrite`, an existing folder is replaced only if it is a dataset
+    With `overwrite`, an existing folder is replaced only if it is empty, or a dataset
     :func:`write_partitions` wrote (its ``manifest.json`` says so) holding nothing else: no
     other folder, and no file geozones did not write, is ever deleted.
 
@@ -400,6 +446,8 @@ def check_replaceable(path: str | os.PathLike[str], *, overwrite: bool) -> None:
             f"{target} is not a partitioned dataset geozones wrote; --overwrite replaces only "
             "those. Choose another output"
         )
+    if not any(target.iterdir()):
+        return  # an empty folder: nothing to lose
     try:
         dataset = open_partitions(target)
     except DataSourceError:

@@ -53,7 +53,13 @@ from geozones._parallel import worker_count
 from geozones.area import AreaMethod
 from geozones.conflicts import find_conflicts, resolve_conflicts
 from geozones.coverage import _area_function, _Pieces, coverage_table
-from geozones.errors import GeozonesError, PartitionError
+from geozones.errors import OutsideZonesWarning, PartitionError, RunRestartedWarning
+from geozones.outputs import (
+    atomic_file,
+    remove_stale_temporaries,
+    sync_tree,
+    temporary_name,
+)
 from geozones.partitions import HOME, ROW, PartitionedDataset
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
@@ -868,19 +874,48 @@ class _Store:
         dataset: PartitionedDataset,
         params: dict[str, Any],
     ) -> _Store:
+        """The store of `work_dir`, emptied first if it holds zones of other input.
+
+        ``run.json`` names the run by content: the dataset's fingerprint (manifest hash, file
+        sizes and times), the task's options and the geozones version. When any differs, the
+        zones kept are of another run: they are removed, with a warning, and the run starts
+        afresh.
+        """
+        from geozones import __version__
+
         folder = Path(work_dir)
-        run = {"dataset": str(dataset.path.resolve()), **params}
+        run = {
+            "dataset": str(dataset.path.resolve()),
+            "dataset_content": dataset.fingerprint(),
+            "geozones": __version__,
+            **params,
+        }
+        run = json.loads(json.dumps(run))  # as it reads back: lists, not tuples
         record = folder / "run.json"
+        zones = folder / "zones"
         if record.exists():
-            previous = json.loads(record.read_text(encoding="utf-8"))
+            try:
+                previous = json.loads(record.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                previous = {}
             if previous != run:
-                raise GeozonesError(
-                    f"{folder} holds zones of another run ({previous}); use a new work_dir or "
-                    "delete this one"
+                kept = (
+                    sum(1 for entry in zones.iterdir() if entry.is_dir()) if zones.is_dir() else 0
                 )
-        else:
-            (folder / "zones").mkdir(parents=True, exist_ok=True)
-            record.write_text(json.dumps(run, ensure_ascii=False, indent=1), encoding="utf-8")
+                warnings.warn(
+                    f"{folder} holds {kept} zone(s) of an earlier run with other input "
+                    f"({_what_changed(previous, run)}); they are discarded and the run starts "
+                    "afresh",
+                    RunRestartedWarning,
+                    stacklevel=4,
+                )
+                shutil.rmtree(zones, ignore_errors=True)
+                record.unlink()
+        if not record.exists():
+            zones.mkdir(parents=True, exist_ok=True)
+            with atomic_file(record) as scratch:
+                scratch.write_text(json.dumps(run, ensure_ascii=False, indent=1), encoding="utf-8")
+        remove_stale_temporaries(zones)  # zones half-saved by a process that was killed
         return cls(folder, dataset)
 
     def _path(self, zone: str) -> Path:
@@ -891,18 +926,23 @@ class _Store:
 
     def save(self, zone: str, tables: Tables) -> None:
         target = self._path(zone)
-        staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
+        staging = temporary_name(target.parent, target.name)
         staging.mkdir(parents=True)
-        for name, table in tables.items():
-            suffix = ".geo.parquet" if hasattr(table, "geometry") else ".parquet"
-            table = table.copy(deep=False)
-            table.attrs = {}
-            table.to_parquet(staging / f"{name}{suffix}")
+        try:
+            for name, table in tables.items():
+                suffix = ".geo.parquet" if hasattr(table, "geometry") else ".parquet"
+                table = table.copy(deep=False)
+                table.attrs = {}
+                table.to_parquet(staging / f"{name}{suffix}")
+            sync_tree(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         try:
             staging.rename(target)  # atomic: a zone is either finished or absent
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)
-            if not target.is_dir():
+            if not target.is_dir():  # else another process saved the same zone first
                 raise
 
     def load(self, zone: str) -> Tables:
@@ -915,6 +955,35 @@ class _Store:
             else:
                 tables[file.name.removesuffix(".parquet")] = pd.read_parquet(file)
         return tables
+
+
+def _what_changed(previous: dict[str, Any], run: dict[str, Any]) -> str:
+    """Which parts of a run's record differ, in words."""
+    if not previous:
+        return "its run.json is unreadable"
+    changes = []
+    if previous.get("dataset") != run["dataset"]:
+        changes.append(f"dataset {previous.get('dataset')} instead of {run['dataset']}")
+    elif previous.get("dataset_content") != run["dataset_content"]:
+        before = previous.get("dataset_content") or {}
+        if not before:
+            changes.append("the dataset's content was not recorded")
+        else:
+            files = run["dataset_content"]["files"]
+            differ = [
+                name for name in files if (before.get("files") or {}).get(name) != files[name]
+            ]
+            changes.append(f"the dataset was written again ({len(differ)} file(s) differ)")
+    if previous.get("geozones") != run["geozones"]:
+        changes.append(f"geozones {previous.get('geozones')} instead of {run['geozones']}")
+    options = [
+        key
+        for key in {*previous, *run} - {"dataset", "dataset_content", "geozones"}
+        if previous.get(key) != run.get(key)
+    ]
+    if options:
+        changes.append(f"other options: {', '.join(sorted(options))}")
+    return "; ".join(changes) or "another record"
 
 
 def _concat(tables: list[Tables], name: str) -> Any:
@@ -958,6 +1027,6 @@ def _warn_outside(count: int) -> None:
         warnings.warn(
             f"{count} piece(s) lie partly or wholly outside every zone; those parts are "
             "kept with zone None",
-            UserWarning,
+            OutsideZonesWarning,
             stacklevel=3,
         )

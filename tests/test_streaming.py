@@ -16,7 +16,7 @@ import shapely
 from shapely import box
 
 import geozones
-from geozones.errors import DataSourceError, GeozonesError, PartitionError
+from geozones.errors import DataSourceError, PartitionError, RunRestartedWarning
 from geozones.partitions import HOME, open_partitions, tile_grid, write_partitions
 from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
 
@@ -514,10 +514,13 @@ def test_failed_zone_is_named_and_a_rerun_resumes(dataset, tmp_path, monkeypatch
     pd.testing.assert_frame_equal(resumed, fresh, check_exact=True)
 
 
-def test_work_dir_of_another_run_is_refused(dataset, tmp_path) -> None:
-    stream_coverage(dataset, "urban", work_dir=tmp_path / "work", workers=1)
-    with pytest.raises(GeozonesError, match="another run"):
-        stream_coverage(dataset, "redline", work_dir=tmp_path / "work", workers=1)
+def test_work_dir_of_another_run_starts_afresh(dataset, tmp_path) -> None:
+    urban = stream_coverage(dataset, "urban", work_dir=tmp_path / "work", workers=1)
+    with pytest.warns(RunRestartedWarning, match="other options: layer"):
+        redline = stream_coverage(dataset, "redline", work_dir=tmp_path / "work", workers=1)
+    expected = stream_coverage(dataset, "redline", workers=1)
+    pd.testing.assert_frame_equal(redline, expected)
+    assert not urban["covered_area"].equals(redline["covered_area"])
 
 
 def test_existing_dataset_is_not_overwritten(sample, tmp_path) -> None:
