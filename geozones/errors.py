@@ -79,6 +79,10 @@ class OutputLockedError(OutputError):
     """Another geozones run is writing the same output; the message names its process."""
 
 
+class SchedulerError(GeozonesError, ConnectionError):
+    """A Dask scheduler address is malformed, or no scheduler answers there."""
+
+
 class PartitionError(GeozonesError, RuntimeError):
     """One or more zones of a streamed or distributed run failed; the message names each."""
 
@@ -154,6 +158,7 @@ __all__ = [
     "OutsideZonesWarning",
     "PartitionError",
     "RunRestartedWarning",
+    "SchedulerError",
     "ShapefilePartsError",
     "ZoneError",
     "ZoneGapWarning",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import shutil
 import sys
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from pathlib import Path
 
 import click
@@ -18,11 +20,19 @@ from geozones.cli.options import (
     json_option,
     overwrite_option,
     progress_option,
+    refuse_inputs,
     reported_warnings,
 )
 from geozones.config import load_config
 from geozones.errors import GeozonesError
-from geozones.outputs import safe_filename
+from geozones.outputs import (
+    check_output_path,
+    output_lock,
+    record_written,
+    replace_into,
+    safe_filename,
+    temporary_name,
+)
 from geozones.report.model import Report, build_report
 
 
@@ -43,6 +53,11 @@ def _writers() -> dict[str, Callable[..., Path]]:
                 "missing); install them with: pip install 'geozones[report]'"
             ) from error
     return writers
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with suppress(OSError):
+        folder.rmdir()
 
 
 def report_paths(report: Report, folder: Path) -> dict[str, Path]:
@@ -85,9 +100,19 @@ def command(
     progress: bool,
     as_json: bool,
 ) -> None:
-    """Write the workbook, GeoPackage and HTML report of the check CONFIG describes."""
+    """Write the workbook, GeoPackage and HTML report of the check CONFIG describes.
+
+    The files are written in a scratch folder inside OUTPUT and moved into place when all of
+    them are written: a failed run leaves the earlier report as it was. With --overwrite, only
+    files geozones wrote are replaced; two runs into one OUTPUT at once are refused.
+    """
+    output = check_output_path(output, folder=True)
     writers = _writers()
     settings = load_config(config)
+    refuse_inputs([output], settings)
+    if not output.exists():  # a run that fails before writing anything leaves no empty folder
+        ctx.call_on_close(lambda: _remove_if_empty(output))  # (runs after the lock is released)
+    ctx.with_resource(output_lock(output, inside=True, purpose=f"geozones report {config}"))
     with reported_warnings(ctx.obj["verbosity"]):
         report = build_report(settings)
     reports = [report]
@@ -101,19 +126,34 @@ def command(
             else output / safe_filename(f"{part.scope}_{part.scope_name}", fallback=part.scope)
         )
         planned.append((part, report_paths(part, folder)))
-    check_writable([path for _, paths in planned for path in paths.values()], overwrite=overwrite)
+    paths = [path for _, paths in planned for path in paths.values()]
+    for path in paths:
+        check_output_path(path, sqlite=True)
+    check_writable(paths, overwrite=overwrite)
 
-    written = []
+    staging = temporary_name(output)
+    staging.mkdir()
+    ctx.call_on_close(lambda: shutil.rmtree(staging, ignore_errors=True))
     steps: Iterable[tuple[Report, dict[str, Path]]] = planned
     if progress:
         from tqdm.auto import tqdm
 
         steps = tqdm(planned, desc="reports", unit="report")
-    for part, paths in steps:
-        next(iter(paths.values())).parent.mkdir(parents=True, exist_ok=True)
-        for suffix, path in paths.items():
-            writers[suffix](part, path, overwrite=overwrite)
-            written.append(str(path))
+    for part, part_paths in steps:
+        for suffix, path in part_paths.items():
+            scratch = staging / path.relative_to(output)
+            scratch.parent.mkdir(parents=True, exist_ok=True)
+            writers[suffix](part, scratch, overwrite=True)
+    relative = [path.relative_to(output) for path in paths]
+    replace_into(output, [name.as_posix() for name in relative], staging)
+    by_folder: dict[Path, list[str]] = {}
+    for name in relative:
+        by_folder.setdefault(output / name.parent, []).append(name.name)
+        if len(name.parts) > 1:
+            by_folder.setdefault(output, []).append(name.parts[0])
+    for folder, names in by_folder.items():
+        record_written(folder, dict.fromkeys(names), command="report")
+    written = [str(path) for path in paths]
     if as_json:
         echo_json({"written": written, "verdict_ok": report.verdict})
     elif ctx.obj["verbosity"] >= 0:
