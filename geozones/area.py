@@ -674,6 +674,13 @@ def _geographic(crs: pyproj.CRS) -> tuple[pyproj.CRS, Ellipsoid]:
     ellipsoid = geographic.ellipsoid if geographic is not None else None
     if geographic is None or ellipsoid is None:
         raise CRSError(f"{_crs_label(crs)} has no ellipsoid; cannot compute ellipsoidal area")
+    if not ellipsoid.inverse_flattening:  # 0 for a sphere
+        label = _crs_label(crs) if crs.name != "unknown" else "the layer's CRS"
+        raise CRSError(
+            f"{label} is defined on a sphere (radius {ellipsoid.semi_major_metre:,.0f} "
+            "m), not an ellipsoid, so no official (ellipsoidal) area exists in it; give the "
+            "data its real CRS (CGCS2000: EPSG:4490 or a Gauss-Kruger zone such as EPSG:4527)"
+        )
     return geographic, ellipsoid
 
 

@@ -699,7 +699,7 @@ def _parse_user_crs(value: Any, *, source: str) -> pyproj.CRS:
 
 def _m(value: float) -> str:
     """Format metres (or any large number) with thousands separators."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
+    return f"{value:,.0f}" if 1000 <= abs(value) < 1e12 else f"{value:.6g}"
 
 
 def _deg(value: float) -> str:

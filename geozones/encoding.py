@@ -266,6 +266,32 @@ def check_shapefile_encoding(path: str | os.PathLike[str], encoding: str) -> Non
         )
 
 
+def dbf_record_count(path: str | os.PathLike[str]) -> int:
+    """The number of records a ``.dbf`` file's header declares (its size checked against it).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.dbf`` file.
+
+    Returns
+    -------
+    int
+        Records, deleted ones included.
+
+    Raises
+    ------
+    DataSourceError
+        The file is not a dBASE file, or shorter than its header says.
+
+    Examples
+    --------
+    >>> dbf_record_count("sample_data/YJJBNT.dbf")
+    2916
+    """
+    return _read_header(Path(os.fspath(path))).n_records
+
+
 def _locate_dbf(path: Path) -> Path:
     """Return the .dbf of the shapefile ``path`` names (.shp, .dbf or no extension)."""
     suffix = path.suffix.lower()
@@ -321,8 +347,9 @@ def _read_header(path: Path) -> _Dbf:
     expected = header_length + n_records * record_length
     if size < expected:
         raise DataSourceError(
-            f"{path}: the .dbf file is truncated: its header promises {n_records:,} records of "
-            f"{record_length} bytes ({expected:,} bytes in all) but the file has {size:,} bytes"
+            f"{path}: truncated: its header promises {n_records:,} records of "
+            f"{record_length} bytes ({expected:,} bytes in all) but the .dbf file has {size:,} "
+            "bytes; copy or export it again"
         )
     return _Dbf(path, n_records, header_length, record_length, head[29], fields)
 

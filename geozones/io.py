@@ -9,27 +9,41 @@ recording everything in a :class:`~geozones.quality.LayerReport`.
 
 from __future__ import annotations
 
+import glob
 import os
+import tempfile
 import warnings
+from contextlib import suppress
 from pathlib import Path
+from typing import NoReturn
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 import pyproj
 import shapely
 
 from geozones.area import ellipsoidal_area
 from geozones.crs import resolve_crs
-from geozones.encoding import check_shapefile_encoding, detect_shapefile_encoding
+from geozones.encoding import (
+    check_shapefile_encoding,
+    dbf_record_count,
+    detect_shapefile_encoding,
+)
 from geozones.errors import (
+    CoordinateError,
+    CRSError,
+    CRSInferredWarning,
+    CurveLinearisedWarning,
     DataSourceError,
     EncodingError,
     EncodingGuessWarning,
     GeometryRepairWarning,
     GeometryTypeWarning,
     LayerNotFoundError,
+    ShapefilePartsError,
 )
 from geozones.quality import ISSUE_COLUMNS, LayerReport
 from geozones.validity import (
@@ -106,12 +120,14 @@ def read_layer(
 
     encoding_source = "set by caller" if encoding is not None else None
     encoding_guessed = False
+    shapefile_features: int | None = None
+    decoded: list[tuple[object, ...]] = []
     if path.suffix.lower() in _PARQUET_SUFFIXES:
         frame, driver = _read_parquet(path), "Parquet"
         encoding_source = None
     else:
         if path.suffix.lower() in _SHAPEFILE_SUFFIXES:
-            _check_shapefile_complete(path)
+            shapefile_features = _check_shapefile_parts(path)
         layer = _choose_layer(path, layer)
         if encoding is not None and path.suffix.lower() in _SHAPEFILE_SUFFIXES:
             check_shapefile_encoding(path, encoding)
@@ -127,9 +143,23 @@ def read_layer(
                     EncodingGuessWarning,
                     stacklevel=2,
                 )
-        frame, driver = _read_ogr(path, layer, encoding, source)
+        frame, driver, decoded, unreadable_crs = _read_ogr(
+            path, layer, encoding, source, crs_given=crs is not None
+        )
+        if shapefile_features is not None and len(frame) != shapefile_features:
+            _account_for_deleted(path, frame, shapefile_features, source)
+        if unreadable_crs is not None and crs is None:
+            _refuse_unreadable_crs(path, source, unreadable_crs)
+        if unreadable_crs is not None and crs == "infer":
+            warnings.warn(
+                f"{source}: its declared CRS cannot be understood ({unreadable_crs[:60]!r}); it "
+                "is ignored and the CRS inferred from the coordinates",
+                CRSInferredWarning,
+                stacklevel=2,
+            )
 
     geoms = geometry_array(frame)
+    _check_coordinates(geoms, frame.index, source)
     bounds = _bounds(geoms)
     resolved, crs_source = resolve_crs(
         pyproj.CRS.from_user_input(frame.crs) if frame.crs is not None else None,
@@ -137,8 +167,10 @@ def read_layer(
         crs=crs,
         source=source,
     )
+    if resolved.is_geographic:
+        _check_geographic(geoms, frame.index, source)
     frame = frame.set_crs(resolved, allow_override=True)
-    frame, issues = _check_geometries(frame, source)
+    frame, issues = _check_geometries(frame, source, decoded)
 
     type_ids, type_counts = np.unique(
         shapely.get_type_id(geometry_array(frame)), return_counts=True
@@ -175,44 +207,203 @@ _TYPE_NAMES: dict[int, str | None] = {
 }
 
 
-def _check_shapefile_complete(path: Path) -> None:
-    """Refuse a shapefile whose parts are shorter than their headers say.
+def _check_shapefile_parts(path: Path) -> int | None:
+    """Refuse a shapefile whose parts are cut short or disagree; the number of its features.
 
-    GDAL reads a truncated ``.shp`` without an error, returning null geometries; the headers
-    record the true lengths, so a cut file is caught here instead.
+    GDAL reads a truncated ``.shp`` without an error, returning null geometries, and reads as
+    many features as the shortest of the ``.shp``, ``.shx`` and ``.dbf`` has, dropping the rest
+    without a word. The headers record the true lengths and the ``.shx`` where each shape is,
+    so both are caught here.
+
+    Returns
+    -------
+    int or None
+        The number of features all parts agree on; None without a ``.shx`` (GDAL then
+        refuses the file itself).
     """
-    for suffix in (".shp", ".shx"):
-        part = _sibling(path, suffix)
-        if part is None:
-            if suffix == ".shx":
-                continue  # GDAL can rebuild a missing index; a missing .shp fails below
-            raise DataSourceError(f"{path}: the shapefile's {suffix} file is missing")
+    if path.is_dir():
+        raise DataSourceError(
+            f"{path} is a folder, not a shapefile; name the .shp file inside it (or the folder "
+            "of a File Geodatabase, which ends in .gdb)"
+        )
+    shp = path if path.suffix.lower() == ".shp" else _sibling(path, ".shp")
+    if shp is None:
+        raise DataSourceError(f"{path}: the shapefile's .shp file is missing")
+    shp_size = _checked_size(shp, ".shp")
+    shx = _sibling(path, ".shx")
+    if shx is None:
+        return None  # GDAL can rebuild a missing index; without SHAPE_RESTORE_SHX it refuses
+    _checked_size(shx, ".shx")
+    index = np.frombuffer(shx.read_bytes()[100:], dtype=">i4")
+    index = index[: len(index) // 2 * 2].reshape(-1, 2).astype(np.int64) * 2
+    shapes = _count_shapes(shp, shp_size, offsets=index[:, 0], lengths=index[:, 1])
+    dbf = _sibling(path, ".dbf")
+    records = dbf_record_count(dbf) if dbf is not None else None
+    if shapes != len(index) or (records is not None and records != shapes):
+        dbf_text = f"the .dbf holds {records:,} records" if records is not None else "no .dbf"
+        counts = [shapes, len(index)] + ([records] if records is not None else [])
+        raise ShapefilePartsError(
+            f"{shp}: the parts of the shapefile disagree: the .shp holds {shapes:,} shapes, the "
+            f".shx indexes {len(index):,} and {dbf_text}; reading it would drop "
+            f"{max(counts) - min(counts):,} feature(s) without a word. Export the layer again "
+            "from its source, or copy all its parts again (if only the .shx is short: "
+            "ogr2ogr --config SHAPE_RESTORE_SHX YES rebuilds it)"
+        )
+    return shapes
+
+
+def _checked_size(part: Path, suffix: str) -> int:
+    """The length a ``.shp`` or ``.shx`` header declares, checked against the file."""
+    if part.is_dir():
+        raise DataSourceError(f"{part} is a folder, not a shapefile's {suffix} file")
+    try:
         size = part.stat().st_size
         with part.open("rb") as file:
-            header = file.read(28)
-        if len(header) < 28 or int.from_bytes(header[:4], "big") != 9994:
-            raise DataSourceError(f"{part}: not a shapefile {suffix} (bad header); re-export it")
-        declared = int.from_bytes(header[24:28], "big") * 2
-        if size < declared:
-            raise DataSourceError(
-                f"{part}: truncated: its header says {declared} bytes but the file has {size}; "
-                "copy or export it again"
-            )
+            header = file.read(100)
+    except OSError as error:
+        raise DataSourceError(f"{part}: cannot be read ({error.strerror or error})") from error
+    if len(header) < 28 or int.from_bytes(header[:4], "big") != 9994:
+        raise DataSourceError(f"{part}: not a shapefile {suffix} (bad header); re-export it")
+    declared = int.from_bytes(header[24:28], "big") * 2
+    if size < declared:
+        raise DataSourceError(
+            f"{part}: truncated: its header says {declared} bytes but the file has {size}; "
+            "copy or export it again"
+        )
+    return min(size, declared)
+
+
+def _count_shapes(shp: Path, size: int, *, offsets: np.ndarray, lengths: np.ndarray) -> int:
+    """Shapes in the ``.shp``: those the index points to, and any after the last of them."""
+    ends = offsets + 8 + lengths
+    inside = (offsets >= 100) & (lengths >= 0) & (ends <= size)
+    # the index counts up to the first record that is not in the file
+    indexed = int(np.argmin(inside)) if not inside.all() else len(offsets)
+    position = int(ends[:indexed].max()) if indexed else 100
+    extra = 0
+    with shp.open("rb") as file:
+        while position + 8 <= size:  # shapes past the end of the index
+            file.seek(position)
+            length = int.from_bytes(file.read(8)[4:], "big") * 2
+            if length < 0 or position + 8 + length > size:
+                break
+            extra += 1
+            position += 8 + length
+    return indexed + extra
+
+
+def _account_for_deleted(path: Path, frame: gpd.GeoDataFrame, expected: int, source: str) -> None:
+    """Explain features GDAL did not return: records marked deleted in the ``.dbf``, or refuse.
+
+    GDAL (and every GIS) skips the records a ``.dbf`` marks deleted (``*``): they were deleted
+    in an editor that never packed the file. Any other shortfall is an error.
+    """
+    missing = np.setdiff1d(np.arange(expected), np.asarray(frame.index, dtype=np.int64))
     dbf = _sibling(path, ".dbf")
-    if dbf is not None:
+    deleted = np.zeros(0, dtype=np.int64)
+    if dbf is not None and len(missing):
         with dbf.open("rb") as file:
-            header = file.read(12)
-        if len(header) == 12:
-            records = int.from_bytes(header[4:8], "little")
-            expected = int.from_bytes(header[8:10], "little") + records * int.from_bytes(
-                header[10:12], "little"
-            )
-            if dbf.stat().st_size < expected:
-                raise DataSourceError(
-                    f"{dbf}: truncated: its header says {records} records "
-                    f"({expected} bytes) but the file has {dbf.stat().st_size} bytes; "
-                    "copy or export it again"
-                )
+            head = file.read(12)
+            header_length = int.from_bytes(head[8:10], "little")
+            record_length = int.from_bytes(head[10:12], "little")
+            flags = []
+            for record in missing:
+                file.seek(header_length + int(record) * record_length)
+                flags.append(file.read(1) == b"*")
+        deleted = missing[np.asarray(flags, dtype=bool)]
+    if len(frame) + len(deleted) != expected or len(deleted) != len(missing):
+        raise DataSourceError(
+            f"{source}: GDAL read {len(frame):,} of the {expected:,} features the shapefile "
+            f"holds (missing: {describe_features(missing[~np.isin(missing, deleted)])}); the "
+            "file may be damaged. Export it again from its source"
+        )
+    warnings.warn(
+        f"{source}: {len(deleted)} record(s) are marked deleted in the .dbf "
+        f"({describe_features(deleted)}); like every GIS, geozones skips them. Pack the "
+        "shapefile (or export it again) if they should not be there",
+        GeometryTypeWarning,
+        stacklevel=4,
+    )
+
+
+def _refuse_unreadable_crs(path: Path, source: str, declared: str) -> NoReturn:
+    """A declared CRS (a shapefile's ``.prj``) that cannot be understood: say so."""
+    prj = _sibling(path, ".prj") if path.suffix.lower() in _SHAPEFILE_SUFFIXES else None
+    if prj is not None:
+        with suppress(OSError):
+            declared = prj.read_bytes()[:200].decode("utf-8", errors="replace").strip()
+    where = f"its .prj file {prj.name}" if prj is not None else "its declared CRS"
+    fix = "replace the .prj with a valid one" if prj is not None else "correct it at the source"
+    raise CRSError(
+        f"{source}: {where} cannot be understood as a CRS (it begins: {declared[:60]!r}); "
+        f"{fix}, or pass crs='EPSG:…' (or crs='infer' to use the CRS the coordinates suggest)"
+    )
+
+
+#: Larger coordinates are no position on the Earth in any unit a GIS uses (|x| in metres,
+#: feet or degrees); they come from damaged files or a wrong scale.
+COORDINATE_LIMIT = 1e9
+
+
+def _check_coordinates(geoms: np.ndarray, labels: pd.Index, source: str) -> None:
+    """Refuse infinite or absurdly large coordinates, naming the features."""
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    bounds = np.full((len(geoms), 4), np.nan)
+    bounds[present] = shapely.bounds(geoms[present])
+    infinite = present & np.isinf(bounds).any(axis=1)
+    with np.errstate(invalid="ignore"):
+        huge = present & ~infinite & (np.abs(bounds) > COORDINATE_LIMIT).any(axis=1)
+    no_number = present & np.isnan(bounds).all(axis=1)
+    if infinite.any():
+        raise CoordinateError(
+            f"{source}: feature(s) {describe_features(labels[infinite])} have infinite "
+            "coordinates; fix or remove them at the source"
+        )
+    if no_number.any():
+        raise CoordinateError(
+            f"{source}: feature(s) {describe_features(labels[no_number])} have coordinates "
+            "that are not numbers (NaN); fix or remove them at the source"
+        )
+    if huge.any():
+        largest = float(np.nanmax(np.abs(bounds[huge])))
+        raise CoordinateError(
+            f"{source}: feature(s) {describe_features(labels[huge])} have coordinates of "
+            f"absurd size (up to {largest:.3g}; no place on the Earth is beyond "
+            f"±{COORDINATE_LIMIT:.0e} in any unit): the file is damaged or its numbers scaled "
+            "wrongly. Fix or remove them at the source"
+        )
+
+
+def _check_geographic(geoms: np.ndarray, labels: pd.Index, source: str) -> None:
+    """In degrees: refuse features that reach a pole or cross the 180° meridian, by name."""
+    present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    bounds = np.full((len(geoms), 4), np.nan)
+    bounds[present] = shapely.bounds(geoms[present])
+    with np.errstate(invalid="ignore"):
+        outside = present & (
+            (np.abs(bounds[:, [0, 2]]) > 180).any(axis=1)
+            | (np.abs(bounds[:, [1, 3]]) > 90).any(axis=1)
+        )
+        pole = present & ~outside & (np.abs(bounds[:, [1, 3]]) >= 89.999).any(axis=1)
+        crossing = present & ~outside & ~pole & (bounds[:, 2] - bounds[:, 0] > 180)
+    for mask, what in (
+        (
+            outside,
+            "lie beyond ±180° longitude or ±90° latitude, so they are no place on the Earth",
+        ),
+        (
+            pole,
+            "reach a pole (latitude ±90°), where no Gauss–Krüger plane can measure them; "
+            "split them off or use method='geodesic' on a layer of their own",
+        ),
+        (
+            crossing,
+            "cross the 180° meridian (they span more than half the globe in longitude, "
+            "from one side of ±180° to the other); split them at 180° first",
+        ),
+    ):
+        if mask.any():
+            raise CoordinateError(f"{source}: feature(s) {describe_features(labels[mask])} {what}")
 
 
 def _sibling(path: Path, suffix: str) -> Path | None:
@@ -250,13 +441,29 @@ def _choose_layer(path: Path, layer: str | int | None) -> str | int | None:
 
 
 def _read_ogr(
-    path: Path, layer: str | int | None, encoding: str | None, source: str
-) -> tuple[gpd.GeoDataFrame, str]:
+    path: Path,
+    layer: str | int | None,
+    encoding: str | None,
+    source: str,
+    *,
+    crs_given: bool = False,
+) -> tuple[gpd.GeoDataFrame, str, list[tuple[object, ...]], str | None]:
+    """The layer, its driver, repairs made decoding it (issue rows), an unusable CRS.
+
+    The last is the declared CRS if it could not be understood (the layer then has none).
+    The fast path reads through Arrow. Geometries that GEOS cannot decode as they are
+    (curves, rings that do not close) make it fail; the layer is then read again feature by
+    feature: curves linearised by GDAL, unclosed rings closed, each recorded and warned about.
+    """
     try:
         info = pyogrio.read_info(path, layer=layer, encoding=encoding)
-        frame = pyogrio.read_dataframe(
-            path, layer=layer, encoding=encoding, fid_as_index=True, use_arrow=True
-        )
+        with warnings.catch_warnings():  # unclosed rings: closed and reported when read again
+            warnings.filterwarnings("ignore", "Non closed ring", RuntimeWarning)
+            frame = pyogrio.read_dataframe(
+                path, layer=layer, encoding=encoding, fid_as_index=True, use_arrow=True
+            )
+        repaired: list[tuple[object, ...]] = []
+        unreadable_crs = None
     except UnicodeDecodeError as error:
         raise EncodingError(
             f"{source}: attributes cannot be decoded as {encoding} ({error.reason}); pass the "
@@ -264,14 +471,113 @@ def _read_ogr(
         ) from error
     except LookupError as error:
         raise EncodingError(f"{source}: unknown encoding {encoding!r}") from error
+    except pyogrio.errors.CRSError as error:  # GDAL cannot parse the CRS (a .prj) it declares
+        declared = _first_line(error)
+        prj = _sibling(path, ".prj") if path.suffix.lower() in _SHAPEFILE_SUFFIXES else None
+        if prj is None or not crs_given:
+            _refuse_unreadable_crs(path, source, declared)
+        assert prj is not None
+        with tempfile.TemporaryDirectory(prefix="geozones-") as folder:
+            for part in path.parent.glob(glob.escape(path.stem) + ".*"):
+                if part.suffix.lower() != ".prj":
+                    (Path(folder) / part.name).symlink_to(part.resolve())
+            frame, driver, repaired, _ = _read_ogr(
+                Path(folder) / path.name, layer, encoding, source
+            )
+        return frame, driver, repaired, declared
     except Exception as error:
-        raise DataSourceError(
-            f"{source}: cannot be read ({_first_line(error)}); the file may be truncated "
-            "or damaged, or its companion files (.shx, .dbf) missing"
-        ) from error
+        try:
+            frame, repaired, unreadable_crs = _read_carefully(path, layer, encoding, source)
+        except Exception:
+            raise DataSourceError(
+                f"{source}: cannot be read ({_first_line(error)}); the file may be truncated "
+                "or damaged, or its companion files (.shx, .dbf) missing"
+            ) from error
+        info = {"driver": pyogrio.read_info(path, layer=layer).get("driver", "unknown")}
     if not isinstance(frame, gpd.GeoDataFrame):
         raise DataSourceError(f"{source}: holds no geometry column; it is not a spatial layer")
-    return frame, str(info.get("driver", "unknown"))
+    return frame, str(info.get("driver", "unknown")), repaired, unreadable_crs
+
+
+#: WKB geometry types with arcs: CircularString, CompoundCurve, CurvePolygon, MultiCurve,
+#: MultiSurface, Curve, Surface.
+_CURVE_TYPES = frozenset(range(8, 15))
+
+
+def _read_carefully(
+    path: Path, layer: str | int | None, encoding: str | None, source: str
+) -> tuple[gpd.GeoDataFrame, list[tuple[object, ...]], str | None]:
+    """Read a layer feature by feature: curves linearised, unclosed rings closed, all recorded."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's "Non closed ring detected"
+        attributes = pyogrio.read_dataframe(
+            path,
+            layer=layer,
+            encoding=encoding,
+            read_geometry=False,
+            fid_as_index=True,
+            use_arrow=False,
+        )
+        meta, fids, linear, _ = pyogrio.raw.read(
+            path, layer=layer, encoding=encoding, columns=[], return_fids=True
+        )
+        _, table = pyogrio.read_arrow(path, layer=layer, columns=[], return_fids=True)
+    crs = meta.get("crs")
+    unreadable_crs = None
+    if crs:
+        try:
+            pyproj.CRS.from_user_input(crs)
+        except pyproj.exceptions.CRSError:
+            crs, unreadable_crs = None, str(crs)
+    stored = table.column(table.schema.names[-1]).to_pylist()
+    curved = np.array([_wkb_type(wkb) in _CURVE_TYPES for wkb in stored], dtype=bool)
+    if len(curved) != len(linear):
+        curved = np.zeros(len(linear), dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        strict = shapely.from_wkb(linear, on_invalid="ignore")
+        fixed = shapely.from_wkb(linear, on_invalid="fix")
+    present = np.array([wkb is not None for wkb in linear], dtype=bool)
+    closed = present & shapely.is_missing(strict) & ~shapely.is_missing(fixed) & ~curved
+    unreadable = present & shapely.is_missing(fixed)
+    labels = pd.Index(fids)
+    repaired: list[tuple[object, ...]] = []
+    for mask, problem, action in (
+        (curved, "curved geometry (arcs)", "linearised: arcs replaced by straight segments"),
+        (closed, "unclosed ring", "repaired: ring closed"),
+        (unreadable, "unreadable geometry", "kept with a null geometry, flagged"),
+    ):
+        repaired += [(label, problem, action, np.nan, np.nan, np.nan) for label in labels[mask]]
+    if curved.any():
+        warnings.warn(
+            f"{source}: {int(curved.sum())} curved geometries (arcs, circles) were linearised by "
+            f"GDAL ({describe_features(labels[curved])}); areas are those of the straight-edged "
+            "approximation. The per-feature record is in geozones.layer_report(layer).issues",
+            CurveLinearisedWarning,
+            stacklevel=4,
+        )
+    if closed.any() or unreadable.any():
+        warnings.warn(
+            f"{source}: {int(closed.sum())} polygon(s) had rings that did not close "
+            f"({describe_features(labels[closed]) or 'none'}), closed; {int(unreadable.sum())} "
+            f"geometries could not be decoded ({describe_features(labels[unreadable]) or 'none'}),"
+            " kept as null. The per-feature record is in geozones.layer_report(layer).issues",
+            GeometryRepairWarning,
+            stacklevel=4,
+        )
+    frame = gpd.GeoDataFrame(
+        attributes.reindex(labels), geometry=np.asarray(fixed, dtype=object), crs=crs
+    )
+    frame.index.name = attributes.index.name
+    return frame, repaired, unreadable_crs
+
+
+def _wkb_type(wkb: bytes | None) -> int:
+    """The base geometry type of a WKB (ISO or extended), 0 when there is none."""
+    if not wkb or len(wkb) < 5:
+        return 0
+    code = int.from_bytes(wkb[1:5], "little" if wkb[0] == 1 else "big")
+    return (code & 0x0FFFFFFF) % 1000
 
 
 def _read_parquet(path: Path) -> gpd.GeoDataFrame:
@@ -293,9 +599,12 @@ def _bounds(geoms: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def _check_geometries(
-    frame: gpd.GeoDataFrame, source: str
+    frame: gpd.GeoDataFrame, source: str, decoded: list[tuple[object, ...]]
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Repair invalid polygons; flag null, empty and non-polygonal features."""
+    """Repair invalid polygons; flag null, empty and non-polygonal features.
+
+    `decoded` are the issue rows of repairs made while decoding (curves, unclosed rings).
+    """
     geoms = geometry_array(frame)
     labels = frame.index
     null = shapely.is_missing(geoms)
@@ -305,7 +614,7 @@ def _check_geometries(
     invalid = np.zeros(len(geoms), dtype=bool)
     invalid[polygonal] = ~shapely.is_valid(geoms[polygonal])
 
-    rows: list[tuple[object, ...]] = []
+    rows: list[tuple[object, ...]] = list(decoded)
     for mask, problem, action in (
         (null, "null geometry", "kept, flagged; no area"),
         (empty, "empty geometry", "kept, flagged; area 0"),
@@ -334,6 +643,13 @@ def _check_geometries(
     if invalid.any():
         broken = geoms[invalid]
         reasons = shapely.is_valid_reason(broken)
+        no_number = np.char.startswith(reasons.astype(str), "Invalid Coordinate")
+        if no_number.any():
+            raise CoordinateError(
+                f"{source}: feature(s) {describe_features(labels[invalid][no_number])} have "
+                "a vertex whose coordinates are not numbers (NaN); fix or remove them at the "
+                "source"
+            )
         repaired = make_polygonal(broken)
         crs = pyproj.CRS.from_user_input(frame.crs)
         before = ellipsoidal_area(broken, crs)
