@@ -40,6 +40,7 @@ import pyproj
 from geozones.errors import GeozonesError
 from geozones.io import read_layer
 from geozones.units import AREA_UNITS, UNIT_LABELS
+from geozones.zones import check_zones
 
 #: The layer keys every configuration must define.
 REQUIRED_LAYERS: tuple[str, ...] = ("farmland", "redline", "urban")
@@ -325,11 +326,28 @@ class Config:
             configuration file and ``zones``.
         ConfigError
             `code_field` or `name_field` is not a field of the layer.
+        ZoneError
+            A zone has no code or a malformed one, two zones share a code, or zones overlap
+            (:func:`geozones.zones.check_zones`).
+
+        Warns
+        -----
+        ZoneCodeWarning, ZoneGapWarning
+            As :func:`geozones.zones.check_zones`.
         """
         spec = self.zones
         frame = self._read("zones", spec.path, spec.layer, spec.encoding, spec.crs)
         self._check_field(frame, "zones.code_field", spec.code_field)
         self._check_field(frame, "zones.name_field", spec.name_field)
+        with self.errors_named("zones"):
+            check_zones(
+                frame,
+                spec.code_field,
+                name_field=spec.name_field,
+                source=str(spec.path)
+                if spec.layer is None
+                else f"{spec.path} (layer {spec.layer})",
+            )
         return frame
 
     def overrides_for_resolve(

@@ -124,6 +124,10 @@ class OutsideZonesWarning(GeozonesWarning):
     """Part of a layer lies outside every zone, so it is in no zone's row; the amount is given."""
 
 
+class ZoneCodeWarning(GeozonesWarning):
+    """Several zone features share a code: they are measured as one zone."""
+
+
 class ZoneGapWarning(GeozonesWarning):
     """The zones leave gaps between them; what lies in a gap is outside every zone."""
 
@@ -160,6 +164,7 @@ __all__ = [
     "RunRestartedWarning",
     "SchedulerError",
     "ShapefilePartsError",
+    "ZoneCodeWarning",
     "ZoneError",
     "ZoneGapWarning",
 ]

@@ -6,16 +6,27 @@ import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 
-from geozones.errors import CRSReprojectionWarning, EmptyLayerError, FieldError, MissingCRSError
+from geozones.errors import (
+    CRSReprojectionWarning,
+    EmptyLayerError,
+    FieldError,
+    MissingCRSError,
+    ZoneCodeWarning,
+    ZoneError,
+    ZoneGapWarning,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 
-def zone_codes(zones: gpd.GeoDataFrame, field: str | None) -> np.ndarray:
+def zone_codes(
+    zones: gpd.GeoDataFrame, field: str | None, *, source: str = "the zone layer"
+) -> np.ndarray:
     """The code of each zone feature as a string: `field`'s values, or the index labels.
 
     Parameters
@@ -24,6 +35,8 @@ def zone_codes(zones: gpd.GeoDataFrame, field: str | None) -> np.ndarray:
         Zone polygons.
     field : str or None
         The field holding each zone's code (e.g. ``XZQDM``); None for the index.
+    source : str, default "the zone layer"
+        How to name the layer in messages.
 
     Returns
     -------
@@ -38,6 +51,8 @@ def zone_codes(zones: gpd.GeoDataFrame, field: str | None) -> np.ndarray:
         `zones` has no CRS.
     FieldError
         `field` is not a field of `zones`.
+    ZoneError
+        A zone has no code (NULL, NaN or blank): its area would be in no row.
     """
     if len(zones) == 0:
         raise EmptyLayerError("the zone layer has no features; zone polygons are needed")
@@ -48,7 +63,17 @@ def zone_codes(zones: gpd.GeoDataFrame, field: str | None) -> np.ndarray:
     if field not in zones.columns:
         fields = ", ".join(map(str, zones.columns.drop(zones.geometry.name)))
         raise FieldError(f"zone field {field!r} is not in the zone layer; its fields are: {fields}")
-    return np.asarray(zones[field].astype(str).str.strip())
+    values = zones[field]
+    codes = values.astype(str).str.strip()
+    missing = values.isna().to_numpy() | (codes == "").to_numpy()
+    if missing.any():
+        from geozones.validity import describe_features
+
+        raise ZoneError(
+            f"{source}: feature(s) {describe_features(zones.index[missing])} have no zone code "
+            f"({field} is empty); their area would be in no row. Give every zone its code"
+        )
+    return np.asarray(codes)
 
 
 def to_crs(layer: gpd.GeoDataFrame, crs: pyproj.CRS, *, name: str, target: str) -> gpd.GeoDataFrame:
@@ -133,3 +158,202 @@ def split_by_zones(
     )
     keep = shapely.area(pieces) > 0
     return pieces[keep], geom_index[keep], zone_index[keep]
+
+
+#: The default coordinate tolerance in metres (ArcGIS's default XY tolerance for metres).
+XY_TOLERANCE = 0.001
+#: Metres per degree at most (a degree of longitude at the equator).
+_METRES_PER_DEGREE = 111_320.0
+
+
+def check_zones(
+    zones: gpd.GeoDataFrame,
+    code_field: str,
+    *,
+    name_field: str | None = None,
+    administrative: bool = True,
+    xy_tolerance: float = XY_TOLERANCE,
+    source: str = "the zone layer",
+) -> None:
+    """Check the zones results are reported by, feature by feature, as they are read.
+
+    - A zone without a code (NULL, NaN or blank) is refused: its area would fall out of
+      every table.
+    - With `administrative`, a code that is not 6 digits is refused: codes roll up to cities
+      (first four digits) and provinces (first two).
+    - Features sharing a code are one zone (a county stored in two parts), with a
+      :class:`~geozones.errors.ZoneCodeWarning`; if their names (`name_field`) differ, they
+      are two zones given one code by mistake, and refused.
+    - Zones that overlap are refused, naming each pair and the overlap's area: the overlap
+      would be counted in both, and twice in their city and province. Overlaps narrower
+      than `xy_tolerance` (digitising noise along a shared boundary) are not counted.
+    - Gaps between zones (holes in their union, wider than `xy_tolerance`) are reported
+      with a :class:`~geozones.errors.ZoneGapWarning`: what lies in them lies outside every
+      zone, and is reported as such.
+
+    Parameters
+    ----------
+    zones : GeoDataFrame
+        Zone polygons with a CRS.
+    code_field : str
+        Field holding each zone's code (``XZQDM``).
+    name_field : str, optional
+        Field holding each zone's name (``XZQMC``).
+    administrative : bool, default True
+        Codes are 6-digit administrative codes.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres.
+    source : str, default "the zone layer"
+        How to name the layer in messages.
+
+    Raises
+    ------
+    ZoneError
+        Missing, malformed or conflicting codes, or overlapping zones; the message names the
+        features.
+    FieldError
+        `code_field` or `name_field` is not a field of `zones`.
+
+    Warns
+    -----
+    ZoneCodeWarning
+        Several features share a code (and a name).
+    ZoneGapWarning
+        The zones leave gaps.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> counties = gpd.GeoDataFrame(
+    ...     {"XZQDM": ["990102", "990121"]},
+    ...     geometry=[box(0, 0, 1000, 1000), box(900, 0, 2000, 1000)],
+    ...     crs=4527,
+    ... )
+    >>> check_zones(counties, "XZQDM")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    geozones.errors.ZoneError: the zone layer: zones overlap: 990102 (feature 0) and 990121 ...
+    """
+    from geozones.validity import describe_features, polygon_array
+
+    codes = zone_codes(zones, code_field, source=source)
+    labels = zones.index
+    if administrative:
+        malformed = ~np.array([code.isdigit() and len(code) == 6 for code in codes], dtype=bool)
+        if malformed.any():
+            shown = ", ".join(
+                f"{code!r} (feature {label})"
+                for code, label in list(zip(codes[malformed], labels[malformed], strict=True))[:5]
+            )
+            more = f" and {int(malformed.sum()) - 5} more" if malformed.sum() > 5 else ""
+            raise ZoneError(
+                f"{source}: {code_field} must hold 6-digit administrative codes (990102), which "
+                f"roll up to cities and provinces; these do not: {shown}{more}. Correct them (a "
+                "code read as a number loses its leading zeros or gains '.0')"
+            )
+    frame = pd.DataFrame({"code": codes, "label": labels})
+    if name_field is not None:
+        if name_field not in zones.columns:
+            raise FieldError(f"zone name field {name_field!r} is not in {source}")
+        frame["name"] = zones[name_field].astype(str).str.strip().to_numpy()
+    repeated = frame[frame.duplicated("code", keep=False)]
+    if len(repeated):
+        if "name" in frame:
+            named = repeated.groupby("code")["name"].nunique()
+            clash = named[named > 1].index
+            if len(clash):
+                code = clash[0]
+                rows = repeated[repeated["code"] == code]
+                parts = "; ".join(
+                    f"{name} (feature(s) {describe_features(group['label'])})"
+                    for name, group in rows.groupby("name", sort=False)
+                )
+                raise ZoneError(
+                    f"{source}: code {code} is given to {rows['name'].nunique()} different "
+                    f"zones: {parts}; each zone needs its own code"
+                    + (f" (and {len(clash) - 1} more codes like it)" if len(clash) > 1 else "")
+                )
+        warnings.warn(
+            f"{source}: {repeated['code'].nunique()} code(s) are shared by several features "
+            f"(e.g. {repeated['code'].iloc[0]}: features "
+            f"{describe_features(repeated[repeated['code'] == repeated['code'].iloc[0]]['label'])}"
+            "); the features of one code are measured as one zone",
+            ZoneCodeWarning,
+            stacklevel=2,
+        )
+    crs = pyproj.CRS.from_user_input(zones.crs)
+    tolerance = xy_tolerance / (_METRES_PER_DEGREE if crs.is_geographic else 1.0)
+    geoms = polygon_array(zones, purpose="zones")
+    _refuse_overlaps(geoms, codes, labels, crs, tolerance, source)
+    _warn_gaps(geoms, crs, tolerance, source)
+
+
+def _thin(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Polygons no wider than `tolerance` anywhere: a negative buffer of half leaves nothing."""
+    if tolerance <= 0:
+        return shapely.is_empty(geoms) | (shapely.area(geoms) == 0)
+    return shapely.is_empty(shapely.buffer(geoms, -tolerance / 2))
+
+
+def _refuse_overlaps(
+    geoms: np.ndarray,
+    codes: np.ndarray,
+    labels: object,
+    crs: pyproj.CRS,
+    tolerance: float,
+    source: str,
+) -> None:
+    from geozones.area import ellipsoidal_area
+    from geozones.validity import polygonal_parts
+
+    located = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    tree = shapely.STRtree(geoms[located])
+    left, right = tree.query(geoms[located], predicate="intersects")
+    keep = left < right
+    left, right = located[left[keep]], located[right[keep]]
+    if len(left) == 0:
+        return
+    overlap = polygonal_parts(shapely.intersection(geoms[left], geoms[right]))
+    real = ~shapely.is_empty(overlap) & ~_thin(overlap, tolerance)
+    if not real.any():
+        return
+    area = ellipsoidal_area(overlap[real], crs)
+    index = np.asarray(labels)
+    pairs = [
+        f"{codes[a]} (feature {index[a]}) and {codes[b]} (feature {index[b]}) by {m2:,.0f} m²"
+        for a, b, m2 in zip(left[real], right[real], area, strict=True)
+    ]
+    more = f" and {len(pairs) - 3} more pair(s)" if len(pairs) > 3 else ""
+    raise ZoneError(
+        f"{source}: zones overlap: {'; '.join(pairs[:3])}{more}; an overlap would be counted "
+        "in both zones and twice in their city and province. Correct the zone boundaries "
+        "(counties must not overlap)"
+    )
+
+
+def _warn_gaps(geoms: np.ndarray, crs: pyproj.CRS, tolerance: float, source: str) -> None:
+    from geozones.area import ellipsoidal_area
+
+    located = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    parts = shapely.get_parts(shapely.union_all(located))
+    parts = parts[shapely.get_type_id(parts) == 3]  # polygons
+    counts = shapely.get_num_interior_rings(parts)
+    if counts.sum() == 0:
+        return
+    owner = np.repeat(np.arange(len(parts)), counts)
+    number = np.concatenate([np.arange(count) for count in counts])
+    holes = shapely.polygons(shapely.get_interior_ring(parts[owner], number))
+    holes = holes[~_thin(holes, tolerance)]
+    if len(holes) == 0:
+        return
+    area = ellipsoidal_area(holes, crs)
+    largest = int(np.argmax(area))
+    point = shapely.point_on_surface(holes[largest])
+    warnings.warn(
+        f"{source}: the zones leave {len(holes)} gap(s) between them ({area.sum():,.0f} m² in "
+        f"all; the largest, {area[largest]:,.0f} m², around x={point.x:.3f}, y={point.y:.3f}); "
+        "what lies in a gap lies outside every zone and is reported as such",
+        ZoneGapWarning,
+        stacklevel=3,
+    )
