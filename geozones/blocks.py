@@ -40,7 +40,13 @@ from geozones.area import (
     measured_polygons,
 )
 from geozones.coverage import ADMINISTRATIVE_LEVELS
-from geozones.errors import CRSError, FieldError, GeometryError, GeometryTypeWarning
+from geozones.errors import (
+    CRSError,
+    FieldError,
+    GeometryError,
+    GeometryTypeWarning,
+    OutsideZonesWarning,
+)
 from geozones.units import square_metres_per
 from geozones.validity import (
     LOWER_DIMENSIONAL_TYPES,
@@ -666,7 +672,7 @@ def _parcel_zones(
         warnings.warn(
             f"{len(outside)} parcel(s) ({area_m2[outside].sum() / MU:,.2f} 亩) lie outside "
             "every zone; their zone is None",
-            UserWarning,
+            OutsideZonesWarning,
             stacklevel=3,
         )
     return result

@@ -28,7 +28,7 @@ import shapely
 
 from geozones._parallel import concatenate_blocks
 from geozones.area import ellipsoidal_area
-from geozones.errors import EmptyLayerError, GeozonesError
+from geozones.errors import EmptyLayerError, GeozonesError, OutsideZonesWarning
 from geozones.validity import polygon_array, polygonal_parts
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
@@ -298,7 +298,7 @@ def _with_zones_and_area(
             warnings.warn(
                 f"{len(lost)} piece(s) lie partly or wholly outside every zone; those parts are "
                 "kept with zone None",
-                UserWarning,
+                OutsideZonesWarning,
                 stacklevel=3,
             )
     table = table.iloc[row].reset_index(drop=True)

@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geozones._parallel import concatenate_blocks
 from geozones.area import AreaMethod, ellipsoidal_area, geodesic_area
-from geozones.errors import FieldError
+from geozones.errors import FieldError, OutsideZonesWarning
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
 from geozones.zones import split_by_zones, to_crs
@@ -139,7 +139,7 @@ def coverage_table(
         warnings.warn(
             f"{outside_m2 / per_unit:.6g} {unit} of the layer lie outside every zone; they are "
             "in no row (see attrs['outside_area'])",
-            UserWarning,
+            OutsideZonesWarning,
             stacklevel=3,
         )
     return result

@@ -312,14 +312,15 @@ def _account_for_deleted(path: Path, frame: gpd.GeoDataFrame, expected: int, sou
                 flags.append(file.read(1) == b"*")
         deleted = missing[np.asarray(flags, dtype=bool)]
     if len(frame) + len(deleted) != expected or len(deleted) != len(missing):
+        lost = pd.Index(missing[~np.isin(missing, deleted)])
         raise DataSourceError(
             f"{source}: GDAL read {len(frame):,} of the {expected:,} features the shapefile "
-            f"holds (missing: {describe_features(missing[~np.isin(missing, deleted)])}); the "
-            "file may be damaged. Export it again from its source"
+            f"holds (missing: {describe_features(lost)}); the file may be damaged. Export it "
+            "again from its source"
         )
     warnings.warn(
         f"{source}: {len(deleted)} record(s) are marked deleted in the .dbf "
-        f"({describe_features(deleted)}); like every GIS, geozones skips them. Pack the "
+        f"({describe_features(pd.Index(deleted))}); like every GIS, geozones skips them. Pack the "
         "shapefile (or export it again) if they should not be there",
         GeometryTypeWarning,
         stacklevel=4,

@@ -41,6 +41,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from geozones.errors import OutputError, OutputExistsError, OutputLockedError
 
@@ -289,7 +290,7 @@ def forget_written(folder: str | os.PathLike[str], names: Iterable[str]) -> None
     _update_marker(Path(folder), add=[], remove=list(names), command="")
 
 
-def _read_marker(folder: Path) -> dict[str, dict[str, dict[str, str]]]:
+def _read_marker(folder: Path) -> dict[str, Any]:
     try:
         data = json.loads((folder / MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -577,7 +577,15 @@ def test_cli_partition_and_stream_match_stats_and_conflicts(tmp_path) -> None:
     assert list(streamed[["line", "zone", "level"]].itertuples(index=False)) == list(
         expected[["line", "zone", "level"]].itertuples(index=False)
     )
-    assert _relative(streamed["covered_area_mu"], expected["covered_area_mu"]) < IN_MEMORY_RTOL
+    inside = (expected["level"] != "outside").to_numpy()
+    assert (
+        _relative(streamed["covered_area_mu"][inside], expected["covered_area_mu"][inside])
+        < IN_MEMORY_RTOL
+    )
+    # the area outside every zone: rounding noise of the clip here, the same to 1e-6 mu
+    np.testing.assert_allclose(
+        streamed["covered_area_mu"][~inside], expected["covered_area_mu"][~inside], atol=1e-6
+    )
     _cli("-q", "conflicts", config, "-o", tmp_path / "conflicts.gpkg")
     pieces = gpd.read_parquet(tmp_path / "out" / "conflicts.parquet")
     expected_pieces = gpd.read_file(tmp_path / "conflicts.gpkg", layer="conflicts")

@@ -155,9 +155,23 @@ def command(
         record_written(folder, dict.fromkeys(names), command="report")
     written = [str(path) for path in paths]
     if as_json:
-        echo_json({"written": written, "verdict_ok": report.verdict})
+        echo_json(
+            {
+                "written": written,
+                "verdict_ok": report.verdict,
+                "outside_area": dict(
+                    zip(report.outside["line"], report.outside["area"], strict=True)
+                ),
+                "unit": report.unit,
+            }
+        )
     elif ctx.obj["verbosity"] >= 0:
         verdict = "no conflict" if report.verdict else "conflicts found"
         click.echo(f"{report.title}: {verdict}; wrote {len(written)} files to {output}")
+        parts = ", ".join(
+            f"{line} {area:,.2f} {report.unit}"
+            for line, area in zip(report.outside["line"], report.outside["area"], strict=True)
+        )
+        click.echo(f"outside every zone (in no zone, city or province row): {parts}")
     if fail_on_conflict and not report.verdict:
         sys.exit(EXIT_CHECK_FAILED)

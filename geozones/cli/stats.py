@@ -9,7 +9,7 @@ import pandas as pd
 
 from geozones.cli.options import config_argument, echo_json, frame_records, reported_warnings
 from geozones.config import load_config
-from geozones.report.model import coverage_by_line
+from geozones.report.model import coverage_by_line, with_outside_rows
 
 
 def coverage_table(config_path: Path, verbosity: int) -> tuple[pd.DataFrame, str]:
@@ -43,7 +43,9 @@ def coverage_table(config_path: Path, verbosity: int) -> tuple[pd.DataFrame, str
 def command(ctx: click.Context, config: Path, output_format: str) -> None:
     """Area of each line in each county, city and province, and its share (ellipsoidal)."""
     table, unit = coverage_table(config, ctx.obj["verbosity"])
-    table = table.rename(
+    outside: dict[str, float] = table.attrs.get("outside_area", {})
+    # every line's area is in a row: the zones', or the row of its area outside every zone
+    table = with_outside_rows(table, outside).rename(
         columns={"zone_area": f"zone_area_{unit}", "covered_area": f"covered_area_{unit}"}
     )
     if output_format == "json":
@@ -52,4 +54,6 @@ def command(ctx: click.Context, config: Path, output_format: str) -> None:
         click.echo(table.to_csv(index=False), nl=False)
     else:
         with pd.option_context("display.width", 200, "display.max_rows", 10_000):
-            click.echo(table.round(4).to_string(index=False))
+            click.echo(table.round(4).to_string(index=False, na_rep=""))
+        parts = ", ".join(f"{line} {area:,.2f} {unit}" for line, area in outside.items())
+        click.echo(f"outside every zone (in no zone, city or province row): {parts}")

@@ -32,7 +32,7 @@ from geozones.outputs import (
     written_by_geozones,
 )
 from geozones.partitions import open_partitions
-from geozones.report.model import LEVELS
+from geozones.report.model import LEVELS, with_outside_rows
 from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
 
 #: Written last: its presence means the output folder holds a finished run.
@@ -149,7 +149,14 @@ def command(
                 **run,
             )
         unit = settings.unit
-        table = pd.concat(coverage, ignore_index=True).rename(
+        outside = {
+            line: float(frame.attrs.get("outside_area", 0.0))
+            for line, frame in zip(settings.priority, coverage, strict=True)
+        }
+        table = pd.concat(coverage, ignore_index=True)
+        if not parts.tiled:  # tiles cover the layers' extent: nothing is outside them
+            table = with_outside_rows(table, outside)
+        table = table.rename(
             columns={"zone_area": f"zone_area_{unit}", "covered_area": f"covered_area_{unit}"}
         )
         # every result is written in a scratch folder first; the earlier results are replaced
@@ -163,10 +170,6 @@ def command(
         for name, frame in resolved.items():
             _write_geo(frame, staging / f"resolved_{name}.parquet")
         kind = "tiles" if parts.tiled else "counties"
-        outside = {
-            line: float(frame.attrs.get("outside_area", 0.0))
-            for line, frame in zip(settings.priority, coverage, strict=True)
-        }
         summary = {
             kind: len(parts.zones),
             "conflict_pieces": len(pieces),
@@ -193,9 +196,8 @@ def command(
             f"{len(parts.zones)} {kind}: {len(pieces)} conflict piece(s), {len(audit)} piece(s) "
             f"taken out; wrote {output}"
         )
-        for line, area in outside.items():
-            if area > 0:
-                click.echo(f"outside every zone: {line} {area:,.2f} {unit} (in no row)")
+        shown = ", ".join(f"{line} {area:,.2f} {unit}" for line, area in outside.items())
+        click.echo(f"outside every zone (in no zone, city or province row): {shown}")
 
 
 def _check_output(output: Path, names: list[str], *, overwrite: bool) -> None:

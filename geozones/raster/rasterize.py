@@ -12,6 +12,7 @@ import pandas as pd
 import shapely
 from affine import Affine
 
+from geozones.errors import OutsideZonesWarning
 from geozones.raster._fractions import DEFAULT_MAX_CELLS
 from geozones.raster._grid import CellArea, Grid, RasterInput, open_raster
 from geozones.raster.zonal import _layer_in_grid
@@ -166,7 +167,7 @@ def rasterized_coverage(
     if outside > 0:
         warnings.warn(
             f"{outside:.6g} {unit} of the layer's pixels lie outside every zone",
-            UserWarning,
+            OutsideZonesWarning,
             stacklevel=2,
         )
     return result

@@ -13,7 +13,7 @@ import pyproj
 import shapely
 
 from geozones.coverage import _Pieces
-from geozones.errors import GeometryTypeWarning
+from geozones.errors import GeometryTypeWarning, OutsideZonesWarning
 from geozones.raster._fractions import DEFAULT_MAX_CELLS, iter_cells
 from geozones.raster._grid import CellArea, Grid, RasterExtentWarning, RasterInput, open_raster
 from geozones.raster._sources import BandSource, SlopeSource, Source
@@ -487,7 +487,7 @@ def land_cover(
     -----
     RasterExtentWarning
         Part of a line lies off the raster (its area is in ``off_raster``).
-    UserWarning
+    OutsideZonesWarning
         Part of a line lies outside every zone (it is in no row).
     GeometryTypeWarning
         Features of a line have a null or empty geometry (they are in no row), or zones do
@@ -573,7 +573,7 @@ def land_cover(
                     warnings.warn(
                         f"{outside / per_unit:.6g} {unit} of line {name!r} lie outside every "
                         "zone; they are in no row",
-                        UserWarning,
+                        OutsideZonesWarning,
                         stacklevel=2,
                     )
                 dissolved, zone = _dissolve(clipped)

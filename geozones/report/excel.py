@@ -170,7 +170,63 @@ def summary_table(report: Report) -> Table:
         columns[area] = rounded[("covered_area", line)]
         columns[share] = pivot[("percent", line)].round(2)
         formats.update({area: DECIMAL, share: PERCENT})
-    return Table(pd.DataFrame(columns).reset_index(drop=True), formats)
+    frame = pd.DataFrame(columns).reset_index(drop=True)
+    outside = _outside(report)
+    if len(outside) == 0:
+        return Table(frame, formats)
+    # the area outside every zone: a row of its own, in no zone and in no total
+    row: dict[str, Any] = {title: np.nan for title in frame.columns}
+    row.update(
+        {
+            header("level", language): header("outside", language),
+            header("zone", language): "",
+            header("name", language): "",
+        }
+    )
+    for line, area in zip(outside["line"], outside["area"], strict=True):
+        row[line_header(line, "area", language, unit)] = round(float(area), 2)
+    frame = pd.concat([frame, pd.DataFrame([row])], ignore_index=True)
+    return Table(frame, formats, notes=outside_notes(report))
+
+
+def _outside(report: Report) -> pd.DataFrame:
+    """The lines with area outside every zone that shows at two decimals."""
+    outside = report.outside
+    return outside[outside["area"].round(2) > 0] if len(outside) else outside
+
+
+def outside_notes(report: Report) -> tuple[str, ...]:
+    """Sentences saying how much of each line lies outside every zone (none if nothing does).
+
+    Parameters
+    ----------
+    report : Report
+        The report.
+
+    Returns
+    -------
+    tuple of str
+        One sentence, in the report's language.
+    """
+    outside = _outside(report)
+    if len(outside) == 0:
+        return ()
+    language = "en" if report.language == "en" else "zh"
+    unit = unit_label(report.unit, language)
+    parts = [
+        f"{header(str(line), language)} {float(area):,.2f} {unit}"
+        for line, area in zip(outside["line"], outside["area"], strict=True)
+    ]
+    if language == "en":
+        return (
+            f"Outside every zone: {', '.join(parts)}. This area lies in no zone's row and in no "
+            "city or province total; check the zone layer for gaps, and the lines for features "
+            "beyond the province.",
+        )
+    return (
+        f"位于所有行政区之外：{'，'.join(parts)}。这部分面积不在任何行政区行内，也不计入市、"
+        "省合计；请检查行政区图层是否有缝隙，以及控制线是否有超出省界的要素。",
+    )
 
 
 def conflicts_table(report: Report) -> Table:

@@ -125,6 +125,7 @@ _WORDS: Final[dict[str, tuple[str, str]]] = {
     "county": ("县级", "County"),
     "city": ("市级", "City"),
     "province": ("省级", "Province"),
+    "outside": ("行政区范围外", "Outside every zone"),
     # verdict words
     "yes": ("是", "Yes"),
     "no": ("否", "No"),

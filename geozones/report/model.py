@@ -18,6 +18,7 @@ from geozones.blocks import FarmlandBlocks, farmland_blocks, fragmentation
 from geozones.config import BlockSpec, Config, RasterSpec
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
 from geozones.coverage import ADMINISTRATIVE_LEVELS, _roll_up, coverage
+from geozones.errors import OutsideZonesWarning
 from geozones.quality import check_declared_area, layer_report
 from geozones.targets import check_targets
 from geozones.units import square_metres_per
@@ -88,6 +89,9 @@ class Report:
         One row per layer: file, driver, features, CRS and how it was decided, encoding.
     sliver_m2 : float
         The sliver threshold (m²).
+    outside : pandas.DataFrame
+        Each line's area outside every zone (``line``, ``area`` in `unit`): in no row of
+        `coverage`, and in no city or province total. Empty for one county's part.
     steep_farmland : GeoDataFrame
         :func:`geozones.raster.steep_farmland` of every farmland parcel, indexed by feature id:
         ``zone`` (the county holding the parcel's representative point), ``area_m2``
@@ -140,6 +144,7 @@ class Report:
     quality: pd.DataFrame
     sources: pd.DataFrame
     sliver_m2: float = 0.0
+    outside: pd.DataFrame = field(default_factory=lambda: _frame(["line", "area"]))
     steep_farmland: gpd.GeoDataFrame = field(default_factory=lambda: _geoframe(STEEP_COLUMNS))
     steep_summary: pd.DataFrame = field(
         default_factory=lambda: _frame(["level", "zone", "name", *STEEP_SUMMARY_SUMS, "percent"])
@@ -194,6 +199,7 @@ class Report:
             resolved=resolved,
             audit=self.audit[self.audit["zone"] == code].reset_index(drop=True),
             targets=self.targets.iloc[0:0],
+            outside=self.outside.iloc[0:0],
             quality=self.quality[
                 self.quality.apply(
                     lambda row: _feature_in(lines, row["layer"], row["feature"]), axis=1
@@ -269,8 +275,9 @@ def build_report(config: Config) -> Report:
         for key, frame in layers.items()
     }
     lines = {key: layers[key] for key in config.priority}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as computed:
         warnings.simplefilter("ignore")
+        warnings.simplefilter("always", OutsideZonesWarning)  # kept as data-quality findings
         coverage_table = coverage_by_line(lines, zones, code_field, names, config.unit)
         conflicts = find_conflicts(
             lines, min_area_m2=config.sliver_m2, zones=zones, zone_field=code_field
@@ -294,6 +301,11 @@ def build_report(config: Config) -> Report:
             unit=targets.unit,
             construction_land=targets.construction_land,
         )
+    for warning in computed:
+        finding = (type(warning.message).__name__, "", str(warning.message), "warned")
+        if finding not in guesses:
+            guesses.append(finding)
+    outside = coverage_table.attrs.get("outside_area", {})
     extras = _extras(config, layers, zones, zone_frame, names, guesses)
     return Report(
         title=config.title,
@@ -304,6 +316,10 @@ def build_report(config: Config) -> Report:
         zones=zone_frame,
         lines=lines,
         coverage=coverage_table,
+        outside=pd.DataFrame(
+            {"line": list(outside), "area": [float(area) for area in outside.values()]},
+            columns=["line", "area"],
+        ),
         conflicts=conflicts,
         summary=conflict_summary(conflicts),
         overlaps=overlaps,
@@ -326,14 +342,69 @@ def coverage_by_line(
     names: dict[str, str],
     unit: str,
 ) -> pd.DataFrame:
-    """Coverage of each line per county, city and province, long form with zone names."""
+    """Coverage of each line per county, city and province, long form with zone names.
+
+    ``attrs["outside_area"]`` holds, per line, its area outside every zone (in `unit`): it is in
+    no row, and each line's :class:`~geozones.errors.OutsideZonesWarning` says so.
+    """
     rows = []
+    outside: dict[str, float] = {}
     for key, frame in lines.items():
-        table = coverage(frame, zones, by=code_field, unit=unit, levels=LEVELS).reset_index()
+        measured = coverage(frame, zones, by=code_field, unit=unit, levels=LEVELS)
+        outside[key] = float(measured.attrs.get("outside_area", 0.0))
+        table = measured.reset_index()
         table.insert(0, "line", key)
         table.insert(3, "name", table["zone"].map(names).fillna(""))
         rows.append(table)
-    return pd.concat(rows, ignore_index=True)
+    result = pd.concat(rows, ignore_index=True)
+    result.attrs = {"unit": unit, "outside_area": outside}
+    return result
+
+
+def with_outside_rows(table: pd.DataFrame, outside: dict[str, float]) -> pd.DataFrame:
+    """A long-form coverage table with one more row per line: its area outside every zone.
+
+    The row has level ``outside``, no zone, the area as ``covered_area`` and nothing else, so
+    that the county rows and the outside rows of a line add up to the whole line.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with ``line``, ``level``, ``zone`` and the area columns.
+    outside : dict of str to float
+        Per line, its area outside every zone (in the table's unit).
+
+    Returns
+    -------
+    pandas.DataFrame
+        `table` and the outside rows after it.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame(
+    ...     {"line": ["redline"], "level": ["county"], "zone": ["990102"], "covered_area": [5.0]}
+    ... )
+    >>> with_outside_rows(table, {"redline": 0.25})[["level", "zone", "covered_area"]]
+         level    zone  covered_area
+    0   county  990102          5.00
+    1  outside                  0.25
+    """
+    covered = next(column for column in table.columns if str(column).startswith("covered_area"))
+    rows = pd.DataFrame(
+        {
+            column: (
+                np.full(len(outside), np.nan)
+                if pd.api.types.is_numeric_dtype(table[column])
+                else np.full(len(outside), "", dtype=object)
+            )
+            for column in table.columns
+        }
+    )
+    rows["line"] = list(outside)
+    if "level" in table.columns:
+        rows["level"] = "outside"
+    rows[covered] = np.array([float(area) for area in outside.values()], dtype=float)
+    return pd.concat([table, rows], ignore_index=True)
 
 
 def index_by_id(
@@ -584,7 +655,7 @@ def steep_table(
         warnings.warn(
             f"{int(outside.sum())} farmland parcel(s) ({area:,.2f} 亩 assessed) lie outside "
             "every zone; they are in no row of the steep-farmland summary",
-            UserWarning,
+            OutsideZonesWarning,
             stacklevel=2,
         )
     columns = {
