@@ -84,8 +84,12 @@ def site_check(
             )
     per_unit = square_metres_per(unit)
     names = [name for name in (farmland, redline, urban) if name is not None]
-    prepared = _Layers.prepare({"__project__": footprint, **{n: layers[n] for n in names}})
-    project = prepared.geoms["__project__"]
+    # the footprint's name in messages (reprojection, geometry problems): the user's words
+    key = "project footprint"
+    while key in names:
+        key += " (project)"
+    prepared = _Layers.prepare({key: footprint, **{n: layers[n] for n in names}})
+    project = prepared.geoms[key]
     crs = prepared.crs
     result = pd.DataFrame(index=footprint.index)
     result["area_m2"] = ellipsoidal_area(project, crs)
