@@ -30,10 +30,13 @@ import json
 import multiprocessing
 import os
 import queue
+import select
 import shutil
+import signal
 import sys
 import tempfile
 import threading
+import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -647,14 +650,16 @@ def _in_processes(
 
     with ExitStack() as stack:
         stack.enter_context(_threads(1))
-        pool = _local_pool(count - 1)
+        with _signals_deferred():
+            pool = _local_pool(count - 1)
 
         def submit() -> None:
             zone = next_zone()
             if zone is None:
                 return
             try:
-                future = pool.submit(run_one, dataset, zone)
+                with _signals_deferred():  # a worker is never left half-started
+                    future = pool.submit(run_one, dataset, zone)
             except Exception as failure:  # a broken pool (a worker killed): the zone failed
                 _discard_pool(pool)
                 finished.put((zone, failure))
@@ -664,19 +669,28 @@ def _in_processes(
         # this process starts first: a new pool's first submit waits for its server to start
         local = threading.Thread(target=here, name="geozones-zones", daemon=True)
         local.start()
-        stack.callback(local.join)
         for _ in range(count - 1):
             submit()
-        stack.callback(stopped.set)  # on an early exit, no new zone starts (runs first)
-        for _ in zones:
-            zone, outcome = finished.get()
-            if isinstance(outcome, Future):
-                error = outcome.exception()
-                if isinstance(error, BrokenProcessPool):
-                    _discard_pool(pool)
-                outcome = error if error is not None else outcome.result()
-                submit()
-            yield zone, outcome
+        completed = False
+        try:
+            for _ in zones:
+                zone, outcome = finished.get()
+                if isinstance(outcome, Future):
+                    error = outcome.exception()
+                    if isinstance(error, BrokenProcessPool):
+                        _discard_pool(pool)
+                    outcome = error if error is not None else outcome.result()
+                    submit()
+                yield zone, outcome
+            completed = True
+        finally:
+            stopped.set()  # no new zone starts
+            if completed:
+                local.join()
+            else:
+                # interrupted (Ctrl-C, SIGTERM) or abandoned: the workers stop now, not after
+                # their zones; this process's own zone thread ends with the process
+                _kill_pool(pool)
 
 
 # Worker processes by pool size, kept for the next run in this process: starting them costs
@@ -706,6 +720,7 @@ def _local_pool(size: int) -> ProcessPoolExecutor:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 context = multiprocessing.get_context("forkserver")
                 multiprocessing.set_forkserver_preload(["geozones.preload"])
+                _start_server()
             else:
                 context = multiprocessing.get_context("spawn")
             cpus = _pinned_cpus(size + 1)[1:]
@@ -713,10 +728,98 @@ def _local_pool(size: int) -> ProcessPoolExecutor:
                 size,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(cpus, context.Value("i", 0)),
+                initargs=(cpus, context.Value("i", 0), os.getpid()),
             )
             _POOLS[size] = pool
         return pool
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back until the block is done, then deliver them.
+
+    Starting a worker process is a handshake with the fork server; interrupted half-way, the
+    worker would start with half its state and print a traceback. Outside the main thread
+    (where signals cannot be handled) the block just runs.
+    """
+    received: list[int] = []
+
+    def defer(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    try:
+        previous = {sig: signal.signal(sig, defer) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:  # None: set outside Python, left as it is
+                signal.signal(sig, handler)
+        for signum in received:
+            signal.raise_signal(signum)
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's worker processes at once (SIGKILL) and forget the pool."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    _discard_pool(pool)
+    for process in processes:
+        with suppress(Exception):  # it may have ended already
+            process.kill()
+    for process in processes:
+        with suppress(Exception):
+            process.join(timeout=5)
+
+
+def _start_server() -> None:
+    """Start the fork server with Ctrl-C ignored, as its workers then are from birth.
+
+    A Ctrl-C in a terminal goes to every process of the foreground group: a worker starting up
+    would print a ``KeyboardInterrupt`` traceback. The run itself handles Ctrl-C and stops its
+    workers (:func:`_kill_pool`). The signal disposition passes to the server, which hands it
+    to the workers it forks.
+    """
+    from multiprocessing import forkserver
+
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: the server starts as it would
+        forkserver.ensure_running()
+        return
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _die_with(run: int) -> None:
+    """End this worker process as soon as the run that started it ends, even by SIGKILL.
+
+    Neither the worker's parent (the fork server) nor its pipes tell: the server lives as long
+    as a worker does. The run's process is watched directly, through a pidfd where Linux
+    has them (readable when the process ends), else by polling it twice a second.
+    """
+    try:
+        watched = os.pidfd_open(run)
+    except (AttributeError, OSError):  # not Linux 5.3+, or the run is already gone
+        watched = None
+    if watched is not None:
+        select.select([watched], [], [])
+        os._exit(1)
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(run, 0)
+            with open(f"/proc/{run}/stat", "rb") as stat:  # a zombie has ended too
+                if stat.read().rsplit(b")", 1)[-1].split()[0] == b"Z":
+                    os._exit(1)
+        except ProcessLookupError:
+            os._exit(1)
+        except OSError:  # no /proc: the signal test alone
+            continue
 
 
 def _discard_pool(pool: ProcessPoolExecutor) -> None:
@@ -739,9 +842,15 @@ def _pinned_cpus(count: int) -> list[int]:
     return allowed if len(allowed) == count else []
 
 
-def _start_worker(cpus: list[int], started: Any) -> None:
-    """Initialise a worker process: one thread, and its own CPU if there is one for it."""
+def _start_worker(cpus: list[int], started: Any, run: int) -> None:
+    """Initialise a worker process: one thread, and its own CPU if there is one for it.
+
+    The worker ignores Ctrl-C (the run that started it handles it and stops the workers) and
+    ends when the run does (:func:`_die_with`).
+    """
     os.environ["GEOZONES_THREADS"] = "1"
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_die_with, args=(run,), name="geozones-watchdog", daemon=True).start()
     if cpus:
         with started.get_lock():
             index = started.value
