@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -231,6 +232,84 @@ def _listed(paths: list[Path], shown: int = 3) -> str:
     if len(paths) > shown:
         names += f" and {len(paths) - shown} more in {paths[0].parent}"
     return names
+
+
+# --- failures ---------------------------------------------------------------------------------
+
+#: What each kind of file-system failure means, and what to do.
+_OS_ADVICE = {
+    errno.ENOSPC: "the disk is full; free space or choose an output on another disk",
+    errno.EDQUOT: "the disk quota is used up; free space or choose another output",
+    errno.EROFS: "the disk is read-only; choose an output on a disk you may write to",
+    errno.EACCES: "permission denied; choose an output in a folder you may write to",
+    errno.EPERM: "not permitted; choose an output in a folder you may write to",
+    errno.ENAMETOOLONG: "a name or the path is too long; choose a shorter output path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder; choose another output",
+    errno.EISDIR: "it is a folder where a file is expected; check the path",
+}
+#: Less free space than this after a failed write: the disk was full.
+_NEARLY_FULL = 1 << 20
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a failure of the file system: the file, what happened, what to do.
+
+    Parameters
+    ----------
+    error : OSError
+        The failure.
+
+    Returns
+    -------
+    str
+        E.g. ``out/report.xlsx: No space left on device: the disk is full; free space or …``.
+
+    Examples
+    --------
+    >>> import errno
+    >>> print(describe_os_error(OSError(errno.EROFS, "Read-only file system", "x.gpkg")))
+    x.gpkg: Read-only file system: the disk is read-only; choose an output on a disk you may ...
+    """
+    where = f"{error.filename}: " if error.filename else ""
+    what = error.strerror or str(error) or type(error).__name__
+    advice = _OS_ADVICE.get(error.errno or 0)
+    return f"{where}{what}" + (f": {advice}" if advice else "")
+
+
+def write_failed(target: str | os.PathLike[str], error: BaseException) -> OutputError:
+    """The error to raise when a library (GDAL, Arrow) failed to write `target`.
+
+    Such libraries report a full or read-only disk in their own words ("database or disk is
+    full", "no such table"); the file system is asked what happened, so the message names the
+    cause and what to do, as for an ``OSError``.
+
+    Parameters
+    ----------
+    target : path-like
+        The file being written.
+    error : BaseException
+        What the library raised.
+
+    Returns
+    -------
+    OutputError
+        Its message names the cause where the file system tells it (a full or read-only disk).
+    """
+    path = Path(os.path.abspath(os.fspath(target)))
+    folder = next((parent for parent in path.parents if parent.exists()), path.parent)
+    code = error.errno if isinstance(error, OSError) else None
+    if code is None:
+        try:
+            if shutil.disk_usage(folder).free < _NEARLY_FULL:
+                code = errno.ENOSPC
+        except OSError:
+            pass
+    if code is None and not os.access(folder, os.W_OK):
+        code = errno.EACCES
+    if code is None:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return OutputError(f"{path}: cannot be written ({detail}); check the disk and the path")
+    return OutputError(describe_os_error(OSError(code, os.strerror(code), str(path))))
 
 
 # --- what geozones wrote -----------------------------------------------------------------------

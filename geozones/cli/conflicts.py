@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 
 from geozones.cli.options import (
     EXIT_CHECK_FAILED,
@@ -25,7 +26,13 @@ from geozones.cli.options import (
 )
 from geozones.config import load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
-from geozones.outputs import atomic_file, check_output_path, output_lock, record_written
+from geozones.outputs import (
+    atomic_file,
+    check_output_path,
+    output_lock,
+    record_written,
+    write_failed,
+)
 
 
 @click.command("conflicts")
@@ -72,14 +79,17 @@ def command(
         faces = overlap_count(lines, zones=zones, zone_field=settings.zones.code_field)
     summary = conflict_summary(pieces)
     with atomic_file(output) as scratch:  # the GeoPackage appears whole, with every layer
-        for name, frame in (("conflicts", pieces), ("overlap_count", faces)):
-            frame = frame.assign(
-                **{c: frame[c].astype(str) for c in ("id_a", "id_b") if c in frame}
-            )
-            pyogrio.write_dataframe(
-                frame, scratch, layer=name, promote_to_multi=True, geometry_type="MultiPolygon"
-            )
-        pyogrio.write_dataframe(pd.DataFrame(summary), scratch, layer="summary")
+        try:
+            for name, frame in (("conflicts", pieces), ("overlap_count", faces)):
+                frame = frame.assign(
+                    **{c: frame[c].astype(str) for c in ("id_a", "id_b") if c in frame}
+                )
+                pyogrio.write_dataframe(
+                    frame, scratch, layer=name, promote_to_multi=True, geometry_type="MultiPolygon"
+                )
+            pyogrio.write_dataframe(pd.DataFrame(summary), scratch, layer="summary")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+            raise write_failed(output, error) from error
     record_written(output.parent, [output.name], command="conflicts")
     found = int((~pieces["sliver"]).sum()) if len(pieces) else 0
     if as_json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import signal
 import sys
 import threading
@@ -18,6 +17,7 @@ from geozones.cli.options import (
     configure_logging,
 )
 from geozones.errors import GeozonesError
+from geozones.outputs import describe_os_error
 
 
 def _version() -> str:
@@ -39,44 +39,6 @@ class Terminated(BaseException):
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated
-
-
-#: One line per kind of file-system failure, and what to do.
-_OS_ADVICE = {
-    errno.ENOSPC: "the disk is full; free space or choose an output on another disk",
-    errno.EDQUOT: "the disk quota is used up; free space or choose another output",
-    errno.EROFS: "the disk is read-only; choose an output on a disk you may write to",
-    errno.EACCES: "permission denied; choose an output in a folder you may write to",
-    errno.EPERM: "not permitted; choose an output in a folder you may write to",
-    errno.ENAMETOOLONG: "a name or the path is too long; choose a shorter output path",
-    errno.ENOTDIR: "a part of the path is a file, not a folder; choose another output",
-    errno.EISDIR: "it is a folder where a file is expected; check the path",
-}
-
-
-def describe_os_error(error: OSError) -> str:
-    """One line for a failure of the file system: the file, what happened, what to do.
-
-    Parameters
-    ----------
-    error : OSError
-        The failure.
-
-    Returns
-    -------
-    str
-        E.g. ``out/report.xlsx: No space left on device: the disk is full; free space or …``.
-
-    Examples
-    --------
-    >>> import errno
-    >>> print(describe_os_error(OSError(errno.EROFS, "Read-only file system", "x.gpkg")))
-    x.gpkg: Read-only file system: the disk is read-only; choose an output on a disk you may ...
-    """
-    where = f"{error.filename}: " if error.filename else ""
-    what = error.strerror or str(error) or type(error).__name__
-    advice = _OS_ADVICE.get(error.errno or 0)
-    return f"{where}{what}" + (f": {advice}" if advice else "")
 
 
 class _Group(click.Group):

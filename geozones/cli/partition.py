@@ -55,9 +55,9 @@ def command(
     square tiles over the layers' extent instead.
     """
     output = check_output_path(output, folder=True)
-    check_replaceable(output, overwrite=overwrite)
     settings = load_config(config)
     refuse_inputs([output], settings)
+    check_replaceable(output, overwrite=overwrite)
     with reported_warnings(ctx.obj["verbosity"]):
         layers = layers_by_id(settings)
         zones = settings.read_zones()

@@ -23,9 +23,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 
 from geozones.errors import OutputExistsError
-from geozones.outputs import atomic_file, check_output_path
+from geozones.outputs import atomic_file, check_output_path, write_failed
 from geozones.report.labels import header
 from geozones.report.model import Report
 from geozones.units import square_metres_per
@@ -93,8 +94,11 @@ def write_geopackage(
     target = output_path(path, overwrite)
     layers = geopackage_layers(report)
     with atomic_output(target) as scratch:
-        for name, (frame, description) in layers.items():
-            _write_layer(frame, scratch, name, description)
+        try:
+            for name, (frame, description) in layers.items():
+                _write_layer(frame, scratch, name, description)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+            raise write_failed(target, error) from error  # a full disk, in GDAL's words
     return target
 
 
