@@ -17,6 +17,7 @@ from scipy.sparse.csgraph import connected_components
 from geozones._parallel import concatenate_blocks
 from geozones.area import AreaMethod, ellipsoidal_area, geodesic_area
 from geozones.errors import FieldError, OutsideZonesWarning
+from geozones.quality import layer_report
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
 from geozones.zones import split_by_zones, to_crs
@@ -110,8 +111,15 @@ def coverage(
     total = _Pieces.whole(layer_geoms[measurable]).dissolved_area(np.array(["layer"]), measure)
     outside = float(total.sum() - covered.sum())
     per_zone = pd.DataFrame({"zone_area": zone_area, "covered_area": covered})
+    report = layer_report(layer)
     return coverage_table(
-        per_zone, outside, float(total.sum()), unit=unit, method=method, levels=levels
+        per_zone,
+        outside,
+        float(total.sum()),
+        unit=unit,
+        method=method,
+        levels=levels,
+        name=report.source if report is not None else "the layer",
     )
 
 
@@ -123,10 +131,12 @@ def coverage_table(
     unit: str,
     method: str,
     levels: tuple[str, ...] | None,
+    name: str = "the layer",
 ) -> pd.DataFrame:
     """The table :func:`coverage` returns, from the areas in m² of each zone and the layer in it.
 
-    Warns when more than 1e-6 of the layer's area `total_m2` lies outside every zone.
+    Warns (:class:`~geozones.errors.OutsideZonesWarning`, naming the layer as `name`) when more
+    than 1e-6 of the layer's area `total_m2` lies outside every zone.
     """
     per_unit = square_metres_per(unit)
     result = per_zone_m2[["zone_area", "covered_area"]] / per_unit
@@ -137,7 +147,7 @@ def coverage_table(
     result.attrs.update(unit=unit, method=method, outside_area=outside_m2 / per_unit)
     if outside_m2 > 1e-6 * max(total_m2, 1.0):
         warnings.warn(
-            f"{outside_m2 / per_unit:.6g} {unit} of the layer lie outside every zone; they are "
+            f"{outside_m2 / per_unit:.6g} {unit} of {name} lie outside every zone; they are "
             "in no row (see attrs['outside_area'])",
             OutsideZonesWarning,
             stacklevel=3,

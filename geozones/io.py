@@ -557,12 +557,18 @@ def _read_carefully(
             CurveLinearisedWarning,
             stacklevel=4,
         )
-    if closed.any() or unreadable.any():
+    found = [
+        f"{int(mask.sum())} {what} ({describe_features(labels[mask])}), {done}"
+        for mask, what, done in (
+            (closed, "polygon(s) had rings that did not close", "closed"),
+            (unreadable, "geometries could not be decoded", "kept as null"),
+        )
+        if mask.any()
+    ]
+    if found:
         warnings.warn(
-            f"{source}: {int(closed.sum())} polygon(s) had rings that did not close "
-            f"({describe_features(labels[closed]) or 'none'}), closed; {int(unreadable.sum())} "
-            f"geometries could not be decoded ({describe_features(labels[unreadable]) or 'none'}),"
-            " kept as null. The per-feature record is in geozones.layer_report(layer).issues",
+            f"{source}: {'; '.join(found)}. The per-feature record is in "
+            "geozones.layer_report(layer).issues",
             GeometryRepairWarning,
             stacklevel=4,
         )

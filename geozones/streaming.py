@@ -152,7 +152,15 @@ def stream_coverage(
     per_zone = _concat(tables, "coverage").set_index("zone").reindex(list(dataset.zones))
     outside = float(per_zone["outside_m2"].sum())
     total = float(per_zone["covered_area"].sum()) + outside
-    return coverage_table(per_zone, outside, total, unit=unit, method=method, levels=levels)
+    return coverage_table(
+        per_zone,
+        outside,
+        total,
+        unit=unit,
+        method=method,
+        levels=levels,
+        name=f"layer {layer!r}",
+    )
 
 
 def stream_conflicts(

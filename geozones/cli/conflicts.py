@@ -60,9 +60,9 @@ def command(
 ) -> None:
     """Find every overlap among the lines and inside each line; write the pieces to OUTPUT."""
     output = check_output_path(output, sqlite=True)
-    check_writable([output], overwrite=overwrite)
     settings = load_config(config)
     refuse_inputs([output], settings)
+    check_writable([output], overwrite=overwrite)
     ctx.with_resource(output_lock(output, purpose=f"geozones conflicts {config}"))
     check_writable([output], overwrite=overwrite)  # again, now that no other run can write it
     with reported_warnings(ctx.obj["verbosity"]):
