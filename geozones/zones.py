@@ -225,9 +225,10 @@ def check_zones(
     --------
     >>> import geopandas as gpd
     >>> from shapely import box
+    >>> x, y = 39_500_000, 3_150_000
     >>> counties = gpd.GeoDataFrame(
     ...     {"XZQDM": ["990102", "990121"]},
-    ...     geometry=[box(0, 0, 1000, 1000), box(900, 0, 2000, 1000)],
+    ...     geometry=[box(x, y, x + 1000, y + 1000), box(x + 900, y, x + 2000, y + 1000)],
     ...     crs=4527,
     ... )
     >>> check_zones(counties, "XZQDM")  # doctest: +ELLIPSIS
