@@ -568,6 +568,7 @@ def test_defect_5_concurrent_conflicts_runs_one_wins_one_is_refused(check, tmp_p
 
 HOOK = """
 import os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the tests run with it ignored
 import pyogrio
 from geozones.cli import main
 calls = 0
@@ -664,7 +665,8 @@ def slow_coverage_task(*args, **kwargs):
     return coverage_task(*args, **kwargs)
 """
 SLOW_STREAM = """
-import sys
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the tests run with it ignored
 import faultslow
 import geozones.streaming as streaming
 streaming._coverage_task = faultslow.slow_coverage_task

@@ -59,7 +59,7 @@ def command(
     as_json: bool,
 ) -> None:
     """Find every overlap among the lines and inside each line; write the pieces to OUTPUT."""
-    output = check_output_path(output, sqlite=True)
+    check_output_path(output, sqlite=True)
     settings = load_config(config)
     refuse_inputs([output], settings)
     check_writable([output], overwrite=overwrite)

@@ -54,7 +54,7 @@ def command(
     county's neighbourhood without reading the province. With --tile-size, the partitions are
     square tiles over the layers' extent instead.
     """
-    output = check_output_path(output, folder=True)
+    check_output_path(output, folder=True)
     settings = load_config(config)
     refuse_inputs([output], settings)
     check_replaceable(output, overwrite=overwrite)

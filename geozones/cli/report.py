@@ -106,7 +106,7 @@ def command(
     them are written: a failed run leaves the earlier report as it was. With --overwrite, only
     files geozones wrote are replaced; two runs into one OUTPUT at once are refused.
     """
-    output = check_output_path(output, folder=True)
+    check_output_path(output, folder=True)
     writers = _writers()
     settings = load_config(config)
     refuse_inputs([output], settings)

@@ -86,10 +86,10 @@ def command(
     changed since). The results replace the earlier ones only when the run is complete.
     """
     settings = load_config(config)
-    output = check_output_path(output, folder=True)
+    check_output_path(output, folder=True)
     refuse_inputs([output], settings)
-    source = dataset.resolve()
-    if output == source or source in output.parents or output in source.parents:
+    source, target = dataset.resolve(), output.resolve()
+    if target == source or source in target.parents or target in source.parents:
         raise OutputError(
             f"{output}: the output must neither lie in the partitioned dataset {dataset} nor "
             "hold it; choose another output folder"
