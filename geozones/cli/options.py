@@ -33,7 +33,9 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 overwrite_option = click.option(
-    "--overwrite", is_flag=True, help="Replace output files that already exist."
+    "--overwrite",
+    is_flag=True,
+    help="Replace outputs that exist, if geozones wrote them (never other files).",
 )
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print JSON on stdout, for a machine to read."

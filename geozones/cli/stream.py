@@ -83,7 +83,8 @@ def command(
     coverage.csv, conflicts.parquet, audit.parquet and resolved_<layer>.parquet (GeoParquet).
     Each finished county is kept under OUTPUT/work at once: after a failure, the same command
     again does only the counties that are missing (all of them if DATASET, CONFIG or geozones
-    changed since). The results replace the earlier ones only when the run is complete.
+    changed since; with --overwrite too, counties computed from the same input are reused).
+    The results replace the earlier ones only when the run is complete.
     """
     settings = load_config(config)
     check_output_path(output, folder=True)
