@@ -21,7 +21,7 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -290,6 +290,41 @@ def dbf_record_count(path: str | os.PathLike[str]) -> int:
     2916
     """
     return _read_header(Path(os.fspath(path))).n_records
+
+
+def dbf_deleted(path: str | os.PathLike[str], records: Sequence[int]) -> list[int]:
+    """Which of `records` (positions, from 0) a ``.dbf`` file marks deleted (``*``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.dbf`` file.
+    records : sequence of int
+        Record positions to look at.
+
+    Returns
+    -------
+    list of int
+        Those of `records` marked deleted, in the order given.
+
+    Raises
+    ------
+    DataSourceError
+        The file is not a dBASE file, or shorter than its header says.
+
+    Examples
+    --------
+    >>> dbf_deleted("sample_data/YJJBNT.dbf", [0, 1, 2])
+    []
+    """
+    dbf = _read_header(Path(os.fspath(path)))
+    deleted = []
+    with dbf.path.open("rb") as file:
+        for record in records:
+            file.seek(dbf.header_length + int(record) * dbf.record_length)
+            if file.read(1) == b"*":
+                deleted.append(int(record))
+    return deleted
 
 
 def _locate_dbf(path: Path) -> Path:

@@ -29,6 +29,7 @@ from geozones.area import ellipsoidal_area
 from geozones.crs import resolve_crs
 from geozones.encoding import (
     check_shapefile_encoding,
+    dbf_deleted,
     dbf_record_count,
     detect_shapefile_encoding,
 )
@@ -300,17 +301,9 @@ def _account_for_deleted(path: Path, frame: gpd.GeoDataFrame, expected: int, sou
     """
     missing = np.setdiff1d(np.arange(expected), np.asarray(frame.index, dtype=np.int64))
     dbf = _sibling(path, ".dbf")
-    deleted = np.zeros(0, dtype=np.int64)
-    if dbf is not None and len(missing):
-        with dbf.open("rb") as file:
-            head = file.read(12)
-            header_length = int.from_bytes(head[8:10], "little")
-            record_length = int.from_bytes(head[10:12], "little")
-            flags = []
-            for record in missing:
-                file.seek(header_length + int(record) * record_length)
-                flags.append(file.read(1) == b"*")
-        deleted = missing[np.asarray(flags, dtype=bool)]
+    deleted = np.asarray(
+        dbf_deleted(dbf, missing.tolist()) if dbf is not None else [], dtype=np.int64
+    )
     if len(frame) + len(deleted) != expected or len(deleted) != len(missing):
         lost = pd.Index(missing[~np.isin(missing, deleted)])
         raise DataSourceError(
