@@ -25,6 +25,7 @@ With ``work_dir``, each finished zone is written there at once, and a rerun with
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import json
 import multiprocessing
@@ -1045,6 +1046,7 @@ class _Store:
         target = self._path(zone)
         staging = temporary_name(target.parent, target.name)
         staging.mkdir(parents=True)
+        _SAVING.add(staging)
         try:
             for name, table in tables.items():
                 suffix = ".geo.parquet" if hasattr(table, "geometry") else ".parquet"
@@ -1052,15 +1054,17 @@ class _Store:
                 table.attrs = {}
                 table.to_parquet(staging / f"{name}{suffix}")
             sync_tree(staging)
+            try:
+                staging.rename(target)  # atomic: a zone is either finished or absent
+            except OSError:
+                if not target.is_dir():  # else another process saved the same zone first
+                    raise
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        try:
-            staging.rename(target)  # atomic: a zone is either finished or absent
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)
-            if not target.is_dir():  # else another process saved the same zone first
-                raise
+        finally:
+            _SAVING.discard(staging)
+        shutil.rmtree(staging, ignore_errors=True)  # left only if another process won
 
     def load(self, zone: str) -> Tables:
         import geopandas as gpd
@@ -1101,6 +1105,17 @@ def _what_changed(previous: dict[str, Any], run: dict[str, Any]) -> str:
     if options:
         changes.append(f"other options: {', '.join(sorted(options))}")
     return "; ".join(changes) or "another record"
+
+
+#: Zones being saved in this process: a run interrupted while this process's own zone thread
+#: saves one leaves no half-saved folder behind when the process exits.
+_SAVING: set[Path] = set()
+
+
+@atexit.register
+def _remove_unsaved() -> None:
+    for staging in list(_SAVING):
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _concat(tables: list[Tables], name: str) -> Any:
