@@ -235,8 +235,9 @@ def _check_shapefile_parts(path: Path) -> int | None:
     if shx is None:
         return None  # GDAL can rebuild a missing index; without SHAPE_RESTORE_SHX it refuses
     _checked_size(shx, ".shx")
-    index = np.frombuffer(shx.read_bytes()[100:], dtype=">i4")
-    index = index[: len(index) // 2 * 2].reshape(-1, 2).astype(np.int64) * 2
+    entries = shx.read_bytes()[100:]
+    entries = entries[: len(entries) // 8 * 8]  # whole entries: offset and length, 4 bytes each
+    index = np.frombuffer(entries, dtype=">i4").reshape(-1, 2).astype(np.int64) * 2
     shapes = _count_shapes(shp, shp_size, offsets=index[:, 0], lengths=index[:, 1])
     dbf = _sibling(path, ".dbf")
     records = dbf_record_count(dbf) if dbf is not None else None
