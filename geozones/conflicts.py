@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +29,14 @@ import shapely
 from geozones._parallel import concatenate_blocks
 from geozones.area import ellipsoidal_area
 from geozones.errors import EmptyLayerError, GeozonesError
+from geozones.tolerance import (
+    DEFAULT_XY_TOLERANCE,
+    PhantomTally,
+    check_xy_tolerance,
+    is_thin,
+    split_thin_parts,
+    tolerance_in_crs_units,
+)
 from geozones.validity import polygon_array, polygonal_parts
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
@@ -109,10 +117,31 @@ def _measurable(geoms: np.ndarray) -> np.ndarray:
 _PREPARE_FROM = 8
 
 
-def overlapping_pieces(
-    left: np.ndarray, right: np.ndarray, *, same_layer: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every piece where a polygon of `left` overlaps one of `right` (touching is not overlap).
+class Overlaps(NamedTuple):
+    """Every overlap of two polygon arrays, each classed genuine or phantom.
+
+    Returned by :func:`classified_overlaps`; one entry per overlapping pair.
+    """
+
+    #: Positions of the two polygons of each overlap.
+    left_index: np.ndarray
+    right_index: np.ndarray
+    #: The overlap: without its thin parts where genuine, whole where a phantom.
+    pieces: np.ndarray
+    #: True where every part of the overlap is thinner than the tolerance.
+    phantom: np.ndarray
+    #: The thin parts cut from genuine overlaps (empty where none).
+    thin_parts: np.ndarray
+
+
+def classified_overlaps(
+    left: np.ndarray, right: np.ndarray, *, same_layer: bool = False, width: float = 0.0
+) -> Overlaps:
+    """Every piece where a polygon of `left` overlaps one of `right`, phantoms apart.
+
+    An overlap whose every part is thinner than `width` (:func:`geozones.tolerance.is_thin`)
+    is a *phantom*: two boundaries closer than the tolerance are the same boundary. The thin
+    parts of the other overlaps are cut from them.
 
     Parameters
     ----------
@@ -121,23 +150,28 @@ def overlapping_pieces(
     same_layer : bool, default False
         `left` and `right` are the same array: report each unordered pair once, not a
         feature with itself.
+    width : float, default 0
+        The tolerance in the units of the coordinates; 0 makes no overlap a phantom.
 
     Returns
     -------
-    left_index, right_index : numpy.ndarray
-        Positions of the two polygons of each piece.
-    pieces : numpy.ndarray
-        The overlapping parts, polygonal, each with area.
+    Overlaps
+        Positions, pieces, phantom flags and thin parts, ordered by the two positions.
+        Touching polygons (no overlap of positive area) are not among them.
 
     Examples
     --------
+    A genuine overlap, and neighbours whose shared edge was digitised 0.3 mm apart:
+
     >>> import numpy as np
     >>> from shapely import box
-    >>> i, j, pieces = overlapping_pieces(
-    ...     np.array([box(0, 0, 2, 2)]), np.array([box(1, 1, 3, 3), box(2, 0, 3, 1)])
+    >>> found = classified_overlaps(
+    ...     np.array([box(0, 0, 2, 2), box(5, 0, 6, 1)]),
+    ...     np.array([box(1, 1, 3, 3), box(5.9997, 0, 7, 1)]),
+    ...     width=0.001,
     ... )
-    >>> i.tolist(), j.tolist(), [p.area for p in pieces]
-    ([0], [0], [1.0])
+    >>> found.left_index.tolist(), found.phantom.tolist(), [round(p.area, 4) for p in found.pieces]
+    ([0, 1], [False, True], [1.0, 0.0003])
     """
     # The tree holds the layer with fewer vertices per feature (parcels); the other layer's
     # features (large red-line polygons) are tested against the features whose boxes they meet.
@@ -169,7 +203,52 @@ def overlapping_pieces(
     left_index, right_index = (tree_index, query_index) if swap else (query_index, tree_index)
     order = np.lexsort((right_index, left_index))
     keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
-    return left_index[keep], right_index[keep], pieces[keep]
+    pieces = pieces[keep]
+    thick, thin = split_thin_parts(pieces, width)
+    phantom = shapely.is_empty(thick)
+    thick[phantom] = pieces[phantom]
+    thin[phantom] = shapely.MultiPolygon()
+    return Overlaps(left_index[keep], right_index[keep], thick, phantom, thin)
+
+
+def overlapping_pieces(
+    left: np.ndarray, right: np.ndarray, *, same_layer: bool = False, width: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every piece where a polygon of `left` overlaps one of `right` (touching is not overlap).
+
+    The genuine overlaps of :func:`classified_overlaps`: phantoms thinner than `width` are
+    left out, and thin parts cut from the others.
+
+    Parameters
+    ----------
+    left, right : numpy.ndarray of shapely geometries
+        Valid polygons (empty ones are ignored).
+    same_layer : bool, default False
+        `left` and `right` are the same array: report each unordered pair once, not a
+        feature with itself.
+    width : float, default 0
+        The tolerance in the units of the coordinates; 0 keeps every overlap whole.
+
+    Returns
+    -------
+    left_index, right_index : numpy.ndarray
+        Positions of the two polygons of each piece.
+    pieces : numpy.ndarray
+        The overlapping parts, polygonal, each with area.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import box
+    >>> i, j, pieces = overlapping_pieces(
+    ...     np.array([box(0, 0, 2, 2)]), np.array([box(1, 1, 3, 3), box(2, 0, 3, 1)])
+    ... )
+    >>> i.tolist(), j.tolist(), [p.area for p in pieces]
+    ([0], [0], [1.0])
+    """
+    found = classified_overlaps(left, right, same_layer=same_layer, width=width)
+    genuine = ~found.phantom
+    return found.left_index[genuine], found.right_index[genuine], found.pieces[genuine]
 
 
 def _vertices_per_feature(geoms: np.ndarray) -> float:
@@ -198,6 +277,8 @@ def find_conflicts(
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
     within_layers: bool = True,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
+    keep_phantoms: bool = False,
     progress: bool = False,
 ) -> gpd.GeoDataFrame:
     """Every piece where two features overlap, between layers and inside each layer.
@@ -219,6 +300,14 @@ def find_conflicts(
         Field of `zones` holding the zone code; the index when omitted.
     within_layers : bool, default True
         Also report overlaps between features of the same layer (``layer_a == layer_b``).
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres: boundaries closer than this are the same boundary.
+        An overlap whose every part is thinner than it (no disc of this diameter fits in it)
+        is a *phantom*, digitising noise where neighbours share a boundary, and not a
+        conflict; thin parts of the other overlaps are cut from them. 0 reports every
+        overlap whole. See :mod:`geozones.tolerance`.
+    keep_phantoms : bool, default False
+        List the phantoms too, flagged in a ``phantom`` column.
     progress : bool, default False
         Show a progress bar over the layer pairs.
 
@@ -227,8 +316,16 @@ def find_conflicts(
     GeoDataFrame
         One row per piece: ``layer_a``, ``layer_b`` (in the order of `layers`), ``id_a``,
         ``id_b`` (index labels of the features), ``area_m2`` (ellipsoidal), ``sliver``,
-        ``zone`` (None without zones) and the polygonal geometry. Features whose edges or
-        corners merely touch do not conflict.
+        ``zone`` (None without zones), ``phantom`` (with `keep_phantoms` only) and the
+        polygonal geometry. Features whose edges or corners merely touch do not conflict.
+        ``attrs`` records ``unit``, ``method``, ``min_area_m2``, ``xy_tolerance`` and
+        ``phantoms``: how many overlaps were dismissed as phantoms and their area (see
+        :class:`geozones.tolerance.PhantomTally`).
+
+    Raises
+    ------
+    ToleranceError
+        `xy_tolerance` is negative, NaN or over 1 m.
 
     Examples
     --------
@@ -242,29 +339,63 @@ def find_conflicts(
     [{'layer_a': 'farmland', 'layer_b': 'redline', 'id_a': 0, 'id_b': 0}]
     >>> round(float(conflicts.area_m2.iloc[0]), 2)  # 40 m × 100 m, on the central meridian
     4000.0
+
+    A neighbour whose shared edge was digitised 0.4 mm into the parcel is no conflict:
+
+    >>> neighbour = gpd.GeoDataFrame(geometry=[box(x + 99.9996, y, x + 150, y + 100)], crs=4527)
+    >>> phantoms = find_conflicts({"farmland": farmland, "neighbour": neighbour})
+    >>> len(phantoms), phantoms.attrs["phantoms"]["count"]
+    (0, 1)
     """
+    tolerance = check_xy_tolerance(xy_tolerance)
     prepared = _Layers.prepare(layers)
+    width = tolerance_in_crs_units(tolerance, prepared.crs)
+    tally = PhantomTally()
     records: list[pd.DataFrame] = []
     pairs = _layer_pairs(prepared.names, within_layers=within_layers)
     for name_a, name_b in _progress(pairs, enabled=progress, description="conflicts"):
         left, right = prepared.geoms[name_a], prepared.geoms[name_b]
-        index_a, index_b, pieces = overlapping_pieces(left, right, same_layer=name_a == name_b)
-        records.append(
-            pd.DataFrame(
-                {
-                    "layer_a": name_a,
-                    "layer_b": name_b,
-                    "id_a": prepared.frames[name_a].index[index_a].to_numpy(dtype=object),
-                    "id_b": prepared.frames[name_b].index[index_b].to_numpy(dtype=object),
-                    "geometry": pieces,
-                }
-            )
+        found = classified_overlaps(left, right, same_layer=name_a == name_b, width=width)
+        _tally(tally, name_a, name_b, found, prepared.crs)
+        rows = slice(None) if keep_phantoms else ~found.phantom
+        record = pd.DataFrame(
+            {
+                "layer_a": name_a,
+                "layer_b": name_b,
+                "id_a": prepared.frames[name_a].index[found.left_index[rows]].to_numpy(dtype=object),
+                "id_b": prepared.frames[name_b].index[found.right_index[rows]].to_numpy(dtype=object),
+                "phantom": found.phantom[rows],
+                "geometry": found.pieces[rows],
+            }
         )
+        records.append(record)
     empty = pd.DataFrame(
-        {column: [] for column in ("layer_a", "layer_b", "id_a", "id_b", "geometry")}
+        {column: [] for column in ("layer_a", "layer_b", "id_a", "id_b", "phantom", "geometry")}
     )
     table = pd.concat(records, ignore_index=True) if records else empty
-    return _with_zones_and_area(table, prepared.crs, zones, zone_field, min_area_m2)
+    table["phantom"] = table["phantom"].astype(bool)
+    if not keep_phantoms:
+        table = table.drop(columns="phantom")
+    result = _with_zones_and_area(table, prepared.crs, zones, zone_field, min_area_m2)
+    if keep_phantoms:
+        result = result[[*CONFLICT_COLUMNS, "phantom", "geometry"]]
+    result.attrs.update(xy_tolerance=tolerance, phantoms=tally.as_dict())
+    return result
+
+
+def _tally(
+    tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS
+) -> None:
+    """Count the phantoms of `found` and measure them and the thin parts cut from the rest."""
+    phantoms = found.pieces[found.phantom]
+    thin = found.thin_parts[~shapely.is_empty(found.thin_parts)]
+    tally.add(
+        name_a,
+        name_b,
+        count=len(phantoms),
+        area_m2=float(ellipsoidal_area(phantoms, crs).sum()) if len(phantoms) else 0.0,
+        thin_part_area_m2=float(ellipsoidal_area(thin, crs).sum()) if len(thin) else 0.0,
+    )
 
 
 def _with_zones_and_area(
@@ -316,6 +447,7 @@ def overlap_count(
     *,
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> gpd.GeoDataFrame:
     """Planarised overlaps: the land covered by two or more layers, by how many and which.
 
@@ -331,13 +463,18 @@ def overlap_count(
         Zones to split faces at; adds the ``zone`` column.
     zone_field : str, optional
         Field of `zones` holding the zone code; the index when omitted.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres, as for :func:`find_conflicts`: overlaps thinner than
+        it are phantoms, and faces thinner than it are left out.
 
     Returns
     -------
     GeoDataFrame
         One row per face: ``count`` (number of layers covering it), ``layers`` (their names
         joined with ``+``, in the order of `layers`), ``area_m2`` (ellipsoidal), ``zone`` and
-        the geometry. Faces do not overlap each other.
+        the geometry. Faces do not overlap each other. ``attrs`` records ``xy_tolerance``,
+        ``phantoms`` (as :func:`find_conflicts` does) and ``thin_face_area_m2``, the area of
+        the faces left out as thinner than the tolerance.
 
     Examples
     --------
@@ -357,14 +494,23 @@ def overlap_count(
     3 farmland+redline+urban 100
     2 redline+urban 100
     """
+    tolerance = check_xy_tolerance(xy_tolerance)
     prepared = _Layers.prepare(layers)
+    width = tolerance_in_crs_units(tolerance, prepared.crs)
+    tally = PhantomTally()
     overlap_regions: list[shapely.Geometry] = []
     for name_a, name_b in combinations(prepared.names, 2):
-        _, _, pieces = overlapping_pieces(prepared.geoms[name_a], prepared.geoms[name_b])
-        overlap_regions.extend(pieces)
+        found = classified_overlaps(prepared.geoms[name_a], prepared.geoms[name_b], width=width)
+        _tally(tally, name_a, name_b, found, prepared.crs)
+        overlap_regions.extend(found.pieces[~found.phantom])
+    thin_face_area = 0.0
     if overlap_regions:
         boundaries = shapely.union_all(shapely.boundary(np.asarray(overlap_regions, dtype=object)))
         faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(boundaries)))
+        thin = is_thin(faces, width)
+        if thin.any():
+            thin_face_area = float(ellipsoidal_area(faces[thin], prepared.crs).sum())
+            faces = faces[~thin]
         points = shapely.point_on_surface(faces)
         covering = np.zeros((len(faces), len(prepared.names)), dtype=bool)
         for column, name in enumerate(prepared.names):
@@ -386,7 +532,11 @@ def overlap_count(
     )
     table = table.sort_values(["layers"], kind="stable").reset_index(drop=True)
     result = _with_zones_and_area(table, prepared.crs, zones, zone_field, 0.0)
-    return result.drop(columns=["sliver"])[["count", "layers", "area_m2", "zone", "geometry"]]
+    result = result.drop(columns=["sliver"])[["count", "layers", "area_m2", "zone", "geometry"]]
+    result.attrs.update(
+        xy_tolerance=tolerance, phantoms=tally.as_dict(), thin_face_area_m2=thin_face_area
+    )
+    return result
 
 
 def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -402,7 +552,9 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per (``zone``, ``layer_a``, ``layer_b``): ``pieces``, ``slivers``, ``area_m2``
         (ellipsoidal area of the union of the pieces that are not slivers) and
-        ``sliver_area_m2`` (the union of the slivers, outside the other pieces).
+        ``sliver_area_m2`` (the union of the slivers, outside the other pieces). Phantoms
+        (listed with ``keep_phantoms=True``) are left out; ``attrs`` carries the
+        ``xy_tolerance`` and ``phantoms`` of `conflicts`.
 
     Examples
     --------
@@ -420,6 +572,8 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     """
     crs = pyproj.CRS.from_user_input(conflicts.crs)
     keys = ["zone", "layer_a", "layer_b"]
+    if "phantom" in conflicts:  # listed with keep_phantoms: not conflicts
+        conflicts = conflicts[~conflicts["phantom"].to_numpy(dtype=bool)]
     frame = conflicts.assign(zone=conflicts["zone"].fillna("")) if len(conflicts) else conflicts
     rows = []
     for key, group in frame.groupby(keys, sort=True, dropna=False):
@@ -436,6 +590,9 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     summary = pd.DataFrame(rows, columns=[*keys, "pieces", "slivers", "area_m2", "sliver_area_m2"])
     summary["zone"] = summary["zone"].replace("", None)
     summary.attrs.update(unit="m2", method="ellipsoidal")
+    for key in ("xy_tolerance", "phantoms"):
+        if key in conflicts.attrs:
+            summary.attrs[key] = conflicts.attrs[key]
     return summary
 
 
