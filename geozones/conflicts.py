@@ -358,12 +358,14 @@ def find_conflicts(
         found = classified_overlaps(left, right, same_layer=name_a == name_b, width=width)
         _tally(tally, name_a, name_b, found, prepared.crs)
         rows = slice(None) if keep_phantoms else ~found.phantom
+        ids_a = prepared.frames[name_a].index[found.left_index[rows]]
+        ids_b = prepared.frames[name_b].index[found.right_index[rows]]
         record = pd.DataFrame(
             {
                 "layer_a": name_a,
                 "layer_b": name_b,
-                "id_a": prepared.frames[name_a].index[found.left_index[rows]].to_numpy(dtype=object),
-                "id_b": prepared.frames[name_b].index[found.right_index[rows]].to_numpy(dtype=object),
+                "id_a": ids_a.to_numpy(dtype=object),
+                "id_b": ids_b.to_numpy(dtype=object),
                 "phantom": found.phantom[rows],
                 "geometry": found.pieces[rows],
             }
@@ -383,9 +385,7 @@ def find_conflicts(
     return result
 
 
-def _tally(
-    tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS
-) -> None:
+def _tally(tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS) -> None:
     """Count the phantoms of `found` and measure them and the thin parts cut from the rest."""
     phantoms = found.pieces[found.phantom]
     thin = found.thin_parts[~shapely.is_empty(found.thin_parts)]
