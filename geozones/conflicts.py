@@ -26,13 +26,14 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones._parallel import concatenate_blocks
+from geozones._parallel import concatenate_blocks, map_blocks
 from geozones.area import ellipsoidal_area
 from geozones.errors import EmptyLayerError, GeozonesError
 from geozones.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
     check_xy_tolerance,
+    eliminate_thin_parts,
     is_thin,
     split_thin_parts,
     tolerance_in_crs_units,
@@ -52,6 +53,7 @@ _CLAIM_COLUMNS = (
     "because_position",
     "rule",
     "overlap_m2",
+    "cutter",
     "geometry",
 )
 #: Columns of the audit :func:`resolve_conflicts` returns, before the geometry.
@@ -604,6 +606,7 @@ def resolve_conflicts(
     min_area_m2: float = 0.0,
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> tuple[dict[str, gpd.GeoDataFrame], gpd.GeoDataFrame]:
     """Take every overlap out of the lower-priority layer, recording each piece taken.
 
@@ -627,6 +630,11 @@ def resolve_conflicts(
         Zones (counties) to split the audit's pieces at.
     zone_field : str, optional
         Field of `zones` holding the zone code; the index when omitted.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres, as for :func:`find_conflicts`. Phantom overlaps are
+        not taken, and no part thinner than it is left: a thin part of what a feature keeps
+        or of a piece taken from it joins the piece of the same feature it borders most
+        (:func:`geozones.tolerance.eliminate_thin_parts`). 0 cuts exactly.
 
     Returns
     -------
@@ -638,9 +646,10 @@ def resolve_conflicts(
         One row per piece: ``layer``/``feature`` it was taken from, ``because_layer``/
         ``because_feature`` that outranks it there, ``rule``, ``area_m2``, ``overlap_m2`` (the
         whole overlap of the two features, which decides a sliver), ``taken``,
-        ``zone`` and the geometry. The pieces of one feature do not overlap, so a layer's
-        original area is its kept area plus the area taken, to ~1e-8: areas have geodesic
-        edges and a cut adds vertices on straight plane edges (see ``docs/area.md``).
+        ``zone`` and the geometry. The pieces of one feature do not overlap each other or
+        what the feature keeps: they are cut from it in turn, each from what the ones
+        before left. ``attrs`` records ``xy_tolerance`` and ``phantoms`` (overlaps not taken
+        as thinner than the tolerance, as :func:`find_conflicts` counts them).
 
     Examples
     --------
@@ -658,6 +667,7 @@ def resolve_conflicts(
     >>> audit[["layer", "because_layer", "rule"]].to_dict("records")
     [{'layer': 'urban', 'because_layer': 'farmland', 'rule': 'priority: farmland > urban'}]
     """
+    tolerance = check_xy_tolerance(xy_tolerance)
     missing = [name for name in priority if name not in layers]
     if missing:
         raise GeozonesError(
@@ -674,6 +684,7 @@ def resolve_conflicts(
                 f"gives ({', '.join(order)})"
             )
     prepared = _Layers.prepare({name: layers[name] for name in priority})
+    width = tolerance_in_crs_units(tolerance, prepared.crs)
     mask_geoms = {
         name: polygon_array(
             to_crs(mask, prepared.crs, name=f"override mask {name!r}", target="the layers'"),
@@ -684,15 +695,16 @@ def resolve_conflicts(
     masks = {name: shapely.union_all(geoms) for name, geoms in mask_geoms.items()}
     mask_ids = {name: mask.index for name, (mask, _) in overrides.items()}
 
+    tally = PhantomTally()
     claims = pd.concat(
         [
-            _claims(prepared, priority, overrides, masks),
-            _mask_claims(prepared, overrides, mask_geoms, mask_ids),
+            _claims(prepared, priority, overrides, masks, width, tally),
+            _mask_claims(prepared, overrides, mask_geoms, mask_ids, width, tally),
         ],
         ignore_index=True,
     )
-    claimed = _disjoint_claims(claims, prepared.crs, min_area_m2)
-    resolved = _apply(prepared, claimed)
+    claimed, kept = _take(prepared, claims, min_area_m2, width)
+    resolved = _apply(prepared, claimed, kept)
     audit = _with_zones_and_area(
         claimed[[*AUDIT_COLUMNS[:5], "overlap_m2", "taken", "geometry"]],
         prepared.crs,
@@ -700,7 +712,9 @@ def resolve_conflicts(
         zone_field,
         0.0,
     )
-    return resolved, audit[[*AUDIT_COLUMNS, "geometry"]]
+    audit = audit[[*AUDIT_COLUMNS, "geometry"]]
+    audit.attrs.update(xy_tolerance=tolerance, phantoms=tally.as_dict())
+    return resolved, audit
 
 
 def _claims(
@@ -708,24 +722,51 @@ def _claims(
     priority: Sequence[str],
     overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
     masks: Mapping[str, Any],
+    width: float,
+    tally: PhantomTally,
 ) -> pd.DataFrame:
     """Each overlap piece, split by the override masks, with the layer that loses it."""
     rank = {name: position for position, name in enumerate(priority)}
     rows = []
     for name_a, name_b in combinations(priority, 2):
-        index_a, index_b, pieces = overlapping_pieces(
-            prepared.geoms[name_a], prepared.geoms[name_b]
-        )
+        found = classified_overlaps(prepared.geoms[name_a], prepared.geoms[name_b], width=width)
+        _tally(tally, name_a, name_b, found, prepared.crs)
+        genuine = ~found.phantom
+        index_a, index_b = found.left_index[genuine], found.right_index[genuine]
+        pieces = found.pieces[genuine]
         overlap_area = ellipsoidal_area(pieces, prepared.crs) if len(pieces) else np.zeros(0)
+        # Each claim is cut from the loser with the winner's polygon (or its part inside or
+        # outside a mask), not with the overlap piece: the piece taken and what is left then
+        # come from overlays of the same two polygons, and add up to what was cut.
         remaining = pieces
-        parts: list[tuple[np.ndarray, np.ndarray, Sequence[str], str]] = []
+        cutters = {
+            name_a: prepared.geoms[name_b][index_b],
+            name_b: prepared.geoms[name_a][index_a],
+        }
+        remaining_cutters = dict(cutters)
+        parts: list[tuple[np.ndarray, dict[str, np.ndarray], Sequence[str], str]] = []
         for mask_name, (_, order) in overrides.items():
             mask = masks[mask_name]
-            inside = polygonal_parts(shapely.intersection(remaining, mask))
-            remaining = polygonal_parts(shapely.difference(remaining, mask))
-            parts.append((inside, np.arange(len(pieces)), order, f"override {mask_name}"))
-        parts.append((remaining, np.arange(len(pieces)), priority, "priority"))
-        for geoms, positions, order, label in parts:
+            # Thin parts of a split stay with the feature, whose thin parts are then merged
+            # into the piece they border most.
+            inside = split_thin_parts(
+                polygonal_parts(shapely.intersection(remaining, mask)), width
+            )[0]
+            remaining = split_thin_parts(
+                polygonal_parts(shapely.difference(remaining, mask)), width
+            )[0]
+            inside_cutters = {
+                name: polygonal_parts(shapely.intersection(geoms, mask))
+                for name, geoms in remaining_cutters.items()
+            }
+            remaining_cutters = {
+                name: polygonal_parts(shapely.difference(geoms, mask))
+                for name, geoms in remaining_cutters.items()
+            }
+            parts.append((inside, inside_cutters, order, f"override {mask_name}"))
+        parts.append((remaining, remaining_cutters, priority, "priority"))
+        positions = np.arange(len(pieces))
+        for geoms, cutter, order, label in parts:
             keep = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 0)
             a_wins = rank_in(order, name_a) < rank_in(order, name_b)
             winner, loser = (name_a, name_b) if a_wins else (name_b, name_a)
@@ -745,6 +786,7 @@ def _claims(
                         "because_position": pos_a if a_wins else pos_b,
                         "rule": f"{label}: {winner} > {loser}",
                         "overlap_m2": overlap_area[positions[keep]],
+                        "cutter": cutter[loser][keep],
                         "geometry": geoms[keep],
                     }
                 )
@@ -757,6 +799,8 @@ def _mask_claims(
     overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
     mask_geoms: Mapping[str, np.ndarray],
     mask_ids: Mapping[str, pd.Index],
+    width: float,
+    tally: PhantomTally,
 ) -> pd.DataFrame:
     """Pieces a mask itself takes: where its order ranks the mask above a layer.
 
@@ -768,9 +812,11 @@ def _mask_claims(
         if mask_name not in order:
             continue
         for name in order[rank_in(order, mask_name) + 1 :]:
-            index, mask_index, pieces = overlapping_pieces(
-                prepared.geoms[name], mask_geoms[mask_name]
-            )
+            found = classified_overlaps(prepared.geoms[name], mask_geoms[mask_name], width=width)
+            _tally(tally, name, mask_name, found, prepared.crs)
+            genuine = ~found.phantom
+            index, mask_index = found.left_index[genuine], found.right_index[genuine]
+            pieces = found.pieces[genuine]
             rows.append(
                 pd.DataFrame(
                     {
@@ -785,6 +831,7 @@ def _mask_claims(
                         "overlap_m2": ellipsoidal_area(pieces, prepared.crs)
                         if len(pieces)
                         else np.zeros(0),
+                        "cutter": mask_geoms[mask_name][mask_index],
                         "geometry": pieces,
                     }
                 )
@@ -797,55 +844,104 @@ def rank_in(order: Sequence[str], name: str) -> int:
     return list(order).index(name)
 
 
-def _disjoint_claims(claims: pd.DataFrame, crs: pyproj.CRS, min_area_m2: float) -> pd.DataFrame:
-    """Make the pieces claimed from one feature disjoint, in order of the claimant's rank."""
+def _take(
+    prepared: _Layers, claims: pd.DataFrame, min_area_m2: float, width: float
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Cut the claims out of their features in turn; the pieces, and what each feature keeps.
+
+    The claims on one feature are cut in order of the claimant's rank, each from what the
+    ones before left, so the pieces of a feature and what it keeps are disjoint and come
+    from the same overlays (their areas add up to the feature's). Thin parts are then
+    merged into the piece of the feature they border most. Claims under `min_area_m2`
+    (slivers) are not taken: they are cut, in turn again, from what the feature keeps, only
+    to be listed.
+    """
     claims = claims.sort_values(
         ["layer", "position", "because_rank", "because_position"], kind="stable"
     ).reset_index(drop=True)
-    geoms = claims["geometry"].to_numpy(dtype=object).copy()
-    owner = list(zip(claims["layer"], claims["position"], strict=True))
-    repeated = pd.Series(owner).duplicated(keep=False).to_numpy()
-    # Only features claimed more than once need their pieces made disjoint.
-    start = 0
-    while start < len(geoms):
-        stop = start + 1
-        while stop < len(geoms) and owner[stop] == owner[start]:
-            stop += 1
-        if repeated[start]:
-            taken_so_far = geoms[start]
-            for k in range(start + 1, stop):
-                geoms[k] = polygonal_parts(np.array([shapely.difference(geoms[k], taken_so_far)]))[
-                    0
+    taken = claims["overlap_m2"].to_numpy(dtype=float) >= min_area_m2
+    cutters = claims.pop("cutter").to_numpy(dtype=object)
+    geoms = np.array([shapely.MultiPolygon()] * len(claims), dtype=object)
+    layer = claims["layer"].to_numpy(dtype=object)
+    position = claims["position"].to_numpy(dtype=np.int64)
+    kept = {}
+    for name in prepared.names:
+        features = prepared.geoms[name]
+        rows = np.flatnonzero((layer == name) & taken)
+        pieces, rest = _cut_in_turn(features, position[rows], cutters[rows])
+        if width > 0 and len(rows):
+            owners = np.unique(position[rows])
+            # The pieces of each feature and what it keeps, as groups of one whole.
+            merged = eliminate_thin_parts(
+                np.concatenate([pieces, rest[owners]]),
+                np.concatenate([position[rows], owners]),
+                width,
+            )
+            pieces, rest[owners] = merged[: len(rows)], merged[len(rows) :]
+        geoms[rows] = pieces
+        listed = np.flatnonzero((layer == name) & ~taken)
+        slivers, _ = _cut_in_turn(rest, position[listed], cutters[listed])
+        geoms[listed] = split_thin_parts(slivers, width)[0]
+        kept[name] = rest
+    area = ellipsoidal_area(geoms, prepared.crs) if len(geoms) else np.zeros(0)
+    claims = claims.assign(geometry=geoms, area_m2=area, taken=taken)
+    return claims[area > 0].reset_index(drop=True), kept
+
+
+def _cut_in_turn(
+    features: np.ndarray, owner: np.ndarray, cutters: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``cutters[k]`` from ``features[owner[k]]`` in turn, in the order given.
+
+    `owner` is sorted. Returns the piece each cutter takes, from what the cutters before it
+    on the same feature left, and the features with every piece taken out. One overlay per
+    turn for every feature at once, in threads.
+    """
+    rest = features.copy()
+    pieces = np.array([shapely.MultiPolygon()] * len(owner), dtype=object)
+    if len(owner) == 0:
+        return pieces, rest
+    turn = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+    for number in range(int(turn.max()) + 1):
+        now = np.flatnonzero(turn == number)
+        feature = owner[now]
+        whole = shapely.covers(cutters[now], rest[feature])
+        pieces[now[whole]] = rest[feature[whole]]
+        rest[feature[whole]] = shapely.MultiPolygon()
+        part = now[~whole]
+
+        def cut(block: np.ndarray, part: np.ndarray = part) -> np.ndarray:
+            current = rest[owner[part[block]]]
+            return np.concatenate(
+                [
+                    polygonal_parts(shapely.intersection(current, cutters[part[block]])),
+                    polygonal_parts(shapely.difference(current, cutters[part[block]])),
                 ]
-                taken_so_far = shapely.union(taken_so_far, geoms[k])
-        start = stop
-    area = ellipsoidal_area(geoms, crs) if len(geoms) else np.zeros(0)
-    claims = claims.assign(geometry=geoms, area_m2=area)
-    claims = claims[area > 0].reset_index(drop=True)
-    # A sliver is an overlap of two features under the threshold as a whole, however the
-    # masks and other claims cut it.
-    claims["taken"] = claims["overlap_m2"].to_numpy(dtype=float) >= min_area_m2
-    return claims
+            )
+
+        if len(part):
+            blocks = map_blocks(cut, np.arange(len(part)))
+            inside = np.concatenate([block[: len(block) // 2] for block in blocks])
+            outside = np.concatenate([block[len(block) // 2 :] for block in blocks])
+            pieces[part] = inside
+            rest[owner[part]] = outside
+    return pieces, rest
 
 
-def _apply(prepared: _Layers, audit: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
-    """Each layer with its taken pieces removed, every feature kept."""
+def _apply(
+    prepared: _Layers, audit: pd.DataFrame, kept: Mapping[str, np.ndarray]
+) -> dict[str, gpd.GeoDataFrame]:
+    """Each layer with what its features keep, every feature kept, and what was taken."""
     resolved = {}
     for name in prepared.names:
         frame = prepared.frames[name].copy()
-        geoms = prepared.geoms[name].copy()
+        geoms = kept[name]
         taken = audit[(audit["layer"] == name) & audit["taken"]]
         taken_area = np.zeros(len(frame))
         status = np.full(len(frame), "unchanged", dtype=object)
         if len(taken):
             by_feature = taken.groupby("position")
             positions = np.fromiter(by_feature.groups.keys(), dtype=int)
-            removal = by_feature["geometry"].agg(
-                lambda parts: shapely.union_all(np.asarray(parts, dtype=object))
-            )
-            geoms[positions] = polygonal_parts(
-                shapely.difference(geoms[positions], removal.to_numpy(dtype=object))
-            )
             taken_area[positions] = by_feature["area_m2"].sum().to_numpy()
             status[positions] = np.where(shapely.is_empty(geoms[positions]), "removed", "trimmed")
         frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=prepared.crs)
