@@ -33,6 +33,10 @@ from geozones.validity import polygonal_parts
 
 #: The default coordinate tolerance, in metres: ArcGIS's default XY tolerance for data in metres.
 DEFAULT_XY_TOLERANCE = 0.001
+#: Vertices of a thin part closer than this share of the width to a piece it merges into are
+#: put into that piece (1e-7 m for 1 mm: a hundred units in the last place of a prefixed
+#: Gauss-Krüger easting, a million times less than the parts merged).
+_SNAP_SHARE = 1e-4
 #: The largest tolerance accepted, in metres. Boundaries this far apart are not digitising noise.
 MAX_XY_TOLERANCE = 1.0
 #: Metres per degree of latitude or longitude at most (a degree of longitude at the equator):
@@ -296,9 +300,61 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     table[members, column] = pieces
     touched = np.unique(np.concatenate([source, target]))
     result = geoms.copy()
-    merged = polygonal_parts(shapely.union_all(table[touched], axis=1))
-    result[touched] = _single_as_polygon(merged)
+    # Unioned near the origin: parts a few micrometres wide, 40,000 km from it, are within
+    # the snapping tolerance GEOS falls back to (1e-12 of the largest coordinate) and vanish.
+    rows = table[touched]
+    corner = np.full((len(geoms), 2), np.inf)
+    np.minimum.at(corner, members, np.nan_to_num(shapely.bounds(pieces)[:, :2], nan=np.inf))
+    origin = np.floor(np.where(np.isfinite(corner), corner, 0.0))[touched]
+    local = shift_rows(rows, -origin)
+    # A part cut by another overlay meets the piece along an edge that may carry a vertex
+    # the piece lacks, rounded up to a unit in the last place off that edge: put those
+    # vertices into the piece first (they move it by no more), or the union leaves the
+    # part beside it instead of in it.
+    if local.shape[1] > 1:
+        arriving = shapely.geometrycollections(list(local[:, 1:]))
+        local[:, 0] = shapely.snap(local[:, 0], arriving, width * _SNAP_SHARE)
+    merged = shift_rows(shapely.union_all(local, axis=1)[:, np.newaxis], origin)[:, 0]
+    result[touched] = _single_as_polygon(polygonal_parts(merged))
     return result
+
+
+def shift_rows(table: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Move the geometries of each row of `table` by that row's ``offset`` (dx, dy).
+
+    With whole-number offsets near the coordinates, as overlays near the origin need, the
+    move there and back is exact: the difference of two doubles within a factor of two of
+    each other is a double (Sterbenz's lemma), and so is the sum back.
+
+    Parameters
+    ----------
+    table : numpy.ndarray
+        A 2-d array of geometries (None where there is none).
+    offset : numpy.ndarray
+        ``(rows, 2)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The moved geometries, shaped like `table`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import Point
+    >>> point = np.array([[Point(39_500_000.25, 3_150_000.5)]])
+    >>> moved = shift_rows(point, np.array([[-39_500_000.0, -3_150_000.0]]))
+    >>> moved[0, 0].coords[0]
+    (0.25, 0.5)
+    """
+    flat = table.ravel()
+    present = np.flatnonzero(~shapely.is_missing(flat))
+    shift = np.repeat(np.arange(table.shape[0]), table.shape[1])[present]
+    counts = shapely.get_num_coordinates(flat[present])
+    per_coordinate = np.repeat(np.asarray(offset, dtype=float)[shift], counts, axis=0)
+    moved = flat.copy()
+    moved[present] = shapely.transform(flat[present], lambda xy: xy + per_coordinate)
+    return moved.reshape(table.shape)
 
 
 @dataclass
