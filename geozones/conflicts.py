@@ -128,12 +128,10 @@ class Overlaps(NamedTuple):
     #: Positions of the two polygons of each overlap.
     left_index: np.ndarray
     right_index: np.ndarray
-    #: The overlap: without its thin parts where genuine, whole where a phantom.
+    #: The overlaps, polygonal, each with area.
     pieces: np.ndarray
     #: True where every part of the overlap is thinner than the tolerance.
     phantom: np.ndarray
-    #: The thin parts cut from genuine overlaps (empty where none).
-    thin_parts: np.ndarray
 
 
 def classified_overlaps(
@@ -142,8 +140,8 @@ def classified_overlaps(
     """Every piece where a polygon of `left` overlaps one of `right`, phantoms apart.
 
     An overlap whose every part is thinner than `width` (:func:`geozones.tolerance.is_thin`)
-    is a *phantom*: two boundaries closer than the tolerance are the same boundary. The thin
-    parts of the other overlaps are cut from them.
+    is a *phantom*: two boundaries closer than the tolerance are the same boundary. The
+    other overlaps are genuine, and kept whole.
 
     Parameters
     ----------
@@ -158,8 +156,8 @@ def classified_overlaps(
     Returns
     -------
     Overlaps
-        Positions, pieces, phantom flags and thin parts, ordered by the two positions.
-        Touching polygons (no overlap of positive area) are not among them.
+        Positions, pieces and phantom flags, ordered by the two positions. Touching
+        polygons (no overlap of positive area) are not among them.
 
     Examples
     --------
@@ -206,11 +204,7 @@ def classified_overlaps(
     order = np.lexsort((right_index, left_index))
     keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
     pieces = pieces[keep]
-    thick, thin = split_thin_parts(pieces, width)
-    phantom = shapely.is_empty(thick)
-    thick[phantom] = pieces[phantom]
-    thin[phantom] = shapely.MultiPolygon()
-    return Overlaps(left_index[keep], right_index[keep], thick, phantom, thin)
+    return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
 
 
 def overlapping_pieces(
@@ -219,7 +213,7 @@ def overlapping_pieces(
     """Every piece where a polygon of `left` overlaps one of `right` (touching is not overlap).
 
     The genuine overlaps of :func:`classified_overlaps`: phantoms thinner than `width` are
-    left out, and thin parts cut from the others.
+    left out.
 
     Parameters
     ----------
@@ -306,8 +300,7 @@ def find_conflicts(
         Coordinate tolerance in metres: boundaries closer than this are the same boundary.
         An overlap whose every part is thinner than it (no disc of this diameter fits in it)
         is a *phantom*, digitising noise where neighbours share a boundary, and not a
-        conflict; thin parts of the other overlaps are cut from them. 0 reports every
-        overlap whole. See :mod:`geozones.tolerance`.
+        conflict. 0 reports every overlap. See :mod:`geozones.tolerance`.
     keep_phantoms : bool, default False
         List the phantoms too, flagged in a ``phantom`` column.
     progress : bool, default False
@@ -388,16 +381,10 @@ def find_conflicts(
 
 
 def _tally(tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS) -> None:
-    """Count the phantoms of `found` and measure them and the thin parts cut from the rest."""
+    """Count the phantoms of `found` and measure them."""
     phantoms = found.pieces[found.phantom]
-    thin = found.thin_parts[~shapely.is_empty(found.thin_parts)]
-    tally.add(
-        name_a,
-        name_b,
-        count=len(phantoms),
-        area_m2=float(ellipsoidal_area(phantoms, crs).sum()) if len(phantoms) else 0.0,
-        thin_part_area_m2=float(ellipsoidal_area(thin, crs).sum()) if len(thin) else 0.0,
-    )
+    area = float(ellipsoidal_area(phantoms, crs).sum()) if len(phantoms) else 0.0
+    tally.add(name_a, name_b, count=len(phantoms), area_m2=area)
 
 
 def _with_zones_and_area(

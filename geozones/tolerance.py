@@ -362,63 +362,39 @@ class PhantomTally:
     """Overlaps dismissed as thinner than the tolerance, counted per pair of layers.
 
     What a result records in ``attrs["phantoms"]`` (:meth:`as_dict`): ``count`` (overlaps
-    of two features dismissed), ``area_m2`` (their ellipsoidal area), ``thin_part_area_m2``
-    (thin parts cut from the overlaps that were kept) and ``by_layers``, the same per pair of
-    layers.
+    of two features dismissed), ``area_m2`` (their ellipsoidal area) and ``by_layers``, the
+    same per pair of layers.
 
     Examples
     --------
     >>> tally = PhantomTally()
     >>> tally.add("redline", "redline", count=3, area_m2=0.25)
-    >>> tally.add("farmland", "redline", count=1, area_m2=0.5, thin_part_area_m2=0.125)
-    >>> tally.as_dict()["count"], tally.as_dict()["area_m2"]
-    (4, 0.75)
+    >>> tally.add("farmland", "redline", count=1, area_m2=0.5)
+    >>> record = tally.as_dict()
+    >>> record["count"], record["area_m2"], len(record["by_layers"])
+    (4, 0.75, 2)
     """
 
-    by_layers: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    by_layers: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
 
-    def add(
-        self,
-        layer_a: str,
-        layer_b: str,
-        *,
-        count: int,
-        area_m2: float,
-        thin_part_area_m2: float = 0.0,
-    ) -> None:
+    def add(self, layer_a: str, layer_b: str, *, count: int, area_m2: float) -> None:
         """Add dismissed overlaps between `layer_a` and `layer_b` (the same for within)."""
-        tally = self.by_layers.setdefault((layer_a, layer_b), [0, 0.0, 0.0])
-        tally[0] += int(count)
-        tally[1] += float(area_m2)
-        tally[2] += float(thin_part_area_m2)
+        before_count, before_area = self.by_layers.get((layer_a, layer_b), (0, 0.0))
+        self.by_layers[(layer_a, layer_b)] = (before_count + int(count), before_area + area_m2)
 
     def merge(self, record: dict[str, Any]) -> None:
         """Add the counts of another result's ``attrs["phantoms"]``."""
         for row in record.get("by_layers", []):
-            self.add(
-                row["layer_a"],
-                row["layer_b"],
-                count=row["count"],
-                area_m2=row["area_m2"],
-                thin_part_area_m2=row["thin_part_area_m2"],
-            )
+            self.add(row["layer_a"], row["layer_b"], count=row["count"], area_m2=row["area_m2"])
 
     def as_dict(self) -> dict[str, Any]:
         """The record, JSON-ready."""
         rows: list[dict[str, Any]] = [
-            {
-                "layer_a": a,
-                "layer_b": b,
-                "count": int(count),
-                "area_m2": float(area),
-                "thin_part_area_m2": float(thin),
-            }
-            for (a, b), (count, area, thin) in self.by_layers.items()
+            {"layer_a": a, "layer_b": b, "count": int(count), "area_m2": float(area)}
+            for (a, b), (count, area) in self.by_layers.items()
         ]
-        totals = np.array([list(tally) for tally in self.by_layers.values()]).reshape(-1, 3)
         return {
-            "count": int(totals[:, 0].sum()),
-            "area_m2": float(totals[:, 1].sum()),
-            "thin_part_area_m2": float(totals[:, 2].sum()),
+            "count": sum(int(count) for count, _ in self.by_layers.values()),
+            "area_m2": float(sum(area for _, area in self.by_layers.values())),
             "by_layers": rows,
         }
