@@ -525,3 +525,112 @@ def test_resolution_invariants_on_jittered_tessellations(seed):
         {"farmland": farmland, "redline": redline}, ("redline", "farmland")
     )
     check_resolution(farmland, redline, resolved, audit, area_of=lambda g: g.area)
+
+
+# --- coverage, site check and streamed runs ------------------------------------------------
+
+
+def two_counties() -> gpd.GeoDataFrame:
+    """The 3 km × 3 km of the red-line grid in two counties, split at column 15."""
+    return gpd.GeoDataFrame(
+        {"XZQDM": ["990102", "990121"]},
+        geometry=[
+            box(X - 50, Y - 50, X + 1500, Y + 3050),
+            box(X + 1500, Y - 50, X + 3050, Y + 3050),
+        ],
+        crs=ZONE39,
+    )
+
+
+def test_coverage_counts_phantoms_apart_and_stays_within_them(redline_grid):
+    layer, genuine = redline_grid
+    counties = two_counties()
+    with_tolerance = geozones.coverage(layer, counties, by="XZQDM", unit="m2")
+    exact = geozones.coverage(layer, counties, by="XZQDM", unit="m2", xy_tolerance=0)
+    # Dissolved exactly: the union of the cells, gaps between jittered neighbours excluded.
+    union = shapely.union_all(layer.geometry.to_numpy())
+    assert exact["covered_area"].sum() == pytest.approx(karney(union), rel=1e-9)
+    # With the tolerance, only the genuine overlaps are dissolved: the cells' areas add up,
+    # less the four genuine overlaps (each to its strips of shared edge, as above).
+    cells = sum(map(karney, layer.geometry))
+    overlaps = sum(map(karney, genuine.values()))
+    assert with_tolerance["covered_area"].sum() == pytest.approx(
+        cells - overlaps, abs=4 * 120 * 2 * JITTER
+    )
+    # Undissolved phantoms count twice: at most their area, which attrs give (to the 5e-4 by
+    # which geodesic-edge areas of millimetre slivers are not additive, as above).
+    phantoms = with_tolerance.attrs["phantoms"]
+    assert phantoms["count"] > 1700
+    extra = with_tolerance["covered_area"] - exact["covered_area"]
+    assert (extra >= -1e-6).all()
+    assert extra.sum() <= phantoms["area_m2"] * (1 + 5e-4)
+    assert with_tolerance.attrs["xy_tolerance"] == TOLERANCE
+    assert exact.attrs["phantoms"]["count"] == 0
+
+
+def site_layers():
+    """A parcel, and an urban boundary whose western edge follows the parcel's eastern one,
+    digitised again: 0.3 mm inside the parcel at one end, 0.3 mm outside at the other."""
+    farmland = grid_layer([[(X, Y), (X + 100, Y), (X + 100, Y + 100), (X, Y + 100)]])
+    urban = grid_layer(
+        [[(X + 99.9997, Y - 50), (X + 300, Y - 50), (X + 300, Y + 150), (X + 100.0003, Y + 150)]]
+    )
+    redline = grid_layer([[(X + 1000, Y), (X + 1100, Y), (X + 1100, Y + 100)]])
+    return {"farmland": farmland, "redline": redline, "urban": urban}
+
+
+def test_site_check_ignores_slivers_along_a_boundary():
+    # The project is drawn along the parcel's edge too, from the same points as the urban
+    # boundary's copy of that edge but for 0.2 mm at its northern end.
+    project = grid_layer(
+        [[(X + 99.9997, Y + 10), (X + 200, Y + 10), (X + 200, Y + 90), (X + 99.9999, Y + 90)]]
+    )
+    result = geozones.site_check(project, site_layers(), unit="m2")
+    assert result["verdict"].tolist() == ["pass"]
+    assert result["farmland_m2"].iloc[0] == 0.0
+    assert result["outside_urban_m2"].iloc[0] == 0.0
+    assert result.attrs["phantoms"]["count"] == 1
+    assert result.attrs["xy_tolerance"] == TOLERANCE
+    exact = geozones.site_check(project, site_layers(), unit="m2", xy_tolerance=0)
+    assert exact["verdict"].tolist() == ["fail"]
+    assert 0 < exact["farmland_m2"].iloc[0] < 80 * 0.0003
+    assert 0 < exact["outside_urban_m2"].iloc[0] < 80 * 0.0003
+
+
+def test_a_project_over_a_parcel_still_fails():
+    project = grid_layer(
+        [[(X + 90, Y + 10), (X + 200, Y + 10), (X + 200, Y + 90), (X + 90, Y + 90)]]
+    )
+    result = geozones.site_check(project, site_layers(), unit="m2")
+    assert result["verdict"].tolist() == ["fail"]
+    # 10 m × 80 m of the parcel, to within the urban boundary's jitter.
+    assert result["farmland_m2"].iloc[0] == pytest.approx(
+        karney(box(X + 90, Y + 10, X + 100, Y + 90)), rel=1e-9, abs=1e-4
+    )
+
+
+def test_streamed_conflicts_count_each_phantom_once(redline_grid, tmp_path):
+    from geozones.partitions import write_partitions
+
+    layer, _ = redline_grid
+    counties = two_counties()
+    in_memory = geozones.find_conflicts(
+        {"redline": layer}, min_area_m2=200, zones=counties, zone_field="XZQDM"
+    )
+    dataset = write_partitions({"redline": layer}, counties, tmp_path / "parts", zone_field="XZQDM")
+    streamed = geozones.stream_conflicts(dataset, min_area_m2=200, workers=1)
+    assert len(streamed) == len(in_memory) == 4
+    assert streamed.attrs["xy_tolerance"] == TOLERANCE
+    assert streamed.attrs["phantoms"]["count"] == in_memory.attrs["phantoms"]["count"]
+    # (streamed, the phantoms crossing the county line are measured in two parts)
+    assert streamed.attrs["phantoms"]["area_m2"] == pytest.approx(
+        in_memory.attrs["phantoms"]["area_m2"], rel=1e-6
+    )
+    covered = geozones.stream_coverage(dataset, "redline", unit="m2", workers=1)
+    expected = geozones.coverage(layer, counties, by="XZQDM", unit="m2")
+    assert covered.attrs["phantoms"]["count"] == expected.attrs["phantoms"]["count"]
+    assert covered["covered_area"].to_numpy() == pytest.approx(
+        expected["covered_area"].to_numpy(), rel=1e-12
+    )
+    with pytest.raises(ToleranceError):
+        geozones.stream_conflicts(dataset, xy_tolerance=-1, workers=1)
