@@ -146,9 +146,10 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
 
     Notes
     -----
-    Polygons whose area exceeds ``width × perimeter + π width² / 4`` are thick without a
-    buffer: every point of a thin polygon lies within ``width / 2`` of its boundary, and
-    that band holds at most that much area. Only the others are buffered.
+    Polygons with less area than a disc of diameter `width` are thin, and those whose area
+    exceeds ``width × perimeter + π width² / 4`` are thick, without a buffer: every point of
+    a thin polygon lies within ``width / 2`` of its boundary, and that band holds at most that
+    much area. Only the others are buffered.
 
     Examples
     --------
@@ -165,7 +166,11 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
     result = empty | (area <= 0)
     if width <= 0:
         return result
-    bound = width * shapely.length(geoms) + math.pi * width * width / 4
+    # Certain without a buffer: a polygon holding a disc of diameter `width` has at least its
+    # area; one without has at most the area of the band within width / 2 of its boundary.
+    disc = math.pi * width * width / 4
+    result |= area < disc
+    bound = width * shapely.length(geoms) + disc
     doubtful = np.flatnonzero(~result & ~(area > bound))
     if len(doubtful):
         result[doubtful] = shapely.is_empty(shapely.buffer(geoms[doubtful], -width / 2))
