@@ -37,7 +37,8 @@ def coverage_table(
         table = coverage_by_line(
             lines, zones, code_field, names, config.unit, xy_tolerance=config.xy_tolerance
         )
-    return table.assign(xy_tolerance=config.xy_tolerance), config.unit
+    table.attrs["xy_tolerance"] = config.xy_tolerance
+    return table, config.unit
 
 
 @click.command("stats")
@@ -65,7 +66,8 @@ def command(
         columns={"zone_area": f"zone_area_{unit}", "covered_area": f"covered_area_{unit}"}
     )
     if output_format == "json":
-        echo_json(frame_records(table))
+        tolerance = table.attrs.get("xy_tolerance")
+        echo_json([{**row, "xy_tolerance": tolerance} for row in frame_records(table)])
     elif output_format == "csv":
         click.echo(table.to_csv(index=False), nl=False)
     else:
