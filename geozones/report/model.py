@@ -576,6 +576,7 @@ def _extras(
                 names,
                 unit=unit,
                 classes=rasters.landcover_classes,
+                xy_tolerance=config.xy_tolerance,
             )
     if config.blocks is not None:
         spec = config.blocks
@@ -694,6 +695,7 @@ def land_cover_table(
     *,
     unit: str,
     classes: dict[int, str],
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> pd.DataFrame:
     """:func:`geozones.raster.land_cover` of each line per county, city and province.
 
@@ -708,7 +710,15 @@ def land_cover_table(
     from geozones.raster import land_cover
 
     # Each line's zone rows, then a total row; the total row's label is no zone code.
-    raw = land_cover(landcover, lines, zones, by=code_field, classes=classes, unit=unit)
+    raw = land_cover(
+        landcover,
+        lines,
+        zones,
+        by=code_field,
+        classes=classes,
+        unit=unit,
+        xy_tolerance=xy_tolerance,
+    )
     raw.columns = [str(column) for column in raw.columns]
     codes = {str(code) for code in names}
     frames = []
