@@ -28,6 +28,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from geozones._parallel import concatenate_blocks
 from geozones.errors import ToleranceError
 from geozones.validity import polygonal_parts
 
@@ -173,7 +174,11 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
     bound = width * shapely.length(geoms) + disc
     doubtful = np.flatnonzero(~result & ~(area > bound))
     if len(doubtful):
-        result[doubtful] = shapely.is_empty(shapely.buffer(geoms[doubtful], -width / 2))
+
+        def eroded_away(block: np.ndarray) -> np.ndarray:
+            return np.asarray(shapely.is_empty(shapely.buffer(block, -width / 2)))
+
+        result[doubtful] = concatenate_blocks(eroded_away, geoms[doubtful])
     return result
 
 
