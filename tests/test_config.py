@@ -125,7 +125,7 @@ def test_sample_config_loads_and_its_layers_read():
     layers, zones = read_quietly(config)
     assert {key: len(frame) for key, frame in layers.items()} == {
         "farmland": 2916,
-        "redline": 40,
+        "redline": 51,
         "urban": 9,
         "core_zone": 3,
     }
