@@ -96,9 +96,10 @@ def test_area_of_a_hand_measured_square(tmp_path):
     # 100 m × 100 m = 10,000 m² = 15 亩; 300 m × 200 m = 60,000 m² = 90 亩
     np.testing.assert_allclose(written["area_mu"], [15.0, 90.0], rtol=1e-12)
     assert summary["total"] == pytest.approx(105.0, rel=1e-12)
-    assert "planar area in mu (亩)" in pyogrio.read_info(out, layer="squares")["layer_metadata"][
-        "DESCRIPTION"
-    ]
+    assert (
+        "planar area in mu (亩)"
+        in pyogrio.read_info(out, layer="squares")["layer_metadata"]["DESCRIPTION"]
+    )
 
 
 def test_area_keeps_every_feature_and_matches_the_library(tmp_path, sample):
@@ -209,7 +210,8 @@ def test_resolve_writes_every_feature_and_the_audit(tmp_path):
 def test_blocks_layers_match_the_library(tmp_path, sample):
     out = tmp_path / "blocks.gpkg"
     zones = ["--zones", GPKG, "--zones-layer", "XZQ", "--by", "XZQDM"]
-    summary = json.loads(run("blocks", FARMLAND, *zones, "--gap-m", "9", "-o", out, "--json").stdout)
+    result = run("blocks", FARMLAND, *zones, "--gap-m", "9", "-o", out, "--json")
+    summary = json.loads(result.stdout)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = geozones.farmland_blocks(
