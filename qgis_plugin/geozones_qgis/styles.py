@@ -75,9 +75,9 @@ def _outline(colour: str, width: float = 0.6) -> QgsFillSymbol:
 def symbol_for(key: str) -> QgsFillSymbol | None:
     """The single symbol of a style key, or None for the keys drawn by class."""
     if key == "redline":
-        return _fill(COLOURS["redline"])
+        return _fill(COLOURS["redline"], outline="#006428", width=0.2)
     if key == "farmland":
-        return _fill(COLOURS["farmland"])
+        return _fill(COLOURS["farmland"], outline="#b89b00", width=0.1)
     if key == "urban":
         return _outline(COLOURS["urban"])
     if key == "conflicts":

@@ -26,7 +26,7 @@ class Coverage(GeozonesAlgorithm):
     def initAlgorithm(self, config: Any = None) -> None:
         self.add_polygons("INPUT", "input")
         self.add_polygons("ZONES", "zones")
-        self.add_field("ZONE_FIELD", "zone_field", "ZONES", "XZQDM", optional=False)
+        self.add_field("ZONE_FIELD", "zone_field", "ZONES", "XZQDM", optional=True)
         self.add_field("NAME_FIELD", "name_field", "ZONES", "XZQMC", optional=True)
         self.add_unit(default="km2")
         self.add_method()
@@ -52,7 +52,7 @@ class Coverage(GeozonesAlgorithm):
             *self.file_arguments(layer),
             *self.file_arguments(zones, "zones-"),
             "--by",
-            self.parameterAsString(parameters, "ZONE_FIELD", context),
+            self.parameterAsString(parameters, "ZONE_FIELD", context) or "XZQDM",
             *(["--name-field", name_field] if name_field else []),
             "--unit",
             self.unit(parameters, context),

@@ -38,7 +38,7 @@ class LinesAlgorithm(GeozonesAlgorithm):
     def add_zones(self, optional: bool = False) -> None:
         """The counties, their code field and name field."""
         self.add_polygons("ZONES", "zones_optional" if optional else "zones", optional=optional)
-        self.add_field("ZONE_FIELD", "zone_field", "ZONES", "XZQDM", optional=optional)
+        self.add_field("ZONE_FIELD", "zone_field", "ZONES", "XZQDM", optional=True)
         self.add_field("NAME_FIELD", "name_field", "ZONES", "XZQMC", optional=True)
 
     def add_lines(self) -> None:
