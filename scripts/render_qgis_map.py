@@ -31,16 +31,27 @@ from qgis.PyQt.QtGui import QColor  # noqa: E402
 
 
 def main() -> int:
+    app = QgsApplication([], False)
+    app.initQgis()
+    try:
+        return render()
+    finally:
+        app.exitQgis()
+
+
+def render() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("output", type=Path)
     parser.add_argument("layers", nargs="+", help="SOURCE::STYLE, bottom first")
     parser.add_argument("--width", type=int, default=800)
     parser.add_argument("--height", type=int, default=600)
     parser.add_argument("--extent", help="xmin,ymin,xmax,ymax (default: all layers)")
+    parser.add_argument(
+        "--each",
+        action="store_true",
+        help="Also draw each layer alone, on the same extent, as OUT-1.png, OUT-2.png, …",
+    )
     args = parser.parse_args()
-
-    app = QgsApplication([], False)
-    app.initQgis()
     from geozones_qgis.algorithms.base import quiet_gdal
     from geozones_qgis.styles import apply_style
 
@@ -55,7 +66,6 @@ def main() -> int:
             apply_style(layer, style)
             layers.append(layer)
         settings = QgsMapSettings()
-        settings.setLayers(list(reversed(layers)))  # QGIS lists the top layer first
         settings.setDestinationCrs(layers[0].crs())
         settings.setOutputSize(QSize(args.width, args.height))
         settings.setOutputDpi(96)
@@ -67,14 +77,23 @@ def main() -> int:
             for layer in layers[1:]:
                 extent.combineExtentWith(layer.extent())
             settings.setExtent(extent)
-        job = QgsMapRendererSequentialJob(settings)
-        job.start()
-        job.waitForFinished()
-    image = job.renderedImage()
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    if not image.save(str(args.output), "PNG"):
-        print(f"cannot write {args.output}", file=sys.stderr)
-        return 2
+        maps = [(args.output, layers)]
+        if args.each:
+            stem, suffix = args.output.with_suffix(""), args.output.suffix
+            maps += [
+                (Path(f"{stem}-{number}{suffix}"), [layer])
+                for number, layer in enumerate(layers, start=1)
+            ]
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        for path, drawn in maps:
+            settings.setLayers(list(reversed(drawn)))  # QGIS lists the top layer first
+            job = QgsMapRendererSequentialJob(settings)
+            job.start()
+            job.waitForFinished()
+            image = job.renderedImage()
+            if not image.save(str(path), "PNG"):
+                print(f"cannot write {path}", file=sys.stderr)
+                return 2
     visible = settings.visibleExtent()
     print(
         json.dumps(
@@ -91,7 +110,6 @@ def main() -> int:
             }
         )
     )
-    app.exitQgis()
     return 0
 
 

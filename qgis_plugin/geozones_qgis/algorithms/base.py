@@ -369,7 +369,8 @@ class GeozonesAlgorithm(QgsProcessingAlgorithm):
             if feedback.isCanceled():
                 break
             copied = QgsFeature(fields)
-            copied.setGeometry(feature.geometry())
+            if feature.hasGeometry():  # a null geometry stays null, not empty
+                copied.setGeometry(feature.geometry())
             copied.setAttributes([feature.attributes()[index] for index in keep])
             sink.addFeature(copied, QgsFeatureSink.FastInsert)
             if number % 1000 == 0:
