@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,9 +92,19 @@ class Run:
 
 
 class Qgis:
-    """qgis_process with a scratch profile in which the plugin is enabled."""
+    """qgis_process with a scratch profile in which the plugin, installed from its zip
+    (``make qgis-plugin``), is enabled."""
 
     def __init__(self, folder: Path) -> None:
+        built = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "build_qgis_plugin.py"), "--dist", str(folder)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        plugins = folder / "plugins"
+        with zipfile.ZipFile(built.stdout.split("wrote ", 1)[1].strip()) as archive:
+            archive.extractall(plugins)
         runtime = folder / "runtime"
         runtime.mkdir(mode=0o700)
         base = {
@@ -105,7 +116,7 @@ class Qgis:
             **base,
             "QT_QPA_PLATFORM": "offscreen",
             "QGIS_CUSTOM_CONFIG_PATH": str(folder / "profile"),
-            "QGIS_PLUGINPATH": str(PLUGINS),
+            "QGIS_PLUGINPATH": str(plugins),
             "GEOZONES_EXE": str(GEOZONES),
             "XDG_RUNTIME_DIR": str(runtime),
             "LANG": "en_US.UTF-8",
@@ -129,7 +140,24 @@ class Qgis:
             done.stderr.decode("utf-8", errors="replace"),
         )
 
+    def python(self, script: Path, **env: str) -> Run:
+        """Run a PyQGIS script with QGIS's own Python, the plugin importable."""
+        done = subprocess.run(
+            [SYSTEM_PYTHON, str(script)],
+            capture_output=True,
+            env={**self.env, "PYTHONPATH": self.env["QGIS_PLUGINPATH"], **env},
+            timeout=TIMEOUT,
+            check=False,
+        )
+        return Run(
+            done.returncode,
+            done.stdout.decode("utf-8", errors="replace"),
+            done.stderr.decode("utf-8", errors="replace"),
+        )
+
     def algorithm(self, algorithm: str, parameters: dict[str, object], **env: str) -> Run:
+        if algorithm == "python":
+            return self.python(Path(str(parameters["script"])), **env)
         if algorithm in ("list", "help"):
             return self.run(algorithm, *map(str, parameters.get("", [])), **env)
         pairs = []
@@ -182,6 +210,43 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Data:
     pyogrio.write_dataframe(noprj, folder / "noprj.shp")
     (folder / "noprj.prj").unlink()
     return Data(folder, tmp_path_factory.mktemp("qgis_outputs"))
+
+
+def pyqgis_script(data: Data) -> Path:
+    """A script that runs geozones:area through processing.run, as PyQGIS users do, on a
+    shapefile without .prj whose CRS was set in QGIS and on a memory layer."""
+    script = data.out / "pyqgis_area.py"
+    script.write_text(
+        f"""\
+import json, sys
+sys.path.insert(0, "/usr/share/qgis/python/plugins")
+from qgis.core import (
+    QgsApplication, QgsCoordinateReferenceSystem, QgsFeatureRequest, QgsProject, QgsVectorLayer,
+)
+app = QgsApplication([], False)
+app.initQgis()
+from processing.core.Processing import Processing
+Processing.initialize()
+import processing
+from geozones_qgis.provider import GeozonesProvider
+provider = GeozonesProvider()
+QgsApplication.processingRegistry().addProvider(provider)
+noprj = QgsVectorLayer({str(data.folder / "noprj.shp")!r}, "noprj", "ogr")
+assert not noprj.crs().isValid()
+noprj.setCrs(QgsCoordinateReferenceSystem("EPSG:4527"))
+redline = QgsVectorLayer({data.layer("STBHHX")!r}, "redline", "ogr")
+memory = redline.materialize(QgsFeatureRequest())
+QgsProject.instance().addMapLayers([noprj, memory])
+out = {str(data.out)!r}
+results = {{}}
+for name, layer in (("noprj", noprj), ("memory", memory)):
+    parameters = {{"INPUT": layer, "UNIT": 0, "OUTPUT": f"{{out}}/py_{{name}}.gpkg"}}
+    results[name] = processing.run("geozones:area", parameters)["OUTPUT"]
+print(json.dumps({{"memory_provider": memory.providerType(), **results}}))
+""",
+        encoding="utf-8",
+    )
+    return script
 
 
 def planned_runs(data: Data) -> dict[str, tuple[str, dict[str, object], dict[str, str]]]:
@@ -276,6 +341,7 @@ def planned_runs(data: Data) -> dict[str, tuple[str, dict[str, object], dict[str
             },
             {},
         ),
+        "pyqgis": ("python", {"script": pyqgis_script(data)}, {}),
         "list": ("list", {}, {}),
         "help_zh": ("help", {"": ["geozones:resolve"]}, {"LANG": "zh_CN.UTF-8"}),
         "help_en": ("help", {"": ["geozones:resolve"]}, {}),
@@ -571,6 +637,26 @@ def test_the_model_checks_resolves_and_reports(runs: dict[str, Run], library: di
     assert audit["taken"].astype(bool).sum() == 61
 
 
+def test_processing_run_with_a_crs_set_in_qgis_and_a_memory_layer(
+    runs: dict[str, Run], library: dict, data: Data
+) -> None:
+    run = runs["pyqgis"]
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(run.stdout.strip().splitlines()[-1])
+    assert results["memory_provider"] == "memory"
+    # the shapefile has no .prj: geozones got the CRS the analyst set in QGIS
+    square = read(Path(results["noprj"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = geozones.area(geozones.read_layer(data.folder / "noprj.shp", crs=4527))
+    np.testing.assert_array_equal(square["area_m2"], expected)
+    # the memory layer went to geozones through a GeoPackage, its invalid polygon included
+    memory = read(Path(results["memory"]))
+    redline = library["layers"]["redline"]
+    assert memory["BSM"].tolist() == redline["BSM"].tolist()
+    np.testing.assert_array_equal(memory["area_m2"], geozones.area(redline))
+
+
 # --------------------------------------------------------------------------------------------
 # Errors
 # --------------------------------------------------------------------------------------------
@@ -581,6 +667,7 @@ def test_a_geozones_error_is_its_one_line_message(runs: dict[str, Run]) -> None:
     assert run.returncode != 0
     text = run.stdout + run.stderr
     assert "noprj.shp" in text and "no CRS" in text
+    assert "Layer Properties › Source › Assigned CRS" in text  # what to do in QGIS
     assert "Traceback" not in text
 
 

@@ -368,3 +368,37 @@ def test_metadata_targets_qgis_3_22_and_declares_a_processing_provider():
     assert general["version"] == geozones.__version__
     assert (ROOT / "qgis_plugin" / "geozones_qgis" / general["icon"]).exists()
     assert json.dumps(general["description[zh]"], ensure_ascii=False)
+
+
+def test_the_plugin_zip_holds_one_folder_with_the_plugin(tmp_path):
+    import subprocess
+    import zipfile
+
+    script = ROOT / "scripts" / "build_qgis_plugin.py"
+    built = subprocess.run(
+        [sys.executable, str(script), "--dist", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    target = tmp_path / f"geozones_qgis-{geozones.__version__}.zip"
+    assert built.stdout.strip() == f"wrote {target}"
+    names = zipfile.ZipFile(target).namelist()
+    assert {name.split("/")[0] for name in names} == {"geozones_qgis"}
+    for needed in (
+        "metadata.txt",
+        "__init__.py",
+        "provider.py",
+        "icon.svg",
+        "algorithms/resolve.py",
+        "models/check_resolve_report.model3",
+    ):
+        assert f"geozones_qgis/{needed}" in names
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    source = ROOT / "qgis_plugin" / "geozones_qgis"
+    expected = sorted(
+        path.relative_to(source).as_posix()
+        for path in source.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    )
+    assert sorted(name.removeprefix("geozones_qgis/") for name in names) == expected

@@ -140,6 +140,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "无法查询 geozones 的功能（{error}）；插件使用默认列表。",
     ),
     "config_written": ("Configuration passed to geozones:", "传给 geozones 的配置文件："),
+    "hint_crs": (
+        "In QGIS: set the layer's CRS (Layer Properties › Source › Assigned CRS) and run "
+        "again; geozones checks it against the coordinates.",
+        "在 QGIS 中：设置图层的坐标系（图层属性 › 源 › 指定坐标系）后重新运行；"
+        "geozones 会用坐标核对它。",
+    ),
     "bad_order": ("Wrong order: {error}", "顺序有误：{error}"),
     # help
     "help_check": (

@@ -70,6 +70,17 @@ def quiet_gdal() -> Iterator[None]:
         gdal.PopErrorHandler()
 
 
+def shapefile_without_prj(path: str) -> bool:
+    """Whether `path` is a shapefile with no ``.prj`` beside it."""
+    shapefile = Path(path)
+    if shapefile.suffix.lower() != ".shp":
+        return False
+    return not any(
+        sibling.suffix.lower() == ".prj" and sibling.stem == shapefile.stem
+        for sibling in shapefile.parent.glob(f"{shapefile.stem}.*")
+    )
+
+
 def executable_setting() -> str | None:
     """The Processing setting "geozones executable" (None outside the Processing framework)."""
     try:
@@ -242,12 +253,18 @@ class GeozonesAlgorithm(QgsProcessingAlgorithm):
             layer = ""
         names = source.fields().names()
         id_field = next((field for field in ID_FIELDS if field in names), None)
-        return LayerFile(path=path, layer=layer or None, id_field=id_field)
+        crs = None
+        if shapefile_without_prj(path) and source.sourceCrs().isValid():
+            # the file has no CRS: the one the analyst gave the layer in QGIS (geozones still
+            # checks it against the coordinates)
+            crs = source.sourceCrs().authid() or source.sourceCrs().toWkt()
+        return LayerFile(path=path, layer=layer or None, id_field=id_field, crs=crs)
 
     @staticmethod
     def file_arguments(layer: LayerFile, prefix: str = "") -> list[str]:
-        """``PATH`` is given apart; these are its ``--layer`` (``--zones-layer``…) options."""
-        return [f"--{prefix}layer", layer.layer] if layer.layer else []
+        """The ``--layer`` and ``--crs`` options of a layer (``--zones-layer``… with a prefix)."""
+        arguments = [f"--{prefix}layer", layer.layer] if layer.layer else []
+        return arguments + ([f"--{prefix}crs", layer.crs] if layer.crs else [])
 
     # -- running ---------------------------------------------------------------------------
 
@@ -273,8 +290,13 @@ class GeozonesAlgorithm(QgsProcessingAlgorithm):
             )
         except GeozonesCanceled as error:
             raise QgsProcessingException(tr("cancelled")) from error
-        except (GeozonesNotFound, GeozonesFailed) as error:
+        except GeozonesNotFound as error:
             raise QgsProcessingException(str(error)) from error
+        except GeozonesFailed as error:
+            message = str(error)
+            if "has no CRS" in message:
+                message += " " + tr("hint_crs")
+            raise QgsProcessingException(message) from error
 
     def processAlgorithm(
         self,
