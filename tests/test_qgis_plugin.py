@@ -256,6 +256,37 @@ def test_new_methods_come_after_the_known_ones_and_a_broken_install_gives_defaul
     assert "resolve" in fallback.commands and fallback.method_choices()[0] == "ellipsoidal"
 
 
+def test_capabilities_are_kept_for_the_same_program(tmp_path):
+    calls = tmp_path / "calls"
+    program = tmp_path / "geozones"
+    document = {"version": "7", "commands": ["area"], "area_methods": ["ellipsoidal", "survey"]}
+    program.write_text(f"#!/bin/sh\necho x >> {calls}\necho '{json.dumps(document)}'\n")
+    program.chmod(0o755)
+    cache = tmp_path / "profile" / "geozones" / "capabilities.json"
+
+    def asked() -> int:
+        return len(calls.read_text().splitlines()) if calls.exists() else 0
+
+    first = capabilities.query(str(program), cache=cache)
+    assert (first.version, first.area_methods, asked()) == ("7", ("ellipsoidal", "survey"), 1)
+    again = capabilities.query(str(program), cache=cache)
+    assert (again.version, again.area_methods, asked()) == ("7", ("ellipsoidal", "survey"), 1)
+    # a new program (reinstalled: other size or time) is asked again
+    program.write_text(program.read_text() + "# reinstalled\n")
+    capabilities.query(str(program), cache=cache)
+    assert asked() == 2
+    # so is one asked more than an hour ago
+    record = json.loads(cache.read_text())
+    record["time"] -= capabilities.CACHE_SECONDS + 1
+    cache.write_text(json.dumps(record))
+    capabilities.query(str(program), cache=cache)
+    assert asked() == 3
+    # a python running "-m geozones" is always asked: its packages change without it
+    python = tmp_path / "python.json"
+    assert capabilities.query(sys.executable, cache=python).error is None
+    assert not python.exists()
+
+
 # --------------------------------------------------------------------------------------------
 # The configuration the plugin writes
 # --------------------------------------------------------------------------------------------

@@ -10,9 +10,12 @@ import here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .runner import child_environment, executable_command
@@ -41,6 +44,9 @@ DEFAULT_COMMANDS = (
 )
 #: Seconds `geozones capabilities` may take.
 TIMEOUT_SECONDS = 60
+#: Seconds an answer of `geozones capabilities` is kept (an editable install of geozones
+#: changes without its program changing).
+CACHE_SECONDS = 3600
 
 
 @dataclass
@@ -93,6 +99,7 @@ def query(
     configured: str | None = None,
     environ: Mapping[str, str] | None = None,
     timeout: float = TIMEOUT_SECONDS,
+    cache: Path | None = None,
 ) -> Capabilities:
     """Ask the geozones the plugin would run what it offers; the defaults if that fails.
 
@@ -104,6 +111,11 @@ def query(
         The environment to start from (default: ``os.environ``).
     timeout : float
         Seconds to wait.
+    cache : pathlib.Path, optional
+        A JSON file keeping the answer for :data:`CACHE_SECONDS`, for the same ``geozones``
+        program (path, size and modification time): every ``qgis_process`` run loads the
+        provider, and asking geozones costs a Python start. A ``python`` given as the
+        executable is always asked.
 
     Returns
     -------
@@ -111,9 +123,14 @@ def query(
         What geozones reported, or the defaults with `error` saying why not.
     """
     try:
-        command = [*executable_command(configured, environ), "capabilities", "--json"]
+        program = executable_command(configured, environ)
+        key = _cache_key(program)
+        if cache is not None and key is not None:
+            kept = _read_cache(cache, key)
+            if kept is not None:
+                return Capabilities.from_json(kept)
         done = subprocess.run(
-            command,
+            [*program, "capabilities", "--json"],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             env=child_environment(environ),
@@ -123,6 +140,36 @@ def query(
         if done.returncode != 0:
             message = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
             raise RuntimeError(message[-1] if message else f"exit status {done.returncode}")
-        return Capabilities.from_json(json.loads(done.stdout.decode("utf-8")))
+        document = json.loads(done.stdout.decode("utf-8"))
+        if cache is not None and key is not None:
+            _write_cache(cache, key, document)
+        return Capabilities.from_json(document)
     except Exception as error:  # not installed, too old, broken: the plugin still loads
         return Capabilities(error=str(error))
+
+
+def _cache_key(program: list[str]) -> dict[str, Any] | None:
+    if len(program) != 1:  # python -m geozones: its packages change without the program
+        return None
+    status = os.stat(program[0])
+    return {"program": program[0], "size": status.st_size, "mtime_ns": status.st_mtime_ns}
+
+
+def _read_cache(cache: Path, key: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    fresh = 0 <= time.time() - float(kept.get("time", 0)) < CACHE_SECONDS
+    return kept.get("capabilities") if fresh and kept.get("key") == key else None
+
+
+def _write_cache(cache: Path, key: dict[str, Any], document: dict[str, Any]) -> None:
+    record = {"key": key, "time": time.time(), "capabilities": document}
+    scratch = cache.with_name(f"{cache.name}.{os.getpid()}.part")
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        scratch.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        os.replace(scratch, cache)
+    except OSError:  # a read-only profile: ask again next time
+        scratch.unlink(missing_ok=True)

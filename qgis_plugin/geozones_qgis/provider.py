@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import Qgis, QgsMessageLog, QgsProcessingProvider
+from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
 from .algorithms.area import Area
@@ -83,7 +83,8 @@ class GeozonesProvider(QgsProcessingProvider):
         ProcessingConfig.removeSetting(EXECUTABLE_SETTING)
 
     def loadAlgorithms(self) -> None:
-        self.capabilities = query(executable_setting())
+        cache = Path(QgsApplication.qgisSettingsDirPath()) / "geozones" / "capabilities.json"
+        self.capabilities = query(executable_setting(), cache=cache)
         if self.capabilities.error:
             QgsMessageLog.logMessage(
                 tr("capabilities_failed", error=self.capabilities.error), "geozones", Qgis.Warning
