@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qgis.core import (
+    QgsApplication,
     QgsFeature,
     QgsFeatureSink,
     QgsFields,
@@ -26,6 +27,7 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSink,
     QgsProcessingParameterFeatureSource,
@@ -34,7 +36,8 @@ from qgis.core import (
     QgsProcessingUtils,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtCore import QUrl
+from qgis.PyQt.QtGui import QDesktopServices, QIcon
 
 from ..capabilities import Capabilities
 from ..configfile import LayerFile
@@ -44,6 +47,8 @@ from ..styles import StylePostProcessor
 
 #: File formats geozones reads as they are (lower-case suffixes, as Processing compares them).
 READABLE_FORMATS = ("shp", "gpkg", "gdb", "geojson", "json", "fgb")
+#: Platforms that show no browser: qgis_process and scripts.
+HEADLESS = ("qgis_process", "external")
 #: Name of the Processing setting holding the geozones executable.
 EXECUTABLE_SETTING = "GEOZONES_EXECUTABLE"
 #: Fields that name features in the delivery databases (标识码), used as ids when present.
@@ -105,6 +110,7 @@ class GeozonesAlgorithm(QgsProcessingAlgorithm):
     def __init__(self, capabilities: Capabilities | None = None) -> None:
         super().__init__()
         self.capabilities = capabilities or Capabilities()
+        self.html_to_open: str | None = None
 
     # -- identity --------------------------------------------------------------------------
 
@@ -338,6 +344,24 @@ class GeozonesAlgorithm(QgsProcessingAlgorithm):
         raise NotImplementedError
 
     # -- outputs ---------------------------------------------------------------------------
+
+    def add_open_html(self) -> None:
+        """The choice to open the HTML page an algorithm writes (reports) when it is done."""
+        self.addParameter(QgsProcessingParameterBoolean("OPEN_HTML", tr("open_html"), True))
+
+    def open_when_done(
+        self, parameters: dict[str, Any], context: QgsProcessingContext, html: str
+    ) -> None:
+        """Open `html` in the browser after the run, if asked (never in qgis_process)."""
+        if self.parameterAsBoolean(parameters, "OPEN_HTML", context):
+            self.html_to_open = html
+
+    def postProcessAlgorithm(
+        self, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        if self.html_to_open and QgsApplication.platform() not in HEADLESS:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.html_to_open))
+        return {}
 
     def copy_layer(
         self,

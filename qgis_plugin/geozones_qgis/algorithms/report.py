@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from qgis.core import (
-    QgsApplication,
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingOutputFile,
@@ -20,8 +19,6 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterString,
 )
-from qgis.PyQt.QtCore import QUrl
-from qgis.PyQt.QtGui import QDesktopServices
 
 from ..i18n import language, tr
 from ..runner import Outcome
@@ -34,8 +31,6 @@ FILES = (
     ("GPKG", ".gpkg", "out_geopackage"),
     ("HTML", ".html", "out_html"),
 )
-#: Platforms that show no browser: qgis_process and scripts.
-HEADLESS = ("qgis_process", "external")
 
 
 class BatchReport(LinesAlgorithm):
@@ -44,11 +39,6 @@ class BatchReport(LinesAlgorithm):
     key = "report"
     command = "report"
     group_key = "group_tasks"
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.html: str | None = None
-        self.open_html = False
 
     def initAlgorithm(self, config: Any = None) -> None:
         self.add_lines()
@@ -101,7 +91,7 @@ class BatchReport(LinesAlgorithm):
         )
         self.addParameter(QgsProcessingParameterBoolean("BY_COUNTY", tr("by_county"), True))
         self.addParameter(QgsProcessingParameterBoolean("OVERWRITE", tr("overwrite"), False))
-        self.addParameter(QgsProcessingParameterBoolean("OPEN_HTML", tr("open_html"), True))
+        self.add_open_html()
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT", tr("out_folder")))
         for name, _, key in FILES:
             self.addOutput(QgsProcessingOutputFile(name, tr(key)))
@@ -140,7 +130,6 @@ class BatchReport(LinesAlgorithm):
         if gap > 0:
             config.blocks = {"gap_m": gap}
         path = self.write_config(config, work, feedback)
-        self.open_html = self.parameterAsBoolean(parameters, "OPEN_HTML", context)
         arguments = [
             "report",
             str(path),
@@ -175,12 +164,5 @@ class BatchReport(LinesAlgorithm):
         results: dict[str, Any] = {"OUTPUT": self.parameterAsString(parameters, "OUTPUT", context)}
         for name, suffix, _ in FILES:
             results[name] = str(next(path for path in written if path.suffix == suffix))
-        self.html = results["HTML"]
+        self.open_when_done(parameters, context, results["HTML"])
         return results
-
-    def postProcessAlgorithm(
-        self, context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ) -> dict[str, Any]:
-        if self.open_html and self.html and QgsApplication.platform() not in HEADLESS:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.html))
-        return {}
