@@ -337,7 +337,7 @@ def planned_runs(data: Data) -> dict[str, tuple[str, dict[str, object], dict[str
                 "resolve:redline": out / "model_redline.gpkg",
                 "resolve:urban": out / "model_urban.gpkg",
                 "resolve:audit": out / "model_audit.gpkg",
-                "report:report": out / "model_report",
+                "report:report": "TEMPORARY_OUTPUT",  # the folder Processing makes
             },
             {},
         ),

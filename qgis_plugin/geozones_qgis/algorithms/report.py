@@ -40,6 +40,8 @@ class BatchReport(LinesAlgorithm):
     command = "report"
     group_key = "group_tasks"
 
+    folder = ""
+
     def initAlgorithm(self, config: Any = None) -> None:
         self.add_lines()
         self.add_zones()
@@ -130,12 +132,9 @@ class BatchReport(LinesAlgorithm):
         if gap > 0:
             config.blocks = {"gap_m": gap}
         path = self.write_config(config, work, feedback)
-        arguments = [
-            "report",
-            str(path),
-            "-o",
-            self.parameterAsString(parameters, "OUTPUT", context),
-        ]
+        # resolved once: a temporary folder is a new one at every call
+        self.folder = self.parameterAsFileOutput(parameters, "OUTPUT", context)
+        arguments = ["report", str(path), "-o", self.folder]
         if self.parameterAsBoolean(parameters, "BY_COUNTY", context):
             arguments += ["--by", "county"]
         if self.parameterAsBoolean(parameters, "OVERWRITE", context):
@@ -161,7 +160,7 @@ class BatchReport(LinesAlgorithm):
         written = [Path(path) for path in outcome.result["written"]]
         verdict = "no conflict" if outcome.result["verdict_ok"] else "conflicts found"
         feedback.pushInfo(f"{verdict}; {len(written)} files written")
-        results: dict[str, Any] = {"OUTPUT": self.parameterAsString(parameters, "OUTPUT", context)}
+        results: dict[str, Any] = {"OUTPUT": self.folder}
         for name, suffix, _ in FILES:
             results[name] = str(next(path for path in written if path.suffix == suffix))
         self.open_when_done(parameters, context, results["HTML"])
