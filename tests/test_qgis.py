@@ -214,7 +214,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Data:
 
 def pyqgis_script(data: Data) -> Path:
     """A script that runs geozones:area through processing.run, as PyQGIS users do, on a
-    shapefile without .prj whose CRS was set in QGIS and on a memory layer."""
+    shapefile without .prj whose CRS was set in QGIS and on a memory layer; and a report into
+    a temporary folder (which qgis_process removes when it ends)."""
     script = data.out / "pyqgis_area.py"
     script.write_text(
         f"""\
@@ -242,6 +243,21 @@ results = {{}}
 for name, layer in (("noprj", noprj), ("memory", memory)):
     parameters = {{"INPUT": layer, "UNIT": 0, "OUTPUT": f"{{out}}/py_{{name}}.gpkg"}}
     results[name] = processing.run("geozones:area", parameters)["OUTPUT"]
+# a report into a temporary folder: the folder returned is the one written
+lines = {{
+    "FARMLAND": {str(data.farmland)!r},
+    "REDLINE": {data.layer("STBHHX")!r},
+    "URBAN": {data.layer("CZKFBJ")!r},
+    "ZONES": {data.layer("XZQ")!r},
+}}
+report = processing.run(
+    "geozones:report",
+    {{**lines, "BY_COUNTY": False, "OPEN_HTML": False, "OUTPUT": "TEMPORARY_OUTPUT"}},
+)
+import os
+results["report_in_folder"] = (
+    os.path.dirname(report["HTML"]) == report["OUTPUT"] and os.path.exists(report["HTML"])
+)
 print(json.dumps({{"memory_provider": memory.providerType(), **results}}))
 """,
         encoding="utf-8",
@@ -337,7 +353,7 @@ def planned_runs(data: Data) -> dict[str, tuple[str, dict[str, object], dict[str
                 "resolve:redline": out / "model_redline.gpkg",
                 "resolve:urban": out / "model_urban.gpkg",
                 "resolve:audit": out / "model_audit.gpkg",
-                "report:report": "TEMPORARY_OUTPUT",  # the folder Processing makes
+                "report:report": out / "model_report",
             },
             {},
         ),
@@ -644,6 +660,7 @@ def test_processing_run_with_a_crs_set_in_qgis_and_a_memory_layer(
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(run.stdout.strip().splitlines()[-1])
     assert results["memory_provider"] == "memory"
+    assert results["report_in_folder"] is True
     # the shapefile has no .prj: geozones got the CRS the analyst set in QGIS
     square = read(Path(results["noprj"]))
     with warnings.catch_warnings():
