@@ -146,6 +146,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "在 QGIS 中：设置图层的坐标系（图层属性 › 源 › 指定坐标系）后重新运行；"
         "geozones 会用坐标核对它。",
     ),
+    "no_layers": ("Choose at least one vector layer to check.", "请至少选择一个要检查的矢量图层。"),
+    "no_zones": ("Choose the counties (行政区) layer.", "请选择行政区图层。"),
     "bad_order": ("Wrong order: {error}", "顺序有误：{error}"),
     # help
     "help_check": (

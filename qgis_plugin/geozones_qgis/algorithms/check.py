@@ -79,7 +79,7 @@ class CheckLayers(GeozonesAlgorithm):
             )
             files.append(LayerFile(path=path, layer=name or None))
         if not files:
-            raise QgsProcessingException(tr("layers"))
+            raise QgsProcessingException(tr("no_layers"))
         paths = list(dict.fromkeys(item.path for item in files))
         names = list(dict.fromkeys(item.layer for item in files if item.layer))
         return ["check", *paths, *(part for name in names for part in ("--layer", name))]

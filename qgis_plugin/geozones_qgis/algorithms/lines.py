@@ -72,7 +72,7 @@ class LinesAlgorithm(GeozonesAlgorithm):
         layers = {key: self.layer_file(parameters, key.upper(), context, feedback) for key in LINES}
         zone_file = zones or self.layer_file(parameters, "ZONES", context, feedback)
         if zone_file is None:
-            raise QgsProcessingException(tr("zones"))
+            raise QgsProcessingException(tr("no_zones"))
         code_field = self.parameterAsString(parameters, "ZONE_FIELD", context) or "XZQDM"
         name_field = self.parameterAsString(parameters, "NAME_FIELD", context) or None
         config = CheckConfig(
