@@ -215,7 +215,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Data:
 def pyqgis_script(data: Data) -> Path:
     """A script that runs geozones:area through processing.run, as PyQGIS users do, on a
     shapefile without .prj whose CRS was set in QGIS and on a memory layer; and a report into
-    a temporary folder (which qgis_process removes when it ends)."""
+    a temporary folder (which qgis_process removes when it ends); resolve run and loaded into
+    the project, as the toolbox does."""
     script = data.out / "pyqgis_area.py"
     script.write_text(
         f"""\
@@ -258,6 +259,23 @@ import os
 results["report_in_folder"] = (
     os.path.dirname(report["HTML"]) == report["OUTPUT"] and os.path.exists(report["HTML"])
 )
+# run and load the results, as the toolbox does: the layers get their styles
+resolve = {{
+    **lines,
+    **{{name: "TEMPORARY_OUTPUT" for name in (
+        "RESOLVED_FARMLAND", "RESOLVED_REDLINE", "RESOLVED_URBAN", "AUDIT"
+    )}},
+}}
+before = set(QgsProject.instance().mapLayers())
+processing.runAndLoadResults("geozones:resolve", resolve)
+styles = {{}}
+for key, layer in QgsProject.instance().mapLayers().items():
+    if key not in before:
+        symbol = layer.renderer().symbol().symbolLayer(0)
+        styles[layer.name()] = [
+            symbol.fillColor().name(), symbol.strokeColor().name(), int(symbol.brushStyle())
+        ]
+results["styles"] = styles
 print(json.dumps({{"memory_provider": memory.providerType(), **results}}))
 """,
         encoding="utf-8",
@@ -653,14 +671,20 @@ def test_the_model_checks_resolves_and_reports(runs: dict[str, Run], library: di
     assert audit["taken"].astype(bool).sum() == 61
 
 
-def test_processing_run_with_a_crs_set_in_qgis_and_a_memory_layer(
-    runs: dict[str, Run], library: dict, data: Data
-) -> None:
+def test_processing_run_in_pyqgis(runs: dict[str, Run], library: dict, data: Data) -> None:
     run = runs["pyqgis"]
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads(run.stdout.strip().splitlines()[-1])
     assert results["memory_provider"] == "memory"
     assert results["report_in_folder"] is True
+    # loaded into the project, the outputs carry their styles: [fill, outline, brush]
+    solid, none = 1, 0
+    assert results["styles"] == {
+        "Resolved farmland": ["#ffdd00", "#b89b00", solid],
+        "Resolved red line": ["#00a03c", "#006428", solid],
+        "Resolved urban boundary": ["#000000", "#e60000", none],
+        "Pieces taken out (audit)": ["#ff00ff", "#800080", solid],
+    }
     # the shapefile has no .prj: geozones got the CRS the analyst set in QGIS
     square = read(Path(results["noprj"]))
     with warnings.catch_warnings():
