@@ -24,6 +24,7 @@ from geozones.cli.options import (
     with_xy_tolerance,
     xy_tolerance_option,
 )
+from geozones.cli.progress import report_progress
 from geozones.config import load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
 
@@ -60,10 +61,12 @@ def command(
     """
     check_writable([output], overwrite=overwrite)
     settings = with_xy_tolerance(load_config(config), xy_tolerance)
+    report_progress(0.0, "reading layers")
     with reported_warnings(ctx.obj["verbosity"]):
         layers = layers_by_id(settings)
         zones = settings.read_zones()
         lines = {key: layers[key] for key in settings.priority}
+        report_progress(0.3, "finding conflicts")
         pieces = find_conflicts(
             lines,
             min_area_m2=settings.sliver_m2,
@@ -72,6 +75,7 @@ def command(
             xy_tolerance=settings.xy_tolerance,
             progress=progress,
         )
+        report_progress(0.7, "counting overlaps")
         faces = overlap_count(
             lines,
             zones=zones,
@@ -79,6 +83,7 @@ def command(
             xy_tolerance=settings.xy_tolerance,
         )
     summary = conflict_summary(pieces)
+    report_progress(0.9, f"writing {output}")
     if output.exists():
         output.unlink()
     for name, frame in (("conflicts", pieces), ("overlap_count", faces)):
@@ -89,6 +94,7 @@ def command(
             frame, output, layer=name, promote_to_multi=True, geometry_type="MultiPolygon"
         )
     pyogrio.write_dataframe(pd.DataFrame(summary), output, layer="summary")
+    report_progress(1.0, "done")
     found = int((~pieces["sliver"]).sum()) if len(pieces) else 0
     phantoms = pieces.attrs["phantoms"]
     if as_json:

@@ -22,6 +22,7 @@ from geozones.cli.options import (
     with_xy_tolerance,
     xy_tolerance_option,
 )
+from geozones.cli.progress import report_progress
 from geozones.config import load_config
 from geozones.errors import GeozonesError
 from geozones.report.files import safe_filename
@@ -92,6 +93,7 @@ def command(
     """Write the workbook, GeoPackage and HTML report of the check CONFIG describes."""
     writers = _writers()
     settings = with_xy_tolerance(load_config(config), xy_tolerance)
+    report_progress(0.0, "reading layers and computing the report")
     with reported_warnings(ctx.obj["verbosity"]):
         report = build_report(settings)
     reports = [report]
@@ -113,11 +115,13 @@ def command(
         from tqdm.auto import tqdm
 
         steps = tqdm(planned, desc="reports", unit="report")
-    for part, paths in steps:
+    for number, (part, paths) in enumerate(steps):
+        report_progress(0.5 + 0.5 * number / len(planned), f"writing {part.scope_name}")
         next(iter(paths.values())).parent.mkdir(parents=True, exist_ok=True)
         for suffix, path in paths.items():
             writers[suffix](part, path, overwrite=overwrite)
             written.append(str(path))
+    report_progress(1.0, "done")
     if as_json:
         count, area = report.phantom_total
         echo_json(
