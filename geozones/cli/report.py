@@ -22,7 +22,10 @@ from geozones.cli.options import (
     progress_option,
     refuse_inputs,
     reported_warnings,
+    with_xy_tolerance,
+    xy_tolerance_option,
 )
+from geozones.cli.progress import report_progress
 from geozones.config import load_config
 from geozones.errors import GeozonesError
 from geozones.outputs import (
@@ -85,6 +88,7 @@ def report_paths(report: Report, folder: Path) -> dict[str, Path]:
     default=None,
     help="Also write one report per county, in a folder per county.",
 )
+@xy_tolerance_option
 @overwrite_option
 @fail_option
 @progress_option
@@ -95,6 +99,7 @@ def command(
     config: Path,
     output: Path,
     by: str | None,
+    xy_tolerance: float | None,
     overwrite: bool,
     fail_on_conflict: bool,
     progress: bool,
@@ -108,11 +113,12 @@ def command(
     """
     check_output_path(output, folder=True)
     writers = _writers()
-    settings = load_config(config)
+    settings = with_xy_tolerance(load_config(config), xy_tolerance)
     refuse_inputs([output], settings)
     if not output.exists():  # a run that fails before writing anything leaves no empty folder
         ctx.call_on_close(lambda: _remove_if_empty(output))  # (runs after the lock is released)
     ctx.with_resource(output_lock(output, inside=True, purpose=f"geozones report {config}"))
+    report_progress(0.0, "reading layers and computing the report")
     with reported_warnings(ctx.obj["verbosity"]):
         report = build_report(settings)
     reports = [report]
@@ -139,7 +145,8 @@ def command(
         from tqdm.auto import tqdm
 
         steps = tqdm(planned, desc="reports", unit="report")
-    for part, part_paths in steps:
+    for number, (part, part_paths) in enumerate(steps):
+        report_progress(0.5 + 0.5 * number / len(planned), f"writing {part.scope_name}")
         for suffix, path in part_paths.items():
             scratch = staging / path.relative_to(output)
             scratch.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +161,9 @@ def command(
     for folder, names in by_folder.items():
         record_written(folder, dict.fromkeys(names), command="report")
     written = [str(path) for path in paths]
+    report_progress(1.0, "done")
     if as_json:
+        count, area = report.phantom_total
         echo_json(
             {
                 "written": written,
@@ -163,6 +172,8 @@ def command(
                     zip(report.outside["line"], report.outside["area"], strict=True)
                 ),
                 "unit": report.unit,
+                "xy_tolerance": report.xy_tolerance,
+                "phantoms": {"count": count, "area_m2": area},
             }
         )
     elif ctx.obj["verbosity"] >= 0:

@@ -11,7 +11,14 @@ from typing import Any
 import click
 import pandas as pd
 
-from geozones.cli.options import config_argument, progress_option, refuse_inputs, reported_warnings
+from geozones.cli.options import (
+    config_argument,
+    progress_option,
+    refuse_inputs,
+    reported_warnings,
+    with_xy_tolerance,
+    xy_tolerance_option,
+)
 from geozones.config import load_config
 from geozones.errors import (
     GeozonesError,
@@ -57,6 +64,7 @@ WORK = "work"
     help="Processes on this machine, this one included (default: GEOZONES_THREADS or the "
     "CPU count).",
 )
+@xy_tolerance_option
 @click.option(
     "--overwrite",
     is_flag=True,
@@ -71,6 +79,7 @@ def command(
     output: Path,
     scheduler: str | None,
     workers: int | None,
+    xy_tolerance: float | None,
     overwrite: bool,
     progress: bool,
 ) -> None:
@@ -86,7 +95,7 @@ def command(
     changed since; with --overwrite too, counties computed from the same input are reused).
     The results replace the earlier ones only when the run is complete.
     """
-    settings = load_config(config)
+    settings = with_xy_tolerance(load_config(config), xy_tolerance)
     check_output_path(output, folder=True)
     refuse_inputs([output], settings)
     source, target = dataset.resolve(), output.resolve()
@@ -113,7 +122,11 @@ def command(
         *(f"resolved_{name}.parquet" for name in settings.priority),
     ]
     _check_output(output, [*names, DONE, WORK], overwrite=overwrite)
-    run: dict[str, Any] = {"workers": workers, "progress": progress}
+    run: dict[str, Any] = {
+        "workers": workers,
+        "progress": progress,
+        "xy_tolerance": settings.xy_tolerance,
+    }
     with ExitStack() as stack:
         if scheduler:
             run["client"] = stack.enter_context(_client(scheduler))
@@ -176,6 +189,8 @@ def command(
             "conflict_pieces": len(pieces),
             "audit_pieces": len(audit),
             "unit": unit,
+            "xy_tolerance": settings.xy_tolerance,
+            "phantoms": pieces.attrs["phantoms"],
             "outside_area": outside,
         }
         (output / DONE).unlink(missing_ok=True)  # unfinished from here until the end

@@ -21,6 +21,7 @@ from geozones.coverage import ADMINISTRATIVE_LEVELS, _roll_up, coverage
 from geozones.errors import OutsideZonesWarning
 from geozones.quality import check_declared_area, layer_report
 from geozones.targets import check_targets
+from geozones.tolerance import DEFAULT_XY_TOLERANCE
 from geozones.units import square_metres_per
 from geozones.zones import to_crs
 
@@ -37,6 +38,8 @@ STEEP_COLUMNS = (
     "on_raster",
     "listed",
 )
+#: Columns of :attr:`Report.phantoms`.
+PHANTOM_COLUMNS = ("zone", "layer_a", "layer_b", "count", "area_m2")
 #: Additive columns of :attr:`Report.steep_summary` (in the report's unit, or counts).
 STEEP_SUMMARY_SUMS = ("parcels", "listed", "area", "steep_area", "listed_area", "nodata_area")
 #: Columns of :attr:`Report.land_cover` after the class columns.
@@ -92,6 +95,15 @@ class Report:
     outside : pandas.DataFrame
         Each line's area outside every zone (``line``, ``area`` in `unit`): in no row of
         `coverage`, and in no city or province total. Empty for one county's part.
+    xy_tolerance : float
+        The coordinate tolerance (m): overlaps thinner than it are phantoms, not conflicts.
+    phantoms : pandas.DataFrame
+        Phantoms per zone and layer pair: ``zone``, ``layer_a``, ``layer_b``, ``count``
+        (overlaps of two features with a part in the zone) and ``area_m2`` (their area in
+        the zone).
+    phantom_total : tuple of (int, float)
+        Phantoms of the report's scope and their area (m²); a phantom across a zone boundary
+        counts once.
     steep_farmland : GeoDataFrame
         :func:`geozones.raster.steep_farmland` of every farmland parcel, indexed by feature id:
         ``zone`` (the county holding the parcel's representative point), ``area_m2``
@@ -164,6 +176,9 @@ class Report:
     raster_spec: RasterSpec | None = None
     block_spec: BlockSpec | None = None
     generated: str = field(default_factory=lambda: date.today().isoformat())
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE
+    phantoms: pd.DataFrame = field(default_factory=lambda: _frame(PHANTOM_COLUMNS))
+    phantom_total: tuple[int, float] = (0, 0.0)
 
     @property
     def verdict(self) -> bool:
@@ -182,6 +197,7 @@ class Report:
             raise KeyError(f"no zone {code!r} in the report")
         name = str(zones["name"].iloc[0])
         area = zones.union_all()
+        phantoms = self.phantoms[self.phantoms["zone"] == code].reset_index(drop=True)
         lines = {key: _intersecting(frame, area) for key, frame in self.lines.items()}
         resolved = {key: _intersecting(frame, area) for key, frame in self.resolved.items()}
         return replace(
@@ -215,6 +231,8 @@ class Report:
             ],
             block_parts=self.block_parts[self.block_parts["zone"] == code].reset_index(drop=True),
             fragmentation=_county_rows(self.fragmentation, code),
+            phantoms=phantoms,
+            phantom_total=(int(phantoms["count"].sum()), float(phantoms["area_m2"].sum())),
         )
 
 
@@ -275,14 +293,22 @@ def build_report(config: Config) -> Report:
         for key, frame in layers.items()
     }
     lines = {key: layers[key] for key in config.priority}
+    tolerance = config.xy_tolerance
     with warnings.catch_warnings(record=True) as computed:
         warnings.simplefilter("ignore")
         warnings.simplefilter("always", OutsideZonesWarning)  # kept as data-quality findings
-        coverage_table = coverage_by_line(lines, zones, code_field, names, config.unit)
-        conflicts = find_conflicts(
-            lines, min_area_m2=config.sliver_m2, zones=zones, zone_field=code_field
+        coverage_table = coverage_by_line(
+            lines, zones, code_field, names, config.unit, xy_tolerance=tolerance
         )
-        overlaps = overlap_count(lines, zones=zones, zone_field=code_field)
+        listed = find_conflicts(
+            lines,
+            min_area_m2=config.sliver_m2,
+            zones=zones,
+            zone_field=code_field,
+            xy_tolerance=tolerance,
+            keep_phantoms=True,
+        )
+        overlaps = overlap_count(lines, zones=zones, zone_field=code_field, xy_tolerance=tolerance)
         resolved, audit = resolve_conflicts(
             lines,
             config.priority,
@@ -290,6 +316,7 @@ def build_report(config: Config) -> Report:
             min_area_m2=config.sliver_m2,
             zones=zones,
             zone_field=code_field,
+            xy_tolerance=tolerance,
         )
         targets = config.targets
         target_table = check_targets(
@@ -307,6 +334,10 @@ def build_report(config: Config) -> Report:
             guesses.append(finding)
     outside = coverage_table.attrs.get("outside_area", {})
     extras = _extras(config, layers, zones, zone_frame, names, guesses)
+    phantom = listed["phantom"].to_numpy(dtype=bool)
+    conflicts = listed[~phantom].drop(columns="phantom").reset_index(drop=True)
+    conflicts.attrs = dict(listed.attrs)
+    record = listed.attrs["phantoms"]
     return Report(
         title=config.title,
         language=config.language,
@@ -331,8 +362,27 @@ def build_report(config: Config) -> Report:
         sliver_m2=config.sliver_m2,
         raster_spec=config.rasters,
         block_spec=config.blocks,
+        xy_tolerance=tolerance,
+        phantoms=phantoms_by_zone(listed[phantom]),
+        phantom_total=(int(record["count"]), float(record["area_m2"])),
         **extras,
     )
+
+
+def phantoms_by_zone(phantoms: pd.DataFrame) -> pd.DataFrame:
+    """Phantom rows of :func:`geozones.find_conflicts` counted per zone and layer pair.
+
+    A phantom split at a zone boundary counts once in each zone it lies in.
+    """
+    if len(phantoms) == 0:
+        return _frame(PHANTOM_COLUMNS)
+    frame = phantoms.assign(zone=phantoms["zone"].fillna(""))
+    keys = ["zone", "layer_a", "layer_b"]
+    pairs = frame.groupby([*keys, "id_a", "id_b"], sort=True)["area_m2"].sum()
+    table = pairs.groupby(level=keys, sort=True).agg(["size", "sum"]).reset_index()
+    table = table.rename(columns={"size": "count", "sum": "area_m2"})
+    table["zone"] = table["zone"].replace("", None)
+    return table[list(PHANTOM_COLUMNS)]
 
 
 def coverage_by_line(
@@ -341,6 +391,8 @@ def coverage_by_line(
     code_field: str,
     names: dict[str, str],
     unit: str,
+    *,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> pd.DataFrame:
     """Coverage of each line per county, city and province, long form with zone names.
 
@@ -350,7 +402,9 @@ def coverage_by_line(
     rows = []
     outside: dict[str, float] = {}
     for key, frame in lines.items():
-        measured = coverage(frame, zones, by=code_field, unit=unit, levels=LEVELS)
+        measured = coverage(
+            frame, zones, by=code_field, unit=unit, levels=LEVELS, xy_tolerance=xy_tolerance
+        )
         outside[key] = float(measured.attrs.get("outside_area", 0.0))
         table = measured.reset_index()
         table.insert(0, "line", key)
@@ -593,6 +647,7 @@ def _extras(
                 names,
                 unit=unit,
                 classes=rasters.landcover_classes,
+                xy_tolerance=config.xy_tolerance,
             )
     if config.blocks is not None:
         spec = config.blocks
@@ -711,6 +766,7 @@ def land_cover_table(
     *,
     unit: str,
     classes: dict[int, str],
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> pd.DataFrame:
     """:func:`geozones.raster.land_cover` of each line per county, city and province.
 
@@ -725,7 +781,15 @@ def land_cover_table(
     from geozones.raster import land_cover
 
     # Each line's zone rows, then a total row; the total row's label is no zone code.
-    raw = land_cover(landcover, lines, zones, by=code_field, classes=classes, unit=unit)
+    raw = land_cover(
+        landcover,
+        lines,
+        zones,
+        by=code_field,
+        classes=classes,
+        unit=unit,
+        xy_tolerance=xy_tolerance,
+    )
     raw.columns = [str(column) for column in raw.columns]
     codes = {str(code) for code in names}
     frames = []
