@@ -349,6 +349,7 @@ class Config:
                 frame,
                 spec.code_field,
                 name_field=spec.name_field,
+                xy_tolerance=self.xy_tolerance,
                 source=str(spec.path)
                 if spec.layer is None
                 else f"{spec.path} (layer {spec.layer})",

@@ -19,6 +19,7 @@ from geozones.errors import (
     ZoneError,
     ZoneGapWarning,
 )
+from geozones.tolerance import DEFAULT_XY_TOLERANCE
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -160,19 +161,13 @@ def split_by_zones(
     return pieces[keep], geom_index[keep], zone_index[keep]
 
 
-#: The default coordinate tolerance in metres (ArcGIS's default XY tolerance for metres).
-XY_TOLERANCE = 0.001
-#: Metres per degree at most (a degree of longitude at the equator).
-_METRES_PER_DEGREE = 111_320.0
-
-
 def check_zones(
     zones: gpd.GeoDataFrame,
     code_field: str,
     *,
     name_field: str | None = None,
     administrative: bool = True,
-    xy_tolerance: float = XY_TOLERANCE,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
     source: str = "the zone layer",
 ) -> None:
     """Check the zones results are reported by, feature by feature, as they are read.
@@ -202,7 +197,8 @@ def check_zones(
     administrative : bool, default True
         Codes are 6-digit administrative codes.
     xy_tolerance : float, default 0.001
-        Coordinate tolerance in metres.
+        Coordinate tolerance in metres (:mod:`geozones.tolerance`): overlaps and gaps thinner
+        than it are digitising noise.
     source : str, default "the zone layer"
         How to name the layer in messages.
 
@@ -236,6 +232,7 @@ def check_zones(
     ...
     geozones.errors.ZoneError: the zone layer: zones overlap: 990102 (feature 0) and 990121 ...
     """
+    from geozones.tolerance import check_xy_tolerance, tolerance_in_crs_units
     from geozones.validity import describe_features, polygon_array
 
     codes = zone_codes(zones, code_field, source=source)
@@ -284,17 +281,10 @@ def check_zones(
             stacklevel=2,
         )
     crs = pyproj.CRS.from_user_input(zones.crs)
-    tolerance = xy_tolerance / (_METRES_PER_DEGREE if crs.is_geographic else 1.0)
+    tolerance = tolerance_in_crs_units(check_xy_tolerance(xy_tolerance), crs)
     geoms = polygon_array(zones, purpose="zones")
     _refuse_overlaps(geoms, codes, labels, crs, tolerance, source)
     _warn_gaps(geoms, crs, tolerance, source)
-
-
-def _thin(geoms: np.ndarray, tolerance: float) -> np.ndarray:
-    """Polygons no wider than `tolerance` anywhere: a negative buffer of half leaves nothing."""
-    if tolerance <= 0:
-        return shapely.is_empty(geoms) | (shapely.area(geoms) == 0)
-    return shapely.is_empty(shapely.buffer(geoms, -tolerance / 2))
 
 
 def _refuse_overlaps(
@@ -306,6 +296,7 @@ def _refuse_overlaps(
     source: str,
 ) -> None:
     from geozones.area import ellipsoidal_area
+    from geozones.tolerance import is_thin
     from geozones.validity import polygonal_parts
 
     located = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
@@ -316,7 +307,7 @@ def _refuse_overlaps(
     if len(left) == 0:
         return
     overlap = polygonal_parts(shapely.intersection(geoms[left], geoms[right]))
-    real = ~shapely.is_empty(overlap) & ~_thin(overlap, tolerance)
+    real = ~shapely.is_empty(overlap) & ~is_thin(overlap, tolerance)
     if not real.any():
         return
     area = ellipsoidal_area(overlap[real], crs)
@@ -335,6 +326,7 @@ def _refuse_overlaps(
 
 def _warn_gaps(geoms: np.ndarray, crs: pyproj.CRS, tolerance: float, source: str) -> None:
     from geozones.area import ellipsoidal_area
+    from geozones.tolerance import is_thin
 
     located = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     parts = shapely.get_parts(shapely.union_all(located))
@@ -345,7 +337,7 @@ def _warn_gaps(geoms: np.ndarray, crs: pyproj.CRS, tolerance: float, source: str
     owner = np.repeat(np.arange(len(parts)), counts)
     number = np.concatenate([np.arange(count) for count in counts])
     holes = shapely.polygons(shapely.get_interior_ring(parts[owner], number))
-    holes = holes[~_thin(holes, tolerance)]
+    holes = holes[~is_thin(holes, tolerance)]
     if len(holes) == 0:
         return
     area = ellipsoidal_area(holes, crs)

@@ -10,7 +10,7 @@ import click
 from geozones.area import METHODS, AreaMethod, area
 from geozones.cli.layerio import layer_options, output_option, write_layers
 from geozones.cli.options import (
-    check_writable,
+    claim_output,
     echo_json,
     json_option,
     overwrite_option,
@@ -63,7 +63,7 @@ def command(
     Every feature is written, with all its fields; invalid polygons are repaired first (a
     warning counts them), null geometries get no area.
     """
-    check_writable([output], overwrite=overwrite)
+    claim_output(ctx, output, overwrite=overwrite, purpose=f"geozones area {path}", inputs=[path])
     report_progress(0.0, f"reading {path}")
     with reported_warnings(ctx.obj["verbosity"]):
         frame = read_layer(path, layer, encoding=encoding, crs=crs)

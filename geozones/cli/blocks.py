@@ -10,7 +10,7 @@ import pandas as pd
 from geozones.blocks import farmland_blocks
 from geozones.cli.layerio import layer_options, output_option, write_layers
 from geozones.cli.options import (
-    check_writable,
+    claim_output,
     echo_json,
     json_option,
     overwrite_option,
@@ -80,7 +80,13 @@ def command(
     """
     if by is not None and zones is None:
         raise click.UsageError("--by names a field of --zones; give --zones too")
-    check_writable([output], overwrite=overwrite)
+    claim_output(
+        ctx,
+        output,
+        overwrite=overwrite,
+        purpose=f"geozones blocks {farmland}",
+        inputs=[path for path in (farmland, barriers, zones) if path is not None],
+    )
     report_progress(0.0, f"reading {farmland}")
     with reported_warnings(ctx.obj["verbosity"]):
         parcels = read_layer(farmland, layer, encoding=encoding, crs=crs)

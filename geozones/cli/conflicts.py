@@ -12,7 +12,7 @@ import pyogrio.errors
 
 from geozones.cli.options import (
     EXIT_CHECK_FAILED,
-    check_writable,
+    claim_output,
     config_argument,
     echo_json,
     fail_option,
@@ -21,7 +21,6 @@ from geozones.cli.options import (
     layers_by_id,
     overwrite_option,
     progress_option,
-    refuse_inputs,
     reported_warnings,
     with_xy_tolerance,
     xy_tolerance_option,
@@ -31,8 +30,6 @@ from geozones.config import load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
 from geozones.outputs import (
     atomic_file,
-    check_output_path,
-    output_lock,
     record_written,
     write_failed,
 )
@@ -68,12 +65,10 @@ def command(
     Overlaps thinner than the coordinate tolerance everywhere (phantoms, where neighbours'
     shared boundaries were digitised twice) are counted, not listed.
     """
-    check_output_path(output, sqlite=True)
     settings = with_xy_tolerance(load_config(config), xy_tolerance)
-    refuse_inputs([output], settings)
-    check_writable([output], overwrite=overwrite)
-    ctx.with_resource(output_lock(output, purpose=f"geozones conflicts {config}"))
-    check_writable([output], overwrite=overwrite)  # again, now that no other run can write it
+    claim_output(
+        ctx, output, overwrite=overwrite, purpose=f"geozones conflicts {config}", settings=settings
+    )
     report_progress(0.0, "reading layers")
     with reported_warnings(ctx.obj["verbosity"]):
         layers = layers_by_id(settings)

@@ -11,7 +11,7 @@ import pandas as pd
 from geozones.area import METHODS, AreaMethod
 from geozones.cli.layerio import layer_options, output_option, write_layers
 from geozones.cli.options import (
-    check_writable,
+    claim_output,
     echo_json,
     frame_records,
     json_option,
@@ -86,7 +86,9 @@ def command(
     are not dissolved, and their number and area are given.
     """
     tolerance = DEFAULT_XY_TOLERANCE if xy_tolerance is None else xy_tolerance
-    check_writable([output], overwrite=overwrite)
+    claim_output(
+        ctx, output, overwrite=overwrite, purpose=f"geozones coverage {path}", inputs=[path, zones]
+    )
     levels = tuple(ADMINISTRATIVE_LEVELS) if roll_up else None
     report_progress(0.0, f"reading {path} and {zones}")
     with reported_warnings(ctx.obj["verbosity"]):

@@ -16,8 +16,9 @@ import click
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 
-from geozones.report.geopackage import atomic_output
+from geozones.outputs import atomic_file, record_written, write_failed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +75,7 @@ def write_layers(
     layers: Mapping[str, pd.DataFrame],
     *,
     descriptions: Mapping[str, str] | None = None,
+    command: str = "geozones",
 ) -> Path:
     """Write frames as the layers of one new GeoPackage, atomically.
 
@@ -88,6 +90,9 @@ def write_layers(
         Layer name to frame, in writing order.
     descriptions : mapping of str to str, optional
         Layer name to its description (``gpkg_contents.description``).
+    command : str, default "geozones"
+        What wrote it, recorded in the folder's ``.geozones.json`` (:mod:`geozones.outputs`),
+        so that ``--overwrite`` may replace it later.
 
     Returns
     -------
@@ -95,25 +100,35 @@ def write_layers(
         `path`.
     """
     descriptions = descriptions or {}
-    with atomic_output(path) as scratch:
-        for name, frame in layers.items():
-            options = {"DESCRIPTION": descriptions[name]} if name in descriptions else {}
-            plain = frame.reset_index(drop=True)
-            if isinstance(frame, gpd.GeoDataFrame):
-                pyogrio.write_dataframe(
-                    plain,
-                    scratch,
-                    layer=name,
-                    driver="GPKG",
-                    geometry_type=POLYGON_LAYER_TYPE,
-                    promote_to_multi=True,
-                    layer_options=options,
-                )
-            else:
-                pyogrio.write_dataframe(
-                    plain, scratch, layer=name, driver="GPKG", layer_options=options
-                )
+    with atomic_file(path) as scratch:
+        try:
+            _write_all(scratch, layers, descriptions)
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
+            raise write_failed(path, error) from error  # a full disk, in GDAL's words
+    record_written(path.parent, [path.name], command=command)
     return path
+
+
+def _write_all(
+    scratch: Path, layers: Mapping[str, pd.DataFrame], descriptions: Mapping[str, str]
+) -> None:
+    for name, frame in layers.items():
+        options = {"DESCRIPTION": descriptions[name]} if name in descriptions else {}
+        plain = frame.reset_index(drop=True)
+        if isinstance(frame, gpd.GeoDataFrame):
+            pyogrio.write_dataframe(
+                plain,
+                scratch,
+                layer=name,
+                driver="GPKG",
+                geometry_type=POLYGON_LAYER_TYPE,
+                promote_to_multi=True,
+                layer_options=options,
+            )
+        else:
+            pyogrio.write_dataframe(
+                plain, scratch, layer=name, driver="GPKG", layer_options=options
+            )
 
 
 def ids_as_text(values: pd.Series | pd.Index) -> list[str | None]:

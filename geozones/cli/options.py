@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,7 +14,7 @@ import click
 import pandas as pd
 
 from geozones.errors import GeozonesWarning, OutputError
-from geozones.outputs import refuse_existing
+from geozones.outputs import check_output_path, output_lock, refuse_existing
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -147,42 +147,94 @@ def check_writable(paths: list[Path], *, overwrite: bool) -> None:
     refuse_existing(paths, overwrite=overwrite)
 
 
-def refuse_inputs(outputs: list[Path], settings: Config) -> None:
-    """Refuse outputs that are, or would hold, an input of the check: never written over.
+def refuse_inputs(
+    outputs: list[Path], settings: Config | None = None, *, inputs: Iterable[Path] = ()
+) -> None:
+    """Refuse outputs that are, or would hold, an input of the run: never written over.
+
+    Parameters
+    ----------
+    outputs : list of pathlib.Path
+        What the run writes.
+    settings : Config, optional
+        The configuration: its layers, zones and rasters are inputs, and so is the file.
+    inputs : iterable of pathlib.Path, optional
+        Other inputs (the PATH arguments of ``area``, ``coverage``, ``blocks``).
 
     Raises
     ------
     OutputError
-        An output is a file the configuration reads (a shapefile's parts included), or a
-        folder holding one.
+        An output is an input file (a shapefile's parts included), or a folder holding one.
     """
-    inputs: dict[Path, str] = {settings.source.resolve(): "the configuration"}
-    specs: list[tuple[str, Path]] = [("zones", settings.zones.path)]
-    specs += [(f"layers.{key}", spec.path) for key, spec in settings.layers.items()]
-    if settings.rasters is not None:
-        specs += [
-            (f"rasters.{key}", path)
-            for key, path in (
-                ("dem", settings.rasters.dem),
-                ("landcover", settings.rasters.landcover),
-            )
-            if path is not None
-        ]
-    for key, path in specs:
+    named: list[tuple[str, Path]] = [("an input", Path(path)) for path in inputs]
+    if settings is not None:
+        named.append(("the configuration", settings.source))
+        named.append(("zones", settings.zones.path))
+        named += [(f"layers.{key}", spec.path) for key, spec in settings.layers.items()]
+        if settings.rasters is not None:
+            named += [
+                (f"rasters.{key}", path)
+                for key, path in (
+                    ("dem", settings.rasters.dem),
+                    ("landcover", settings.rasters.landcover),
+                )
+                if path is not None
+            ]
+    sources: dict[Path, str] = {}
+    for key, path in named:
         resolved = path.resolve()
-        inputs[resolved] = key
+        sources.setdefault(resolved, key)
         if resolved.suffix.lower() in (".shp", ".dbf"):
             for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
-                inputs.setdefault(resolved.with_suffix(suffix), key)
+                sources.setdefault(resolved.with_suffix(suffix), key)
     for output in outputs:
         target = output.resolve()
-        for source, key in inputs.items():
+        for source, key in sources.items():
             if source == target or target in source.parents:
                 held = "is" if source == target else f"holds {source}, which is"
+                what = key if key.startswith("an ") else f"an input of this check ({key})"
                 raise OutputError(
-                    f"{output} {held} an input of this check ({key}); geozones never writes "
-                    "over its inputs. Choose another output"
+                    f"{output} {held} {what}; geozones never writes over its inputs. Choose "
+                    "another output"
                 )
+
+
+def claim_output(
+    ctx: click.Context,
+    output: Path,
+    *,
+    overwrite: bool,
+    purpose: str,
+    settings: Config | None = None,
+    inputs: Iterable[Path] = (),
+) -> None:
+    """Make `output` the command's, before any work: refused in one line if it cannot be.
+
+    The path must be possible (:func:`geozones.outputs.check_output_path`), no input of the run
+    (:func:`refuse_inputs`), and, if it exists, replaceable (``--overwrite`` and written by
+    geozones). The output's lock is held until the command ends, so a second run writing it
+    is refused.
+
+    Parameters
+    ----------
+    ctx : click.Context
+        The command's context; the lock is released when it closes.
+    output : pathlib.Path
+        The file the command writes.
+    overwrite : bool
+        ``--overwrite`` was given.
+    purpose : str
+        What the run does, for the message another run shows.
+    settings : Config, optional
+        The configuration, whose files are inputs.
+    inputs : iterable of pathlib.Path, optional
+        Other inputs.
+    """
+    check_output_path(output, sqlite=output.suffix.lower() == ".gpkg")
+    refuse_inputs([output], settings, inputs=inputs)
+    check_writable([output], overwrite=overwrite)  # at once, before the lock
+    ctx.with_resource(output_lock(output, purpose=purpose))
+    check_writable([output], overwrite=overwrite)  # and again, now that no other run can
 
 
 def configure_logging(verbosity: int) -> None:

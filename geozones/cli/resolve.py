@@ -10,7 +10,7 @@ import pandas as pd
 
 from geozones.cli.layerio import ids_as_text, output_option, write_layers
 from geozones.cli.options import (
-    check_writable,
+    claim_output,
     config_argument,
     echo_json,
     json_option,
@@ -62,8 +62,10 @@ def command(
     the rule and the county. Overlaps thinner than the coordinate tolerance (phantoms) are not
     taken, and no part thinner than it is left.
     """
-    check_writable([output], overwrite=overwrite)
     settings = with_xy_tolerance(load_config(config), xy_tolerance)
+    claim_output(
+        ctx, output, overwrite=overwrite, purpose=f"geozones resolve {config}", settings=settings
+    )
     report_progress(0.0, "reading layers")
     with reported_warnings(ctx.obj["verbosity"]):
         layers = layers_by_id(settings)

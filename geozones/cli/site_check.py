@@ -12,7 +12,7 @@ import pandas as pd
 from geozones.cli.layerio import write_layers
 from geozones.cli.options import (
     EXIT_CHECK_FAILED,
-    check_writable,
+    claim_output,
     config_argument,
     echo_json,
     fail_option,
@@ -79,9 +79,16 @@ def command(
     as_json: bool,
 ) -> None:
     """Area each project polygon takes from farmland and the red line, and outside the boundary."""
-    if output is not None:
-        check_writable([output], overwrite=overwrite)
     settings = with_xy_tolerance(load_config(config), xy_tolerance)
+    if output is not None:
+        claim_output(
+            ctx,
+            output,
+            overwrite=overwrite,
+            purpose=f"geozones site-check {footprint}",
+            settings=settings,
+            inputs=[footprint],
+        )
     with reported_warnings(ctx.obj["verbosity"]):
         project = read_layer(footprint, layer, crs=crs)
         layers = layers_by_id(settings)
