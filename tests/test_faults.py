@@ -365,6 +365,17 @@ def test_defect_1_stream_overwrite_keeps_unrelated_files(check, tmp_path):
     assert (other / "coverage.csv").read_text() == "a,b\n1,2\n"
 
 
+def test_defect_1_commands_on_files_never_write_over_their_input(check, tmp_path):
+    data = check.parent / "lines.gpkg"
+    before = snapshot(check.parent)
+    message = one_line(run("area", data, "--layer", "YJJBNT", "-o", data, "--overwrite", expect=2))
+    assert "is an input" in message and snapshot(check.parent) == before
+    output = tmp_path / "area.gpkg"
+    run("-q", "area", data, "--layer", "YJJBNT", "-o", output)
+    run("-q", "area", data, "--layer", "YJJBNT", "-o", output, "--overwrite")  # geozones' own
+    assert [name for name, _ in pyogrio.list_layers(output)] == ["YJJBNT"]
+
+
 # --- 2: a shapefile's parts disagree --------------------------------------------------------
 
 
