@@ -45,7 +45,7 @@ from geozones.errors import (
     MissingCRSError,
 )
 from geozones.units import square_metres_per
-from geozones.validity import polygon_array, polygonal_parts
+from geozones.validity import geometry_array, polygon_array, polygonal_parts
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
 __all__ = [
@@ -320,9 +320,11 @@ def compare_versions(
     tolerance = float(xy_tolerance) / 111_320.0 if crs.is_geographic else float(xy_tolerance)
     grade = _grade_field(before, after, grade_field)
 
-    old = _Version.measure(before, crs, "before", id_field, grade)
-    new = _Version.measure(after, crs, "after", id_field, grade)
-    pairs = _Pairs.find(old, new, id_field, tolerance)
+    old = _Version.read(before, "before", id_field, grade)
+    new = _Version.read(after, "after", id_field, grade)
+    pairs = _Pairs.find(old, new, tolerance)
+    old.measure(crs)
+    new.measure(crs, (pairs.after[pairs.exact], pairs.before[pairs.exact], old))
     overlay = _Overlay.run(old, new, pairs, tolerance)
     groups = _Groups.find(old, new, pairs, overlay)
     zoning = _Zoning.prepare(zones, zone_field, crs)
@@ -380,25 +382,23 @@ class _Version:
     geoms: np.ndarray
     area: np.ndarray  # m², 0 for null and empty
     ids: np.ndarray  # object: the id of each feature as reports name it
-    key: np.ndarray | None  # object: the id used for matching, None where unusable
+    key: pd.Series | None  # the id field's values, for matching
+    usable: np.ndarray | None  # bool: the id is present and unique in the version
     grade: np.ndarray | None  # float grades, NaN where missing
 
     @classmethod
-    def measure(
-        cls,
-        frame: gpd.GeoDataFrame,
-        crs: pyproj.CRS,
-        name: str,
-        id_field: str | None,
-        grade_field: str | None,
+    def read(
+        cls, frame: gpd.GeoDataFrame, name: str, id_field: str | None, grade_field: str | None
     ) -> _Version:
-        measured = measured_polygons(frame, crs, purpose=f"the comparison ({name} version)")
-        geoms = measured.geoms.copy()
-        absent = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        geoms[absent] = shapely.Polygon()
-        area = np.where(absent, 0.0, measured.area)
+        """The version as given: raw geometries (null ones empty), ids and grades."""
+        geoms = geometry_array(frame)
+        absent = shapely.is_missing(geoms)
+        if absent.any():
+            geoms = geoms.copy()
+            geoms[absent] = shapely.Polygon()
         labels = frame.index.to_numpy(dtype=object)
-        key: np.ndarray | None = None
+        key: pd.Series | None = None
+        usable: np.ndarray | None = None
         ids = labels
         if id_field is not None:
             if id_field not in frame.columns:
@@ -410,8 +410,7 @@ class _Version:
                 )
             values = frame[id_field]
             usable = values.notna().to_numpy() & ~values.duplicated(keep=False).to_numpy()
-            key = np.asarray(values.astype(str).to_numpy(dtype=object), dtype=object).copy()
-            key[~usable] = None
+            key = values
             ids = np.where(values.notna(), values.to_numpy(dtype=object), labels)
             if not usable.all():
                 repeated = values[values.duplicated(keep=False) & values.notna()]
@@ -435,7 +434,35 @@ class _Version:
                     f"not numbers ({', '.join(map(repr, raw[bad].unique()[:3]))}) in feature(s) "
                     f"{shown}; grades are numbers, 1 the best"
                 )
-        return cls(name, frame, geoms, area, ids, key, grade)
+        return cls(name, frame, geoms, np.zeros(len(geoms)), ids, key, usable, grade)
+
+    def measure(
+        self, crs: pyproj.CRS, copied: tuple[np.ndarray, np.ndarray, _Version] | None = None
+    ) -> None:
+        """Repair and measure the geometries (:func:`geozones.area.measured_polygons`).
+
+        `copied` (positions here, positions there, the other version, already measured): the
+        features identical to one of the other version, whose repaired geometry and area are
+        taken from it instead.
+        """
+        geoms = self.geoms.copy()
+        area = np.zeros(len(geoms))
+        todo = np.arange(len(geoms))
+        if copied is not None:
+            here, there, other = copied
+            geoms[here] = other.geoms[there]
+            area[here] = other.area[there]
+            todo = _others(len(geoms), here)
+        if len(todo):
+            frame = self.frame if len(todo) == len(geoms) else self.frame.iloc[todo]
+            purpose = f"the comparison ({self.name} version)"
+            measured = measured_polygons(frame, crs, purpose=purpose, stacklevel=5)
+            geoms[todo] = measured.geoms
+            area[todo] = measured.area
+        absent = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        geoms[absent] = shapely.Polygon()
+        self.geoms = geoms
+        self.area = np.where(absent, 0.0, area)
 
     def __len__(self) -> int:
         return len(self.geoms)
@@ -465,22 +492,23 @@ class _Pairs:
     exact: np.ndarray
 
     @classmethod
-    def find(cls, old: _Version, new: _Version, id_field: str | None, tolerance: float) -> _Pairs:
+    def find(cls, old: _Version, new: _Version, tolerance: float) -> _Pairs:
         left = np.zeros(0, dtype=np.int64)
         right = np.zeros(0, dtype=np.int64)
-        if id_field is not None and old.key is not None and new.key is not None:
-            a = pd.Series(np.arange(len(old)), index=old.key)
-            b = pd.Series(np.arange(len(new)), index=new.key)
-            a = a[a.index.notna()]
-            b = b[b.index.notna()]
-            common = a.index.intersection(b.index)
-            left = a.loc[common].to_numpy(dtype=np.int64)
-            right = b.loc[common].to_numpy(dtype=np.int64)
+        if old.key is not None and new.key is not None:
+            assert old.usable is not None and new.usable is not None
+            keys_old, keys_new = old.key[old.usable], new.key[new.usable]
+            if keys_old.dtype.kind != keys_new.dtype.kind:  # ids read as numbers in one version
+                keys_old, keys_new = keys_old.astype(str), keys_new.astype(str)
+            hit = pd.Index(keys_old).get_indexer(pd.Index(keys_new))
+            found = hit >= 0
+            left = np.flatnonzero(old.usable)[hit[found]]
+            right = np.flatnonzero(new.usable)[found]
         exact, same = same_geometry(old.geoms[left], new.geoms[right], tolerance)
         by_id = np.ones(len(left), dtype=bool)
         # Features without an id pair: matched by their coordinates, found through their bounds.
-        free_old = np.setdiff1d(np.arange(len(old)), left)
-        free_new = np.setdiff1d(np.arange(len(new)), right)
+        free_old = _others(len(old), left)
+        free_new = _others(len(new), right)
         geo_left, geo_right, geo_exact = _pairs_by_bounds(
             old.geoms, new.geoms, free_old, free_new, tolerance
         )
@@ -495,6 +523,13 @@ class _Pairs:
     def kept(self) -> tuple[np.ndarray, np.ndarray]:
         """Positions of the pairs whose geometry did not change (before, after)."""
         return self.before[self.same], self.after[self.same]
+
+
+def _others(count: int, taken: np.ndarray) -> np.ndarray:
+    """The positions in ``range(count)`` not in `taken`, in order."""
+    free = np.ones(count, dtype=bool)
+    free[taken] = False
+    return np.flatnonzero(free)
 
 
 def same_geometry(
@@ -526,31 +561,29 @@ def same_geometry(
     >>> same_geometry(np.array([square, square]), np.array([square, moved]), 0.001)
     (array([ True, False]), array([ True,  True]))
     """
-    n = len(left)
-    identical = np.zeros(n, dtype=bool)
-    within = np.zeros(n, dtype=bool)
-    if n == 0:
+    identical = np.asarray(shapely.equals_identical(left, right), dtype=bool)
+    within = identical.copy()
+    rest = np.flatnonzero(~identical)
+    if len(rest) == 0:
         return identical, within
-    count = shapely.get_num_coordinates(left)
+    a, b = left[rest], right[rest]
+    count = shapely.get_num_coordinates(a)
     shape = (
-        (count == shapely.get_num_coordinates(right))
-        & (shapely.get_type_id(left) == shapely.get_type_id(right))
-        & (shapely.get_num_geometries(left) == shapely.get_num_geometries(right))
-        & (shapely.get_num_interior_rings(left) == shapely.get_num_interior_rings(right))
+        (count == shapely.get_num_coordinates(b))
+        & (count > 0)
+        & (shapely.get_type_id(a) == shapely.get_type_id(b))
+        & (shapely.get_num_geometries(a) == shapely.get_num_geometries(b))
+        & (shapely.get_num_interior_rings(a) == shapely.get_num_interior_rings(b))
     )
-    empty = shape & (count == 0)
-    identical[empty] = within[empty] = True
-    candidates = np.flatnonzero(shape & (count > 0))
+    candidates = np.flatnonzero(shape)
     # In chunks, to bound the memory of the coordinate arrays.
     for start in range(0, len(candidates), 200_000):
         chunk = candidates[start : start + 200_000]
-        a = shapely.get_coordinates(left[chunk])
-        b = shapely.get_coordinates(right[chunk])
+        xy_a = shapely.get_coordinates(a[chunk])
+        xy_b = shapely.get_coordinates(b[chunk])
         offsets = np.concatenate([[0], np.cumsum(count[chunk])[:-1]])
-        gap = np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
-        largest = np.maximum.reduceat(gap, offsets)
-        identical[chunk] = largest == 0.0
-        within[chunk] = largest <= tolerance
+        gap = np.hypot(xy_a[:, 0] - xy_b[:, 0], xy_a[:, 1] - xy_b[:, 1])
+        within[rest[chunk]] = np.maximum.reduceat(gap, offsets) <= tolerance
     return identical, within
 
 
@@ -694,8 +727,8 @@ class _Overlay:
     @classmethod
     def run(cls, old: _Version, new: _Version, pairs: _Pairs, tolerance: float) -> _Overlay:
         kept_old, kept_new = pairs.kept()
-        changed_old = np.setdiff1d(np.arange(len(old)), kept_old)
-        changed_new = np.setdiff1d(np.arange(len(new)), kept_new)
+        changed_old = _others(len(old), kept_old)
+        changed_new = _others(len(new), kept_new)
         # The after version as cut: unchanged features in their before shape, changed ones
         # snapped to the before features within the tolerance.
         is_kept_old = np.zeros(len(old), dtype=bool)
@@ -1365,7 +1398,7 @@ def _matching_text(id_field: str | None, old: _Version, new: _Version, tolerance
     )
     if id_field is None:
         return geometry
-    unusable = sum(int((key == None).sum()) for key in (old.key, new.key) if key is not None)  # noqa: E711
+    unusable = sum(int((~v.usable).sum()) for v in (old, new) if v.usable is not None)
     if unusable:
         return f"by id field {id_field}; {unusable} feature(s) without a usable id {geometry}"
     return f"by id field {id_field}; features with a new id {geometry}"
