@@ -788,7 +788,13 @@ def _snapped(
     reference_index: np.ndarray,
     tolerance: float,
 ) -> np.ndarray:
-    """`geoms` with their vertices snapped to the `reference` polygons within `tolerance`."""
+    """`geoms` with their vertices snapped to the `reference` polygons within `tolerance`.
+
+    First GEOS's snap: vertices onto reference vertices, and reference vertices inserted into
+    the edges they lie near. Then each vertex still within the tolerance of a reference edge
+    is moved onto it (GEOS leaves those), so that a boundary redrawn less than the tolerance
+    away from the old one lies on it.
+    """
     result = geoms.copy()
     if tolerance <= 0 or len(index) == 0:
         return result
@@ -797,11 +803,17 @@ def _snapped(
     if len(todo) == 0:
         return result
     moved = shapely.snap(geoms[todo], collections[todo], tolerance)
+    edges = _collections(shapely.boundary(reference[reference_index]), index, len(geoms))[todo]
+    coords, owner = shapely.get_coordinates(moved, return_index=True)
+    nearest = shapely.shortest_line(shapely.points(coords), edges[owner])
+    gap = shapely.length(nearest)
+    close = (gap > 0) & (gap <= tolerance)
+    if close.any():
+        coords[close] = shapely.get_coordinates(shapely.get_point(nearest[close], 1))
+        moved = shapely.set_coordinates(moved.copy(), coords)
     broken = ~shapely.is_valid(moved)
     if broken.any():
-        moved[broken] = polygonal_parts(
-            shapely.make_valid(moved[broken], method="structure", keep_collapsed=False)
-        )
+        moved[broken] = shapely.make_valid(moved[broken], method="structure", keep_collapsed=False)
     result[todo] = polygonal_parts(moved)
     return result
 
