@@ -126,11 +126,11 @@ def found(diff: geozones.compare.VersionDiff) -> dict[str, list[tuple[tuple, tup
     return {key: sorted(value) for key, value in result.items()}
 
 
-def assert_identity(balance: pd.DataFrame) -> None:
-    """before - out + in + within_tolerance = after, to 1e-9 of the area, in every row."""
+def assert_identity(balance: pd.DataFrame, rel: float = 1e-9) -> None:
+    """before - out + in + within_tolerance = after, to `rel` of the area, in every row."""
     lhs = balance["before"] - balance["out"] + balance["in"] + balance["within_tolerance"]
     scale = balance[["before", "after"]].abs().max(axis=1).clip(lower=1.0)
-    assert ((lhs - balance["after"]).abs() <= 1e-9 * scale).all(), lhs - balance["after"]
+    assert ((lhs - balance["after"]).abs() <= rel * scale).all(), lhs - balance["after"]
     assert np.allclose(balance["net"], balance["after"] - balance["before"], rtol=0, atol=1e-9)
 
 
@@ -235,7 +235,10 @@ def test_a_real_change_next_to_a_sub_tolerance_shift_is_measured_without_the_shi
     assert diff.changes["status"].tolist() == ["changed_geometry"]
     assert diff.balance.loc["total", "out"] == close(karney(b(90.0003, 90, 100, 100)))
     assert diff.balance.loc["total", "in"] == 0
-    assert_identity(diff.balance)
+    # Cutting the 100 m east edge at 90 m changes an area with geodesic edges by
+    # x Δy L1 L2 / (6 R²) = 80 km × 90 m × 90 m × 10 m / (6 R²) ≈ 2.7e-5 m² per cut edge
+    # (docs/area.md): 4.4e-9 of this parcel, the additivity of today's area.
+    assert_identity(diff.balance, rel=1e-8)
 
 
 def test_a_version_reprojected_and_back_is_unchanged():
