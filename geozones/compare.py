@@ -132,6 +132,9 @@ class VersionDiff:
         Coordinates closer than this (in the CRS's unit) are the same point.
     id_field, grade_field : str or None
         The id field used for matching, and the quality grade field (None without one).
+    without_id : int
+        Features of both versions together that had no usable id (missing or repeated) and
+        were matched by geometry and overlap.
     """
 
     balance: pd.DataFrame
@@ -148,6 +151,7 @@ class VersionDiff:
     xy_tolerance: float
     id_field: str | None = None
     grade_field: str | None = None
+    without_id: int = 0
 
     def counts(self) -> pd.DataFrame:
         """Features of each version by status, in the order of :data:`STATUSES`.
@@ -349,6 +353,7 @@ def compare_versions(
         xy_tolerance=float(xy_tolerance),
         id_field=id_field,
         grade_field=grade,
+        without_id=sum(int((~v.usable).sum()) for v in (old, new) if v.usable is not None),
     )
 
 

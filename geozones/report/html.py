@@ -820,10 +820,10 @@ def html_table(
     )
 
 
-def verdict_box(lines: Sequence[str], *, passed: bool, language: str = "zh") -> str:
-    """The coloured verdict box at the top of a page: green when `passed`, else red."""
+def verdict_box(lines: Sequence[str], *, passed: bool | None, language: str = "zh") -> str:
+    """The verdict box at the top of a page: green when `passed`, red when not, plain if None."""
     words = _TEXT["en"] if language == "en" else _TEXT["zh"]
-    css = "pass" if passed else "fail"
+    css = "" if passed is None else ("pass" if passed else "fail")
     body = "".join(f"<p>{_text(line)}</p>" for line in lines)
     return (
         f'<div class="verdict {css}" role="status" aria-label="{_text(words["verdict"])}">'
