@@ -56,9 +56,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    from geozones.cli import check, conflicts, info, partition, report, site_check, stats, stream
+    from geozones.cli import (
+        check,
+        compare,
+        conflicts,
+        info,
+        partition,
+        report,
+        site_check,
+        stats,
+        stream,
+    )
 
-    for module in (info, check, stats, conflicts, report, site_check, partition, stream):
+    for module in (info, check, stats, conflicts, report, site_check, compare, partition, stream):
         cli.add_command(module.command)
 
 
