@@ -30,6 +30,7 @@ _LINES = ("farmland", "redline", "urban", "other")
 @click.argument("after", type=click.Path(path_type=Path))
 @click.option("--before-layer", help="Layer of BEFORE, for multi-layer files.")
 @click.option("--after-layer", help="Layer of AFTER, for multi-layer files.")
+@click.option("--encoding", help="Attribute encoding of both versions (GBK); detected if omitted.")
 @click.option("--crs", help='CRS of a version that has none: "infer" or EPSG:….')
 @click.option(
     "--line",
@@ -96,6 +97,7 @@ def command(
     after: Path,
     before_layer: str | None,
     after_layer: str | None,
+    encoding: str | None,
     crs: str | None,
     line: str,
     id_field: str | None,
@@ -144,8 +146,8 @@ def command(
         check_writable(list(comparison_paths(output).values()), overwrite=overwrite)
     grade = None if grade_field.lower() == "none" else grade_field
     with reported_warnings(ctx.obj["verbosity"]):
-        old = read_layer(before, before_layer, crs=crs)
-        new = read_layer(after, after_layer, crs=crs)
+        old = read_layer(before, before_layer, encoding=encoding, crs=crs)
+        new = read_layer(after, after_layer, encoding=encoding, crs=crs)
         zones = None
         if zones_path is not None:
             zones = read_layer(zones_path, zones_layer, crs=crs)
@@ -242,7 +244,9 @@ def _print(
     click.echo(f"matched {diff.matching}")
     click.echo(f"features (before/after): {summary or 'none changed'}")
     with pd.option_context("display.width", 200, "display.max_rows", 10_000):
-        table = diff.balance.drop(columns=["level"]).round(2)
+        table = diff.balance.drop(columns=["level"])
+        numbers = table.select_dtypes("float").columns
+        table[numbers] = table[numbers].round(2) + 0.0  # no "-0.0"
         click.echo(f"balance ({diff.unit}):")
         click.echo(table.to_string())
         if rules is not None and len(rules):
