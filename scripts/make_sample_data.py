@@ -1713,9 +1713,7 @@ def build_farmland_before(
         parcel = geom_of(bsm)
         near = tree.query(parcel, predicate="dwithin", distance=12.0)
         near = near[near != position[bsm]]
-        keep_clear = shapely.buffer(
-            shapely.union_all([*geoms[near], *edits.trimmed.values()]), 1.0
-        )
+        keep_clear = shapely.buffer(shapely.union_all([*geoms[near], *edits.trimmed.values()]), 1.0)
         grown = shapely.buffer(parcel, STRIP_WIDTH, join_style="mitre", mitre_limit=2.0)
         strip = grown.difference(parcel).difference(keep_clear)
         strip = strip.difference(shapely.buffer(others, 1.0)).intersection(county_geom)

@@ -603,10 +603,10 @@ def comparison_layers(report: ComparisonReport) -> dict[str, tuple[gpd.GeoDataFr
         return frame
 
     def pieces(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        result = with_names(frame).rename(columns={"area": f"area_{diff.unit}"})
+        result = with_names(frame)
         if diff.unit == "m2":
-            result = result.drop(columns=["area_m2"])
-        return result
+            return result.drop(columns=["area"])
+        return result.rename(columns={"area": f"area_{diff.unit}"})
 
     before_area = _measured(diff.before)
     after_area = _measured(diff.after)
