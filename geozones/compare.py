@@ -39,11 +39,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geozones.area import ellipsoidal_area, measured_polygons
-from geozones.errors import (
-    FieldError,
-    GeozonesWarning,
-    MissingCRSError,
-)
+from geozones.errors import FieldError, MissingCRSError, VersionMatchWarning
 from geozones.units import square_metres_per
 from geozones.validity import geometry_array, polygon_array, polygonal_parts
 from geozones.zones import split_by_zones, to_crs, zone_codes
@@ -77,10 +73,6 @@ BALANCE_COLUMNS: Final = ("before", "out", "in", "within_tolerance", "after", "n
 GRADE_FIELDS: Final = ("GDDB", "GDDJ", "ZLDJ", "等别")
 #: Row labels of the balance that are not zone codes.
 OUTSIDE, TOTAL = "outside", "total"
-
-
-class VersionMatchWarning(GeozonesWarning):
-    """Features whose id is missing or repeated were matched by geometry and overlap instead."""
 
 
 # --------------------------------------------------------------------------------------------

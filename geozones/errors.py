@@ -88,6 +88,10 @@ class GeometryTypeWarning(GeozonesWarning):
     """A layer mixes geometry types, or holds null or empty geometries."""
 
 
+class VersionMatchWarning(GeozonesWarning):
+    """Features whose id is missing or repeated were matched by geometry and overlap instead."""
+
+
 __all__ = [
     "CRSError",
     "CRSInferredWarning",
@@ -106,4 +110,5 @@ __all__ = [
     "LayerNotFoundError",
     "MissingCRSError",
     "NonPolygonalGeometryError",
+    "VersionMatchWarning",
 ]
