@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import geopandas as gpd
@@ -164,6 +164,56 @@ class VersionDiff:
             .fillna(0)
             .astype(int)
             .rename_axis("status")
+        )
+
+    def for_zone(self, code: str) -> VersionDiff:
+        """The part of the comparison in zone `code`: its balance row, changes and pieces.
+
+        The balance keeps the zone's row, and a ``total`` row equal to it; the changes are
+        those with land in the zone; the status tables keep every feature, with the status
+        ``unchanged`` for features of changes elsewhere.
+
+        Parameters
+        ----------
+        code : str
+            A zone code of :attr:`balance`.
+
+        Returns
+        -------
+        VersionDiff
+
+        Raises
+        ------
+        KeyError
+            `code` is not a zone of the comparison.
+        """
+        balance = self.balance
+        if code not in balance.index or balance.loc[code, "level"] != "zone":
+            raise KeyError(f"no zone {code!r} in the comparison")
+        row = balance.loc[[code]]
+        total = row.rename(index={code: TOTAL}).assign(level=TOTAL)
+        part = pd.concat([row, total])
+        part.index.name = "zone"
+        part.attrs.update(balance.attrs)
+        changes = self.changes[[code in zones for zones in self.changes["zones"]]]
+        keep = set(changes.index)
+
+        def status(frame: pd.DataFrame) -> pd.DataFrame:
+            inside = frame["change"].isin(keep)
+            return frame.assign(
+                status=frame["status"].where(inside, "unchanged"),
+                change=frame["change"].where(inside, -1),
+            )
+
+        return replace(
+            self,
+            balance=part,
+            changes=changes,
+            taken_out=self.taken_out[self.taken_out["zone"] == code].reset_index(drop=True),
+            put_in=self.put_in[self.put_in["zone"] == code].reset_index(drop=True),
+            before_status=status(self.before_status),
+            after_status=status(self.after_status),
+            zones=self.zones[self.zones["zone"] == code] if self.zones is not None else None,
         )
 
     def check(self, line: str, **rules: Any) -> pd.DataFrame:

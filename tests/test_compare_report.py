@@ -340,3 +340,69 @@ def test_urban_rules_from_the_command_line():
     assert expansion["zone"] == "total"
     assert expansion["measured"] == pytest.approx(39790.19 / 30000, rel=1e-4)
     assert math.isfinite(expansion["margin"])
+
+
+# --------------------------------------------------------------------------------------------
+# The configuration's ``before`` and the batch report
+# --------------------------------------------------------------------------------------------
+
+
+def _sample_config(tmp_path: Path, before: str) -> Path:
+    """The sample check without rasters and blocks, with a version before of the farmland."""
+    text = (SAMPLE / "geozones.toml").read_text(encoding="utf-8")
+    text = text.split("[rasters]")[0].replace('path = "', f'path = "{SAMPLE.as_posix()}/')
+    text = text.replace('declared_area_unit = "m2"\n', f'declared_area_unit = "m2"\n{before}\n')
+    path = tmp_path / "check.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_config_before_as_a_file_name_or_a_table(tmp_path):
+    from geozones.config import BeforeSpec, ConfigError, load_config
+
+    before = SAMPLE / "YJJBNT_before.shp"
+    config = load_config(_sample_config(tmp_path, f'before = "{before.as_posix()}"'))
+    assert config.layers["farmland"].before == BeforeSpec(path=before)
+    assert config.layers["redline"].before is None
+    table = f'before = {{ path = "{before.as_posix()}", encoding = "GBK", net_min = 5 }}'
+    config = load_config(_sample_config(tmp_path, table))
+    spec = config.layers["farmland"].before
+    assert spec is not None and spec.encoding == "GBK"
+    assert spec.rules("farmland") == {"net_min": 5.0, "quality": True}
+    with pytest.raises(ConfigError, match=r"layers\.farmland\.before\.cap: is a rule of"):
+        load_config(_sample_config(tmp_path, f'before = {{ path = "{before}", cap = 1 }}'))
+    with pytest.raises(ConfigError, match=r"layers\.farmland\.before: file not found"):
+        load_config(_sample_config(tmp_path, 'before = "nope.shp"'))
+    with pytest.raises(ConfigError, match=r"layers\.farmland\.before\.pth: unknown key"):
+        load_config(_sample_config(tmp_path, f'before = {{ pth = "{before}" }}'))
+
+
+def test_the_batch_report_gains_the_comparison(tmp_path):
+    from geozones.config import load_config
+    from geozones.report import build_report
+    from geozones.report.excel import workbook_tables
+    from geozones.report.geopackage import geopackage_layers
+    from geozones.report.html import render_html
+
+    before = (SAMPLE / "YJJBNT_before.shp").as_posix()
+    config = load_config(
+        _sample_config(tmp_path, f'before = {{ path = "{before}", encoding = "GBK" }}')
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = build_report(config)
+    comparison = report.comparisons["farmland"]
+    assert comparison.rules is not None and comparison.rules["met"].all()
+    assert set(comparison.diff.taken_out["feature"]) == REMOVED | TRIMMED
+    assert "调整对比（永久基本农田）" in workbook_tables(report)
+    layers = geopackage_layers(report)
+    assert {"compare_farmland_taken_out", "compare_farmland_put_in"} <= set(layers)
+    page = render_html(report)
+    assert 'id="compare-farmland"' in page and "NT900001" in page
+
+    county = report.for_zone("990122")
+    part = county.comparisons["farmland"]
+    assert list(part.diff.balance.index) == ["990122", "total"]
+    assert set(part.rules["zone"]) == {"990122"}
+    quiet = report.for_zone("990102").comparisons["farmland"]
+    assert quiet.diff.changes.empty and quiet.diff.taken_out.empty

@@ -22,17 +22,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geozones.compare import OUTSIDE, TOTAL, VersionDiff, check_adjustment
+from geozones.compare import LINES, OUTSIDE, TOTAL, VersionDiff, check_adjustment
 from geozones.report.excel import DECIMAL, INTEGER, Table, round_preserving_totals, write_tables
 from geozones.report.geopackage import output_path, prepare_layer, write_layers
 from geozones.report.html import (
@@ -46,6 +46,9 @@ from geozones.report.html import (
 )
 from geozones.report.labels import header, unit_label, with_unit, yes_no
 from geozones.units import square_metres_per
+
+if TYPE_CHECKING:
+    from geozones.report.model import Report
 
 __all__ = [
     "ComparisonReport",
@@ -906,6 +909,65 @@ def _geoms_where(frame: gpd.GeoDataFrame, zone: object) -> np.ndarray:
     return geoms[mask]
 
 
+def _sections_body(report: ComparisonReport) -> list[str]:
+    """Rules, balance, maps and changes of a comparison, as HTML, for a batch report."""
+    body = []
+    for _, title, parts in _sections(report)[:4]:
+        body.append(f"<h3>{escape_text(title)}</h3>")
+        body.extend(parts)
+    return body
+
+
+def _sections(report: ComparisonReport) -> list[tuple[str, str, list[str]]]:
+    """The sections of the comparison page after the verdict."""
+    language = report.language
+    words = _TEXT[language]
+    diff = report.diff
+    unit = unit_label(diff.unit, language)
+    sections: list[tuple[str, str, list[str]]] = []
+    if report.rules is not None and len(report.rules):
+        met = header("met", language)
+        yes = header("yes", language)
+
+        def cell_class(column: str, value: object) -> str:
+            return ("ok" if value == yes else "bad") if column == met else ""
+
+        rules = html_table(
+            rules_table(report), words["rules_caption"], language=language, cell_class=cell_class
+        )
+        sections.append(("rules", _word("rules", language), [rules]))
+    balance = balance_table(report)
+    last = len(balance.frame) - 1
+
+    def balance_rows(position: int) -> str:
+        return "total zone" if position == last else "zone"
+
+    caption = words["balance_caption"].format(unit=unit)
+    table = html_table(balance, caption, language=language, row_class=balance_rows)
+    sections.append(("balance", _word("balance", language), [table]))
+    sections.append(("maps", _word("maps", language), _maps(report)))
+    if len(diff.changes):
+        changes = changes_table(report)
+        caption = words["changes_caption"]
+        body = [html_table(changes, caption, language=language, max_rows=MAX_ROWS)]
+    else:
+        body = [note_html(words["changes_none"])]
+    sections.append(("changes", _word("changes", language), body))
+    for side, anchor, caption in (
+        ("out", "taken-out", "out_caption"),
+        ("in", "put-in", "in_caption"),
+    ):
+        pieces = diff.taken_out if side == "out" else diff.put_in
+        title = _word("taken_out" if side == "out" else "put_in", language)
+        if len(pieces):
+            listed = pieces_table(report, side)
+            body = [html_table(listed, words[caption], language=language, max_rows=MAX_ROWS)]
+        else:
+            body = [note_html(words["pieces_none"])]
+        sections.append((anchor, title, body))
+    return sections
+
+
 def render_comparison_html(report: ComparisonReport) -> str:
     """The comparison as one self-contained HTML page, the verdict first.
 
@@ -925,83 +987,13 @@ def render_comparison_html(report: ComparisonReport) -> str:
     language = report.language
     words = _TEXT[language]
     diff = report.diff
-    unit = unit_label(diff.unit, language)
-    sections: list[tuple[str, str, list[str]]] = []
-    if report.rules is not None and len(report.rules):
-        met = header("met", language)
-        yes = header("yes", language)
-
-        def cell_class(column: str, value: object) -> str:
-            return ("ok" if value == yes else "bad") if column == met else ""
-
-        sections.append(
-            (
-                "rules",
-                _word("rules", language),
-                [
-                    html_table(
-                        rules_table(report),
-                        words["rules_caption"],
-                        language=language,
-                        cell_class=cell_class,
-                    )
-                ],
-            )
-        )
-    balance = balance_table(report)
-    last = len(balance.frame) - 1
-
-    def balance_rows(position: int) -> str:
-        return "total zone" if position == last else "zone"
-
-    sections.append(
-        (
-            "balance",
-            _word("balance", language),
-            [
-                html_table(
-                    balance,
-                    words["balance_caption"].format(unit=unit),
-                    language=language,
-                    row_class=balance_rows,
-                )
-            ],
-        )
-    )
-    sections.append(("maps", _word("maps", language), _maps(report)))
-    if len(diff.changes):
-        body = [
-            html_table(
-                changes_table(report),
-                words["changes_caption"],
-                language=language,
-                max_rows=MAX_ROWS,
-            )
-        ]
-    else:
-        body = [note_html(words["changes_none"])]
-    sections.append(("changes", _word("changes", language), body))
-    for side, anchor, caption in (
-        ("out", "taken-out", "out_caption"),
-        ("in", "put-in", "in_caption"),
-    ):
-        pieces = diff.taken_out if side == "out" else diff.put_in
-        title = _word("taken_out" if side == "out" else "put_in", language)
-        if len(pieces):
-            body = [
-                html_table(
-                    pieces_table(report, side), words[caption], language=language, max_rows=MAX_ROWS
-                )
-            ]
-        else:
-            body = [note_html(words["pieces_none"])]
-        sections.append((anchor, title, body))
+    sections = _sections(report)
     method = "".join(f"<li>{escape_text(item)}</li>" for item in _method(report))
     sections.append(("method", _word("method", language), [f'<ul class="method">{method}</ul>']))
     meta = [
         (words["before_source"], report.sources[0] or "—"),
         (words["after_source"], report.sources[1] or "—"),
-        (header("unit", language), unit),
+        (header("unit", language), unit_label(diff.unit, language)),
         (words["tolerance"], f"{diff.xy_tolerance:g}"),
         ("生成日期" if language == "zh" else "Generated", report.generated),
     ]
@@ -1084,3 +1076,89 @@ def comparison_paths(folder: str | os.PathLike[str], stem: str = "compare") -> d
 
     name = safe_filename(stem, fallback="compare")
     return {suffix: Path(folder) / f"{name}{suffix}" for suffix in (".xlsx", ".gpkg", ".html")}
+
+
+# --------------------------------------------------------------------------------------------
+# The comparisons of the batch report (``before`` in the configuration)
+# --------------------------------------------------------------------------------------------
+
+
+def from_report(report: Report, key: str) -> ComparisonReport:
+    """The comparison of layer `key` of a batch report, as a :class:`ComparisonReport`.
+
+    Parameters
+    ----------
+    report : Report
+        A batch report (:func:`geozones.report.build_report`) or one county's part of it.
+    key : str
+        A layer key of ``report.comparisons``.
+
+    Returns
+    -------
+    ComparisonReport
+    """
+    comparison = report.comparisons[key]
+    language = "en" if report.language == "en" else "zh"
+    line = key if key in LINES else None
+    title = _TEXT[language]["title"].format(line=header(key, language))
+    if report.scope != "all":
+        title = f"{title} · {report.scope_name}"
+    return ComparisonReport(
+        diff=comparison.diff,
+        title=title,
+        language=language,
+        line=line,
+        rules=comparison.rules,
+        names=dict(zip(report.zones["zone"], report.zones["name"], strict=False)),
+        sources=comparison.sources,
+        generated=report.generated,
+    )
+
+
+def _sheet_title(key: str, language: str) -> str:
+    if language == "en":
+        return f"Adjustment {key}"[:31]
+    return f"调整对比（{header(key, language)}）"[:31]
+
+
+def report_sheets(report: Report) -> dict[str, list[Table]]:
+    """The workbook sheets of a batch report's comparisons: one per layer compared."""
+    sheets: dict[str, list[Table]] = {}
+    for key in report.comparisons:
+        part = from_report(report, key)
+        words = _TEXT[part.language]
+        unit = unit_label(part.diff.unit, part.language)
+        tables = [replace(balance_table(part), title=words["balance_caption"].format(unit=unit))]
+        if part.rules is not None and len(part.rules):
+            tables.append(replace(rules_table(part), title=words["rules_caption"]))
+        if len(part.diff.changes):
+            tables.append(replace(changes_table(part), title=words["changes_caption"]))
+        sheets[_sheet_title(key, part.language)] = tables
+    return sheets
+
+
+def report_sections(report: Report) -> list[tuple[str, str, list[str]]]:
+    """The HTML sections of a batch report's comparisons: verdict, rules, balance, maps."""
+    sections: list[tuple[str, str, list[str]]] = []
+    for key in report.comparisons:
+        part = from_report(report, key)
+        body = [_verdict(part), *_sections_body(part)]
+        sections.append((f"compare-{_anchor(key)}", part.title, body))
+    return sections
+
+
+def _anchor(key: str) -> str:
+    from geozones.report.geopackage import safe_name
+
+    return safe_name(key) or "layer"
+
+
+def report_layers(report: Report) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
+    """The GeoPackage layers of the comparisons: ``compare_<key>_taken_out`` and ``…_put_in``."""
+    layers: dict[str, tuple[gpd.GeoDataFrame, str]] = {}
+    for key in report.comparisons:
+        part = from_report(report, key)
+        for name, (frame, description) in comparison_layers(part).items():
+            if name in ("taken_out", "put_in"):
+                layers[f"compare_{_anchor(key)}_{name}"] = (frame, description)
+    return layers

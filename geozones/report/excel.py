@@ -187,6 +187,10 @@ def workbook_tables(report: Report) -> dict[str, list[Table]]:
             fragmentation_table(report),
             block_list_table(report),
         ]
+    if report.comparisons:
+        from geozones.report.compare import report_sheets
+
+        sheets.update(report_sheets(report))
     sheets[header("quality", language)] = [quality_table(report), sources_table(report)]
     return sheets
 

@@ -167,12 +167,17 @@ def geopackage_layers(report: Report) -> dict[str, tuple[gpd.GeoDataFrame, str]]
             ("blocks", header("block_outlines", report.language), _block_outlines(report, names))
         )
     sources.append(("zones", header("zones", report.language), report.zones))
-
     layers: dict[str, tuple[gpd.GeoDataFrame, str]] = {}
+
     for position, (name, title, frame) in enumerate(sources, start=1):
         layer = _unique(safe_name(name) or f"layer_{position}", layers)
         prepared, renamed = prepare_layer(_with_unit_area(frame, report.unit))
         layers[layer] = (prepared, _description(report, title, renamed))
+    if report.comparisons:
+        from geozones.report.compare import report_layers
+
+        for name, entry in report_layers(report).items():
+            layers[_unique(name, layers)] = entry
     return layers
 
 

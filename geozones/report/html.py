@@ -542,6 +542,15 @@ def _extra_sections(report: Report, words: dict[str, str]) -> list[tuple[str, st
     return sections
 
 
+def _comparison_sections(report: Report) -> list[tuple[str, str, list[str]]]:
+    """The comparisons with the versions before (``before`` in the configuration)."""
+    if not report.comparisons:
+        return []
+    from geozones.report.compare import report_sections
+
+    return report_sections(report)
+
+
 def _columns(table: Table, keys: Sequence[str], report: Report, *, notes: bool = False) -> Table:
     """The columns of `table` named by `keys` (see :func:`header`), with its notes if `notes`."""
     titles = [header(key, report.language, report.unit) for key in keys]
@@ -696,6 +705,7 @@ def render_html(report: Report) -> str:
         ("conflicts", words["conflicts"], [conflicts_html]),
         ("audit", words["audit"], [audit_html]),
         *_extra_sections(report, words),
+        *_comparison_sections(report),
         ("quality", words["quality"], [quality_html]),
         ("method", words["method"], [f'<ul class="method">{method}</ul>']),
     ]
