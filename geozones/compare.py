@@ -680,8 +680,11 @@ def _pairs_by_bounds(
 
 def _changed_fields(
     before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, left: np.ndarray, right: np.ndarray
-) -> list[tuple[str, ...]]:
-    """For each pair (positions), the attribute fields present in both versions that differ."""
+) -> dict[int, tuple[str, ...]]:
+    """The pairs (positions) whose attributes differ: pair number to the fields that do.
+
+    Fields present in both versions are compared; two missing values are equal.
+    """
     columns = [
         column
         for column in before.columns
@@ -689,20 +692,24 @@ def _changed_fields(
         and column in after.columns
         and column != after.geometry.name
     ]
-    n = len(left)
-    differs = np.zeros((n, len(columns)), dtype=bool)
+    differs = np.zeros((len(left), len(columns)), dtype=bool)
     for position, column in enumerate(columns):
-        a = before[column].to_numpy(dtype=object)[left]
-        b = after[column].to_numpy(dtype=object)[right]
-        missing_a, missing_b = pd.isna(a), pd.isna(b)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            equal = np.asarray(a == b, dtype=bool)
-        differs[:, position] = ~(equal | (missing_a & missing_b))
-    result: list[tuple[str, ...]] = [()] * n
-    for row in np.flatnonzero(differs.any(axis=1)):
-        result[row] = tuple(str(columns[k]) for k in np.flatnonzero(differs[row]))
-    return result
+        a = before[column].to_numpy()[left]
+        b = after[column].to_numpy()[right]
+        if a.dtype.kind in "biuf" and b.dtype.kind in "biuf":
+            equal = a == b
+            if a.dtype.kind == "f" or b.dtype.kind == "f":
+                equal |= np.isnan(a.astype(float)) & np.isnan(b.astype(float))
+        else:
+            a, b = a.astype(object), b.astype(object)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                equal = np.asarray(a == b, dtype=bool)
+            unequal = np.flatnonzero(~equal)
+            equal[unequal] = pd.isna(a[unequal]) & pd.isna(b[unequal])
+        differs[:, position] = ~equal
+    rows = np.flatnonzero(differs.any(axis=1))
+    return {int(row): tuple(str(columns[k]) for k in np.flatnonzero(differs[row])) for row in rows}
 
 
 # --------------------------------------------------------------------------------------------
@@ -780,16 +787,13 @@ class _Overlay:
         # snapped to the before features within the tolerance.
         is_kept_old = np.zeros(len(old), dtype=bool)
         is_kept_old[kept_old] = True
-        tree = shapely.STRtree(old.geoms)
-        near_new, near_old = tree.query(
-            new.geoms[changed_new], predicate="dwithin", distance=max(tolerance, 0.0)
-        )
+        near_new, near_old = _near(new.geoms[changed_new], old.geoms, tolerance)
         snapped = _snapped(new.geoms[changed_new], old.geoms, near_new, near_old, tolerance)
 
         # Land of the changed before features: minus unchanged ones and earlier changed ones.
         rank_old = np.full(len(old), -1)
         rank_old[changed_old] = np.arange(len(changed_old))
-        a, b = tree.query(old.geoms[changed_old], predicate="intersects")
+        a, b = _near(old.geoms[changed_old], old.geoms, 0.0)
         other = changed_old[a] != b
         a, b = a[other], b[other]
         earlier = is_kept_old[b] | ((rank_old[b] >= 0) & (rank_old[b] < a))
@@ -826,6 +830,32 @@ class _Overlay:
             thin_in,
             links,
         )
+
+
+def _near(few: np.ndarray, many: np.ndarray, distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (position in `few`, position in `many`) of polygons within `distance`.
+
+    The tree holds the few (changed) polygons' boxes, grown by `distance`; the many are
+    matched to it by their own boxes, and only those pairs are tested: no tree of a whole
+    province is built.
+    """
+    bounds = shapely.bounds(few)
+    present = ~np.isnan(bounds).any(axis=1)
+    grown = np.full(len(few), None, dtype=object)
+    grown[present] = shapely.box(
+        bounds[present, 0] - distance,
+        bounds[present, 1] - distance,
+        bounds[present, 2] + distance,
+        bounds[present, 3] + distance,
+    )
+    many_index, few_index = shapely.STRtree(grown).query(many)
+    if distance > 0:
+        close = shapely.dwithin(few[few_index], many[many_index], distance)
+    else:
+        close = shapely.intersects(few[few_index], many[many_index])
+    few_index, many_index = few_index[close], many_index[close]
+    order = np.lexsort((many_index, few_index))
+    return few_index[order], many_index[order]
 
 
 def _snapped(
@@ -996,18 +1026,16 @@ class _Groups:
         # Unchanged geometry: a change only where attributes differ.
         kept_old, kept_new = pairs.kept()
         by_id = pairs.by_id[pairs.same]
-        fields = _changed_fields(old.frame, new.frame, kept_old, kept_new)
-        for i, j, named, changed in zip(kept_old, kept_new, by_id, fields, strict=True):
-            if changed:
-                rows.append(
-                    {
-                        "status": "changed_attributes",
-                        "matched_by": "id" if named else "geometry",
-                        "old": (int(i),),
-                        "new": (int(j),),
-                        "fields": changed,
-                    }
-                )
+        for row, changed in _changed_fields(old.frame, new.frame, kept_old, kept_new).items():
+            rows.append(
+                {
+                    "status": "changed_attributes",
+                    "matched_by": "id" if by_id[row] else "geometry",
+                    "old": (int(kept_old[row]),),
+                    "new": (int(kept_new[row]),),
+                    "fields": changed,
+                }
+            )
 
         # Changed geometry: features tied by their id, or to the feature they overlap most.
         changed_old, changed_new = overlay.old_changed, overlay.new_changed
@@ -1068,11 +1096,10 @@ class _Groups:
             )
         if one_to_one:
             positions, lefts, rights = (np.array(v) for v in zip(*one_to_one, strict=True))
-            for position, changed in zip(
-                positions, _changed_fields(old.frame, new.frame, lefts, rights), strict=True
-            ):
+            for row, changed in _changed_fields(old.frame, new.frame, lefts, rights).items():
+                position = int(positions[row])
                 rows[position]["fields"] = changed
-                if rows[position]["status"] == "unchanged" and changed:
+                if rows[position]["status"] == "unchanged":
                     rows[position]["status"] = "changed_attributes"
 
         table = pd.DataFrame(rows, columns=["status", "matched_by", "old", "new", "fields"])
@@ -1191,29 +1218,47 @@ class _Zoning:
         geoms: np.ndarray,
         area: np.ndarray | None,
         crs: pyproj.CRS,
-        weights: np.ndarray | None = None,
-    ) -> pd.DataFrame:
-        """Area (m²) per zone of `geoms`: columns ``area``, ``graded``, ``weighted``.
+        *weights: np.ndarray | None,
+    ) -> list[pd.DataFrame]:
+        """Area (m²) per zone of `geoms`, once for each of `weights` (None: no grades).
 
-        With `weights` (grades), ``graded`` is the area with a grade and ``weighted`` the sum
-        of area × grade; indexed by zone (``outside`` for land outside every zone).
+        Each frame has ``area``, ``graded`` (the area with a grade) and ``weighted`` (the sum
+        of area × grade), indexed by zone (``outside`` for land outside every zone). The
+        polygons are cut at zone boundaries once.
         """
-        pieces, owner, codes, piece_area = self.split(geoms, area, crs)
-        del pieces
-        frame = pd.DataFrame({"zone": _zone_labels(codes), "area": piece_area})
-        if weights is not None:
-            grade = weights[owner]
-            graded = ~np.isnan(grade)
-            frame["graded"] = np.where(graded, piece_area, 0.0)
-            frame["weighted"] = np.where(graded, piece_area * np.nan_to_num(grade), 0.0)
-        else:
-            frame["graded"] = 0.0
-            frame["weighted"] = 0.0
-        return frame.groupby("zone").sum()
+        _, owner, codes, piece_area = self.split(geoms, area, crs)
+        return [
+            _by_zone(_zone_labels(codes), piece_area, None if w is None else w[owner])
+            for w in (weights or (None,))
+        ]
+
+
+def _by_zone(labels: np.ndarray, area: np.ndarray, grade: np.ndarray | None) -> pd.DataFrame:
+    """Sums per zone label of ``area``, ``graded`` and ``weighted`` (area × grade)."""
+    codes, uniques = pd.factorize(pd.Series(labels, dtype=object), sort=True)
+    index = np.asarray(codes, dtype=np.intp)
+    unique = np.asarray(uniques, dtype=object)
+    size = len(unique)
+    zeros = np.zeros(size)
+    columns: dict[str, np.ndarray] = {
+        "area": np.bincount(index, weights=area, minlength=size) if size else zeros
+    }
+    if grade is not None and size:
+        graded = ~np.isnan(grade)
+        columns["graded"] = np.bincount(index, weights=np.where(graded, area, 0.0), minlength=size)
+        columns["weighted"] = np.bincount(
+            index, weights=np.where(graded, area * np.nan_to_num(grade), 0.0), minlength=size
+        )
+    else:
+        columns["graded"] = columns["weighted"] = zeros
+    return pd.DataFrame(columns, index=pd.Index(unique.tolist(), name="zone"))
 
 
 def _zone_labels(codes: np.ndarray) -> np.ndarray:
-    return np.array([OUTSIDE if code is None else code for code in codes], dtype=object)
+    """Zone codes, with ``outside`` for pieces outside every zone (code None)."""
+    labels = np.asarray(codes, dtype=object).copy()
+    labels[pd.isna(labels)] = OUTSIDE
+    return labels
 
 
 def _same_objects(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -1307,39 +1352,32 @@ def _balance(
         new_grade_of_old[kept_old] = grade_new[kept_new]
 
     def sums(
-        geoms: np.ndarray, area: np.ndarray | None, weights: np.ndarray | None
-    ) -> pd.DataFrame:
-        return zoning.sums(geoms, area, crs, weights)
+        geoms: np.ndarray, area: np.ndarray | None, *weights: np.ndarray | None
+    ) -> list[pd.DataFrame]:
+        return zoning.sums(geoms, area, crs, *weights)
 
-    kept = sums(old.geoms[kept_old], old.area[kept_old], _take(grade_old, kept_old))
-    kept_after = sums(old.geoms[kept_old], old.area[kept_old], _take(new_grade_of_old, kept_old))
-    moved_old = sums(
-        old.geoms[kept_old[moved]], old.area[kept_old[moved]], _take(grade_new, kept_new[moved])
+    kept, kept_after = sums(
+        old.geoms[kept_old],
+        old.area[kept_old],
+        _take(grade_old, kept_old),
+        _take(new_grade_of_old, kept_old),
     )
-    moved_new = sums(
-        new.geoms[kept_new[moved]], new.area[kept_new[moved]], _take(grade_new, kept_new[moved])
-    )
-    land_old = sums(overlay.land_old, None, _take(grade_old, overlay.old_changed))
-    land_new = sums(overlay.land_new, None, _take(grade_new, overlay.new_changed))
-    land_snapped = sums(overlay.land_snapped, None, None)
-    thin_out = sums(overlay.thin_out, None, None)
-    thin_in = sums(overlay.thin_in, None, None)
-
-    def piece_sums(side: str) -> pd.DataFrame:
-        data = pieces.columns[side]
-        grade = data["grade"]
-        graded = ~np.isnan(grade)
-        frame = pd.DataFrame(
-            {
-                "zone": _zone_labels(data["zone"]),
-                "area": data["area_m2"],
-                "graded": np.where(graded, data["area_m2"], 0.0),
-                "weighted": np.where(graded, data["area_m2"] * np.nan_to_num(grade), 0.0),
-            }
+    grade_moved = _take(grade_new, kept_new[moved])
+    (moved_old,) = sums(old.geoms[kept_old[moved]], old.area[kept_old[moved]], grade_moved)
+    (moved_new,) = sums(new.geoms[kept_new[moved]], new.area[kept_new[moved]], grade_moved)
+    (land_old,) = sums(overlay.land_old, None, _take(grade_old, overlay.old_changed))
+    (land_new,) = sums(overlay.land_new, None, _take(grade_new, overlay.new_changed))
+    (land_snapped,) = sums(overlay.land_snapped, None)
+    (thin_out,) = sums(overlay.thin_out, None)
+    (thin_in,) = sums(overlay.thin_in, None)
+    out, in_ = (
+        _by_zone(
+            _zone_labels(pieces.columns[side]["zone"]),
+            pieces.columns[side]["area_m2"],
+            pieces.columns[side]["grade"],
         )
-        return frame.groupby("zone").sum()
-
-    out, in_ = piece_sums("out"), piece_sums("in")
+        for side in ("out", "in")
+    )
     labels = list(zoning.codes) if zoning.frame is not None else []
     labels = list(dict.fromkeys(labels))
     frames = [kept, kept_after, moved_old, moved_new, land_old, land_new, land_snapped]
