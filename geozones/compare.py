@@ -654,12 +654,13 @@ def _pairs_by_bounds(
     bounds_new = shapely.bounds(geoms_new[free_new])
     present_old = ~np.isnan(bounds_old).any(axis=1)
     present_new = ~np.isnan(bounds_new).any(axis=1)
-    keys = ["k0", "k1", "k2", "k3"]
-    table_old = pd.DataFrame(np.floor(bounds_old[present_old] / cell), columns=keys)
-    table_old["i"] = free_old[present_old]
-    table_new = pd.DataFrame(np.floor(bounds_new[present_new] / cell), columns=keys)
-    table_new["j"] = free_new[present_new]
-    joined = table_old.merge(table_new, on=keys, how="inner")
+    table_old = pd.DataFrame(
+        {"key": _cell_key(bounds_old[present_old], cell), "i": free_old[present_old]}
+    )
+    table_new = pd.DataFrame(
+        {"key": _cell_key(bounds_new[present_new], cell), "j": free_new[present_new]}
+    )
+    joined = table_old.merge(table_new, on="key", how="inner")
     if joined.empty:
         return empty, empty, np.zeros(0, dtype=bool)
     i = joined["i"].to_numpy(dtype=np.int64)
@@ -676,6 +677,27 @@ def _pairs_by_bounds(
         chosen["j"].to_numpy(dtype=np.int64),
         chosen["exact"].to_numpy(dtype=bool),
     )
+
+
+#: Odd 64-bit multipliers mixing the four cell numbers of a box into one key.
+_MIX = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5],
+    dtype=np.uint64,
+)
+
+
+def _cell_key(bounds: np.ndarray, cell: float) -> np.ndarray:
+    """One int64 per box: its corners' grid cells mixed (boxes in one cell share a key).
+
+    Different cells may share a key too, rarely; the vertex comparison that follows tells
+    such pairs apart.
+    """
+    cells = np.floor(bounds / cell).astype(np.int64).view(np.uint64)
+    with np.errstate(over="ignore"):
+        mixed = cells[:, 0] * _MIX[0]
+        for column in range(1, 4):
+            mixed ^= cells[:, column] * _MIX[column]
+    return mixed.view(np.int64)
 
 
 def _changed_fields(
