@@ -111,7 +111,8 @@ class VersionDiff:
         overlap, and their areas sum to the ``out`` and ``in`` columns of :attr:`balance`.
     before_status, after_status : pandas.DataFrame
         One row per feature of each version, indexed like it: ``feature`` (its id),
-        ``status`` and ``change`` (-1 for unchanged features).
+        ``status``, ``change`` (-1 for unchanged features) and ``area_m2`` (ellipsoidal; 0
+        for null and empty geometries).
     before, after : GeoDataFrame
         The two versions as compared: repaired polygons, `after` in `before`'s CRS.
     zones : GeoDataFrame or None
@@ -1150,7 +1151,7 @@ class _Groups:
         change = self.old_change if side == 0 else self.new_change
         status = self.old_status if side == 0 else self.new_status
         return pd.DataFrame(
-            {"feature": version.ids, "status": status, "change": change},
+            {"feature": version.ids, "status": status, "change": change, "area_m2": version.area},
             index=version.frame.index,
         )
 

@@ -43,6 +43,7 @@ from geozones.report.html import (
     html_table,
     note_html,
     verdict_box,
+    write_page,
 )
 from geozones.report.labels import header, unit_label, with_unit, yes_no
 from geozones.units import square_metres_per
@@ -611,8 +612,8 @@ def comparison_layers(report: ComparisonReport) -> dict[str, tuple[gpd.GeoDataFr
             return result.drop(columns=["area"])
         return result.rename(columns={"area": f"area_{diff.unit}"})
 
-    before_area = _measured(diff.before)
-    after_area = _measured(diff.after)
+    before_area = diff.before_status["area_m2"].to_numpy(dtype=float)
+    after_area = diff.after_status["area_m2"].to_numpy(dtype=float)
     sources: list[tuple[str, gpd.GeoDataFrame]] = [
         ("taken_out", pieces(diff.taken_out)),
         ("put_in", pieces(diff.put_in)),
@@ -641,13 +642,6 @@ def comparison_layers(report: ComparisonReport) -> dict[str, tuple[gpd.GeoDataFr
             text += f"; renamed fields: {pairs}" if language == "en" else f"；字段改名：{pairs}"
         layers[name] = (prepared, text)
     return layers
-
-
-def _measured(frame: gpd.GeoDataFrame) -> np.ndarray:
-    from geozones.area import ellipsoidal_area
-
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    return ellipsoidal_area(geoms, frame.crs) if len(geoms) else np.zeros(0)
 
 
 def write_comparison_geopackage(
@@ -1025,13 +1019,8 @@ def write_comparison_html(
     pathlib.Path
         The file written.
     """
-    from geozones.report.geopackage import atomic_output
-
     target = output_path(path, overwrite)
-    page = render_comparison_html(report)
-    with atomic_output(target) as scratch:
-        scratch.write_text(page, encoding="utf-8", newline="\n")
-    return target
+    return write_page(render_comparison_html(report), target, overwrite=True)
 
 
 def write_comparison(

@@ -59,6 +59,7 @@ __all__ = [
     "render_html",
     "verdict_box",
     "write_html",
+    "write_page",
 ]
 
 #: Rows shown of the long tables (conflict pieces, audit, data quality).
@@ -878,7 +879,27 @@ def write_html(report: Report, path: str | os.PathLike[str], *, overwrite: bool 
     render_html : The page as a string; what it contains.
     """
     target = output_path(path, overwrite)
-    page = render_html(report)
+    return write_page(render_html(report), target, overwrite=True)
+
+
+def write_page(page: str, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write an HTML page (UTF-8, Unix line ends) atomically: a failed write leaves nothing.
+
+    Parameters
+    ----------
+    page : str
+        The document, as :func:`html_page` makes it.
+    path : str or path-like
+        The ``.html`` file to write.
+    overwrite : bool, default False
+        Replace `path` if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    target = output_path(path, overwrite)
     with atomic_output(target) as scratch:
         scratch.write_text(page, encoding="utf-8", newline="\n")
     return target
