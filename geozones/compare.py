@@ -80,7 +80,7 @@ OUTSIDE, TOTAL = "outside", "total"
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class VersionDiff:
     """What changed between two versions of a layer, as :func:`compare_versions` returns it.
 
@@ -145,6 +145,13 @@ class VersionDiff:
     id_field: str | None = None
     grade_field: str | None = None
     without_id: int = 0
+
+    def __repr__(self) -> str:
+        out, in_, net = self.balance.loc[TOTAL, ["out", "in", "net"]].to_numpy(dtype=float)
+        return (
+            f"<VersionDiff: {len(self.changes)} changes; out {out:,.2f}, in {in_:,.2f}, "
+            f"net {net:+,.2f} {self.unit}; matched {self.matching}>"
+        )
 
     def counts(self) -> pd.DataFrame:
         """Features of each version by status, in the order of :data:`STATUSES`.
@@ -354,6 +361,8 @@ def compare_versions(
 'before_ids': (), 'after_ids': ('C',)}]
     >>> diff.balance.loc["total", ["before", "out", "in", "after", "net"]].round(2).tolist()
     [20000.0, 10000.0, 15000.0, 25000.0, 5000.0]
+    >>> diff  # doctest: +ELLIPSIS
+    <VersionDiff: 2 changes; out 10,000.00, in 15,000.00, net +5,000.00 m2; matched by id ...>
     """
     per_unit = square_metres_per(unit)
     if not (isinstance(xy_tolerance, int | float) and math.isfinite(xy_tolerance)):
