@@ -460,3 +460,66 @@ def test_empty_versions():
     gone = compare_versions(BEFORE, empty, id_field="BSM", unit="m2")
     assert set(gone.changes["status"]) == {"removed"}
     assert_identity(gone.balance)
+
+
+# --------------------------------------------------------------------------------------------
+# Random edits of a grid of parcels
+# --------------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CELLS = 25  # a 5 × 5 grid of 50 m squares, 20 m apart
+
+
+def cell(k: int, shrink: float = 0.0) -> Polygon:
+    x, y = 70.0 * (k % 5), 70.0 * (k // 5)
+    return b(x, y, x + 50.0 - shrink, y + 50.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    before_cells=st.sets(st.integers(0, CELLS - 1)),
+    after_cells=st.sets(st.integers(0, CELLS - 1)),
+    shrinks=st.lists(st.sampled_from([0.0, 0.0005, 5.0, 20.0]), min_size=CELLS, max_size=CELLS),
+    with_ids=st.booleans(),
+)
+def test_random_edits_are_found_and_the_balance_adds_up(
+    before_cells, after_cells, shrinks, with_ids
+):
+    def version(cells, shrink):
+        ordered = sorted(cells)
+        return gpd.GeoDataFrame(
+            {"BSM": [f"P{k}" for k in ordered]},
+            geometry=[cell(k, shrinks[k] if shrink else 0.0) for k in ordered],
+            index=[f"P{k}" for k in ordered],
+            crs="EPSG:4527",
+        )
+
+    before, after = version(before_cells, False), version(after_cells, True)
+    diff = compare_versions(before, after, id_field="BSM" if with_ids else None, unit="m2")
+    kept = before_cells & after_cells
+    cut = {k for k in kept if shrinks[k] > 0.001}  # 0.5 mm is within the tolerance
+    expected = {("removed", (f"P{k}",), ()) for k in before_cells - after_cells}
+    expected |= {("added", (), (f"P{k}",)) for k in after_cells - before_cells}
+    expected |= {("changed_geometry", (f"P{k}",), (f"P{k}",)) for k in cut}
+    found = {(r.status, r.before_ids, r.after_ids) for r in diff.changes.itertuples()}
+    assert found == expected
+
+    row = diff.balance.loc["total"]
+    out = [cell(k) for k in before_cells - after_cells]
+    strips = [
+        b(70 * (k % 5) + 50 - shrinks[k], 70 * (k // 5), 70 * (k % 5) + 50, 70 * (k // 5) + 50)
+        for k in cut
+    ]
+    # Geod's per-edge rounding leaves up to ~1e-4 m² on small pieces (docs/performance.md):
+    # geozones agrees with it to 1e-9 × area + 5e-4 m².
+    added = [cell(k, shrinks[k]) for k in after_cells - before_cells]
+    for measured, pieces in (
+        (row["out"], out + strips),
+        (row["in"], added),
+        (row["before"], [cell(k) for k in before_cells]),
+        (row["after"], [cell(k, shrinks[k]) for k in after_cells]),
+    ):
+        assert measured == pytest.approx(total(pieces), rel=1e-9, abs=5e-4 * max(len(pieces), 1))
+    assert_identity(diff.balance)
