@@ -840,7 +840,7 @@ class _Drawing:
         x0, y0, x1, y1 = shapely.total_bounds(every)
         crs = report.diff.before.crs
         smallest = 150.0 if crs is None or crs.is_projected else 0.0015
-        pad = max(max(x1 - x0, y1 - y0) * 0.15, smallest)
+        pad = max(max(x1 - x0, y1 - y0) * 0.25, smallest)
         box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
         pieces = self.pieces(zone, side)
         every_side = self.pieces_all[side]
@@ -858,7 +858,10 @@ class _Drawing:
         if len(self.zone_geoms):
             canvas.draw(self.zone_geoms, zorder=4, edgecolor=_ZONE_EDGE, lw=0.9)
         canvas.draw(drawn, zorder=6, facecolor=mark.facecolor, edgecolor=mark.edgecolor, lw=mark.lw)
-        canvas.mark_small(drawn, box, marker="o", ms=9, mfc="none", mec=mark.facecolor, mew=1.6)
+        # Pieces too small or too thin to see at the map's scale are ringed.
+        width = max(box[2] - box[0], box[3] - box[1])
+        small = drawn[np.sqrt(shapely.area(drawn)) < 0.02 * width] if len(drawn) else drawn
+        canvas.mark(small, marker="o", ms=10, mfc="none", mec=mark.facecolor, mew=1.8)
 
         def label(text: str, english: str) -> str:
             return text if canvas.draws(text) else english

@@ -1041,6 +1041,17 @@ class MapCanvas:
         with matplotlib.style.context("default"):
             _markers(self.ax, geoms, box, zorder, **style)
 
+    def mark(self, geoms: np.ndarray, *, zorder: float = 7.0, **style: Any) -> None:
+        """Mark each polygon with a symbol at a point on its surface (matplotlib ``plot`` style)."""
+        geoms = np.asarray(geoms, dtype=object)
+        if len(geoms):
+            geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        if len(geoms) == 0:
+            return
+        xy = shapely.get_coordinates(shapely.point_on_surface(geoms))
+        with matplotlib.style.context("default"):
+            self.ax.plot(xy[:, 0], xy[:, 1], linestyle="none", zorder=zorder, **style)
+
     def finish(
         self,
         *,
