@@ -287,6 +287,7 @@ def compare_versions(
     xy_tolerance: float = 0.001,
     unit: str = "mu",
     grade_field: str | None = "auto",
+    progress: bool = False,
 ) -> VersionDiff:
     """Compare two versions of a layer: the features that changed, the land out and in.
 
@@ -319,6 +320,8 @@ def compare_versions(
         Field holding the farmland quality grade (等别, 1 the best) in both versions; ``"auto"``
         takes the first of ``GDDB``, ``GDDJ``, ``ZLDJ``, ``等别`` both versions have, None
         compares no grades.
+    progress : bool, default False
+        Show a progress bar over the steps (``tqdm.auto``).
 
     Returns
     -------
@@ -376,19 +379,27 @@ def compare_versions(
     tolerance = float(xy_tolerance) / 111_320.0 if crs.is_geographic else float(xy_tolerance)
     grade = _grade_field(before, after, grade_field)
 
+    steps = _Steps(progress)
     old = _Version.read(before, "before", id_field, grade)
     new = _Version.read(after, "after", id_field, grade)
+    steps.done("unchanged features")
     pairs = _Pairs.find(old, new, tolerance)
+    steps.done("areas")
     old.measure(crs)
     new.measure(crs, (pairs.after[pairs.exact], pairs.before[pairs.exact], old))
+    steps.done("overlay of the changes")
     overlay = _Overlay.run(old, new, pairs, tolerance)
+    steps.done("changes")
     groups = _Groups.find(old, new, pairs, overlay)
+    steps.done("zones")
     zoning = _Zoning.prepare(zones, zone_field, crs)
     pieces = _pieces(old, new, overlay, groups, zoning, crs, per_unit, unit)
+    steps.done("balance")
     balance = _balance(old, new, pairs, overlay, pieces, zoning, crs, per_unit)
     balance.attrs.update(unit=unit, method="ellipsoidal")
     changes = _changes(old, new, groups, pieces, per_unit)
     changes.attrs.update(unit=unit, method="ellipsoidal")
+    steps.close()
     matching = _matching_text(id_field, old, new, tolerance)
     return VersionDiff(
         balance=balance,
@@ -407,6 +418,29 @@ def compare_versions(
         grade_field=grade,
         without_id=sum(int((~v.usable).sum()) for v in (old, new) if v.usable is not None),
     )
+
+
+class _Steps:
+    """A progress bar over the steps of a comparison, when asked for (``tqdm.auto``)."""
+
+    COUNT = 7
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar: Any = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.COUNT, desc="compare", unit="step")
+
+    def done(self, following: str) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(following)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.COUNT - self.bar.n)
+            self.bar.close()
 
 
 def _grade_field(

@@ -523,3 +523,10 @@ def test_random_edits_are_found_and_the_balance_adds_up(
     ):
         assert measured == pytest.approx(total(pieces), rel=1e-9, abs=5e-4 * max(len(pieces), 1))
     assert_identity(diff.balance)
+
+
+def test_progress_bar_over_the_steps(capsys):
+    quiet = compare_versions(BEFORE, AFTER, id_field="BSM")
+    shown = compare_versions(BEFORE, AFTER, id_field="BSM", progress=True)
+    assert "compare" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(quiet.balance, shown.balance)

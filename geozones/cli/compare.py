@@ -16,6 +16,7 @@ from geozones.cli.options import (
     frame_records,
     json_option,
     overwrite_option,
+    progress_option,
     reported_warnings,
 )
 from geozones.errors import FieldError
@@ -89,6 +90,7 @@ _LINES = ("farmland", "redline", "urban", "other")
 )
 @click.option("--fail-on-rule", is_flag=True, help="Exit with status 1 when a rule is not met.")
 @overwrite_option
+@progress_option
 @json_option
 @click.pass_context
 def command(
@@ -120,6 +122,7 @@ def command(
     output: Path | None,
     fail_on_rule: bool,
     overwrite: bool,
+    progress: bool,
     as_json: bool,
 ) -> None:
     """Compare two versions of a line: the land taken out and put in, per zone, and the rules.
@@ -170,6 +173,7 @@ def command(
             xy_tolerance=xy_tolerance,
             unit=unit,
             grade_field=grade,
+            progress=progress,
         )
         rules: dict[str, Any] = {"by_zone": not whole_only}
         if net_min is not None:
