@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint typecheck unit browser docs clean
+.PHONY: setup demo test lint typecheck unit browser qgis qgis-plugin docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup browser
+unit: setup browser qgis
 	$(BIN)/pytest
 
 ## browser: Debian's chromium for the HTML report's browser test (skipped where it cannot install)
@@ -46,5 +46,16 @@ browser:
 	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	    >/dev/null 2>&1 || echo "chromium could not be installed: the browser test will be skipped"; }
 
+## qgis: Debian's QGIS for the QGIS plugin's tests (skipped where it cannot install)
+qgis:
+	@command -v qgis_process >/dev/null 2>&1 || command -v qgis_process.bin >/dev/null 2>&1 || \
+	  { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      qgis python3-qgis qgis-providers) \
+	    >/dev/null 2>&1 || echo "QGIS could not be installed: the QGIS plugin's tests will be skipped"; }
+
+## qgis-plugin: the zip QGIS's "Install from ZIP" accepts, into dist/
+qgis-plugin:
+	$(PYTHON) scripts/build_qgis_plugin.py --dist dist
+
 clean:
-	rm -rf $(VENV) output docs/_build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) output dist docs/_build .pytest_cache .mypy_cache .ruff_cache

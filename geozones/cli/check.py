@@ -45,12 +45,34 @@ def check_one(
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--encoding", help="Attribute encoding for shapefiles (default: detected).")
 @click.option("--crs", help='CRS to use: "infer" accepts the suggestion, or EPSG:….')
+@click.option(
+    "--layer",
+    "-l",
+    "only",
+    multiple=True,
+    help="Only this layer of multi-layer files (repeat for more); default: every layer.",
+)
 @json_option
-def command(paths: tuple[Path, ...], encoding: str | None, crs: str | None, as_json: bool) -> None:
+def command(
+    paths: tuple[Path, ...],
+    encoding: str | None,
+    crs: str | None,
+    only: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Say what reading each file would repair, guess or refuse; exit 2 if any is refused."""
-    results = [
-        check_one(path, layer, encoding, crs) for path in paths for layer in layer_names(path)
+    chosen = [
+        (path, layer)
+        for path in paths
+        for layer in layer_names(path)
+        if not only or layer is None or layer in only
     ]
+    unknown = set(only) - {layer for _, layer in chosen}
+    if unknown:
+        raise click.UsageError(
+            f"--layer {', '.join(sorted(unknown))}: no such layer in {', '.join(map(str, paths))}"
+        )
+    results = [check_one(path, layer, encoding, crs) for path, layer in chosen]
     if as_json:
         echo_json(results)
     else:

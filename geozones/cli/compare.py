@@ -19,6 +19,7 @@ from geozones.cli.options import (
     progress_option,
     reported_warnings,
 )
+from geozones.cli.progress import report_progress
 from geozones.errors import FieldError
 from geozones.io import read_layer
 from geozones.units import AREA_UNITS
@@ -149,6 +150,7 @@ def command(
         check_writable(list(comparison_paths(output).values()), overwrite=overwrite)
     grade = None if grade_field.lower() == "none" else grade_field
     with reported_warnings(ctx.obj["verbosity"]):
+        report_progress(0.0, f"reading {before} and {after}")
         old = read_layer(before, before_layer, encoding=encoding, crs=crs)
         new = read_layer(after, after_layer, encoding=encoding, crs=crs)
         zones = None
@@ -164,6 +166,7 @@ def command(
                 )
         elif zone_field or zone_name_field:
             raise click.UsageError("--zone-field and --zone-name-field need --zones")
+        report_progress(0.3, f"comparing {len(old)} features with {len(new)}")
         diff = compare_versions(
             old,
             new,
@@ -196,9 +199,12 @@ def command(
             name_field=zone_name_field,
             sources=(_source(before, before_layer), _source(after, after_layer)),
         )
+        if output is not None:
+            report_progress(0.8, f"writing {output}")
         written = (
             write_comparison(report, output, overwrite=overwrite) if output is not None else {}
         )
+    report_progress(1.0, "done")
     verdict = report.verdict
     if as_json:
         echo_json(

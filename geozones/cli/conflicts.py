@@ -22,6 +22,7 @@ from geozones.cli.options import (
     progress_option,
     reported_warnings,
 )
+from geozones.cli.progress import report_progress
 from geozones.config import load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
 
@@ -52,10 +53,12 @@ def command(
     """Find every overlap among the lines and inside each line; write the pieces to OUTPUT."""
     check_writable([output], overwrite=overwrite)
     settings = load_config(config)
+    report_progress(0.0, "reading layers")
     with reported_warnings(ctx.obj["verbosity"]):
         layers = layers_by_id(settings)
         zones = settings.read_zones()
         lines = {key: layers[key] for key in settings.priority}
+        report_progress(0.3, "finding conflicts")
         pieces = find_conflicts(
             lines,
             min_area_m2=settings.sliver_m2,
@@ -63,8 +66,10 @@ def command(
             zone_field=settings.zones.code_field,
             progress=progress,
         )
+        report_progress(0.7, "counting overlaps")
         faces = overlap_count(lines, zones=zones, zone_field=settings.zones.code_field)
     summary = conflict_summary(pieces)
+    report_progress(0.9, f"writing {output}")
     if output.exists():
         output.unlink()
     for name, frame in (("conflicts", pieces), ("overlap_count", faces)):
@@ -75,6 +80,7 @@ def command(
             frame, output, layer=name, promote_to_multi=True, geometry_type="MultiPolygon"
         )
     pyogrio.write_dataframe(pd.DataFrame(summary), output, layer="summary")
+    report_progress(1.0, "done")
     found = int((~pieces["sliver"]).sum()) if len(pieces) else 0
     if as_json:
         echo_json(

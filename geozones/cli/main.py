@@ -8,10 +8,12 @@ from importlib.metadata import PackageNotFoundError, version
 import click
 
 from geozones.cli.options import EXIT_USAGE, configure_logging
+from geozones.cli.progress import PROGRESS_JSON
 from geozones.errors import GeozonesError
 
 
-def _version() -> str:
+def version_text() -> str:
+    """The installed geozones version (the source tree's when not installed)."""
     try:
         return version("geozones")
     except PackageNotFoundError:  # running from a source tree
@@ -35,11 +37,17 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", prog_name="geozones")
+@click.version_option(version_text(), "--version", prog_name="geozones")
 @click.option("-v", "--verbose", count=True, help="More output (warnings in full with -v).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option(
+    "--progress-json",
+    is_flag=True,
+    help='Report progress as JSON lines on stderr ({"progress": 0.4, "message": …}), for '
+    "programs that run geozones, such as the QGIS plugin.",
+)
 @click.pass_context
-def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, verbose: int, quiet: bool, progress_json: bool) -> None:
     """Check China's three control lines (三区三线): red line, farmland, urban boundary.
 
     Inputs come first and the output last. Exit status: 0 success; 1 when the check fails with
@@ -47,6 +55,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["verbosity"] = -1 if quiet else verbose
+    ctx.obj[PROGRESS_JSON] = progress_json
     configure_logging(ctx.obj["verbosity"])
 
 
@@ -57,18 +66,38 @@ def main() -> None:
 
 def _register() -> None:
     from geozones.cli import (
+        area,
+        blocks,
+        capabilities,
         check,
         compare,
         conflicts,
+        coverage,
         info,
         partition,
         report,
+        resolve,
         site_check,
         stats,
         stream,
     )
 
-    for module in (info, check, stats, conflicts, report, site_check, compare, partition, stream):
+    for module in (
+        info,
+        check,
+        area,
+        coverage,
+        stats,
+        conflicts,
+        resolve,
+        report,
+        site_check,
+        compare,
+        blocks,
+        partition,
+        stream,
+        capabilities,
+    ):
         cli.add_command(module.command)
 
 

@@ -20,6 +20,7 @@ from geozones.cli.options import (
     progress_option,
     reported_warnings,
 )
+from geozones.cli.progress import report_progress
 from geozones.config import load_config
 from geozones.errors import GeozonesError
 from geozones.report.files import safe_filename
@@ -88,6 +89,7 @@ def command(
     """Write the workbook, GeoPackage and HTML report of the check CONFIG describes."""
     writers = _writers()
     settings = load_config(config)
+    report_progress(0.0, "reading layers and computing the report")
     with reported_warnings(ctx.obj["verbosity"]):
         report = build_report(settings)
     reports = [report]
@@ -109,11 +111,13 @@ def command(
         from tqdm.auto import tqdm
 
         steps = tqdm(planned, desc="reports", unit="report")
-    for part, paths in steps:
+    for number, (part, paths) in enumerate(steps):
+        report_progress(0.5 + 0.5 * number / len(planned), f"writing {part.scope_name}")
         next(iter(paths.values())).parent.mkdir(parents=True, exist_ok=True)
         for suffix, path in paths.items():
             writers[suffix](part, path, overwrite=overwrite)
             written.append(str(path))
+    report_progress(1.0, "done")
     if as_json:
         echo_json({"written": written, "verdict_ok": report.verdict})
     elif ctx.obj["verbosity"] >= 0:

@@ -6,21 +6,44 @@ import sys
 from pathlib import Path
 
 import click
+import geopandas as gpd
 import pandas as pd
 
+from geozones.cli.layerio import write_layers
 from geozones.cli.options import (
     EXIT_CHECK_FAILED,
+    check_writable,
     config_argument,
     echo_json,
     fail_option,
     frame_records,
     json_option,
     layers_by_id,
+    overwrite_option,
     reported_warnings,
 )
 from geozones.config import load_config
 from geozones.io import read_layer
 from geozones.site import site_check
+
+
+def checked_footprint(project: gpd.GeoDataFrame, result: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The project polygons with their figures; area columns named with their unit.
+
+    ``area`` becomes ``area_<unit>`` and ``farmland_area`` ``farmland_area_<unit>`` (and so
+    on); the ids of the features hit are comma-separated text. A figure whose name is already
+    a field of the footprint is suffixed ``_check``.
+    """
+    unit = result.attrs["unit"]
+    figures = result.rename(
+        columns={c: f"{c}_{unit}" for c in result.columns if c == "area" or c.endswith("_area")}
+    )
+    for column in ("farmland_hit", "redline_hit"):
+        figures[column] = [",".join(str(label) for label in hit) for hit in figures[column]]
+    figures = figures.rename(
+        columns={c: f"{c}_check" for c in figures.columns if c in project.columns}
+    )
+    return project.assign(**{str(c): figures[c] for c in figures.columns})
 
 
 @click.command("site-check")
@@ -29,6 +52,13 @@ from geozones.site import site_check
 @click.option("--layer", "-l", help="Layer of FOOTPRINT, for multi-layer files.")
 @click.option("--crs", help='CRS of FOOTPRINT if it has none: "infer" or EPSG:….')
 @click.option("--unit", help="Area unit (default: the configuration's).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a GeoPackage: layer site_check, each project polygon with its figures.",
+)
+@overwrite_option
 @fail_option
 @json_option
 @click.pass_context
@@ -39,10 +69,14 @@ def command(
     layer: str | None,
     crs: str | None,
     unit: str | None,
+    output: Path | None,
+    overwrite: bool,
     fail_on_conflict: bool,
     as_json: bool,
 ) -> None:
     """Area each project polygon takes from farmland and the red line, and outside the boundary."""
+    if output is not None:
+        check_writable([output], overwrite=overwrite)
     settings = load_config(config)
     with reported_warnings(ctx.obj["verbosity"]):
         project = read_layer(footprint, layer, crs=crs)
@@ -51,6 +85,8 @@ def command(
             project, layers, unit=unit or settings.unit, min_area_m2=settings.sliver_m2
         )
     failed = int((result["verdict"] == "fail").sum())
+    if output is not None:
+        write_layers(output, {"site_check": checked_footprint(project, result)})
     if as_json:
         echo_json(frame_records(result.reset_index(names="feature")))
     else:

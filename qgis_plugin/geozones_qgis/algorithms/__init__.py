@@ -1,0 +1,1 @@
+"""The Processing algorithms of the geozones provider, one module per geozones task."""
