@@ -10,7 +10,14 @@ Runs in one process on the synthetic layers of ``generate.py`` (generated first 
    and again with overlaps inside each layer);
 4. peak memory (RSS) of the process and the layers' own size in memory.
 
+With ``--tessellation N`` it measures instead, on an N × N tessellation of 100 m cells whose
+shared vertices were digitised separately (``generate.tessellation``, 0.3 mm jitter), the
+within-layer check (its overlaps are all phantoms at the default 1 mm tolerance) against a
+between-layer check of the same size (the tessellation against a second one, shifted by half
+a cell, every cell crossing four others), and coverage with and without the tolerance.
+
 Usage: python benchmarks/bench_conflicts.py [--size small|medium|large] [--skip-overlay]
+       python benchmarks/bench_conflicts.py --tessellation 300 [--repeat 3]
 """
 
 from __future__ import annotations
@@ -104,12 +111,98 @@ def overlay_pairs(layers: dict[str, gpd.GeoDataFrame]) -> tuple[int, float]:
     return pieces, area
 
 
+def best_of(repeat: int, function: Callable[[], Any]) -> tuple[float, Any]:
+    """The fastest of `repeat` runs (after one run to warm up), and its result."""
+    function()
+    runs = [timed(function) for _ in range(repeat)]
+    return min(seconds for seconds, _ in runs), runs[0][1]
+
+
+def tessellated(side: int, repeat: int) -> dict[str, Any]:
+    """Within-layer check of a jittered tessellation against a between-layer check."""
+    tessellation = gpd.GeoDataFrame(geometry=generate.tessellation(side, side), crs=4527)
+    x0, y0, x1, y1 = tessellation.total_bounds
+    shifted = gpd.GeoDataFrame(
+        geometry=generate.tessellation(side, side, seed=1, origin=(x0 + 50.0, y0 + 50.0)),
+        crs=4527,
+    )
+    middle = (x0 + x1) / 2
+    zones = gpd.GeoDataFrame(
+        {"XZQDM": ["990101", "990102"]},
+        geometry=[
+            shapely.box(x0 - 1, y0 - 1, middle, y1 + 1),
+            shapely.box(middle, y0 - 1, x1 + 1, y1 + 1),
+        ],
+        crs=4527,
+    )
+    figures: dict[str, Any] = {"side": side, "features": len(tessellation)}
+    within = {"t": tessellation}
+    between = {"t": tessellation, "s": shifted}
+    for key, function in (
+        ("within", lambda: geozones.find_conflicts(within)),
+        ("within_exact", lambda: geozones.find_conflicts(within, xy_tolerance=0)),
+        ("between", lambda: geozones.find_conflicts(between, within_layers=False)),
+        ("coverage", lambda: geozones.coverage(tessellation, zones, by="XZQDM")),
+        (
+            "coverage_exact",
+            lambda: geozones.coverage(tessellation, zones, by="XZQDM", xy_tolerance=0),
+        ),
+    ):
+        figures[f"{key}_s"], result = best_of(repeat, function)
+        figures[f"{key}_rows"] = len(result)
+        figures[f"{key}_phantoms"] = result.attrs["phantoms"]["count"]
+    return figures
+
+
+def print_tessellated(figures: dict[str, Any]) -> None:
+    side = figures["side"]
+    print(f"tessellation: {side} × {side} cells of 100 m ({figures['features']:,} features),")
+    print("shared vertices jittered within 0.3 mm; best of the runs after one to warm up")
+    print()
+    print("| step | seconds | rows | phantoms |")
+    print("|---|---:|---:|---:|")
+    names = {
+        "within": "find_conflicts, within the tessellation (tolerance 1 mm)",
+        "within_exact": "find_conflicts, within the tessellation (xy_tolerance=0)",
+        "between": "find_conflicts, tessellation against a shifted one (between layers)",
+        "coverage": "coverage of the tessellation, 2 zones (tolerance 1 mm)",
+        "coverage_exact": "coverage of the tessellation, 2 zones (xy_tolerance=0)",
+    }
+    for key, name in names.items():
+        print(
+            f"| {name} | {figures[key + '_s']:.2f} | {figures[key + '_rows']:,} | "
+            f"{figures[key + '_phantoms']:,} |"
+        )
+    print()
+    ratio = figures["within_s"] / figures["between_s"]
+    print(f"within / between: {ratio:.2f} (goal ≤ 1)")
+    coverage_ratio = figures["coverage_s"] / figures["coverage_exact_s"]
+    print(f"coverage with / without the tolerance: {coverage_ratio:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="medium", choices=["small", "medium", "large"])
     parser.add_argument("--skip-overlay", action="store_true", help="skip geopandas.overlay")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--tessellation", type=int, metavar="N", help="measure an N × N jittered tessellation"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per step (tessellation)")
     args = parser.parse_args()
+    if args.tessellation:
+        warnings.simplefilter("ignore")
+        figures = tessellated(args.tessellation, args.repeat)
+        figures["command"] = " ".join(sys.argv)
+        print(f"# bench_conflicts: {figures['command']}")
+        print(
+            f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, shapely "
+            f"{shapely.__version__} (GEOS {shapely.geos_version_string})"
+        )
+        print_tessellated(figures)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2))
+        return 0
 
     folder, _ = generate.resolve(args.size)
     paths = {name: generate.DEFAULT_OUT / folder / f"{name}.parquet" for name in LAYERS}

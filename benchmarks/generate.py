@@ -17,6 +17,9 @@ northings 3,000,000-3,400,000 (about 300 km x 400 km, roughly 27°-31°N, 115.4�
 - ``urban.parquet`` (城镇开发边界): polygons of 50-300 vertices around towns in the plains, ~5% with
   holes (天窗). Fields ``BSM``, ``XZQDM``.
 
+:func:`tessellation` builds, in memory, a layer whose features share their edges with
+sub-millimetre vertex jitter, as tessellations arrive (``bench_conflicts.py --tessellation``).
+
 Exteriors are clockwise and holes counter-clockwise (the ESRI convention of data converted from
 shapefiles and File Geodatabases); every geometry is a valid Polygon. Counties are a 10 x 10 grid
 of 30 km x 40 km cells coded ``99xxyy`` (xx: column 01-10 west to east, yy: row 01-10 south to
@@ -596,6 +599,89 @@ def write_geoparquet(path: Path, chunks: Iterator[Chunk]) -> tuple[int, int, flo
 
 # --------------------------------------------------------------------------------------------
 # driver
+
+
+# --------------------------------------------------------------------------------------------
+# tessellations: layers whose features share boundaries digitised separately
+
+
+def tessellation(
+    columns: int,
+    rows: int,
+    *,
+    cell: float = 100.0,
+    jitter: float = 0.0003,
+    extra_share: float = 0.3,
+    warp: float = 0.15,
+    seed: int = 0,
+    origin: tuple[float, float] = (CENTRAL_EASTING + 80_000.0, 3_150_000.0),
+) -> np.ndarray:
+    """A layer of ``columns × rows`` cells that share their edges, as a tessellation arrives.
+
+    The grid points are moved by up to ``warp`` cells (edges are not axis-parallel), every
+    cell's copy of a shared vertex lies within ``jitter`` m of the true point, moved on its own
+    as if digitised separately, and on ``extra_share`` of the edges one of the two neighbours
+    has an extra vertex (on the true edge, then moved too). Neighbours therefore overlap, and
+    leave gaps, in slivers under ``2 jitter`` wide: phantom conflicts at a tolerance of
+    ``2 jitter`` or more. Vectorized; cells in column-major order.
+    """
+    rng = _rng(seed, 7)
+    gx = np.arange(columns + 1, dtype=float)[:, None] * cell + np.zeros((1, rows + 1))
+    gy = np.zeros((columns + 1, 1)) + np.arange(rows + 1, dtype=float)[None, :] * cell
+    gx += rng.uniform(-warp, warp, gx.shape) * cell
+    gy += rng.uniform(-warp, warp, gy.shape) * cell
+    gx += origin[0]
+    gy += origin[1]
+    i, j = np.meshgrid(np.arange(columns), np.arange(rows), indexing="ij")
+    i, j = i.ravel(), j.ravel()
+    # The four edges of each cell, counter-clockwise: bottom, right, top, left, as
+    # (start corner, end corner) offsets; each edge's extra vertex, if any, and the side
+    # that has it are drawn once per edge of the grid, so both neighbours agree.
+    fraction_h = rng.uniform(0.2, 0.8, (columns, rows + 1))
+    fraction_v = rng.uniform(0.2, 0.8, (columns + 1, rows))
+    extra_h_any = rng.random((columns, rows + 1)) < extra_share
+    extra_v_any = rng.random((columns + 1, rows)) < extra_share
+    extra_h = rng.random((columns, rows + 1)) < 0.5  # the cell above the edge has it
+    extra_v = rng.random((columns + 1, rows)) < 0.5  # the cell right of the edge has it
+    slots = []  # (x, y, present) per slot of the ring, 8 slots per cell
+    for (di0, dj0), (di1, dj1), kind in (
+        ((0, 0), (1, 0), "bottom"),
+        ((1, 0), (1, 1), "right"),
+        ((1, 1), (0, 1), "top"),
+        ((0, 1), (0, 0), "left"),
+    ):
+        x0, y0 = gx[i + di0, j + dj0], gy[i + di0, j + dj0]
+        x1, y1 = gx[i + di1, j + dj1], gy[i + di1, j + dj1]
+        slots.append((x0, y0, np.ones(len(i), dtype=bool)))
+        if kind == "bottom":
+            t, has = fraction_h[i, j], extra_h_any[i, j] & extra_h[i, j]
+        elif kind == "top":
+            t, has = 1 - fraction_h[i, j + 1], extra_h_any[i, j + 1] & ~extra_h[i, j + 1]
+        elif kind == "right":
+            t, has = fraction_v[i + 1, j], extra_v_any[i + 1, j] & ~extra_v[i + 1, j]
+        else:
+            t, has = 1 - fraction_v[i, j], extra_v_any[i, j] & extra_v[i, j]
+        slots.append((x0 + t * (x1 - x0), y0 + t * (y1 - y0), has))
+    xs = np.stack([slot[0] for slot in slots], axis=1)
+    ys = np.stack([slot[1] for slot in slots], axis=1)
+    present = np.stack([slot[2] for slot in slots], axis=1)
+    # close each ring with its first vertex
+    xs = np.concatenate([xs, xs[:, :1]], axis=1)
+    ys = np.concatenate([ys, ys[:, :1]], axis=1)
+    present = np.concatenate([present, present[:, :1]], axis=1)
+    count = int(present.sum())
+    angle = rng.uniform(0, 2 * np.pi, count)
+    radius = jitter * np.sqrt(rng.uniform(0, 1, count))
+    moved_x, moved_y = xs[present], ys[present]
+    moved_x = moved_x + radius * np.cos(angle)
+    moved_y = moved_y + radius * np.sin(angle)
+    ring_index = np.repeat(np.arange(len(i)), present.sum(axis=1))
+    # the closing vertex takes the first vertex's move
+    first = np.r_[0, np.cumsum(present.sum(axis=1))[:-1]]
+    last = np.cumsum(present.sum(axis=1)) - 1
+    moved_x[last], moved_y[last] = moved_x[first], moved_y[first]
+    rings = shapely.linearrings(np.column_stack([moved_x, moved_y]), indices=ring_index)
+    return shapely.polygons(rings)
 
 
 def _log(message: str) -> None:

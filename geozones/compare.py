@@ -40,6 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geozones.area import ellipsoidal_area, measured_polygons
 from geozones.errors import FieldError, MissingCRSError, VersionMatchWarning
+from geozones.tolerance import check_xy_tolerance, is_thin, tolerance_in_crs_units
 from geozones.units import square_metres_per
 from geozones.validity import geometry_array, polygon_array, polygonal_parts
 from geozones.zones import split_by_zones, to_crs, zone_codes
@@ -52,7 +53,6 @@ __all__ = [
     "VersionMatchWarning",
     "check_adjustment",
     "compare_versions",
-    "thinner_than",
 ]
 
 #: What can happen to a feature between two versions, in the order tables list them.
@@ -368,15 +368,12 @@ def compare_versions(
     <VersionDiff: 2 changes; out 10,000.00, in 15,000.00, net +5,000.00 m2; matched by id ...>
     """
     per_unit = square_metres_per(unit)
-    if not (isinstance(xy_tolerance, int | float) and math.isfinite(xy_tolerance)):
-        raise ValueError(f"xy_tolerance must be a finite number, got {xy_tolerance!r}")
-    if xy_tolerance < 0:
-        raise ValueError(f"xy_tolerance must be 0 or more, got {xy_tolerance!r}")
+    xy_tolerance = check_xy_tolerance(xy_tolerance)
     if before.crs is None:
         raise MissingCRSError("the before version has no CRS; read it with geozones.read_layer")
     crs = pyproj.CRS.from_user_input(before.crs)
     after = to_crs(after, crs, name="the after version", target="the before version's")
-    tolerance = float(xy_tolerance) / 111_320.0 if crs.is_geographic else float(xy_tolerance)
+    tolerance = tolerance_in_crs_units(xy_tolerance, crs)
     grade = _grade_field(before, after, grade_field)
 
     steps = _Steps(progress)
@@ -783,38 +780,6 @@ def _changed_fields(
 # --------------------------------------------------------------------------------------------
 
 
-def thinner_than(geoms: np.ndarray, width: float) -> np.ndarray:
-    """True where a polygon is nowhere wider than `width`: it vanishes when shrunk by `width` / 2.
-
-    A boundary that moved by less than the XY tolerance leaves, between its two positions, a
-    strip thinner than the tolerance: no land was taken out or put in there.
-
-    Parameters
-    ----------
-    geoms : numpy.ndarray of shapely geometries
-        Polygons.
-    width : float
-        The width, in the CRS's unit.
-
-    Returns
-    -------
-    numpy.ndarray of bool
-        True for empty polygons and for those whose every part is thinner than `width`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from shapely import box
-    >>> thinner_than(np.array([box(0, 0, 100, 0.0005), box(0, 0, 100, 0.01)]), 0.001)
-    array([ True, False])
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    if width <= 0:
-        return shapely.is_empty(geoms) | (shapely.area(geoms) <= 0)
-    shrunk = shapely.buffer(geoms, -width / 2.0, quad_segs=2)
-    return shapely.is_empty(shrunk) | (shapely.area(shrunk) <= 0)
-
-
 @dataclass
 class _Overlay:
     """The land of the features that changed, and the pieces taken out and put in.
@@ -1028,7 +993,7 @@ def _split_thin(geoms: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.nda
     parts, owner = parts[present], owner[present]
     if len(parts) == 0:
         return wide, thin
-    narrow = thinner_than(parts, tolerance)
+    narrow = is_thin(parts, tolerance)
     for mask, target in ((~narrow, wide), (narrow, thin)):
         if mask.any():
             grouped = np.empty(count, dtype=object)
@@ -1054,7 +1019,7 @@ def _links(
     meets = shapely.relate_pattern(old_geoms[old_index], new_geoms[new_index], "T********")
     old_index, new_index = old_index[meets], new_index[meets]
     shared = polygonal_parts(shapely.intersection(old_geoms[old_index], new_geoms[new_index]))
-    wide = ~thinner_than(shared, tolerance)
+    wide = ~is_thin(shared, tolerance)
     return pd.DataFrame(
         {
             "old": old_index[wide],

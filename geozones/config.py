@@ -39,6 +39,7 @@ import pyproj
 
 from geozones.errors import GeozonesError
 from geozones.io import read_layer
+from geozones.tolerance import DEFAULT_XY_TOLERANCE, MAX_XY_TOLERANCE
 from geozones.units import AREA_UNITS, UNIT_LABELS
 
 #: The layer keys every configuration must define.
@@ -312,6 +313,9 @@ class Config:
         Area unit of reports, one of :data:`geozones.units.AREA_UNITS`.
     sliver_m2 : float
         Pieces smaller than this (ellipsoidal m²) are slivers: reported, not taken out.
+    xy_tolerance : float
+        Coordinate tolerance in metres: boundaries closer than this are the same boundary
+        (see :mod:`geozones.tolerance`); 0.001 by default.
     zones : ZoneSpec
         The zones results are reported by.
     layers : dict of str to LayerSpec
@@ -341,6 +345,7 @@ class Config:
     targets: Targets = field(default_factory=Targets)
     rasters: RasterSpec | None = None
     blocks: BlockSpec | None = None
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE
 
     def read_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """Read every layer with :func:`geozones.read_layer`, as the configuration says.
@@ -547,6 +552,7 @@ _TOP_KEYS = (
     "language",
     "unit",
     "sliver_m2",
+    "xy_tolerance",
     "zones",
     "layers",
     "resolution",
@@ -762,6 +768,15 @@ class _Checker:
             minimum=0.0,
             hint=" (m²); 0 keeps every piece, 200 is common practice",
         )
+        xy_tolerance = self.number(
+            document,
+            None,
+            "xy_tolerance",
+            default=DEFAULT_XY_TOLERANCE,
+            minimum=0.0,
+            maximum=MAX_XY_TOLERANCE,
+            hint=" (metres); 0.001 is ArcGIS's default, 0 compares exact geometry",
+        )
         zones = self.zones(self.table(document, None, "zones"))
         layers = self.layers(self.table(document, None, "layers"))
         resolution = self.table(document, None, "resolution", default={})
@@ -781,6 +796,7 @@ class _Checker:
             language=cast(Literal["zh", "en"], language),
             unit=unit,
             sliver_m2=sliver,
+            xy_tolerance=xy_tolerance,
             zones=zones,
             layers=layers,
             priority=priority,

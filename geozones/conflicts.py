@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -26,9 +26,18 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones._parallel import concatenate_blocks
+from geozones._parallel import concatenate_blocks, map_blocks
 from geozones.area import ellipsoidal_area
 from geozones.errors import EmptyLayerError, GeozonesError
+from geozones.tolerance import (
+    DEFAULT_XY_TOLERANCE,
+    PhantomTally,
+    check_xy_tolerance,
+    eliminate_thin_parts,
+    is_thin,
+    split_thin_parts,
+    tolerance_in_crs_units,
+)
 from geozones.validity import polygon_array, polygonal_parts
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
@@ -44,6 +53,7 @@ _CLAIM_COLUMNS = (
     "because_position",
     "rule",
     "overlap_m2",
+    "cutter",
     "geometry",
 )
 #: Columns of the audit :func:`resolve_conflicts` returns, before the geometry.
@@ -109,10 +119,29 @@ def _measurable(geoms: np.ndarray) -> np.ndarray:
 _PREPARE_FROM = 8
 
 
-def overlapping_pieces(
-    left: np.ndarray, right: np.ndarray, *, same_layer: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every piece where a polygon of `left` overlaps one of `right` (touching is not overlap).
+class Overlaps(NamedTuple):
+    """Every overlap of two polygon arrays, each classed genuine or phantom.
+
+    Returned by :func:`classified_overlaps`; one entry per overlapping pair.
+    """
+
+    #: Positions of the two polygons of each overlap.
+    left_index: np.ndarray
+    right_index: np.ndarray
+    #: The overlaps, polygonal, each with area.
+    pieces: np.ndarray
+    #: True where every part of the overlap is thinner than the tolerance.
+    phantom: np.ndarray
+
+
+def classified_overlaps(
+    left: np.ndarray, right: np.ndarray, *, same_layer: bool = False, width: float = 0.0
+) -> Overlaps:
+    """Every piece where a polygon of `left` overlaps one of `right`, phantoms apart.
+
+    An overlap whose every part is thinner than `width` (:func:`geozones.tolerance.is_thin`)
+    is a *phantom*: two boundaries closer than the tolerance are the same boundary. The
+    other overlaps are genuine, and kept whole.
 
     Parameters
     ----------
@@ -121,23 +150,28 @@ def overlapping_pieces(
     same_layer : bool, default False
         `left` and `right` are the same array: report each unordered pair once, not a
         feature with itself.
+    width : float, default 0
+        The tolerance in the units of the coordinates; 0 makes no overlap a phantom.
 
     Returns
     -------
-    left_index, right_index : numpy.ndarray
-        Positions of the two polygons of each piece.
-    pieces : numpy.ndarray
-        The overlapping parts, polygonal, each with area.
+    Overlaps
+        Positions, pieces and phantom flags, ordered by the two positions. Touching
+        polygons (no overlap of positive area) are not among them.
 
     Examples
     --------
+    A genuine overlap, and neighbours whose shared edge was digitised 0.3 mm apart:
+
     >>> import numpy as np
     >>> from shapely import box
-    >>> i, j, pieces = overlapping_pieces(
-    ...     np.array([box(0, 0, 2, 2)]), np.array([box(1, 1, 3, 3), box(2, 0, 3, 1)])
+    >>> found = classified_overlaps(
+    ...     np.array([box(0, 0, 2, 2), box(5, 0, 6, 1)]),
+    ...     np.array([box(1, 1, 3, 3), box(5.9997, 0, 7, 1)]),
+    ...     width=0.001,
     ... )
-    >>> i.tolist(), j.tolist(), [p.area for p in pieces]
-    ([0], [0], [1.0])
+    >>> found.left_index.tolist(), found.phantom.tolist(), [round(p.area, 4) for p in found.pieces]
+    ([0, 1], [False, True], [1.0, 0.0003])
     """
     # The tree holds the layer with fewer vertices per feature (parcels); the other layer's
     # features (large red-line polygons) are tested against the features whose boxes they meet.
@@ -169,7 +203,48 @@ def overlapping_pieces(
     left_index, right_index = (tree_index, query_index) if swap else (query_index, tree_index)
     order = np.lexsort((right_index, left_index))
     keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
-    return left_index[keep], right_index[keep], pieces[keep]
+    pieces = pieces[keep]
+    return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
+
+
+def overlapping_pieces(
+    left: np.ndarray, right: np.ndarray, *, same_layer: bool = False, width: float = 0.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every piece where a polygon of `left` overlaps one of `right` (touching is not overlap).
+
+    The genuine overlaps of :func:`classified_overlaps`: phantoms thinner than `width` are
+    left out.
+
+    Parameters
+    ----------
+    left, right : numpy.ndarray of shapely geometries
+        Valid polygons (empty ones are ignored).
+    same_layer : bool, default False
+        `left` and `right` are the same array: report each unordered pair once, not a
+        feature with itself.
+    width : float, default 0
+        The tolerance in the units of the coordinates; 0 keeps every overlap whole.
+
+    Returns
+    -------
+    left_index, right_index : numpy.ndarray
+        Positions of the two polygons of each piece.
+    pieces : numpy.ndarray
+        The overlapping parts, polygonal, each with area.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import box
+    >>> i, j, pieces = overlapping_pieces(
+    ...     np.array([box(0, 0, 2, 2)]), np.array([box(1, 1, 3, 3), box(2, 0, 3, 1)])
+    ... )
+    >>> i.tolist(), j.tolist(), [p.area for p in pieces]
+    ([0], [0], [1.0])
+    """
+    found = classified_overlaps(left, right, same_layer=same_layer, width=width)
+    genuine = ~found.phantom
+    return found.left_index[genuine], found.right_index[genuine], found.pieces[genuine]
 
 
 def _vertices_per_feature(geoms: np.ndarray) -> float:
@@ -198,6 +273,8 @@ def find_conflicts(
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
     within_layers: bool = True,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
+    keep_phantoms: bool = False,
     progress: bool = False,
 ) -> gpd.GeoDataFrame:
     """Every piece where two features overlap, between layers and inside each layer.
@@ -219,6 +296,13 @@ def find_conflicts(
         Field of `zones` holding the zone code; the index when omitted.
     within_layers : bool, default True
         Also report overlaps between features of the same layer (``layer_a == layer_b``).
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres: boundaries closer than this are the same boundary.
+        An overlap whose every part is thinner than it (no disc of this diameter fits in it)
+        is a *phantom*, digitising noise where neighbours share a boundary, and not a
+        conflict. 0 reports every overlap. See :mod:`geozones.tolerance`.
+    keep_phantoms : bool, default False
+        List the phantoms too, flagged in a ``phantom`` column.
     progress : bool, default False
         Show a progress bar over the layer pairs.
 
@@ -227,8 +311,16 @@ def find_conflicts(
     GeoDataFrame
         One row per piece: ``layer_a``, ``layer_b`` (in the order of `layers`), ``id_a``,
         ``id_b`` (index labels of the features), ``area_m2`` (ellipsoidal), ``sliver``,
-        ``zone`` (None without zones) and the polygonal geometry. Features whose edges or
-        corners merely touch do not conflict.
+        ``zone`` (None without zones), ``phantom`` (with `keep_phantoms` only) and the
+        polygonal geometry. Features whose edges or corners merely touch do not conflict.
+        ``attrs`` records ``unit``, ``method``, ``min_area_m2``, ``xy_tolerance`` and
+        ``phantoms``: how many overlaps were dismissed as phantoms and their area (see
+        :class:`geozones.tolerance.PhantomTally`).
+
+    Raises
+    ------
+    ToleranceError
+        `xy_tolerance` is negative, NaN or over 1 m.
 
     Examples
     --------
@@ -242,29 +334,57 @@ def find_conflicts(
     [{'layer_a': 'farmland', 'layer_b': 'redline', 'id_a': 0, 'id_b': 0}]
     >>> round(float(conflicts.area_m2.iloc[0]), 2)  # 40 m × 100 m, on the central meridian
     4000.0
+
+    A neighbour whose shared edge was digitised 0.4 mm into the parcel is no conflict:
+
+    >>> neighbour = gpd.GeoDataFrame(geometry=[box(x + 99.9996, y, x + 150, y + 100)], crs=4527)
+    >>> phantoms = find_conflicts({"farmland": farmland, "neighbour": neighbour})
+    >>> len(phantoms), phantoms.attrs["phantoms"]["count"]
+    (0, 1)
     """
+    tolerance = check_xy_tolerance(xy_tolerance)
     prepared = _Layers.prepare(layers)
+    width = tolerance_in_crs_units(tolerance, prepared.crs)
+    tally = PhantomTally()
     records: list[pd.DataFrame] = []
     pairs = _layer_pairs(prepared.names, within_layers=within_layers)
     for name_a, name_b in _progress(pairs, enabled=progress, description="conflicts"):
         left, right = prepared.geoms[name_a], prepared.geoms[name_b]
-        index_a, index_b, pieces = overlapping_pieces(left, right, same_layer=name_a == name_b)
-        records.append(
-            pd.DataFrame(
-                {
-                    "layer_a": name_a,
-                    "layer_b": name_b,
-                    "id_a": prepared.frames[name_a].index[index_a].to_numpy(dtype=object),
-                    "id_b": prepared.frames[name_b].index[index_b].to_numpy(dtype=object),
-                    "geometry": pieces,
-                }
-            )
+        found = classified_overlaps(left, right, same_layer=name_a == name_b, width=width)
+        _tally(tally, name_a, name_b, found, prepared.crs)
+        rows = slice(None) if keep_phantoms else ~found.phantom
+        ids_a = prepared.frames[name_a].index[found.left_index[rows]]
+        ids_b = prepared.frames[name_b].index[found.right_index[rows]]
+        record = pd.DataFrame(
+            {
+                "layer_a": name_a,
+                "layer_b": name_b,
+                "id_a": ids_a.to_numpy(dtype=object),
+                "id_b": ids_b.to_numpy(dtype=object),
+                "phantom": found.phantom[rows],
+                "geometry": found.pieces[rows],
+            }
         )
+        records.append(record)
     empty = pd.DataFrame(
-        {column: [] for column in ("layer_a", "layer_b", "id_a", "id_b", "geometry")}
+        {column: [] for column in ("layer_a", "layer_b", "id_a", "id_b", "phantom", "geometry")}
     )
     table = pd.concat(records, ignore_index=True) if records else empty
-    return _with_zones_and_area(table, prepared.crs, zones, zone_field, min_area_m2)
+    table["phantom"] = table["phantom"].astype(bool)
+    if not keep_phantoms:
+        table = table.drop(columns="phantom")
+    result = _with_zones_and_area(table, prepared.crs, zones, zone_field, min_area_m2)
+    if keep_phantoms:
+        result = result[[*CONFLICT_COLUMNS, "phantom", "geometry"]]
+    result.attrs.update(xy_tolerance=tolerance, phantoms=tally.as_dict())
+    return result
+
+
+def _tally(tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS) -> None:
+    """Count the phantoms of `found` and measure them."""
+    phantoms = found.pieces[found.phantom]
+    area = float(ellipsoidal_area(phantoms, crs).sum()) if len(phantoms) else 0.0
+    tally.add(name_a, name_b, count=len(phantoms), area_m2=area)
 
 
 def _with_zones_and_area(
@@ -316,6 +436,7 @@ def overlap_count(
     *,
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> gpd.GeoDataFrame:
     """Planarised overlaps: the land covered by two or more layers, by how many and which.
 
@@ -331,13 +452,18 @@ def overlap_count(
         Zones to split faces at; adds the ``zone`` column.
     zone_field : str, optional
         Field of `zones` holding the zone code; the index when omitted.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres, as for :func:`find_conflicts`: overlaps thinner than
+        it are phantoms, and faces thinner than it are left out.
 
     Returns
     -------
     GeoDataFrame
         One row per face: ``count`` (number of layers covering it), ``layers`` (their names
         joined with ``+``, in the order of `layers`), ``area_m2`` (ellipsoidal), ``zone`` and
-        the geometry. Faces do not overlap each other.
+        the geometry. Faces do not overlap each other. ``attrs`` records ``xy_tolerance``,
+        ``phantoms`` (as :func:`find_conflicts` does) and ``thin_face_area_m2``, the area of
+        the faces left out as thinner than the tolerance.
 
     Examples
     --------
@@ -357,14 +483,23 @@ def overlap_count(
     3 farmland+redline+urban 100
     2 redline+urban 100
     """
+    tolerance = check_xy_tolerance(xy_tolerance)
     prepared = _Layers.prepare(layers)
+    width = tolerance_in_crs_units(tolerance, prepared.crs)
+    tally = PhantomTally()
     overlap_regions: list[shapely.Geometry] = []
     for name_a, name_b in combinations(prepared.names, 2):
-        _, _, pieces = overlapping_pieces(prepared.geoms[name_a], prepared.geoms[name_b])
-        overlap_regions.extend(pieces)
+        found = classified_overlaps(prepared.geoms[name_a], prepared.geoms[name_b], width=width)
+        _tally(tally, name_a, name_b, found, prepared.crs)
+        overlap_regions.extend(found.pieces[~found.phantom])
+    thin_face_area = 0.0
     if overlap_regions:
         boundaries = shapely.union_all(shapely.boundary(np.asarray(overlap_regions, dtype=object)))
         faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(boundaries)))
+        thin = is_thin(faces, width)
+        if thin.any():
+            thin_face_area = float(ellipsoidal_area(faces[thin], prepared.crs).sum())
+            faces = faces[~thin]
         points = shapely.point_on_surface(faces)
         covering = np.zeros((len(faces), len(prepared.names)), dtype=bool)
         for column, name in enumerate(prepared.names):
@@ -386,7 +521,11 @@ def overlap_count(
     )
     table = table.sort_values(["layers"], kind="stable").reset_index(drop=True)
     result = _with_zones_and_area(table, prepared.crs, zones, zone_field, 0.0)
-    return result.drop(columns=["sliver"])[["count", "layers", "area_m2", "zone", "geometry"]]
+    result = result.drop(columns=["sliver"])[["count", "layers", "area_m2", "zone", "geometry"]]
+    result.attrs.update(
+        xy_tolerance=tolerance, phantoms=tally.as_dict(), thin_face_area_m2=thin_face_area
+    )
+    return result
 
 
 def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -402,7 +541,9 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per (``zone``, ``layer_a``, ``layer_b``): ``pieces``, ``slivers``, ``area_m2``
         (ellipsoidal area of the union of the pieces that are not slivers) and
-        ``sliver_area_m2`` (the union of the slivers, outside the other pieces).
+        ``sliver_area_m2`` (the union of the slivers, outside the other pieces). Phantoms
+        (listed with ``keep_phantoms=True``) are left out; ``attrs`` carries the
+        ``xy_tolerance`` and ``phantoms`` of `conflicts`.
 
     Examples
     --------
@@ -420,6 +561,8 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     """
     crs = pyproj.CRS.from_user_input(conflicts.crs)
     keys = ["zone", "layer_a", "layer_b"]
+    if "phantom" in conflicts:  # listed with keep_phantoms: not conflicts
+        conflicts = conflicts[~conflicts["phantom"].to_numpy(dtype=bool)]
     frame = conflicts.assign(zone=conflicts["zone"].fillna("")) if len(conflicts) else conflicts
     rows = []
     for key, group in frame.groupby(keys, sort=True, dropna=False):
@@ -436,6 +579,9 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     summary = pd.DataFrame(rows, columns=[*keys, "pieces", "slivers", "area_m2", "sliver_area_m2"])
     summary["zone"] = summary["zone"].replace("", None)
     summary.attrs.update(unit="m2", method="ellipsoidal")
+    for key in ("xy_tolerance", "phantoms"):
+        if key in conflicts.attrs:
+            summary.attrs[key] = conflicts.attrs[key]
     return summary
 
 
@@ -447,6 +593,7 @@ def resolve_conflicts(
     min_area_m2: float = 0.0,
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> tuple[dict[str, gpd.GeoDataFrame], gpd.GeoDataFrame]:
     """Take every overlap out of the lower-priority layer, recording each piece taken.
 
@@ -470,6 +617,11 @@ def resolve_conflicts(
         Zones (counties) to split the audit's pieces at.
     zone_field : str, optional
         Field of `zones` holding the zone code; the index when omitted.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres, as for :func:`find_conflicts`. Phantom overlaps are
+        not taken, and no part thinner than it is left: a thin part of what a feature keeps
+        or of a piece taken from it joins the piece of the same feature it borders most
+        (:func:`geozones.tolerance.eliminate_thin_parts`). 0 cuts exactly.
 
     Returns
     -------
@@ -481,9 +633,10 @@ def resolve_conflicts(
         One row per piece: ``layer``/``feature`` it was taken from, ``because_layer``/
         ``because_feature`` that outranks it there, ``rule``, ``area_m2``, ``overlap_m2`` (the
         whole overlap of the two features, which decides a sliver), ``taken``,
-        ``zone`` and the geometry. The pieces of one feature do not overlap, so a layer's
-        original area is its kept area plus the area taken, to ~1e-8: areas have geodesic
-        edges and a cut adds vertices on straight plane edges (see ``docs/area.md``).
+        ``zone`` and the geometry. The pieces of one feature do not overlap each other or
+        what the feature keeps: they are cut from it in turn, each from what the ones
+        before left. ``attrs`` records ``xy_tolerance`` and ``phantoms`` (overlaps not taken
+        as thinner than the tolerance, as :func:`find_conflicts` counts them).
 
     Examples
     --------
@@ -501,6 +654,7 @@ def resolve_conflicts(
     >>> audit[["layer", "because_layer", "rule"]].to_dict("records")
     [{'layer': 'urban', 'because_layer': 'farmland', 'rule': 'priority: farmland > urban'}]
     """
+    tolerance = check_xy_tolerance(xy_tolerance)
     missing = [name for name in priority if name not in layers]
     if missing:
         raise GeozonesError(
@@ -517,6 +671,7 @@ def resolve_conflicts(
                 f"gives ({', '.join(order)})"
             )
     prepared = _Layers.prepare({name: layers[name] for name in priority})
+    width = tolerance_in_crs_units(tolerance, prepared.crs)
     mask_geoms = {
         name: polygon_array(
             to_crs(mask, prepared.crs, name=f"override mask {name!r}", target="the layers'"),
@@ -527,15 +682,16 @@ def resolve_conflicts(
     masks = {name: shapely.union_all(geoms) for name, geoms in mask_geoms.items()}
     mask_ids = {name: mask.index for name, (mask, _) in overrides.items()}
 
+    tally = PhantomTally()
     claims = pd.concat(
         [
-            _claims(prepared, priority, overrides, masks),
-            _mask_claims(prepared, overrides, mask_geoms, mask_ids),
+            _claims(prepared, priority, overrides, masks, width, tally),
+            _mask_claims(prepared, overrides, mask_geoms, mask_ids, width, tally),
         ],
         ignore_index=True,
     )
-    claimed = _disjoint_claims(claims, prepared.crs, min_area_m2)
-    resolved = _apply(prepared, claimed)
+    claimed, kept = _take(prepared, claims, min_area_m2, width)
+    resolved = _apply(prepared, claimed, kept)
     audit = _with_zones_and_area(
         claimed[[*AUDIT_COLUMNS[:5], "overlap_m2", "taken", "geometry"]],
         prepared.crs,
@@ -543,7 +699,9 @@ def resolve_conflicts(
         zone_field,
         0.0,
     )
-    return resolved, audit[[*AUDIT_COLUMNS, "geometry"]]
+    audit = audit[[*AUDIT_COLUMNS, "geometry"]]
+    audit.attrs.update(xy_tolerance=tolerance, phantoms=tally.as_dict())
+    return resolved, audit
 
 
 def _claims(
@@ -551,24 +709,51 @@ def _claims(
     priority: Sequence[str],
     overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
     masks: Mapping[str, Any],
+    width: float,
+    tally: PhantomTally,
 ) -> pd.DataFrame:
     """Each overlap piece, split by the override masks, with the layer that loses it."""
     rank = {name: position for position, name in enumerate(priority)}
     rows = []
     for name_a, name_b in combinations(priority, 2):
-        index_a, index_b, pieces = overlapping_pieces(
-            prepared.geoms[name_a], prepared.geoms[name_b]
-        )
+        found = classified_overlaps(prepared.geoms[name_a], prepared.geoms[name_b], width=width)
+        _tally(tally, name_a, name_b, found, prepared.crs)
+        genuine = ~found.phantom
+        index_a, index_b = found.left_index[genuine], found.right_index[genuine]
+        pieces = found.pieces[genuine]
         overlap_area = ellipsoidal_area(pieces, prepared.crs) if len(pieces) else np.zeros(0)
+        # Each claim is cut from the loser with the winner's polygon (or its part inside or
+        # outside a mask), not with the overlap piece: the piece taken and what is left then
+        # come from overlays of the same two polygons, and add up to what was cut.
         remaining = pieces
-        parts: list[tuple[np.ndarray, np.ndarray, Sequence[str], str]] = []
+        cutters = {
+            name_a: prepared.geoms[name_b][index_b],
+            name_b: prepared.geoms[name_a][index_a],
+        }
+        remaining_cutters = dict(cutters)
+        parts: list[tuple[np.ndarray, dict[str, np.ndarray], Sequence[str], str]] = []
         for mask_name, (_, order) in overrides.items():
             mask = masks[mask_name]
-            inside = polygonal_parts(shapely.intersection(remaining, mask))
-            remaining = polygonal_parts(shapely.difference(remaining, mask))
-            parts.append((inside, np.arange(len(pieces)), order, f"override {mask_name}"))
-        parts.append((remaining, np.arange(len(pieces)), priority, "priority"))
-        for geoms, positions, order, label in parts:
+            # Thin parts of a split stay with the feature, whose thin parts are then merged
+            # into the piece they border most.
+            inside = split_thin_parts(
+                polygonal_parts(shapely.intersection(remaining, mask)), width
+            )[0]
+            remaining = split_thin_parts(
+                polygonal_parts(shapely.difference(remaining, mask)), width
+            )[0]
+            inside_cutters = {
+                name: polygonal_parts(shapely.intersection(geoms, mask))
+                for name, geoms in remaining_cutters.items()
+            }
+            remaining_cutters = {
+                name: polygonal_parts(shapely.difference(geoms, mask))
+                for name, geoms in remaining_cutters.items()
+            }
+            parts.append((inside, inside_cutters, order, f"override {mask_name}"))
+        parts.append((remaining, remaining_cutters, priority, "priority"))
+        positions = np.arange(len(pieces))
+        for geoms, cutter, order, label in parts:
             keep = ~shapely.is_empty(geoms) & (shapely.area(geoms) > 0)
             a_wins = rank_in(order, name_a) < rank_in(order, name_b)
             winner, loser = (name_a, name_b) if a_wins else (name_b, name_a)
@@ -588,6 +773,7 @@ def _claims(
                         "because_position": pos_a if a_wins else pos_b,
                         "rule": f"{label}: {winner} > {loser}",
                         "overlap_m2": overlap_area[positions[keep]],
+                        "cutter": cutter[loser][keep],
                         "geometry": geoms[keep],
                     }
                 )
@@ -600,6 +786,8 @@ def _mask_claims(
     overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
     mask_geoms: Mapping[str, np.ndarray],
     mask_ids: Mapping[str, pd.Index],
+    width: float,
+    tally: PhantomTally,
 ) -> pd.DataFrame:
     """Pieces a mask itself takes: where its order ranks the mask above a layer.
 
@@ -611,9 +799,11 @@ def _mask_claims(
         if mask_name not in order:
             continue
         for name in order[rank_in(order, mask_name) + 1 :]:
-            index, mask_index, pieces = overlapping_pieces(
-                prepared.geoms[name], mask_geoms[mask_name]
-            )
+            found = classified_overlaps(prepared.geoms[name], mask_geoms[mask_name], width=width)
+            _tally(tally, name, mask_name, found, prepared.crs)
+            genuine = ~found.phantom
+            index, mask_index = found.left_index[genuine], found.right_index[genuine]
+            pieces = found.pieces[genuine]
             rows.append(
                 pd.DataFrame(
                     {
@@ -628,6 +818,7 @@ def _mask_claims(
                         "overlap_m2": ellipsoidal_area(pieces, prepared.crs)
                         if len(pieces)
                         else np.zeros(0),
+                        "cutter": mask_geoms[mask_name][mask_index],
                         "geometry": pieces,
                     }
                 )
@@ -640,55 +831,104 @@ def rank_in(order: Sequence[str], name: str) -> int:
     return list(order).index(name)
 
 
-def _disjoint_claims(claims: pd.DataFrame, crs: pyproj.CRS, min_area_m2: float) -> pd.DataFrame:
-    """Make the pieces claimed from one feature disjoint, in order of the claimant's rank."""
+def _take(
+    prepared: _Layers, claims: pd.DataFrame, min_area_m2: float, width: float
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Cut the claims out of their features in turn; the pieces, and what each feature keeps.
+
+    The claims on one feature are cut in order of the claimant's rank, each from what the
+    ones before left, so the pieces of a feature and what it keeps are disjoint and come
+    from the same overlays (their areas add up to the feature's). Thin parts are then
+    merged into the piece of the feature they border most. Claims under `min_area_m2`
+    (slivers) are not taken: they are cut, in turn again, from what the feature keeps, only
+    to be listed.
+    """
     claims = claims.sort_values(
         ["layer", "position", "because_rank", "because_position"], kind="stable"
     ).reset_index(drop=True)
-    geoms = claims["geometry"].to_numpy(dtype=object).copy()
-    owner = list(zip(claims["layer"], claims["position"], strict=True))
-    repeated = pd.Series(owner).duplicated(keep=False).to_numpy()
-    # Only features claimed more than once need their pieces made disjoint.
-    start = 0
-    while start < len(geoms):
-        stop = start + 1
-        while stop < len(geoms) and owner[stop] == owner[start]:
-            stop += 1
-        if repeated[start]:
-            taken_so_far = geoms[start]
-            for k in range(start + 1, stop):
-                geoms[k] = polygonal_parts(np.array([shapely.difference(geoms[k], taken_so_far)]))[
-                    0
+    taken = claims["overlap_m2"].to_numpy(dtype=float) >= min_area_m2
+    cutters = claims.pop("cutter").to_numpy(dtype=object)
+    geoms = np.array([shapely.MultiPolygon()] * len(claims), dtype=object)
+    layer = claims["layer"].to_numpy(dtype=object)
+    position = claims["position"].to_numpy(dtype=np.int64)
+    kept = {}
+    for name in prepared.names:
+        features = prepared.geoms[name]
+        rows = np.flatnonzero((layer == name) & taken)
+        pieces, rest = _cut_in_turn(features, position[rows], cutters[rows])
+        if width > 0 and len(rows):
+            owners = np.unique(position[rows])
+            # The pieces of each feature and what it keeps, as groups of one whole.
+            merged = eliminate_thin_parts(
+                np.concatenate([pieces, rest[owners]]),
+                np.concatenate([position[rows], owners]),
+                width,
+            )
+            pieces, rest[owners] = merged[: len(rows)], merged[len(rows) :]
+        geoms[rows] = pieces
+        listed = np.flatnonzero((layer == name) & ~taken)
+        slivers, _ = _cut_in_turn(rest, position[listed], cutters[listed])
+        geoms[listed] = split_thin_parts(slivers, width)[0]
+        kept[name] = rest
+    area = ellipsoidal_area(geoms, prepared.crs) if len(geoms) else np.zeros(0)
+    claims = claims.assign(geometry=geoms, area_m2=area, taken=taken)
+    return claims[area > 0].reset_index(drop=True), kept
+
+
+def _cut_in_turn(
+    features: np.ndarray, owner: np.ndarray, cutters: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut ``cutters[k]`` from ``features[owner[k]]`` in turn, in the order given.
+
+    `owner` is sorted. Returns the piece each cutter takes, from what the cutters before it
+    on the same feature left, and the features with every piece taken out. One overlay per
+    turn for every feature at once, in threads.
+    """
+    rest = features.copy()
+    pieces = np.array([shapely.MultiPolygon()] * len(owner), dtype=object)
+    if len(owner) == 0:
+        return pieces, rest
+    turn = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+    for number in range(int(turn.max()) + 1):
+        now = np.flatnonzero(turn == number)
+        feature = owner[now]
+        whole = shapely.covers(cutters[now], rest[feature])
+        pieces[now[whole]] = rest[feature[whole]]
+        rest[feature[whole]] = shapely.MultiPolygon()
+        part = now[~whole]
+
+        def cut(block: np.ndarray, part: np.ndarray = part) -> np.ndarray:
+            current = rest[owner[part[block]]]
+            return np.concatenate(
+                [
+                    polygonal_parts(shapely.intersection(current, cutters[part[block]])),
+                    polygonal_parts(shapely.difference(current, cutters[part[block]])),
                 ]
-                taken_so_far = shapely.union(taken_so_far, geoms[k])
-        start = stop
-    area = ellipsoidal_area(geoms, crs) if len(geoms) else np.zeros(0)
-    claims = claims.assign(geometry=geoms, area_m2=area)
-    claims = claims[area > 0].reset_index(drop=True)
-    # A sliver is an overlap of two features under the threshold as a whole, however the
-    # masks and other claims cut it.
-    claims["taken"] = claims["overlap_m2"].to_numpy(dtype=float) >= min_area_m2
-    return claims
+            )
+
+        if len(part):
+            blocks = map_blocks(cut, np.arange(len(part)))
+            inside = np.concatenate([block[: len(block) // 2] for block in blocks])
+            outside = np.concatenate([block[len(block) // 2 :] for block in blocks])
+            pieces[part] = inside
+            rest[owner[part]] = outside
+    return pieces, rest
 
 
-def _apply(prepared: _Layers, audit: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
-    """Each layer with its taken pieces removed, every feature kept."""
+def _apply(
+    prepared: _Layers, audit: pd.DataFrame, kept: Mapping[str, np.ndarray]
+) -> dict[str, gpd.GeoDataFrame]:
+    """Each layer with what its features keep, every feature kept, and what was taken."""
     resolved = {}
     for name in prepared.names:
         frame = prepared.frames[name].copy()
-        geoms = prepared.geoms[name].copy()
+        geoms = kept[name]
         taken = audit[(audit["layer"] == name) & audit["taken"]]
         taken_area = np.zeros(len(frame))
         status = np.full(len(frame), "unchanged", dtype=object)
         if len(taken):
             by_feature = taken.groupby("position")
             positions = np.fromiter(by_feature.groups.keys(), dtype=int)
-            removal = by_feature["geometry"].agg(
-                lambda parts: shapely.union_all(np.asarray(parts, dtype=object))
-            )
-            geoms[positions] = polygonal_parts(
-                shapely.difference(geoms[positions], removal.to_numpy(dtype=object))
-            )
             taken_area[positions] = by_feature["area_m2"].sum().to_numpy()
             status[positions] = np.where(shapely.is_empty(geoms[positions]), "removed", "trimmed")
         frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=prepared.crs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,9 @@ from scipy.sparse.csgraph import connected_components
 
 from geozones._parallel import concatenate_blocks
 from geozones.area import AreaMethod, ellipsoidal_area, geodesic_area
+from geozones.conflicts import classified_overlaps
 from geozones.errors import FieldError
+from geozones.tolerance import DEFAULT_XY_TOLERANCE, check_xy_tolerance, tolerance_in_crs_units
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
 from geozones.zones import split_by_zones, to_crs
@@ -37,11 +39,15 @@ def coverage(
     unit: str = "km2",
     method: AreaMethod = "ellipsoidal",
     levels: tuple[str, ...] | None = None,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> pd.DataFrame:
     """Area of each zone, area of the layer inside it, and the percentage covered.
 
     The layer is dissolved first: where its features overlap each other the overlap counts
     once. Zone rows therefore add up: the covered area of a city is the sum over its counties.
+    Overlaps thinner than `xy_tolerance` (neighbours whose shared boundary was digitised
+    twice) are not overlaps: they are not dissolved, and ``attrs["phantoms"]`` says how many
+    there were and their area, which is all the covered area can count twice.
 
     Parameters
     ----------
@@ -59,13 +65,18 @@ def coverage(
         With 6-digit administrative codes in `by`, also report these roll-ups, any of
         ``"county"``, ``"city"`` (first four digits) and ``"province"`` (first two); city and
         province codes are written as 6 digits (``990100``, ``990000``).
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres (see :func:`geozones.find_conflicts`); 0 dissolves
+        every overlap.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by zone code (``zone``), with ``level`` when `levels` is given, and columns
         ``zone_area``, ``covered_area`` and ``percent``. ``attrs`` records ``unit``,
-        ``method`` and ``outside_area``: the layer's area outside every zone.
+        ``method``, ``outside_area`` (the layer's area outside every zone),
+        ``xy_tolerance`` and ``phantoms`` (``count`` and ``area_m2`` of the overlaps of
+        features, within a zone, that are thinner than the tolerance; areas by `method`).
 
     Raises
     ------
@@ -95,24 +106,30 @@ def coverage(
     990000 province      200.0          50.0     25.0
     """
     square_metres_per(unit)  # an unknown unit fails before any work
+    tolerance = check_xy_tolerance(xy_tolerance)
     zone_codes = codes_of(zones, by)
     crs = pyproj.CRS.from_user_input(zones.crs)
     layer = to_crs(layer, crs, name="the layer", target="the zones'")
     zone_geoms = polygon_array(zones, purpose="coverage")
     layer_geoms = polygon_array(layer, purpose="coverage")
     measure = _area_function(crs, method)
+    width = tolerance_in_crs_units(tolerance, crs)
 
     zone_area = pd.Series(measure(zone_geoms), index=zone_codes).groupby(level=0, sort=False).sum()
     measurable = np.flatnonzero(~shapely.is_missing(layer_geoms) & ~shapely.is_empty(layer_geoms))
     pieces = _Pieces.clip(layer_geoms[measurable], zone_geoms)
-    covered = pieces.dissolved_area(zone_codes, measure)
+    covered, phantoms = pieces.dissolved_area(zone_codes, measure, width=width)
     covered = covered.reindex(zone_area.index, fill_value=0.0)
-    total = _Pieces.whole(layer_geoms[measurable]).dissolved_area(np.array(["layer"]), measure)
+    total, _ = _Pieces.whole(layer_geoms[measurable]).dissolved_area(
+        np.array(["layer"]), measure, width=width
+    )
     outside = float(total.sum() - covered.sum())
     per_zone = pd.DataFrame({"zone_area": zone_area, "covered_area": covered})
-    return coverage_table(
+    result = coverage_table(
         per_zone, outside, float(total.sum()), unit=unit, method=method, levels=levels
     )
+    result.attrs.update(xy_tolerance=tolerance, phantoms=phantoms)
+    return result
 
 
 def coverage_table(
@@ -180,9 +197,16 @@ class _Pieces:
         index = np.arange(len(features))
         return cls(features, index, np.zeros(len(features), dtype=int))
 
-    def dissolved_area(self, zone_codes: np.ndarray, measure: Measure) -> pd.Series:
-        """Area per zone code of the union of the pieces in it."""
-        group = self._overlap_groups()
+    def dissolved_area(
+        self, zone_codes: np.ndarray, measure: Measure, *, width: float = 0.0
+    ) -> tuple[pd.Series, dict[str, Any]]:
+        """Area per zone code of the union of the pieces in it, and the phantoms left apart.
+
+        Pieces whose overlaps are all thinner than `width` are not unioned; the second
+        result gives ``count`` and ``area_m2`` of those overlaps.
+        """
+        group, thin = self._grouping(width)
+        phantoms = {"count": len(thin), "area_m2": float(measure(thin).sum()) if len(thin) else 0.0}
         in_group = group >= 0
         areas = np.zeros(len(self.geoms))
         areas[~in_group] = concatenate_blocks(measure, self.geoms[~in_group])
@@ -201,26 +225,43 @@ class _Pieces:
             per_zone_unions = pd.Series(dtype=float)
         per_zone = pd.Series(areas).groupby(self.zone).sum().add(per_zone_unions, fill_value=0.0)
         codes = zone_codes[per_zone.index.to_numpy(dtype=int)]
-        return pd.Series(per_zone.to_numpy(), index=codes).groupby(level=0, sort=False).sum()
+        dissolved = pd.Series(per_zone.to_numpy(), index=codes).groupby(level=0, sort=False).sum()
+        return dissolved, phantoms
 
-    def _overlap_groups(self) -> np.ndarray:
+    def _overlap_groups(self, width: float = 0.0) -> np.ndarray:
         """Group id of pieces whose interiors overlap another piece in the same zone, else -1."""
-        tree = shapely.STRtree(self.geoms)
-        left, right = tree.query(self.geoms, predicate="intersects")
-        candidate = (left < right) & (self.zone[left] == self.zone[right])
-        left, right = left[candidate], right[candidate]
-        interiors_meet = shapely.relate_pattern(self.geoms[left], self.geoms[right], "2********")
-        left, right = left[interiors_meet], right[interiors_meet]
+        return self._grouping(width)[0]
+
+    def _grouping(self, width: float) -> tuple[np.ndarray, np.ndarray]:
+        """Overlap groups as :meth:`_overlap_groups`, and the phantoms left out of them.
+
+        With a `width`, pieces that overlap only by phantoms (overlaps thinner than it) are
+        not grouped; the phantoms come second.
+        """
+        thin = np.empty(0, dtype=object)
+        if width > 0:
+            found = classified_overlaps(self.geoms, self.geoms, same_layer=True, width=width)
+            same_zone = self.zone[found.left_index] == self.zone[found.right_index]
+            thin = found.pieces[same_zone & found.phantom]
+            genuine = same_zone & ~found.phantom
+            left, right = found.left_index[genuine], found.right_index[genuine]
+        else:
+            tree = shapely.STRtree(self.geoms)
+            left, right = tree.query(self.geoms, predicate="intersects")
+            candidate = (left < right) & (self.zone[left] == self.zone[right])
+            left, right = left[candidate], right[candidate]
+            meet = shapely.relate_pattern(self.geoms[left], self.geoms[right], "2********")
+            left, right = left[meet], right[meet]
         group = np.full(len(self.geoms), -1)
         if len(left) == 0:
-            return group
+            return group, thin
         members = np.unique(np.concatenate([left, right]))
         position = np.searchsorted(members, [left, right])
         graph = coo_matrix(
             (np.ones(len(left)), (position[0], position[1])), shape=(len(members), len(members))
         )
         group[members] = connected_components(graph, directed=False)[1]
-        return group
+        return group, thin
 
 
 def _roll_up(result: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:

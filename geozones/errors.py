@@ -48,6 +48,10 @@ class NonPolygonalGeometryError(GeometryError):
     """Points or lines where a polygon layer is needed (area, coverage, conflicts)."""
 
 
+class ToleranceError(GeozonesError, ValueError):
+    """A coordinate tolerance (``xy_tolerance``) that is not a number of metres from 0 to 1."""
+
+
 class FieldError(GeozonesError, KeyError):
     """A required attribute field is missing or holds unusable values."""
 
@@ -110,5 +114,6 @@ __all__ = [
     "LayerNotFoundError",
     "MissingCRSError",
     "NonPolygonalGeometryError",
+    "ToleranceError",
     "VersionMatchWarning",
 ]

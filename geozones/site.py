@@ -14,9 +14,17 @@ import pandas as pd
 import shapely
 
 from geozones.area import ellipsoidal_area
-from geozones.conflicts import _Layers, overlapping_pieces
+from geozones.conflicts import _Layers, classified_overlaps
 from geozones.errors import GeozonesError
+from geozones.tolerance import (
+    DEFAULT_XY_TOLERANCE,
+    PhantomTally,
+    check_xy_tolerance,
+    split_thin_parts,
+    tolerance_in_crs_units,
+)
 from geozones.units import square_metres_per
+from geozones.validity import polygonal_parts
 
 
 def site_check(
@@ -28,6 +36,7 @@ def site_check(
     urban: str | None = "urban",
     unit: str = "mu",
     min_area_m2: float = 0.0,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> pd.DataFrame:
     """Check project footprints against the control lines, one row per project polygon.
 
@@ -47,6 +56,10 @@ def site_check(
     min_area_m2 : float, default 0
         Overlaps smaller than this (ellipsoidal m²) are digitising noise: reported in the
         areas but do not fail the check.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres (see :func:`geozones.find_conflicts`): a footprint
+        drawn along a line's boundary overlaps it, or leaves the urban boundary, only by
+        slivers thinner than this, which count as nothing.
 
     Returns
     -------
@@ -55,7 +68,8 @@ def site_check(
         ``farmland_area`` (farmland it takes, dissolved), ``redline_m2`` / ``redline_area``,
         ``outside_urban_m2`` / ``outside_urban_area`` (NaN without `urban`), ``farmland_hit``
         and ``redline_hit`` (index labels of the features touched), ``verdict`` (``pass`` or
-        ``fail``) and ``reasons``. ``attrs`` records ``unit`` and ``method``.
+        ``fail``) and ``reasons``. ``attrs`` records ``unit``, ``method``, ``xy_tolerance``
+        and ``phantoms`` (overlaps dismissed as thinner than the tolerance).
 
     Examples
     --------
@@ -82,27 +96,42 @@ def site_check(
                 f"site_check: the {role} layer {name!r} is not among the layers "
                 f"({', '.join(map(repr, layers))})"
             )
+    tolerance = check_xy_tolerance(xy_tolerance)
     per_unit = square_metres_per(unit)
     names = [name for name in (farmland, redline, urban) if name is not None]
     prepared = _Layers.prepare({"__project__": footprint, **{n: layers[n] for n in names}})
     project = prepared.geoms["__project__"]
     crs = prepared.crs
+    width = tolerance_in_crs_units(tolerance, crs)
+    tally = PhantomTally()
     result = pd.DataFrame(index=footprint.index)
     result["area_m2"] = ellipsoidal_area(project, crs)
     result["area"] = result["area_m2"] / per_unit
 
     hits: dict[str, list[list[object]]] = {}
+    unions: dict[str, np.ndarray] = {}
     for name in names:
-        index, other, pieces = overlapping_pieces(project, prepared.geoms[name])
-        union = _union_by_owner(pieces, index, len(project))
-        result[f"{name}_m2"] = ellipsoidal_area(union, crs)
+        found = classified_overlaps(project, prepared.geoms[name], width=width)
+        phantoms = found.pieces[found.phantom]
+        tally.add(
+            "project",
+            name,
+            count=len(phantoms),
+            area_m2=float(ellipsoidal_area(phantoms, crs).sum()) if len(phantoms) else 0.0,
+        )
+        genuine = ~found.phantom
+        index, other = found.left_index[genuine], found.right_index[genuine]
+        unions[name] = _union_by_owner(found.pieces[genuine], index, len(project))
+        result[f"{name}_m2"] = ellipsoidal_area(unions[name], crs)
         labels = prepared.frames[name].index
         hits[name] = [list(labels[other[index == i]]) for i in range(len(project))]
 
     result = result.rename(columns={f"{farmland}_m2": "farmland_m2", f"{redline}_m2": "redline_m2"})
     if urban is not None:
-        inside = result.pop(f"{urban}_m2")
-        result["outside_urban_m2"] = (result["area_m2"] - inside).clip(lower=0.0)
+        result.pop(f"{urban}_m2")
+        # What lies outside, but for slivers along the boundary thinner than the tolerance.
+        outside = polygonal_parts(shapely.difference(project, unions[urban]))
+        result["outside_urban_m2"] = ellipsoidal_area(split_thin_parts(outside, width)[0], crs)
     else:
         result["outside_urban_m2"] = np.nan
     for column in ("farmland", "redline", "outside_urban"):
@@ -141,7 +170,9 @@ def site_check(
     ]
     result["reasons"] = reasons
     result["verdict"] = np.where(result["reasons"] == "", "pass", "fail")
-    result.attrs.update(unit=unit, method="ellipsoidal")
+    result.attrs.update(
+        unit=unit, method="ellipsoidal", xy_tolerance=tolerance, phantoms=tally.as_dict()
+    )
     return result
 
 

@@ -55,6 +55,12 @@ from geozones.conflicts import find_conflicts, resolve_conflicts
 from geozones.coverage import _area_function, _Pieces, coverage_table
 from geozones.errors import GeozonesError, PartitionError
 from geozones.partitions import HOME, ROW, PartitionedDataset
+from geozones.tolerance import (
+    DEFAULT_XY_TOLERANCE,
+    PhantomTally,
+    check_xy_tolerance,
+    tolerance_in_crs_units,
+)
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
 from geozones.zones import zone_codes
@@ -73,6 +79,7 @@ def stream_coverage(
     unit: str = "km2",
     method: AreaMethod = "ellipsoidal",
     levels: tuple[str, ...] | None = None,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
     client: Any = None,
     workers: int | None = None,
     work_dir: str | os.PathLike[str] | None = None,
@@ -92,6 +99,8 @@ def stream_coverage(
         Area method (see :func:`geozones.area`).
     levels : tuple of str, optional
         Roll-ups of 6-digit codes, as in :func:`geozones.coverage`.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres, as in :func:`geozones.coverage`.
     client : dask.distributed.Client, optional
         Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
@@ -107,7 +116,8 @@ def stream_coverage(
     -------
     pandas.DataFrame
         As :func:`geozones.coverage` returns for the zone layer and ``by=dataset.zone_field``:
-        ``zone_area``, ``covered_area`` and ``percent`` per zone, ``attrs["outside_area"]``.
+        ``zone_area``, ``covered_area`` and ``percent`` per zone, ``attrs["outside_area"]``,
+        ``attrs["xy_tolerance"]`` and ``attrs["phantoms"]``.
 
     Raises
     ------
@@ -137,13 +147,25 @@ def stream_coverage(
     990121      100.0          50.0     50.0
     """
     square_metres_per(unit)  # an unknown unit fails before any county runs
-    task = partial(_coverage_task, layer=layer, method=method)
-    params = {"operation": "coverage", "layer": layer, "method": method}
+    tolerance = check_xy_tolerance(xy_tolerance)
+    task = partial(_coverage_task, layer=layer, method=method, xy_tolerance=tolerance)
+    params = {
+        "operation": "coverage",
+        "layer": layer,
+        "method": method,
+        "xy_tolerance": tolerance,
+    }
     tables = _run(task, dataset, params, client, workers, work_dir, progress, small=True)
     per_zone = _concat(tables, "coverage").set_index("zone").reindex(list(dataset.zones))
     outside = float(per_zone["outside_m2"].sum())
     total = float(per_zone["covered_area"].sum()) + outside
-    return coverage_table(per_zone, outside, total, unit=unit, method=method, levels=levels)
+    result = coverage_table(per_zone, outside, total, unit=unit, method=method, levels=levels)
+    phantoms = {
+        "count": int(per_zone["phantoms"].sum()),
+        "area_m2": float(per_zone["phantom_m2"].sum()),
+    }
+    result.attrs.update(xy_tolerance=tolerance, phantoms=phantoms)
+    return result
 
 
 def stream_conflicts(
@@ -153,6 +175,7 @@ def stream_conflicts(
     min_area_m2: float = 0.0,
     within_layers: bool = True,
     split_at_zones: bool | None = None,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
     client: Any = None,
     workers: int | None = None,
     work_dir: str | os.PathLike[str] | None = None,
@@ -175,6 +198,8 @@ def stream_conflicts(
         Split pieces at zone boundaries and give each its ``zone``, as
         :func:`geozones.find_conflicts` does with ``zones``; False keeps whole pieces (zone
         None), as it does without. Default: True, False for a tiled dataset.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres, as in :func:`geozones.find_conflicts`.
     client : dask.distributed.Client, optional
         Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
@@ -192,6 +217,7 @@ def stream_conflicts(
         The pieces :func:`geozones.find_conflicts` returns with ``zones`` set to the dataset's
         zones (without, if not `split_at_zones`), sorted by layers, features and zone;
         ``id_a``/``id_b`` are the index labels of the layers that were partitioned.
+        ``attrs["phantoms"]`` counts each phantom once, in the zone of its first feature.
 
     Raises
     ------
@@ -200,12 +226,14 @@ def stream_conflicts(
     """
     names = tuple(layers) if layers is not None else dataset.layers
     split = not dataset.tiled if split_at_zones is None else split_at_zones
+    tolerance = check_xy_tolerance(xy_tolerance)
     task = partial(
         _conflicts_task,
         layers=names,
         min_area_m2=min_area_m2,
         within_layers=within_layers,
         split=split,
+        xy_tolerance=tolerance,
     )
     params = {
         "operation": "conflicts",
@@ -213,6 +241,7 @@ def stream_conflicts(
         "min_area_m2": min_area_m2,
         "within_layers": within_layers,
         "split_at_zones": split,
+        "xy_tolerance": tolerance,
     }
     tables = _run(task, dataset, params, client, workers, work_dir, progress)
     pieces = _sorted(
@@ -221,7 +250,16 @@ def stream_conflicts(
     )
     if split:
         _warn_outside(pieces["zone"].isna().sum())
-    pieces.attrs.update(unit="m2", method="ellipsoidal", min_area_m2=min_area_m2)
+    tally = PhantomTally()
+    for row in _concat(tables, "phantoms").itertuples():
+        tally.add(row.layer_a, row.layer_b, count=row.count, area_m2=row.area_m2)
+    pieces.attrs.update(
+        unit="m2",
+        method="ellipsoidal",
+        min_area_m2=min_area_m2,
+        xy_tolerance=tolerance,
+        phantoms=tally.as_dict(),
+    )
     return pieces
 
 
@@ -232,6 +270,7 @@ def stream_resolution(
     overrides: Mapping[str, tuple[str, Sequence[str]]] | None = None,
     min_area_m2: float = 0.0,
     split_at_zones: bool | None = None,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
     client: Any = None,
     workers: int | None = None,
     work_dir: str | os.PathLike[str] | None = None,
@@ -254,6 +293,8 @@ def stream_resolution(
     split_at_zones : bool, optional
         Split the audit's pieces at zone boundaries, as :func:`geozones.resolve_conflicts`
         does with ``zones``; False keeps them whole. Default: True, False for a tiled dataset.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres, as in :func:`geozones.resolve_conflicts`.
     client : dask.distributed.Client, optional
         Run the zones on this cluster; processes on this machine when omitted.
     workers : int, optional
@@ -271,7 +312,8 @@ def stream_resolution(
         Each layer of `priority`, every feature once, in the order of the input layer.
     audit : GeoDataFrame
         The pieces taken, as :func:`geozones.resolve_conflicts` returns them with ``zones``
-        (without, if not `split_at_zones`).
+        (without, if not `split_at_zones`). ``attrs`` records ``xy_tolerance``; the phantoms
+        are counted by :func:`stream_conflicts`, not here.
 
     Raises
     ------
@@ -280,12 +322,14 @@ def stream_resolution(
     """
     masks = {name: (mask, tuple(order)) for name, (mask, order) in (overrides or {}).items()}
     split = not dataset.tiled if split_at_zones is None else split_at_zones
+    tolerance = check_xy_tolerance(xy_tolerance)
     task = partial(
         _resolution_task,
         priority=tuple(priority),
         masks=masks,
         min_area_m2=min_area_m2,
         split=split,
+        xy_tolerance=tolerance,
     )
     params = {
         "operation": "resolution",
@@ -293,6 +337,7 @@ def stream_resolution(
         "overrides": {name: [mask, list(order)] for name, (mask, order) in masks.items()},
         "min_area_m2": min_area_m2,
         "split_at_zones": split,
+        "xy_tolerance": tolerance,
     }
     tables = _run(task, dataset, params, client, workers, work_dir, progress)
     resolved = {name: _in_input_order(_concat(tables, name)) for name in priority}
@@ -300,6 +345,7 @@ def stream_resolution(
         _as_objects(_concat(tables, "audit"), ["feature", "because_feature", "zone"]),
         ["layer", "feature", "because_layer", "zone"],
     )
+    audit.attrs.update(xy_tolerance=tolerance)
     return resolved, audit
 
 
@@ -307,7 +353,12 @@ def stream_resolution(
 
 
 def _coverage_task(
-    dataset: PartitionedDataset, zone: str, *, layer: str, method: AreaMethod
+    dataset: PartitionedDataset,
+    zone: str,
+    *,
+    layer: str,
+    method: AreaMethod,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> Tables:
     zones = _zones(dataset)
     measure = _area_function(zones.crs, method)
@@ -316,7 +367,11 @@ def _coverage_task(
     geoms = _located(window.geometry.to_numpy())
     is_home = (window[HOME] == zone).to_numpy()[geoms.index]
     pieces = _Pieces.clip(geoms.to_numpy(), mine)
-    covered = pieces.dissolved_area(np.full(len(mine), zone, dtype=object), measure)
+    covered, phantoms = pieces.dissolved_area(
+        np.full(len(mine), zone, dtype=object),
+        measure,
+        width=tolerance_in_crs_units(xy_tolerance, zones.crs),
+    )
     # area outside every zone belongs to the first zone (in dataset order) that is home to a
     # feature covering it: each such piece of area is then counted exactly once
     rank = pd.Index(dataset.zones).get_indexer(window[HOME].to_numpy()[geoms.index])
@@ -335,6 +390,8 @@ def _coverage_task(
             "zone_area": [float(measure(mine).sum())],
             "covered_area": [float(covered.get(zone, 0.0))],
             "outside_m2": [outside_m2],
+            "phantoms": [int(phantoms["count"])],
+            "phantom_m2": [float(phantoms["area_m2"])],
         }
     )
     return {"coverage": table}
@@ -348,6 +405,7 @@ def _conflicts_task(
     min_area_m2: float,
     within_layers: bool,
     split: bool,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> Tables:
     zones = _zones(dataset)
     windows = _relevant({name: dataset.read_window(name, zone) for name in layers}, zones, zone)
@@ -359,10 +417,27 @@ def _conflicts_task(
             zones=_nearby_zones(zones, windows) if split else None,
             zone_field=dataset.zone_field if split else None,
             within_layers=within_layers,
+            xy_tolerance=xy_tolerance,
+            keep_phantoms=True,
         )
     home = _home_of(windows, pieces["layer_a"], pieces["id_a"])
+    phantom = pieces.pop("phantom").to_numpy(dtype=bool)
+    # Each phantom is counted once, by the zone of its first feature.
+    mine = pieces[phantom & (home == zone)]
+    pairs = mine.groupby(["layer_a", "layer_b", "id_a", "id_b"], sort=False)["area_m2"].sum()
+    phantoms = pd.DataFrame(
+        pairs.groupby(level=["layer_a", "layer_b"], sort=False)
+        .agg(["size", "sum"])
+        .rename(columns={"size": "count", "sum": "area_m2"})
+        .reset_index(),
+        columns=["layer_a", "layer_b", "count", "area_m2"],
+    )
+    pieces, home = pieces[~phantom], home[~phantom]
     owner = _owner(dataset, zones, pieces, home, split=split)
-    return {"conflicts": pieces[owner == zone]}
+    return {
+        "conflicts": pieces[owner == zone],
+        "phantoms": phantoms,
+    }
 
 
 def _resolution_task(
@@ -373,6 +448,7 @@ def _resolution_task(
     masks: dict[str, tuple[str, tuple[str, ...]]],
     min_area_m2: float,
     split: bool,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> Tables:
     zones = _zones(dataset)
     names = list(dict.fromkeys([*priority, *(mask for mask, _ in masks.values())]))
@@ -386,6 +462,7 @@ def _resolution_task(
             min_area_m2=min_area_m2,
             zones=_nearby_zones(zones, windows) if split else None,
             zone_field=dataset.zone_field if split else None,
+            xy_tolerance=xy_tolerance,
         )
     tables: Tables = {
         name: frame[(frame[HOME] == zone).to_numpy()].drop(columns=HOME)

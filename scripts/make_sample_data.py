@@ -1073,11 +1073,138 @@ def features_frame(
     return gpd.GeoDataFrame(data, geometry=geoms, crs=CRS)
 
 
+# --------------------------------------------------------------------------- tessellation
+
+TESSELLATION_SEED = SEED + 15  # its own stream: the other layers do not change with it
+TESSELLATION_GRID = (4, 3)  # sub-units across and up the red-line area
+TESSELLATION_JITTER = 0.0003  # m: each copy of a shared vertex within 0.3 mm of the true point
+TESSELLATION_EXTRA = 0.4  # share of shared edges with an extra vertex on one side only
+TOLERANCE = 0.001  # m: geozones' default xy_tolerance (ArcGIS's default XY tolerance)
+
+
+def tessellate_redline(red: gpd.GeoDataFrame, clear_of: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Deliver one red-line area as a tessellation, as such layers arrive.
+
+    The area is split along the boundaries of its sub-units (a wiggly grid), and every
+    sub-unit was digitised on its own: each copy of a vertex on a shared boundary lies within
+    TESSELLATION_JITTER of the true point, independently of its neighbour's copy, and on
+    some shared edges only one of the two neighbours has a vertex in the middle. So
+    neighbours overlap, and leave gaps, in slivers under a millimetre wide: phantom
+    conflicts, which geozones dismisses at its default 1 mm tolerance. The area chosen is
+    clear of every other feature, so that no genuine conflict changes. Its first piece keeps
+    the feature's BSM, the others get the next free ones; coordinates are not rounded.
+    """
+    rng = np.random.default_rng(TESSELLATION_SEED)
+    others = np.concatenate(
+        [frame.geometry.dropna().to_numpy() for frame in clear_of]
+        + [red.geometry.to_numpy()[(red["role"] != "ordinary").to_numpy()]]
+    )
+    others = shapely.make_valid(others)
+    ordinary = red[red["role"] == "ordinary"]
+    chosen = None
+    for position, geom in zip(ordinary.index, ordinary.geometry, strict=True):
+        rest = np.concatenate([others, red.geometry.drop(index=position).to_numpy()])
+        if 2e6 <= geom.area <= 12e6 and not shapely.dwithin(geom, rest, 300.0).any():
+            chosen = position
+            break
+    assert chosen is not None, "no red-line polygon is clear enough to tessellate"
+    area = red.geometry[chosen]
+    columns, rows = TESSELLATION_GRID
+    x0, y0, x1, y1 = area.buffer(50.0).bounds
+    gx = np.linspace(x0, x1, columns + 1)[:, None] + np.zeros((1, rows + 1))
+    gy = np.zeros((columns + 1, 1)) + np.linspace(y0, y1, rows + 1)[None, :]
+    inner = (slice(1, -1), slice(1, -1))
+    gx[inner] += rng.uniform(-0.15, 0.15, gx[inner].shape) * (x1 - x0) / columns
+    gy[inner] += rng.uniform(-0.15, 0.15, gy[inner].shape) * (y1 - y0) / rows
+
+    def shared_edge(a: tuple[int, int], b: tuple[int, int]) -> np.ndarray:
+        """The vertices of the boundary between two grid points, wiggling as drawn."""
+        start, stop = np.array([gx[a], gy[a]]), np.array([gx[b], gy[b]])
+        t = np.linspace(0, 1, 9)[1:-1, None]
+        normal = np.array([-(stop - start)[1], (stop - start)[0]]) / np.hypot(*(stop - start))
+        wiggle = rng.uniform(-25.0, 25.0, (len(t), 1))
+        return start + t * (stop - start) + wiggle * normal
+
+    edges: dict[tuple[tuple[int, int], tuple[int, int]], tuple[np.ndarray, int | None, int]] = {}
+
+    def edge(a: tuple[int, int], b: tuple[int, int]) -> np.ndarray:
+        """Vertices from grid point a to b (not a itself), with the extra vertex, if any."""
+        key = (min(a, b), max(a, b))
+        if key not in edges:
+            extra = int(rng.integers(0, 6)) if rng.random() < TESSELLATION_EXTRA else None
+            edges[key] = (shared_edge(*key), extra, int(rng.integers(0, 2)))
+        inner_points, extra, side = edges[key]
+        points = list(inner_points)
+        if extra is not None and (a < b) == bool(side):
+            points.insert(extra + 1, (points[extra] + points[extra + 1]) / 2)
+        path = np.array(points) if a < b else np.array(points)[::-1]
+        return np.vstack([path, [[gx[b], gy[b]]]])
+
+    cells = []
+    for i in range(columns):
+        for j in range(rows):
+            corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)]
+            ring = [np.array([[gx[corners[0]], gy[corners[0]]]])]
+            ring += [edge(corners[k], corners[(k + 1) % 4]) for k in range(4)]
+            cells.append(Polygon(np.vstack(ring)))
+    cut_lines = shapely.union_all([c.boundary for c in cells])
+    pieces = [part for cell in cells for part in polygon_parts(area.intersection(cell))]
+    assert abs(sum(p.area for p in pieces) - area.area) < 1e-3 * 1e-6 * area.area + 1e-3
+
+    def moved(ring: Any) -> np.ndarray:
+        """A ring's vertices, those on a shared boundary each moved on its own."""
+        xy = np.asarray(ring.coords)[:-1]
+        shared = shapely.distance(shapely.points(xy), cut_lines) < 1e-6
+        angle = rng.uniform(0, 2 * np.pi, len(xy))
+        radius = TESSELLATION_JITTER * np.sqrt(rng.uniform(0, 1, len(xy)))
+        xy = xy + shared[:, None] * np.column_stack(
+            [radius * np.cos(angle), radius * np.sin(angle)]
+        )
+        return np.vstack([xy, xy[:1]])
+
+    def digitised(piece: Polygon) -> Polygon:
+        """The piece as digitised on its own."""
+        for _ in range(100):
+            result = Polygon(moved(piece.exterior), [moved(r) for r in piece.interiors])
+            if result.is_valid:
+                return result
+        raise RuntimeError("could not digitise a valid tessellation piece")
+
+    digitised_pieces = [digitised(piece) for piece in pieces]
+    order = sorted(
+        range(len(digitised_pieces)), key=lambda k: -digitised_pieces[k].representative_point().y
+    )
+    digitised_pieces = [digitised_pieces[k] for k in order]
+    base = red.loc[chosen]
+    numbers = [int(b[2:]) for b in red["BSM"]]
+    new_ids = [f"HX{n:03d}" for n in range(max(numbers) + 1, max(numbers) + len(pieces))]
+    rows_out = [
+        {**base.drop("geometry").to_dict(), "BSM": bsm, "role": "tessellation", "geometry": geom}
+        for bsm, geom in zip([base["BSM"], *new_ids], digitised_pieces, strict=True)
+    ]
+    tessellation = gpd.GeoDataFrame(rows_out, geometry="geometry", crs=red.crs)
+    result = pd.concat([red.drop(index=chosen), tessellation])
+    position = {bsm: k for k, bsm in enumerate(red["BSM"])}
+    result["_order"] = result["BSM"].map(lambda b: position.get(b, len(position) + int(b[2:])))
+    result = result.sort_values("_order", kind="stable").drop(columns="_order")
+    return gpd.GeoDataFrame(result.reset_index(drop=True), geometry="geometry", crs=red.crs)
+
+
+def thin(geom: Any) -> bool:
+    """No circle of diameter TOLERANCE fits in any part of `geom` (max inscribed circle)."""
+    return all(
+        2 * shapely.maximum_inscribed_circle(part, 1e-6).length < TOLERANCE
+        for part in polygon_parts(geom)
+    )
+
+
 # --------------------------------------------------------------------------- checks
 
 
-def overlaps(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame, same: bool = False) -> pd.DataFrame:
-    """Return all pairs with a positive intersection area (invalid geometries made valid first)."""
+def overlaps(
+    left: gpd.GeoDataFrame, right: gpd.GeoDataFrame, same: bool = False, minimum: float = 1e-6
+) -> pd.DataFrame:
+    """Return all pairs overlapping by more than `minimum` m² (invalid geometries made valid)."""
     lg = shapely.make_valid(left.geometry.to_numpy())
     rg = shapely.make_valid(right.geometry.to_numpy())
     li, ri = shapely.STRtree(rg).query(lg, predicate="intersects")
@@ -1088,7 +1215,7 @@ def overlaps(left: gpd.GeoDataFrame, right: gpd.GeoDataFrame, same: bool = False
     pairs = pd.DataFrame(
         {"left": left["BSM"].to_numpy()[li], "right": right["BSM"].to_numpy()[ri], "area": area}
     )
-    return pairs[pairs["area"] > 1e-6].reset_index(drop=True)
+    return pairs[pairs["area"] > minimum].reset_index(drop=True)
 
 
 def check_counties(counties: gpd.GeoDataFrame, province: Polygon) -> dict[str, float]:
@@ -1118,8 +1245,17 @@ def check_conflicts(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, pd.DataFra
         layers["YJJBNT"],
     )
     farmland = farmland[farmland.geometry.notna()]
+    red_red = overlaps(red, red, same=True, minimum=0.0)  # the phantoms are that small
+    red_role = dict(zip(red["BSM"], red["role"], strict=True))
+    tessellated = red_red["left"].map(red_role).eq("tessellation") & red_red["right"].map(
+        red_role
+    ).eq("tessellation")
+    geom = dict(zip(red["BSM"], red.geometry, strict=True))
+    for a, b in red_red.loc[tessellated, ["left", "right"]].to_numpy():
+        assert thin(geom[a].intersection(geom[b])), (a, b)
     found = {
-        "red_red": overlaps(red, red, same=True),
+        "red_red": red_red[~tessellated].reset_index(drop=True),
+        "red_phantoms": red_red[tessellated].reset_index(drop=True),
         "red_urban": overlaps(red, urban),
         "farm_red": overlaps(farmland, red),
         "farm_urban": overlaps(farmland, urban),
@@ -1128,7 +1264,7 @@ def check_conflicts(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, pd.DataFra
         "farm_farm": overlaps(farmland, farmland, same=True),
     }
     role = dict(zip(farmland["BSM"], farmland["role"], strict=True))
-    red_role = dict(zip(red["BSM"], red["role"], strict=True))
+    assert len(found["red_phantoms"]) > 0
     assert set(red_role[b] for b in found["red_red"][["left", "right"]].to_numpy().ravel()) == {
         "pair_a",
         "pair_b",
@@ -1304,7 +1440,8 @@ All geometry is in **EPSG:4527** (CGCS2000 / 3-degree Gauss-Kruger zone 39, cent
 lies 60–140 km east of the central meridian (eastings 39 561 000–39 639 000, northings
 3 131 000–3 189 000, about {lon_lo:.2f}–{lon_hi:.2f}°E, {lat_lo:.2f}–{lat_hi:.2f}°N), where planar
 Gauss-Kruger area exceeds ellipsoidal area by {scale_lo:.1f}–{scale_hi:.1f} × 10⁻⁴ (county by
-county). Coordinates are rounded to 1 mm. `YJJBNT.prj` is the ESRI WKT GDAL writes for EPSG:4527
+county). Coordinates are rounded to 1 mm (but for the tessellated red-line area, #17).
+`YJJBNT.prj` is the ESRI WKT GDAL writes for EPSG:4527
 (`CGCS2000_3_Degree_GK_Zone_39`).
 
 Reference areas in this README are ellipsoidal: the vertices are transformed to EPSG:4490 and
@@ -1329,7 +1466,8 @@ README_LAYERS = """
   {n_general_zone} 一般控制区). Fields: `BSM` (`HX001`…), `XZQDM`, `HXMC` name (e.g.
   青溪水源涵养区), `GKFQ` control zone (`核心保护区` or `一般控制区`). Features are cut at county
   boundaries, so an area spanning two counties is two features touching along the boundary.
-  Features with ≥ 1,000 vertices: {big}.
+  One area is delivered as a tessellation of {n_tessellation} polygons whose shared
+  boundaries were digitised separately (#17). Features with ≥ 1,000 vertices: {big}.
 - **`CZKFBJ`** urban development boundary, {n_urban} polygons around towns, at least one per
   county. Fields: `BSM` (`CZ01`…), `XZQDM`, `MC` town name.
 - **`ZRBHD_HXQ`** nature-reserve core zones, {n_cores} polygons, each straddling the edge of a
@@ -1553,8 +1691,34 @@ def readme_defects(layers: dict[str, gpd.GeoDataFrame], found: dict[str, pd.Data
             "all",
             'read with `encoding="GBK"` (or detect it)',
         ),
+        tessellation_row(17, red, found["red_phantoms"]),
     ]
     return "\n".join(rows) + "\n"
+
+
+def tessellation_row(number: int, red: gpd.GeoDataFrame, phantoms: pd.DataFrame) -> str:
+    """The defect-table row of the tessellated red-line area (see tessellate_redline)."""
+    pieces = red[red["role"] == "tessellation"]
+    widest = max(
+        2 * shapely.maximum_inscribed_circle(part, 1e-6).length
+        for a, b in phantoms[["left", "right"]].to_numpy()
+        for part in polygon_parts(
+            red.set_index("BSM").geometry[a].intersection(red.set_index("BSM").geometry[b])
+        )
+    )
+    return table_row(
+        number,
+        "red-line area delivered as a tessellation, shared vertices digitised separately",
+        "STBHHX",
+        code_list(pieces["BSM"]),
+        f"{pieces['HXMC'].iloc[0]} split into {len(pieces)} polygons along its sub-units; each "
+        f"copy of a shared vertex lies within {TESSELLATION_JITTER * 1000:g} mm of the true "
+        f"point. {len(phantoms)} pairs of neighbours overlap by slivers "
+        f"({phantoms['area'].sum():.2f} m² in all, the largest {phantoms['area'].max():.3f} m², "
+        f"none wider than {widest * 1000:.2f} mm): phantom conflicts, which the default "
+        f"`xy_tolerance` of {TOLERANCE:g} m dismisses; with `xy_tolerance = 0` they are "
+        "conflicts. Coordinates not rounded to 1 mm",
+    )
 
 
 def write_readme(
@@ -1609,6 +1773,7 @@ def write_readme(
         n_red=len(red),
         n_core_zone=zones.get("核心保护区", 0),
         n_general_zone=zones.get("一般控制区", 0),
+        n_tessellation=int((red["role"] == "tessellation").sum()),
         big=code_list(red.loc[shapely.get_num_coordinates(red.geometry.to_numpy()) >= 1000, "BSM"]),
         n_urban=len(layers["CZKFBJ"]),
         n_cores=len(layers["ZRBHD_HXQ"]),
@@ -2035,6 +2200,9 @@ def main() -> None:
         "ZRBHD_HXQ": features_frame(layout.reserve_cores, "BH", 2, {"MC": "name"}),
         "YJJBNT": farmland_frame(farmland, counties),
     }
+    layers["STBHHX"] = tessellate_redline(
+        layers["STBHHX"], [layers["CZKFBJ"], layers["ZRBHD_HXQ"], layers["YJJBNT"]]
+    )
     found = check_conflicts(layers)
     write_outputs(OUT_DIR, layers)
     notes = check_files(OUT_DIR, layers)

@@ -109,6 +109,37 @@ def test_conflicts_writes_a_geopackage_and_fails_on_request(tmp_path):
     run("-q", "conflicts", CONFIG, "-o", output, "--overwrite", "--fail-on-conflict", expect=1)
 
 
+def test_conflicts_state_the_tolerance_and_count_the_phantoms(tmp_path):
+    # The sample's tessellated red-line area (sample_data/README.md #17): 20 phantoms.
+    output = tmp_path / "conflicts.gpkg"
+    summary = json.loads(run("-q", "conflicts", CONFIG, "-o", output, "--json").stdout)
+    assert summary["xy_tolerance"] == 0.001
+    assert summary["phantoms"]["count"] == 20
+    assert summary["phantoms"]["area_m2"] == pytest.approx(0.72, abs=0.01)
+    by_layers = {(r["layer_a"], r["layer_b"]): r["count"] for r in summary["phantoms"]["by_layers"]}
+    assert by_layers[("redline", "redline")] == 20
+    exact = json.loads(
+        run(
+            "-q", "conflicts", CONFIG, "-o", output, "--overwrite", "--json", "--xy-tolerance", "0"
+        ).stdout
+    )
+    assert exact["xy_tolerance"] == 0.0 and exact["phantoms"]["count"] == 0
+    assert exact["pieces"] == summary["pieces"] + 20
+    text = run("conflicts", CONFIG, "-o", output, "--overwrite").stdout
+    assert "20 phantom overlap(s) thinner than 0.001 m dismissed" in text
+    rows = json.loads(run("-q", "stats", CONFIG, "--format", "json").stdout)
+    assert {row["xy_tolerance"] for row in rows} == {0.001}
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "5"])
+def test_a_bad_tolerance_is_a_usage_error(tmp_path, value):
+    result = run(
+        "conflicts", CONFIG, "-o", tmp_path / "out.gpkg", "--xy-tolerance", value, expect=2
+    )
+    assert "--xy-tolerance" in result.stderr
+    assert not (tmp_path / "out.gpkg").exists()
+
+
 def test_site_check_batch_and_fail_on_conflict(tmp_path):
     x, y = 39_600_000, 3_160_000
     farmland = gpd.read_file(SAMPLE / "YJJBNT.shp", encoding="GBK").dropna(subset=["geometry"])
@@ -122,6 +153,7 @@ def test_site_check_batch_and_fail_on_conflict(tmp_path):
     projects.to_file(path)
     rows = json.loads(run("-q", "site-check", path, CONFIG, "--json", "--unit", "m2").stdout)
     assert rows[0]["verdict"] == "fail" and rows[0]["farmland_m2"] > 0
+    assert rows[0]["xy_tolerance"] == 0.001
     run("-q", "site-check", path, CONFIG, "--fail-on-conflict", expect=1)
 
 

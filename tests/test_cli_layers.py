@@ -154,6 +154,33 @@ def test_coverage_table_and_zone_layer_match_the_library(tmp_path, sample):
     )
 
 
+def test_coverage_and_resolve_state_the_tolerance(tmp_path, sample):
+    # The sample's tessellated red-line area (sample_data/README.md #17) has 20 phantoms.
+    args = ["--layer", "STBHHX", "--zones-layer", "XZQ", "--by", "XZQDM", "--json"]
+    shares = json.loads(run("coverage", GPKG, GPKG, *args, "-o", tmp_path / "c.gpkg").stdout)
+    assert shares["xy_tolerance"] == 0.001 and shares["phantoms"]["count"] == 20
+    exact = json.loads(
+        run("coverage", GPKG, GPKG, *args, "--xy-tolerance", "0", "-o", tmp_path / "e.gpkg").stdout
+    )
+    assert exact["xy_tolerance"] == 0.0 and exact["phantoms"]["count"] == 0
+    expected = geozones.coverage(sample["redline"], sample["counties"], by="XZQDM", xy_tolerance=0)
+    covered = [row["covered_area_km2"] for row in exact["rows"]]
+    np.testing.assert_array_equal(covered, expected["covered_area"].to_numpy())
+    summary = json.loads(run("resolve", CONFIG, "-o", tmp_path / "r.gpkg", "--json").stdout)
+    assert summary["xy_tolerance"] == 0.001
+    # The phantoms the library's resolution dismisses on the same configuration.
+    config = geozones.load_config(CONFIG)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        layers = config.read_layers()
+        _, audit = geozones.resolve_conflicts(
+            layers, config.priority, overrides=config.overrides_for_resolve(layers)
+        )
+    assert summary["phantoms"] == audit.attrs["phantoms"]
+    bad = run("resolve", CONFIG, "-o", tmp_path / "b.gpkg", "--xy-tolerance", "-1", expect=2)
+    assert "--xy-tolerance" in bad.stderr
+
+
 def test_coverage_refuses_an_unknown_name_field(tmp_path):
     args = ["--layer", "STBHHX", "--zones-layer", "XZQ", "--by", "XZQDM"]
     result = run(

@@ -125,7 +125,7 @@ def test_sample_config_loads_and_its_layers_read():
     layers, zones = read_quietly(config)
     assert {key: len(frame) for key, frame in layers.items()} == {
         "farmland": 2916,
-        "redline": 40,
+        "redline": 51,
         "urban": 9,
         "core_zone": 3,
     }
@@ -171,6 +171,7 @@ def test_defaults(tmp_path):
     assert config.language == "zh"
     assert config.unit == "mu"
     assert config.sliver_m2 == 200.0
+    assert config.xy_tolerance == 0.001
     assert config.priority == ("farmland", "redline", "urban")
     assert config.overrides == ()
     assert config.targets == Targets(unit="mu", construction_land="urban")
@@ -416,6 +417,24 @@ BROKEN = [
         lambda t: t.replace("sliver_m2 = 200", "sliver_m2 = -5"),
         "sliver_m2",
         "must be 0 or more, got -5",
+    ),
+    (
+        "negative tolerance",
+        lambda t: t.replace("sliver_m2 = 200", "sliver_m2 = 200\nxy_tolerance = -0.001"),
+        "xy_tolerance",
+        "must be 0 or more, got -0.001 (metres); 0.001 is ArcGIS's default",
+    ),
+    (
+        "tolerance in millimetres",
+        lambda t: t.replace("sliver_m2 = 200", "sliver_m2 = 200\nxy_tolerance = 5"),
+        "xy_tolerance",
+        "must be at most 1, got 5 (metres)",
+    ),
+    (
+        "tolerance as text",
+        lambda t: t.replace("sliver_m2 = 200", 'sliver_m2 = 200\nxy_tolerance = "1mm"'),
+        "xy_tolerance",
+        "expected a number, got",
     ),
     (
         "bad language",

@@ -270,6 +270,11 @@ def test_conflict_summary_and_audit_sheets(report, workbook):
     assert len(audit) == len(report.audit)
     assert sum(row["已调出"] == "是" for row in audit) == int(report.audit["taken"].sum())
     assert "geometry" not in next(workbook["调整记录"].iter_rows(values_only=True))
+    # Under the summary: the coordinate tolerance, and the phantoms of the tessellated red
+    # line (sample_data/README.md #17) it dismissed.
+    cells = [v for row in workbook["冲突汇总"].iter_rows(values_only=True) for v in row if v]
+    assert any(str(v).startswith("坐标容差为 0.001 米") for v in cells)
+    assert any(str(v).startswith("本范围内有 20 处伪重叠未计为冲突") for v in cells)
 
 
 def test_targets_sheet_verdicts(report, workbook):

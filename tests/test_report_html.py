@@ -253,6 +253,25 @@ def test_english_page_of_a_whole_run(report):
     assert "Permanent basic farmland → Ecological protection red line" in text
 
 
+def test_the_page_states_the_tolerance_and_the_phantoms_it_dismissed(report):
+    # The sample's tessellated red-line area (sample_data/README.md #17) lies in 青溪县.
+    count, area = report.phantom_total
+    assert count == 20 and 0 < area < 1
+    text = "".join(Page(render_html(report)).text)
+    assert "坐标容差：0.001 m" in text
+    assert "另有 20 处窄于坐标容差（0.001 m）的伪重叠不计为冲突。" in text
+    assert f"本范围内有 20 处伪重叠未计为冲突，面积合计 {area:,.4g} 平方米。" in text
+    assert "坐标容差为 0.001 米：距离小于容差的两条边界视为同一条边界" in text  # method
+    english = "".join(Page(render_html(dataclasses.replace(report, language="en"))).text)
+    assert "A further 20 phantom overlaps, thinner than the 0.001 m coordinate tolerance" in english
+    # Per county: the phantoms lie in 青溪县 alone; elsewhere the page has no phantom line.
+    qingxi = report.for_zone("990121")
+    assert qingxi.phantom_total[0] == 20
+    assert qingxi.phantom_total[1] == pytest.approx(area, rel=1e-6)
+    assert report.for_zone(COUNTY).phantom_total == (0, 0.0)
+    assert "伪重叠不计为冲突" not in "".join(Page(render_html(report.for_zone(COUNTY))).text)
+
+
 # --- fonts ----------------------------------------------------------------------------------
 
 

@@ -21,6 +21,8 @@ from geozones.cli.options import (
     overwrite_option,
     progress_option,
     reported_warnings,
+    with_xy_tolerance,
+    xy_tolerance_option,
 )
 from geozones.cli.progress import report_progress
 from geozones.config import load_config
@@ -36,6 +38,7 @@ from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
     type=click.Path(dir_okay=False, path_type=Path),
     help="GeoPackage to write: layers conflicts and overlap_count.",
 )
+@xy_tolerance_option
 @overwrite_option
 @fail_option
 @progress_option
@@ -45,14 +48,19 @@ def command(
     ctx: click.Context,
     config: Path,
     output: Path,
+    xy_tolerance: float | None,
     overwrite: bool,
     fail_on_conflict: bool,
     progress: bool,
     as_json: bool,
 ) -> None:
-    """Find every overlap among the lines and inside each line; write the pieces to OUTPUT."""
+    """Find every overlap among the lines and inside each line; write the pieces to OUTPUT.
+
+    Overlaps thinner than the coordinate tolerance everywhere (phantoms, where neighbours'
+    shared boundaries were digitised twice) are counted, not listed.
+    """
     check_writable([output], overwrite=overwrite)
-    settings = load_config(config)
+    settings = with_xy_tolerance(load_config(config), xy_tolerance)
     report_progress(0.0, "reading layers")
     with reported_warnings(ctx.obj["verbosity"]):
         layers = layers_by_id(settings)
@@ -64,10 +72,16 @@ def command(
             min_area_m2=settings.sliver_m2,
             zones=zones,
             zone_field=settings.zones.code_field,
+            xy_tolerance=settings.xy_tolerance,
             progress=progress,
         )
         report_progress(0.7, "counting overlaps")
-        faces = overlap_count(lines, zones=zones, zone_field=settings.zones.code_field)
+        faces = overlap_count(
+            lines,
+            zones=zones,
+            zone_field=settings.zones.code_field,
+            xy_tolerance=settings.xy_tolerance,
+        )
     summary = conflict_summary(pieces)
     report_progress(0.9, f"writing {output}")
     if output.exists():
@@ -82,12 +96,15 @@ def command(
     pyogrio.write_dataframe(pd.DataFrame(summary), output, layer="summary")
     report_progress(1.0, "done")
     found = int((~pieces["sliver"]).sum()) if len(pieces) else 0
+    phantoms = pieces.attrs["phantoms"]
     if as_json:
         echo_json(
             {
                 "output": str(output),
                 "pieces": len(pieces),
                 "conflicts": found,
+                "xy_tolerance": settings.xy_tolerance,
+                "phantoms": {key: phantoms[key] for key in ("count", "area_m2", "by_layers")},
                 "summary": frame_records(summary),
             }
         )
@@ -96,6 +113,11 @@ def command(
             f"{len(pieces)} overlapping pieces ({found} above {settings.sliver_m2:g} m², "
             f"{len(pieces) - found} slivers); written to {output}"
         )
+        if phantoms["count"]:
+            click.echo(
+                f"{phantoms['count']} phantom overlap(s) thinner than "
+                f"{settings.xy_tolerance:g} m dismissed ({phantoms['area_m2']:.4g} m² in all)"
+            )
         with pd.option_context("display.width", 200, "display.max_rows", 10_000):
             click.echo(summary.round(2).to_string(index=False))
     if fail_on_conflict and found:

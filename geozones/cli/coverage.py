@@ -17,10 +17,12 @@ from geozones.cli.options import (
     json_option,
     overwrite_option,
     reported_warnings,
+    xy_tolerance_option,
 )
 from geozones.cli.progress import report_progress
 from geozones.coverage import ADMINISTRATIVE_LEVELS, coverage
 from geozones.io import read_layer
+from geozones.tolerance import DEFAULT_XY_TOLERANCE
 from geozones.units import AREA_UNITS, UNIT_LABELS
 
 
@@ -54,6 +56,7 @@ from geozones.units import AREA_UNITS, UNIT_LABELS
     is_flag=True,
     help="Also give the city and province rows; the codes must be 6-digit county codes.",
 )
+@xy_tolerance_option
 @overwrite_option
 @json_option
 @click.pass_context
@@ -73,10 +76,16 @@ def command(
     unit: str,
     method: str,
     roll_up: bool,
+    xy_tolerance: float | None,
     overwrite: bool,
     as_json: bool,
 ) -> None:
-    """Area of each zone of ZONES, area of PATH inside it (dissolved), and the percentage."""
+    """Area of each zone of ZONES, area of PATH inside it (dissolved), and the percentage.
+
+    Overlaps inside PATH count once; overlaps thinner than the coordinate tolerance (phantoms)
+    are not dissolved, and their number and area are given.
+    """
+    tolerance = DEFAULT_XY_TOLERANCE if xy_tolerance is None else xy_tolerance
     check_writable([output], overwrite=overwrite)
     levels = tuple(ADMINISTRATIVE_LEVELS) if roll_up else None
     report_progress(0.0, f"reading {path} and {zones}")
@@ -87,7 +96,13 @@ def command(
             raise click.UsageError(f"--name-field {name_field!r} is not a field of {zones}")
         report_progress(0.3, f"measuring {len(frame)} features in {len(zone_frame)} zones")
         table = coverage(
-            frame, zone_frame, by=by, unit=unit, method=cast(AreaMethod, method), levels=levels
+            frame,
+            zone_frame,
+            by=by,
+            unit=unit,
+            method=cast(AreaMethod, method),
+            levels=levels,
+            xy_tolerance=tolerance,
         )
     zone_area, covered_area = f"zone_area_{unit}", f"covered_area_{unit}"
     figures = table.rename(columns={"zone_area": zone_area, "covered_area": covered_area})
@@ -126,6 +141,8 @@ def command(
                 "unit": unit,
                 "method": method,
                 "outside_area": outside,
+                "xy_tolerance": tolerance,
+                "phantoms": table.attrs["phantoms"],
                 "rows": frame_records(rows),
             }
         )

@@ -46,6 +46,41 @@ config_argument = click.argument(
 )
 
 
+def _checked_tolerance(
+    ctx: click.Context, param: click.Parameter, value: float | None
+) -> float | None:
+    from geozones.errors import ToleranceError
+    from geozones.tolerance import check_xy_tolerance
+
+    if value is None:
+        return None
+    try:
+        return check_xy_tolerance(value, name="--xy-tolerance")
+    except ToleranceError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+xy_tolerance_option = click.option(
+    "--xy-tolerance",
+    type=float,
+    default=None,
+    metavar="METRES",
+    callback=_checked_tolerance,
+    help="Coordinate tolerance: boundaries closer than this are the same boundary, and "
+    "overlaps thinner than it are not conflicts (default: the configuration's "
+    "xy_tolerance, else 0.001 m; 0 compares exact geometry).",
+)
+
+
+def with_xy_tolerance(settings: Config, xy_tolerance: float | None) -> Config:
+    """The configuration with ``--xy-tolerance`` in place of its ``xy_tolerance``, if given."""
+    if xy_tolerance is None:
+        return settings
+    from dataclasses import replace
+
+    return replace(settings, xy_tolerance=xy_tolerance)
+
+
 @contextmanager
 def reported_warnings(verbosity: int) -> Iterator[None]:
     """Print geozones' warnings as short ``warning:`` lines on stderr (none with ``-q``)."""

@@ -19,6 +19,8 @@ from geozones.cli.options import (
     overwrite_option,
     progress_option,
     reported_warnings,
+    with_xy_tolerance,
+    xy_tolerance_option,
 )
 from geozones.cli.progress import report_progress
 from geozones.config import load_config
@@ -71,6 +73,7 @@ def report_paths(report: Report, folder: Path) -> dict[str, Path]:
     default=None,
     help="Also write one report per county, in a folder per county.",
 )
+@xy_tolerance_option
 @overwrite_option
 @fail_option
 @progress_option
@@ -81,6 +84,7 @@ def command(
     config: Path,
     output: Path,
     by: str | None,
+    xy_tolerance: float | None,
     overwrite: bool,
     fail_on_conflict: bool,
     progress: bool,
@@ -88,7 +92,7 @@ def command(
 ) -> None:
     """Write the workbook, GeoPackage and HTML report of the check CONFIG describes."""
     writers = _writers()
-    settings = load_config(config)
+    settings = with_xy_tolerance(load_config(config), xy_tolerance)
     report_progress(0.0, "reading layers and computing the report")
     with reported_warnings(ctx.obj["verbosity"]):
         report = build_report(settings)
@@ -119,7 +123,15 @@ def command(
             written.append(str(path))
     report_progress(1.0, "done")
     if as_json:
-        echo_json({"written": written, "verdict_ok": report.verdict})
+        count, area = report.phantom_total
+        echo_json(
+            {
+                "written": written,
+                "verdict_ok": report.verdict,
+                "xy_tolerance": report.xy_tolerance,
+                "phantoms": {"count": count, "area_m2": area},
+            }
+        )
     elif ctx.obj["verbosity"] >= 0:
         verdict = "no conflict" if report.verdict else "conflicts found"
         click.echo(f"{report.title}: {verdict}; wrote {len(written)} files to {output}")

@@ -17,6 +17,8 @@ from geozones.cli.options import (
     layers_by_id,
     overwrite_option,
     reported_warnings,
+    with_xy_tolerance,
+    xy_tolerance_option,
 )
 from geozones.cli.progress import report_progress
 from geozones.config import load_config
@@ -41,18 +43,27 @@ def with_feature_column(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     "GeoPackage to write: resolved_<layer> for each layer of the priority, and audit (every "
     "piece taken out, or left as a sliver)."
 )
+@xy_tolerance_option
 @overwrite_option
 @json_option
 @click.pass_context
-def command(ctx: click.Context, config: Path, output: Path, overwrite: bool, as_json: bool) -> None:
+def command(
+    ctx: click.Context,
+    config: Path,
+    output: Path,
+    xy_tolerance: float | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
     """Apply the priority order of CONFIG: take each overlap out of the lower-priority line.
 
     Every feature is written, with its fields, ``resolution`` (unchanged, trimmed or removed)
     and ``taken_m2``; the audit lists every piece taken, the feature that outranks it there,
-    the rule and the county.
+    the rule and the county. Overlaps thinner than the coordinate tolerance (phantoms) are not
+    taken, and no part thinner than it is left.
     """
     check_writable([output], overwrite=overwrite)
-    settings = load_config(config)
+    settings = with_xy_tolerance(load_config(config), xy_tolerance)
     report_progress(0.0, "reading layers")
     with reported_warnings(ctx.obj["verbosity"]):
         layers = layers_by_id(settings)
@@ -65,6 +76,7 @@ def command(ctx: click.Context, config: Path, output: Path, overwrite: bool, as_
             min_area_m2=settings.sliver_m2,
             zones=zones,
             zone_field=settings.zones.code_field,
+            xy_tolerance=settings.xy_tolerance,
         )
     report_progress(0.9, f"writing {output}")
     unit = settings.unit
@@ -94,6 +106,8 @@ def command(ctx: click.Context, config: Path, output: Path, overwrite: bool, as_
                 "taken_m2": {key: float(per_layer.get(key, 0.0)) for key in resolved},
                 "trimmed": {key: int(count["trimmed"]) for key, count in counts.items()},
                 "removed": {key: int(count["removed"]) for key, count in counts.items()},
+                "xy_tolerance": settings.xy_tolerance,
+                "phantoms": audit.attrs["phantoms"],
             }
         )
     elif ctx.obj["verbosity"] >= 0:

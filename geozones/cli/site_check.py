@@ -21,6 +21,8 @@ from geozones.cli.options import (
     layers_by_id,
     overwrite_option,
     reported_warnings,
+    with_xy_tolerance,
+    xy_tolerance_option,
 )
 from geozones.config import load_config
 from geozones.io import read_layer
@@ -52,6 +54,7 @@ def checked_footprint(project: gpd.GeoDataFrame, result: pd.DataFrame) -> gpd.Ge
 @click.option("--layer", "-l", help="Layer of FOOTPRINT, for multi-layer files.")
 @click.option("--crs", help='CRS of FOOTPRINT if it has none: "infer" or EPSG:….')
 @click.option("--unit", help="Area unit (default: the configuration's).")
+@xy_tolerance_option
 @click.option(
     "-o",
     "--output",
@@ -69,6 +72,7 @@ def command(
     layer: str | None,
     crs: str | None,
     unit: str | None,
+    xy_tolerance: float | None,
     output: Path | None,
     overwrite: bool,
     fail_on_conflict: bool,
@@ -77,18 +81,23 @@ def command(
     """Area each project polygon takes from farmland and the red line, and outside the boundary."""
     if output is not None:
         check_writable([output], overwrite=overwrite)
-    settings = load_config(config)
+    settings = with_xy_tolerance(load_config(config), xy_tolerance)
     with reported_warnings(ctx.obj["verbosity"]):
         project = read_layer(footprint, layer, crs=crs)
         layers = layers_by_id(settings)
         result = site_check(
-            project, layers, unit=unit or settings.unit, min_area_m2=settings.sliver_m2
+            project,
+            layers,
+            unit=unit or settings.unit,
+            min_area_m2=settings.sliver_m2,
+            xy_tolerance=settings.xy_tolerance,
         )
     failed = int((result["verdict"] == "fail").sum())
     if output is not None:
         write_layers(output, {"site_check": checked_footprint(project, result)})
     if as_json:
-        echo_json(frame_records(result.reset_index(names="feature")))
+        records = frame_records(result.reset_index(names="feature"))
+        echo_json([{**record, "xy_tolerance": settings.xy_tolerance} for record in records])
     else:
         shown = result.drop(columns=["farmland_hit", "redline_hit"]).reset_index(names="feature")
         with pd.option_context(

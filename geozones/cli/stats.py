@@ -7,14 +7,23 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from geozones.cli.options import config_argument, echo_json, frame_records, reported_warnings
+from geozones.cli.options import (
+    config_argument,
+    echo_json,
+    frame_records,
+    reported_warnings,
+    with_xy_tolerance,
+    xy_tolerance_option,
+)
 from geozones.config import load_config
 from geozones.report.model import coverage_by_line
 
 
-def coverage_table(config_path: Path, verbosity: int) -> tuple[pd.DataFrame, str]:
+def coverage_table(
+    config_path: Path, verbosity: int, xy_tolerance: float | None = None
+) -> tuple[pd.DataFrame, str]:
     """Coverage of every line of the configuration's priority, long form, and its unit."""
-    config = load_config(config_path)
+    config = with_xy_tolerance(load_config(config_path), xy_tolerance)
     with reported_warnings(verbosity):
         layers = config.read_layers()
         zones = config.read_zones()
@@ -25,7 +34,10 @@ def coverage_table(config_path: Path, verbosity: int) -> tuple[pd.DataFrame, str
             else {}
         )
         lines = {key: layers[key] for key in config.priority}
-        table = coverage_by_line(lines, zones, code_field, names, config.unit)
+        table = coverage_by_line(
+            lines, zones, code_field, names, config.unit, xy_tolerance=config.xy_tolerance
+        )
+    table.attrs["xy_tolerance"] = config.xy_tolerance
     return table, config.unit
 
 
@@ -39,15 +51,23 @@ def coverage_table(config_path: Path, verbosity: int) -> tuple[pd.DataFrame, str
     show_default=True,
     help="How to print the table.",
 )
+@xy_tolerance_option
 @click.pass_context
-def command(ctx: click.Context, config: Path, output_format: str) -> None:
-    """Area of each line in each county, city and province, and its share (ellipsoidal)."""
-    table, unit = coverage_table(config, ctx.obj["verbosity"])
+def command(
+    ctx: click.Context, config: Path, output_format: str, xy_tolerance: float | None
+) -> None:
+    """Area of each line in each county, city and province, and its share (ellipsoidal).
+
+    Overlaps inside a line count once; overlaps thinner than the coordinate tolerance
+    (neighbours' shared boundaries digitised twice) are not overlaps.
+    """
+    table, unit = coverage_table(config, ctx.obj["verbosity"], xy_tolerance)
     table = table.rename(
         columns={"zone_area": f"zone_area_{unit}", "covered_area": f"covered_area_{unit}"}
     )
     if output_format == "json":
-        echo_json(frame_records(table))
+        tolerance = table.attrs.get("xy_tolerance")
+        echo_json([{**row, "xy_tolerance": tolerance} for row in frame_records(table)])
     elif output_format == "csv":
         click.echo(table.to_csv(index=False), nl=False)
     else:

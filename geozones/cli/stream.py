@@ -11,7 +11,13 @@ from typing import Any
 import click
 import pandas as pd
 
-from geozones.cli.options import config_argument, progress_option, reported_warnings
+from geozones.cli.options import (
+    config_argument,
+    progress_option,
+    reported_warnings,
+    with_xy_tolerance,
+    xy_tolerance_option,
+)
 from geozones.config import load_config
 from geozones.errors import GeozonesError
 from geozones.partitions import open_partitions
@@ -38,6 +44,7 @@ DONE = "done.json"
     help="Processes on this machine, this one included (default: GEOZONES_THREADS or the "
     "CPU count).",
 )
+@xy_tolerance_option
 @click.option("--overwrite", is_flag=True, help="Replace a finished run in OUTPUT.")
 @progress_option
 @click.pass_context
@@ -48,6 +55,7 @@ def command(
     output: Path,
     scheduler: str | None,
     workers: int | None,
+    xy_tolerance: float | None,
     overwrite: bool,
     progress: bool,
 ) -> None:
@@ -61,7 +69,7 @@ def command(
     Each finished county is kept under OUTPUT/work at once: after a failure, the same command
     again does only the counties that are missing.
     """
-    settings = load_config(config)
+    settings = with_xy_tolerance(load_config(config), xy_tolerance)
     parts = open_partitions(dataset)
     if (output / DONE).exists():
         if not overwrite:
@@ -82,7 +90,11 @@ def command(
         )
     output.mkdir(parents=True, exist_ok=True)
     work = output / "work"
-    run: dict[str, Any] = {"workers": workers, "progress": progress}
+    run: dict[str, Any] = {
+        "workers": workers,
+        "progress": progress,
+        "xy_tolerance": settings.xy_tolerance,
+    }
     with ExitStack() as stack, reported_warnings(ctx.obj["verbosity"]):
         if scheduler:
             from distributed import Client
@@ -130,6 +142,8 @@ def command(
         "conflict_pieces": len(pieces),
         "audit_pieces": len(audit),
         "unit": unit,
+        "xy_tolerance": settings.xy_tolerance,
+        "phantoms": pieces.attrs["phantoms"],
     }
     (output / DONE).write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
     if ctx.obj["verbosity"] >= 0:

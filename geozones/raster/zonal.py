@@ -17,6 +17,7 @@ from geozones.errors import GeometryTypeWarning
 from geozones.raster._fractions import DEFAULT_MAX_CELLS, iter_cells
 from geozones.raster._grid import CellArea, Grid, RasterExtentWarning, RasterInput, open_raster
 from geozones.raster._sources import BandSource, SlopeSource, Source
+from geozones.tolerance import DEFAULT_XY_TOLERANCE, check_xy_tolerance, tolerance_in_crs_units
 from geozones.units import square_metres_per
 from geozones.validity import describe_features, polygon_array
 from geozones.zones import to_crs
@@ -434,12 +435,14 @@ def land_cover(
     total_row: str = "all zones",
     total_column: str = "total",
     max_cells: int = DEFAULT_MAX_CELLS,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> pd.DataFrame:
     """Land-cover composition inside each control line, per zone (county): a report table.
 
     Each line is cut at the zone boundaries and dissolved within each zone, so features of a
-    line that overlap each other count once, as in :func:`geozones.coverage`. Areas are
-    ellipsoidal, with exact pixel coverage.
+    line that overlap each other count once, as in :func:`geozones.coverage` (and, as there,
+    overlaps thinner than `xy_tolerance` are not overlaps). Areas are ellipsoidal, with exact
+    pixel coverage.
 
     Parameters
     ----------
@@ -465,6 +468,8 @@ def land_cover(
         ``off_raster``.
     max_cells : int, optional
         Bound on the pixels handled at once.
+    xy_tolerance : float, default 0.001
+        Coordinate tolerance in metres, as in :func:`geozones.coverage`.
 
     Returns
     -------
@@ -550,6 +555,7 @@ def land_cover(
                 )
         else:
             zone_labels = np.array([total_row], dtype=object)
+        width = tolerance_in_crs_units(check_xy_tolerance(xy_tolerance), grid.crs)
         for line, (name, layer) in enumerate(lines.items()):
             geoms, labels = _layer_in_grid(
                 layer, grid, "land-cover composition", name=f"line {name!r}"
@@ -564,7 +570,7 @@ def land_cover(
                 )
             geoms = geoms[~missing]
             if zones is None:
-                dissolved, zone = _dissolve(_Pieces.whole(geoms))
+                dissolved, zone = _dissolve(_Pieces.whole(geoms), width)
             else:
                 clipped = _Pieces.clip(geoms, zone_geoms)
                 whole = float(_ellipsoidal(geoms, grid.crs).sum())
@@ -576,7 +582,7 @@ def land_cover(
                         UserWarning,
                         stacklevel=2,
                     )
-                dissolved, zone = _dissolve(clipped)
+                dissolved, zone = _dissolve(clipped, width)
                 zone = zone_code[zone]
             pieces.append(dissolved)
             zone_of.append(zone)
@@ -633,11 +639,14 @@ def _ellipsoidal(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     return ellipsoidal_area(geoms, crs)
 
 
-def _dissolve(pieces: _Pieces) -> tuple[np.ndarray, np.ndarray]:
-    """One geometry per piece that overlaps nothing, one union per overlapping group."""
+def _dissolve(pieces: _Pieces, width: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """One geometry per piece that overlaps nothing, one union per overlapping group.
+
+    Pieces that overlap only by slivers thinner than `width` are not grouped.
+    """
     if len(pieces.geoms) == 0:
         return np.array([], dtype=object), np.array([], dtype=np.int64)
-    group = pieces._overlap_groups()
+    group = pieces._overlap_groups(width)
     alone = group < 0
     geoms = [pieces.geoms[alone]]
     zone_of = [pieces.zone[alone]]

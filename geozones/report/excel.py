@@ -244,11 +244,14 @@ def conflicts_table(report: Report) -> Table:
 
 
 def conflict_summary_table(report: Report) -> Table:
-    """Conflict area per zone and layer pair (:func:`geozones.conflict_summary`)."""
+    """Conflict area per zone and layer pair (:func:`geozones.conflict_summary`).
+
+    The notes under it give the coordinate tolerance and the phantoms it dismissed.
+    """
     language, unit = report.language, report.unit
     frame = report.summary
     per_unit = square_metres_per(unit)
-    return _table(
+    table = _table(
         language,
         unit,
         [
@@ -264,6 +267,7 @@ def conflict_summary_table(report: Report) -> Table:
             ("sliver_area_m2", frame["sliver_area_m2"], DECIMAL),
         ],
     )
+    return replace(table, notes=tolerance_notes(report))
 
 
 def audit_table(report: Report) -> Table:
@@ -425,6 +429,46 @@ _NOTES: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
 }
+
+
+#: The notes under the conflict summary: the coordinate tolerance and the phantoms it dismissed.
+_TOLERANCE_NOTES: dict[str, tuple[str, str]] = {
+    "zh": (
+        "坐标容差为 {tolerance} 米：距离小于容差的两条边界视为同一条边界。处处窄于容差的重叠"
+        "（容纳不下直径为容差的圆）是相邻要素共用边界分别数字化形成的伪重叠，不计为冲突、"
+        "不调出；宽于容差的重叠无论面积大小都是冲突。",
+        "本范围内有 {count} 处伪重叠未计为冲突，面积合计 {area} 平方米。",
+    ),
+    "en": (
+        "The coordinate tolerance is {tolerance} m: two boundaries closer than it are the same "
+        "boundary. An overlap thinner than it everywhere (no circle of that diameter fits in "
+        "it) is a phantom, where neighbours' shared boundary was digitised twice: not a "
+        "conflict and not taken out; an overlap wider than it is a conflict, however small.",
+        "{count} phantom overlap(s) in this scope, {area} m² in all, are not counted as conflicts.",
+    ),
+}
+
+
+def tolerance_notes(report: Report) -> tuple[str, ...]:
+    """The tolerance of the report and, if any, how many phantoms it dismissed (sentences).
+
+    Parameters
+    ----------
+    report : Report
+        The report.
+
+    Returns
+    -------
+    tuple of str
+        One or two sentences in the report's language.
+    """
+    language = "en" if report.language == "en" else "zh"
+    count, area = report.phantom_total
+    definition, dismissed = _TOLERANCE_NOTES[language]
+    sentences = [definition.format(tolerance=f"{report.xy_tolerance:g}")]
+    if count:
+        sentences.append(dismissed.format(count=f"{count:,}", area=f"{area:,.4g}"))
+    return tuple(sentences)
 
 
 def notes(report: Report, kind: str) -> tuple[str, ...]:

@@ -42,6 +42,7 @@ from geozones.report.excel import (
     steep_summary_table,
     summary_table,
     targets_table,
+    tolerance_notes,
 )
 from geozones.report.geopackage import atomic_output, output_path
 from geozones.report.labels import header, unit_label
@@ -75,6 +76,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "generated": "生成日期",
         "unit": "面积单位",
         "sliver": "碎片阈值",
+        "tolerance": "坐标容差",
+        "phantoms": "另有 {n} 处窄于坐标容差（{t} m）的伪重叠不计为冲突。",
         "contents": "目录",
         "verdict": "结论",
         "pass": "通过：三条控制线不交叉、不重叠、不冲突。",
@@ -146,6 +149,11 @@ _TEXT: dict[str, dict[str, str]] = {
         "generated": "Generated",
         "unit": "Area unit",
         "sliver": "Sliver threshold",
+        "tolerance": "XY tolerance",
+        "phantoms": (
+            "A further {n} phantom overlaps, thinner than the {t} m coordinate tolerance, are "
+            "not conflicts."
+        ),
         "contents": "Contents",
         "verdict": "Verdict",
         "pass": "Pass: the three control lines do not cross, overlap or conflict.",
@@ -407,6 +415,9 @@ def _verdict(report: Report, words: dict[str, str]) -> str:
         lines.append(words["fail"].format(n=len(counted), z=counted["zone"].nunique()))
     if slivers.any():
         lines.append(words["slivers"].format(n=int(slivers.sum()), t=f"{report.sliver_m2:g}"))
+    if report.phantom_total[0]:
+        count = f"{report.phantom_total[0]:,}"
+        lines.append(words["phantoms"].format(n=count, t=f"{report.xy_tolerance:g}"))
     targets = report.targets
     if len(targets):
         met = int(np.asarray(targets["met"], dtype=bool).sum())
@@ -666,7 +677,9 @@ def render_html(report: Report) -> str:
             conflict_summary_table(report), words["conflict_summary_caption"], words=words
         )
     else:
-        conflict_summary_html = _note(words["conflict_summary_none"])
+        conflict_summary_html = _note(words["conflict_summary_none"]) + "".join(
+            _note(sentence) for sentence in tolerance_notes(report)
+        )
 
     if len(report.conflicts):
         conflicts_html = _table(
@@ -697,6 +710,7 @@ def render_html(report: Report) -> str:
 
     fields = {"unit": unit_name, "sliver": f"{report.sliver_m2:g}", "priority": _priority(report)}
     method = "".join(f"<li>{_text(item.format(**fields))}</li>" for item in _METHOD[language])
+    method += f"<li>{_text(tolerance_notes(report)[0])}</li>"
 
     sections = [
         ("maps", words["maps"], [overview]),
@@ -715,6 +729,7 @@ def render_html(report: Report) -> str:
         (words["generated"], report.generated),
         (words["unit"], unit_name),
         (words["sliver"], f"{report.sliver_m2:g} m²"),
+        (words["tolerance"], f"{report.xy_tolerance:g} m"),
     ]
     return html_page(
         title=title,

@@ -21,6 +21,7 @@ from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, 
 from geozones.coverage import ADMINISTRATIVE_LEVELS, _roll_up, coverage
 from geozones.quality import check_declared_area, layer_report
 from geozones.targets import check_targets
+from geozones.tolerance import DEFAULT_XY_TOLERANCE
 from geozones.units import square_metres_per
 from geozones.zones import to_crs
 
@@ -37,6 +38,8 @@ STEEP_COLUMNS = (
     "on_raster",
     "listed",
 )
+#: Columns of :attr:`Report.phantoms`.
+PHANTOM_COLUMNS = ("zone", "layer_a", "layer_b", "count", "area_m2")
 #: Additive columns of :attr:`Report.steep_summary` (in the report's unit, or counts).
 STEEP_SUMMARY_SUMS = ("parcels", "listed", "area", "steep_area", "listed_area", "nodata_area")
 #: Columns of :attr:`Report.land_cover` after the class columns.
@@ -117,6 +120,15 @@ class Report:
         One row per layer: file, driver, features, CRS and how it was decided, encoding.
     sliver_m2 : float
         The sliver threshold (m²).
+    xy_tolerance : float
+        The coordinate tolerance (m): overlaps thinner than it are phantoms, not conflicts.
+    phantoms : pandas.DataFrame
+        Phantoms per zone and layer pair: ``zone``, ``layer_a``, ``layer_b``, ``count``
+        (overlaps of two features with a part in the zone) and ``area_m2`` (their area in
+        the zone).
+    phantom_total : tuple of (int, float)
+        Phantoms of the report's scope and their area (m²); a phantom across a zone boundary
+        counts once.
     steep_farmland : GeoDataFrame
         :func:`geozones.raster.steep_farmland` of every farmland parcel, indexed by feature id:
         ``zone`` (the county holding the parcel's representative point), ``area_m2``
@@ -191,6 +203,9 @@ class Report:
     block_spec: BlockSpec | None = None
     comparisons: dict[str, Comparison] = field(default_factory=dict)
     generated: str = field(default_factory=lambda: date.today().isoformat())
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE
+    phantoms: pd.DataFrame = field(default_factory=lambda: _frame(PHANTOM_COLUMNS))
+    phantom_total: tuple[int, float] = (0, 0.0)
 
     @property
     def verdict(self) -> bool:
@@ -209,6 +224,7 @@ class Report:
             raise KeyError(f"no zone {code!r} in the report")
         name = str(zones["name"].iloc[0])
         area = zones.union_all()
+        phantoms = self.phantoms[self.phantoms["zone"] == code].reset_index(drop=True)
         lines = {key: _intersecting(frame, area) for key, frame in self.lines.items()}
         resolved = {key: _intersecting(frame, area) for key, frame in self.resolved.items()}
         return replace(
@@ -246,6 +262,8 @@ class Report:
                 for key, comparison in self.comparisons.items()
                 if code in comparison.diff.balance.index
             },
+            phantoms=phantoms,
+            phantom_total=(int(phantoms["count"].sum()), float(phantoms["area_m2"].sum())),
         )
 
 
@@ -306,13 +324,21 @@ def build_report(config: Config) -> Report:
         for key, frame in layers.items()
     }
     lines = {key: layers[key] for key in config.priority}
+    tolerance = config.xy_tolerance
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        coverage_table = coverage_by_line(lines, zones, code_field, names, config.unit)
-        conflicts = find_conflicts(
-            lines, min_area_m2=config.sliver_m2, zones=zones, zone_field=code_field
+        coverage_table = coverage_by_line(
+            lines, zones, code_field, names, config.unit, xy_tolerance=tolerance
         )
-        overlaps = overlap_count(lines, zones=zones, zone_field=code_field)
+        listed = find_conflicts(
+            lines,
+            min_area_m2=config.sliver_m2,
+            zones=zones,
+            zone_field=code_field,
+            xy_tolerance=tolerance,
+            keep_phantoms=True,
+        )
+        overlaps = overlap_count(lines, zones=zones, zone_field=code_field, xy_tolerance=tolerance)
         resolved, audit = resolve_conflicts(
             lines,
             config.priority,
@@ -320,6 +346,7 @@ def build_report(config: Config) -> Report:
             min_area_m2=config.sliver_m2,
             zones=zones,
             zone_field=code_field,
+            xy_tolerance=tolerance,
         )
         targets = config.targets
         target_table = check_targets(
@@ -333,6 +360,10 @@ def build_report(config: Config) -> Report:
         )
     extras = _extras(config, layers, zones, zone_frame, names, guesses)
     comparisons = _comparisons(config, layers, zones, guesses)
+    phantom = listed["phantom"].to_numpy(dtype=bool)
+    conflicts = listed[~phantom].drop(columns="phantom").reset_index(drop=True)
+    conflicts.attrs = dict(listed.attrs)
+    record = listed.attrs["phantoms"]
     return Report(
         title=config.title,
         language=config.language,
@@ -354,6 +385,9 @@ def build_report(config: Config) -> Report:
         raster_spec=config.rasters,
         block_spec=config.blocks,
         comparisons=comparisons,
+        xy_tolerance=tolerance,
+        phantoms=phantoms_by_zone(listed[phantom]),
+        phantom_total=(int(record["count"]), float(record["area_m2"])),
         **extras,
     )
 
@@ -378,11 +412,28 @@ def _comparisons(
                 zones=zones,
                 zone_field=config.zones.code_field,
                 id_field=spec.id_field,
+                xy_tolerance=config.xy_tolerance,
                 unit=config.unit,
             )
             rules = check_adjustment(diff, key, **spec.before.rules(key)) if key in LINES else None
         result[key] = Comparison(diff, rules, (str(spec.before.path), str(spec.path)))
     return result
+
+
+def phantoms_by_zone(phantoms: pd.DataFrame) -> pd.DataFrame:
+    """Phantom rows of :func:`geozones.find_conflicts` counted per zone and layer pair.
+
+    A phantom split at a zone boundary counts once in each zone it lies in.
+    """
+    if len(phantoms) == 0:
+        return _frame(PHANTOM_COLUMNS)
+    frame = phantoms.assign(zone=phantoms["zone"].fillna(""))
+    keys = ["zone", "layer_a", "layer_b"]
+    pairs = frame.groupby([*keys, "id_a", "id_b"], sort=True)["area_m2"].sum()
+    table = pairs.groupby(level=keys, sort=True).agg(["size", "sum"]).reset_index()
+    table = table.rename(columns={"size": "count", "sum": "area_m2"})
+    table["zone"] = table["zone"].replace("", None)
+    return table[list(PHANTOM_COLUMNS)]
 
 
 def coverage_by_line(
@@ -391,11 +442,15 @@ def coverage_by_line(
     code_field: str,
     names: dict[str, str],
     unit: str,
+    *,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> pd.DataFrame:
     """Coverage of each line per county, city and province, long form with zone names."""
     rows = []
     for key, frame in lines.items():
-        table = coverage(frame, zones, by=code_field, unit=unit, levels=LEVELS).reset_index()
+        table = coverage(
+            frame, zones, by=code_field, unit=unit, levels=LEVELS, xy_tolerance=xy_tolerance
+        ).reset_index()
         table.insert(0, "line", key)
         table.insert(3, "name", table["zone"].map(names).fillna(""))
         rows.append(table)
@@ -588,6 +643,7 @@ def _extras(
                 names,
                 unit=unit,
                 classes=rasters.landcover_classes,
+                xy_tolerance=config.xy_tolerance,
             )
     if config.blocks is not None:
         spec = config.blocks
@@ -706,6 +762,7 @@ def land_cover_table(
     *,
     unit: str,
     classes: dict[int, str],
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> pd.DataFrame:
     """:func:`geozones.raster.land_cover` of each line per county, city and province.
 
@@ -720,7 +777,15 @@ def land_cover_table(
     from geozones.raster import land_cover
 
     # Each line's zone rows, then a total row; the total row's label is no zone code.
-    raw = land_cover(landcover, lines, zones, by=code_field, classes=classes, unit=unit)
+    raw = land_cover(
+        landcover,
+        lines,
+        zones,
+        by=code_field,
+        classes=classes,
+        unit=unit,
+        xy_tolerance=xy_tolerance,
+    )
     raw.columns = [str(column) for column in raw.columns]
     codes = {str(code) for code in names}
     frames = []
