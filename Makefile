@@ -14,10 +14,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## demo: the batch report on the sample province (workbook, GeoPackage, HTML), per county too
+## demo: the batch report on the sample province (workbook, GeoPackage, HTML), per county too,
+## and the comparison of its farmland with the version before (output/compare/)
 demo: setup
 	$(BIN)/geozones check sample_data/YJJBNT.shp sample_data/sanqusanxian.gpkg
 	$(BIN)/geozones report sample_data/geozones.toml -o output --by county --overwrite
+	$(BIN)/geozones compare sample_data/YJJBNT_before.shp sample_data/YJJBNT.shp --encoding GBK \
+	  --id-field BSM --zones sample_data/sanqusanxian.gpkg --zones-layer XZQ \
+	  -o output/compare --overwrite
 
 ## test: the whole suite: ruff, mypy, pytest (tests, doctests, notebooks, the docs build)
 test: lint typecheck unit

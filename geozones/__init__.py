@@ -6,6 +6,7 @@ boundary as they arrive, measure area the way official statistics do, and report
 
 from geozones.area import area
 from geozones.blocks import farmland_blocks, fragmentation
+from geozones.compare import VersionDiff, check_adjustment, compare_versions
 from geozones.config import Config, ConfigError, load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
 from geozones.coverage import coverage
@@ -23,6 +24,7 @@ from geozones.errors import (
     MissingCRSError,
     NonPolygonalGeometryError,
     PartitionError,
+    VersionMatchWarning,
 )
 from geozones.io import read_layer
 from geozones.partitions import PartitionedDataset, open_partitions, tile_grid, write_partitions
@@ -53,10 +55,14 @@ __all__ = [
     "NonPolygonalGeometryError",
     "PartitionError",
     "PartitionedDataset",
+    "VersionDiff",
+    "VersionMatchWarning",
     "__version__",
     "area",
+    "check_adjustment",
     "check_declared_area",
     "check_targets",
+    "compare_versions",
     "conflict_summary",
     "coverage",
     "farmland_blocks",

@@ -93,6 +93,59 @@ class ConfigError(GeozonesError, ValueError):
 
 
 @dataclass(frozen=True)
+class BeforeSpec:
+    """The version of a layer before an adjustment: ``before`` in a ``[layers.KEY]`` table.
+
+    ``geozones report`` then compares it with the layer (:func:`geozones.compare_versions`)
+    and checks the rules of the line (:func:`geozones.check_adjustment`).
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file (or ``.gdb`` folder), absolute.
+    layer, encoding, crs : str or None
+        As for :class:`LayerSpec`; the id field is the layer's.
+    net_min : float or None
+        Smallest net change allowed, in the report's unit (0 for farmland and the red line
+        when None).
+    quality : bool
+        Check the farmland quality grade when both versions have one.
+    cap, cap_percent, urban_land_2020 : float or None
+        Urban boundary only: largest area after (report unit), largest area after as a
+        percentage of before, and the 2020 urban construction land (report unit).
+    expansion_multiple : float
+        Urban boundary only: largest area after over `urban_land_2020`.
+    """
+
+    path: Path
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    net_min: float | None = None
+    quality: bool = True
+    cap: float | None = None
+    cap_percent: float | None = None
+    urban_land_2020: float | None = None
+    expansion_multiple: float = 1.3
+
+    def rules(self, line: str) -> dict[str, Any]:
+        """The keyword options of :func:`geozones.check_adjustment` for `line`."""
+        options: dict[str, Any] = {}
+        if self.net_min is not None:
+            options["net_min"] = self.net_min
+        if line == "farmland":
+            options["quality"] = self.quality
+        if line == "urban":
+            options.update(
+                cap=self.cap,
+                cap_percent=self.cap_percent,
+                urban_land_2020=self.urban_land_2020,
+                expansion_multiple=self.expansion_multiple,
+            )
+        return options
+
+
+@dataclass(frozen=True)
 class LayerSpec:
     """How to read one layer: a ``[layers.KEY]`` table.
 
@@ -112,6 +165,8 @@ class LayerSpec:
         Field holding a declared area to check (``TBMJ``).
     declared_area_unit : str
         Unit of `declared_area_field`, one of :data:`geozones.units.AREA_UNITS`.
+    before : BeforeSpec or None
+        The version of the layer before an adjustment, which reports compare it with.
     """
 
     path: Path
@@ -121,6 +176,7 @@ class LayerSpec:
     id_field: str | None = None
     declared_area_field: str | None = None
     declared_area_unit: str = "m2"
+    before: BeforeSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -356,6 +412,35 @@ class Config:
             )
         return frame
 
+    def read_before(self, key: str) -> gpd.GeoDataFrame:
+        """Read the version before of layer `key` (its ``before``) with :func:`read_layer`.
+
+        Parameters
+        ----------
+        key : str
+            A layer key whose table names a ``before`` version.
+
+        Returns
+        -------
+        GeoDataFrame
+            The version before.
+
+        Raises
+        ------
+        KeyError
+            The layer names no version before.
+        GeozonesError
+            Any error of :func:`geozones.read_layer`, its message prefixed with the
+            configuration file and ``layers.KEY.before``.
+        """
+        spec = self.layers[key].before
+        if spec is None:
+            raise KeyError(f"layer {key!r} names no version before (layers.{key}.before)")
+        where = f"layers.{key}.before"
+        frame = self._read(where, spec.path, spec.layer, spec.encoding, spec.crs)
+        self._check_field(frame, f"layers.{key}.id_field", self.layers[key].id_field)
+        return frame
+
     def overrides_for_resolve(
         self, layers: Mapping[str, gpd.GeoDataFrame]
     ) -> dict[str, tuple[gpd.GeoDataFrame, tuple[str, ...]]]:
@@ -503,7 +588,29 @@ _LAYER_KEYS = (
     "id_field",
     "declared_area_field",
     "declared_area_unit",
+    "before",
 )
+_BEFORE_KEYS = (
+    "path",
+    "layer",
+    "encoding",
+    "crs",
+    "net_min",
+    "quality",
+    "cap",
+    "cap_percent",
+    "urban_land_2020",
+    "expansion_multiple",
+)
+#: Keys of a ``before`` table that apply to one line only.
+_BEFORE_LINE_KEYS = {
+    "quality": ("farmland",),
+    "cap": ("urban",),
+    "cap_percent": ("urban",),
+    "urban_land_2020": ("urban",),
+    "expansion_multiple": ("urban",),
+    "net_min": ("farmland", "redline", "urban"),
+}
 _RESOLUTION_KEYS = ("priority", "overrides")
 _OVERRIDE_KEYS = ("name", "mask", "priority")
 _TARGET_KEYS = (
@@ -769,6 +876,45 @@ class _Checker:
             id_field=self.optional_string(table, where, "id_field"),
             declared_area_field=area_field,
             declared_area_unit=self.unit(table, where, "declared_area_unit", default="m2"),
+            before=self.before(table, where) if "before" in table else None,
+        )
+
+    def before(self, table: dict[str, Any], where: str) -> BeforeSpec:
+        key = f"{where}.before"
+        value = table["before"]
+        if isinstance(value, str):
+            return BeforeSpec(path=self.file(table, where, "before"))
+        if not isinstance(value, dict):
+            self.fail(
+                key,
+                f"expected a file name or a table, got {_describe(value)}; write "
+                f'before = "YJJBNT_2023.shp", or a [{key}] table with path = "…"',
+            )
+        self.keys(value, key, _BEFORE_KEYS, required=("path",))
+        line = where.split(".", 1)[1]
+        for name, lines in _BEFORE_LINE_KEYS.items():
+            if name in value and line not in lines:
+                self.fail(
+                    f"{key}.{name}",
+                    f"is a rule of {' and '.join(f'[layers.{k}]' for k in lines)}, not of "
+                    f"[layers.{line}]; remove it",
+                )
+        quality = value.get("quality", True)
+        if not isinstance(quality, bool):
+            self.fail(f"{key}.quality", f"expected true or false, got {_describe(quality)}")
+        return BeforeSpec(
+            path=self.path(value, key),
+            layer=self.optional_string(value, key, "layer"),
+            encoding=self.encoding(value, key),
+            crs=self.crs(value, key),
+            net_min=self.number(value, key, "net_min") if "net_min" in value else None,
+            quality=quality,
+            cap=self.optional_number(value, key, "cap", above=0.0),
+            cap_percent=self.optional_number(value, key, "cap_percent", above=0.0),
+            urban_land_2020=self.optional_number(value, key, "urban_land_2020", above=0.0),
+            expansion_multiple=self.number(
+                value, key, "expansion_multiple", default=1.3, above=0.0
+            ),
         )
 
     def resolution(

@@ -140,6 +140,10 @@ class RunRestartedWarning(GeozonesWarning):
     """A resumed run found its input changed and started afresh instead of reusing old zones."""
 
 
+class VersionMatchWarning(GeozonesWarning):
+    """Features whose id is missing or repeated were matched by geometry and overlap instead."""
+
+
 __all__ = [
     "CRSError",
     "CRSInferredWarning",
@@ -169,6 +173,7 @@ __all__ = [
     "SchedulerError",
     "ShapefilePartsError",
     "ToleranceError",
+    "VersionMatchWarning",
     "ZoneCodeWarning",
     "ZoneError",
     "ZoneGapWarning",

@@ -524,6 +524,50 @@ def replace_into(folder: Path, names: Iterable[str], staging: Path) -> None:
         _sync_directory(destination.parent)
 
 
+@contextmanager
+def staged_files(
+    folder: str | os.PathLike[str], names: Iterable[str], *, command: str
+) -> Iterator[Path]:
+    """Write several files into `folder` as one output: all of them, or none.
+
+    The block writes each of `names` under the scratch folder it is given (inside `folder`, so
+    on the same disk); when it ends, each is moved into place (one rename each, after all were
+    written) and recorded as geozones' (:func:`record_written`). A failure or interruption in
+    the block leaves `folder` as it was. The caller holds the folder's :func:`output_lock`.
+
+    Parameters
+    ----------
+    folder : path-like
+        Where the files go; created if missing.
+    names : iterable of str
+        Their paths relative to `folder` (``990102_东川区/990102_东川区.xlsx``).
+    command : str
+        What writes them, for the record.
+
+    Yields
+    ------
+    pathlib.Path
+        The scratch folder to write them into, at the same relative paths.
+    """
+    final = Path(folder)
+    final.mkdir(parents=True, exist_ok=True)
+    staging = temporary_name(final)
+    staging.mkdir()
+    try:
+        yield staging
+        relative = [Path(name) for name in names]
+        replace_into(final, [name.as_posix() for name in relative], staging)
+        by_folder: dict[Path, list[str]] = {}
+        for name in relative:
+            by_folder.setdefault(final / name.parent, []).append(name.name)
+            if len(name.parts) > 1:
+                by_folder.setdefault(final, []).append(name.parts[0])
+        for place, entries in by_folder.items():
+            record_written(place, dict.fromkeys(entries), command=command)
+    finally:
+        _remove(staging)
+
+
 def sync_tree(path: Path) -> None:
     """Flush a file, or every file and folder under a folder, to the disk (``fsync``).
 
@@ -731,6 +775,7 @@ __all__ = [
     "remove_stale_temporaries",
     "replace_into",
     "safe_filename",
+    "staged_files",
     "sync_tree",
     "temporary_name",
     "written_by_geozones",

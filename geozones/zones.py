@@ -146,8 +146,9 @@ def split_by_zones(
     """
     from geozones.validity import polygonal_parts
 
-    tree = shapely.STRtree(geoms)
-    zone_index, geom_index = tree.query(zones, predicate="intersects")
+    # The tree holds the few zones; the many polygons are matched to them by their boxes, and
+    # a prepared zone that covers a polygon keeps it whole without any overlay.
+    geom_index, zone_index = shapely.STRtree(zones).query(geoms)
     order = np.lexsort((zone_index, geom_index))
     zone_index, geom_index = zone_index[order], geom_index[order]
     shapely.prepare(zones)
@@ -157,7 +158,7 @@ def split_by_zones(
     pieces[crossing] = polygonal_parts(
         shapely.intersection(geoms[geom_index[crossing]], zones[zone_index[crossing]])
     )
-    keep = shapely.area(pieces) > 0
+    keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
     return pieces[keep], geom_index[keep], zone_index[keep]
 
 

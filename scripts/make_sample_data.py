@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+import shapely.ops
 from pyproj import Geod, Transformer
 from shapely import LineString, MultiPoint, Point, Polygon
 from shapely.affinity import rotate
@@ -1812,6 +1813,352 @@ def write_readme(
     (out_dir / "README.md").write_text(text, encoding="utf-8")
 
 
+# --------------------------------------------------------------------------- the version before
+
+BEFORE_SHP = "YJJBNT_before.shp"
+PROJECT_COUNTY = "990122"  # 白石县: a road project took farmland, replaced in the county (补划)
+PROJECT_TOWN = "白石县城"
+STRIP_WIDTH = 3.0  # m taken off each parcel along the widened road
+TAKEN_PREFIX = "NT9"  # BSMs of the parcels only the version before has
+
+
+@dataclass
+class VersionEdits:
+    """What the 2024 adjustment of 白石县 changed, by BSM (the after version is YJJBNT.shp)."""
+
+    removed: dict[str, Any] = field(default_factory=dict)  # taken whole: BSM -> parcel before
+    trimmed: dict[str, Any] = field(default_factory=dict)  # BSM -> strip taken off it
+    added: dict[str, Any] = field(default_factory=dict)  # replacement (补划): BSM -> parcel
+    merged: tuple[str, str] = ("", "")  # two parcels before, the first BSM after
+    split: tuple[str, str] = ("", "")  # one parcel before (first BSM), two after
+    relabelled: str = ""  # DLBM 0103 旱地 before, 0101 水田 after
+
+
+def build_farmland_before(
+    layers: dict[str, gpd.GeoDataFrame],
+) -> tuple[gpd.GeoDataFrame, VersionEdits]:
+    """The permanent farmland as approved before a road project of 白石县 took some of it.
+
+    The version after is the farmland of ``YJJBNT.shp``. In the version before, three parcels
+    stood where the project built an interchange (taken whole), four parcels along the widened
+    road were 3 m wider (a strip taken off each), the replacement parcels (补划, at least 5 %
+    more than what was taken) were not yet farmland, one parcel was two (merged after), two
+    parcels were one (split after) and one parcel was 旱地 (水田 after). Every other parcel,
+    with every deliberate defect, is the same in both versions.
+    """
+    farmland = layers["YJJBNT"]
+    county_geom = layers["XZQ"].set_index("XZQDM").geometry[PROJECT_COUNTY]
+    town = layers["CZKFBJ"].set_index("MC").geometry[PROJECT_TOWN]
+    present = farmland.geometry.notna().to_numpy()
+    geoms = shapely.make_valid(farmland.geometry.to_numpy())
+    tree = shapely.STRtree(np.where(present, geoms, Polygon()))
+    lines = np.concatenate(
+        [
+            shapely.make_valid(layers[name].geometry.to_numpy())
+            for name in ("STBHHX", "CZKFBJ", "ZRBHD_HXQ")
+        ]
+    )
+    others = shapely.union_all(lines)
+    candidates = farmland[
+        farmland["role"].isin(["ordinary", "large"])
+        & (farmland["XZQDM"] == PROJECT_COUNTY)
+        & present
+    ]
+    order = candidates.geometry.distance(town.centroid).sort_values(kind="stable")
+    pool = [bsm for bsm in candidates.loc[order.index, "BSM"]]
+    position = {bsm: i for i, bsm in enumerate(farmland["BSM"])}
+    used: set[str] = set()
+    edits = VersionEdits()
+
+    def geom_of(bsm: str) -> Any:
+        return geoms[position[bsm]]
+
+    # Four parcels along a road near the town lose a 3 m strip to the widening.
+    for bsm in pool:
+        parcel = geom_of(bsm)
+        near = tree.query(parcel, predicate="dwithin", distance=12.0)
+        near = near[near != position[bsm]]
+        keep_clear = shapely.buffer(shapely.union_all([*geoms[near], *edits.trimmed.values()]), 1.0)
+        grown = shapely.buffer(parcel, STRIP_WIDTH, join_style="mitre", mitre_limit=2.0)
+        strip = grown.difference(parcel).difference(keep_clear)
+        strip = strip.difference(shapely.buffer(others, 1.0)).intersection(county_geom)
+        parts = polygon_parts(strip)
+        if not parts:
+            continue
+        strip = max(parts, key=lambda part: part.area)
+        wider = round_coords(shapely.union(parcel, strip))
+        if strip.area < 150.0 or not isinstance(wider, Polygon) or not wider.is_valid:
+            continue
+        edits.trimmed[bsm] = wider
+        used.add(bsm)
+        if len(edits.trimmed) == 4:
+            break
+    assert len(edits.trimmed) == 4, "the sample needs four parcels along a road"
+
+    # Three parcels where the interchange was built: on empty land near a farmland block.
+    blocked = shapely.buffer(shapely.union_all([*geoms[present], others]), 8.0)
+    near_farmland = shapely.buffer(shapely.union_all(candidates.geometry.to_numpy()), 40.0)
+    shapely.prepare(blocked)
+    shapely.prepare(county_geom)
+    shapely.prepare(near_farmland)
+    centre = town.centroid
+    offsets = [
+        (dx, dy)
+        for dx in np.arange(-8000.0, 8001.0, 50.0)
+        for dy in np.arange(-8000.0, 8001.0, 50.0)
+        if math.hypot(dx, dy) <= 8000.0
+    ]
+    offsets.sort(key=lambda d: (math.hypot(*d), d))
+    site = None
+    for dx, dy in offsets:
+        x, y = centre.x + dx, centre.y + dy
+        candidate = shapely.box(x - 75.0, y - 40.0, x + 75.0, y + 40.0)
+        if (
+            county_geom.contains(candidate)
+            and not blocked.intersects(candidate)
+            and near_farmland.intersects(candidate)
+        ):
+            site = (x - 75.0, y - 40.0)
+            break
+    assert site is not None, "no empty land for the interchange near the town"
+    for k in range(3):
+        x0, y0 = site[0] + 50.0 * k, site[1]
+        edits.removed[f"{TAKEN_PREFIX}{k + 1:05d}"] = round_coords(
+            shapely.box(x0, y0, x0 + 50.0, y0 + 80.0)
+        )
+
+    # A parcel that was two: cut across its longest side through its centre.
+    free = [bsm for bsm in pool if bsm not in used]
+    whole = next(bsm for bsm in free if geom_of(bsm).area > 15_000.0)
+    used.add(whole)
+    edits.merged = (whole, f"{TAKEN_PREFIX}{4:05d}")
+
+    # Two neighbours sharing a long edge were one parcel.
+    free = [bsm for bsm in pool if bsm not in used]
+    pair = None
+    for bsm in free:
+        touching = tree.query(geom_of(bsm), predicate="intersects")
+        for other in sorted(farmland["BSM"].to_numpy()[touching]):
+            if other == bsm or other not in free:
+                continue
+            shared = shapely.intersection(geom_of(bsm), geom_of(other))
+            joined = shapely.union(geom_of(bsm), geom_of(other))
+            if shapely.length(shared) >= 20.0 and isinstance(joined, Polygon):
+                pair = (bsm, other)
+                break
+        if pair:
+            break
+    assert pair is not None, "no pair of neighbours for the split"
+    used.update(pair)
+    edits.split = pair
+
+    # A 旱地 parcel became 水田.
+    free = [bsm for bsm in pool if bsm not in used]
+    edits.relabelled = next(
+        bsm for bsm in free if farmland.loc[farmland["BSM"] == bsm, "DLBM"].iloc[0] == "0101"
+    )
+    used.add(edits.relabelled)
+
+    # The replacement (补划): parcels far from the town, a block's worth, > 105 % of the take.
+    taken = float(
+        declared_area(list(edits.removed.values())).sum()
+        + sum(
+            declared_area([wider]).sum() - declared_area([geom_of(bsm)]).sum()
+            for bsm, wider in edits.trimmed.items()
+        )
+    )
+    start = next(bsm for bsm in reversed(pool) if bsm not in used)
+    queue, seen = [start], {start}
+    replaced = 0.0
+    while queue and replaced < 1.05 * taken:
+        bsm = queue.pop(0)
+        edits.added[bsm] = geom_of(bsm)
+        replaced += float(declared_area([geom_of(bsm)])[0])
+        touching = tree.query(geom_of(bsm), predicate="dwithin", distance=9.0)
+        for other in sorted(farmland["BSM"].to_numpy()[touching]):
+            if other in seen or other in used or other not in pool:
+                continue
+            seen.add(other)
+            queue.append(other)
+    assert replaced >= 1.05 * taken, (replaced, taken)
+    used.update(edits.added)
+    return _farmland_before_frame(farmland, edits), edits
+
+
+def _farmland_before_frame(farmland: gpd.GeoDataFrame, edits: VersionEdits) -> gpd.GeoDataFrame:
+    """Apply the edits backwards to the farmland after; the attributes as delivered."""
+    before = farmland.drop(columns=["role", "cluster", "note"]).copy()
+    before = before[~before["BSM"].isin(list(edits.added))]
+    rows = before.set_index("BSM", drop=False)
+    for bsm, wider in edits.trimmed.items():
+        rows.loc[bsm, "geometry"] = wider
+    kept, half = edits.merged
+    whole = rows.loc[kept, "geometry"]
+    frame = shapely.minimum_rotated_rectangle(whole)
+    corners = np.asarray(frame.exterior.coords)[:4]
+    sides = np.linalg.norm(np.roll(corners, -1, axis=0) - corners, axis=1)
+    longest = int(np.argmax(sides))
+    a, b = corners[longest], corners[(longest + 1) % 4]
+    c, d = corners[(longest + 2) % 4], corners[(longest + 3) % 4]
+    middle_ab, middle_cd = (a + b) / 2, (c + d) / 2
+    across = middle_cd - middle_ab
+    cut = LineString([middle_ab - across, middle_cd + across])
+    halves = sorted(polygon_parts(shapely.ops.split(whole, cut)), key=lambda p: -p.area)
+    assert len(halves) == 2
+    rows.loc[kept, "geometry"] = halves[0]
+    extra = rows.loc[[kept]].copy()
+    extra["BSM"] = half
+    extra["geometry"] = [halves[1]]
+    first, second = edits.split
+    rows.loc[first, "geometry"] = shapely.union(
+        rows.loc[first, "geometry"], rows.loc[second, "geometry"]
+    )
+    rows = rows.drop(index=second)
+    rows.loc[edits.relabelled, ["DLBM", "DLMC"]] = ["0103", "旱地"]
+    taken = gpd.GeoDataFrame(
+        {
+            "BSM": list(edits.removed),
+            "XZQDM": PROJECT_COUNTY,
+            "XZQMC": COUNTIES[PROJECT_COUNTY][0],
+            "TBBH": "",
+            "DLBM": "0101",
+            "DLMC": "水田",
+            "TBMJ": 0.0,
+        },
+        geometry=list(edits.removed.values()),
+        crs=farmland.crs,
+    )
+    result = pd.concat(
+        [rows.reset_index(drop=True), extra.reset_index(drop=True), taken], ignore_index=True
+    )
+    result = gpd.GeoDataFrame(result, geometry="geometry", crs=farmland.crs)
+    # TBBH for the parcels only this version has; declared areas of every parcel redrawn.
+    numbers = result.loc[result["XZQDM"] == PROJECT_COUNTY, "TBBH"]
+    last = int(pd.to_numeric(numbers, errors="coerce").max())
+    fresh = result["BSM"].str.startswith(TAKEN_PREFIX).to_numpy()
+    result.loc[fresh, "TBBH"] = [f"{last + k + 1:05d}" for k in range(int(fresh.sum()))]
+    redrawn = result["BSM"].isin([*edits.trimmed, kept, half, first, *edits.removed]).to_numpy()
+    result.loc[redrawn, "TBMJ"] = declared_area(result.geometry.to_numpy()[redrawn])
+    return result
+
+
+def check_farmland_before(
+    before: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame], edits: VersionEdits
+) -> None:
+    """The version before adds no overlap: its redrawn parcels touch nothing they did not."""
+    changed = (
+        before["BSM"]
+        .isin([*edits.trimmed, *edits.removed, edits.merged[0], edits.merged[1], edits.split[0]])
+        .to_numpy()
+    )
+    geoms = before.geometry.to_numpy()
+    assert all(g.is_valid and isinstance(g, Polygon) for g in geoms[changed])
+    for name in ("STBHHX", "CZKFBJ", "ZRBHD_HXQ"):
+        other = shapely.make_valid(layers[name].geometry.to_numpy())
+        hits = shapely.STRtree(other).query(geoms[changed], predicate="intersects")
+        assert (
+            not len(hits[0])
+            or shapely.area(shapely.intersection(geoms[changed][hits[0]], other[hits[1]])).max()
+            < 1e-6
+        ), name
+    present = before.geometry.notna().to_numpy()
+    valid = shapely.make_valid(geoms[present])
+    i, j = shapely.STRtree(valid).query(geoms[changed], predicate="intersects")
+    owner = np.flatnonzero(changed)[i]
+    other = np.flatnonzero(present)[j]
+    keep = owner != other
+    area = shapely.area(shapely.intersection(geoms[owner[keep]], geoms[other[keep]]))
+    assert area.max(initial=0.0) < 1e-6, area.max()
+    assert before["BSM"].is_unique
+
+
+def write_farmland_before(out_dir: Path, before: gpd.GeoDataFrame) -> None:
+    """Write ``YJJBNT_before.shp`` like ``YJJBNT.shp``: GBK attributes, no ``.cpg``."""
+    shp = out_dir / BEFORE_SHP
+    for suffix in (*SHP_PARTS, ".cpg"):
+        shp.with_suffix(suffix).unlink(missing_ok=True)
+    pyogrio.write_dataframe(
+        before,
+        shp,
+        driver="ESRI Shapefile",
+        encoding="GBK",
+        layer_options={"DBF_DATE_LAST_UPDATE": FIXED_DATE, "RESIZE": "YES"},
+    )
+    shp.with_suffix(".cpg").unlink()
+
+
+README_BEFORE = """
+## The farmland before an adjustment: `YJJBNT_before.shp`
+
+The permanent farmland as approved before a road project of {county_name} ({county}) took some
+of it and it was replaced in the county (补划): the version before; `YJJBNT.shp` is the
+version after. Same fields, GBK attributes and no `.cpg`, {n_before} records. Every parcel not
+listed here, with every deliberate defect above, is the same in both versions (identical
+coordinates). `geozones compare sample_data/YJJBNT_before.shp sample_data/YJJBNT.shp
+--id-field BSM --zones sample_data/sanqusanxian.gpkg --zones-layer XZQ` finds exactly these
+edits (`make demo` writes its files to `output/compare/`). Areas are ellipsoidal m² (the
+declared-area formula above), 亩 in brackets.
+
+| edit | BSM before | BSM after | land taken out | land put in |
+|---|---|---|---|---|
+{rows}
+| **total** | | | **{out:,.2f} ({out_mu:,.2f} 亩)** | **{inn:,.2f} ({in_mu:,.2f} 亩)** |
+
+The net change is {net:+,.2f} m² ({net_mu:+,.2f} 亩): the replacement is
+{share:.1f} % of the land taken, so the farmland of {county_name} is not reduced (数量不减少).
+The two halves of the merged parcel meet on a line across it whose two ends lie on the
+parcel's edges, off the 1 mm grid (the one exception to the rounding above): their union is
+the parcel after, and no land moves there.
+"""
+
+
+def append_readme_before(
+    out_dir: Path,
+    before: gpd.GeoDataFrame,
+    layers: dict[str, gpd.GeoDataFrame],
+    edits: VersionEdits,
+) -> None:
+    """Append the section on the version before to ``README.md``."""
+    after = layers["YJJBNT"].set_index("BSM").geometry
+    rows = []
+    out_total = in_total = 0.0
+    for bsm, geom in edits.removed.items():
+        area = float(declared_area([geom])[0])
+        out_total += area
+        rows.append(table_row("taken whole (interchange)", f"`{bsm}`", "", f"{area:,.2f}", ""))
+    for bsm, wider in edits.trimmed.items():
+        area = float(declared_area([wider])[0] - declared_area([after[bsm]])[0])
+        out_total += area
+        what = f"{STRIP_WIDTH:g} m strip taken (road widened)"
+        rows.append(table_row(what, f"`{bsm}`", f"`{bsm}`", f"{area:,.2f}", ""))
+    for bsm, geom in edits.added.items():
+        area = float(declared_area([geom])[0])
+        in_total += area
+        rows.append(table_row("replacement (补划)", "", f"`{bsm}`", "", f"{area:,.2f}"))
+    kept, half = edits.merged
+    rows.append(table_row("merged", f"`{kept}`, `{half}`", f"`{kept}`", "0", "0"))
+    first, second = edits.split
+    rows.append(table_row("split", f"`{first}`", f"`{first}`, `{second}`", "0", "0"))
+    relabelled = f"`{edits.relabelled}`"
+    what = "attributes only: DLBM 0103 旱地 → 0101 水田"
+    rows.append(table_row(what, relabelled, relabelled, "0", "0"))
+    text = README_BEFORE.format(
+        county=PROJECT_COUNTY,
+        county_name=COUNTIES[PROJECT_COUNTY][0],
+        n_before=len(before),
+        rows="\n".join(rows),
+        out=out_total,
+        out_mu=out_total / MU,
+        inn=in_total,
+        in_mu=in_total / MU,
+        net=in_total - out_total,
+        net_mu=(in_total - out_total) / MU,
+        share=100.0 * in_total / out_total,
+    )
+    with (out_dir / "README.md").open("a", encoding="utf-8") as readme:
+        readme.write(text)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -1860,6 +2207,10 @@ def main() -> None:
     write_outputs(OUT_DIR, layers)
     notes = check_files(OUT_DIR, layers)
     write_readme(OUT_DIR, layers, found, tiling)
+    before, edits = build_farmland_before(layers)
+    check_farmland_before(before, layers, edits)
+    write_farmland_before(OUT_DIR, before)
+    append_readme_before(OUT_DIR, before, layers, edits)
 
     print("示范省 sample data written to", OUT_DIR)
     for name, frame in layers.items():

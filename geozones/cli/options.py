@@ -6,7 +6,7 @@ import json
 import logging
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -235,6 +235,45 @@ def claim_output(
     check_writable([output], overwrite=overwrite)  # at once, before the lock
     ctx.with_resource(output_lock(output, purpose=purpose))
     check_writable([output], overwrite=overwrite)  # and again, now that no other run can
+
+
+def claim_folder(
+    ctx: click.Context,
+    output: Path,
+    *,
+    purpose: str,
+    settings: Config | None = None,
+    inputs: Iterable[Path] = (),
+) -> None:
+    """Make the folder `output` the command's, before any work (files are written in place).
+
+    The path must be possible, no input of the run (:func:`refuse_inputs`), and the folder's
+    lock (inside it) is held until the command ends, so a second run into it is refused. A
+    folder the command created and left empty (it failed before writing) is removed.
+
+    Parameters
+    ----------
+    ctx : click.Context
+        The command's context.
+    output : pathlib.Path
+        The folder.
+    purpose : str
+        What the run does, for the message another run shows.
+    settings : Config, optional
+        The configuration, whose files are inputs.
+    inputs : iterable of pathlib.Path, optional
+        Other inputs.
+    """
+    check_output_path(output, folder=True)
+    refuse_inputs([output], settings, inputs=inputs)
+    if not output.exists():  # closing runs last-in first: this after the lock's release
+        ctx.call_on_close(lambda: _remove_if_empty(output))
+    ctx.with_resource(output_lock(output, inside=True, purpose=purpose))
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with suppress(OSError):
+        folder.rmdir()
 
 
 def configure_logging(verbosity: int) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import shutil
 import sys
 from collections.abc import Callable, Iterable
-from contextlib import suppress
 from pathlib import Path
 
 import click
@@ -14,13 +12,13 @@ import click
 from geozones.cli.options import (
     EXIT_CHECK_FAILED,
     check_writable,
+    claim_folder,
     config_argument,
     echo_json,
     fail_option,
     json_option,
     overwrite_option,
     progress_option,
-    refuse_inputs,
     reported_warnings,
     with_xy_tolerance,
     xy_tolerance_option,
@@ -28,14 +26,7 @@ from geozones.cli.options import (
 from geozones.cli.progress import report_progress
 from geozones.config import load_config
 from geozones.errors import GeozonesError
-from geozones.outputs import (
-    check_output_path,
-    output_lock,
-    record_written,
-    replace_into,
-    safe_filename,
-    temporary_name,
-)
+from geozones.outputs import check_output_path, safe_filename, staged_files
 from geozones.report.model import Report, build_report
 
 
@@ -56,11 +47,6 @@ def _writers() -> dict[str, Callable[..., Path]]:
                 "missing); install them with: pip install 'geozones[report]'"
             ) from error
     return writers
-
-
-def _remove_if_empty(folder: Path) -> None:
-    with suppress(OSError):
-        folder.rmdir()
 
 
 def report_paths(report: Report, folder: Path) -> dict[str, Path]:
@@ -111,13 +97,9 @@ def command(
     them are written: a failed run leaves the earlier report as it was. With --overwrite, only
     files geozones wrote are replaced; two runs into one OUTPUT at once are refused.
     """
-    check_output_path(output, folder=True)
     writers = _writers()
     settings = with_xy_tolerance(load_config(config), xy_tolerance)
-    refuse_inputs([output], settings)
-    if not output.exists():  # a run that fails before writing anything leaves no empty folder
-        ctx.call_on_close(lambda: _remove_if_empty(output))  # (runs after the lock is released)
-    ctx.with_resource(output_lock(output, inside=True, purpose=f"geozones report {config}"))
+    claim_folder(ctx, output, purpose=f"geozones report {config}", settings=settings)
     report_progress(0.0, "reading layers and computing the report")
     with reported_warnings(ctx.obj["verbosity"]):
         report = build_report(settings)
@@ -137,29 +119,19 @@ def command(
         check_output_path(path, sqlite=True)
     check_writable(paths, overwrite=overwrite)
 
-    staging = temporary_name(output)
-    staging.mkdir()
-    ctx.call_on_close(lambda: shutil.rmtree(staging, ignore_errors=True))
     steps: Iterable[tuple[Report, dict[str, Path]]] = planned
     if progress:
         from tqdm.auto import tqdm
 
         steps = tqdm(planned, desc="reports", unit="report")
-    for number, (part, part_paths) in enumerate(steps):
-        report_progress(0.5 + 0.5 * number / len(planned), f"writing {part.scope_name}")
-        for suffix, path in part_paths.items():
-            scratch = staging / path.relative_to(output)
-            scratch.parent.mkdir(parents=True, exist_ok=True)
-            writers[suffix](part, scratch, overwrite=True)
-    relative = [path.relative_to(output) for path in paths]
-    replace_into(output, [name.as_posix() for name in relative], staging)
-    by_folder: dict[Path, list[str]] = {}
-    for name in relative:
-        by_folder.setdefault(output / name.parent, []).append(name.name)
-        if len(name.parts) > 1:
-            by_folder.setdefault(output, []).append(name.parts[0])
-    for folder, names in by_folder.items():
-        record_written(folder, dict.fromkeys(names), command="report")
+    relative = [path.relative_to(output).as_posix() for path in paths]
+    with staged_files(output, relative, command="report") as staging:
+        for number, (part, part_paths) in enumerate(steps):
+            report_progress(0.5 + 0.5 * number / len(planned), f"writing {part.scope_name}")
+            for suffix, path in part_paths.items():
+                scratch = staging / path.relative_to(output)
+                scratch.parent.mkdir(parents=True, exist_ok=True)
+                writers[suffix](part, scratch, overwrite=True)
     written = [str(path) for path in paths]
     report_progress(1.0, "done")
     if as_json:

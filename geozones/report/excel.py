@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import os
 import unicodedata
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -108,13 +108,58 @@ def write_workbook(
     still lies within 0.01 of its exact value). Shares are rounded normally.
     """
     target = output_path(path, overwrite)
-    sheets = workbook_tables(report)
+    return write_tables(
+        workbook_tables(report),
+        target,
+        overwrite=True,
+        title=report.title,
+        subject=report.scope_name,
+        description=f"geozones report, {report.generated}",
+    )
+
+
+def write_tables(
+    sheets: Mapping[str, Sequence[Table]],
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    title: str = "",
+    subject: str = "",
+    description: str = "",
+) -> Path:
+    """Write tables as an ``.xlsx`` workbook, the way :func:`write_workbook` writes a report.
+
+    Parameters
+    ----------
+    sheets : mapping of str to sequence of Table
+        Sheet title to the tables written one below the other; the first table's header row
+        is frozen and filtered.
+    path : str or path-like
+        The ``.xlsx`` file to write (atomically: a failed write leaves no file).
+    overwrite : bool, default False
+        Replace `path` if it exists.
+    title, subject, description : str
+        The workbook's document properties.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    FileExistsError
+        `path` exists and `overwrite` is False.
+    ValueError
+        A sheet has more rows than Excel holds.
+    """
+    target = output_path(path, overwrite)
     book = Workbook(write_only=True)
-    book.properties.title = report.title
-    book.properties.subject = report.scope_name
-    book.properties.description = f"geozones report, {report.generated}"
-    for title, tables in sheets.items():
-        _write_sheet(book.create_sheet(title), tables)
+    book.properties.title = title
+    book.properties.subject = subject
+    book.properties.description = description
+    for name, tables in sheets.items():
+        _write_sheet(book.create_sheet(name), tables)
     with atomic_output(target) as scratch:
         book.save(scratch)
     return target
@@ -142,6 +187,10 @@ def workbook_tables(report: Report) -> dict[str, list[Table]]:
             fragmentation_table(report),
             block_list_table(report),
         ]
+    if report.comparisons:
+        from geozones.report.compare import report_sheets
+
+        sheets.update(report_sheets(report))
     sheets[header("quality", language)] = [quality_table(report), sources_table(report)]
     return sheets
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -92,7 +92,34 @@ def write_geopackage(
     language and the original name of any column that had to be renamed to be ASCII.
     """
     target = output_path(path, overwrite)
-    layers = geopackage_layers(report)
+    return write_layers(geopackage_layers(report), target, overwrite=True)
+
+
+def write_layers(
+    layers: Mapping[str, tuple[gpd.GeoDataFrame, str]],
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+) -> Path:
+    """Write layers to a GeoPackage, atomically, as :func:`write_geopackage` writes a report.
+
+    Parameters
+    ----------
+    layers : mapping of str to (GeoDataFrame, str)
+        Layer name to (frame, description), in writing order, each prepared with
+        :func:`prepare_layer` (safe names, ids as text). Every layer is written as
+        MultiPolygon, even when empty.
+    path : str or path-like
+        The ``.gpkg`` file to write.
+    overwrite : bool, default False
+        Replace `path` if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    target = output_path(path, overwrite)
     with atomic_output(target) as scratch:
         try:
             for name, (frame, description) in layers.items():
@@ -140,12 +167,17 @@ def geopackage_layers(report: Report) -> dict[str, tuple[gpd.GeoDataFrame, str]]
             ("blocks", header("block_outlines", report.language), _block_outlines(report, names))
         )
     sources.append(("zones", header("zones", report.language), report.zones))
-
     layers: dict[str, tuple[gpd.GeoDataFrame, str]] = {}
+
     for position, (name, title, frame) in enumerate(sources, start=1):
         layer = _unique(safe_name(name) or f"layer_{position}", layers)
-        prepared, renamed = _prepared(_with_unit_area(frame, report.unit))
+        prepared, renamed = prepare_layer(_with_unit_area(frame, report.unit))
         layers[layer] = (prepared, _description(report, title, renamed))
+    if report.comparisons:
+        from geozones.report.compare import report_layers
+
+        for name, entry in report_layers(report).items():
+            layers[_unique(name, layers)] = entry
     return layers
 
 
@@ -260,8 +292,22 @@ def _with_unit_area(frame: gpd.GeoDataFrame, unit: str) -> gpd.GeoDataFrame:
     return result
 
 
-def _prepared(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
-    """Safe column names, ids as text, a plain index; the renamed columns (new to old)."""
+def prepare_layer(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """A frame ready for a GeoPackage: safe column names, ids as text, a plain index.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        The layer; columns named ``id_a``, ``id_b``, ``feature`` or ``because_feature`` hold
+        feature ids and are written as text.
+
+    Returns
+    -------
+    frame : GeoDataFrame
+        The prepared copy.
+    renamed : dict of str to str
+        New column name to the original one, for those that had to change.
+    """
     geometry = frame.geometry.name
     renamed: dict[str, str] = {}
     columns: dict[str, pd.Series] = {}

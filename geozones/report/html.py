@@ -50,7 +50,18 @@ from geozones.report.labels import header, unit_label
 if TYPE_CHECKING:
     from geozones.report.model import Report
 
-__all__ = ["MAX_ROWS", "render_html", "write_html"]
+__all__ = [
+    "MAX_ROWS",
+    "escape_text",
+    "figure_html",
+    "html_page",
+    "html_table",
+    "note_html",
+    "render_html",
+    "verdict_box",
+    "write_html",
+    "write_page",
+]
 
 #: Rows shown of the long tables (conflict pieces, audit, data quality).
 MAX_ROWS = 500
@@ -411,12 +422,7 @@ def _verdict(report: Report, words: dict[str, str]) -> str:
     if len(targets):
         met = int(np.asarray(targets["met"], dtype=bool).sum())
         lines.append(words["targets_line"].format(met=met, failed=len(targets) - met))
-    css = "pass" if passed else "fail"
-    body = "".join(f"<p>{_text(line)}</p>" for line in lines)
-    return (
-        f'<div class="verdict {css}" role="status" aria-label="{_text(words["verdict"])}">'
-        f"{body}</div>"
-    )
+    return verdict_box(lines, passed=passed, language=report.language)
 
 
 def _png_img(png: bytes, alt: str) -> str:
@@ -546,6 +552,15 @@ def _extra_sections(report: Report, words: dict[str, str]) -> list[tuple[str, st
             body.append(_note(words["blocks_none"]))
         sections.append(("blocks", words["blocks"], body))
     return sections
+
+
+def _comparison_sections(report: Report) -> list[tuple[str, str, list[str]]]:
+    """The comparisons with the versions before (``before`` in the configuration)."""
+    if not report.comparisons:
+        return []
+    from geozones.report.compare import report_sections
+
+    return report_sections(report)
 
 
 def _columns(table: Table, keys: Sequence[str], report: Report, *, notes: bool = False) -> Table:
@@ -705,19 +720,65 @@ def render_html(report: Report) -> str:
         ("conflicts", words["conflicts"], [conflicts_html]),
         ("audit", words["audit"], [audit_html]),
         *_extra_sections(report, words),
+        *_comparison_sections(report),
         ("quality", words["quality"], [quality_html]),
         ("method", words["method"], [f'<ul class="method">{method}</ul>']),
     ]
+    meta = [
+        (words["scope"], scope),
+        (words["generated"], report.generated),
+        (words["unit"], unit_name),
+        (words["sliver"], f"{report.sliver_m2:g} m²"),
+        (words["tolerance"], f"{report.xy_tolerance:g} m"),
+    ]
+    return html_page(
+        title=title,
+        language=language,
+        meta=meta,
+        verdict=_verdict(report, words),
+        sections=sections,
+    )
+
+
+def html_page(
+    *,
+    title: str,
+    language: str,
+    meta: Sequence[tuple[str, str]],
+    verdict: str,
+    sections: Sequence[tuple[str, str, Sequence[str]]],
+) -> str:
+    """A self-contained report page: title, facts, verdict, contents, sections, footer.
+
+    Parameters
+    ----------
+    title : str
+        The page's title (escaped here).
+    language : {"zh", "en"}
+        The page's language (``lang``) and the words of its frame.
+    meta : sequence of (str, str)
+        Facts shown under the title, as (label, value); escaped here.
+    verdict : str
+        HTML of the verdict box (see :func:`verdict_box`), shown first.
+    sections : sequence of (anchor, title, body)
+        The sections, each listed in the contents; `body` is HTML (escape values with
+        :func:`escape_text`).
+
+    Returns
+    -------
+    str
+        The HTML document, with the inline style sheet of every report page and nothing
+        loaded from elsewhere.
+    """
+    words = _TEXT["en"] if language == "en" else _TEXT["zh"]
+    language = "en" if language == "en" else "zh"
     contents = "".join(
         f'<li><a href="#{anchor}">{_text(name)}</a></li>' for anchor, name, _ in sections
     )
     separator = "：" if language == "zh" else ": "
-    meta = f"<span>{_text(words['scope'])}{separator}{_text(scope)}</span>"
-    meta += f"<span>{_text(words['generated'])}{separator}{_text(report.generated)}</span>"
-    meta += f"<span>{_text(words['unit'])}{separator}{_text(unit_name)}</span>"
-    meta += f"<span>{_text(words['sliver'])}{separator}{_text(f'{report.sliver_m2:g}')} m²</span>"
-    tolerance = f"{report.xy_tolerance:g}"
-    meta += f"<span>{_text(words['tolerance'])}{separator}{_text(tolerance)} m</span>"
+    facts = "".join(
+        f"<span>{_text(label)}{separator}{_text(value)}</span>" for label, value in meta
+    )
     body = "".join(_section(anchor, name, parts) for anchor, name, parts in sections)
     return (
         "<!DOCTYPE html>\n"
@@ -730,12 +791,80 @@ def render_html(report: Report) -> str:
         "</head>\n"
         "<body>\n"
         f"<header><h1>{_text(title)}</h1>"
-        f'<p class="meta">{meta}</p>{_verdict(report, words)}</header>\n'
+        f'<p class="meta">{facts}</p>{verdict}</header>\n'
         f'<nav aria-label="{_text(words["contents"])}"><ol>{contents}</ol></nav>\n'
         f"<main>{body}</main>\n"
         f"<footer>{_text(words['footer'])}</footer>\n"
         "</body>\n</html>\n"
     )
+
+
+def escape_text(value: object) -> str:
+    """`value` as HTML text, escaped, with no ``scheme://`` a viewer could take for a URL.
+
+    Examples
+    --------
+    >>> escape_text("<b>白石县</b> http://x")
+    '&lt;b&gt;白石县&lt;/b&gt; http&#58;//x'
+    """
+    return _text(value)
+
+
+def html_table(
+    table: Table,
+    caption: str,
+    *,
+    language: str = "zh",
+    max_rows: int | None = None,
+    row_class: Callable[[int], str] | None = None,
+    cell_class: Callable[[str, object], str] | None = None,
+) -> str:
+    """A workbook table (:class:`geozones.report.excel.Table`) as an HTML table.
+
+    Parameters
+    ----------
+    table : Table
+        Headers, values, number formats (shown as in the workbook) and notes (below).
+    caption : str
+        The table's caption.
+    language : {"zh", "en"}
+        Of the note saying rows were left out.
+    max_rows : int, optional
+        Show only the first rows, with a note.
+    row_class, cell_class : callable, optional
+        CSS classes of a row (by position) and a cell (by column header and value): the page
+        styles ``total``, ``zone``, ``sliver``, ``ok`` and ``bad``.
+
+    Returns
+    -------
+    str
+        HTML; every value escaped.
+    """
+    words = _TEXT["en"] if language == "en" else _TEXT["zh"]
+    return _table(
+        table, caption, max_rows=max_rows, words=words, row_class=row_class, cell_class=cell_class
+    )
+
+
+def verdict_box(lines: Sequence[str], *, passed: bool | None, language: str = "zh") -> str:
+    """The verdict box at the top of a page: green when `passed`, red when not, plain if None."""
+    words = _TEXT["en"] if language == "en" else _TEXT["zh"]
+    css = "" if passed is None else ("pass" if passed else "fail")
+    body = "".join(f"<p>{_text(line)}</p>" for line in lines)
+    return (
+        f'<div class="verdict {css}" role="status" aria-label="{_text(words["verdict"])}">'
+        f"{body}</div>"
+    )
+
+
+def figure_html(png: bytes, alt: str, caption: str) -> str:
+    """A PNG image embedded as a ``data:`` URI, with its alternative text and caption."""
+    return f"<figure>{_png_img(png, alt)}<figcaption>{_text(caption)}</figcaption></figure>"
+
+
+def note_html(text: str) -> str:
+    """A note paragraph, escaped."""
+    return _note(text)
 
 
 def write_html(report: Report, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
@@ -765,7 +894,27 @@ def write_html(report: Report, path: str | os.PathLike[str], *, overwrite: bool 
     render_html : The page as a string; what it contains.
     """
     target = output_path(path, overwrite)
-    page = render_html(report)
+    return write_page(render_html(report), target, overwrite=True)
+
+
+def write_page(page: str, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write an HTML page (UTF-8, Unix line ends) atomically: a failed write leaves nothing.
+
+    Parameters
+    ----------
+    page : str
+        The document, as :func:`html_page` makes it.
+    path : str or path-like
+        The ``.html`` file to write.
+    overwrite : bool, default False
+        Replace `path` if it exists.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    target = output_path(path, overwrite)
     with atomic_output(target) as scratch:
         scratch.write_text(page, encoding="utf-8", newline="\n")
     return target

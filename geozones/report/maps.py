@@ -55,12 +55,14 @@ if TYPE_CHECKING:
 __all__ = [
     "DPI",
     "FIGSIZE",
+    "MapCanvas",
     "blocks_figure",
     "blocks_map",
     "cjk_font",
     "conflicts_figure",
     "conflicts_map",
     "font_note",
+    "font_note_for",
     "labels_language",
     "overview_figure",
     "overview_map",
@@ -247,10 +249,14 @@ class _Font:
 
 
 def _font(report: Report) -> _Font:
+    return _font_for(report.language)
+
+
+def _font_for(language: str) -> _Font:
     path = cjk_font()
     if path is None:
         return _Font(_default_font(), "en", cjk=False)
-    return _Font(path, "zh" if report.language == "zh" else "en", cjk=True)
+    return _Font(path, "zh" if language == "zh" else "en", cjk=True)
 
 
 def labels_language(report: Report) -> str:
@@ -283,13 +289,30 @@ def font_note(report: Report) -> str | None:
         None when the maps are labelled as the report's language asks (a CJK font is
         installed, or the report is in English and every zone name can be drawn).
     """
+    return font_note_for(report.language, [str(name) for name in report.zones["name"]])
+
+
+def font_note_for(language: str, names: Sequence[str] = ()) -> str | None:
+    """The note under maps labelled in `language` that show `names`, as :func:`font_note`.
+
+    Parameters
+    ----------
+    language : str
+        ``zh`` or ``en``: the language of the page, and of the note.
+    names : sequence of str
+        Zone names the maps would show.
+
+    Returns
+    -------
+    str or None
+        None when the maps can be labelled as `language` asks.
+    """
     if cjk_font() is not None:
         return None
-    names = [str(name) for name in report.zones["name"]]
     default = _default_font()
-    if report.language != "zh" and all(_has_glyphs(default, name) for name in names):
+    if language != "zh" and all(_has_glyphs(default, name) for name in names):
         return None
-    if report.language == "zh":
+    if language == "zh":
         return (
             "本机未安装中文字体（如 Noto Sans CJK、思源黑体、文泉驿、黑体），"
             "地图中的文字以英文显示，行政区以代码标注。"
@@ -476,8 +499,8 @@ def _zone_labels(ax: Axes, report: Report, font: _Font, box: Sequence[float]) ->
         )
 
 
-def _new_figure() -> tuple[Figure, Axes]:
-    figure = Figure(figsize=FIGSIZE, dpi=DPI)
+def _new_figure(size: tuple[float, float] = FIGSIZE) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=size, dpi=DPI)
     FigureCanvasAgg(figure)
     # A fixed layout: title above, legend below; the map keeps its aspect inside the box.
     ax = figure.add_axes((0.02, _LEGEND_TOP + 0.01, 0.96, 0.9 - _LEGEND_TOP - 0.01))
@@ -487,9 +510,9 @@ def _new_figure() -> tuple[Figure, Axes]:
     return figure, ax
 
 
-def _frame(ax: Axes, report: Report, box: Sequence[float], font: _Font) -> None:
+def _frame(ax: Axes, crs: Any, box: Sequence[float], font: _Font) -> None:
     """Limits, aspect, scale bar and north arrow."""
-    scale = _ground_scale(report.zones.crs, box)
+    scale = _ground_scale(crs, box)
     ax.set_xlim(box[0], box[2])
     ax.set_ylim(box[1], box[3])
     ax.set_aspect(scale[1] if scale else 1.0, adjustable="box")
@@ -701,7 +724,7 @@ def _overview(report: Report) -> Figure:
             )
 
     _zone_labels(ax, report, font, box)
-    _frame(ax, report, box, font)
+    _frame(ax, report.zones.crs, box, font)
     _decorate(figure, font, _title(report, font, "overview"), handles, ncols=3)
     return figure
 
@@ -804,7 +827,7 @@ def _conflicts(report: Report) -> Figure:
             )
         )
 
-    _frame(ax, report, box, font)
+    _frame(ax, report.zones.crs, box, font)
     _decorate(figure, font, _title(report, font, "conflicts"), handles, ncols=2)
     return figure
 
@@ -930,6 +953,139 @@ def _blocks(report: Report) -> Figure:
         )
     handles.append(Line2D([], [], color="#555555", lw=0.9, label=font.text("zones")))
     _zone_labels(ax, report, font, box)
-    _frame(ax, report, box, font)
+    _frame(ax, report.zones.crs, box, font)
     _decorate(figure, font, _title(report, font, "blocks"), handles, ncols=2)
     return figure
+
+
+# --------------------------------------------------------------------------- maps of other results
+
+
+@dataclass
+class MapCanvas:
+    r"""A blank map in the style of the report maps, for the maps of other results.
+
+    The same fixed layout as :func:`overview_map` (title above, legend below), font (a CJK font
+    when one is installed, else English labels), scale bar and north arrow; offline, on an Agg
+    canvas, the same bytes for the same drawing.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure (not registered with pyplot).
+    ax : matplotlib.axes.Axes
+        The map's axes, in the data's coordinates.
+    language : str
+        The language the map can be labelled in: ``zh`` only when a CJK font is installed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import box
+    >>> canvas = MapCanvas.new("en", size=(4.0, 4.0))
+    >>> canvas.draw(np.array([box(0, 0, 100, 50)]), facecolor="#e8b90f")
+    >>> png = canvas.finish(box=(-10, -10, 110, 60), crs=4527, title="Farmland")
+    >>> png[:8]
+    b'\x89PNG\r\n\x1a\n'
+    """
+
+    figure: Figure
+    ax: Axes
+    language: str
+    _font: _Font
+
+    @classmethod
+    def new(cls, language: str = "zh", *, size: tuple[float, float] = FIGSIZE) -> MapCanvas:
+        """A blank map labelled in `language` (English without a CJK font), `size` inches."""
+        font = _font_for(language)
+        with matplotlib.style.context("default"):
+            figure, ax = _new_figure(size)
+        return cls(figure, ax, font.language, font)
+
+    def draws(self, text: str) -> bool:
+        """Whether the map's font has a glyph for every character of `text`."""
+        return self._font.draws(text)
+
+    def draw(
+        self,
+        geoms: np.ndarray,
+        *,
+        zorder: float = 2.0,
+        facecolor: str = "none",
+        edgecolor: str = "black",
+        lw: float = 0.5,
+        alpha: float | None = None,
+    ) -> None:
+        """Draw polygons (holes as holes); null and empty ones are skipped."""
+        geoms = np.asarray(geoms, dtype=object)
+        if len(geoms):
+            geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        with matplotlib.style.context("default"):
+            _draw(
+                self.ax,
+                geoms,
+                zorder=zorder,
+                facecolor=facecolor,
+                edgecolor=edgecolor,
+                lw=lw,
+                alpha=alpha,
+            )
+
+    def mark_small(
+        self, geoms: np.ndarray, box: Sequence[float], *, zorder: float = 7.0, **style: Any
+    ) -> None:
+        """Mark with a symbol (matplotlib ``plot`` style) polygons under 1 % of the map's width."""
+        geoms = np.asarray(geoms, dtype=object)
+        if len(geoms):
+            geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        with matplotlib.style.context("default"):
+            _markers(self.ax, geoms, box, zorder, **style)
+
+    def mark(self, geoms: np.ndarray, *, zorder: float = 7.0, **style: Any) -> None:
+        """Mark each polygon with a symbol at a point on its surface (matplotlib ``plot`` style)."""
+        geoms = np.asarray(geoms, dtype=object)
+        if len(geoms):
+            geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+        if len(geoms) == 0:
+            return
+        xy = shapely.get_coordinates(shapely.point_on_surface(geoms))
+        with matplotlib.style.context("default"):
+            self.ax.plot(xy[:, 0], xy[:, 1], linestyle="none", zorder=zorder, **style)
+
+    def finish(
+        self,
+        *,
+        box: Sequence[float],
+        crs: Any,
+        title: str,
+        handles: Sequence[Any] = (),
+        ncols: int = 3,
+    ) -> bytes:
+        """Set the extent `box` (in `crs`), add scale bar, north arrow, title and legend.
+
+        Parameters
+        ----------
+        box : sequence of float
+            ``(xmin, ymin, xmax, ymax)`` shown.
+        crs : CRS-like
+            The data's CRS, for the scale bar.
+        title : str
+            Written above the map.
+        handles : sequence of matplotlib artists
+            Legend entries (``matplotlib.patches.Patch``, ``matplotlib.lines.Line2D``).
+        ncols : int, default 3
+            Legend columns.
+
+        Returns
+        -------
+        bytes
+            The PNG image.
+        """
+        with matplotlib.style.context("default"):
+            _frame(self.ax, crs, box, self._font)
+            _decorate(self.figure, self._font, title, handles, ncols)
+            return _png(self.figure)
+
+    def legend_font(self) -> FontProperties:
+        """The font of legend entries, for handles that need one."""
+        return self._font.props(9)

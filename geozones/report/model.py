@@ -15,6 +15,7 @@ import pyproj
 import shapely
 
 from geozones.blocks import FarmlandBlocks, farmland_blocks, fragmentation
+from geozones.compare import LINES, VersionDiff, check_adjustment, compare_versions
 from geozones.config import BlockSpec, Config, RasterSpec
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
 from geozones.coverage import ADMINISTRATIVE_LEVELS, _roll_up, coverage
@@ -44,6 +45,34 @@ PHANTOM_COLUMNS = ("zone", "layer_a", "layer_b", "count", "area_m2")
 STEEP_SUMMARY_SUMS = ("parcels", "listed", "area", "steep_area", "listed_area", "nodata_area")
 #: Columns of :attr:`Report.land_cover` after the class columns.
 LAND_COVER_TAIL = ("nodata", "off_raster", "total")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A layer compared with its version before an adjustment (``before`` in its table).
+
+    Attributes
+    ----------
+    diff : VersionDiff
+        :func:`geozones.compare_versions` of the version before and the layer.
+    rules : pandas.DataFrame or None
+        :func:`geozones.check_adjustment` of the line; None for a layer that is not one of
+        the three lines.
+    sources : tuple of str
+        The files of the version before and of the layer.
+    """
+
+    diff: VersionDiff
+    rules: pd.DataFrame | None
+    sources: tuple[str, str]
+
+    def for_zone(self, code: str) -> Comparison:
+        """The part of the comparison in zone `code` (see :meth:`VersionDiff.for_zone`)."""
+        rules = self.rules
+        if rules is not None:
+            rules = rules[rules["zone"] == code].reset_index(drop=True)
+            rules.attrs.update(self.rules.attrs if self.rules is not None else {})
+        return replace(self, diff=self.diff.for_zone(code), rules=rules)
 
 
 def _frame(columns: Sequence[str]) -> pd.DataFrame:
@@ -135,6 +164,8 @@ class Report:
         The ``[rasters]`` settings the raster tables were made with.
     block_spec : BlockSpec or None
         The ``[blocks]`` settings the block tables were made with.
+    comparisons : dict of str to Comparison
+        Each layer whose configuration names a ``before`` version, compared with it, by key.
     generated : str
         The date the report was made (ISO).
     """
@@ -175,6 +206,7 @@ class Report:
     fragmentation: pd.DataFrame = field(default_factory=lambda: _frame(["level", "zone", "name"]))
     raster_spec: RasterSpec | None = None
     block_spec: BlockSpec | None = None
+    comparisons: dict[str, Comparison] = field(default_factory=dict)
     generated: str = field(default_factory=lambda: date.today().isoformat())
     xy_tolerance: float = DEFAULT_XY_TOLERANCE
     phantoms: pd.DataFrame = field(default_factory=lambda: _frame(PHANTOM_COLUMNS))
@@ -231,6 +263,11 @@ class Report:
             ],
             block_parts=self.block_parts[self.block_parts["zone"] == code].reset_index(drop=True),
             fragmentation=_county_rows(self.fragmentation, code),
+            comparisons={
+                key: comparison.for_zone(code)
+                for key, comparison in self.comparisons.items()
+                if code in comparison.diff.balance.index
+            },
             phantoms=phantoms,
             phantom_total=(int(phantoms["count"].sum()), float(phantoms["area_m2"].sum())),
         )
@@ -334,6 +371,7 @@ def build_report(config: Config) -> Report:
             guesses.append(finding)
     outside = coverage_table.attrs.get("outside_area", {})
     extras = _extras(config, layers, zones, zone_frame, names, guesses)
+    comparisons = _comparisons(config, layers, zones, guesses)
     phantom = listed["phantom"].to_numpy(dtype=bool)
     conflicts = listed[~phantom].drop(columns="phantom").reset_index(drop=True)
     conflicts.attrs = dict(listed.attrs)
@@ -362,11 +400,40 @@ def build_report(config: Config) -> Report:
         sliver_m2=config.sliver_m2,
         raster_spec=config.rasters,
         block_spec=config.blocks,
+        comparisons=comparisons,
         xy_tolerance=tolerance,
         phantoms=phantoms_by_zone(listed[phantom]),
         phantom_total=(int(record["count"]), float(record["area_m2"])),
         **extras,
     )
+
+
+def _comparisons(
+    config: Config,
+    layers: dict[str, gpd.GeoDataFrame],
+    zones: gpd.GeoDataFrame,
+    guesses: list[tuple[str, str, str, str]],
+) -> dict[str, Comparison]:
+    """Each layer with a ``before`` version compared with it, and the rules of its line."""
+    result: dict[str, Comparison] = {}
+    for key, spec in config.layers.items():
+        if spec.before is None:
+            continue
+        where = f"layers.{key}.before"
+        with _Recorded(guesses, where), config.errors_named(where):
+            before = config.read_before(key)
+            diff = compare_versions(
+                before,
+                layers[key],
+                zones=zones,
+                zone_field=config.zones.code_field,
+                id_field=spec.id_field,
+                xy_tolerance=config.xy_tolerance,
+                unit=config.unit,
+            )
+            rules = check_adjustment(diff, key, **spec.before.rules(key)) if key in LINES else None
+        result[key] = Comparison(diff, rules, (str(spec.before.path), str(spec.path)))
+    return result
 
 
 def phantoms_by_zone(phantoms: pd.DataFrame) -> pd.DataFrame:
