@@ -27,8 +27,12 @@ def ring_kernel(
     stop: int,
     false_easting: float,
     terms: np.ndarray,
+    term_lengths: np.ndarray,
     nodes: np.ndarray,
     weights: np.ndarray,
+    short_nodes: np.ndarray,
+    short_weights: np.ndarray,
+    short_squared: float,
     v_scale: float,
     v_shift: np.ndarray,
     first_band: int,
@@ -99,7 +103,20 @@ def ring_kernel(
             if y != y_prev:
                 if one_band:
                     total += _piece(
-                        xa_prev, y_prev, xa, y, low_band, terms, nodes, weights, v_scale, v_shift
+                        xa_prev,
+                        y_prev,
+                        xa,
+                        y,
+                        low_band,
+                        terms,
+                        term_lengths,
+                        nodes,
+                        weights,
+                        short_nodes,
+                        short_weights,
+                        short_squared,
+                        v_scale,
+                        v_shift,
                     )
                 else:
                     total += _cut_edge(
@@ -108,8 +125,12 @@ def ring_kernel(
                         xa,
                         y,
                         terms,
+                        term_lengths,
                         nodes,
                         weights,
+                        short_nodes,
+                        short_weights,
+                        short_squared,
                         v_scale,
                         v_shift,
                         first_band,
@@ -162,26 +183,35 @@ def _piece(
     y1: float,
     band: int,
     terms: np.ndarray,
+    term_lengths: np.ndarray,
     nodes: np.ndarray,
     weights: np.ndarray,
+    short_nodes: np.ndarray,
+    short_weights: np.ndarray,
+    short_squared: float,
     v_scale: float,
     v_shift: np.ndarray,
 ) -> float:  # pragma: no cover - compiled
-    """``∫ G dy`` along the straight piece (x0, y0)-(x1, y1) inside one band, exactly.
+    """``∫ G dy`` along the straight piece (x0, y0)-(x1, y1) inside one band.
 
-    ``G = Σ_k x^(2k+3) · terms[band, k](v)`` is a polynomial in ``x`` and ``v``, both linear
-    along the piece: Gauss-Legendre with enough `nodes` integrates it exactly.
+    ``G = Σ_k x^(2k+3) · terms[band, k](v)`` (``term_lengths[band, k]`` coefficients) is a
+    polynomial in ``x`` and ``v``, both linear along the piece: Gauss-Legendre on `nodes`
+    integrates it exactly. Pieces shorter than ``sqrt(short_squared)`` take the two
+    `short_nodes`, whose error there is below the rounding of the result (see
+    :class:`geozones._rings.EdgeSeries`).
     """
     dx = x1 - x0
     dy = y1 - y0
     v0 = y0 * v_scale + v_shift[band]
     dv = dy * v_scale
-    band_terms = terms[band]
-    n_terms = band_terms.shape[0]
-    degree = band_terms.shape[1]
+    # Plain indexing only: no array views in the loop (their reference counts would be
+    # shared by the threads).
+    n_terms = terms.shape[1]
+    short = dx * dx + dy * dy < short_squared
+    n_nodes = len(short_nodes) if short else len(nodes)
     value = 0.0
-    for i in range(len(nodes)):
-        t = nodes[i]
+    for i in range(n_nodes):
+        t = short_nodes[i] if short else nodes[i]
         x = x0 + t * dx
         v = v0 + t * dv
         x2 = x * x
@@ -190,10 +220,10 @@ def _piece(
         for k in range(n_terms):
             power *= x2
             c = 0.0
-            for j in range(degree - 1, -1, -1):
-                c = c * v + band_terms[k, j]
+            for j in range(term_lengths[band, k] - 1, -1, -1):
+                c = c * v + terms[band, k, j]
             g += c * power
-        value += weights[i] * g
+        value += (short_weights[i] if short else weights[i]) * g
     return value * dy
 
 
@@ -204,8 +234,12 @@ def _cut_edge(
     x1: float,
     y1: float,
     terms: np.ndarray,
+    term_lengths: np.ndarray,
     nodes: np.ndarray,
     weights: np.ndarray,
+    short_nodes: np.ndarray,
+    short_weights: np.ndarray,
+    short_squared: float,
     v_scale: float,
     v_shift: np.ndarray,
     first_band: int,
@@ -217,7 +251,22 @@ def _cut_edge(
     b0 = _band(y0, first_band, inverse_band_height, last_band)
     b1 = _band(y1, first_band, inverse_band_height, last_band)
     if b0 == b1:
-        return _piece(x0, y0, x1, y1, b0, terms, nodes, weights, v_scale, v_shift)
+        return _piece(
+            x0,
+            y0,
+            x1,
+            y1,
+            b0,
+            terms,
+            term_lengths,
+            nodes,
+            weights,
+            short_nodes,
+            short_weights,
+            short_squared,
+            v_scale,
+            v_shift,
+        )
     slope = (x1 - x0) / (y1 - y0)
     total = 0.0
     xa = x0
@@ -228,11 +277,41 @@ def _cut_edge(
         # The boundary between band b and the next one in the edge's direction.
         boundary = (first_band + b + (1 if step > 0 else 0)) * band_height
         xb = x0 + (boundary - y0) * slope
-        total += _piece(xa, ya, xb, boundary, b, terms, nodes, weights, v_scale, v_shift)
+        total += _piece(
+            xa,
+            ya,
+            xb,
+            boundary,
+            b,
+            terms,
+            term_lengths,
+            nodes,
+            weights,
+            short_nodes,
+            short_weights,
+            short_squared,
+            v_scale,
+            v_shift,
+        )
         xa = xb
         ya = boundary
         b += step
-    total += _piece(xa, ya, x1, y1, b1, terms, nodes, weights, v_scale, v_shift)
+    total += _piece(
+        xa,
+        ya,
+        x1,
+        y1,
+        b1,
+        terms,
+        term_lengths,
+        nodes,
+        weights,
+        short_nodes,
+        short_weights,
+        short_squared,
+        v_scale,
+        v_shift,
+    )
     return total
 
 
@@ -256,10 +335,9 @@ def _bow(
     """
     band = _band(0.5 * (y0 + y1), first_band, inverse_band_height, last_band)
     v = (y0 + y1) * 0.5 * v_scale + v_shift[band]
-    row = terms[band, 0]
     c = 0.0
-    for j in range(row.shape[0] - 1, -1, -1):
-        c = c * v + row[j]
+    for j in range(terms.shape[2] - 1, -1, -1):
+        c = c * v + terms[band, 0, j]
     dx = x1 - x0
     dy = y1 - y0
     return -c * (x0 + x1) * (dx * dx + dy * dy) * 0.125 * dy

@@ -356,8 +356,9 @@ def _transverse_mercator_measure(
 
     The pass first takes all coordinates of each Polygon as one ring, which saves asking GEOS
     for its holes. Where they are certainly one simple ring, the polygon has no hole and is
-    valid, and its area is final. The other features (multipolygons, polygons with holes,
-    polygons the test cannot prove) are measured again, ring by ring.
+    valid, and its area is final. Of the other Polygons, those without holes are one ring
+    too, so their area is final as well; multipolygons and polygons with holes are measured
+    again, ring by ring.
     """
     layout = RingLayout.spans(geoms)
     if scale is None:
@@ -371,7 +372,11 @@ def _transverse_mercator_measure(
     certain = sums.simple & layout.ring_single
     area = _ring_areas(layout, sums, projection)
     one_ring = certain.copy()
-    redo = np.flatnonzero(~certain)
+    # A Polygon the test could not prove is still one ring, measured right, if it has no
+    # holes; polygons with holes and multipolygons are measured again, ring by ring.
+    unproven = np.flatnonzero(~certain & layout.ring_single)
+    one_ring[unproven[shapely.get_num_interior_rings(geoms[unproven]) == 0]] = True
+    redo = np.flatnonzero(~one_ring)
     if len(redo):
         rings = RingLayout.of(geoms[redo])
         ring_area = _ring_areas(rings, ring_sums(rings, series), projection)
@@ -570,8 +575,11 @@ class _BandedScale:
                 max(t.shape[1] for t, _ in terms),
             )
         )
+        lengths = np.zeros(padded.shape[:2], dtype=np.int64)
         for b, (band_terms, _) in enumerate(terms):
             padded[b, : band_terms.shape[0], : band_terms.shape[1]] = band_terms
+            for k, row in enumerate(band_terms):
+                lengths[b, k] = len(np.trim_zeros(row, "b"))
         degree = max(d for _, d in terms)
         # n Gauss-Legendre nodes integrate polynomials of degree 2n - 1 exactly.
         nodes, weights = np.polynomial.legendre.leggauss(degree // 2 + 1)
@@ -579,6 +587,7 @@ class _BandedScale:
         return EdgeSeries(
             false_easting=false_easting,
             terms=padded,
+            term_lengths=lengths,
             nodes=0.5 + 0.5 * nodes,
             weights=0.5 * weights,
             v_scale=1.0 / half_range,
