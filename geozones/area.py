@@ -45,14 +45,15 @@ from pyproj.crs import Ellipsoid
 
 from geozones._rings import EdgeSeries, RingLayout, RingSums, ring_sums
 from geozones.errors import CRSError, MissingCRSError
+from geozones.survey import survey_area
 from geozones.units import square_metres_per
 from geozones.validity import checked_polygons, geometry_array, polygon_array
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-AreaMethod = Literal["ellipsoidal", "planar", "geodesic"]
-METHODS: tuple[str, ...] = ("ellipsoidal", "planar", "geodesic")
+AreaMethod = Literal["ellipsoidal", "planar", "geodesic", "survey"]
+METHODS: tuple[str, ...] = ("ellipsoidal", "planar", "geodesic", "survey")
 
 # Largest |f_fit - f_exact| accepted for the fitted area scale (f is close to 1).
 _FIT_TOLERANCE = 5e-12
@@ -71,6 +72,7 @@ def area(
     *,
     unit: str = "m2",
     method: AreaMethod = "ellipsoidal",
+    densify_m: float | None = None,
 ) -> pd.Series:
     """Area of each feature, in `unit`, by `method`.
 
@@ -82,18 +84,23 @@ def area(
         NaN and empty ones 0.
     unit : {"m2", "ha", "km2", "mu", "wan_mu", "wan_ha"}, default "m2"
         Unit of the result (``mu`` is 亩, 2000/3 m²).
-    method : {"ellipsoidal", "planar", "geodesic"}, default "ellipsoidal"
-        ``ellipsoidal``: area on the CRS's ellipsoid (CGCS2000 for Chinese CRSs), the figure
-        official statistics report; agrees with the exact geodesic polygon area to better than
-        1e-9. ``planar``: area on the projection plane, refused for geographic CRSs and Mercator
-        projections. ``geodesic``: the exact per-polygon geodesic area (Karney's algorithm);
-        the reference, much slower.
+    method : {"ellipsoidal", "planar", "geodesic", "survey"}, default "ellipsoidal"
+        ``ellipsoidal``: area on the CRS's ellipsoid (CGCS2000 for Chinese CRSs) of the region
+        the straight plane edges bound (geodesic edges in latitude/longitude), to 1e-9;
+        additive. ``planar``: area on the projection plane, refused for geographic CRSs and
+        Mercator projections. ``geodesic``: Karney's area of the polygon with geodesic edges
+        between its vertices, one polygon at a time; slow. ``survey``: the formula of
+        国土调查办发〔2008〕32号 that declared areas (TBMJ) follow
+        (:func:`geozones.survey.survey_area`), not rounded.
+    densify_m : float, optional
+        ``survey`` only: cut edges into pieces of at most this many metres in the plane
+        first (some official tools use 70). None takes the vertices as given.
 
     Returns
     -------
     pandas.Series
         Float areas aligned with ``data.index``, named ``area_<unit>``; ``attrs`` records
-        ``unit`` and ``method``.
+        ``unit``, ``method`` and ``densify_m``.
 
     Raises
     ------
@@ -117,9 +124,13 @@ def area(
     [999750.844]
     >>> area(square, unit="mu").round(2).tolist()
     [1499.63]
+    >>> area(square, method="survey").round(2).tolist()  # 32号, as declared in TBMJ
+    [999750.85]
     """
     if method not in METHODS:
         raise ValueError(f"unknown area method {method!r}; use one of: {', '.join(METHODS)}")
+    if densify_m is not None and method != "survey":
+        raise ValueError("densify_m applies to method='survey' only")
     per_unit = square_metres_per(unit)
     crs = _require_crs(data)
 
@@ -129,11 +140,14 @@ def area(
         square_metres = shapely.area(geoms) * _linear_unit_metres(crs) ** 2
     elif method == "geodesic":
         square_metres = geodesic_area(polygon_array(data, purpose="area"), crs)
+    elif method == "survey":
+        geoms = polygon_array(data, purpose="area")
+        square_metres = survey_area(geoms, crs, densify_m=densify_m)
     else:
         square_metres = measured_polygons(data, crs, purpose="area").area
 
     result = pd.Series(square_metres / per_unit, index=data.index, name=f"area_{unit}")
-    result.attrs.update(unit=unit, method=method)
+    result.attrs.update(unit=unit, method=method, densify_m=densify_m)
     return result
 
 
