@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from fractions import Fraction
 
@@ -53,7 +54,7 @@ def reference_survey_area(geom, crs, *, central_meridian: float, densify_m=None)
         coords = list(ring.coords)
         if densify_m is not None:
             dense = [coords[0]]
-            for (x1, y1), (x2, y2) in zip(coords, coords[1:], strict=False):
+            for (x1, y1), (x2, y2) in itertools.pairwise(coords):
                 pieces = max(1, math.ceil(math.hypot(x2 - x1, y2 - y1) / densify_m))
                 dense += [
                     (x1 + (x2 - x1) * k / pieces, y1 + (y2 - y1) * k / pieces)
@@ -65,7 +66,7 @@ def reference_survey_area(geom, crs, *, central_meridian: float, densify_m=None)
             lon, lat = to_lonlat.transform(x, y)
             bl.append((math.radians(lat), math.radians(lon)))
         total = 0.0
-        for (b1, l1), (b2, l2) in zip(bl, bl[1:], strict=False):
+        for (b1, l1), (b2, l2) in itertools.pairwise(bl):
             db = b2 - b1
             bm = (b1 + b2) / 2
             dl = (l1 + l2) / 2 - l0

@@ -144,6 +144,7 @@ def command(
                     zip(report.outside["line"], report.outside["area"], strict=True)
                 ),
                 "unit": report.unit,
+                "area_method": "ellipsoidal",
                 "xy_tolerance": report.xy_tolerance,
                 "phantoms": {"count": count, "area_m2": area},
             }
