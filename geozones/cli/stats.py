@@ -123,5 +123,7 @@ def command(
             click.echo(table.round(4).to_string(index=False, na_rep=""))
         densified = f", edges densified to {densify_m:g} m" if densify_m is not None else ""
         click.echo(f"areas: {method}{densified}; xy tolerance {tolerance:g} m")
-        parts = ", ".join(f"{line} {area:,.2f} {unit}" for line, area in outside.items())
+        parts = ", ".join(
+            f"{line} {round(area, 2) + 0.0:,.2f} {unit}" for line, area in outside.items()
+        )
         click.echo(f"outside every zone (in no zone, city or province row): {parts}")
