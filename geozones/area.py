@@ -100,7 +100,7 @@ def area(
     -------
     pandas.Series
         Float areas aligned with ``data.index``, named ``area_<unit>``; ``attrs`` records
-        ``unit``, ``method`` and ``densify_m``.
+        ``unit`` and ``method`` (and ``densify_m`` for ``survey``).
 
     Raises
     ------
@@ -147,7 +147,9 @@ def area(
         square_metres = measured_polygons(data, crs, purpose="area").area
 
     result = pd.Series(square_metres / per_unit, index=data.index, name=f"area_{unit}")
-    result.attrs.update(unit=unit, method=method, densify_m=densify_m)
+    result.attrs.update(unit=unit, method=method)
+    if method == "survey":
+        result.attrs["densify_m"] = densify_m
     return result
 
 
