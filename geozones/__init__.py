@@ -9,9 +9,11 @@ from geozones.blocks import farmland_blocks, fragmentation
 from geozones.compare import VersionDiff, check_adjustment, compare_versions
 from geozones.config import Config, ConfigError, load_config
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
+from geozones.control import adjust_to_control
 from geozones.coverage import coverage
 from geozones.crs import CRSSuggestion, suggest_crs
 from geozones.errors import (
+    ControlTotalError,
     CRSError,
     CRSMismatchError,
     DataSourceError,
@@ -28,7 +30,14 @@ from geozones.errors import (
 )
 from geozones.io import read_layer
 from geozones.partitions import PartitionedDataset, open_partitions, tile_grid, write_partitions
-from geozones.quality import LayerReport, check_declared_area, layer_report
+from geozones.quality import (
+    AreaConvention,
+    LayerReport,
+    check_area_fields,
+    check_declared_area,
+    declared_area_convention,
+    layer_report,
+)
 from geozones.site import site_check
 from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
 from geozones.targets import check_targets
@@ -38,11 +47,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AREA_UNITS",
+    "AreaConvention",
     "CRSError",
     "CRSMismatchError",
     "CRSSuggestion",
     "Config",
     "ConfigError",
+    "ControlTotalError",
     "DataSourceError",
     "EmptyLayerError",
     "EncodingError",
@@ -58,13 +69,16 @@ __all__ = [
     "VersionDiff",
     "VersionMatchWarning",
     "__version__",
+    "adjust_to_control",
     "area",
     "check_adjustment",
+    "check_area_fields",
     "check_declared_area",
     "check_targets",
     "compare_versions",
     "conflict_summary",
     "coverage",
+    "declared_area_convention",
     "farmland_blocks",
     "find_conflicts",
     "fragmentation",

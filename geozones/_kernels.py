@@ -26,21 +26,25 @@ def ring_kernel(
     first: int,
     stop: int,
     false_easting: float,
-    c1: np.ndarray,
-    higher: np.ndarray,
+    terms: np.ndarray,
+    term_lengths: np.ndarray,
+    nodes: np.ndarray,
+    weights: np.ndarray,
+    short_nodes: np.ndarray,
+    short_weights: np.ndarray,
+    short_squared: float,
     v_scale: float,
     v_shift: np.ndarray,
     first_band: int,
     inverse_band_height: float,
+    bow: float,
     double_area: np.ndarray,
     integral: np.ndarray,
     simple: np.ndarray,
     ring_bounds: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
-    n_higher = higher.shape[1]
-    degree_higher = higher.shape[2]
-    degree_c1 = c1.shape[1]
     last_band = len(v_shift) - 1
+    band_height = 1.0 / inverse_band_height if inverse_band_height > 0.0 else 0.0
     for r in range(first, stop):
         s = starts[r]
         n = lengths[r]
@@ -63,13 +67,10 @@ def ring_kernel(
         distinct = max(n - 1, 1)
         cx = sum_x / distinct
         cy = sum_y / distinct
-        # The band of northing of each edge's midpoint; one for the whole ring when its
-        # extremes share it (the band of a point is monotonic in its northing).
-        band = _band(low_y, first_band, inverse_band_height, last_band)
-        one_band = band == _band(high_y, first_band, inverse_band_height, last_band)
-        shift = v_shift[band]
-        c1_band = c1[band]
-        higher_band = higher[band]
+        # The band of northing of each point; one for the whole ring when its extremes share
+        # it (the band of a point is monotonic in its northing).
+        low_band = _band(low_y, first_band, inverse_band_height, last_band)
+        one_band = low_band == _band(high_y, first_band, inverse_band_height, last_band)
 
         x_prev = coords[s, 0]
         y_prev = coords[s, 1]
@@ -99,30 +100,57 @@ def ring_kernel(
                 upward += 1
 
             xa = x - false_easting
-            dx = xa - xa_prev
-            dy = y - y_prev
-            x_sum = xa + xa_prev
-            y_sum = y + y_prev
-            if not one_band:
-                band = _band(0.5 * y_sum, first_band, inverse_band_height, last_band)
-                shift = v_shift[band]
-                c1_band = c1[band]
-                higher_band = higher[band]
-            v = y_sum * v_scale + shift
-            c = 0.0
-            for j in range(degree_c1 - 1, -1, -1):
-                c = c * v + c1_band[j]
-            value = c * x_sum * (xa * xa + xa_prev * xa_prev - 0.5 * (dx * dx + dy * dy))
-            if n_higher:
-                x_sum_squared = x_sum * x_sum
-                power = x_sum * x_sum_squared
-                for k in range(n_higher):
-                    power *= x_sum_squared
-                    h = 0.0
-                    for j in range(degree_higher - 1, -1, -1):
-                        h = h * v + higher_band[k, j]
-                    value += h * power
-            total += value * dy
+            if y != y_prev:
+                if one_band:
+                    total += _piece(
+                        xa_prev,
+                        y_prev,
+                        xa,
+                        y,
+                        low_band,
+                        terms,
+                        term_lengths,
+                        nodes,
+                        weights,
+                        short_nodes,
+                        short_weights,
+                        short_squared,
+                        v_scale,
+                        v_shift,
+                    )
+                else:
+                    total += _cut_edge(
+                        xa_prev,
+                        y_prev,
+                        xa,
+                        y,
+                        terms,
+                        term_lengths,
+                        nodes,
+                        weights,
+                        short_nodes,
+                        short_weights,
+                        short_squared,
+                        v_scale,
+                        v_shift,
+                        first_band,
+                        inverse_band_height,
+                        band_height,
+                        last_band,
+                    )
+                if bow != 0.0:
+                    total += bow * _bow(
+                        xa_prev,
+                        y_prev,
+                        xa,
+                        y,
+                        terms,
+                        v_scale,
+                        v_shift,
+                        first_band,
+                        inverse_band_height,
+                        last_band,
+                    )
 
             x_prev = x
             y_prev = y
@@ -145,6 +173,174 @@ def ring_kernel(
             and upward == 1
             and (positive == edges or negative == edges)
         )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _piece(
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    band: int,
+    terms: np.ndarray,
+    term_lengths: np.ndarray,
+    nodes: np.ndarray,
+    weights: np.ndarray,
+    short_nodes: np.ndarray,
+    short_weights: np.ndarray,
+    short_squared: float,
+    v_scale: float,
+    v_shift: np.ndarray,
+) -> float:  # pragma: no cover - compiled
+    """``∫ G dy`` along the straight piece (x0, y0)-(x1, y1) inside one band.
+
+    ``G = Σ_k x^(2k+3) · terms[band, k](v)`` (``term_lengths[band, k]`` coefficients) is a
+    polynomial in ``x`` and ``v``, both linear along the piece: Gauss-Legendre on `nodes`
+    integrates it exactly. Pieces shorter than ``sqrt(short_squared)`` take the two
+    `short_nodes`, whose error there is below the rounding of the result (see
+    :class:`geozones._rings.EdgeSeries`).
+    """
+    dx = x1 - x0
+    dy = y1 - y0
+    v0 = y0 * v_scale + v_shift[band]
+    dv = dy * v_scale
+    # Plain indexing only: no array views in the loop (their reference counts would be
+    # shared by the threads).
+    n_terms = terms.shape[1]
+    short = dx * dx + dy * dy < short_squared
+    n_nodes = len(short_nodes) if short else len(nodes)
+    value = 0.0
+    for i in range(n_nodes):
+        t = short_nodes[i] if short else nodes[i]
+        x = x0 + t * dx
+        v = v0 + t * dv
+        x2 = x * x
+        power = x
+        g = 0.0
+        for k in range(n_terms):
+            power *= x2
+            c = 0.0
+            for j in range(term_lengths[band, k] - 1, -1, -1):
+                c = c * v + terms[band, k, j]
+            g += c * power
+        value += (short_weights[i] if short else weights[i]) * g
+    return value * dy
+
+
+@numba.njit(cache=True, nogil=True)
+def _cut_edge(
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    terms: np.ndarray,
+    term_lengths: np.ndarray,
+    nodes: np.ndarray,
+    weights: np.ndarray,
+    short_nodes: np.ndarray,
+    short_weights: np.ndarray,
+    short_squared: float,
+    v_scale: float,
+    v_shift: np.ndarray,
+    first_band: int,
+    inverse_band_height: float,
+    band_height: float,
+    last_band: int,
+) -> float:  # pragma: no cover - compiled
+    """``∫ G dy`` along an edge, cut where it crosses from one band of northing to the next."""
+    b0 = _band(y0, first_band, inverse_band_height, last_band)
+    b1 = _band(y1, first_band, inverse_band_height, last_band)
+    if b0 == b1:
+        return _piece(
+            x0,
+            y0,
+            x1,
+            y1,
+            b0,
+            terms,
+            term_lengths,
+            nodes,
+            weights,
+            short_nodes,
+            short_weights,
+            short_squared,
+            v_scale,
+            v_shift,
+        )
+    slope = (x1 - x0) / (y1 - y0)
+    total = 0.0
+    xa = x0
+    ya = y0
+    step = 1 if b1 > b0 else -1
+    b = b0
+    while b != b1:
+        # The boundary between band b and the next one in the edge's direction.
+        boundary = (first_band + b + (1 if step > 0 else 0)) * band_height
+        xb = x0 + (boundary - y0) * slope
+        total += _piece(
+            xa,
+            ya,
+            xb,
+            boundary,
+            b,
+            terms,
+            term_lengths,
+            nodes,
+            weights,
+            short_nodes,
+            short_weights,
+            short_squared,
+            v_scale,
+            v_shift,
+        )
+        xa = xb
+        ya = boundary
+        b += step
+    total += _piece(
+        xa,
+        ya,
+        x1,
+        y1,
+        b1,
+        terms,
+        term_lengths,
+        nodes,
+        weights,
+        short_nodes,
+        short_weights,
+        short_squared,
+        v_scale,
+        v_shift,
+    )
+    return total
+
+
+@numba.njit(cache=True, nogil=True)
+def _bow(
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    terms: np.ndarray,
+    v_scale: float,
+    v_shift: np.ndarray,
+    first_band: int,
+    inverse_band_height: float,
+    last_band: int,
+) -> float:  # pragma: no cover - compiled
+    """The sliver between a geodesic and the straight edge, ``-c1/3 · s · L² / 8 · dy``.
+
+    ``c1/3`` is ``terms[band, 0](v)`` at the edge's midpoint, ``s = x0 + x1``: the geodesic
+    bows away from the central meridian (``x dy L² / 12 R²``).
+    """
+    band = _band(0.5 * (y0 + y1), first_band, inverse_band_height, last_band)
+    v = (y0 + y1) * 0.5 * v_scale + v_shift[band]
+    c = 0.0
+    for j in range(terms.shape[2] - 1, -1, -1):
+        c = c * v + terms[band, 0, j]
+    dx = x1 - x0
+    dy = y1 - y0
+    return -c * (x0 + x1) * (dx * dx + dy * dy) * 0.125 * dy
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

@@ -1,29 +1,32 @@
 """Area of polygon layers, measured the way official statistics measure it.
 
-Official statistics report ellipsoidal area (椭球面积): the area on the CGCS2000 ellipsoid of the
-polygon whose edges are geodesics between its vertices, the quantity Karney's algorithm (PROJ's
-``Geod``, PostGIS geography) computes exactly. Doing that per polygon is slow, so the production
-path works on the Gauss–Krüger (transverse Mercator) plane, where the ellipsoidal area element is
-``dA = f(x, y) dx dy`` with ``f = 1 / m²`` and ``m`` the point scale of the projection:
+Official statistics report ellipsoidal area (椭球面积) on the CRS's ellipsoid (CGCS2000 for
+Chinese CRSs). A polygon stored in a Gauss–Krüger (transverse Mercator) CRS has straight edges
+in that plane: that is what was digitised and what an overlay cuts. Its ellipsoidal area is the
+area, on the ellipsoid, of the region those straight edges bound. On the plane the ellipsoidal
+area element is ``dA = f(x, y) dx dy`` with ``f = 1 / m²`` and ``m`` the point scale:
 
 * ``f`` is fitted to PROJ's own inverse projection (a polynomial, even in the distance ``x``
   from the central meridian), and checked against it to 5e-12. It is fitted per band of
-  northing on a grid fixed by the CRS, not by the data, and each edge uses the band of its
-  midpoint: a polygon's area depends on its own coordinates only, so it is the same to the
-  last bit whichever polygons it is measured with (a county, a province, a partition);
+  northing on a grid fixed by the CRS, not by the data, so a polygon's area depends on its own
+  coordinates only, the same to the last bit whichever polygons it is measured with;
 * by Green's theorem the area is ``∮ F dy`` with ``F = ∫ f dx``: the planar area (times
-  ``1 / k0²``) plus a small correction summed over the edges, in closed form per edge;
-* a straight edge on the plane is not a geodesic: the geodesic bows away from the central
-  meridian, and the sliver between the two is added per edge from the projection's curvature.
-  It matters: for a parcel 150 km from the meridian, straight plane edges would be off by up
-  to ~3e-7 (``x L / R²`` for edges of length ``L``).
+  ``1 / k0²``) plus ``∮ G dy``, ``G`` a polynomial in ``x`` and the northing. Along a straight
+  edge both are linear, so Gauss–Legendre quadrature with enough nodes integrates ``G``
+  exactly; an edge that crosses from one band to the next is cut at the boundary, so every
+  point of the plane is integrated with the same function. The area is therefore additive:
+  the pieces of a polygon sum to its area (to the rounding of the vertices GEOS creates).
 
-One consequence of geodesic edges: an overlay (GEOS works on the plane) that splits an edge at
-a point of its straight line changes the area by ``x Δy L₁ L₂ / (6 R²)``, ~1e-5 m² for a
-parcel-sized edge. Pieces of a polygon therefore add up to its area to ~1e-9, not exactly.
+Other CRSs: in latitude/longitude (EPSG:4490) the edges are geodesics, as PostGIS geography and
+PROJ's ``Geod`` assume; the vertices move to the 3-degree Gauss–Krüger zone of each feature and
+the sliver between each straight edge and its geodesic is added. Equal-area projections
+(Albers, Lambert azimuthal) measure their straight edges exactly by their planar area. Other
+projected CRSs (Lambert conformal, Web Mercator, …) have their edges cut into pieces of at
+most :data:`STRAIGHT_EDGE_STEP_M` in their own plane before the vertices move to a zone, so the
+edges stay straight in the plane they were drawn in (to ~1e-10 of a parcel's area).
 
-Layers in other CRSs (geographic, Albers, Web Mercator, …) are transformed to the 3-degree
-Gauss–Krüger zone of each feature first, on the CRS's own ellipsoid.
+``method="survey"`` is the formula of 国土调查办发〔2008〕32号 instead (see
+:mod:`geozones.survey`): the figure declared in delivered databases.
 """
 
 from __future__ import annotations
@@ -42,14 +45,15 @@ from pyproj.crs import Ellipsoid
 
 from geozones._rings import EdgeSeries, RingLayout, RingSums, ring_sums
 from geozones.errors import CRSError, MissingCRSError
+from geozones.survey import survey_area
 from geozones.units import square_metres_per
 from geozones.validity import checked_polygons, geometry_array, polygon_array
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-AreaMethod = Literal["ellipsoidal", "planar", "geodesic"]
-METHODS: tuple[str, ...] = ("ellipsoidal", "planar", "geodesic")
+AreaMethod = Literal["ellipsoidal", "planar", "geodesic", "survey"]
+METHODS: tuple[str, ...] = ("ellipsoidal", "planar", "geodesic", "survey")
 
 # Largest |f_fit - f_exact| accepted for the fitted area scale (f is close to 1).
 _FIT_TOLERANCE = 5e-12
@@ -58,6 +62,9 @@ _FIT_TOLERANCE = 5e-12
 # far outside it take a wider one.
 _BAND_HEIGHT = 200_000.0
 _X_TIERS = (170_000.0, 350_000.0, 700_000.0, 1_400_000.0, 2_800_000.0)
+#: Longest piece, in metres, that an edge of a projected CRS other than transverse Mercator
+#: is cut into before its vertices move to a Gauss–Krüger zone (see docs/area.md).
+STRAIGHT_EDGE_STEP_M = 10.0
 
 
 def area(
@@ -65,6 +72,7 @@ def area(
     *,
     unit: str = "m2",
     method: AreaMethod = "ellipsoidal",
+    densify_m: float | None = None,
 ) -> pd.Series:
     """Area of each feature, in `unit`, by `method`.
 
@@ -76,18 +84,23 @@ def area(
         NaN and empty ones 0.
     unit : {"m2", "ha", "km2", "mu", "wan_mu", "wan_ha"}, default "m2"
         Unit of the result (``mu`` is 亩, 2000/3 m²).
-    method : {"ellipsoidal", "planar", "geodesic"}, default "ellipsoidal"
-        ``ellipsoidal``: area on the CRS's ellipsoid (CGCS2000 for Chinese CRSs), the figure
-        official statistics report; agrees with the exact geodesic polygon area to better than
-        1e-9. ``planar``: area on the projection plane, refused for geographic CRSs and Mercator
-        projections. ``geodesic``: the exact per-polygon geodesic area (Karney's algorithm);
-        the reference, much slower.
+    method : {"ellipsoidal", "planar", "geodesic", "survey"}, default "ellipsoidal"
+        ``ellipsoidal``: area on the CRS's ellipsoid (CGCS2000 for Chinese CRSs) of the region
+        the straight plane edges bound (geodesic edges in latitude/longitude), to 1e-9;
+        additive. ``planar``: area on the projection plane, refused for geographic CRSs and
+        Mercator projections. ``geodesic``: Karney's area of the polygon with geodesic edges
+        between its vertices, one polygon at a time; slow. ``survey``: the formula of
+        国土调查办发〔2008〕32号 that declared areas (TBMJ) follow
+        (:func:`geozones.survey.survey_area`), not rounded.
+    densify_m : float, optional
+        ``survey`` only: cut edges into pieces of at most this many metres in the plane
+        first (some official tools use 70). None takes the vertices as given.
 
     Returns
     -------
     pandas.Series
         Float areas aligned with ``data.index``, named ``area_<unit>``; ``attrs`` records
-        ``unit`` and ``method``.
+        ``unit`` and ``method`` (and ``densify_m`` for ``survey``).
 
     Raises
     ------
@@ -108,12 +121,16 @@ def area(
     >>> area(square, method="planar").round(3).tolist()
     [1000000.0]
     >>> area(square).round(3).tolist()  # the plane stretches lengths this far from the meridian
-    [999750.846]
+    [999750.844]
     >>> area(square, unit="mu").round(2).tolist()
     [1499.63]
+    >>> area(square, method="survey").round(2).tolist()  # 32号, as declared in TBMJ
+    [999750.85]
     """
     if method not in METHODS:
         raise ValueError(f"unknown area method {method!r}; use one of: {', '.join(METHODS)}")
+    if densify_m is not None and method != "survey":
+        raise ValueError("densify_m applies to method='survey' only")
     per_unit = square_metres_per(unit)
     crs = _require_crs(data)
 
@@ -123,11 +140,16 @@ def area(
         square_metres = shapely.area(geoms) * _linear_unit_metres(crs) ** 2
     elif method == "geodesic":
         square_metres = geodesic_area(polygon_array(data, purpose="area"), crs)
+    elif method == "survey":
+        geoms = polygon_array(data, purpose="area")
+        square_metres = survey_area(geoms, crs, densify_m=densify_m)
     else:
         square_metres = measured_polygons(data, crs, purpose="area").area
 
     result = pd.Series(square_metres / per_unit, index=data.index, name=f"area_{unit}")
     result.attrs.update(unit=unit, method=method)
+    if method == "survey":
+        result.attrs["densify_m"] = densify_m
     return result
 
 
@@ -153,14 +175,21 @@ def ellipsoidal_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     todo = np.flatnonzero(present & ~empty)
     if len(todo) == 0:
         return result
+    if _is_equal_area(crs):
+        # The plane's area is the ellipsoid's: straight edges in it are measured exactly.
+        result[todo] = shapely.area(geoms[todo]) * _linear_unit_metres(crs) ** 2
+        return result
     projection = _TransverseMercator.from_crs(crs)
     if projection is not None:
         measured = _transverse_mercator_area(geoms[todo], projection)
         if measured is not None:
             result[todo] = measured
             return result
+    geodesic_edges = bool(crs.is_geographic)
     for zone_index, zone_geoms, zone_projection in _split_by_zone(geoms[todo], crs):
-        measured = _transverse_mercator_area(zone_geoms, zone_projection)
+        measured = _transverse_mercator_area(
+            zone_geoms, zone_projection, geodesic_edges=geodesic_edges
+        )
         if measured is None:
             raise CRSError(
                 "features span too much longitude for ellipsoidal area on one Gauss-Kruger "
@@ -310,10 +339,10 @@ class _TransverseMercator:
 
 
 def _transverse_mercator_area(
-    geoms: np.ndarray, projection: _TransverseMercator
+    geoms: np.ndarray, projection: _TransverseMercator, *, geodesic_edges: bool = False
 ) -> np.ndarray | None:
     """Area of non-empty polygons in a transverse Mercator CRS, or None if it cannot fit."""
-    measured = _transverse_mercator_measure(geoms, projection)
+    measured = _transverse_mercator_measure(geoms, projection, geodesic_edges=geodesic_edges)
     return None if measured is None else measured.area
 
 
@@ -329,7 +358,11 @@ class _Measured(NamedTuple):
 
 
 def _transverse_mercator_measure(
-    geoms: np.ndarray, projection: _TransverseMercator, scale: _BandedScale | None = None
+    geoms: np.ndarray,
+    projection: _TransverseMercator,
+    scale: _BandedScale | None = None,
+    *,
+    geodesic_edges: bool = False,
 ) -> _Measured | None:
     """Area of non-empty polygons, which are certainly valid, the fit of ``f``, the layout.
 
@@ -339,8 +372,9 @@ def _transverse_mercator_measure(
 
     The pass first takes all coordinates of each Polygon as one ring, which saves asking GEOS
     for its holes. Where they are certainly one simple ring, the polygon has no hole and is
-    valid, and its area is final. The other features (multipolygons, polygons with holes,
-    polygons the test cannot prove) are measured again, ring by ring.
+    valid, and its area is final. Of the other Polygons, those without holes are one ring
+    too, so their area is final as well; multipolygons and polygons with holes are measured
+    again, ring by ring.
     """
     layout = RingLayout.spans(geoms)
     if scale is None:
@@ -349,12 +383,16 @@ def _transverse_mercator_measure(
         scale = _BandedScale.covering(projection, x_max, ymin, ymax)
         if scale is None:
             return None
-    series = scale.edge_series(projection.false_easting)
+    series = scale.edge_series(projection.false_easting, geodesic_edges=geodesic_edges)
     sums = ring_sums(layout, series)
     certain = sums.simple & layout.ring_single
     area = _ring_areas(layout, sums, projection)
     one_ring = certain.copy()
-    redo = np.flatnonzero(~certain)
+    # A Polygon the test could not prove is still one ring, measured right, if it has no
+    # holes; polygons with holes and multipolygons are measured again, ring by ring.
+    unproven = np.flatnonzero(~certain & layout.ring_single)
+    one_ring[unproven[shapely.get_num_interior_rings(geoms[unproven]) == 0]] = True
+    redo = np.flatnonzero(~one_ring)
     if len(redo):
         rings = RingLayout.of(geoms[redo])
         ring_area = _ring_areas(rings, ring_sums(rings, series), projection)
@@ -438,31 +476,28 @@ class _AreaScale:
             value += coefficient
         return value / self.x_scale ** (2 * k)
 
-    def edge_terms(self) -> tuple[np.ndarray, np.ndarray]:
-        """The per-edge integral of ellipsoidal minus planar / k0², as ``(c1, higher)``.
+    def edge_terms(self) -> tuple[np.ndarray, int]:
+        """``G = F - c0 x`` as polynomials in ``v``, and its degree along a straight edge.
 
-        ``∫ (F - c0 x) dy`` along the edge, ``F = ∫ f dx``: the ``x³`` term exactly for a
-        straight edge, the higher terms at the edge midpoint, and the sliver between the
-        straight edge and the geodesic, which bows away from the central meridian
-        (``x dy L² / 12 R²``). With ``s = x0 + x1`` (twice the midpoint):
-        ``c1/12 · s · (x0² + x1² − L²/2) + Σ_k≥2 c_k / (2k+1) · (s/2)^(2k+1)``, times ``dy``;
-        ``c1`` and the rows of ``higher`` are polynomials in ``v`` (see :class:`EdgeSeries`).
+        ``F = ∫ f dx = Σ_k c_k(v) x^(2k+1) / (2k+1)``; row ``k - 1`` of the result holds
+        the coefficients of ``c_k(v) / (2k+1)`` (``k >= 1``, the ``1 / x_scale^(2k)``
+        folded in), zero-padded. Along a straight edge ``x`` and ``v`` are linear, so
+        ``G`` is a polynomial of the returned degree in the edge's parameter.
         """
         rows = [
-            np.trim_zeros(self.coefficients[k], "b") / self.x_scale ** (2 * k)
-            for k in range(self.coefficients.shape[0])
+            np.trim_zeros(self.coefficients[k], "b") / (self.x_scale ** (2 * k) * (2 * k + 1))
+            for k in range(1, self.coefficients.shape[0])
         ]
-        higher = [
-            rows[k] / ((2 * k + 1) * 2.0 ** (2 * k + 1))
-            for k in range(2, len(rows))
-            if len(rows[k])
-        ]
-        width = max((len(row) for row in higher), default=1)
-        padded = np.zeros((len(higher), width))
-        for k, row in enumerate(higher):
-            padded[k, : len(row)] = row
-        c1 = rows[1] / 12.0 if len(rows) > 1 and len(rows[1]) else np.zeros(1)
-        return c1, padded
+        while rows and not len(rows[-1]):
+            rows.pop()
+        width = max((len(row) for row in rows), default=1)
+        terms = np.zeros((len(rows), width))
+        degree = 0
+        for k, row in enumerate(rows):
+            terms[k, : len(row)] = row
+            if len(row):
+                degree = max(degree, 2 * k + 3 + len(row) - 1)
+        return terms, degree
 
 
 @functools.lru_cache(maxsize=64)
@@ -542,30 +577,40 @@ class _BandedScale:
         result[0] = 1.0 / self.projection.scale_factor**2
         return result
 
-    def edge_series(self, false_easting: float) -> EdgeSeries:
-        """All bands' per-edge terms, padded with zeros to one shape, for the ring pass."""
+    def edge_series(self, false_easting: float, *, geodesic_edges: bool = False) -> EdgeSeries:
+        """All bands' terms, padded with zeros to one shape, for the ring pass.
+
+        `geodesic_edges` adds the sliver between each straight edge and the geodesic
+        between its ends (for vertices that came from a geographic CRS).
+        """
         terms = [band.edge_terms() for band in self.bands]
-        c1 = np.zeros((len(terms), max(len(c1) for c1, _ in terms)))
-        higher = np.zeros(
+        padded = np.zeros(
             (
                 len(terms),
-                max(h.shape[0] for _, h in terms),
-                max(h.shape[1] for _, h in terms),
+                max(t.shape[0] for t, _ in terms),
+                max(t.shape[1] for t, _ in terms),
             )
         )
-        for b, (band_c1, band_higher) in enumerate(terms):
-            c1[b, : len(band_c1)] = band_c1
-            higher[b, : band_higher.shape[0], : band_higher.shape[1]] = band_higher
+        lengths = np.zeros(padded.shape[:2], dtype=np.int64)
+        for b, (band_terms, _) in enumerate(terms):
+            padded[b, : band_terms.shape[0], : band_terms.shape[1]] = band_terms
+            for k, row in enumerate(band_terms):
+                lengths[b, k] = len(np.trim_zeros(row, "b"))
+        degree = max(d for _, d in terms)
+        # n Gauss-Legendre nodes integrate polynomials of degree 2n - 1 exactly.
+        nodes, weights = np.polynomial.legendre.leggauss(degree // 2 + 1)
         half_range = self.bands[0].y_half_range
         return EdgeSeries(
             false_easting=false_easting,
-            c1=c1,
-            higher=higher,
-            # v at the midpoint, from y0 + y1.
-            v_scale=0.5 / half_range,
+            terms=padded,
+            term_lengths=lengths,
+            nodes=0.5 + 0.5 * nodes,
+            weights=0.5 * weights,
+            v_scale=1.0 / half_range,
             v_shift=np.array([-band.y_centre / band.y_half_range for band in self.bands]),
             first_band=self.first_band,
             inverse_band_height=1.0 / _BAND_HEIGHT,
+            bow=1.0 if geodesic_edges else 0.0,
         )
 
 
@@ -639,9 +684,16 @@ class _InverseAreaScale:
 def _split_by_zone(
     geoms: np.ndarray, crs: pyproj.CRS
 ) -> Iterator[tuple[np.ndarray, np.ndarray, _TransverseMercator]]:
-    """Transform features to the 3-degree Gauss–Krüger zone of their centre, zone by zone."""
+    """Transform features to the 3-degree Gauss–Krüger zone of their centre, zone by zone.
+
+    Edges straight in a projected `crs` are first cut into pieces of at most
+    :data:`STRAIGHT_EDGE_STEP_M`, so that they stay (nearly) straight in that plane, not in
+    the zone's; the vertices of a geographic `crs` are moved as they are.
+    """
     geographic, ellipsoid = _geographic(crs)
     to_lonlat = pyproj.Transformer.from_crs(crs, geographic, always_xy=True)
+    if not crs.is_geographic:
+        geoms = shapely.segmentize(geoms, STRAIGHT_EDGE_STEP_M / _linear_unit_metres(crs))
     lonlat = shapely.transform(geoms, _transform_with(to_lonlat))
     bounds = shapely.bounds(lonlat)
     zones = np.round((bounds[:, 0] + bounds[:, 2]) / 6.0).astype(int)
@@ -657,6 +709,21 @@ def _split_by_zone(
         projection = _TransverseMercator.from_crs(zone_crs)
         assert projection is not None
         yield index, zone_geoms, projection
+
+
+#: PROJ's methods that map the ellipsoid to the plane with no change of area.
+EQUAL_AREA_METHODS = frozenset(
+    {"Albers Equal Area", "Lambert Azimuthal Equal Area", "Lambert Cylindrical Equal Area"}
+)
+
+
+def _is_equal_area(crs: pyproj.CRS) -> bool:
+    """True for a projected CRS on an ellipsoid by an equal-area method."""
+    operation = crs.coordinate_operation if crs.is_projected else None
+    if operation is None or operation.method_name not in EQUAL_AREA_METHODS:
+        return False
+    ellipsoid = crs.ellipsoid
+    return ellipsoid is not None and bool(ellipsoid.inverse_flattening)
 
 
 def _transform_with(transformer: pyproj.Transformer) -> Callable[[np.ndarray], np.ndarray]:

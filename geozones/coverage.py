@@ -20,6 +20,7 @@ from geozones.choices import checked_choice
 from geozones.conflicts import classified_overlaps
 from geozones.errors import FieldError, OutsideZonesWarning
 from geozones.quality import layer_report
+from geozones.survey import survey_area
 from geozones.tolerance import DEFAULT_XY_TOLERANCE, check_xy_tolerance, tolerance_in_crs_units
 from geozones.units import square_metres_per
 from geozones.validity import polygon_array
@@ -42,6 +43,7 @@ def coverage(
     method: AreaMethod = "ellipsoidal",
     levels: tuple[str, ...] | None = None,
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
+    densify_m: float | None = None,
 ) -> pd.DataFrame:
     """Area of each zone, area of the layer inside it, and the percentage covered.
 
@@ -61,8 +63,10 @@ def coverage(
         Field of `zones` that names each zone (e.g. ``XZQDM``); the index when omitted.
     unit : str, default "km2"
         Area unit of ``zone_area`` and ``covered_area`` (see :func:`geozones.area`).
-    method : {"ellipsoidal", "planar", "geodesic"}, default "ellipsoidal"
+    method : {"ellipsoidal", "planar", "geodesic", "survey"}, default "ellipsoidal"
         Area method (see :func:`geozones.area`); ``planar`` needs a projected CRS.
+        ``survey`` (the 32号 formula) measures each piece by its own vertices, so a zone's
+        covered area is the sum of its pieces' survey areas.
     levels : tuple of str, optional
         With 6-digit administrative codes in `by`, also report these roll-ups, any of
         ``"county"``, ``"city"`` (first four digits) and ``"province"`` (first two); city and
@@ -70,13 +74,15 @@ def coverage(
     xy_tolerance : float, default 0.001
         Coordinate tolerance in metres (see :func:`geozones.find_conflicts`); 0 dissolves
         every overlap.
+    densify_m : float, optional
+        ``survey`` only: densify edges to this many metres first (see :func:`geozones.area`).
 
     Returns
     -------
     pandas.DataFrame
         Indexed by zone code (``zone``), with ``level`` when `levels` is given, and columns
         ``zone_area``, ``covered_area`` and ``percent``. ``attrs`` records ``unit``,
-        ``method``, ``outside_area`` (the layer's area outside every zone),
+        ``method``, ``densify_m``, ``outside_area`` (the layer's area outside every zone),
         ``xy_tolerance`` and ``phantoms`` (``count`` and ``area_m2`` of the overlaps of
         features, within a zone, that are thinner than the tolerance; areas by `method`).
 
@@ -114,7 +120,9 @@ def coverage(
     layer = to_crs(layer, crs, name="the layer", target="the zones'")
     zone_geoms = polygon_array(zones, purpose="coverage")
     layer_geoms = polygon_array(layer, purpose="coverage")
-    measure = _area_function(crs, method)
+    if densify_m is not None and method != "survey":
+        raise ValueError("densify_m applies to method='survey' only")
+    measure = _area_function(crs, method, densify_m)
     width = tolerance_in_crs_units(tolerance, crs)
 
     zone_area = pd.Series(measure(zone_geoms), index=zone_codes).groupby(level=0, sort=False).sum()
@@ -137,7 +145,7 @@ def coverage(
         levels=levels,
         name=report.source if report is not None else "the layer",
     )
-    result.attrs.update(xy_tolerance=tolerance, phantoms=phantoms)
+    result.attrs.update(xy_tolerance=tolerance, phantoms=phantoms, densify_m=densify_m)
     return result
 
 
@@ -176,7 +184,9 @@ def coverage_table(
 Measure = Callable[[np.ndarray], np.ndarray]
 
 
-def _area_function(crs: pyproj.CRS, method: AreaMethod) -> Measure:
+def _area_function(crs: pyproj.CRS, method: AreaMethod, densify_m: float | None = None) -> Measure:
+    if method == "survey":
+        return lambda geoms: survey_area(geoms, crs, densify_m=densify_m)
     if method == "ellipsoidal":
         return lambda geoms: ellipsoidal_area(geoms, crs)
     if method == "geodesic":

@@ -70,6 +70,14 @@ class FieldError(GeozonesError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ControlTotalError(GeozonesError, ValueError):
+    """Areas cannot be adjusted to their control totals (平差).
+
+    A zone without a control total, a negative or missing area or total, or a total to
+    spread over no area.
+    """
+
+
 class ShapefilePartsError(DataSourceError):
     """A shapefile's ``.shp``, ``.shx`` and ``.dbf`` disagree on how many features it has."""
 

@@ -30,14 +30,25 @@ CGCS2000_A = 6378137.0
 CGCS2000_RF = 298.257222101
 
 
-def karney_area(geoms, crs) -> np.ndarray:
-    """The oracle: exact geodesic area of each polygon, with pyproj's Geod (Karney)."""
+#: The oracle's step: every edge is cut into pieces this long in its own plane, so that the
+#: geodesics between the pieces' ends follow the straight edge to ~(0.5 m)³/R² per piece.
+ORACLE_STEP_M = 0.5
+
+
+def karney_area(geoms, crs, *, straight=True) -> np.ndarray:
+    """The oracle: the area on the ellipsoid of each polygon, with pyproj's Geod (Karney).
+
+    With `straight` (projected CRSs), each edge is first segmentized to 0.5 m in the plane:
+    the region bounded by the straight plane edges. Otherwise the edges are geodesics.
+    """
     crs = pyproj.CRS.from_user_input(crs)
     ellipsoid = crs.geodetic_crs.ellipsoid
     geod = pyproj.Geod(a=ellipsoid.semi_major_metre, rf=ellipsoid.inverse_flattening)
     to_lonlat = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
     result = []
     for geom in geoms:
+        if straight and not crs.is_geographic:
+            geom = shapely.segmentize(geom, ORACLE_STEP_M)
         lonlat = shapely.transform(geom, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
         # Geod sums rings with their orientation's sign: holes must run opposite to shells.
         oriented = shapely.orient_polygons(lonlat, exterior_cw=False)
@@ -48,13 +59,15 @@ def karney_area(geoms, crs) -> np.ndarray:
 def local_tm_area(geoms, crs) -> np.ndarray:
     """Second oracle for small parcels: planar area in a TM centred on each parcel.
 
-    Its scale error is ~(r/R)² / 2, below 1e-9 for parcels of a few hundred metres, and unlike
-    Karney's sums it has no absolute noise floor (~1e-4 m²) that swamps 1e-9 on small parcels.
+    The edges are segmentized to 0.5 m in the CRS's plane first (straight edges). Its scale
+    error is ~(r/R)² / 2, below 1e-9 for parcels of a few hundred metres, and unlike Karney's
+    sums it has no absolute noise floor (~1e-4 m²) that swamps 1e-9 on small parcels.
     """
     crs = pyproj.CRS.from_user_input(crs)
     to_lonlat = pyproj.Transformer.from_crs(crs, "EPSG:4490", always_xy=True)
     result = []
     for geom in geoms:
+        geom = shapely.segmentize(geom, ORACLE_STEP_M)
         lonlat = shapely.transform(geom, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
         centre = lonlat.centroid
         local = pyproj.CRS.from_proj4(
@@ -197,27 +210,27 @@ def test_small_parcels_across_a_zone_match_both_oracles():
     parcels = random_parcels(300, seed=7)
     result = geozones.area(parcels).to_numpy()
     np.testing.assert_allclose(result, local_tm_area(parcels, ZONE39), rtol=1e-9)
-    # Karney's sums carry ~1e-4 m² of rounding at this size; within that, they agree too.
-    np.testing.assert_allclose(result, karney_area(parcels, ZONE39), rtol=1e-9, atol=5e-4)
+    # Karney's sums over the 0.5 m pieces carry ~1e-4 m² of rounding; within that, they agree.
+    np.testing.assert_allclose(result, karney_area(parcels, ZONE39), rtol=1e-9, atol=1e-3)
 
 
 @pytest.mark.parametrize(
     "crs", ["EPSG:4490", "EPSG:3857", "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105 +ellps=GRS80"]
 )
 def test_other_crs_kinds_are_measured_on_the_ellipsoid(crs):
+    # Edges are straight in the layer's own plane (Web Mercator, Albers), geodesics in
+    # latitude/longitude.
     parcels = random_parcels(40, seed=3, y_range=(3.0e6, 3.5e6))
     big = gpd.GeoSeries([wiggly_polygon(CM39 + 50_000, 3_300_000, 100_000, 3000)], crs=ZONE39)
-    layer = pd.concat([parcels, big], ignore_index=True)
-    expected = karney_area(layer, ZONE39)
-    result = geozones.area(layer.to_crs(crs)).to_numpy()
-    np.testing.assert_allclose(result, expected, rtol=1e-9, atol=5e-4)
+    layer = pd.concat([parcels, big], ignore_index=True).to_crs(crs)
+    expected = karney_area(layer, crs)
+    result = geozones.area(layer).to_numpy()
+    np.testing.assert_allclose(result, expected, rtol=1e-9, atol=1e-3)
 
 
 def test_doctest_square_is_the_ellipsoidal_figure():
     square = gpd.GeoSeries([box(39_600_000, 3_150_000, 39_601_000, 3_151_000)], crs=4527)
-    assert geozones.area(square).iloc[0] == pytest.approx(
-        local_tm_area(square, ZONE39)[0], rel=1e-10
-    )
+    assert geozones.area(square).iloc[0] == pytest.approx(karney_area(square, ZONE39)[0], rel=1e-10)
 
 
 # --- refusals, null, empty, invalid ------------------------------------------------------
@@ -481,3 +494,91 @@ def test_holes_and_multipolygons_measure_ring_by_ring():
     geoms = np.asarray(layer.array, dtype=object)
     certain = area_module._transverse_mercator_measure(geoms, projection).certain
     assert certain.tolist() == [True, True, True, False, False, False, False]
+
+
+# --- straight edges: the region the plane's straight edges bound, on the ellipsoid ----------
+
+# (CRS, false easting incl. any zone prefix): 3° and 6° zones with and without the prefix, UTM.
+STRAIGHT_EDGE_ZONES = [
+    ("EPSG:4527", 39_500_000.0),  # 3°, zone 39, prefixed
+    ("EPSG:4547", 500_000.0),  # 3°, CM 114°E, unprefixed
+    ("EPSG:4497", 19_500_000.0),  # 6°, zone 19, prefixed
+    ("EPSG:4503", 500_000.0),  # 6°, CM 105°E, unprefixed
+    ("EPSG:32650", 500_000.0),  # UTM 50N, k0 = 0.9996
+]
+
+
+def long_edged_polygons(false_easting: float, half_width: float) -> gpd.GeoSeries:
+    """Quadrilaterals tens of km across and thin km-long parcels, at three distances from the
+    meridian, one across the 3,400 km band boundary of the fitted grid."""
+    shapes = []
+    for x in (0.12 * half_width, 0.8 * half_width, -0.8 * half_width):
+        e = false_easting + x
+        shapes += [
+            Polygon([(e, 3.30e6), (e + 30e3, 3.305e6), (e + 25e3, 3.34e6), (e - 8e3, 3.33e6)]),
+            # A 1 km² parcel with 4 km edges.
+            Polygon([(e, 3.3e6), (e + 4e3, 3.3003e6), (e + 3.98e3, 3.30055e6), (e, 3.3003e6)]),
+            Polygon([(e, 3.39e6), (e + 20e3, 3.395e6), (e + 15e3, 3.425e6), (e - 5e3, 3.41e6)]),
+        ]
+    return gpd.GeoSeries(shapes)
+
+
+@pytest.mark.parametrize(("crs", "false_easting"), STRAIGHT_EDGE_ZONES)
+def test_long_straight_edges_match_the_segmentized_oracle(crs, false_easting):
+    half_width = 150_000.0 if crs in ("EPSG:4527", "EPSG:4547") else 300_000.0
+    layer = long_edged_polygons(false_easting, half_width).set_crs(crs)
+    result = geozones.area(layer).to_numpy()
+    expected = karney_area(layer, crs)
+    np.testing.assert_allclose(result, expected, rtol=1e-9, atol=1e-3)
+    # The oracle can tell: edges taken as geodesics give another area, by up to ~1e-6 here.
+    geodesic_edges = karney_area(layer, crs, straight=False)
+    assert np.max(np.abs(geodesic_edges / expected - 1)) > 1e-7
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(-150_000, 150_000),
+    st.floats(2.5e6, 5.5e6),
+    st.floats(1.0, 5.0),  # log10 of the size, 10 m to 100 km
+    st.integers(0, 2**32 - 1),
+)
+def test_area_is_additive_over_any_cut(x, y, log_size, seed):
+    # area(A∖B) + area(A∩B) = area(A). GEOS rounds the vertices it creates, which changes
+    # the *planar* area of the pieces too; what the ellipsoidal sum misses must be exactly
+    # that planar defect at the local scale of the area, to 1e-12 of area(A).
+    rng = np.random.default_rng(seed)
+    size = 10.0**log_size
+
+    def star(cx):
+        k = int(rng.integers(3, 12))
+        angles = np.sort(rng.uniform(0, 2 * np.pi, k))
+        radius = size * rng.uniform(0.3, 1.0, k)
+        return shapely.make_valid(
+            Polygon(np.c_[cx + radius * np.cos(angles), y + radius * np.sin(angles)])
+        )
+
+    a = star(CM39 + x)
+    b = star(CM39 + x + size * rng.uniform(-1, 1))
+    pieces = gpd.GeoSeries([a, a.difference(b), a.intersection(b)], crs=ZONE39)
+    whole, outside, inside = geozones.area(pieces).to_numpy()
+    planar = pieces.area.to_numpy()
+    planar_defect = planar[1] + planar[2] - planar[0]
+    ellipsoidal_defect = outside + inside - whole
+    assert abs(ellipsoidal_defect - planar_defect * whole / planar[0]) <= 1e-12 * whole
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(-150_000, 150_000), st.floats(-150_000, 150_000), st.floats(0.01, 0.99))
+def test_pieces_across_a_band_boundary_add_up_exactly(x0, x1, cut):
+    # A polygon across the northing 3,400 km (a boundary of the fitted grid), cut along an
+    # axis-parallel line, so GEOS creates no new rounding: the pieces sum to 1e-12.
+    whole = Polygon(
+        [(CM39 + x0, 3.3e6), (CM39 + x1, 3.3e6), (CM39 + x1, 3.5e6), (CM39 + x0, 3.5e6)]
+    )
+    if whole.area == 0:
+        return
+    split = 3.3e6 + cut * 2e5
+    lower = whole.intersection(box(CM39 - 2e5, 3.2e6, CM39 + 2e5, split))
+    upper = whole.intersection(box(CM39 - 2e5, split, CM39 + 2e5, 3.6e6))
+    areas = geozones.area(gpd.GeoSeries([whole, lower, upper], crs=ZONE39)).to_numpy()
+    assert areas[1] + areas[2] == pytest.approx(areas[0], rel=1e-12)

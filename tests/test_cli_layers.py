@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from click.testing import CliRunner
 from shapely import box
 
@@ -319,3 +320,48 @@ def test_frames_with_pandas_index_are_not_written(tmp_path):
     frame = pd.DataFrame({"a": [1, 2]}, index=["x", "y"])
     write_layers(tmp_path / "t.gpkg", {"t": frame})
     assert read(tmp_path / "t.gpkg", layer="t").columns.tolist() == ["a"]
+
+
+def test_area_by_the_survey_formula_densified(tmp_path):
+    # A long slanted parcel 150 km from the meridian: raw, densified at 70 m and exact give
+    # three different 0.01 m² figures; the CLI writes the library's.
+    e, n = 39_650_000, 3_300_000
+    parcel = gpd.GeoDataFrame(
+        {"BSM": ["p"]},
+        geometry=[
+            shapely.Polygon([(e, n), (e + 6000, n + 3000), (e + 5900, n + 3400), (e, n + 250)])
+        ],
+        crs=4527,
+    )
+    source = tmp_path / "parcel.gpkg"
+    pyogrio.write_dataframe(parcel, source, layer="parcel")
+    figures = {}
+    for name, options in {
+        "raw": ["--method", "survey"],
+        "dense": ["--method", "survey", "--densify-m", "70"],
+        "exact": [],
+    }.items():
+        out = tmp_path / f"{name}.gpkg"
+        summary = json.loads(run("area", source, "-o", out, *options, "--json").stdout)
+        figures[name] = read(out, layer="parcel")["area_m2"].iloc[0]
+        assert summary["area_method"] == (options[1] if options else "ellipsoidal")
+    assert figures["raw"] == geozones.area(parcel, method="survey").iloc[0]
+    assert figures["dense"] == geozones.area(parcel, method="survey", densify_m=70).iloc[0]
+    assert len({round(value, 2) for value in figures.values()}) == 3
+    wrong = run("area", source, "-o", tmp_path / "w.gpkg", "--densify-m", "70", expect=2)
+    assert "--method survey only" in wrong.output + wrong.stderr
+
+
+def test_stats_by_the_survey_formula_names_its_method(tmp_path):
+    rows = json.loads(run("-q", "stats", CONFIG, "--format", "json", "--method", "survey").stdout)
+    assert {row["area_method"] for row in rows} == {"survey"}
+    assert {row["densify_m"] for row in rows} == {None}
+    exact = json.loads(run("-q", "stats", CONFIG, "--format", "json").stdout)
+    assert {row["area_method"] for row in exact} == {"ellipsoidal"}
+    (province,) = [r for r in rows if r["level"] == "province" and r["line"] == "redline"]
+    (province_exact,) = [r for r in exact if r["level"] == "province" and r["line"] == "redline"]
+    # The sample's red line has short edges: the two conventions agree to ~1e-8.
+    assert province["covered_area_mu"] == pytest.approx(province_exact["covered_area_mu"], rel=1e-6)
+    assert province["covered_area_mu"] != province_exact["covered_area_mu"]
+    text = run("stats", CONFIG, "--method", "survey", "--densify-m", "70").stdout
+    assert "areas: survey, edges densified to 70 m" in text

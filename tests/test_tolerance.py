@@ -498,11 +498,6 @@ def test_resolution_of_a_tessellation_leaves_no_dust_and_loses_nothing(resolved_
     assert (status[~apart] != "unchanged").all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ellipsoidal area has geodesic edges and is additive only to ~1e-8; the area "
-    "branch makes it straight-edged, additive to 1e-12 (issue 15)",
-)
 def test_resolution_balance_with_ellipsoidal_area(resolved_tessellation):
     farmland, redline, resolved, audit = resolved_tessellation
     check_resolution(farmland, redline, resolved, audit, area_of=ellipsoidal)

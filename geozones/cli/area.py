@@ -10,7 +10,9 @@ import click
 from geozones.area import METHODS, AreaMethod, area
 from geozones.cli.layerio import layer_options, output_option, write_layers
 from geozones.cli.options import (
+    check_densify,
     claim_output,
+    densify_option,
     echo_json,
     json_option,
     overwrite_option,
@@ -37,8 +39,10 @@ from geozones.units import AREA_UNITS, UNIT_LABELS
     type=click.Choice(list(METHODS)),
     default="ellipsoidal",
     show_default=True,
-    help="Area method (see geozones.area): ellipsoidal is what official statistics report.",
+    help="Area method (see geozones.area): ellipsoidal is what official statistics report; "
+    "survey is the 32号 formula of declared areas (TBMJ).",
 )
+@densify_option
 @click.option("--field", help="Name of the new field (default: area_<unit>).")
 @click.option("--output-layer", help="Layer name in OUTPUT (default: the input layer's name).")
 @overwrite_option
@@ -53,6 +57,7 @@ def command(
     crs: str | None,
     unit: str,
     method: str,
+    densify_m: float | None,
     field: str | None,
     output_layer: str | None,
     overwrite: bool,
@@ -63,12 +68,13 @@ def command(
     Every feature is written, with all its fields; invalid polygons are repaired first (a
     warning counts them), null geometries get no area.
     """
+    check_densify(method, densify_m)
     claim_output(ctx, output, overwrite=overwrite, purpose=f"geozones area {path}", inputs=[path])
     report_progress(0.0, f"reading {path}")
     with reported_warnings(ctx.obj["verbosity"]):
         frame = read_layer(path, layer, encoding=encoding, crs=crs)
         report_progress(0.4, f"measuring {len(frame)} features ({method}, {unit})")
-        measured = area(frame, unit=unit, method=cast(AreaMethod, method))
+        measured = area(frame, unit=unit, method=cast(AreaMethod, method), densify_m=densify_m)
     name = field or str(measured.name)
     if name in frame.columns:
         raise click.UsageError(
@@ -93,6 +99,8 @@ def command(
                 "field": name,
                 "unit": unit,
                 "method": method,
+                "area_method": method,
+                "densify_m": densify_m,
                 "features": len(frame),
                 "measured": int(measured.notna().sum()),
                 "total": total,

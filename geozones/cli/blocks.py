@@ -132,6 +132,7 @@ def command(
             {
                 "output": str(output),
                 "gap_m": gap_m,
+                "area_method": "ellipsoidal",
                 "blocks": len(blocks),
                 "parcels": int(found.parcel_block.notna().sum()),
                 "skipped": len(found.skipped),

@@ -74,7 +74,8 @@ def command(
         )
     results = [check_one(path, layer, encoding, crs) for path, layer in chosen]
     if as_json:
-        echo_json(results)
+        # Repairs are measured by their ellipsoidal area change.
+        echo_json([{**result, "area_method": "ellipsoidal"} for result in results])
     else:
         for result in results:
             if result["status"] == "refused":

@@ -223,6 +223,7 @@ def command(
         echo_json(
             {
                 **diff.summary(),
+                "area_method": "ellipsoidal",
                 "verdict_ok": verdict,
                 "rules": frame_records(report.rules) if report.rules is not None else [],
                 "balance": frame_records(diff.balance.reset_index()),

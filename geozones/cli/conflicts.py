@@ -114,6 +114,7 @@ def command(
                 "output": str(output),
                 "pieces": len(pieces),
                 "conflicts": found,
+                "area_method": "ellipsoidal",
                 "xy_tolerance": settings.xy_tolerance,
                 "phantoms": {key: phantoms[key] for key in ("count", "area_m2", "by_layers")},
                 "summary": frame_records(summary),

@@ -11,7 +11,9 @@ import pandas as pd
 from geozones.area import METHODS, AreaMethod
 from geozones.cli.layerio import layer_options, output_option, write_layers
 from geozones.cli.options import (
+    check_densify,
     claim_output,
+    densify_option,
     echo_json,
     frame_records,
     json_option,
@@ -49,8 +51,9 @@ from geozones.units import AREA_UNITS, UNIT_LABELS
     type=click.Choice(list(METHODS)),
     default="ellipsoidal",
     show_default=True,
-    help="Area method (see geozones.area).",
+    help="Area method (see geozones.area); survey is the 32号 formula of declared areas.",
 )
+@densify_option
 @click.option(
     "--roll-up",
     is_flag=True,
@@ -75,6 +78,7 @@ def command(
     name_field: str | None,
     unit: str,
     method: str,
+    densify_m: float | None,
     roll_up: bool,
     xy_tolerance: float | None,
     overwrite: bool,
@@ -85,6 +89,7 @@ def command(
     Overlaps inside PATH count once; overlaps thinner than the coordinate tolerance (phantoms)
     are not dissolved, and their number and area are given.
     """
+    check_densify(method, densify_m)
     tolerance = DEFAULT_XY_TOLERANCE if xy_tolerance is None else xy_tolerance
     claim_output(
         ctx, output, overwrite=overwrite, purpose=f"geozones coverage {path}", inputs=[path, zones]
@@ -105,6 +110,7 @@ def command(
             method=cast(AreaMethod, method),
             levels=levels,
             xy_tolerance=tolerance,
+            densify_m=densify_m,
         )
     zone_area, covered_area = f"zone_area_{unit}", f"covered_area_{unit}"
     figures = table.rename(columns={"zone_area": zone_area, "covered_area": covered_area})
@@ -142,6 +148,8 @@ def command(
                 "output": str(output),
                 "unit": unit,
                 "method": method,
+                "area_method": method,
+                "densify_m": densify_m,
                 "outside_area": outside,
                 "xy_tolerance": tolerance,
                 "phantoms": table.attrs["phantoms"],

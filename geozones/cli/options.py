@@ -53,6 +53,33 @@ config_argument = click.argument(
 )
 
 
+def _checked_densify(
+    ctx: click.Context, param: click.Parameter, value: float | None
+) -> float | None:
+    if value is None:
+        return None
+    if not value > 0:
+        raise click.BadParameter("must be a positive number of metres", ctx=ctx, param=param)
+    return value
+
+
+def check_densify(method: str, densify_m: float | None) -> None:
+    """Refuse ``--densify-m`` with an area method other than ``survey`` (a usage error)."""
+    if densify_m is not None and method != "survey":
+        raise click.UsageError(f"--densify-m applies to --method survey only, not {method}")
+
+
+densify_option = click.option(
+    "--densify-m",
+    type=float,
+    default=None,
+    metavar="METRES",
+    callback=_checked_densify,
+    help="With --method survey: cut edges into pieces of at most this many metres in the "
+    "plane first, as some official tools do (e.g. 70); default: the vertices as given.",
+)
+
+
 def _checked_tolerance(
     ctx: click.Context, param: click.Parameter, value: float | None
 ) -> float | None:

@@ -144,6 +144,7 @@ def command(
                     zip(report.outside["line"], report.outside["area"], strict=True)
                 ),
                 "unit": report.unit,
+                "area_method": "ellipsoidal",
                 "xy_tolerance": report.xy_tolerance,
                 "phantoms": {"count": count, "area_m2": area},
             }
@@ -152,7 +153,7 @@ def command(
         verdict = "no conflict" if report.verdict else "conflicts found"
         click.echo(f"{report.title}: {verdict}; wrote {len(written)} files to {output}")
         parts = ", ".join(
-            f"{line} {area:,.2f} {report.unit}"
+            f"{line} {round(area, 2) + 0.0:,.2f} {report.unit}"  # no -0.00
             for line, area in zip(report.outside["line"], report.outside["area"], strict=True)
         )
         click.echo(f"outside every zone (in no zone, city or province row): {parts}")

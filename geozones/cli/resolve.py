@@ -105,6 +105,7 @@ def command(
                 "priority": list(settings.priority),
                 "pieces": len(audit),
                 "taken": len(taken),
+                "area_method": "ellipsoidal",
                 "taken_m2": {key: float(per_layer.get(key, 0.0)) for key in resolved},
                 "trimmed": {key: int(count["trimmed"]) for key, count in counts.items()},
                 "removed": {key: int(count["removed"]) for key, count in counts.items()},

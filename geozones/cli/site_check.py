@@ -109,7 +109,12 @@ def command(
         write_layers(output, {"site_check": checked_footprint(project, result)})
     if as_json:
         records = frame_records(result.reset_index(names="feature"))
-        echo_json([{**record, "xy_tolerance": settings.xy_tolerance} for record in records])
+        echo_json(
+            [
+                {**record, "area_method": "ellipsoidal", "xy_tolerance": settings.xy_tolerance}
+                for record in records
+            ]
+        )
     else:
         shown = result.drop(columns=["farmland_hit", "redline_hit"]).reset_index(names="feature")
         with pd.option_context(

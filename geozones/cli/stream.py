@@ -212,7 +212,9 @@ def command(
             f"{len(parts.zones)} {kind}: {len(pieces)} conflict piece(s), {len(audit)} piece(s) "
             f"taken out; wrote {output}"
         )
-        shown = ", ".join(f"{line} {area:,.2f} {unit}" for line, area in outside.items())
+        shown = ", ".join(
+            f"{line} {round(area, 2) + 0.0:,.2f} {unit}" for line, area in outside.items()
+        )
         click.echo(f"outside every zone (in no zone, city or province row): {shown}")
 
 

@@ -238,10 +238,11 @@ _TEXT: dict[str, dict[str, str]] = {
 
 _METHOD: dict[str, tuple[str, ...]] = {
     "zh": (
-        "面积为 CGCS2000 椭球（a = 6378137 m，f = 1/298.257222101）上的椭球面积，与国土调查"
-        "（国土调查办发〔2008〕32号）的统计口径一致，不是某个投影平面上的平面面积。计算在"
-        "高斯－克吕格投影平面上进行，逐边加入投影面积比例和测地线弯曲的改正，与精确测地线面积"
-        "（Karney 算法）的相对差在 10⁻⁹ 以内。",
+        "面积计算方法：椭球面积（ellipsoidal），即 CGCS2000 椭球（a = 6378137 m，"
+        "f = 1/298.257222101）上由高斯－克吕格平面内直线边所围区域的面积，与国土调查"
+        "（国土调查办发〔2008〕32号）的统计口径一致，不是某个投影平面上的平面面积。按投影面积"
+        "比例沿每条直线边精确积分，与逐边加密至 0.5 m 后的精确椭球面积相对差在 10⁻⁹ 以内，"
+        "分割后各部分面积之和等于整体面积。",
         "单位：1 亩 = 2000/3 平方米；1 公顷 = 10 000 平方米 = 15 亩；1 平方千米 = 100 公顷 = "
         "1 500 亩。本报告面积单位为{unit}；标明“平方米”的列为平方米。",
         "冲突：两条控制线（或同一图层内两个要素）共同覆盖的土地。小于 {sliver} m² 的图斑为"
@@ -252,12 +253,12 @@ _METHOD: dict[str, tuple[str, ...]] = {
         "地图为静态图片，按数据坐标系绘制，指北针指向坐标北。",
     ),
     "en": (
-        "Areas are ellipsoidal areas on the CGCS2000 ellipsoid (a = 6378137 m, "
-        "f = 1/298.257222101), as official statistics use them (land survey rules "
-        "国土调查办发〔2008〕32号), not planar areas in some projection. They are computed on "
-        "the Gauss–Krüger plane with per-edge corrections for the projection's area scale and "
-        "the curvature of geodesic edges, and agree with the exact geodesic area (Karney's "
-        "algorithm) to 1e-9.",
+        "Area method: ellipsoidal. Areas are the area, on the CGCS2000 ellipsoid "
+        "(a = 6378137 m, f = 1/298.257222101), of the region the straight Gauss–Krüger edges "
+        "bound, as official statistics use them (land survey rules 国土调查办发〔2008〕32号), "
+        "not planar areas in some projection. The projection's area scale is integrated "
+        "exactly along each straight edge; the result agrees with the exact area of the edges "
+        "cut into 0.5 m pieces to 1e-9, and pieces add up to their whole.",
         "Units: 1 mu (亩) = 2000/3 m²; 1 ha = 10,000 m² = 15 mu; 1 km² = 100 ha = 1,500 mu. "
         "Areas in this report are in {unit}; columns marked m² are in square metres.",
         "A conflict is land covered by two control lines (or by two features of one layer). "

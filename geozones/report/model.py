@@ -14,6 +14,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones.area import AreaMethod
 from geozones.blocks import FarmlandBlocks, farmland_blocks, fragmentation
 from geozones.compare import LINES, VersionDiff, check_adjustment, compare_versions
 from geozones.config import BlockSpec, Config, RasterSpec
@@ -460,8 +461,12 @@ def coverage_by_line(
     unit: str,
     *,
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
+    method: AreaMethod = "ellipsoidal",
+    densify_m: float | None = None,
 ) -> pd.DataFrame:
     """Coverage of each line per county, city and province, long form with zone names.
+
+    Areas by `method` (and `densify_m`), see :func:`geozones.coverage`.
 
     ``attrs["outside_area"]`` holds, per line, its area outside every zone (in `unit`): it is in
     no row, and each line's :class:`~geozones.errors.OutsideZonesWarning` says so.
@@ -470,7 +475,14 @@ def coverage_by_line(
     outside: dict[str, float] = {}
     for key, frame in lines.items():
         measured = coverage(
-            frame, zones, by=code_field, unit=unit, levels=LEVELS, xy_tolerance=xy_tolerance
+            frame,
+            zones,
+            by=code_field,
+            unit=unit,
+            levels=LEVELS,
+            xy_tolerance=xy_tolerance,
+            method=method,
+            densify_m=densify_m,
         )
         outside[key] = float(measured.attrs.get("outside_area", 0.0))
         table = measured.reset_index()
@@ -478,7 +490,12 @@ def coverage_by_line(
         table.insert(3, "name", table["zone"].map(names).fillna(""))
         rows.append(table)
     result = pd.concat(rows, ignore_index=True)
-    result.attrs = {"unit": unit, "outside_area": outside}
+    result.attrs = {
+        "unit": unit,
+        "outside_area": outside,
+        "method": method,
+        "densify_m": densify_m,
+    }
     return result
 
 
