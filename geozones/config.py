@@ -1365,6 +1365,19 @@ def _suggest(word: str, candidates: Sequence[str]) -> str:
     return f" (did you mean {guess!r}?)" if guess else ""
 
 
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """`` (did you mean 'X'?)`` naming the candidate `word` most likely misspells, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("encodng", ["path", "layer", "encoding"])
+    " (did you mean 'encoding'?)"
+    >>> did_you_mean("colour", ["path", "layer"])
+    ''
+    """
+    return _suggest(word, candidates)
+
+
 def _is_scalar(value: Any) -> bool:
     return isinstance(value, int | float | str) and not isinstance(value, bool)
 
