@@ -376,3 +376,153 @@ def test_planted_defect_is_found_alone(clean: Layers, tmp_path: Path, kind: str,
     summary = findings.summary.set_index("rule")
     assert summary.loc[rule, "failed"] == len(findings)
     assert summary["failed"].sum() == len(findings)
+
+
+def rules_file(folder: Path, extra: str) -> Path:
+    """The default rule set with `extra` TOML appended, as a province would adapt it."""
+    path = folder / "rules.toml"
+    path.write_text(DEFAULT_RULES.read_text(encoding="utf-8") + "\n" + extra, encoding="utf-8")
+    return path
+
+
+def urban_m2(code: str) -> float:
+    geom = {"990102": at(200, 1200, 700, 1700), "990121": at(2200, 1200, 2700, 1700)}[code]
+    return karney_m2(geom)
+
+
+def test_expansion_multiple_over_the_limit(clean: Layers, tmp_path: Path) -> None:
+    # 2020 urban land of 990102 is the boundary / 1.2 (within 1.3), of 990121 / 1.4 (over)
+    land = {
+        code: urban_m2(code) / multiple for code, multiple in (("990102", 1.2), ("990121", 1.4))
+    }
+    rules = rules_file(
+        tmp_path,
+        '[lines.urban_land_2020]\nunit = "m2"\n'
+        + "".join(f'"{code}" = {value:.2f}\n' for code, value in land.items()),
+    )
+    findings = inspect(write(planted(clean, None), tmp_path, "gpkg"), rules=rules)
+    assert found(findings) == {("LINE-EXPANSION", "CZKFBJ", "990121")}
+    row = findings.table.iloc[0]
+    assert row["zone"] == "990121"
+    assert float(row["measured"]) == pytest.approx(1.4, abs=1e-3)
+    assert findings.summary.set_index("rule").loc["LINE-EXPANSION", "checked"] == 2
+
+
+def test_binding_targets_missed(clean: Layers, tmp_path: Path) -> None:
+    farmland_km2 = sum(karney_m2(g) for g in clean["YJJBNTBHTB"].geometry) / 1e6
+    red_km2 = 2 * karney_m2(at(0, 0, 500, 500)) / 1e6
+    rules = rules_file(
+        tmp_path,
+        f'[targets]\nunit = "km2"\nfarmland_min = {farmland_km2 * 1.001:.6f}\n'
+        f"redline_min = {red_km2 * 0.999:.6f}\n",
+    )
+    findings = inspect(write(planted(clean, None), tmp_path, "gpkg"), rules=rules)
+    assert found(findings) == {("LINE-TARGET", "YJJBNTBHTB", None)}
+    assert findings.summary.set_index("rule").loc["LINE-TARGET", "checked"] == 2
+
+
+def test_exception_lifts_a_conflict(clean: Layers, tmp_path: Path) -> None:
+    """Farmland kept in the red line's general control zone (GKFQ 一般控制区) is allowed."""
+    rules = rules_file(
+        tmp_path,
+        '[[lines.exceptions]]\nname = "一般控制区内保留的永久基本农田"\n'
+        'layers = ["YJJBNTBHTB", "STBHHX"]\nfield = "GKFQ"\nvalues = ["一般控制区"]\n',
+    )
+    general = add_parcel(at(1400, 1000, 1550, 1100))  # into HX0001, 一般控制区
+    core = add_parcel(at(3400, 1000, 3550, 1100), number=98)  # into HX0002, 核心保护区
+
+    def both(layers: Layers) -> None:
+        general(layers)
+        core(layers)
+        layers["YJJBNTBHTB"].iloc[-1, list(layers["YJJBNTBHTB"].columns).index("XZQDM")] = "990121"
+        layers["YJJBNTBHTB"].iloc[-1, list(layers["YJJBNTBHTB"].columns).index("XZQMC")] = "青溪县"
+
+    findings = inspect(write(planted(clean, both), tmp_path, "gpkg"), rules=rules)
+    assert found(findings) == {("LINE-CONFLICT", F, "990102NT000098")}
+    summary = findings.summary.set_index("rule")
+    assert summary.loc["LINE-CONFLICT", ["failed", "excepted"]].tolist() == [1, 1]
+
+
+def test_severity_off_and_warning(clean: Layers, tmp_path: Path) -> None:
+    rules = rules_file(tmp_path, "")
+    text = rules.read_text(encoding="utf-8").replace(
+        "[severity]", '[severity]\n"GEOM-SLIVER" = "error"\n"SCHEMA-FIELD-EXTRA" = "off"'
+    )
+    rules.write_text(text, encoding="utf-8")
+
+    def two(layers: Layers) -> None:
+        add_parcel(at(900, 100, 905, 105))(layers)
+        extra_field(layers)
+
+    findings = inspect(write(planted(clean, two), tmp_path, "gpkg"), rules=rules)
+    assert found(findings) == {("GEOM-SLIVER", F, "990102NT000099")}
+    assert findings.table["severity"].tolist() == ["error"]
+    assert "SCHEMA-FIELD-EXTRA" not in set(findings.summary["rule"])
+    assert not findings.passed and findings.fails_on("error")
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "hint"),
+    [
+        ("[areas.oops]\n", "areas.oops", None),
+        ('[layers.EXTRA]\nfields.A = { type = "txt" }\n', "layers.EXTRA.fields.A.type", "'text'"),
+        (
+            '[[lines.exceptions]]\nname = "x"\nlayers = ["YJJBNT", "STBHHX"]\nmask = "XZQ"\n',
+            "lines.exceptions[0].layers",
+            "'YJJBNTBHTB'",
+        ),
+    ],
+)
+def test_rules_errors_name_the_key(
+    tmp_path: Path, extra: str, key: str | None, hint: str | None
+) -> None:
+    path = rules_file(tmp_path, extra)
+    with pytest.raises(ConfigError) as caught:
+        load_rules(path)
+    if key is not None:
+        assert caught.value.key == key
+    if hint is not None:
+        assert f"did you mean {hint}" in str(caught.value)
+
+
+def test_unknown_key_did_you_mean(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    text = DEFAULT_RULES.read_text(encoding="utf-8").replace("xy_tolerance =", "xy_tolerence =")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=r"xy_tolerence: unknown key \(did you mean 'xy_tolerance'\?\)"
+    ):
+        load_rules(path)
+    severity = rules_file(tmp_path, "")
+    severity.write_text(
+        severity.read_text(encoding="utf-8").replace(
+            "[severity]", '[severity]\n"GEOM-SLIVR" = "off"'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="did you mean 'GEOM-SLIVER'"):
+        load_rules(severity)
+
+
+def test_default_rules_parse_as_shipped() -> None:
+    document = tomllib.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
+    rules = load_rules()
+    assert set(rules.layers) == set(document["layers"]) == {"XZQ", "STBHHX", "YJJBNTBHTB", "CZKFBJ"}
+    assert rules.layers["YJJBNTBHTB"].fields["BSM"].width == 18
+    assert not rules.layers["YJJBNTBHTB"].multipart
+
+
+def test_configuration_as_source(clean: Layers, tmp_path: Path) -> None:
+    """A check configuration names the files of the lines and zones; its keys are roles."""
+    path = write(planted(clean, add_parcel(at(1400, 1000, 1550, 1100))), tmp_path, "gpkg")
+    config = tmp_path / "check.toml"
+    config.write_text(
+        f'[zones]\npath = "{path.name}"\nlayer = "XZQ"\ncode_field = "XZQDM"\n'
+        + "".join(
+            f'[layers.{key}]\npath = "{path.name}"\nlayer = "{name}"\nid_field = "BSM"\n'
+            for key, name in (("farmland", F), ("redline", "STBHHX"), ("urban", "CZKFBJ"))
+        ),
+        encoding="utf-8",
+    )
+    findings = inspect(config)
+    assert found(findings) == {("LINE-CONFLICT", F, "990102NT000099")}

@@ -12,8 +12,8 @@ import shapely
 from geozones.area import AreaMethod
 from geozones.errors import FieldError
 from geozones.qc.delivery import Delivery, DeliveryLayer
-from geozones.qc.geometry import repaired_features
 from geozones.qc.findings import RuleResult, add_feature_findings, concat_findings
+from geozones.qc.geometry import repaired_features
 from geozones.qc.rules import Rules
 from geozones.quality import check_declared_area
 from geozones.units import square_metres_per
