@@ -28,6 +28,7 @@ from geozones.errors import (
 )
 from geozones.io import read_layer
 from geozones.partitions import PartitionedDataset, open_partitions, tile_grid, write_partitions
+from geozones.qc import Findings, inspect
 from geozones.quality import LayerReport, check_declared_area, layer_report
 from geozones.site import site_check
 from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
@@ -46,6 +47,7 @@ __all__ = [
     "DataSourceError",
     "EmptyLayerError",
     "EncodingError",
+    "Findings",
     "GeometryError",
     "GeozonesError",
     "GeozonesWarning",
@@ -68,6 +70,7 @@ __all__ = [
     "farmland_blocks",
     "find_conflicts",
     "fragmentation",
+    "inspect",
     "layer_report",
     "load_config",
     "open_partitions",
