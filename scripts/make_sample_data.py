@@ -2211,6 +2211,9 @@ def main() -> None:
     check_farmland_before(before, layers, edits)
     write_farmland_before(OUT_DIR, before)
     append_readme_before(OUT_DIR, before, layers, edits)
+    from make_sample_delivery import main as make_delivery  # the 质检 sample, from these files
+
+    make_delivery()
 
     print("示范省 sample data written to", OUT_DIR)
     for name, frame in layers.items():

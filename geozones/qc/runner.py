@@ -70,11 +70,13 @@ def inspect(
     Examples
     --------
     >>> import geozones
-    >>> findings = geozones.inspect("sample_data/delivery.gpkg")
-    >>> findings.passed
-    False
+    >>> findings = geozones.inspect(
+    ...     "sample_data/delivery.gpkg", rules="sample_data/delivery_rules.toml"
+    ... )
+    >>> findings.passed, findings.count("error"), findings.count("warning")
+    (False, 30, 5)
     >>> findings.summary.set_index("rule").loc["AREA-DEDUCTION", ["checked", "failed"]].tolist()
-    [2916, 1]
+    [2886, 1]
     """
     if not isinstance(rules, Rules):
         rules = load_rules(rules)
