@@ -181,10 +181,8 @@ def _expansion(delivery: Delivery, rules: Rules, zones: gpd.GeoDataFrame | None)
         if code not in table.index:
             continue
         boundary = float(table["covered_area"].get(code, 0.0))
-        if land > 0:
-            multiple = boundary / land
-        else:  # no urban land in 2020: any boundary is over any multiple of it
-            multiple = np.inf if boundary > 0 else 0.0
+        # without urban land in 2020, any boundary is over any multiple of it
+        multiple = boundary / land if land > 0 else (np.inf if boundary > 0 else 0.0)
         if multiple <= rules.expansion_limit + 1e-12:
             continue
         county = zones[zones["zone"] == code].to_crs(layer.frame.crs)
