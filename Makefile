@@ -41,7 +41,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup browser qgis
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 ## browser: Debian's chromium for the HTML report's browser test (skipped where it cannot install)
 browser:

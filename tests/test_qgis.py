@@ -361,6 +361,21 @@ def planned_runs(data: Data) -> dict[str, tuple[str, dict[str, object], dict[str
             },
             {},
         ),
+        "compare": (
+            "geozones:compare",
+            {
+                "BEFORE": data.folder / "YJJBNT_before.shp",
+                "AFTER": data.farmland,
+                "ID_FIELD": "BSM",
+                "ZONES": data.layer("XZQ"),
+                "UNIT": MU,
+                "OPEN_HTML": False,
+                "OUTPUT": out / "compare",
+                "TAKEN_OUT": out / "taken_out.gpkg",
+                "PUT_IN": out / "put_in.gpkg",
+            },
+            {},
+        ),
         "model": (
             str(MODEL),
             {
@@ -449,6 +464,7 @@ def test_the_provider_lists_every_algorithm(runs: dict[str, Run]) -> None:
         "resolve",
         "site_check",
         "blocks",
+        "compare",
         "report",
     ):
         assert f"geozones:{algorithm}\t" in listed.stdout
@@ -627,6 +643,39 @@ def test_farmland_blocks(runs: dict[str, Run], library: dict) -> None:
     assert skipped["BSM"].tolist() == ["NT001277"]
 
 
+def test_compare_versions(runs: dict[str, Run], library: dict, data: Data) -> None:
+    run = runs["compare"]
+    assert run.returncode == 0, run.stderr
+    results = run.results
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = geozones.read_layer(data.folder / "YJJBNT_before.shp")
+        expected = geozones.compare_versions(
+            before,
+            library["layers"]["farmland"],
+            zones=library["counties"],
+            zone_field="XZQDM",
+            id_field="BSM",
+            unit="mu",
+        )
+    assert results["RULES_MET"] is True
+    folder = Path(results["OUTPUT"])
+    assert {Path(results[name]).name for name in ("XLSX", "GPKG", "HTML")} == {
+        "compare.xlsx",
+        "compare.gpkg",
+        "compare.html",
+    }
+    assert all(Path(results[name]).parent == folder for name in ("XLSX", "GPKG", "HTML"))
+    for name, pieces in (("TAKEN_OUT", expected.taken_out), ("PUT_IN", expected.put_in)):
+        written = read(Path(results[name]))
+        assert len(written) == len(pieces) > 0
+        assert written["feature"].tolist() == pieces["feature"].astype(str).tolist()
+        np.testing.assert_array_equal(written["area_mu"], pieces["area"])
+        np.testing.assert_array_equal(written["area_m2"], pieces["area_m2"])
+    total = expected.balance.loc[expected.balance["level"] == "total"].iloc[0]
+    assert f"taken out {total['out']:.4f}, put in {total['in']:.4f}" in run.stdout + run.stderr
+
+
 def test_the_model_checks_resolves_and_reports(runs: dict[str, Run], library: dict) -> None:
     results = runs["model"].results
     checked = read(Path(results["check:checked"]))
@@ -726,6 +775,8 @@ def test_without_geozones_the_algorithm_says_how_to_set_it(runs: dict[str, Run])
 
 #: Fill colours of the styles (geozones_qgis.styles.COLOURS), and the background.
 GREEN, YELLOW, MAGENTA, WHITE = (0, 160, 60), (255, 221, 0), (255, 0, 255), (255, 255, 255)
+#: Land taken out of a version and put in (the comparison's colours).
+RED, BLUE = (214, 39, 40), (31, 111, 209)
 #: Where the urban boundary CZ05 overlaps the red line HX017 and the farmland (sample defect #8).
 EXTENT = (39_594_000, 3_172_000, 39_604_000, 3_181_000)
 
@@ -813,3 +864,21 @@ def test_styled_outputs_render_in_their_colours(runs: dict[str, Run], data: Data
     combined = Image.open(data.out / "styles.png").convert("RGB")
     points = deep_points(frame, audit.geometry)
     assert [combined.getpixel(point) for point in points] == [MAGENTA] * len(points)
+
+
+def test_compared_versions_render_taken_out_red_and_put_in_blue(
+    runs: dict[str, Run], data: Data
+) -> None:
+    from PIL import Image
+
+    results = runs["compare"].results
+    for name, style, colour in (("TAKEN_OUT", "taken_out", RED), ("PUT_IN", "put_in", BLUE)):
+        pieces = read(Path(results[name])).geometry
+        xmin, ymin, xmax, ymax = pieces.total_bounds
+        margin = 0.1 * max(xmax - xmin, ymax - ymin)
+        extent = (xmin - margin, ymin - margin, xmax + margin, ymax + margin)
+        frame = render([f"{results[name]}::{style}"], data.out / f"{style}.png", extent)
+        image = Image.open(data.out / f"{style}-1.png").convert("RGB")
+        points = deep_points(frame, pieces)
+        assert points, "no polygon large enough to test on this map"
+        assert [image.getpixel(point) for point in points] == [colour] * len(points)

@@ -28,6 +28,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alg_site_check": ("Site check (项目选址)", "项目选址检查"),
     "alg_blocks": ("Farmland blocks (百亩方 / 千亩方 / 万亩方)", "永久基本农田集中连片"),
     "alg_report": ("Batch report", "批量报告"),
+    "alg_compare": ("Compare two versions (调入调出)", "版本对比（调入调出）"),
     # inputs
     "layers": ("Layers to check", "要检查的图层"),
     "input": ("Polygon layer", "面图层"),
@@ -94,6 +95,48 @@ TEXTS: dict[str, tuple[str, str]] = {
         "永久基本农田集中连片：最大间隔（米），0 为不计算",
     ),
     "overwrite": ("Replace report files that exist", "覆盖已有的报告文件"),
+    "compare_before": ("Version before (调整前)", "调整前版本"),
+    "compare_after": ("Version after (调整后)", "调整后版本"),
+    "compare_line": (
+        "Which line the versions are (its rules are checked)",
+        "所对比的控制线（检查其规则）",
+    ),
+    "compare_line_farmland": (
+        "permanent farmland: net ≥ 0, quality not lower (补划)",
+        "永久基本农田：净增减 ≥ 0、质量不降低（补划）",
+    ),
+    "compare_line_redline": ("red line: area not lower", "生态保护红线：面积不减少"),
+    "compare_line_urban": ("urban boundary: under a cap", "城镇开发边界：不超过上限"),
+    "compare_line_other": ("other: no rules", "其他：不检查规则"),
+    "compare_id_field": (
+        "Field identifying a feature in both versions (BSM), optional",
+        "两个版本共有的要素标识字段（BSM，可选）",
+    ),
+    "xy_tolerance": (
+        "XY tolerance (m): boundaries closer than this are the same",
+        "XY 容差（米）：小于此距离的边界视为同一边界",
+    ),
+    "compare_net_min": (
+        "Smallest net change allowed (in the area unit), optional",
+        "允许的最小净变化（面积单位，可选）",
+    ),
+    "compare_cap": (
+        "Urban: largest area after (in the area unit), optional",
+        "城镇开发边界：调整后面积上限（面积单位，可选）",
+    ),
+    "compare_cap_percent": (
+        "Urban: largest area after, % of before, optional",
+        "城镇开发边界：调整后面积上限（占调整前 %，可选）",
+    ),
+    "compare_urban_land_2020": (
+        "Urban: 2020 urban construction land (in the area unit), optional",
+        "城镇开发边界：2020 年城镇建设用地面积（面积单位，可选）",
+    ),
+    "compare_expansion_multiple": (
+        "Urban: largest expansion multiple over the 2020 urban land",
+        "城镇开发边界：相对 2020 年城镇建设用地的最大扩展倍数",
+    ),
+    "compare_no_quality": ("Do not check the farmland quality grade", "不检查耕地质量等别"),
     "open_html": ("Open the HTML report when done", "完成后打开 HTML 报告"),
     # outputs
     "out_checked": ("Check results", "检查结果"),
@@ -115,6 +158,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "out_html": ("HTML report", "HTML 报告"),
     "out_workbook": ("Excel workbook", "Excel 工作簿"),
     "out_geopackage": ("Report GeoPackage", "报告 GeoPackage"),
+    "out_taken_out": ("Land taken out (调出)", "调出图斑"),
+    "out_put_in": ("Land put in (调入)", "调入图斑"),
+    "out_rules_met": ("Rules met", "规则是否满足"),
     # choices
     "lang_zh": ("Chinese (中文)", "中文"),
     "lang_en": ("English", "英文"),
@@ -149,6 +195,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "no_layers": ("Choose at least one vector layer to check.", "请至少选择一个要检查的矢量图层。"),
     "no_zones": ("Choose the counties (行政区) layer.", "请选择行政区图层。"),
     "bad_order": ("Wrong order: {error}", "顺序有误：{error}"),
+    "compare_urban_only": (
+        "{option} applies to the urban boundary only, not to {line}: ignored.",
+        "{option} 仅适用于城镇开发边界，不适用于 {line}：已忽略。",
+    ),
+    "compare_summary": (
+        "Matched {matching}; {changes} features changed. Balance ({unit}): before {before}, "
+        "taken out {out}, put in {put_in}, after {after}.",
+        "匹配方式：{matching}；{changes} 个要素有变化。面积平衡（{unit}）：调整前 {before}，"
+        "调出 {out}，调入 {put_in}，调整后 {after}。",
+    ),
+    "compare_rules_met": ("Verdict: the rules are met.", "结论：满足规则。"),
+    "compare_rules_not_met": ("Verdict: the rules are NOT met.", "结论：不满足规则。"),
     # help
     "help_check": (
         "What reading each layer's file would repair, guess or refuse: encoding, CRS, invalid "
@@ -189,6 +247,19 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The batch report: an Excel workbook, a GeoPackage and a self-contained HTML page for "
         "the whole area, and per county on request.",
         "批量报告：全域的 Excel 工作簿、GeoPackage 和独立 HTML 页面，可按县分别输出。",
+    ),
+    "help_compare": (
+        "Two versions of a line (before and after an adjustment): the land taken out (调出) and "
+        "put in (调入) per county, each feature's change (matched by the id field, else by "
+        "geometry), the balance before − out + in = after, and the rules of the line (补划: net "
+        "not negative and quality not lower; red line not smaller; urban boundary under its "
+        "cap). Writes a workbook, a GeoPackage and an HTML page with the verdict first.",
+        "对比控制线调整前后两个版本：按县统计调出和调入的面积、"
+        "每个要素的变化（按标识字段匹配，否则按几何），"
+        "面积平衡（调整前 − 调出 + 调入 = 调整后），"
+        "并检查该控制线的规则（补划：数量不减少、质量不降低；"
+        "生态保护红线面积不减少；城镇开发边界不超过上限）。"
+        "输出 Excel 工作簿、GeoPackage 和结论在前的 HTML 页面。",
     ),
 }
 

@@ -11,6 +11,7 @@ from .algorithms.area import Area
 from .algorithms.base import EXECUTABLE_SETTING, GeozonesAlgorithm, executable_setting
 from .algorithms.blocks import FarmlandBlocks
 from .algorithms.check import CheckLayers
+from .algorithms.compare import CompareVersions
 from .algorithms.conflicts import FindConflicts
 from .algorithms.coverage import Coverage
 from .algorithms.report import BatchReport
@@ -20,8 +21,7 @@ from .capabilities import Capabilities, query
 from .i18n import tr
 
 #: Every algorithm class, in toolbox order. An algorithm whose subcommand the installed
-#: geozones lacks is left out of the toolbox (geozones qc and compare, once they exist, are
-#: one module each and one line here).
+#: geozones lacks is left out of the toolbox (a new subcommand is one module and one line here).
 ALGORITHMS: list[type] = [
     CheckLayers,
     Area,
@@ -30,6 +30,7 @@ ALGORITHMS: list[type] = [
     ResolveConflicts,
     SiteCheck,
     FarmlandBlocks,
+    CompareVersions,
     BatchReport,
 ]
 ICON = Path(__file__).resolve().parent / "icon.svg"

@@ -2,8 +2,9 @@
 
 Red line green, permanent farmland yellow, urban development boundary a red outline without
 fill, conflicts and the pieces taken out magenta, farmland blocks by class, coverage by share,
-a site check by verdict. The colours are opaque, so a rendered map shows exactly them (the
-screenshot test checks the pixels).
+a site check by verdict, land taken out of a version red and put in blue (as the
+comparison's HTML page draws them). The colours are opaque, so a rendered map shows exactly
+them (the screenshot test checks the pixels).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ COLOURS: dict[str, str] = {
     "urban": "#e60000",
     "conflicts": "#ff00ff",
     "outline": "#505050",
+    "taken_out": "#d62728",
+    "put_in": "#1f6fd1",
 }
 #: Block classes (as geozones names them) and their fill, smallest first.
 BLOCK_COLOURS: tuple[tuple[str, str], ...] = (
@@ -82,6 +85,8 @@ def symbol_for(key: str) -> QgsFillSymbol | None:
         return _outline(COLOURS["urban"])
     if key == "conflicts":
         return _fill(COLOURS["conflicts"], outline="#800080")
+    if key in ("taken_out", "put_in"):
+        return _fill(COLOURS[key], outline="#303030", width=0.2)
     if key == "zones":
         return _outline(COLOURS["outline"], width=0.4)
     return None
@@ -91,7 +96,7 @@ def apply_style(layer: QgsVectorLayer, key: str) -> None:
     """Give `layer` the look of `key`.
 
     Keys: ``redline``, ``farmland``, ``urban``, ``conflicts``, ``zones``, ``blocks``,
-    ``coverage``, ``site_check``, ``overlap_count``.
+    ``coverage``, ``site_check``, ``overlap_count``, ``taken_out``, ``put_in``.
     """
     symbol = symbol_for(key)
     if symbol is not None:
