@@ -12,7 +12,7 @@ import shapely
 
 from geozones.conflicts import find_conflicts
 from geozones.coverage import coverage
-from geozones.qc.delivery import Delivery, admin_zones
+from geozones.qc.delivery import Delivery, DeliveryLayer, admin_zones
 from geozones.qc.findings import RuleResult, concat_findings, finding_rows, number_text
 from geozones.qc.rules import LineException, Rules
 from geozones.targets import TARGETS, check_targets
@@ -116,10 +116,8 @@ def _conflict_rows(
     ).assign(layer=pieces["layer_a"].to_numpy())
 
 
-def _id(layer: object, rules: Rules, fid: object) -> str:
-    from geozones.qc.delivery import DeliveryLayer
-
-    assert isinstance(layer, DeliveryLayer) and layer.frame is not None
+def _id(layer: DeliveryLayer, rules: Rules, fid: object) -> str:
+    assert layer.frame is not None
     position = layer.frame.index.get_loc(fid)
     return str(layer.ids(rules.layers[layer.name].id_field)[position])
 
