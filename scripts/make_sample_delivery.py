@@ -187,7 +187,11 @@ def with_fields(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFra
 
 
 def province_rules(
-    layers: dict[str, gpd.GeoDataFrame], *, multiple_of: dict[str, float], farmland_short: float
+    layers: dict[str, gpd.GeoDataFrame],
+    *,
+    multiple_of: dict[str, float],
+    farmland_short: float,
+    control: dict[str, float],
 ) -> str:
     """The province's rule set: the default plus a layer, urban land, targets, an exception."""
     with warnings.catch_warnings():
@@ -219,10 +223,24 @@ def province_rules(
         + 'unit = "km2"\n'
         + f"redline_min = {float(red['covered_area'].sum()) * 0.98:.2f}\n"
         + f"farmland_min = {float(farmland['covered_area'].sum()) + farmland_short:.2f}\n\n"
+        + "[[areas.control]]          # control totals of the farmland per county (m²)\n"
+        + 'layer = "YJJBNTBHTB"\nfield = "YJJBNTTBMJ"\nunit = "m2"\n'
+        + "totals = { "
+        + ", ".join(f'"{code}" = {total:.2f}' for code, total in control.items())
+        + " }\n\n"
         + "[[lines.exceptions]]\n"
         + 'name = "一般控制区内保留的永久基本农田"\n'
         + 'layers = ["YJJBNTBHTB", "STBHHX"]\nfield = "GKFQ"\nvalues = ["一般控制区"]\n'
     )
+
+
+def control_totals(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, float]:
+    """The farmland's declared area per county (first six digits of XZQDM), as a province
+    publishes its control totals; codes that name no county are left out."""
+    parcels = layers["YJJBNTBHTB"]
+    county = parcels["XZQDM"].astype("string").str[:6]
+    sums = parcels["YJJBNTTBMJ"].round(2).groupby(county.to_numpy()).sum()
+    return {code: round(float(sums[code]), 2) for code in TOWN_NAMES if code in sums.index}
 
 
 class Planter:
@@ -390,6 +408,7 @@ def plant(layers: dict[str, gpd.GeoDataFrame]) -> Planter:
     # geometry
     p.edit(F, ids[12], geometry=None)
     p.expect("GEOM-EMPTY", F, ids[12], "geometry lost")
+    p.expect("AREA-CONTROL", F, "990202", "西岭区's control total 100 m² under its parcels' sum")
     x0, y0, x1, y1 = p.free_box("990102", 50, 50).bounds
     tie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
     bow = p.parcel(tie, "990102", YJJBNTTBMJ=2500.0, KCXS=0.03, KCMJ=75.0, YJJBNTMJ=2425.0)
@@ -498,8 +517,9 @@ sample province as a county delivers it to the 质检, in one GeoPackage with th
 database specification, `XZQ`, `STBHHX`, `YJJBNTBHTB` and `CZKFBJ`, with every field of the
 default rule set (`geozones/qc/default_rules.toml`), plus two layers the rules do not expect.
 `delivery_rules.toml` is the province's rule set: the default one, plus a required layer
-`ZRBHD`, the 2020 urban construction land of each county (亩), the binding targets, and an
-exception allowing farmland in the red line's general control zone (一般控制区).
+`ZRBHD`, the 2020 urban construction land of each county (亩), the binding targets, the
+control totals of the farmland per county, and an exception allowing farmland in the red
+line's general control zone (一般控制区).
 
 The script first builds the delivery without the deliberate defects of the sample province
 (parcels and polygons in a conflict or an overlap, invalid, null or duplicated, and the red
@@ -528,8 +548,9 @@ def main() -> None:
         "CZKFBJ": read("sanqusanxian.gpkg", "CZKFBJ"),
     }
     clean = with_fields(drop_conflicting(base))
-    rules_text = province_rules(clean, multiple_of={"990222": 1.5}, farmland_short=0.5)
-    clean_rules = province_rules(clean, multiple_of={}, farmland_short=-0.5)
+    clean_rules = province_rules(
+        clean, multiple_of={}, farmland_short=-0.5, control=control_totals(clean)
+    )
     scratch = OUT_DIR / ".delivery-clean.gpkg"
     rules_path = OUT_DIR / RULES
     try:
@@ -543,6 +564,11 @@ def main() -> None:
     finally:
         scratch.unlink(missing_ok=True)
     planter = plant(clean)
+    control = control_totals(planter.layers)
+    control["990202"] -= 100.0  # the planted AREA-CONTROL
+    rules_text = province_rules(
+        clean, multiple_of={"990222": 1.5}, farmland_short=0.5, control=control
+    )
     write(planter.layers, OUT_DIR / DELIVERY)
     rules_path.write_text(rules_text, encoding="utf-8")
     found = inspect(OUT_DIR / DELIVERY, rules=rules_path)

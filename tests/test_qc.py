@@ -351,7 +351,7 @@ def planted(clean: Layers, change: Callable[[Layers], None] | None) -> Layers:
 
 
 def test_every_rule_has_a_planted_case() -> None:
-    targets = {"LINE-EXPANSION", "LINE-TARGET"}  # need rules with figures: tested below
+    targets = {"LINE-EXPANSION", "LINE-TARGET", "AREA-CONTROL"}  # need figures: tested below
     assert set(CASES) | targets == set(RULES)
 
 
@@ -419,6 +419,24 @@ def test_binding_targets_missed(clean: Layers, tmp_path: Path) -> None:
     findings = inspect(write(planted(clean, None), tmp_path, "gpkg"), rules=rules)
     assert found(findings) == {("LINE-TARGET", "YJJBNTBHTB", None)}
     assert findings.summary.set_index("rule").loc["LINE-TARGET", "checked"] == 2
+
+
+def test_control_totals(clean: Layers, tmp_path: Path) -> None:
+    farmland = clean["YJJBNTBHTB"]
+    sums = farmland.groupby("XZQDM")["YJJBNTTBMJ"].sum().round(2)
+    rules = rules_file(
+        tmp_path,
+        '[[areas.control]]\nlayer = "YJJBNTBHTB"\nfield = "YJJBNTTBMJ"\nunit = "m2"\n'
+        f'totals = {{ "990102" = {sums["990102"]:.2f}, "990121" = {sums["990121"] + 0.05:.2f} }}\n',
+    )
+    findings = inspect(write(planted(clean, None), tmp_path, "gpkg"), rules=rules)
+    assert found(findings) == {("AREA-CONTROL", F, "990121")}
+    row = findings.table.iloc[0]
+    assert (row["measured"], row["expected"]) == (
+        f"{sums['990121']:.2f}",
+        f"{sums['990121'] + 0.05:.2f}",
+    )
+    assert findings.summary.set_index("rule").loc["AREA-CONTROL", "checked"] == 2
 
 
 def test_exception_lifts_a_conflict(clean: Layers, tmp_path: Path) -> None:

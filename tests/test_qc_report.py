@@ -62,7 +62,12 @@ def test_workbook(findings: geozones.Findings, tmp_path: Path) -> None:
     assert rows["AREA-NET"][5] == 1 and rows["AREA-NET"][4] == 2886
     areas = list(book["面积"].values)
     assert areas[0][:4] == ("规则编号", "严重程度", "图层", "要素标识")
-    assert {row[0] for row in areas[1:]} == {"AREA-DECLARED", "AREA-DEDUCTION", "AREA-NET"}
+    assert {row[0] for row in areas[1:]} == {
+        "AREA-DECLARED",
+        "AREA-DEDUCTION",
+        "AREA-NET",
+        "AREA-CONTROL",
+    }
 
 
 def test_geopackage_holds_the_located_findings(findings: geozones.Findings, tmp_path: Path) -> None:
@@ -83,7 +88,7 @@ def test_page_is_self_contained_and_escaped(findings: geozones.Findings) -> None
     page = render_qc_html(findings)
     verdict = page.index('class="verdict fail"')
     assert verdict < page.index("<nav")  # the verdict first
-    assert "质检不通过：30 项错误，5 项警告。" in page
+    assert "质检不通过：31 项错误，5 项警告。" in page
     assert not re.search(r"(src|href)=\"(https?:)?//", page)
     assert page.count("data:image/png;base64,") >= 2  # the overview and the counties' maps
     for rule in RULES:
@@ -111,7 +116,7 @@ def test_cli_writes_three_files_and_fails_on(tmp_path: Path) -> None:
         "qc.html",
         "qc.xlsx",
     ]
-    assert "qc FAILED: 30 errors, 5 warnings" in result.output
+    assert "qc FAILED: 31 errors, 5 warnings" in result.output
     again = runner.invoke(cli, args)
     assert again.exit_code == 2 and "--overwrite" in again.output
     assert runner.invoke(cli, [*args, "--overwrite"]).exit_code == 0
@@ -121,8 +126,8 @@ def test_cli_json(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["qc", str(DELIVERY), "--rules", str(RULES_FILE), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert (data["passed"], data["errors"], data["warnings"]) == (False, 30, 5)
-    assert len(data["findings"]) == 35
+    assert (data["passed"], data["errors"], data["warnings"]) == (False, 31, 5)
+    assert len(data["findings"]) == 36
     assert {row["rule"] for row in data["summary"]} == set(RULES)
 
 

@@ -12,9 +12,14 @@ import shapely
 from geozones.area import AreaMethod
 from geozones.errors import FieldError
 from geozones.qc.delivery import Delivery, DeliveryLayer
-from geozones.qc.findings import RuleResult, add_feature_findings, concat_findings
+from geozones.qc.findings import (
+    RuleResult,
+    add_feature_findings,
+    concat_findings,
+    finding_rows,
+)
 from geozones.qc.geometry import repaired_features
-from geozones.qc.rules import Rules
+from geozones.qc.rules import ControlTotals, Rules
 from geozones.quality import check_declared_area
 from geozones.units import square_metres_per
 
@@ -65,7 +70,7 @@ def declared_area_differences(
 
 
 def check_areas(delivery: Delivery, rules: Rules) -> list[RuleResult]:
-    """AREA-DECLARED, AREA-DEDUCTION and AREA-NET.
+    """AREA-DECLARED, AREA-DEDUCTION, AREA-NET and AREA-CONTROL.
 
     Features whose geometry is null, empty or was invalid (GEOM rules report them) have no
     area to compare with and are not checked by AREA-DECLARED.
@@ -82,9 +87,11 @@ def check_areas(delivery: Delivery, rules: Rules) -> list[RuleResult]:
     list of RuleResult
     """
     found: dict[str, list[gpd.GeoDataFrame]] = {
-        rule: [] for rule in ("AREA-DECLARED", "AREA-DEDUCTION", "AREA-NET")
+        rule: [] for rule in ("AREA-DECLARED", "AREA-DEDUCTION", "AREA-NET", "AREA-CONTROL")
     }
     checked = dict.fromkeys(found, 0)
+    for control in rules.controls:
+        checked["AREA-CONTROL"] += _control(found["AREA-CONTROL"], delivery, rules, control)
     for name, layer in delivery.layers.items():
         rule = rules.layers[name]
         frame = layer.frame
@@ -139,6 +146,39 @@ def check_areas(delivery: Delivery, rules: Rules) -> list[RuleResult]:
                     expected=_texts(expected),
                 )
     return [RuleResult(rule, checked[rule], concat_findings(rows)) for rule, rows in found.items()]
+
+
+def _control(
+    found: list[gpd.GeoDataFrame], delivery: Delivery, rules: Rules, control: ControlTotals
+) -> int:
+    """Sums of `control.field` per county against the control totals; counties checked."""
+    layer = delivery.layers.get(control.layer)
+    column = layer.column(control.field) if layer is not None else None
+    code_column = layer.column(rules.code_field) if layer is not None else None
+    if layer is None or layer.frame is None or column is None or code_column is None:
+        return 0
+    values = pd.to_numeric(layer.frame[column], errors="coerce").round(2)
+    county = layer.frame[code_column].astype("string").str.strip().str[:6]
+    sums = values.groupby(county.to_numpy()).sum()
+    for code, total in control.totals.items():
+        measured = round(float(sums.get(code, 0.0)), 2)
+        if abs(measured - total) <= FIELD_TOLERANCE + 1e-9:
+            continue
+        found.append(
+            finding_rows(
+                "AREA-CONTROL",
+                layer.name,
+                feature=code,
+                field=column,
+                message_zh=f"{code} 的 {column} 合计 {measured:.2f}，控制面积 {total:.2f}"
+                f"（{control.unit}）",
+                message_en=f"{column} of {code} adds up to {measured:.2f}, its control total is "
+                f"{total:.2f} ({control.unit})",
+                measured=f"{measured:.2f}",
+                expected=f"{total:.2f}",
+            ).assign(zone=code)
+        )
+    return len(control.totals)
 
 
 def _declared(

@@ -75,6 +75,13 @@ _RULES = (
     ),
     Rule("AREA-DEDUCTION", "areas", "error", "扣除面积计算错误", "KCMJ ≠ round(TBMJ × KCXS, 2)"),
     Rule("AREA-NET", "areas", "error", "净面积计算错误", "net area ≠ gross − deduction"),
+    Rule(
+        "AREA-CONTROL",
+        "areas",
+        "error",
+        "面积与控制面积不符",
+        "sum per county differs from its control total",
+    ),
     Rule("GEOM-EMPTY", "geometry", "error", "空图形", "null or empty geometry"),
     Rule("GEOM-INVALID", "geometry", "error", "图形无效", "invalid geometry"),
     Rule("GEOM-MULTIPART", "geometry", "error", "多部件图形", "multipart feature"),

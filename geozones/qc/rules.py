@@ -124,6 +124,20 @@ class LayerRule:
 
 
 @dataclass(frozen=True)
+class ControlTotals:
+    """Control totals (控制面积) per county: an ``[[areas.control]]`` entry.
+
+    The values of `field` of the layer's features, summed per county (the first six digits
+    of their XZQDM), must equal the county's total to 0.01.
+    """
+
+    layer: str
+    field: str
+    unit: str
+    totals: dict[str, float]
+
+
+@dataclass(frozen=True)
 class LineException:
     """Overlaps of two lines the rules allow: a ``[[lines.exceptions]]`` entry.
 
@@ -178,6 +192,8 @@ class Rules:
         Unit of the area targets.
     area_tolerance_m2, area_relative : float
         Declared areas may differ from the computed ones by the larger of these.
+    controls : tuple of ControlTotals
+        Control totals per county.
     layers : dict of str to LayerRule
         The layers, by name, in the file's order.
     """
@@ -204,6 +220,7 @@ class Rules:
     area_tolerance_m2: float
     area_relative: float
     layers: dict[str, LayerRule]
+    controls: tuple[ControlTotals, ...] = ()
 
     def severity_of(self, rule: str) -> str:
         """``error``, ``warning`` or ``off``: the rule set's choice, else the rule's default."""
@@ -233,7 +250,8 @@ _ZONES = ("layer", "code_field", "name_field")
 _LINES = (*LINE_ROLES, "sliver_m2", "expansion_limit", "urban_land_2020", "exceptions")
 _EXCEPTION = ("name", "layers", "field", "values", "mask")
 _TARGETS = ("unit", "redline_min", "farmland_min", "development_intensity_max_percent")
-_AREAS = ("tolerance_m2", "relative")
+_AREAS = ("tolerance_m2", "relative", "control")
+_CONTROL = ("layer", "field", "unit", "totals")
 _LAYER = (
     "aliases",
     "id_field",
@@ -453,7 +471,32 @@ class _Reader:
             area_tolerance_m2=self.number(areas, "areas", "tolerance_m2", 0.01),
             area_relative=self.number(areas, "areas", "relative", 0.0, maximum=1.0),
             layers=layers,
+            controls=self.controls(areas, layers),
         )
+
+    def controls(
+        self, areas: Mapping[str, Any], layers: Mapping[str, LayerRule]
+    ) -> tuple[ControlTotals, ...]:
+        entries = areas.get("control", [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            self.fail("areas.control", "expected [[areas.control]] tables")
+        result = []
+        for number, entry in enumerate(entries):
+            where = f"areas.control[{number}]"
+            self.known(entry, where, _CONTROL)
+            layer = self.layer_name(self.text(entry, where, "layer"), f"{where}.layer", layers)
+            totals = self.table(entry, where, "totals")
+            result.append(
+                ControlTotals(
+                    layer=layer,
+                    field=self.text(entry, where, "field"),
+                    unit=self.unit(entry, where, "unit", "m2"),
+                    totals={
+                        code: self.number(totals, f"{where}.totals", code, 0.0) for code in totals
+                    },
+                )
+            )
+        return tuple(result)
 
     def choice(
         self,

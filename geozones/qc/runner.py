@@ -74,7 +74,7 @@ def inspect(
     ...     "sample_data/delivery.gpkg", rules="sample_data/delivery_rules.toml"
     ... )
     >>> findings.passed, findings.count("error"), findings.count("warning")
-    (False, 30, 5)
+    (False, 31, 5)
     >>> findings.summary.set_index("rule").loc["AREA-DEDUCTION", ["checked", "failed"]].tolist()
     [2886, 1]
     """
