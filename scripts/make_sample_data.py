@@ -1433,6 +1433,7 @@ GeoPackage are byte-identical from run to run (dates are pinned to {date}).
 |---|---|
 | `{gpkg}` | GeoPackage, layers `XZQ`, `STBHHX`, `CZKFBJ`, `ZRBHD_HXQ` (UTF-8 text) |
 | `YJJBNT.shp` `.shx` `.dbf` `.prj` | permanent basic farmland; attributes **GBK**, **no `.cpg`** |
+| `delivery.gpkg`, `delivery_rules.toml` | the 质检 sample delivery and its rules (last section) |
 | `README.md` | this file |
 
 All geometry is in **EPSG:4527** (CGCS2000 / 3-degree Gauss-Kruger zone 39, central meridian

@@ -96,7 +96,12 @@ def check_crs(delivery: Delivery, rules: Rules) -> list[RuleResult]:
                         else "坐标与声明的坐标系（带号）不符"
                     )
                     + inferred,
-                    message_en=message,
+                    message_en=message
+                    + (
+                        f" (checked as {_label(layer)})"
+                        if layer.frame is not None
+                        else " (no CRS can be inferred: the layer was not checked further)"
+                    ),
                     measured=str(layer.info.get("crs") or ""),
                 )
             )
