@@ -39,6 +39,7 @@ from geozones.area import (
     ellipsoidal_area,
     measured_polygons,
 )
+from geozones.choices import checked_choice
 from geozones.coverage import ADMINISTRATIVE_LEVELS
 from geozones.errors import (
     CRSError,
@@ -838,9 +839,8 @@ def _skipped(
 
 
 def _check_levels(levels: tuple[str, ...], codes: np.ndarray) -> None:
-    unknown = [level for level in levels if level not in ADMINISTRATIVE_LEVELS]
-    if unknown:
-        raise ValueError(f"unknown level(s) {unknown}; use {', '.join(ADMINISTRATIVE_LEVELS)}")
+    for level in levels:
+        checked_choice(level, ADMINISTRATIVE_LEVELS, what="level")
     malformed = [str(code) for code in np.unique(codes) if not _is_admin_code(code)]
     if malformed:
         raise FieldError(

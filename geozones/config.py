@@ -23,7 +23,6 @@ Examples
 from __future__ import annotations
 
 import codecs
-import difflib
 import math
 import os
 import re
@@ -37,10 +36,11 @@ from typing import Any, Literal, NoReturn, TypeVar, cast
 import geopandas as gpd
 import pyproj
 
+from geozones.choices import closest, did_you_mean
 from geozones.errors import GeozonesError
 from geozones.io import read_layer
 from geozones.tolerance import DEFAULT_XY_TOLERANCE, MAX_XY_TOLERANCE
-from geozones.units import AREA_UNITS, UNIT_LABELS
+from geozones.units import AREA_UNITS, UNIT_ALIASES
 from geozones.zones import check_zones
 
 #: The layer keys every configuration must define.
@@ -544,7 +544,8 @@ class Config:
             return
         fields = [str(column) for column in frame.columns if column != frame.geometry.name]
         raise ConfigError(
-            f"{self.source}: {key}: {name!r} is not a field of the layer{_suggest(name, fields)}; "
+            f"{self.source}: {key}: {name!r} is not a field of the layer"
+            f"{did_you_mean(name, fields)}; "
             f"its fields are: {', '.join(fields) or 'none'}",
             source=self.source,
             key=key,
@@ -850,7 +851,7 @@ class _Checker:
         missing = [key for key in REQUIRED_LAYERS if key not in specs]
         if missing:
             key = missing[0]
-            suggestion = _suggest(key, [k for k in specs if k not in REQUIRED_LAYERS])
+            suggestion = did_you_mean(key, [k for k in specs if k not in REQUIRED_LAYERS])
             self.fail(
                 f"layers.{key}",
                 f"required layer {key!r} is missing{suggestion}; every check needs "
@@ -1138,7 +1139,7 @@ class _Checker:
             if key not in known:
                 self.fail(
                     _join(where, key),
-                    f"unknown key{_suggest(key, known)}; the keys "
+                    f"unknown key{did_you_mean(key, known)}; the keys "
                     f"{'at the top level' if where is None else f'of [{where}]'} are: "
                     f"{', '.join(known)}",
                 )
@@ -1205,7 +1206,7 @@ class _Checker:
         value = self.string(table, where, key, default=default)
         if value in choices:
             return value
-        guess = (aliases or {}).get(value.strip().lower()) or _closest(value, choices)
+        guess = (aliases or {}).get(value.strip().lower()) or closest(value, choices)
         suggestion = f"; did you mean {guess!r}?" if guess else ""
         self.fail(
             _join(where, key),
@@ -1213,11 +1214,9 @@ class _Checker:
         )
 
     def unit(self, table: dict[str, Any], where: str | None, key: str, *, default: str) -> str:
-        aliases = {"km²": "km2", "m²": "m2", "平方米": "m2", "公顷": "ha", "hectare": "ha"}
-        for unit, labels in UNIT_LABELS.items():
-            for label in labels.values():
-                aliases.setdefault(label.lower(), unit)
-        return self.choice(table, where, key, tuple(AREA_UNITS), default=default, aliases=aliases)
+        return self.choice(
+            table, where, key, tuple(AREA_UNITS), default=default, aliases=UNIT_ALIASES
+        )
 
     def number(
         self,
@@ -1318,7 +1317,7 @@ class _Checker:
         if value not in layers:
             self.fail(
                 f"{where}.{key}",
-                f"{value!r} is not a layer key{_suggest(value, list(layers))}; the layers are: "
+                f"{value!r} is not a layer key{did_you_mean(value, list(layers))}; the layers are: "
                 f"{', '.join(layers)}",
             )
         return value
@@ -1335,7 +1334,7 @@ class _Checker:
             if item not in layers:
                 self.fail(
                     key,
-                    f"{item!r} is not a layer key{_suggest(item, list(layers))}; the layers "
+                    f"{item!r} is not a layer key{did_you_mean(item, list(layers))}; the layers "
                     f"are: {', '.join(layers)}",
                 )
             if item in seen:
@@ -1349,33 +1348,6 @@ class _Checker:
 
 def _join(where: str | None, key: str) -> str:
     return key if where is None else f"{where}.{key}"
-
-
-def _closest(word: str, candidates: Sequence[str]) -> str | None:
-    """The candidate `word` most likely misspells, ignoring case, or None."""
-    lowered = {candidate.lower(): candidate for candidate in candidates}
-    if word.lower() in lowered:
-        return lowered[word.lower()]
-    matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[matches[0]] if matches else None
-
-
-def _suggest(word: str, candidates: Sequence[str]) -> str:
-    guess = _closest(word, candidates)
-    return f" (did you mean {guess!r}?)" if guess else ""
-
-
-def did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    """`` (did you mean 'X'?)`` naming the candidate `word` most likely misspells, or ``""``.
-
-    Examples
-    --------
-    >>> did_you_mean("encodng", ["path", "layer", "encoding"])
-    " (did you mean 'encoding'?)"
-    >>> did_you_mean("colour", ["path", "layer"])
-    ''
-    """
-    return _suggest(word, candidates)
 
 
 def _is_scalar(value: Any) -> bool:

@@ -16,6 +16,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geozones._parallel import concatenate_blocks
 from geozones.area import AreaMethod, ellipsoidal_area, geodesic_area
+from geozones.choices import checked_choice
 from geozones.conflicts import classified_overlaps
 from geozones.errors import FieldError, OutsideZonesWarning
 from geozones.quality import layer_report
@@ -275,9 +276,8 @@ class _Pieces:
 
 
 def _roll_up(result: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
-    unknown = [level for level in levels if level not in ADMINISTRATIVE_LEVELS]
-    if unknown:
-        raise ValueError(f"unknown level(s) {unknown}; use {', '.join(ADMINISTRATIVE_LEVELS)}")
+    for level in levels:
+        checked_choice(level, ADMINISTRATIVE_LEVELS, what="level")
     codes = result.index.to_series()
     malformed = ~codes.str.fullmatch(r"\d{6}")
     if malformed.any():

@@ -48,6 +48,17 @@ class NonPolygonalGeometryError(GeometryError):
     """Points or lines where a polygon layer is needed (area, coverage, conflicts)."""
 
 
+class OptionError(GeozonesError, ValueError):
+    """An option value geozones does not know (an area unit, a level, a layer key).
+
+    The message names the nearest known value and lists them all.
+    """
+
+
+class MissingDependencyError(GeozonesError, ImportError):
+    """An optional package a feature needs is not installed; the message says how to install it."""
+
+
 class ToleranceError(GeozonesError, ValueError):
     """A coordinate tolerance (``xy_tolerance``) that is not a number of metres from 0 to 1."""
 

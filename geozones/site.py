@@ -14,8 +14,9 @@ import pandas as pd
 import shapely
 
 from geozones.area import ellipsoidal_area
+from geozones.choices import did_you_mean
 from geozones.conflicts import _Layers, classified_overlaps
-from geozones.errors import GeozonesError
+from geozones.errors import OptionError
 from geozones.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
@@ -92,9 +93,9 @@ def site_check(
     """
     for role, name in (("farmland", farmland), ("redline", redline), ("urban", urban)):
         if name is not None and name not in layers:
-            raise GeozonesError(
-                f"site_check: the {role} layer {name!r} is not among the layers "
-                f"({', '.join(map(repr, layers))})"
+            raise OptionError(
+                f"site_check: the {role} layer {name!r} is not among the layers"
+                f"{did_you_mean(name, list(layers))} ({', '.join(map(repr, layers))})"
             )
     tolerance = check_xy_tolerance(xy_tolerance)
     per_unit = square_metres_per(unit)

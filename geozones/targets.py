@@ -8,8 +8,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geozones.choices import did_you_mean
 from geozones.coverage import coverage
-from geozones.errors import GeozonesError
+from geozones.errors import OptionError
 
 #: The targets, how they compare, and their names in both report languages.
 TARGETS = {
@@ -94,9 +95,9 @@ def check_targets(
         if required is None:
             continue
         if layer_name not in layers:
-            raise GeozonesError(
-                f"target {target} needs the layer {layer_name!r}, which is not among the layers "
-                f"({', '.join(map(repr, layers))})"
+            raise OptionError(
+                f"target {target} needs the layer {layer_name!r}, which is not among the layers"
+                f"{did_you_mean(layer_name, list(layers))} ({', '.join(map(repr, layers))})"
             )
         table = coverage(layers[layer_name], zones, by=zone_field, unit=unit)
         covered = float(table["covered_area"].sum())

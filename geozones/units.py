@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from geozones.choices import checked_choice
+
 #: Square metres in one unit of each supported area unit.
 AREA_UNITS: Final[dict[str, float]] = {
     "m2": 1.0,
@@ -27,6 +29,32 @@ UNIT_LABELS: Final[dict[str, dict[str, str]]] = {
     "wan_ha": {"en": "10,000 ha", "zh": "万公顷"},
 }
 
+#: Other names of the units, lower-case, for the "did you mean" of an unknown unit only.
+UNIT_ALIASES: Final[dict[str, str]] = {
+    "m²": "m2",
+    "sqm": "m2",
+    "square metre": "m2",
+    "square meter": "m2",
+    "平方米": "m2",
+    "hectare": "ha",
+    "hectares": "ha",
+    "公顷": "ha",
+    "km²": "km2",
+    "square kilometre": "km2",
+    "square kilometer": "km2",
+    "平方千米": "km2",
+    "平方公里": "km2",
+    "亩": "mu",
+    "万亩": "wan_mu",
+    "万公顷": "wan_ha",
+    **{
+        label.lower(): unit
+        for unit, labels in UNIT_LABELS.items()
+        for label in labels.values()
+        if label != unit
+    },
+}
+
 
 def square_metres_per(unit: str) -> float:
     """Return how many square metres make one `unit`.
@@ -43,8 +71,9 @@ def square_metres_per(unit: str) -> float:
 
     Raises
     ------
-    ValueError
-        For an unknown unit; the message lists the known ones.
+    OptionError
+        For an unknown unit (a ``ValueError``); the message names the nearest known one and
+        lists them all.
 
     Examples
     --------
@@ -52,9 +81,9 @@ def square_metres_per(unit: str) -> float:
     666.666...
     >>> 1_000_000 / square_metres_per("mu")  # one km² in 亩
     1500.0...
+    >>> square_metres_per("hectare")
+    Traceback (most recent call last):
+    ...
+    geozones.errors.OptionError: unknown area unit 'hectare' (did you mean 'ha'?); use one of: ...
     """
-    try:
-        return AREA_UNITS[unit]
-    except (KeyError, TypeError):
-        known = ", ".join(AREA_UNITS)
-        raise ValueError(f"unknown area unit {unit!r}; use one of: {known}") from None
+    return AREA_UNITS[checked_choice(unit, AREA_UNITS, what="area unit", aliases=UNIT_ALIASES)]

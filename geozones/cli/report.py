@@ -25,7 +25,7 @@ from geozones.cli.options import (
 )
 from geozones.cli.progress import report_progress
 from geozones.config import load_config
-from geozones.errors import GeozonesError
+from geozones.errors import MissingDependencyError
 from geozones.outputs import check_output_path, safe_filename, staged_files
 from geozones.report.model import Report, build_report
 
@@ -42,7 +42,7 @@ def _writers() -> dict[str, Callable[..., Path]]:
         try:
             writers[suffix] = getattr(importlib.import_module(module), function)
         except ImportError as error:  # openpyxl or matplotlib missing
-            raise GeozonesError(
+            raise MissingDependencyError(
                 f"the report needs the optional packages of geozones[report] ({error.name} is "
                 "missing); install them with: pip install 'geozones[report]'"
             ) from error

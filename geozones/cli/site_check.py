@@ -27,6 +27,7 @@ from geozones.cli.options import (
 from geozones.config import load_config
 from geozones.io import read_layer
 from geozones.site import site_check
+from geozones.units import AREA_UNITS
 
 
 def checked_footprint(project: gpd.GeoDataFrame, result: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -53,7 +54,11 @@ def checked_footprint(project: gpd.GeoDataFrame, result: pd.DataFrame) -> gpd.Ge
 @config_argument
 @click.option("--layer", "-l", help="Layer of FOOTPRINT, for multi-layer files.")
 @click.option("--crs", help='CRS of FOOTPRINT if it has none: "infer" or EPSG:….')
-@click.option("--unit", help="Area unit (default: the configuration's).")
+@click.option(
+    "--unit",
+    type=click.Choice(list(AREA_UNITS)),
+    help="Area unit (default: the configuration's).",
+)
 @xy_tolerance_option
 @click.option(
     "-o",

@@ -26,7 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
-from geozones.config import ConfigError, did_you_mean
+from geozones.choices import did_you_mean
+from geozones.config import ConfigError
 from geozones.qc.catalogue import RULES, SEVERITIES
 from geozones.tolerance import DEFAULT_XY_TOLERANCE, MAX_XY_TOLERANCE
 from geozones.units import AREA_UNITS
