@@ -15,13 +15,16 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 ## demo: the batch report on the sample province (workbook, GeoPackage, HTML), per county too,
-## and the comparison of its farmland with the version before (output/compare/)
+## the comparison of its farmland with the version before (output/compare/), and the 质检 of
+## its sample delivery database (output/qc/)
 demo: setup
 	$(BIN)/geozones check sample_data/YJJBNT.shp sample_data/sanqusanxian.gpkg
 	$(BIN)/geozones report sample_data/geozones.toml -o output --by county --overwrite
 	$(BIN)/geozones compare sample_data/YJJBNT_before.shp sample_data/YJJBNT.shp --encoding GBK \
 	  --id-field BSM --zones sample_data/sanqusanxian.gpkg --zones-layer XZQ \
 	  -o output/compare --overwrite
+	$(BIN)/geozones qc sample_data/delivery.gpkg --rules sample_data/delivery_rules.toml \
+	  -o output/qc --overwrite
 
 ## test: the whole suite: ruff, mypy, pytest (tests, doctests, notebooks, the docs build)
 test: lint typecheck unit

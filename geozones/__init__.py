@@ -30,6 +30,7 @@ from geozones.errors import (
 )
 from geozones.io import read_layer
 from geozones.partitions import PartitionedDataset, open_partitions, tile_grid, write_partitions
+from geozones.qc import Findings, inspect
 from geozones.quality import (
     AreaConvention,
     LayerReport,
@@ -57,6 +58,7 @@ __all__ = [
     "DataSourceError",
     "EmptyLayerError",
     "EncodingError",
+    "Findings",
     "GeometryError",
     "GeozonesError",
     "GeozonesWarning",
@@ -82,6 +84,7 @@ __all__ = [
     "farmland_blocks",
     "find_conflicts",
     "fragmentation",
+    "inspect",
     "layer_report",
     "load_config",
     "open_partitions",

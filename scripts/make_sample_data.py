@@ -1433,6 +1433,7 @@ GeoPackage are byte-identical from run to run (dates are pinned to {date}).
 |---|---|
 | `{gpkg}` | GeoPackage, layers `XZQ`, `STBHHX`, `CZKFBJ`, `ZRBHD_HXQ` (UTF-8 text) |
 | `YJJBNT.shp` `.shx` `.dbf` `.prj` | permanent basic farmland; attributes **GBK**, **no `.cpg`** |
+| `delivery.gpkg`, `delivery_rules.toml` | the 质检 sample delivery and its rules (last section) |
 | `README.md` | this file |
 
 All geometry is in **EPSG:4527** (CGCS2000 / 3-degree Gauss-Kruger zone 39, central meridian
@@ -2211,6 +2212,9 @@ def main() -> None:
     check_farmland_before(before, layers, edits)
     write_farmland_before(OUT_DIR, before)
     append_readme_before(OUT_DIR, before, layers, edits)
+    from make_sample_delivery import main as make_delivery  # the 质检 sample, from these files
+
+    make_delivery()
 
     print("示范省 sample data written to", OUT_DIR)
     for name, frame in layers.items():

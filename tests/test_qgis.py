@@ -376,6 +376,18 @@ def planned_runs(data: Data) -> dict[str, tuple[str, dict[str, object], dict[str
             },
             {},
         ),
+        "qc": (
+            "geozones:qc",
+            {
+                "DELIVERY": data.folder / "delivery.gpkg",
+                "RULES": data.folder / "delivery_rules.toml",
+                "OPEN_HTML": False,
+                "OUTPUT": out / "qc",
+                "GEOMETRY_FINDINGS": out / "qc_geometry.gpkg",
+                "LINE_FINDINGS": out / "qc_lines.gpkg",
+            },
+            {},
+        ),
         "model": (
             str(MODEL),
             {
@@ -465,6 +477,7 @@ def test_the_provider_lists_every_algorithm(runs: dict[str, Run]) -> None:
         "site_check",
         "blocks",
         "compare",
+        "qc",
         "report",
     ):
         assert f"geozones:{algorithm}\t" in listed.stdout
@@ -674,6 +687,32 @@ def test_compare_versions(runs: dict[str, Run], library: dict, data: Data) -> No
         np.testing.assert_array_equal(written["area_m2"], pieces["area_m2"])
     total = expected.balance.loc[expected.balance["level"] == "total"].iloc[0]
     assert f"taken out {total['out']:.4f}, put in {total['in']:.4f}" in run.stdout + run.stderr
+
+
+def test_inspect_delivery(runs: dict[str, Run], data: Data) -> None:
+    run = runs["qc"]
+    assert run.returncode == 0, run.stderr
+    results = run.results
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = geozones.inspect(
+            data.folder / "delivery.gpkg", rules=data.folder / "delivery_rules.toml"
+        )
+    assert results["PASSED"] is False
+    assert (results["ERRORS"], results["WARNINGS"]) == (31, 5)
+    assert (expected.count("error"), expected.count("warning")) == (31, 5)
+    assert {Path(results[name]).name for name in ("XLSX", "GPKG", "HTML")} == {
+        "qc.xlsx",
+        "qc.gpkg",
+        "qc.html",
+    }
+    table = expected.table
+    for name, family in (("GEOMETRY_FINDINGS", "geometry"), ("LINE_FINDINGS", "lines")):
+        written = read(Path(results[name]))
+        located = table[(table["family"] == family) & table.geometry.notna()]
+        assert len(written) == len(located) > 0
+        assert sorted(written["rule"]) == sorted(located["rule"])
+    assert "31 errors, 5 warnings" in run.stdout + run.stderr
 
 
 def test_the_model_checks_resolves_and_reports(runs: dict[str, Run], library: dict) -> None:

@@ -29,6 +29,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alg_blocks": ("Farmland blocks (百亩方 / 千亩方 / 万亩方)", "永久基本农田集中连片"),
     "alg_report": ("Batch report", "批量报告"),
     "alg_compare": ("Compare two versions (调入调出)", "版本对比（调入调出）"),
+    "alg_qc": ("Inspect a delivery database (质检)", "成果数据库质检"),
     # inputs
     "layers": ("Layers to check", "要检查的图层"),
     "input": ("Polygon layer", "面图层"),
@@ -96,6 +97,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "overwrite": ("Replace report files that exist", "覆盖已有的报告文件"),
     "compare_before": ("Version before (调整前)", "调整前版本"),
+    "qc_delivery": (
+        "Delivery database (GeoPackage) or check configuration (TOML)",
+        "成果数据库（GeoPackage）或检查配置（TOML）",
+    ),
+    "qc_rules": ("Rule set (TOML), optional: the default one", "质检规则（TOML，可选：默认规则）"),
+    "out_qc_geometry": ("Geometry findings (图形)", "图形问题"),
+    "out_qc_lines": ("Findings of the lines (三线关系)", "三线关系问题"),
+    "out_qc_passed": ("Passed (no errors)", "质检通过（无错误）"),
+    "out_qc_errors": ("Errors", "错误数"),
+    "out_qc_warnings": ("Warnings", "警告数"),
     "compare_after": ("Version after (调整后)", "调整后版本"),
     "compare_line": (
         "Which line the versions are (its rules are checked)",
@@ -206,6 +217,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "调出 {out}，调入 {put_in}，调整后 {after}。",
     ),
     "compare_rules_met": ("Verdict: the rules are met.", "结论：满足规则。"),
+    "qc_summary": (
+        "Verdict: {verdict}; {errors} errors, {warnings} warnings.",
+        "质检结论：{verdict}；错误 {errors} 项，警告 {warnings} 项。",
+    ),
+    "qc_passed": ("passed", "通过"),
+    "qc_failed": ("failed", "不通过"),
     "compare_rules_not_met": ("Verdict: the rules are NOT met.", "结论：不满足规则。"),
     # help
     "help_check": (
@@ -247,6 +264,15 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The batch report: an Excel workbook, a GeoPackage and a self-contained HTML page for "
         "the whole area, and per county on request.",
         "批量报告：全域的 Excel 工作簿、GeoPackage 和独立 HTML 页面，可按县分别输出。",
+    ),
+    "help_qc": (
+        "Inspect a 三区三线 delivery database (质检) against a rule set, feature by feature: the "
+        "layers and fields of the specification, the CRS, identifiers and codes, declared areas "
+        "and their arithmetic, geometry, and the rules of the lines. Writes a workbook, a "
+        "GeoPackage of located findings and an HTML page with the verdict first.",
+        "按质检规则逐个要素检查三区三线成果数据库：图层与字段、坐标系、标识码与代码、"
+        "面积及其计算关系、图形、三线关系。"
+        "输出 Excel 工作簿、问题定位 GeoPackage 和结论在前的 HTML 页面。",
     ),
     "help_compare": (
         "Two versions of a line (before and after an adjustment): the land taken out (调出) and "

@@ -14,6 +14,7 @@ from .algorithms.check import CheckLayers
 from .algorithms.compare import CompareVersions
 from .algorithms.conflicts import FindConflicts
 from .algorithms.coverage import Coverage
+from .algorithms.qc import InspectDelivery
 from .algorithms.report import BatchReport
 from .algorithms.resolve import ResolveConflicts
 from .algorithms.site_check import SiteCheck
@@ -31,6 +32,7 @@ ALGORITHMS: list[type] = [
     SiteCheck,
     FarmlandBlocks,
     CompareVersions,
+    InspectDelivery,
     BatchReport,
 ]
 ICON = Path(__file__).resolve().parent / "icon.svg"

@@ -96,7 +96,7 @@ def apply_style(layer: QgsVectorLayer, key: str) -> None:
     """Give `layer` the look of `key`.
 
     Keys: ``redline``, ``farmland``, ``urban``, ``conflicts``, ``zones``, ``blocks``,
-    ``coverage``, ``site_check``, ``overlap_count``, ``taken_out``, ``put_in``.
+    ``coverage``, ``site_check``, ``overlap_count``, ``taken_out``, ``put_in``, ``qc``.
     """
     symbol = symbol_for(key)
     if symbol is not None:
@@ -112,6 +112,12 @@ def apply_style(layer: QgsVectorLayer, key: str) -> None:
             QgsRendererCategory("fail", _fill(COLOURS["conflicts"], outline="#800080"), "fail"),
         ]
         layer.setRenderer(QgsCategorizedSymbolRenderer("verdict", categories))
+    elif key == "qc":
+        categories = [
+            QgsRendererCategory("error", _fill("#d62728", outline="#7f1416"), "error"),
+            QgsRendererCategory("warning", _fill("#ff9f1c", outline="#a35f00"), "warning"),
+        ]
+        layer.setRenderer(QgsCategorizedSymbolRenderer("severity", categories))
     elif key == "overlap_count":
         ranges = [
             QgsRendererRange(1.5, 2.5, _fill("#ff80ff", outline="#800080"), "2"),
