@@ -45,6 +45,7 @@ from geozones.errors import (
     FieldError,
     GeometryError,
     GeometryTypeWarning,
+    MissingOutlinesWarning,
     OutsideZonesWarning,
 )
 from geozones.units import square_metres_per
@@ -440,7 +441,7 @@ def fragmentation(
         warnings.warn(
             "the blocks have no outlines (farmland_blocks(..., outline=False)), so edge_m and "
             "edge_density are NaN",
-            UserWarning,
+            MissingOutlinesWarning,
             stacklevel=2,
         )
     return result

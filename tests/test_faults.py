@@ -687,17 +687,15 @@ main()
 """
 
 
-def _grandchildren(run: int, token: str) -> list[int]:
-    """Processes of the run that another of its processes started (workers of the fork server)."""
+def _workers(run: int, token: str) -> list[int]:
+    """The run's worker processes: its processes started by loky to run zones."""
     found = []
     for pid in _processes_with(token):
         try:
-            parent = int(
-                (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1]
-            )
-        except (OSError, ValueError, IndexError):
+            command = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+        except OSError:
             continue
-        if pid != run and parent != run:
+        if pid != run and b"popen_loky" in command:
             found.append(pid)
     return found
 
@@ -718,9 +716,9 @@ def test_defect_7_stream_killed_takes_its_workers_with_it(check, tmp_path, sig, 
         env=env,
     )
     deadline = time.monotonic() + 60
-    while not _grandchildren(stream.pid, token) and time.monotonic() < deadline:
+    while not _workers(stream.pid, token) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _grandchildren(stream.pid, token), "no worker started"  # forked by the fork server
+    assert _workers(stream.pid, token), "no worker started"
     time.sleep(0.5)
     stream.send_signal(getattr(signal, sig))
     _, stderr = stream.communicate(timeout=30)

@@ -1,0 +1,394 @@
+"""Run one task per zone: in this process, in local worker processes, or on a Dask cluster.
+
+Local worker processes come from :func:`loky.get_reusable_executor`: started by the first run,
+kept for the next ones, shut down after :data:`IDLE_TIMEOUT` seconds without work, and started
+afresh after a worker died. Each worker ignores Ctrl-C (the run that started it handles it and
+stops the workers), uses one thread, and ends as soon as the process that started it ends,
+even by SIGKILL.
+
+Every task runs under :func:`record_warnings`: the warnings it raises travel back with its
+result, and :func:`reraise_warnings` raises them in the caller, in zone order, each naming its
+zones. Nothing said in a worker is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Seconds a local worker process waits for work before it ends; the next run starts another.
+IDLE_TIMEOUT = 300
+
+#: Zones named in full in a warning summarised over many zones; the others are counted.
+ZONES_NAMED = 10
+
+
+@dataclass(frozen=True)
+class ZoneWarning:
+    """A warning raised while a zone's task ran, as it travels back to the caller.
+
+    Attributes
+    ----------
+    category : type of Warning
+        The warning's class (e.g. :class:`~geozones.errors.GeometryRepairWarning`).
+    message : str
+        Its text.
+    """
+
+    category: type[Warning]
+    message: str
+
+
+@dataclass
+class ZoneResult:
+    """What a zone's task returned, and the warnings it raised on the way.
+
+    Attributes
+    ----------
+    value : object
+        The task's return value.
+    warnings : list of ZoneWarning
+        The warnings, in the order they were raised.
+    """
+
+    value: Any
+    warnings: list[ZoneWarning] = field(default_factory=list)
+
+
+def record_warnings(
+    task: Callable[[Any, str], Any], payload: Any, zone: str, *, ignore: tuple[type[Warning], ...]
+) -> ZoneResult:
+    """Run ``task(payload, zone)`` and keep every warning it raises with its result.
+
+    Parameters
+    ----------
+    task : callable
+        The zone's task.
+    payload : object
+        Its first argument (the partitioned dataset).
+    zone : str
+        The zone's code, its second argument.
+    ignore : tuple of Warning classes
+        Categories the caller accounts for itself, not recorded.
+
+    Returns
+    -------
+    ZoneResult
+        The task's value and its warnings.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> def task(payload, zone):
+    ...     warnings.warn(f"{payload} in {zone}", RuntimeWarning)
+    ...     return 42
+    >>> result = record_warnings(task, "odd", "990102", ignore=())
+    >>> result.value, result.warnings
+    (42, [ZoneWarning(category=<class 'RuntimeWarning'>, message='odd in 990102')])
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for category in ignore:
+            warnings.filterwarnings("ignore", category=category)
+        value = task(payload, zone)
+    return ZoneResult(value, [ZoneWarning(w.category, str(w.message)) for w in caught])
+
+
+def reraise_warnings(
+    per_zone: Sequence[tuple[str, Sequence[ZoneWarning]]], *, stacklevel: int = 2
+) -> None:
+    """Raise the warnings of each zone in the caller, in zone order, each naming its zones.
+
+    The same warning (same class, same text) from several zones is raised once, naming the
+    zones and counting them (``in 3 zones (990102, 990121, 990122): ...``), where the first of
+    those zones had it.
+
+    Parameters
+    ----------
+    per_zone : sequence of (str, sequence of ZoneWarning)
+        Each zone's code and its warnings, in zone order.
+    stacklevel : int, default 2
+        As for :func:`warnings.warn`, counted from the caller of this function.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> found = [ZoneWarning(UserWarning, "2 polygons repaired")]
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     reraise_warnings([("990102", found), ("990121", []), ("990122", found)])
+    >>> [str(w.message) for w in caught]
+    ['in 2 zones (990102, 990122): 2 polygons repaired']
+    """
+    zones_of: dict[tuple[type[Warning], str], list[str]] = {}
+    for zone, found in per_zone:
+        for warning in found:
+            zones = zones_of.setdefault((warning.category, warning.message), [])
+            if zone not in zones:
+                zones.append(zone)
+    for (category, message), zones in zones_of.items():
+        warnings.warn(f"{_zones_phrase(zones)}: {message}", category, stacklevel=stacklevel + 1)
+
+
+def _zones_phrase(zones: list[str]) -> str:
+    if len(zones) == 1:
+        return f"zone {zones[0]}"
+    named = ", ".join(zones[:ZONES_NAMED])
+    more = f" and {len(zones) - ZONES_NAMED} more" if len(zones) > ZONES_NAMED else ""
+    return f"in {len(zones)} zones ({named}{more})"
+
+
+def run_zones(
+    task: Callable[[Any, str], T],
+    payload: Any,
+    zones: Sequence[str],
+    *,
+    workers: int,
+    client: Any = None,
+    ignore: tuple[type[Warning], ...] = (),
+) -> Iterator[tuple[str, ZoneResult | BaseException]]:
+    """Run ``task(payload, zone)`` for every zone; yield each zone's outcome as it finishes.
+
+    Parameters
+    ----------
+    task : callable
+        A picklable function of the payload and a zone code.
+    payload : object
+        A picklable first argument, sent to every worker (a partitioned dataset: its
+        description, never geometries).
+    zones : sequence of str
+        The zones, in the order to start them.
+    workers : int
+        Local processes; 1 runs the zones one after the other in this process.
+    client : dask.distributed.Client, optional
+        Run each zone as one task on this cluster instead.
+    ignore : tuple of Warning classes
+        Warning categories not recorded (see :func:`record_warnings`).
+
+    Yields
+    ------
+    (str, ZoneResult or BaseException)
+        A zone and its result, or the error it raised: a failed zone does not stop the others.
+
+    Examples
+    --------
+    >>> def task(payload, zone):
+    ...     return payload * int(zone)
+    >>> {zone: result.value for zone, result in run_zones(task, 2, ["1", "2"], workers=1)}
+    {'1': 2, '2': 4}
+    """
+    recorded = partial(record_warnings, task, ignore=ignore)
+    if client is not None:
+        yield from _on_dask(recorded, payload, zones, client)
+    elif workers <= 1 or len(zones) <= 1:
+        for zone in zones:
+            logger.debug("zone %s: started in this process", zone)
+            try:
+                outcome: ZoneResult | BaseException = recorded(payload, zone)
+            except Exception as failure:  # reported with the zone's name, after the others
+                outcome = failure
+            yield zone, outcome
+    else:
+        yield from _in_processes(recorded, payload, zones, min(workers, len(zones)))
+
+
+def local_executor(workers: int) -> Any:
+    """The local worker processes: `workers` of them, kept for the next run.
+
+    Parameters
+    ----------
+    workers : int
+        Processes.
+
+    Returns
+    -------
+    loky.ProcessPoolExecutor
+        The reusable executor of :func:`loky.get_reusable_executor`, resized to `workers`; a
+        new one when the last one broke (a worker died).
+    """
+    from loky import get_reusable_executor
+
+    return get_reusable_executor(
+        max_workers=workers,
+        timeout=IDLE_TIMEOUT,
+        initializer=start_worker,
+        initargs=(os.getpid(),),
+        env={"GEOZONES_THREADS": "1"},  # each worker one thread: the workers fill the CPUs
+    )
+
+
+def start_worker(run: int) -> None:
+    """Initialise a local worker process: end it when process `run` (its parent) ends.
+
+    Parameters
+    ----------
+    run : int
+        The process id of the run that started the worker.
+    """
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_die_with, args=(run,), name="geozones-watchdog", daemon=True).start()
+
+
+def _die_with(run: int) -> None:
+    """End this worker process as soon as the run that started it ends, even by SIGKILL.
+
+    The run's process is watched through a pidfd where Linux has them (readable when the
+    process ends), else by polling it twice a second.
+    """
+    try:
+        watched = os.pidfd_open(run)
+    except (AttributeError, OSError):  # not Linux 5.3+, or the run is already gone
+        watched = None
+    if watched is not None:
+        select.select([watched], [], [])
+        os._exit(1)
+    while True:
+        time.sleep(0.5)
+        try:
+            os.kill(run, 0)
+            with open(f"/proc/{run}/stat", "rb") as stat:  # a zombie has ended too
+                if stat.read().rsplit(b")", 1)[-1].split()[0] == b"Z":
+                    os._exit(1)
+        except ProcessLookupError:
+            os._exit(1)
+        except OSError:  # no /proc: the signal test alone
+            continue
+
+
+def _in_processes(
+    recorded: Callable[[Any, str], ZoneResult],
+    payload: Any,
+    zones: Sequence[str],
+    count: int,
+) -> Iterator[tuple[str, ZoneResult | BaseException]]:
+    """Run the zones in `count` local worker processes, each taking the next zone when free.
+
+    A worker that dies (killed, out of memory) fails every zone in flight. Those zones run
+    again, one at a time on new workers, so that only the zone that kills a worker alone fails.
+    """
+    executor = _executor(count)
+    todo = list(reversed(zones))  # popped from the end: in the order given
+    suspects: list[str] = []  # in flight when a worker died: each runs again, alone
+    retried: set[str] = set()
+    running: dict[Future[ZoneResult], str] = {}
+
+    def submit(zone: str) -> None:
+        nonlocal executor
+        if executor._flags.broken is not None:
+            executor = _executor(count)
+        try:
+            with _signals_deferred():
+                running[executor.submit(recorded, payload, zone)] = zone
+            logger.debug("zone %s: sent to a worker process", zone)
+        except Exception as failure:  # the executor broke meanwhile: the zone failed
+            failed: Future[ZoneResult] = Future()
+            failed.set_exception(failure)
+            running[failed] = zone
+
+    def fill() -> None:
+        if suspects:
+            if not running:
+                submit(suspects.pop(0))
+            return
+        while todo and len(running) < count:  # one zone per worker: none waits in a queue
+            submit(todo.pop())
+
+    completed = False
+    try:
+        while True:
+            fill()
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                zone = running.pop(future)
+                error = future.exception()
+                if isinstance(error, BrokenProcessPool) and zone not in retried:
+                    logger.info("zone %s: a worker process died; the zone runs again", zone)
+                    retried.add(zone)
+                    suspects.append(zone)
+                else:
+                    yield zone, error if error is not None else future.result()
+        completed = True
+    finally:
+        if not completed:
+            # interrupted (Ctrl-C, SIGTERM) or abandoned: the workers stop now, not after
+            # their zones; the next run starts new ones
+            for future in running:
+                future.cancel()
+            with suppress(Exception):
+                executor.shutdown(wait=False, kill_workers=True)
+
+
+def _executor(count: int) -> Any:
+    with _signals_deferred():  # a worker is never left half-started
+        return local_executor(count)
+
+
+def _on_dask(
+    recorded: Callable[[Any, str], ZoneResult], payload: Any, zones: Sequence[str], client: Any
+) -> Iterator[tuple[str, ZoneResult | BaseException]]:
+    from distributed import as_completed as dask_as_completed
+
+    token = uuid.uuid4().hex[:8]
+    futures = {
+        client.submit(recorded, payload, zone, key=f"geozones-{zone}-{token}", pure=False): zone
+        for zone in zones
+    }
+    for future in dask_as_completed(futures):
+        error = future.exception()
+        outcome = error if error is not None else future.result()
+        zone = futures.pop(future)
+        future.release()  # the worker may drop the result now that it is here
+        yield zone, outcome
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back until the block is done, then deliver them.
+
+    Starting a worker process is a handshake; interrupted half-way, the worker would start
+    with half its state and print a traceback. Ctrl-C is also blocked in this thread while the
+    block runs: a worker started here inherits the blocked signal, so a Ctrl-C in a terminal
+    (which goes to every process of the foreground group) finds it unmoved even before it has
+    run its initialiser. Outside the main thread (where signals cannot be handled) the block
+    just runs.
+    """
+    received: list[int] = []
+
+    def defer(signum: int, frame: object) -> None:
+        received.append(signum)
+
+    try:
+        previous = {sig: signal.signal(sig, defer) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread
+        yield
+        return
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for sig, handler in previous.items():
+            if handler is not None:  # None: set outside Python, left as it is
+                signal.signal(sig, handler)
+        for signum in received:
+            signal.raise_signal(signum)
