@@ -733,6 +733,39 @@ def test_defect_7_stream_killed_takes_its_workers_with_it(check, tmp_path, sig, 
     assert _processes_with(token) == [], "worker processes outlived the run"
 
 
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_defect_7_ctrl_c_while_the_workers_start_stops_the_run_without_a_traceback(check, tmp_path):
+    # Ctrl-C in a terminal goes to every process of the foreground group: the workers too,
+    # here while they are still starting (importing geozones), before their initialiser ran.
+    parts, out = tmp_path / "parts", tmp_path / "out"
+    run("-q", "partition", check, parts)
+    (tmp_path / "faultslow.py").write_text(SLOW_TASK)
+    token = uuid.uuid4().hex
+    path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "FAULT_TOKEN": token, "PYTHONPATH": path}
+    stream = subprocess.Popen(
+        [PYTHON, "-c", SLOW_STREAM, "stream", str(check), str(parts), str(out), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    deadline = time.monotonic() + 60
+    while not _workers(stream.pid, token) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _workers(stream.pid, token), "no worker started"
+    os.killpg(stream.pid, signal.SIGINT)  # the whole group, workers starting up included
+    _, stderr = stream.communicate(timeout=30)
+    text = stderr.decode()
+    assert stream.returncode == 130, text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+    assert len(text.strip().splitlines()) == 1 and leftovers(out) == [], text
+    deadline = time.monotonic() + 5
+    while _processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_with(token) == [], "worker processes outlived the run"
+
+
 # --- 8: tracebacks and the wrong exit codes -----------------------------------------------
 
 

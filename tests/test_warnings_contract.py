@@ -158,3 +158,44 @@ def test_a_streamed_run_raises_its_workers_warnings_in_the_caller(tmp_path, monk
         check_names=False,
         rtol=1e-6,
     )
+
+
+def test_every_warning_class_raised_in_a_report_run_is_listed_in_the_report(
+    tmp_path, monkeypatch
+) -> None:
+    import openpyxl
+
+    import geozones.report.model as model
+    from geozones.report import build_report
+    from geozones.report.excel import write_workbook
+    from geozones.report.html import render_html
+
+    real = model.find_conflicts
+
+    def warning_find_conflicts(*args, **kwargs):
+        for category in WARNING_CLASSES:
+            warnings.warn(f"{category.__name__} in the conflicts", category, stacklevel=1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "find_conflicts", warning_find_conflicts)
+    config = geozones.load_config(
+        Path(__file__).resolve().parent.parent / "sample_data" / "geozones.toml"
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = build_report(config)
+    passed_on = {(w.category, str(w.message)) for w in caught}
+    rows = report.quality[report.quality["action"].astype(str).str.startswith("warned")]
+    listed = set(zip(rows["action"], rows["problem"], strict=True))
+    html = render_html(report)
+    workbook = openpyxl.load_workbook(write_workbook(report, tmp_path / "report.xlsx"))
+    cells = {
+        str(cell) for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row
+    }
+    for category in WARNING_CLASSES:
+        message = f"{category.__name__} in the conflicts"
+        assert (f"warned ({category.__name__})", message) in listed
+        assert (category, message) in passed_on  # and the caller (the CLI) sees it
+        assert message in html and message in cells
+    # the warnings of reading the layers are listed too, as before
+    assert any("repaired 1 invalid polygon" in problem for problem in rows["problem"])
