@@ -1,10 +1,11 @@
 """Run one task per zone: in this process, in local worker processes, or on a Dask cluster.
 
-Local worker processes come from :func:`loky.get_reusable_executor`: started by the first run,
-kept for the next ones, shut down after :data:`IDLE_TIMEOUT` seconds without work, and started
-afresh after a worker died. Each worker ignores Ctrl-C (the run that started it handles it and
-stops the workers), uses one thread, and ends as soon as the process that started it ends,
-even by SIGKILL.
+With ``workers=N``, this process and ``N - 1`` worker processes each take the next zone when
+free. The worker processes come from :func:`loky.get_reusable_executor`: started by the first
+run, kept for the next ones, shut down after :data:`IDLE_TIMEOUT` seconds without work, and
+started afresh after a worker died. Each worker ignores Ctrl-C (the run that started it
+handles it and stops the workers), uses one thread, and ends as soon as the process that
+started it ends, even by SIGKILL. Nothing in this process's environment changes.
 
 Every task runs under :func:`record_warnings`: the warnings it raises travel back with its
 result, and :func:`reraise_warnings` raises them in the caller, in zone order, each naming its
@@ -15,18 +16,22 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import select
 import signal
+import threading
 import time
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
+
+from geozones._parallel import one_thread
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +180,8 @@ def run_zones(
     zones : sequence of str
         The zones, in the order to start them.
     workers : int
-        Local processes; 1 runs the zones one after the other in this process.
+        Local processes, this one included; 1 runs the zones one after the other in this
+        process.
     client : dask.distributed.Client, optional
         Run each zone as one task on this cluster instead.
     ignore : tuple of Warning classes
@@ -211,6 +217,8 @@ def run_zones(
 def local_executor(workers: int) -> Any:
     """The local worker processes: `workers` of them, kept for the next run.
 
+    A run with ``workers=N`` uses ``local_executor(N - 1)`` beside this process.
+
     Parameters
     ----------
     workers : int
@@ -241,8 +249,6 @@ def start_worker(run: int) -> None:
     run : int
         The process id of the run that started the worker.
     """
-    import threading
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_die_with, args=(run,), name="geozones-watchdog", daemon=True).start()
 
@@ -279,61 +285,90 @@ def _in_processes(
     zones: Sequence[str],
     count: int,
 ) -> Iterator[tuple[str, ZoneResult | BaseException]]:
-    """Run the zones in `count` local worker processes, each taking the next zone when free.
+    """Run the zones in this process and ``count - 1`` worker processes, as each is free.
 
-    A worker that dies (killed, out of memory) fails every zone in flight. Those zones run
-    again, one at a time on new workers, so that only the zone that kills a worker alone fails.
+    This process is one of the workers: it is warm (geozones imported, kernels loaded) and
+    starts at once, while the worker processes start (on the first run only). A worker that
+    dies (killed, out of memory) fails every zone in the workers' hands; those zones run again,
+    one at a time in a new worker, so that only the zone that kills a worker by itself fails.
     """
-    executor = _executor(count)
+    executor = _executor(count - 1)
+    lock = threading.Lock()
     todo = list(reversed(zones))  # popped from the end: in the order given
-    suspects: list[str] = []  # in flight when a worker died: each runs again, alone
+    suspects: list[str] = []  # in a worker when one died: each runs again, alone
     retried: set[str] = set()
-    running: dict[Future[ZoneResult], str] = {}
+    stopped = threading.Event()
+    finished: queue.SimpleQueue[tuple[str, Future[ZoneResult], bool]] = queue.SimpleQueue()
+    in_workers = 0
+
+    def here() -> None:
+        with one_thread():  # the worker processes take the other CPUs
+            while True:
+                with lock:
+                    if stopped.is_set() or not todo:
+                        return
+                    zone = todo.pop()
+                logger.debug("zone %s: started in this process", zone)
+                done: Future[ZoneResult] = Future()
+                try:
+                    done.set_result(recorded(payload, zone))
+                except Exception as failure:
+                    done.set_exception(failure)
+                finished.put((zone, done, False))
 
     def submit(zone: str) -> None:
-        nonlocal executor
+        nonlocal executor, in_workers
+        in_workers += 1
         if executor._flags.broken is not None:
-            executor = _executor(count)
+            executor = _executor(count - 1)
         try:
             with _signals_deferred():
-                running[executor.submit(recorded, payload, zone)] = zone
-            logger.debug("zone %s: sent to a worker process", zone)
+                future = executor.submit(recorded, payload, zone)
         except Exception as failure:  # the executor broke meanwhile: the zone failed
-            failed: Future[ZoneResult] = Future()
-            failed.set_exception(failure)
-            running[failed] = zone
+            future = Future()
+            future.set_exception(failure)
+        future.add_done_callback(lambda done: finished.put((zone, done, True)))
+        logger.debug("zone %s: sent to a worker process", zone)
 
     def fill() -> None:
-        if suspects:
-            if not running:
-                submit(suspects.pop(0))
-            return
-        while todo and len(running) < count:  # one zone per worker: none waits in a queue
-            submit(todo.pop())
+        with lock:
+            if suspects:
+                chosen = [suspects.pop(0)] if in_workers == 0 else []
+            else:
+                chosen = [todo.pop() for _ in range(min(len(todo), count - 1 - in_workers))]
+        for zone in chosen:
+            submit(zone)
 
+    # this process starts first: the first submit waits for a worker process to be spawned
+    local = threading.Thread(target=here, name="geozones-zones", daemon=True)
+    local.start()
+    fill()
+    outstanding = len(zones)
     completed = False
     try:
-        while True:
-            fill()
-            if not running:
-                break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                zone = running.pop(future)
-                error = future.exception()
-                if isinstance(error, BrokenProcessPool) and zone not in retried:
-                    logger.info("zone %s: a worker process died; the zone runs again", zone)
-                    retried.add(zone)
+        while outstanding:
+            zone, done, in_worker = finished.get()
+            error = done.exception()
+            if in_worker:
+                in_workers -= 1
+            if in_worker and isinstance(error, BrokenProcessPool) and zone not in retried:
+                logger.info("zone %s: a worker process died; the zone runs again", zone)
+                retried.add(zone)
+                with lock:
                     suspects.append(zone)
-                else:
-                    yield zone, error if error is not None else future.result()
+            else:
+                outstanding -= 1
+                yield zone, error if error is not None else done.result()
+            fill()
         completed = True
     finally:
-        if not completed:
+        stopped.set()  # no new zone starts
+        if completed:
+            local.join()
+        else:
             # interrupted (Ctrl-C, SIGTERM) or abandoned: the workers stop now, not after
-            # their zones; the next run starts new ones
-            for future in running:
-                future.cancel()
+            # their zones; the next run starts new ones. This process's own zone thread ends
+            # with the process.
             with suppress(Exception):
                 executor.shutdown(wait=False, kill_workers=True)
 

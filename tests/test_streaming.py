@@ -393,9 +393,9 @@ def test_worker_processes_are_kept_for_the_next_run(dataset) -> None:
     from geozones.executor import local_executor
 
     first = stream_coverage(dataset, "farmland", workers=2)
-    workers = _worker_facts(local_executor(2))
+    workers = _worker_facts(local_executor(1))
     again = stream_coverage(dataset, "farmland", workers=2)
-    assert _worker_facts(local_executor(2)) == workers  # the same processes did the second run
+    assert _worker_facts(local_executor(1)) == workers  # the same processes did the second run
     pd.testing.assert_frame_equal(again, first, check_exact=True)
 
 
@@ -407,7 +407,7 @@ def test_a_worker_that_died_while_idle_is_replaced(dataset) -> None:
 
     expected = stream_coverage(dataset, "urban", workers=1)
     stream_coverage(dataset, "urban", workers=2)
-    pool = local_executor(2)
+    pool = local_executor(1)
     pid, _ = next(iter(_worker_facts(pool, tasks=1)))
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
@@ -415,7 +415,7 @@ def test_a_worker_that_died_while_idle_is_replaced(dataset) -> None:
         time.sleep(0.05)
     cover = stream_coverage(dataset, "urban", workers=2)  # no zone fails for it
     pd.testing.assert_frame_equal(cover, expected, check_exact=True)
-    assert pid not in {pid for pid, _ in _worker_facts(local_executor(2))}
+    assert pid not in {pid for pid, _ in _worker_facts(local_executor(1))}
 
 
 def _worker_settings() -> tuple[str | None, object]:
@@ -431,7 +431,7 @@ def test_workers_use_one_thread_and_ignore_ctrl_c_and_leave_this_process_alone(d
 
     before = os.environ.get("GEOZONES_THREADS"), signal.getsignal(signal.SIGINT)
     stream_coverage(dataset, "urban", workers=2)
-    settings = {local_executor(2).submit(_worker_settings).result(timeout=60) for _ in range(4)}
+    settings = {local_executor(1).submit(_worker_settings).result(timeout=60) for _ in range(4)}
     assert settings == {("1", signal.SIG_IGN)}
     assert (os.environ.get("GEOZONES_THREADS"), signal.getsignal(signal.SIGINT)) == before
 
@@ -440,31 +440,42 @@ def test_a_worker_killed_during_a_zone_fails_that_zone_with_advice(dataset, tmp_
     import subprocess
     import sys
 
-    # a task that kills its own worker process in one zone, importable by the workers
+    # a task that kills the worker process that runs it, in the first zone a worker process
+    # gets, and again whenever that zone runs in a worker; importable by the workers
     (tmp_path / "dying.py").write_text(
         "import os\n"
         "import geozones.streaming as streaming\n"
         "task = streaming._coverage_task\n"
         "def dying(dataset, zone, **options):\n"
-        f"    if zone == {dataset.zones[1]!r}:\n"
-        "        os._exit(9)\n"
+        "    if os.getpid() != int(os.environ['DYING_PARENT']):\n"
+        "        try:\n"
+        "            with open(os.environ['DYING_CLAIM'], 'x') as claim:\n"
+        "                claim.write(zone)\n"
+        "        except FileExistsError:\n"
+        "            pass\n"
+        "        with open(os.environ['DYING_CLAIM']) as claim:\n"
+        "            if claim.read() == zone:\n"
+        "                os._exit(9)\n"
         "    return task(dataset, zone, **options)\n",
         encoding="utf-8",
     )
     script = (
-        "import sys, dying, geozones, geozones.streaming as streaming\n"
+        "import os, dying, geozones, geozones.streaming as streaming\n"
+        "os.environ['DYING_PARENT'] = str(os.getpid())\n"
         "streaming._coverage_task = dying.dying\n"
         f"parts = geozones.open_partitions(r'{dataset.path}')\n"
         "try:\n"
-        "    geozones.stream_coverage(parts, 'urban', workers=2)\n"
+        "    geozones.stream_coverage(parts, 'farmland', workers=3)\n"
         "except geozones.PartitionError as error:\n"
         "    print(sorted(error.failed))\n"
         "    print(error)\n"
         "streaming._coverage_task = dying.task\n"
-        "print(len(geozones.stream_coverage(parts, 'farmland', workers=2)))\n"
+        "print(len(geozones.stream_coverage(parts, 'farmland', workers=3)))\n"
     )
+    claim = tmp_path / "claim"
     env = {
         **os.environ,
+        "DYING_CLAIM": str(claim),
         "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
     }
     result = subprocess.run(
@@ -472,10 +483,11 @@ def test_a_worker_killed_during_a_zone_fails_that_zone_with_advice(dataset, tmp_
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    # the zones that were in flight with it ran again: only the zone that killed its worker
-    # (twice) failed
-    assert lines[0] == str([dataset.zones[1]])
-    assert f"{dataset.zones[1]}: TerminatedWorkerError" in result.stdout
+    culprit = claim.read_text()
+    # the zone the other worker had in hand when the first died ran again: only the zone that
+    # killed its worker (twice, the second time alone) failed
+    assert lines[0] == str([culprit])
+    assert f"{culprit}: TerminatedWorkerError" in result.stdout
     assert "a worker process died" in result.stdout and "workers=1" in result.stdout
     # the next run in the same process gets new workers: every zone is done
     assert lines[-1] == str(len(dataset.zones))
