@@ -27,7 +27,8 @@ On the synthetic province of ``generate.py`` (its 10 x 10 grid of counties, code
    of a local or Dask run (``local-2+pin``, ``local-2+trim+threads``, ``dask-1+mallopt``), set up
    here, not in geozones:
 
-   - ``pin``: each local worker process pinned to a CPU of its own (``sched_setaffinity``);
+   - ``pin``: when the processes fill the CPUs, each local worker process pinned to a CPU of
+     its own and the calling process's zone thread to the one left (``sched_setaffinity``);
    - ``trim``: glibc's ``malloc_trim(0)`` after each zone in the worker (ctypes);
    - ``threads``: local workers *without* ``GEOZONES_THREADS=1`` (geozones' default), i.e.
      each worker using as many threads as CPUs;
@@ -51,8 +52,11 @@ import platform
 import resource
 import subprocess
 import sys
+import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +91,17 @@ def pinned_worker(run: int, cpus: list[int], counter: str) -> None:
         file.seek(0)
         index = len(file.read())
         file.write("x")
-    os.sched_setaffinity(0, {cpus[index % len(cpus)]})
+    os.sched_setaffinity(0, {cpus[1 + index % (len(cpus) - 1)]})  # the first: the caller's
+
+
+@contextmanager
+def pinned_one_thread(cpu: int) -> Iterator[None]:
+    """``one_thread`` of ``pin``: geozones' own, and the calling process's zone thread on `cpu`."""
+    import geozones._parallel
+
+    os.sched_setaffinity(threading.get_native_id(), {cpu})
+    with geozones._parallel.one_thread():
+        yield
 
 
 def raise_mmap_threshold() -> None:
@@ -109,9 +123,12 @@ def install_tricks(tricks: list[str]) -> None:
     if "pin" in tricks or "threads" in tricks:
         counter = tempfile.mkstemp(prefix="bench-pin-")[1] if "pin" in tricks else None
 
+        cpus = sorted(os.sched_getaffinity(0))
+        if "pin" in tricks:
+            geozones.executor.one_thread = partial(pinned_one_thread, cpus[0])  # type: ignore[assignment]
+
         def local_executor(workers: int) -> Any:
-            cpus = sorted(os.sched_getaffinity(0))
-            pin = "pin" in tricks and len(cpus) >= workers
+            pin = "pin" in tricks and len(cpus) == workers + 1
             return get_reusable_executor(
                 max_workers=workers,
                 timeout=geozones.executor.IDLE_TIMEOUT,
