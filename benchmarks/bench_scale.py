@@ -24,11 +24,12 @@ On the synthetic province of ``generate.py`` (its 10 x 10 grid of counties, code
    the first.
 
 4. the tricks the hand-made executor used before loky, each measurable on its own by a suffix
-   of a local or Dask run (``local-2+pin``, ``local-2+trim+threads``, ``dask-1+mallopt``), set up
-   here, not in geozones:
+   of a local or Dask run (``local-2+pin``, ``local-2+trim+threads``, ``dask-1+mallopt``); all
+   but ``pin`` are set up here, not in geozones:
 
    - ``pin``: when the processes fill the CPUs, each local worker process pinned to a CPU of
-     its own and the calling process's zone thread to the one left (``sched_setaffinity``);
+     its own and the calling process's zone thread to the one left (``sched_setaffinity``):
+     geozones' ``executor.PIN_CPUS``, which a run without ``+pin`` turns off;
    - ``trim``: glibc's ``malloc_trim(0)`` after each zone in the worker (ctypes);
    - ``threads``: local workers *without* ``GEOZONES_THREADS=1`` (geozones' default), i.e.
      each worker using as many threads as CPUs;
@@ -52,11 +53,8 @@ import platform
 import resource
 import subprocess
 import sys
-import threading
 import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,65 +74,30 @@ def _libc() -> Any:
     return ctypes.CDLL("libc.so.6")
 
 
-def pinned_worker(run: int, cpus: list[int], counter: str) -> None:
-    """Worker initialiser of ``pin``: geozones' own, then one CPU for this worker.
-
-    The workers take the CPUs in turn, counted in the file `counter` (under a lock).
-    """
-    import fcntl
-
-    import geozones.executor
-
-    geozones.executor.start_worker(run)
-    with open(counter, "a+", encoding="utf-8") as file:
-        fcntl.flock(file, fcntl.LOCK_EX)
-        file.seek(0)
-        index = len(file.read())
-        file.write("x")
-    os.sched_setaffinity(0, {cpus[1 + index % (len(cpus) - 1)]})  # the first: the caller's
-
-
-@contextmanager
-def pinned_one_thread(cpu: int) -> Iterator[None]:
-    """``one_thread`` of ``pin``: geozones' own, and the calling process's zone thread on `cpu`."""
-    import geozones._parallel
-
-    os.sched_setaffinity(threading.get_native_id(), {cpu})
-    with geozones._parallel.one_thread():
-        yield
-
-
 def raise_mmap_threshold() -> None:
     _libc().mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
 
 
 def install_tricks(tricks: list[str]) -> None:
     """Put the tricks of a run into geozones' executor (this process and its workers)."""
-    import tempfile
     from functools import partial
 
     from loky import get_reusable_executor
 
     import geozones.executor
 
+    geozones.executor.PIN_CPUS = "pin" in tricks
     if "trim" in tricks:
         original = geozones.executor.record_warnings
         geozones.executor.record_warnings = partial(trimmed_with, original)  # type: ignore[assignment]
-    if "pin" in tricks or "threads" in tricks:
-        counter = tempfile.mkstemp(prefix="bench-pin-")[1] if "pin" in tricks else None
-
-        cpus = sorted(os.sched_getaffinity(0))
-        if "pin" in tricks:
-            geozones.executor.one_thread = partial(pinned_one_thread, cpus[0])  # type: ignore[assignment]
+    if "threads" in tricks:
 
         def local_executor(workers: int) -> Any:
-            pin = "pin" in tricks and len(cpus) == workers + 1
             return get_reusable_executor(
                 max_workers=workers,
                 timeout=geozones.executor.IDLE_TIMEOUT,
-                initializer=pinned_worker if pin else geozones.executor.start_worker,
-                initargs=(os.getpid(), cpus, counter) if pin else (os.getpid(),),
-                env=None if "threads" in tricks else {"GEOZONES_THREADS": "1"},
+                initializer=geozones.executor.start_worker,
+                initargs=(os.getpid(),),
             )
 
         geozones.executor.local_executor = local_executor  # type: ignore[assignment]

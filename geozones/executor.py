@@ -5,7 +5,8 @@ free. The worker processes come from :func:`loky.get_reusable_executor`: started
 run, kept for the next ones, shut down after :data:`IDLE_TIMEOUT` seconds without work, and
 started afresh after a worker died. Each worker ignores Ctrl-C (the run that started it
 handles it and stops the workers), uses one thread, and ends as soon as the process that
-started it ends, even by SIGKILL. Nothing in this process's environment changes.
+started it ends, even by SIGKILL. When the processes fill the CPUs, each has a CPU of its own
+(:data:`PIN_CPUS`). Nothing in this process's environment changes.
 
 Every task runs under :func:`record_warnings`: the warnings it raises travel back with its
 result, and :func:`reraise_warnings` raises them in the caller, in zone order, each naming its
@@ -42,6 +43,11 @@ IDLE_TIMEOUT = 300
 
 #: Zones named in full in a warning summarised over many zones; the others are counted.
 ZONES_NAMED = 10
+
+#: Give each process a CPU of its own when the processes of a run fill the CPUs this process
+#: may use: unpinned, two processes on two CPUs ran their zones 15-25 % slower than pinned
+#: (``benchmarks/bench_scale.py``, ``local-2`` against ``local-2+pin``; docs/performance.md).
+PIN_CPUS = True
 
 
 @dataclass(frozen=True)
@@ -293,6 +299,9 @@ def _in_processes(
     one at a time in a new worker, so that only the zone that kills a worker by itself fails.
     """
     executor = _executor(count - 1)
+    allowed = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    cpus = _cpus_to_pin(count)
+    free_cpus = cpus[1:]  # one per worker process; the first is this process's zone thread
     lock = threading.Lock()
     todo = list(reversed(zones))  # popped from the end: in the order given
     suspects: list[str] = []  # in a worker when one died: each runs again, alone
@@ -302,6 +311,9 @@ def _in_processes(
     in_workers = 0
 
     def here() -> None:
+        if cpus:
+            with suppress(OSError):  # this thread only
+                os.sched_setaffinity(threading.get_native_id(), {cpus[0]})
         with one_thread():  # the worker processes take the other CPUs
             while True:
                 with lock:
@@ -321,13 +333,24 @@ def _in_processes(
         in_workers += 1
         if executor._flags.broken is not None:
             executor = _executor(count - 1)
+        with lock:
+            cpu = free_cpus.pop() if free_cpus else None
+        # a worker kept from a pinned run is unpinned again, to the CPUs this process may use
+        on = frozenset([cpu]) if cpu is not None else allowed
         try:
             with _signals_deferred():
-                future = executor.submit(recorded, payload, zone)
+                future = executor.submit(run_on_cpus, on, recorded, payload, zone)
         except Exception as failure:  # the executor broke meanwhile: the zone failed
             future = Future()
             future.set_exception(failure)
-        future.add_done_callback(lambda done: finished.put((zone, done, True)))
+
+        def done(future: Future[ZoneResult]) -> None:
+            if cpu is not None:
+                with lock:
+                    free_cpus.append(cpu)
+            finished.put((zone, future, True))
+
+        future.add_done_callback(done)
         logger.debug("zone %s: sent to a worker process", zone)
 
     def fill() -> None:
@@ -371,6 +394,45 @@ def _in_processes(
             # with the process.
             with suppress(Exception):
                 executor.shutdown(wait=False, kill_workers=True)
+
+
+def run_on_cpus(
+    cpus: frozenset[int] | None,
+    recorded: Callable[[Any, str], ZoneResult],
+    payload: Any,
+    zone: str,
+) -> ZoneResult:
+    """Run one zone in a worker process, on the CPUs `cpus` (all it may use if None).
+
+    Parameters
+    ----------
+    cpus : frozenset of int or None
+        The CPUs: one that no other process of the run uses while this zone runs, or all
+        those the run may use.
+    recorded : callable
+        The zone's task, recording its warnings (:func:`record_warnings`).
+    payload : object
+        Its first argument.
+    zone : str
+        The zone's code.
+
+    Returns
+    -------
+    ZoneResult
+        What `recorded` returns.
+    """
+    if cpus is not None:
+        with suppress(OSError):  # a CPU was taken away since (a cgroup change): left as is
+            os.sched_setaffinity(0, cpus)
+    return recorded(payload, zone)
+
+
+def _cpus_to_pin(count: int) -> list[int]:
+    """The CPUs of `count` processes, one each, if they fill the CPUs allowed; else none."""
+    if not PIN_CPUS or not hasattr(os, "sched_getaffinity"):
+        return []
+    allowed = sorted(os.sched_getaffinity(0))
+    return allowed if len(allowed) == count else []
 
 
 def _executor(count: int) -> Any:

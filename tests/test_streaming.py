@@ -837,3 +837,40 @@ def test_tiled_resolution_equals_resolve_conflicts_without_zones(sample, tiled) 
     want = expected_audit.set_index([*by_key, "rule"])["area_m2"].sort_index()
     assert got.index.equals(want.index)
     np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())  # the same pieces
+
+
+def _zone_cpus(payload, zone: str) -> tuple[int, frozenset[int]]:
+    import time
+
+    time.sleep(0.05)  # long enough for every process to take zones
+    return os.getpid(), frozenset(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux CPU affinity")
+def test_processes_filling_the_cpus_each_get_their_own(monkeypatch) -> None:
+    import geozones.executor
+    from geozones.executor import run_zones
+
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        pytest.skip("one CPU: no worker processes")
+    zones = [str(number) for number in range(8 * len(allowed))]
+
+    def seen(workers: int) -> dict[int, set[frozenset[int]]]:
+        by_process: dict[int, set[frozenset[int]]] = {}
+        for _, outcome in run_zones(_zone_cpus, None, zones, workers=workers):
+            pid, cpus = outcome.value
+            by_process.setdefault(pid, set()).add(cpus)
+        return by_process
+
+    full = seen(len(allowed))
+    assert full[os.getpid()] == {frozenset(allowed[:1])}  # this process's zone thread
+    workers = {pid: cpus for pid, cpus in full.items() if pid != os.getpid()}
+    assert workers and all(len(cpu) == 1 for cpus in workers.values() for cpu in cpus)
+    assert {cpu for cpus in workers.values() for only in cpus for cpu in only} <= set(allowed[1:])
+    assert sorted(os.sched_getaffinity(0)) == allowed  # this thread was not pinned
+    # fewer processes than CPUs, or pinning turned off: nothing pinned
+    if len(allowed) > 2:
+        assert set().union(*seen(len(allowed) - 1).values()) == {frozenset(allowed)}
+    monkeypatch.setattr(geozones.executor, "PIN_CPUS", False)
+    assert set().union(*seen(len(allowed)).values()) == {frozenset(allowed)}
