@@ -460,14 +460,15 @@ def _on_dask(
 
 @contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back until the block is done, then deliver them.
+    """Hold SIGTERM back until the block is done, then deliver it; ignore Ctrl-C meanwhile.
 
     Starting a worker process is a handshake; interrupted half-way, the worker would start
-    with half its state and print a traceback. Ctrl-C is also blocked in this thread while the
-    block runs: a worker started here inherits the blocked signal, so a Ctrl-C in a terminal
-    (which goes to every process of the foreground group) finds it unmoved even before it has
-    run its initialiser. Outside the main thread (where signals cannot be handled) the block
-    just runs.
+    with half its state. Ctrl-C is ignored while the block runs (a few milliseconds: the
+    worker is forked and handed its start-up data), so that a worker started here inherits
+    the ignored signal: a Ctrl-C in a terminal goes to every process of the foreground group,
+    and would otherwise print a ``KeyboardInterrupt`` traceback from a worker still importing
+    its modules. A Ctrl-C within those milliseconds is lost. Outside the main thread (where
+    signals cannot be handled) the block just runs.
     """
     received: list[int] = []
 
@@ -475,15 +476,16 @@ def _signals_deferred() -> Iterator[None]:
         received.append(signum)
 
     try:
-        previous = {sig: signal.signal(sig, defer) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous = {
+            signal.SIGTERM: signal.signal(signal.SIGTERM, defer),
+            signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        }
     except ValueError:  # not the main thread
         yield
         return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for sig, handler in previous.items():
             if handler is not None:  # None: set outside Python, left as it is
                 signal.signal(sig, handler)

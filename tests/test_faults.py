@@ -760,6 +760,7 @@ def test_defect_7_ctrl_c_while_the_workers_start_stops_the_run_without_a_traceba
         poll=0.01,
         start_new_session=True,  # a group, as a terminal's job
     )
+    time.sleep(0.3)  # the worker is importing its modules now (it takes a second or more)
     os.killpg(stream.pid, signal.SIGINT)  # the whole group, workers starting up included
     _, stderr = stream.communicate(timeout=30)
     text = stderr.decode()
