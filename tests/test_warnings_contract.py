@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+import time
 import warnings
 from pathlib import Path
 
@@ -37,6 +38,7 @@ WARNING_CLASSES = sorted(_all_subclasses(GeozonesWarning), key=lambda c: c.__nam
 
 def warn_each(categories: tuple[type[Warning], ...], zone: str) -> int:
     """A zone task raising each warning class once, and one warning of its own zone."""
+    time.sleep(0.2)  # long enough for the worker process to take zones beside this process
     for category in categories:
         warnings.warn(f"{category.__name__} raised", category, stacklevel=1)
     if zone == ZONES[1]:
@@ -93,7 +95,9 @@ def test_each_warning_class_raised_in_a_worker_reaches_the_caller(where, request
     client = request.getfixturevalue("dask_client") if where == "dask" else None
     outcomes = dict(run_zones(warn_each, tuple(WARNING_CLASSES), ZONES, workers=2, client=client))
     assert set(outcomes) == set(ZONES)
-    assert all(outcome.value != os.getpid() for outcome in outcomes.values())  # elsewhere
+    elsewhere = [outcome.value != os.getpid() for outcome in outcomes.values()]
+    # on Dask every zone runs in a worker; locally this process takes zones too
+    assert all(elsewhere) if client is not None else any(elsewhere)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         reraise_warnings([(zone, outcomes[zone].warnings) for zone in ZONES])
