@@ -23,7 +23,20 @@ On the synthetic province of ``generate.py`` (its 10 x 10 grid of counties, code
    apart), and ``<operation>_again_s`` the fastest of the others, on the processes kept from
    the first.
 
-4. with ``--rounds N``, the whole list of runs is gone through N times, one round after the
+4. the tricks the hand-made executor used before loky, each measurable on its own by a suffix
+   of a local or Dask run (``local-2+pin``, ``local-2+trim+threads``, ``dask-1+mallopt``); all
+   but ``pin`` are set up here, not in geozones:
+
+   - ``pin``: when the processes fill the CPUs, each local worker process pinned to a CPU of
+     its own and the calling process's zone thread to the one left (``sched_setaffinity``):
+     geozones' ``executor.PIN_CPUS``, which a run without ``+pin`` turns off;
+   - ``trim``: glibc's ``malloc_trim(0)`` after each zone in the worker (ctypes);
+   - ``threads``: local workers *without* ``GEOZONES_THREADS=1`` (geozones' default), i.e.
+     each worker using as many threads as CPUs;
+   - ``mallopt``: on each Dask worker, glibc's mmap threshold raised to 32 MiB once (Dask's
+     nanny freezes it at 128 KiB through ``MALLOC_TRIM_THRESHOLD_``).
+
+5. with ``--rounds N``, the whole list of runs is gone through N times, one round after the
    other, and each figure is the median over the rounds.
 
 Usage: python benchmarks/bench_scale.py [--size large|xl|...] [--runs in-memory,local-1,...]
@@ -51,6 +64,51 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
 
 RUNS = ("in-memory", "local-1", "local-2", "dask-1", "dask-2")
+TRICKS = ("pin", "trim", "threads", "mallopt")
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+
+
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL("libc.so.6")
+
+
+def raise_mmap_threshold() -> None:
+    _libc().mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
+
+
+def install_tricks(tricks: list[str]) -> None:
+    """Put the tricks of a run into geozones' executor (this process and its workers)."""
+    from functools import partial
+
+    from loky import get_reusable_executor
+
+    import geozones.executor
+
+    geozones.executor.PIN_CPUS = "pin" in tricks
+    if "trim" in tricks:
+        original = geozones.executor.record_warnings
+        geozones.executor.record_warnings = partial(trimmed_with, original)  # type: ignore[assignment]
+    if "threads" in tricks:
+
+        def local_executor(workers: int) -> Any:
+            return get_reusable_executor(
+                max_workers=workers,
+                timeout=geozones.executor.IDLE_TIMEOUT,
+                initializer=geozones.executor.start_worker,
+                initargs=(os.getpid(),),
+            )
+
+        geozones.executor.local_executor = local_executor  # type: ignore[assignment]
+
+
+def trimmed_with(original: Any, task: Any, payload: Any, zone: str, *, ignore: Any) -> Any:
+    """``record_warnings`` of ``trim``: geozones' own, then glibc's ``malloc_trim(0)``."""
+    try:
+        return original(task, payload, zone, ignore=ignore)
+    finally:
+        _libc().malloc_trim(0)
 
 
 def counties() -> Any:
@@ -103,7 +161,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             figures["pieces_m2"] = float(pieces["area_m2"].sum())
     else:
         dataset = geozones.open_partitions(data / "parts")
-        kind, count = run.split("-")
+        kind, count, *tricks = run.replace("+", "-").split("-")
+        install_tricks(tricks)
         if count == "1" and hasattr(os, "sched_setaffinity"):
             os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
         options: dict[str, Any] = {}
@@ -120,6 +179,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
                 preload=["geozones.preload"],
             )
             options["client"] = Client(cluster)
+            if "mallopt" in tricks:
+                options["client"].run(raise_mmap_threshold)
             figures["cluster_start_s"] = time.perf_counter() - start
         if "coverage" in operations:
             table = timed(
@@ -180,7 +241,12 @@ def median_figures(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="large", help="named size of generate.py")
-    parser.add_argument("--runs", default=",".join(RUNS), help=f"subset of {','.join(RUNS)}")
+    parser.add_argument(
+        "--runs",
+        default=",".join(RUNS),
+        help=f"subset of {','.join(RUNS)}, local and dask runs with +trick suffixes "
+        f"({', '.join(TRICKS)})",
+    )
     parser.add_argument("--operations", default="coverage,conflicts")
     parser.add_argument(
         "--layers", help="comma-separated layers (default: those of the size; farmland for xl)"
@@ -257,13 +323,17 @@ def main() -> None:
         for figures in by_run.values():
             shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
             print(json.dumps({"round": "median", **shown}))
-    ratios = (
+    ratios = [
         ("speed-up 1 -> 2 local workers", "local-1", "local-2"),
         ("speed-up 1 -> 2 dask workers", "dask-1", "dask-2"),
         ("dask-2 / local-2", "dask-2", "local-2"),
         ("dask-1 / local-1", "dask-1", "local-1"),
         ("local-2 / in-memory", "local-2", "in-memory"),
-    )
+    ]
+    for run in by_run:
+        if "+" in run:
+            plain = run.split("+")[0]
+            ratios.append((f"{run} / {plain}", run, plain))
     for operation in operations:
         for label, top, bottom in ratios:
             for which, key in (("first run", f"{operation}_s"), ("again", f"{operation}_again_s")):

@@ -7,8 +7,10 @@ parallelism on blocks of features without the cost of pickling geometries to pro
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from itertools import pairwise
 from typing import TypeVar
 
@@ -20,8 +22,14 @@ T = TypeVar("T")
 MIN_BLOCK = 50_000
 
 
+#: Per thread: a limit set by :func:`one_thread` (the thread is one of several zone workers).
+_LIMIT = threading.local()
+
+
 def worker_count() -> int:
-    """Threads to use: the ``GEOZONES_THREADS`` environment variable, else the CPU count."""
+    """Threads to use: 1 inside :func:`one_thread`, else ``GEOZONES_THREADS``, else the CPUs."""
+    if getattr(_LIMIT, "one", False):
+        return 1
     configured = os.environ.get("GEOZONES_THREADS")
     if configured:
         return max(1, int(configured))
@@ -29,6 +37,27 @@ def worker_count() -> int:
         1,
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
     )
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Within the block, work started from this thread uses this thread alone.
+
+    For a thread that is one of several zone workers, which fill the CPUs between them. Only
+    this thread is affected, and nothing in the environment changes.
+
+    Examples
+    --------
+    >>> with one_thread():
+    ...     worker_count()
+    1
+    """
+    before = getattr(_LIMIT, "one", False)
+    _LIMIT.one = True
+    try:
+        yield
+    finally:
+        _LIMIT.one = before
 
 
 def map_blocks(func: Callable[[np.ndarray], T], items: np.ndarray) -> list[T]:

@@ -46,6 +46,7 @@ from geozones.errors import (
     FieldError,
     GeometryError,
     GeometryTypeWarning,
+    MissingOutlinesWarning,
     OutsideZonesWarning,
 )
 from geozones.units import square_metres_per
@@ -441,7 +442,7 @@ def fragmentation(
         warnings.warn(
             "the blocks have no outlines (farmland_blocks(..., outline=False)), so edge_m and "
             "edge_density are NaN",
-            UserWarning,
+            MissingOutlinesWarning,
             stacklevel=2,
         )
     return result

@@ -39,7 +39,12 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geozones.area import ellipsoidal_area, measured_polygons
-from geozones.errors import FieldError, MissingCRSError, VersionMatchWarning
+from geozones.errors import (
+    FieldError,
+    MissingCRSError,
+    OutsideZonesWarning,
+    VersionMatchWarning,
+)
 from geozones.tolerance import check_xy_tolerance, is_thin, tolerance_in_crs_units
 from geozones.units import square_metres_per
 from geozones.validity import geometry_array, polygon_array, polygonal_parts
@@ -1357,7 +1362,7 @@ def _pieces(
             f"land {' and '.join('taken out' if s == 'out' else 'put in' for s in lost)} lies "
             "partly outside every zone; those pieces are kept with zone None and the balance "
             "has a row 'outside'",
-            UserWarning,
+            OutsideZonesWarning,
             stacklevel=3,
         )
     return _Pieces(columns, old.grade is not None, unit)

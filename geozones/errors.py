@@ -159,6 +159,10 @@ class RunRestartedWarning(GeozonesWarning):
     """A resumed run found its input changed and started afresh instead of reusing old zones."""
 
 
+class MissingOutlinesWarning(GeozonesWarning):
+    """Figures that need the blocks' outlines are NaN because the blocks were made without."""
+
+
 class VersionMatchWarning(GeozonesWarning):
     """Features whose id is missing or repeated were matched by geometry and overlap instead."""
 
@@ -182,6 +186,7 @@ __all__ = [
     "GeozonesWarning",
     "LayerNotFoundError",
     "MissingCRSError",
+    "MissingOutlinesWarning",
     "NonPolygonalGeometryError",
     "OutputError",
     "OutputExistsError",

@@ -10,6 +10,7 @@ recording everything in a :class:`~geozones.quality.LayerReport`.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import tempfile
 import warnings
@@ -57,6 +58,9 @@ from geozones.validity import (
 
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 _SHAPEFILE_SUFFIXES = (".shp", ".dbf")
+
+
+logger = logging.getLogger(__name__)
 
 
 def read_layer(
@@ -192,6 +196,14 @@ def read_layer(
         validated=pd.Series(geometry_array(frame), index=frame.index),
     )
     frame.attrs["geozones"] = report
+    logger.info(
+        "read %s: %d feature(s), %s (%s)%s",
+        source,
+        len(frame),
+        resolved.name,
+        crs_source,
+        f", {len(issues)} finding(s)" if len(issues) else "",
+    )
     return frame
 
 

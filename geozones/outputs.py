@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import re
 import secrets
@@ -45,6 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from geozones.errors import OutputError, OutputExistsError, OutputLockedError
+
+logger = logging.getLogger(__name__)
 
 try:  # POSIX
     import fcntl
@@ -452,6 +455,7 @@ def atomic_file(target: str | os.PathLike[str]) -> Iterator[Path]:
         sync_tree(scratch)
         os.replace(scratch, final)
         _sync_directory(final.parent)
+        logger.info("wrote %s", final)
     finally:
         shutil.rmtree(scratch_folder, ignore_errors=True)
 
@@ -495,6 +499,7 @@ def atomic_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
         else:
             os.rename(staging, final)
             _sync_directory(final.parent)
+        logger.info("wrote %s", final)
     finally:
         _remove(staging)
 
@@ -522,6 +527,7 @@ def replace_into(folder: Path, names: Iterable[str], staging: Path) -> None:
             _remove(destination)
         os.replace(source, destination)
         _sync_directory(destination.parent)
+        logger.info("wrote %s", destination)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterator, Mapping
@@ -52,6 +53,8 @@ from geozones.zones import to_crs, zone_codes
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "geozones-partitions"
 VERSION = 1
@@ -354,6 +357,7 @@ def write_partitions(
         zone_frame.attrs = {}  # read reports are not stored; they stay with the caller's layers
         zone_frame.to_parquet(staging / "zones.parquet", write_covering_bbox=True)
         for name, layer in layers.items():
+            logger.info("partitioning layer %r by %d zone(s)", name, len(order))
             folder = staging / safe_filename(name, fallback="layer")
             scratch = staging / ".scratch" / folder.name
             template: gpd.GeoDataFrame | None = None

@@ -2,13 +2,9 @@
 
 Importing this module imports the tasks of :mod:`geozones.streaming` and everything they use,
 and loads the compiled ring pass from numba's cache, so that the first county a process runs
-does not pay for it (about a second):
-
-- the server that forks the worker processes of local runs (``workers=2`` or more) imports it
-  once, and each worker starts as a fork with all of it in place. No thread is started and no
-  file or database is left open, so forking after it is safe;
-- Dask workers import it at start-up with ``dask worker --preload geozones.preload`` (or
-  ``LocalCluster(..., preload=["geozones.preload"])``): see ``docs/scale-out.md``.
+does not pay for it (about a second). Dask workers import it at start-up with
+``dask worker --preload geozones.preload`` (or ``LocalCluster(..., preload=["geozones.preload"])``):
+see ``docs/scale-out.md``.
 """
 
 from __future__ import annotations

@@ -26,24 +26,16 @@ With ``work_dir``, each finished zone is written there at once, and a rerun with
 from __future__ import annotations
 
 import atexit
-import ctypes
 import json
-import multiprocessing
+import logging
 import os
-import queue
-import select
 import shutil
-import signal
-import sys
 import tempfile
 import threading
-import time
-import uuid
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +50,7 @@ from geozones.area import AreaMethod
 from geozones.conflicts import find_conflicts, resolve_conflicts
 from geozones.coverage import _area_function, _Pieces, coverage_table
 from geozones.errors import OutsideZonesWarning, PartitionError, RunRestartedWarning
+from geozones.executor import ZoneWarning, reraise_warnings, run_zones
 from geozones.outputs import (
     atomic_file,
     remove_stale_temporaries,
@@ -77,6 +70,8 @@ from geozones.zones import zone_codes
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+logger = logging.getLogger(__name__)
 
 Tables = dict[str, pd.DataFrame]
 Task = Callable[[PartitionedDataset, str], Tables]
@@ -427,17 +422,16 @@ def _conflicts_task(
 ) -> Tables:
     zones = _zones(dataset)
     windows = _relevant({name: dataset.read_window(name, zone) for name in layers}, zones, zone)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # parts outside zones: warned once, after
-        pieces = find_conflicts(
-            windows,
-            min_area_m2=min_area_m2,
-            zones=_nearby_zones(zones, windows) if split else None,
-            zone_field=dataset.zone_field if split else None,
-            within_layers=within_layers,
-            xy_tolerance=xy_tolerance,
-            keep_phantoms=True,
-        )
+    # parts outside every zone are counted once over all zones, after the run (_run_stored)
+    pieces = find_conflicts(
+        windows,
+        min_area_m2=min_area_m2,
+        zones=_nearby_zones(zones, windows) if split else None,
+        zone_field=dataset.zone_field if split else None,
+        within_layers=within_layers,
+        xy_tolerance=xy_tolerance,
+        keep_phantoms=True,
+    )
     home = _home_of(windows, pieces["layer_a"], pieces["id_a"])
     phantom = pieces.pop("phantom").to_numpy(dtype=bool)
     # Each phantom is counted once, by the zone of its first feature.
@@ -471,17 +465,15 @@ def _resolution_task(
     zones = _zones(dataset)
     names = list(dict.fromkeys([*priority, *(mask for mask, _ in masks.values())]))
     windows = _relevant({name: dataset.read_window(name, zone) for name in names}, zones, zone)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        resolved, audit = resolve_conflicts(
-            {name: windows[name] for name in priority},
-            priority,
-            overrides={name: (windows[mask], order) for name, (mask, order) in masks.items()},
-            min_area_m2=min_area_m2,
-            zones=_nearby_zones(zones, windows) if split else None,
-            zone_field=dataset.zone_field if split else None,
-            xy_tolerance=xy_tolerance,
-        )
+    resolved, audit = resolve_conflicts(
+        {name: windows[name] for name in priority},
+        priority,
+        overrides={name: (windows[mask], order) for name, (mask, order) in masks.items()},
+        min_area_m2=min_area_m2,
+        zones=_nearby_zones(zones, windows) if split else None,
+        zone_field=dataset.zone_field if split else None,
+        xy_tolerance=xy_tolerance,
+    )
     tables: Tables = {
         name: frame[(frame[HOME] == zone).to_numpy()].drop(columns=HOME)
         for name, frame in resolved.items()
@@ -642,18 +634,39 @@ def _run_stored(
     # disk, not feature count: a county of a thousand huge red-line polygons and no parcels
     # was sorted among the last and ran alone for 28 s at the end of a 94 s run
     todo.sort(key=lambda zone: -dataset.stored_bytes(zone))
-    run_one: Callable[[PartitionedDataset, str], Any] = partial(
-        _trimmed, task=task if store is None else partial(_store_task, task=task, store=store)
+    run_one: Callable[[PartitionedDataset, str], Tables | None] = (
+        task if store is None else partial(_store_task, task=task, store=store)
+    )
+    label = " ".join(str(params[key]) for key in ("operation", "layer") if key in params)
+    kept = len(dataset.zones) - len(todo)
+    logger.info(
+        "%s: %d of %d zone(s) to run%s",
+        label,
+        len(todo),
+        len(dataset.zones),
+        f" ({kept} kept in {work_dir})" if kept else "",
     )
     results: dict[str, Tables] = {}
+    said: dict[str, list[ZoneWarning]] = {}
     failed: dict[str, BaseException] = {}
-    for zone, outcome in _progress(
-        _execute(run_one, dataset, todo, client, workers), len(todo), progress, params
-    ):
+    outcomes = run_zones(
+        run_one,
+        dataset,
+        todo,
+        workers=workers or worker_count(),
+        client=client,
+        ignore=(OutsideZonesWarning,),  # counted once over all zones, after the run
+    )
+    for zone, outcome in _progress(outcomes, len(todo), progress, label):
         if isinstance(outcome, BaseException):
+            logger.info("zone %s: failed: %s: %s", zone, type(outcome).__name__, outcome)
             failed[zone] = outcome
-        elif store is None:
-            results[zone] = outcome
+            continue
+        logger.info("zone %s: done", zone)
+        said[zone] = outcome.warnings
+        if store is None:
+            results[zone] = outcome.value
+    reraise_warnings([(zone, said[zone]) for zone in dataset.zones if zone in said], stacklevel=4)
     if failed:
         raise _partition_error(failed, len(dataset.zones), named_work_dir)
     if store is not None:
@@ -661,316 +674,13 @@ def _run_stored(
     return [results[zone] for zone in dataset.zones]
 
 
-def _execute(
-    run_one: Callable[[PartitionedDataset, str], Any],
-    dataset: PartitionedDataset,
-    zones: list[str],
-    client: Any,
-    workers: int | None,
-) -> Iterator[tuple[str, Any]]:
-    """Yield (zone, result or exception) as zones finish."""
-    if client is not None:
-        from distributed import as_completed as dask_as_completed
-
-        token = uuid.uuid4().hex[:8]
-        futures = {
-            client.submit(
-                partial(_on_dask_worker, run_one),
-                dataset,
-                zone,
-                key=f"geozones-{zone}-{token}",
-                pure=False,
-            ): zone
-            for zone in zones
-        }
-        for future in dask_as_completed(futures):
-            error = future.exception()
-            outcome = error if error is not None else future.result()
-            zone = futures.pop(future)
-            future.release()  # the worker may drop the result now that it is here
-            yield zone, outcome
-        return
-    count = min(workers or worker_count(), len(zones))
-    if count <= 1:
-        for zone in zones:
-            try:
-                yield zone, run_one(dataset, zone)
-            except Exception as failure:  # reported with the zone's name, after the others
-                yield zone, failure
-        return
-    yield from _in_processes(run_one, dataset, zones, count)
-
-
-def _in_processes(
-    run_one: Callable[[PartitionedDataset, str], Any],
-    dataset: PartitionedDataset,
-    zones: list[str],
-    count: int,
-) -> Iterator[tuple[str, Any]]:
-    """Run the zones in this process and ``count - 1`` worker processes, as each is free.
-
-    This process is one of the workers: it is warm (geozones imported, kernels loaded) and
-    starts at once, while the others start up (on the first run only: see :func:`_local_pool`).
-    """
-    # Processes, not threads: a county task is much pandas and Python work that holds the GIL.
-    cpus = _pinned_cpus(count)
-    todo = iter(zones)
-    lock = threading.Lock()
-    stopped = threading.Event()
-    finished: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-
-    def next_zone() -> str | None:
-        with lock:
-            return None if stopped.is_set() else next(todo, None)
-
-    def here() -> None:
-        if cpus:  # the workers each have a CPU of their own: this thread takes the one left
-            with suppress(OSError):
-                os.sched_setaffinity(0, {cpus[0]})
-        while (zone := next_zone()) is not None:
-            try:
-                outcome: Any = run_one(dataset, zone)
-            except Exception as failure:
-                outcome = failure
-            finished.put((zone, outcome))
-
-    with ExitStack() as stack:
-        stack.enter_context(_threads(1))
-        with _signals_deferred():
-            pool = _local_pool(count - 1)
-
-        def submit() -> None:
-            zone = next_zone()
-            if zone is None:
-                return
-            try:
-                with _signals_deferred():  # a worker is never left half-started
-                    future = pool.submit(run_one, dataset, zone)
-            except Exception as failure:  # a broken pool (a worker killed): the zone failed
-                _discard_pool(pool)
-                finished.put((zone, failure))
-                return
-            future.add_done_callback(partial(_put_with, finished, zone))
-
-        # this process starts first: a new pool's first submit waits for its server to start
-        local = threading.Thread(target=here, name="geozones-zones", daemon=True)
-        local.start()
-        for _ in range(count - 1):
-            submit()
-        completed = False
-        try:
-            for _ in zones:
-                zone, outcome = finished.get()
-                if isinstance(outcome, Future):
-                    error = outcome.exception()
-                    if isinstance(error, BrokenProcessPool):
-                        _discard_pool(pool)
-                    outcome = error if error is not None else outcome.result()
-                    submit()
-                yield zone, outcome
-            completed = True
-        finally:
-            stopped.set()  # no new zone starts
-            if completed:
-                local.join()
-            else:
-                # interrupted (Ctrl-C, SIGTERM) or abandoned: the workers stop now, not after
-                # their zones; this process's own zone thread ends with the process
-                _kill_pool(pool)
-
-
-# Worker processes by pool size, kept for the next run in this process: starting them costs
-# about a second (a Python process importing geozones), which would otherwise be paid per run.
-_POOLS: dict[int, ProcessPoolExecutor] = {}
-_POOLS_LOCK = threading.RLock()  # _local_pool discards a broken pool while holding it
-
-
-def _local_pool(size: int) -> ProcessPoolExecutor:
-    """`size` worker processes of one thread each, started on first use and then reused.
-
-    Workers are forks of a server that has imported :mod:`geozones.preload`. When the workers
-    and this process together fill the CPUs this process may use, each worker is pinned to its
-    own CPU (and this process's zone thread to the one left): unpinned, the county tasks of
-    two processes on two CPUs ran 15-25 % slower than one alone, pinned as fast
-    (docs/performance.md).
-    """
-    with _POOLS_LOCK:
-        pool = _POOLS.get(size)
-        if pool is not None and getattr(pool, "_broken", False):
-            # a worker died since the last run (e.g. killed while idle): start afresh rather
-            # than fail this run's zones on a pool that can take none
-            _discard_pool(pool)
-            pool = None
-        if pool is None:
-            context: multiprocessing.context.BaseContext
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("forkserver")
-                multiprocessing.set_forkserver_preload(["geozones.preload"])
-                _start_server()
-            else:
-                context = multiprocessing.get_context("spawn")
-            cpus = _pinned_cpus(size + 1)[1:]
-            pool = ProcessPoolExecutor(
-                size,
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(cpus, context.Value("i", 0), os.getpid()),
-            )
-            _POOLS[size] = pool
-        return pool
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM back until the block is done, then deliver them.
-
-    Starting a worker process is a handshake with the fork server; interrupted half-way, the
-    worker would start with half its state and print a traceback. Outside the main thread
-    (where signals cannot be handled) the block just runs.
-    """
-    received: list[int] = []
-
-    def defer(signum: int, frame: object) -> None:
-        received.append(signum)
-
-    try:
-        previous = {sig: signal.signal(sig, defer) for sig in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            if handler is not None:  # None: set outside Python, left as it is
-                signal.signal(sig, handler)
-        for signum in received:
-            signal.raise_signal(signum)
-
-
-def _kill_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool's worker processes at once (SIGKILL) and forget the pool."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    _discard_pool(pool)
-    for process in processes:
-        with suppress(Exception):  # it may have ended already
-            process.kill()
-    for process in processes:
-        with suppress(Exception):
-            process.join(timeout=5)
-
-
-def _start_server() -> None:
-    """Start the fork server with Ctrl-C ignored, as its workers then are from birth.
-
-    A Ctrl-C in a terminal goes to every process of the foreground group: a worker starting up
-    would print a ``KeyboardInterrupt`` traceback. The run itself handles Ctrl-C and stops its
-    workers (:func:`_kill_pool`). The signal disposition passes to the server, which hands it
-    to the workers it forks.
-    """
-    from multiprocessing import forkserver
-
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: the server starts as it would
-        forkserver.ensure_running()
-        return
-    try:
-        forkserver.ensure_running()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _die_with(run: int) -> None:
-    """End this worker process as soon as the run that started it ends, even by SIGKILL.
-
-    Neither the worker's parent (the fork server) nor its pipes tell: the server lives as long
-    as a worker does. The run's process is watched directly, through a pidfd where Linux
-    has them (readable when the process ends), else by polling it twice a second.
-    """
-    try:
-        watched = os.pidfd_open(run)
-    except (AttributeError, OSError):  # not Linux 5.3+, or the run is already gone
-        watched = None
-    if watched is not None:
-        select.select([watched], [], [])
-        os._exit(1)
-    while True:
-        time.sleep(0.5)
-        try:
-            os.kill(run, 0)
-            with open(f"/proc/{run}/stat", "rb") as stat:  # a zombie has ended too
-                if stat.read().rsplit(b")", 1)[-1].split()[0] == b"Z":
-                    os._exit(1)
-        except ProcessLookupError:
-            os._exit(1)
-        except OSError:  # no /proc: the signal test alone
-            continue
-
-
-def _discard_pool(pool: ProcessPoolExecutor) -> None:
-    """Forget a pool whose worker died: the next run starts a new one."""
-    with _POOLS_LOCK:
-        for size, kept in list(_POOLS.items()):
-            if kept is pool:
-                del _POOLS[size]
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _pinned_cpus(count: int) -> list[int]:
-    """The CPUs of `count` processes, one each, if they fill the CPUs allowed; else none.
-
-    The first is this process's; with fewer processes than CPUs the system places them.
-    """
-    if not hasattr(os, "sched_getaffinity"):
-        return []
-    allowed = sorted(os.sched_getaffinity(0))
-    return allowed if len(allowed) == count else []
-
-
-def _start_worker(cpus: list[int], started: Any, run: int) -> None:
-    """Initialise a worker process: one thread, and its own CPU if there is one for it.
-
-    The worker ignores Ctrl-C (the run that started it handles it and stops the workers) and
-    ends when the run does (:func:`_die_with`).
-    """
-    os.environ["GEOZONES_THREADS"] = "1"
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_die_with, args=(run,), name="geozones-watchdog", daemon=True).start()
-    if cpus:
-        with started.get_lock():
-            index = started.value
-            started.value += 1
-        with suppress(OSError):  # the CPU was taken away since (a cgroup change): run unpinned
-            os.sched_setaffinity(0, {cpus[index % len(cpus)]})
-
-
-def _put_with(finished: queue.SimpleQueue[tuple[str, Any]], zone: str, done: Future[Any]) -> None:
-    finished.put((zone, done))
-
-
-@contextmanager
-def _threads(count: int) -> Iterator[None]:
-    """Set ``GEOZONES_THREADS`` for the duration, as the worker processes have it."""
-    saved = os.environ.get("GEOZONES_THREADS")
-    os.environ["GEOZONES_THREADS"] = str(count)
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("GEOZONES_THREADS", None)
-        else:
-            os.environ["GEOZONES_THREADS"] = saved
-
-
 def _progress(
-    items: Iterable[tuple[str, Any]], total: int, enabled: bool, params: dict[str, Any]
+    items: Iterable[tuple[str, Any]], total: int, enabled: bool, label: str
 ) -> Iterable[tuple[str, Any]]:
     if not enabled:
         return items
     from tqdm.auto import tqdm
 
-    label = " ".join(str(params[key]) for key in ("operation", "layer") if key in params)
     return tqdm(items, total=total, desc=label, unit="zone")
 
 
@@ -987,9 +697,8 @@ def _partition_error(
         advice = "pass work_dir= to keep finished zones, so that a rerun does only these"
     if any(isinstance(error, BrokenProcessPool) for error in failed.values()):
         advice += (
-            "\na worker process died: it ran out of memory, or, in a script, the run is not "
-            'under `if __name__ == "__main__":` (worker processes import the script that '
-            "started them); workers=1 runs without worker processes"
+            "\na worker process died (it ran out of memory, or was killed); workers=1 runs "
+            "without worker processes"
         )
     error = PartitionError(
         f"{len(failed)} of {total} zone(s) failed:\n" + "\n".join(lines) + f"\n{advice}",
@@ -997,58 +706,6 @@ def _partition_error(
     )
     error.__cause__ = next(iter(failed.values()))
     return error
-
-
-def _trimmed(dataset: PartitionedDataset, zone: str, *, task: Callable[..., Any]) -> Any:
-    """Run `task`, then hand the memory it freed back to the system.
-
-    GEOS allocates and frees much memory on a county with large polygons; glibc keeps it
-    fragmented in the process, so without this a process that has done a large county stays at
-    that size, and a Dask worker counts it against its memory limit.
-    """
-    try:
-        return task(dataset, zone)
-    finally:
-        _release_memory()
-
-
-# glibc's M_MMAP_THRESHOLD, and the largest value its own dynamic threshold reaches (64-bit).
-_M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD = 32 * 2**20
-
-
-def _on_dask_worker(
-    run_one: Callable[[PartitionedDataset, str], Any], dataset: PartitionedDataset, zone: str
-) -> Any:
-    """Run one zone on a Dask worker, with glibc's threshold for mmap raised as it would be.
-
-    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_`` set, which freezes glibc's
-    mmap threshold at 128 KiB: every larger GEOS or numpy block is then a fresh mmap, paid in
-    page faults (the county tasks of the medium benchmark took 75 s instead of 57 s). The
-    memory a task frees is handed back after it anyway (:func:`_trimmed`).
-    """
-    if _LIBC is not None:
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-    return run_one(dataset, zone)
-
-
-def _release_memory() -> None:
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _load_libc() -> Any:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.malloc_trim  # noqa: B018  (glibc only; musl has none)
-    except (OSError, AttributeError):
-        return None
-    return libc
-
-
-_LIBC = _load_libc()
 
 
 def _store_task(dataset: PartitionedDataset, zone: str, *, task: Task, store: _Store) -> None:

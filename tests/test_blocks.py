@@ -31,6 +31,7 @@ from geozones.errors import (
     GeometryRepairWarning,
     GeometryTypeWarning,
     MissingCRSError,
+    MissingOutlinesWarning,
 )
 
 ZONE39 = "EPSG:4527"
@@ -438,7 +439,7 @@ def test_a_rim_along_a_county_line_is_edge_of_the_county_holding_the_block():
 def test_fragmentation_in_hectares_and_without_outlines():
     result = farmland_blocks(straddling(), outline=False)
     assert result.blocks.geometry.isna().all()
-    with pytest.warns(UserWarning, match="no outlines"):
+    with pytest.warns(MissingOutlinesWarning, match="no outlines"):
         table = fragmentation(result, counties(), zone_field="XZQDM", unit="ha")
     assert table["farmland_area"].tolist() == pytest.approx([8, 5, 10], rel=1e-5)
     assert table["edge_density"].isna().all()

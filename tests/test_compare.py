@@ -20,7 +20,12 @@ from shapely import Polygon, box
 
 import geozones
 from geozones.compare import VersionMatchWarning, check_adjustment, compare_versions
-from geozones.errors import CRSReprojectionWarning, FieldError, MissingCRSError
+from geozones.errors import (
+    CRSReprojectionWarning,
+    FieldError,
+    MissingCRSError,
+    OutsideZonesWarning,
+)
 
 X, Y = 39_580_000.0, 3_150_000.0  # 80 km east of the central meridian of zone 39
 MU = 2000.0 / 3.0
@@ -324,7 +329,7 @@ def test_the_balance_per_county_adds_up_and_pieces_are_cut_at_the_boundary():
 
 def test_land_outside_every_zone_has_its_own_row():
     zones = counties().iloc[[0]]  # only the western county
-    with pytest.warns(UserWarning, match="outside every zone"):
+    with pytest.warns(OutsideZonesWarning, match="outside every zone"):
         diff = compare_versions(
             BEFORE, AFTER, zones=zones, zone_field="XZQDM", id_field="BSM", unit="m2"
         )

@@ -20,6 +20,7 @@ import textwrap
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -687,24 +688,26 @@ main()
 """
 
 
-def _grandchildren(run: int, token: str) -> list[int]:
-    """Processes of the run that another of its processes started (workers of the fork server)."""
+def _workers(run: int, token: str) -> list[int]:
+    """The run's worker processes: its processes started by loky to run zones."""
     found = []
     for pid in _processes_with(token):
         try:
-            parent = int(
-                (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1]
-            )
-        except (OSError, ValueError, IndexError):
+            command = (Path("/proc") / str(pid) / "cmdline").read_bytes()
+        except OSError:
             continue
-        if pid != run and parent != run:
+        if pid != run and b"popen_loky" in command:
             found.append(pid)
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
-@pytest.mark.parametrize(("sig", "code"), [("SIGTERM", 143), ("SIGINT", 130), ("SIGKILL", -9)])
-def test_defect_7_stream_killed_takes_its_workers_with_it(check, tmp_path, sig, code):
+def _slow_stream_with_workers(
+    check: Path, tmp_path: Path, *, poll: float, **popen: Any
+) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """A `geozones stream --workers 2` of slowed-down counties, once its workers are there.
+
+    Returns the process, the token in its processes' environment, and its output folder.
+    """
     parts, out = tmp_path / "parts", tmp_path / "out"
     run("-q", "partition", check, parts)
     (tmp_path / "faultslow.py").write_text(SLOW_TASK)
@@ -716,11 +719,26 @@ def test_defect_7_stream_killed_takes_its_workers_with_it(check, tmp_path, sig, 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        **popen,
     )
     deadline = time.monotonic() + 60
-    while not _grandchildren(stream.pid, token) and time.monotonic() < deadline:
+    while not _workers(stream.pid, token) and time.monotonic() < deadline:
+        time.sleep(poll)
+    assert _workers(stream.pid, token), "no worker started"
+    return stream, token, out
+
+
+def _no_process_left(token: str) -> None:
+    deadline = time.monotonic() + 5
+    while _processes_with(token) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _grandchildren(stream.pid, token), "no worker started"  # forked by the fork server
+    assert _processes_with(token) == [], "worker processes outlived the run"
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize(("sig", "code"), [("SIGTERM", 143), ("SIGINT", 130), ("SIGKILL", -9)])
+def test_defect_7_stream_killed_takes_its_workers_with_it(check, tmp_path, sig, code):
+    stream, token, out = _slow_stream_with_workers(check, tmp_path, poll=0.1)
     time.sleep(0.5)
     stream.send_signal(getattr(signal, sig))
     _, stderr = stream.communicate(timeout=30)
@@ -729,10 +747,27 @@ def test_defect_7_stream_killed_takes_its_workers_with_it(check, tmp_path, sig, 
     assert "Traceback" not in text, text
     if sig != "SIGKILL":
         assert len(text.strip().splitlines()) == 1 and leftovers(out) == [], text
-    deadline = time.monotonic() + 5
-    while _processes_with(token) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _processes_with(token) == [], "worker processes outlived the run"
+    _no_process_left(token)
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_defect_7_ctrl_c_while_the_workers_start_stops_the_run_without_a_traceback(check, tmp_path):
+    # Ctrl-C in a terminal goes to every process of the foreground group: the workers too,
+    # here while they are still starting (importing geozones), before their initialiser ran.
+    stream, token, out = _slow_stream_with_workers(
+        check,
+        tmp_path,
+        poll=0.01,
+        start_new_session=True,  # a group, as a terminal's job
+    )
+    time.sleep(0.3)  # the worker is importing its modules now (it takes a second or more)
+    os.killpg(stream.pid, signal.SIGINT)  # the whole group, workers starting up included
+    _, stderr = stream.communicate(timeout=30)
+    text = stderr.decode()
+    assert stream.returncode == 130, text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+    assert len(text.strip().splitlines()) == 1 and leftovers(out) == [], text
+    _no_process_left(token)
 
 
 # --- 8: tracebacks and the wrong exit codes -----------------------------------------------

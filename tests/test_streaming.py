@@ -390,12 +390,12 @@ def _pid_and_cpus() -> tuple[int, frozenset[int]]:
 
 
 def test_worker_processes_are_kept_for_the_next_run(dataset) -> None:
-    from geozones.streaming import _local_pool
+    from geozones.executor import local_executor
 
     first = stream_coverage(dataset, "farmland", workers=2)
-    workers = _worker_facts(_local_pool(1))
+    workers = _worker_facts(local_executor(1))
     again = stream_coverage(dataset, "farmland", workers=2)
-    assert _worker_facts(_local_pool(1)) == workers  # the same processes did the second run
+    assert _worker_facts(local_executor(1)) == workers  # the same processes did the second run
     pd.testing.assert_frame_equal(again, first, check_exact=True)
 
 
@@ -403,42 +403,99 @@ def test_a_worker_that_died_while_idle_is_replaced(dataset) -> None:
     import signal
     import time
 
-    from geozones.streaming import _local_pool
+    from geozones.executor import local_executor
 
     expected = stream_coverage(dataset, "urban", workers=1)
     stream_coverage(dataset, "urban", workers=2)
-    pool = _local_pool(1)
-    ((pid, _),) = _worker_facts(pool, tasks=1)
+    pool = local_executor(1)
+    pid, _ = next(iter(_worker_facts(pool, tasks=1)))
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 30
-    while not getattr(pool, "_broken", False) and time.monotonic() < deadline:
+    while pool._flags.broken is None and time.monotonic() < deadline:
         time.sleep(0.05)
     cover = stream_coverage(dataset, "urban", workers=2)  # no zone fails for it
     pd.testing.assert_frame_equal(cover, expected, check_exact=True)
-    assert pid not in {pid for pid, _ in _worker_facts(_local_pool(1))}
+    assert pid not in {pid for pid, _ in _worker_facts(local_executor(1))}
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux CPU affinity")
-def test_workers_filling_the_cpus_each_get_their_own(dataset) -> None:
-    from geozones.streaming import _local_pool, _pinned_cpus
+def _worker_settings() -> tuple[str | None, object]:
+    import signal
 
-    allowed = sorted(os.sched_getaffinity(0))
-    if len(allowed) < 2:
-        pytest.skip("one CPU: no worker processes")
-    assert _pinned_cpus(len(allowed)) == allowed
-    assert _pinned_cpus(len(allowed) - 1) == []  # fewer processes than CPUs: none pinned
-    assert _pinned_cpus(len(allowed) + 1) == []
-    stream_coverage(dataset, "urban", workers=len(allowed))
-    workers = _worker_facts(_local_pool(len(allowed) - 1), tasks=4 * len(allowed))
-    assert len(workers) == len(allowed) - 1
-    pinned = sorted(cpu for _, cpus in workers for cpu in cpus)
-    assert pinned == allowed[1:]  # one CPU each, the first left to this process
-    assert sorted(os.sched_getaffinity(0)) == allowed  # this thread was not pinned
+    return os.environ.get("GEOZONES_THREADS"), signal.getsignal(signal.SIGINT)
 
 
-def test_an_unguarded_script_gets_advice_not_a_bare_broken_pool(tmp_path) -> None:
-    # Worker processes import the script that started them; without a __main__ guard it runs
-    # again there and the worker dies. The error says what to do.
+def test_workers_use_one_thread_and_ignore_ctrl_c_and_leave_this_process_alone(dataset) -> None:
+    import signal
+
+    from geozones.executor import local_executor
+
+    before = os.environ.get("GEOZONES_THREADS"), signal.getsignal(signal.SIGINT)
+    stream_coverage(dataset, "urban", workers=2)
+    settings = {local_executor(1).submit(_worker_settings).result(timeout=60) for _ in range(4)}
+    assert settings == {("1", signal.SIG_IGN)}
+    assert (os.environ.get("GEOZONES_THREADS"), signal.getsignal(signal.SIGINT)) == before
+
+
+def test_a_worker_killed_during_a_zone_fails_that_zone_with_advice(dataset, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    # a task that kills the worker process that runs it, in the first zone a worker process
+    # gets, and again whenever that zone runs in a worker; importable by the workers
+    (tmp_path / "dying.py").write_text(
+        "import os\n"
+        "import geozones.streaming as streaming\n"
+        "task = streaming._coverage_task\n"
+        "def dying(dataset, zone, **options):\n"
+        "    if os.getpid() != int(os.environ['DYING_PARENT']):\n"
+        "        try:\n"
+        "            with open(os.environ['DYING_CLAIM'], 'x') as claim:\n"
+        "                claim.write(zone)\n"
+        "        except FileExistsError:\n"
+        "            pass\n"
+        "        with open(os.environ['DYING_CLAIM']) as claim:\n"
+        "            if claim.read() == zone:\n"
+        "                os._exit(9)\n"
+        "    return task(dataset, zone, **options)\n",
+        encoding="utf-8",
+    )
+    script = (
+        "import os, dying, geozones, geozones.streaming as streaming\n"
+        "os.environ['DYING_PARENT'] = str(os.getpid())\n"
+        "streaming._coverage_task = dying.dying\n"
+        f"parts = geozones.open_partitions(r'{dataset.path}')\n"
+        "try:\n"
+        "    geozones.stream_coverage(parts, 'farmland', workers=3)\n"
+        "except geozones.PartitionError as error:\n"
+        "    print(sorted(error.failed))\n"
+        "    print(error)\n"
+        "streaming._coverage_task = dying.task\n"
+        "print(len(geozones.stream_coverage(parts, 'farmland', workers=3)))\n"
+    )
+    claim = tmp_path / "claim"
+    env = {
+        **os.environ,
+        "DYING_CLAIM": str(claim),
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    culprit = claim.read_text()
+    # the zone the other worker had in hand when the first died ran again: only the zone that
+    # killed its worker (twice, the second time alone) failed
+    assert lines[0] == str([culprit])
+    assert f"{culprit}: TerminatedWorkerError" in result.stdout
+    assert "a worker process died" in result.stdout and "workers=1" in result.stdout
+    # the next run in the same process gets new workers: every zone is done
+    assert lines[-1] == str(len(dataset.zones))
+
+
+def test_an_unguarded_script_runs_in_worker_processes(tmp_path) -> None:
+    # The worker processes do not import the script that started them (loky starts them
+    # afresh), so a script without a __main__ guard runs as it would with workers=1.
     import subprocess
     import sys
 
@@ -459,9 +516,9 @@ def test_an_unguarded_script_gets_advice_not_a_bare_broken_pool(tmp_path) -> Non
     result = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path
     )
-    assert result.returncode != 0
-    assert "PartitionError" in result.stderr
-    assert 'if __name__ == "__main__":' in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("covered_area") == 1  # the script ran once
+    assert "990121" in result.stdout and "Traceback" not in result.stderr
 
 
 def test_unreadable_partition_is_named(dataset, tmp_path) -> None:
@@ -780,3 +837,40 @@ def test_tiled_resolution_equals_resolve_conflicts_without_zones(sample, tiled) 
     want = expected_audit.set_index([*by_key, "rule"])["area_m2"].sort_index()
     assert got.index.equals(want.index)
     np.testing.assert_array_equal(got.to_numpy(), want.to_numpy())  # the same pieces
+
+
+def _zone_cpus(payload, zone: str) -> tuple[int, frozenset[int]]:
+    import time
+
+    time.sleep(0.05)  # long enough for every process to take zones
+    return os.getpid(), frozenset(os.sched_getaffinity(0))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux CPU affinity")
+def test_processes_filling_the_cpus_each_get_their_own(monkeypatch) -> None:
+    import geozones.executor
+    from geozones.executor import run_zones
+
+    allowed = sorted(os.sched_getaffinity(0))
+    if len(allowed) < 2:
+        pytest.skip("one CPU: no worker processes")
+    zones = [str(number) for number in range(8 * len(allowed))]
+
+    def seen(workers: int) -> dict[int, set[frozenset[int]]]:
+        by_process: dict[int, set[frozenset[int]]] = {}
+        for _, outcome in run_zones(_zone_cpus, None, zones, workers=workers):
+            pid, cpus = outcome.value
+            by_process.setdefault(pid, set()).add(cpus)
+        return by_process
+
+    full = seen(len(allowed))
+    assert full[os.getpid()] == {frozenset(allowed[:1])}  # this process's zone thread
+    workers = {pid: cpus for pid, cpus in full.items() if pid != os.getpid()}
+    assert workers and all(len(cpu) == 1 for cpus in workers.values() for cpu in cpus)
+    assert {cpu for cpus in workers.values() for only in cpus for cpu in only} <= set(allowed[1:])
+    assert sorted(os.sched_getaffinity(0)) == allowed  # this thread was not pinned
+    # fewer processes than CPUs, or pinning turned off: nothing pinned
+    if len(allowed) > 2:
+        assert set().union(*seen(len(allowed) - 1).values()) == {frozenset(allowed)}
+    monkeypatch.setattr(geozones.executor, "PIN_CPUS", False)
+    assert set().union(*seen(len(allowed)).values()) == {frozenset(allowed)}

@@ -303,7 +303,40 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (click's test runner swaps it)."""
+
+    @property
+    def stream(self) -> Any:
+        import sys
+
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure_logging(verbosity: int) -> None:
-    """-v shows geozones' progress messages, -vv debugging; -q only errors."""
-    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    """-v shows the steps of a run (``INFO:`` lines on stderr), -vv debugging; silent otherwise.
+
+    Only geozones' own loggers (``geozones.*``) are shown; other libraries' are left as they
+    are.
+
+    Parameters
+    ----------
+    verbosity : int
+        -1 for ``-q``, 0 by default, 1 for ``-v``, 2 or more for ``-vv``.
+    """
+    logger = logging.getLogger("geozones")
+    for handler in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
+        logger.removeHandler(handler)
+    if verbosity < 1:
+        logger.setLevel(logging.WARNING)
+        logger.propagate = True
+        return
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
+    logger.propagate = False

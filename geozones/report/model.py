@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,8 @@ from geozones.targets import check_targets
 from geozones.tolerance import DEFAULT_XY_TOLERANCE
 from geozones.units import square_metres_per
 from geozones.zones import to_crs
+
+logger = logging.getLogger(__name__)
 
 LEVELS = ("county", "city", "province")
 #: Columns of :attr:`Report.steep_farmland`, before the geometry.
@@ -305,6 +308,7 @@ def build_report(config: Config) -> Report:
         The whole run; :meth:`Report.for_zone` gives one county's part.
     """
     guesses: list[tuple[str, str, str, str]] = []
+    logger.info("reading %d layer(s) and the zones", len(config.layers))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         layers = config.read_layers()
@@ -318,7 +322,8 @@ def build_report(config: Config) -> Report:
             and "not polygons" in message
         ):
             continue  # barrier lines are lines on purpose
-        guesses.append((type(warning.message).__name__, "", message, "warned"))
+        guesses.append(_finding(warning, ""))
+        _pass_on(warning)
 
     code_field, name_field = config.zones.code_field, config.zones.name_field
     zone_frame = zones[[zones.geometry.name]].copy()
@@ -332,9 +337,9 @@ def build_report(config: Config) -> Report:
     }
     lines = {key: layers[key] for key in config.priority}
     tolerance = config.xy_tolerance
+    logger.info("computing coverage, conflicts, resolution and targets")
     with warnings.catch_warnings(record=True) as computed:
-        warnings.simplefilter("ignore")
-        warnings.simplefilter("always", OutsideZonesWarning)  # kept as data-quality findings
+        warnings.simplefilter("always")  # each kept as a data-quality finding
         coverage_table = coverage_by_line(
             lines, zones, code_field, names, config.unit, xy_tolerance=tolerance
         )
@@ -367,9 +372,10 @@ def build_report(config: Config) -> Report:
             construction_land=targets.construction_land,
         )
     for warning in computed:
-        finding = (type(warning.message).__name__, "", str(warning.message), "warned")
+        finding = _finding(warning, "")
         if finding not in guesses:
             guesses.append(finding)
+            _pass_on(warning)
     outside = coverage_table.attrs.get("outside_area", {})
     extras = _extras(config, layers, zones, zone_frame, names, guesses)
     comparisons = _comparisons(config, layers, zones, guesses)
@@ -682,7 +688,19 @@ class _Recorded:
             message = str(warning.message)
             if message not in seen:
                 seen.add(message)
-                self.guesses.append((type(warning.message).__name__, self.key, message, "warned"))
+                self.guesses.append(_finding(warning, self.key))
+                _pass_on(warning)
+
+
+def _finding(warning: warnings.WarningMessage, key: str) -> tuple[str, str, str, str]:
+    """A warning as a data-quality row: its class, the configuration key, its text."""
+    kind = warning.category.__name__
+    return (kind, key, str(warning.message), f"warned ({kind})")
+
+
+def _pass_on(warning: warnings.WarningMessage) -> None:
+    """Raise a warning the report recorded again, for the caller (the CLI prints it)."""
+    warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 class _Extras(TypedDict, total=False):
