@@ -14,8 +14,9 @@ import pandas as pd
 import shapely
 
 from geozones.area import ellipsoidal_area
-from geozones.conflicts import _Layers, classified_overlaps
+from geozones.conflicts import _Layers
 from geozones.errors import GeozonesError
+from geozones.overlaps import classified_overlaps
 from geozones.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
