@@ -141,6 +141,7 @@ def find_conflicts(
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
     keep_phantoms: bool = False,
     progress: bool = False,
+    threads: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Every piece where two features overlap, between layers and inside each layer.
 
@@ -170,6 +171,9 @@ def find_conflicts(
         List the phantoms too, flagged in a ``phantom`` column.
     progress : bool, default False
         Show a progress bar over the layer pairs.
+    threads : int, optional
+        Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
+        CPU count, when omitted (see :mod:`geozones.overlaps`).
 
     Returns
     -------
@@ -215,7 +219,9 @@ def find_conflicts(
     pairs = _layer_pairs(prepared.names, within_layers=within_layers)
     for name_a, name_b in _progress(pairs, enabled=progress, description="conflicts"):
         left, right = prepared.geoms[name_a], prepared.geoms[name_b]
-        found = classified_overlaps(left, right, same_layer=name_a == name_b, width=width)
+        found = classified_overlaps(
+            left, right, same_layer=name_a == name_b, width=width, threads=threads
+        )
         _tally(tally, name_a, name_b, found, prepared.crs)
         rows = slice(None) if keep_phantoms else ~found.phantom
         ids_a = prepared.frames[name_a].index[found.left_index[rows]]
@@ -302,6 +308,7 @@ def overlap_count(
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
+    threads: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Planarised overlaps: the land covered by two or more layers, by how many and which.
 
@@ -320,6 +327,9 @@ def overlap_count(
     xy_tolerance : float, default 0.001
         Coordinate tolerance in metres, as for :func:`find_conflicts`: overlaps thinner than
         it are phantoms, and faces thinner than it are left out.
+    threads : int, optional
+        Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
+        CPU count, when omitted (see :mod:`geozones.overlaps`).
 
     Returns
     -------
@@ -354,7 +364,9 @@ def overlap_count(
     tally = PhantomTally()
     overlap_regions: list[shapely.Geometry] = []
     for name_a, name_b in combinations(prepared.names, 2):
-        found = classified_overlaps(prepared.geoms[name_a], prepared.geoms[name_b], width=width)
+        found = classified_overlaps(
+            prepared.geoms[name_a], prepared.geoms[name_b], width=width, threads=threads
+        )
         _tally(tally, name_a, name_b, found, prepared.crs)
         overlap_regions.extend(found.pieces[~found.phantom])
     thin_face_area = 0.0
@@ -459,6 +471,7 @@ def resolve_conflicts(
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
+    threads: int | None = None,
 ) -> tuple[dict[str, gpd.GeoDataFrame], gpd.GeoDataFrame]:
     """Take every overlap out of the lower-priority layer, recording each piece taken.
 
@@ -487,6 +500,9 @@ def resolve_conflicts(
         not taken, and no part thinner than it is left: a thin part of what a feature keeps
         or of a piece taken from it joins the piece of the same feature it borders most
         (:func:`geozones.tolerance.eliminate_thin_parts`). 0 cuts exactly.
+    threads : int, optional
+        Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
+        CPU count, when omitted (see :mod:`geozones.overlaps`).
 
     Returns
     -------
@@ -550,8 +566,8 @@ def resolve_conflicts(
     tally = PhantomTally()
     claims = pd.concat(
         [
-            _claims(prepared, priority, overrides, masks, width, tally),
-            _mask_claims(prepared, overrides, mask_geoms, mask_ids, width, tally),
+            _claims(prepared, priority, overrides, masks, width, tally, threads),
+            _mask_claims(prepared, overrides, mask_geoms, mask_ids, width, tally, threads),
         ],
         ignore_index=True,
     )
@@ -576,12 +592,15 @@ def _claims(
     masks: Mapping[str, Any],
     width: float,
     tally: PhantomTally,
+    threads: int | None,
 ) -> pd.DataFrame:
     """Each overlap piece, split by the override masks, with the layer that loses it."""
     rank = {name: position for position, name in enumerate(priority)}
     rows = []
     for name_a, name_b in combinations(priority, 2):
-        found = classified_overlaps(prepared.geoms[name_a], prepared.geoms[name_b], width=width)
+        found = classified_overlaps(
+            prepared.geoms[name_a], prepared.geoms[name_b], width=width, threads=threads
+        )
         _tally(tally, name_a, name_b, found, prepared.crs)
         genuine = ~found.phantom
         index_a, index_b = found.left_index[genuine], found.right_index[genuine]
@@ -653,6 +672,7 @@ def _mask_claims(
     mask_ids: Mapping[str, pd.Index],
     width: float,
     tally: PhantomTally,
+    threads: int | None,
 ) -> pd.DataFrame:
     """Pieces a mask itself takes: where its order ranks the mask above a layer.
 
@@ -664,7 +684,9 @@ def _mask_claims(
         if mask_name not in order:
             continue
         for name in order[rank_in(order, mask_name) + 1 :]:
-            found = classified_overlaps(prepared.geoms[name], mask_geoms[mask_name], width=width)
+            found = classified_overlaps(
+                prepared.geoms[name], mask_geoms[mask_name], width=width, threads=threads
+            )
             _tally(tally, name, mask_name, found, prepared.crs)
             genuine = ~found.phantom
             index, mask_index = found.left_index[genuine], found.right_index[genuine]
