@@ -4,10 +4,10 @@
 <geozones.resolve_conflicts>`, :func:`overlap_count <geozones.overlap_count>`, coverage, the
 site check and the streamed runs all find their overlaps here. Per pair of arrays:
 
-1. polygons with more than `max_vertices` coordinates are cut into pieces on a quadtree of
-   their bounding box (as PostGIS ``ST_Subdivide`` does), so that a parcel is tested and
-   intersected against the few hundred vertices of the red line near it, not against all
-   100,000 (:func:`subdivide`);
+1. optionally (`max_vertices`), polygons with more coordinates are cut into pieces on a
+   quadtree of their bounding box (as PostGIS ``ST_Subdivide`` does), so that a parcel is
+   tested and intersected against the few hundred vertices of the red line near it, not
+   against all 100,000 (:func:`subdivide`); off by default, see :data:`MAX_VERTICES`;
 2. an STR-tree on one side's pieces is queried with the other's; ``intersects`` keeps the
    pairs that meet (prepared for pieces with many candidates);
 3. a piece covered whole by the other piece is its own overlap: no overlay, on either side;
@@ -15,9 +15,12 @@ site check and the streamed runs all find their overlaps here. Per pair of array
 5. the pieces of one pair of polygons are put together again (one union per pair that was
    cut), so the result is one overlap per pair of polygons, as without subdivision.
 
-Steps 2-4 run in threads (GEOS releases the GIL), in batches of about equal cost (coordinates),
-costliest first (:func:`geozones._parallel.map_by_cost`); ``threads`` or the
-``GEOZONES_THREADS`` environment variable sets how many.
+The cuts of step 1 and the overlays of step 4 run in threads (GEOS releases the GIL), in
+batches of about equal cost (coordinates), costliest first
+(:func:`geozones._parallel.map_by_cost`); ``threads`` or the ``GEOZONES_THREADS`` environment
+variable sets how many. The predicates of steps 2 and 3 run in the calling thread: GEOS builds
+a prepared polygon's indexes on first use, and two threads using one prepared polygon at once
+crash the process.
 """
 
 from __future__ import annotations
@@ -27,12 +30,15 @@ from typing import NamedTuple
 import numpy as np
 import shapely
 
-from geozones._parallel import map_by_cost
+from geozones._parallel import map_by_cost, worker_count
 from geozones.tolerance import is_thin
 from geozones.validity import polygonal_parts
 
-#: Polygons with more coordinates than this are cut into pieces before pairing.
-MAX_VERTICES = 512
+#: Polygons with more coordinates than this are cut into pieces before pairing, by default;
+#: 0, nothing is cut: on the benchmarks of ``bench_hard.py`` the cuts themselves (GEOS
+#: overlays of a 190,000-vertex polygon with a box) took longer than they saved
+#: (docs/performance.md).
+MAX_VERTICES = 0
 #: Candidates from which a piece is prepared before it is tested against them.
 PREPARE_FROM = 8
 
@@ -53,7 +59,7 @@ class Overlaps(NamedTuple):
 
 
 def subdivide(
-    geoms: np.ndarray, max_vertices: int = MAX_VERTICES, *, threads: int | None = None
+    geoms: np.ndarray, max_vertices: int = 512, *, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut polygons with more than `max_vertices` coordinates into pieces, on a quadtree.
 
@@ -163,7 +169,7 @@ def classified_overlaps(
     threads : int, optional
         Threads for the GEOS work; the ``GEOZONES_THREADS`` environment variable, else the
         CPU count, when omitted.
-    max_vertices : int, default 512
+    max_vertices : int, default :data:`MAX_VERTICES` (0)
         Polygons with more coordinates are cut into pieces before pairing
         (:func:`subdivide`); 0 cuts nothing. The result does not depend on it, beyond
         rounding (areas agree to about 1e-12 relative).
@@ -190,6 +196,7 @@ def classified_overlaps(
     """
     left = np.asarray(left, dtype=object)
     right = np.asarray(right, dtype=object)
+    threads = worker_count(threads)
     # The tree holds the side with fewer vertices per feature (parcels); the other side's
     # features (red-line polygons) are tested against the features whose boxes they meet.
     swap = not same_layer and _vertices_per_feature(right) > _vertices_per_feature(left)
@@ -234,7 +241,9 @@ def classified_overlaps(
         code[meets[holds_a]] = 2
         return code
 
-    code = map_by_cost(settle, np.arange(len(a)), cost, threads=threads)
+    # In one thread: GEOS builds a prepared polygon's indexes on its first use, and two threads
+    # using one prepared polygon at once crash the process.
+    code = settle(np.arange(len(a)))
     met = np.flatnonzero(code > 0)
     pieces = np.where(code[met] == 2, a[met], b[met])
     crossing = np.flatnonzero(code[met] == 3)

@@ -79,7 +79,7 @@ def assert_same(found, expected):
         )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(polygon_specs, polygon_specs, st.sampled_from([0, 8, 40]), st.sampled_from([1, 2]))
 def test_fast_paths_equal_the_plain_path(left_specs, right_specs, max_vertices, threads):
     left, right = build(left_specs), build(right_specs)
@@ -87,7 +87,7 @@ def test_fast_paths_equal_the_plain_path(left_specs, right_specs, max_vertices, 
     assert_same(found, plain_overlaps(left, right))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(polygon_specs, st.sampled_from([0, 8, 40]))
 def test_fast_paths_within_a_layer_equal_the_plain_path(specs, max_vertices):
     geoms = build(specs)
