@@ -7,9 +7,9 @@ the land); :func:`resolve_conflicts` takes each overlap out of the lower-priorit
 records every piece taken; :func:`conflict_summary` gives the area per zone and layer pair
 without counting a piece of land twice.
 
-The kernel, per pair of layers: an STR-tree on one layer is queried with the other's features;
-a feature covered whole by the other is credited without any overlay, and only pairs whose
-boundaries cross are intersected, in threads (GEOS releases the GIL).
+The overlaps of each pair of layers come from one kernel, :mod:`geozones.overlaps`: huge
+polygons cut into pieces, a feature covered whole by the other credited without any overlay,
+only pairs whose boundaries cross intersected, all in threads (GEOS releases the GIL).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any, NamedTuple
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,9 +26,10 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones._parallel import concatenate_blocks, map_blocks
+from geozones._parallel import map_blocks
 from geozones.area import ellipsoidal_area
 from geozones.errors import EmptyLayerError, GeozonesError, OutsideZonesWarning
+from geozones.overlaps import Overlaps, classified_overlaps
 from geozones.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
@@ -115,142 +116,6 @@ def _measurable(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
-#: Candidates from which a feature is prepared before it is tested against them.
-_PREPARE_FROM = 8
-
-
-class Overlaps(NamedTuple):
-    """Every overlap of two polygon arrays, each classed genuine or phantom.
-
-    Returned by :func:`classified_overlaps`; one entry per overlapping pair.
-    """
-
-    #: Positions of the two polygons of each overlap.
-    left_index: np.ndarray
-    right_index: np.ndarray
-    #: The overlaps, polygonal, each with area.
-    pieces: np.ndarray
-    #: True where every part of the overlap is thinner than the tolerance.
-    phantom: np.ndarray
-
-
-def classified_overlaps(
-    left: np.ndarray, right: np.ndarray, *, same_layer: bool = False, width: float = 0.0
-) -> Overlaps:
-    """Every piece where a polygon of `left` overlaps one of `right`, phantoms apart.
-
-    An overlap whose every part is thinner than `width` (:func:`geozones.tolerance.is_thin`)
-    is a *phantom*: two boundaries closer than the tolerance are the same boundary. The
-    other overlaps are genuine, and kept whole.
-
-    Parameters
-    ----------
-    left, right : numpy.ndarray of shapely geometries
-        Valid polygons (empty ones are ignored).
-    same_layer : bool, default False
-        `left` and `right` are the same array: report each unordered pair once, not a
-        feature with itself.
-    width : float, default 0
-        The tolerance in the units of the coordinates; 0 makes no overlap a phantom.
-
-    Returns
-    -------
-    Overlaps
-        Positions, pieces and phantom flags, ordered by the two positions. Touching
-        polygons (no overlap of positive area) are not among them.
-
-    Examples
-    --------
-    A genuine overlap, and neighbours whose shared edge was digitised 0.3 mm apart:
-
-    >>> import numpy as np
-    >>> from shapely import box
-    >>> found = classified_overlaps(
-    ...     np.array([box(0, 0, 2, 2), box(5, 0, 6, 1)]),
-    ...     np.array([box(1, 1, 3, 3), box(5.9997, 0, 7, 1)]),
-    ...     width=0.001,
-    ... )
-    >>> found.left_index.tolist(), found.phantom.tolist(), [round(p.area, 4) for p in found.pieces]
-    ([0, 1], [False, True], [1.0, 0.0003])
-    """
-    # The tree holds the layer with fewer vertices per feature (parcels); the other layer's
-    # features (large red-line polygons) are tested against the features whose boxes they meet.
-    swap = not same_layer and _vertices_per_feature(right) > _vertices_per_feature(left)
-    queried, indexed = (right, left) if swap else (left, right)
-    query_index, tree_index = shapely.STRtree(indexed).query(queried)
-    if same_layer:
-        keep = query_index < tree_index
-        query_index, tree_index = query_index[keep], tree_index[keep]
-    # Only features tested many times are prepared: a prepared polygon of 100,000 vertices
-    # costs GEOS gigabytes, and pays off against thousands of parcels, not against the two or
-    # three red-line polygons it overlaps.
-    candidates = np.bincount(query_index, minlength=len(queried))
-    shapely.prepare(queried[candidates >= _PREPARE_FROM])
-    meets = shapely.intersects(queried[query_index], indexed[tree_index])
-    query_index, tree_index = query_index[meets], tree_index[meets]
-    # A feature covered whole by the other is its own overlap: no overlay needed.
-    inside = shapely.covers(queried[query_index], indexed[tree_index])
-    pieces = indexed[tree_index].copy()
-    crossing = np.flatnonzero(~inside)
-
-    def intersect(positions: np.ndarray) -> np.ndarray:
-        return polygonal_parts(
-            shapely.intersection(queried[query_index[positions]], indexed[tree_index[positions]])
-        )
-
-    if len(crossing):
-        pieces[crossing] = concatenate_blocks(intersect, crossing)
-    left_index, right_index = (tree_index, query_index) if swap else (query_index, tree_index)
-    order = np.lexsort((right_index, left_index))
-    keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
-    pieces = pieces[keep]
-    return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
-
-
-def overlapping_pieces(
-    left: np.ndarray, right: np.ndarray, *, same_layer: bool = False, width: float = 0.0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every piece where a polygon of `left` overlaps one of `right` (touching is not overlap).
-
-    The genuine overlaps of :func:`classified_overlaps`: phantoms thinner than `width` are
-    left out.
-
-    Parameters
-    ----------
-    left, right : numpy.ndarray of shapely geometries
-        Valid polygons (empty ones are ignored).
-    same_layer : bool, default False
-        `left` and `right` are the same array: report each unordered pair once, not a
-        feature with itself.
-    width : float, default 0
-        The tolerance in the units of the coordinates; 0 keeps every overlap whole.
-
-    Returns
-    -------
-    left_index, right_index : numpy.ndarray
-        Positions of the two polygons of each piece.
-    pieces : numpy.ndarray
-        The overlapping parts, polygonal, each with area.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from shapely import box
-    >>> i, j, pieces = overlapping_pieces(
-    ...     np.array([box(0, 0, 2, 2)]), np.array([box(1, 1, 3, 3), box(2, 0, 3, 1)])
-    ... )
-    >>> i.tolist(), j.tolist(), [p.area for p in pieces]
-    ([0], [0], [1.0])
-    """
-    found = classified_overlaps(left, right, same_layer=same_layer, width=width)
-    genuine = ~found.phantom
-    return found.left_index[genuine], found.right_index[genuine], found.pieces[genuine]
-
-
-def _vertices_per_feature(geoms: np.ndarray) -> float:
-    return float(shapely.get_num_coordinates(geoms).sum()) / max(len(geoms), 1)
-
-
 def _layer_pairs(names: Sequence[str], *, within_layers: bool) -> list[tuple[str, str]]:
     pairs = list(combinations(names, 2))
     if within_layers:
@@ -276,6 +141,7 @@ def find_conflicts(
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
     keep_phantoms: bool = False,
     progress: bool = False,
+    threads: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Every piece where two features overlap, between layers and inside each layer.
 
@@ -305,6 +171,9 @@ def find_conflicts(
         List the phantoms too, flagged in a ``phantom`` column.
     progress : bool, default False
         Show a progress bar over the layer pairs.
+    threads : int, optional
+        Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
+        CPU count, when omitted (see :mod:`geozones.overlaps`).
 
     Returns
     -------
@@ -350,7 +219,9 @@ def find_conflicts(
     pairs = _layer_pairs(prepared.names, within_layers=within_layers)
     for name_a, name_b in _progress(pairs, enabled=progress, description="conflicts"):
         left, right = prepared.geoms[name_a], prepared.geoms[name_b]
-        found = classified_overlaps(left, right, same_layer=name_a == name_b, width=width)
+        found = classified_overlaps(
+            left, right, same_layer=name_a == name_b, width=width, threads=threads
+        )
         _tally(tally, name_a, name_b, found, prepared.crs)
         rows = slice(None) if keep_phantoms else ~found.phantom
         ids_a = prepared.frames[name_a].index[found.left_index[rows]]
@@ -437,6 +308,7 @@ def overlap_count(
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
+    threads: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Planarised overlaps: the land covered by two or more layers, by how many and which.
 
@@ -455,6 +327,9 @@ def overlap_count(
     xy_tolerance : float, default 0.001
         Coordinate tolerance in metres, as for :func:`find_conflicts`: overlaps thinner than
         it are phantoms, and faces thinner than it are left out.
+    threads : int, optional
+        Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
+        CPU count, when omitted (see :mod:`geozones.overlaps`).
 
     Returns
     -------
@@ -489,7 +364,9 @@ def overlap_count(
     tally = PhantomTally()
     overlap_regions: list[shapely.Geometry] = []
     for name_a, name_b in combinations(prepared.names, 2):
-        found = classified_overlaps(prepared.geoms[name_a], prepared.geoms[name_b], width=width)
+        found = classified_overlaps(
+            prepared.geoms[name_a], prepared.geoms[name_b], width=width, threads=threads
+        )
         _tally(tally, name_a, name_b, found, prepared.crs)
         overlap_regions.extend(found.pieces[~found.phantom])
     thin_face_area = 0.0
@@ -594,6 +471,7 @@ def resolve_conflicts(
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
+    threads: int | None = None,
 ) -> tuple[dict[str, gpd.GeoDataFrame], gpd.GeoDataFrame]:
     """Take every overlap out of the lower-priority layer, recording each piece taken.
 
@@ -622,6 +500,9 @@ def resolve_conflicts(
         not taken, and no part thinner than it is left: a thin part of what a feature keeps
         or of a piece taken from it joins the piece of the same feature it borders most
         (:func:`geozones.tolerance.eliminate_thin_parts`). 0 cuts exactly.
+    threads : int, optional
+        Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
+        CPU count, when omitted (see :mod:`geozones.overlaps`).
 
     Returns
     -------
@@ -685,8 +566,8 @@ def resolve_conflicts(
     tally = PhantomTally()
     claims = pd.concat(
         [
-            _claims(prepared, priority, overrides, masks, width, tally),
-            _mask_claims(prepared, overrides, mask_geoms, mask_ids, width, tally),
+            _claims(prepared, priority, overrides, masks, width, tally, threads),
+            _mask_claims(prepared, overrides, mask_geoms, mask_ids, width, tally, threads),
         ],
         ignore_index=True,
     )
@@ -711,12 +592,15 @@ def _claims(
     masks: Mapping[str, Any],
     width: float,
     tally: PhantomTally,
+    threads: int | None,
 ) -> pd.DataFrame:
     """Each overlap piece, split by the override masks, with the layer that loses it."""
     rank = {name: position for position, name in enumerate(priority)}
     rows = []
     for name_a, name_b in combinations(priority, 2):
-        found = classified_overlaps(prepared.geoms[name_a], prepared.geoms[name_b], width=width)
+        found = classified_overlaps(
+            prepared.geoms[name_a], prepared.geoms[name_b], width=width, threads=threads
+        )
         _tally(tally, name_a, name_b, found, prepared.crs)
         genuine = ~found.phantom
         index_a, index_b = found.left_index[genuine], found.right_index[genuine]
@@ -788,6 +672,7 @@ def _mask_claims(
     mask_ids: Mapping[str, pd.Index],
     width: float,
     tally: PhantomTally,
+    threads: int | None,
 ) -> pd.DataFrame:
     """Pieces a mask itself takes: where its order ranks the mask above a layer.
 
@@ -799,7 +684,9 @@ def _mask_claims(
         if mask_name not in order:
             continue
         for name in order[rank_in(order, mask_name) + 1 :]:
-            found = classified_overlaps(prepared.geoms[name], mask_geoms[mask_name], width=width)
+            found = classified_overlaps(
+                prepared.geoms[name], mask_geoms[mask_name], width=width, threads=threads
+            )
             _tally(tally, name, mask_name, found, prepared.crs)
             genuine = ~found.phantom
             index, mask_index = found.left_index[genuine], found.right_index[genuine]

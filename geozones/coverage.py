@@ -17,8 +17,8 @@ from scipy.sparse.csgraph import connected_components
 from geozones._parallel import concatenate_blocks
 from geozones.area import AreaMethod, ellipsoidal_area, geodesic_area
 from geozones.choices import checked_choice
-from geozones.conflicts import classified_overlaps
 from geozones.errors import FieldError, OutsideZonesWarning
+from geozones.overlaps import classified_overlaps
 from geozones.quality import layer_report
 from geozones.survey import survey_area
 from geozones.tolerance import DEFAULT_XY_TOLERANCE, check_xy_tolerance, tolerance_in_crs_units

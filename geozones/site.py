@@ -15,8 +15,9 @@ import shapely
 
 from geozones.area import ellipsoidal_area
 from geozones.choices import did_you_mean
-from geozones.conflicts import _Layers, classified_overlaps
+from geozones.conflicts import _Layers
 from geozones.errors import OptionError
+from geozones.overlaps import classified_overlaps
 from geozones.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,

@@ -24,10 +24,10 @@ from geozones.conflicts import (
     conflict_summary,
     find_conflicts,
     overlap_count,
-    overlapping_pieces,
     resolve_conflicts,
 )
 from geozones.errors import CRSReprojectionWarning, GeometryRepairWarning
+from geozones.overlaps import overlapping_pieces
 
 ZONE39 = "EPSG:4527"  # CGCS2000 3-degree Gauss-Kruger zone 39, CM 117°E, easting prefix 39
 CM39 = 39_500_000.0

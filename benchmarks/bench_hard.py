@@ -1,0 +1,250 @@
+"""Conflicts on the data that is hardest for them: most pairs crossing, huge red-line polygons.
+
+For each setting of ``generate_hard.py`` (share of crossing pairs, tessellated farmland or
+not), in one process:
+
+1. reading the three layers from GeoParquet (``geopandas.read_parquet``);
+2. three ``geopandas.overlay(..., how="intersection")`` calls plus the ellipsoidal area of the
+   pieces (what an analyst writes today);
+3. ``geozones.find_conflicts`` between layers (as the overlays), and with its defaults (the
+   within-layer check too);
+4. on a tessellated setting, the within-layer check of the farmland alone against a
+   between-layer check of the same size (the farmland against a copy shifted by half a cell);
+5. peak memory of ``find_conflicts`` (defaults) in a fresh process, against the RSS of the
+   loaded layers.
+
+The overlays and ``find_conflicts`` must find the same pieces and area (printed side by side).
+Goals at the medium size: find_conflicts (defaults) ≤ 0.4× the overlays and ≤ 2× the read;
+within ≤ 0.5× between on a tessellation; peak ≤ 1.5× the loaded layers.
+
+Usage::
+
+    python benchmarks/bench_hard.py --size small                       # all six settings
+    python benchmarks/bench_hard.py --size medium --crossing 0.5 --tessellated no
+    python benchmarks/bench_hard.py --size large --skip-overlay --crossing 0.5
+    GEOZONES_THREADS=1 python benchmarks/bench_hard.py --size small    # one thread
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_conflicts  # noqa: E402
+import generate  # noqa: E402
+import generate_hard  # noqa: E402
+
+import geozones  # noqa: E402
+
+LAYERS = generate.LAYERS
+
+
+def status_gib(field: str) -> float:
+    """A field of /proc/self/status (VmRSS, VmHWM), GiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 2**20
+    return float("nan")
+
+
+def _read(paths: dict[str, Path]) -> dict[str, gpd.GeoDataFrame]:
+    return {name: gpd.read_parquet(path) for name, path in paths.items()}
+
+
+def _memory_child(paths: dict[str, Path], queue: Any) -> None:
+    warnings.simplefilter("ignore")
+    layers = _read(paths)
+    loaded = status_gib("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")
+    geozones.find_conflicts(layers)
+    queue.put({"rss_loaded_gib": loaded, "peak_rss_conflicts_gib": status_gib("VmHWM")})
+
+
+def conflicts_memory(paths: dict[str, Path]) -> dict[str, float]:
+    """RSS with the layers read, and the peak during find_conflicts, in a fresh process."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_memory_child, args=(paths, queue))
+    process.start()
+    result: dict[str, float] = queue.get()
+    process.join()
+    return result
+
+
+def tessellation_check(farmland: gpd.GeoDataFrame) -> dict[str, float]:
+    """Within the tessellated farmland against the farmland and a copy shifted half a cell."""
+    shifted = farmland.set_geometry(
+        shapely.transform(farmland.geometry.to_numpy(), lambda xy: xy + generate_hard.CELL / 2),
+        crs=farmland.crs,
+    )
+    within, found = bench_conflicts.timed(lambda: geozones.find_conflicts({"t": farmland}))
+    between, crossed = bench_conflicts.timed(
+        lambda: geozones.find_conflicts({"t": farmland, "s": shifted}, within_layers=False)
+    )
+    return {
+        "tess_within_s": within,
+        "tess_within_rows": len(found),
+        "tess_within_phantoms": found.attrs["phantoms"]["count"],
+        "tess_between_s": between,
+        "tess_between_rows": len(crossed),
+    }
+
+
+def run_setting(
+    size: str, crossing: float, tessellated: bool, *, skip_overlay: bool, memory: bool
+) -> dict[str, Any]:
+    """All the figures of one setting."""
+    paths = generate_hard.generate_hard(size, crossing=crossing, tessellated=tessellated)
+    info = json.loads((paths["farmland"].parent / "hard.json").read_text())
+    figures: dict[str, Any] = {
+        "size": size,
+        "crossing_target": crossing,
+        "crossing_measured": info["crossing_measured"]["all"],
+        "tessellated": tessellated,
+        "features": info["features"],
+        "vertices": info["vertices"],
+        "redline_vertices_max": info["redline_vertices_max"],
+    }
+    figures["read_s"], layers = bench_conflicts.timed(lambda: _read(paths))
+    figures["layers_gib"] = bench_conflicts.layer_memory_gib(layers)
+    if not skip_overlay:
+        figures["overlay_s"], (pieces, area) = bench_conflicts.timed(
+            lambda: bench_conflicts.overlay_pairs(layers)
+        )
+        figures["overlay_pieces"], figures["overlay_area_m2"] = pieces, area
+    figures["between_s"], between = bench_conflicts.timed(
+        lambda: geozones.find_conflicts(layers, within_layers=False)
+    )
+    figures["between_pieces"] = len(between)
+    figures["between_area_m2"] = float(between["area_m2"].sum())
+    del between
+    figures["defaults_s"], found = bench_conflicts.timed(lambda: geozones.find_conflicts(layers))
+    figures["defaults_pieces"] = len(found)
+    figures["defaults_phantoms"] = found.attrs["phantoms"]["count"]
+    del found
+    if tessellated:
+        figures.update(tessellation_check(layers["farmland"]))
+    layers.clear()  # free them before the fresh process measures memory
+    if memory:
+        figures.update(conflicts_memory(paths))
+    return figures
+
+
+def print_setting(f: dict[str, Any]) -> None:
+    kind = "tessellated farmland" if f["tessellated"] else "farmland of generate.py"
+    print(
+        f"## {f['size']}, crossing {f['crossing_target']:.0%} (measured "
+        f"{f['crossing_measured']:.1%}), {kind}"
+    )
+    print()
+    sizes = ", ".join(
+        f"{name} {f['features'][name]:,} ({f['vertices'][name] / 1e6:.2f} M vertices)"
+        for name in LAYERS
+    )
+    print(f"layers: {sizes}; largest red-line polygon {f['redline_vertices_max']:,} vertices")
+    print()
+    print("| step | seconds | × read | × overlay | pieces | area (m², ellipsoidal) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    read, overlay = f["read_s"], f.get("overlay_s")
+
+    def row(name: str, seconds: float, pieces: str = "", area: str = "") -> None:
+        ratio = f"{seconds / overlay:.2f}" if overlay else ""
+        print(f"| {name} | {seconds:.2f} | {seconds / read:.2f} | {ratio} | {pieces} | {area} |")
+
+    row("read: geopandas.read_parquet × 3", read)
+    if overlay:
+        row(
+            "geopandas.overlay × 3 + area",
+            overlay,
+            f"{f['overlay_pieces']:,}",
+            f"{f['overlay_area_m2']:,.3f}",
+        )
+    row(
+        "find_conflicts, between layers",
+        f["between_s"],
+        f"{f['between_pieces']:,}",
+        f"{f['between_area_m2']:,.3f}",
+    )
+    row(
+        "find_conflicts, defaults (+ within layers)",
+        f["defaults_s"],
+        f"{f['defaults_pieces']:,} ({f['defaults_phantoms']:,} phantoms)",
+    )
+    print()
+    if "tess_within_s" in f:
+        print(
+            f"tessellation: within the farmland {f['tess_within_s']:.2f} s "
+            f"({f['tess_within_rows']:,} rows, {f['tess_within_phantoms']:,} phantoms); "
+            f"between it and a copy shifted half a cell {f['tess_between_s']:.2f} s "
+            f"({f['tess_between_rows']:,} pieces); within / between "
+            f"**{f['tess_within_s'] / f['tess_between_s']:.2f}** (goal ≤ 0.5)"
+        )
+    if overlay:
+        print(
+            f"defaults / overlay **{f['defaults_s'] / overlay:.2f}** (goal ≤ 0.4); "
+            f"between / overlay {f['between_s'] / overlay:.2f}"
+        )
+    print(f"defaults / read **{f['defaults_s'] / read:.2f}** (goal ≤ 2)")
+    if "rss_loaded_gib" in f:
+        print(
+            f"memory (fresh process): {f['rss_loaded_gib']:.2f} GiB RSS with the layers read, "
+            f"peak {f['peak_rss_conflicts_gib']:.2f} GiB during find_conflicts: "
+            f"**{f['peak_rss_conflicts_gib'] / f['rss_loaded_gib']:.2f}×** (goal ≤ 1.5)"
+        )
+    print()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="small", choices=["small", "medium", "large"])
+    parser.add_argument("--crossing", default="0.1,0.5,0.9", help="shares, comma-separated")
+    parser.add_argument("--tessellated", default="no,yes", help="no, yes or no,yes")
+    parser.add_argument("--skip-overlay", action="store_true", help="skip geopandas.overlay")
+    parser.add_argument("--skip-memory", action="store_true", help="no fresh-process peak")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    print(f"# bench_hard: {' '.join(sys.argv)}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, GEOZONES_THREADS="
+        f"{os.environ.get('GEOZONES_THREADS', '(unset)')}, Python "
+        f"{platform.python_version()}, numpy {np.__version__}, shapely {shapely.__version__} "
+        f"(GEOS {shapely.geos_version_string}), geopandas {gpd.__version__}; load average "
+        f"{', '.join(f'{load:.1f}' for load in os.getloadavg())}"
+    )
+    print()
+    results = []
+    for tessellated in (value == "yes" for value in args.tessellated.split(",")):
+        for crossing in (float(value) for value in args.crossing.split(",")):
+            figures = run_setting(
+                args.size,
+                crossing,
+                tessellated,
+                skip_overlay=args.skip_overlay,
+                memory=not args.skip_memory,
+            )
+            print_setting(figures)
+            sys.stdout.flush()
+            results.append(figures)
+    print(f"load average after: {', '.join(f'{load:.1f}' for load in os.getloadavg())}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""The overlay kernel: every overlap of two polygon arrays, fast on hard data and on every core.
+
+:func:`find_conflicts <geozones.find_conflicts>`, :func:`resolve_conflicts
+<geozones.resolve_conflicts>`, :func:`overlap_count <geozones.overlap_count>`, coverage, the
+site check and the streamed runs all find their overlaps here. Per pair of arrays:
+
+1. optionally (`max_vertices`), polygons with more coordinates are cut into pieces on a
+   quadtree of their bounding box (as PostGIS ``ST_Subdivide`` does), so that a parcel is
+   tested and intersected against the few hundred vertices of the red line near it, not
+   against all 100,000 (:func:`subdivide`); off by default, see :data:`MAX_VERTICES`;
+2. an STR-tree on one side's pieces is queried with the other's; ``intersects`` keeps the
+   pairs that meet (prepared for pieces with many candidates);
+3. a piece covered whole by the other piece is its own overlap: no overlay, on either side;
+4. only the pairs whose boundaries cross are intersected;
+5. the pieces of one pair of polygons are put together again (one union per pair that was
+   cut), so the result is one overlap per pair of polygons, as without subdivision.
+
+The cuts of step 1 and the overlays of step 4 run in threads (GEOS releases the GIL), in
+batches of about equal cost (coordinates), costliest first
+(:func:`geozones._parallel.map_by_cost`); ``threads`` or the ``GEOZONES_THREADS`` environment
+variable sets how many. The predicates of steps 2 and 3 run in the calling thread: GEOS builds
+a prepared polygon's indexes on first use, and two threads using one prepared polygon at once
+crash the process.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import shapely
+
+from geozones._parallel import map_by_cost, worker_count
+from geozones.tolerance import is_thin
+from geozones.validity import polygonal_parts
+
+#: Polygons with more coordinates than this are cut into pieces before pairing, by default;
+#: 0, nothing is cut: on the benchmarks of ``bench_hard.py`` the cuts themselves (GEOS
+#: overlays of a 190,000-vertex polygon with a box) took longer than they saved
+#: (docs/performance.md).
+MAX_VERTICES = 0
+#: Candidates from which a piece is prepared before it is tested against them.
+PREPARE_FROM = 8
+
+
+class Overlaps(NamedTuple):
+    """Every overlap of two polygon arrays, each classed genuine or phantom.
+
+    Returned by :func:`classified_overlaps`; one entry per overlapping pair.
+    """
+
+    #: Positions of the two polygons of each overlap.
+    left_index: np.ndarray
+    right_index: np.ndarray
+    #: The overlaps, polygonal, each with area.
+    pieces: np.ndarray
+    #: True where every part of the overlap is thinner than the tolerance.
+    phantom: np.ndarray
+
+
+def subdivide(
+    geoms: np.ndarray, max_vertices: int = 512, *, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cut polygons with more than `max_vertices` coordinates into pieces, on a quadtree.
+
+    Each such polygon is cut along the middle of the longer side of its bounding box, and
+    the halves again, until every piece has at most `max_vertices` coordinates (or its box
+    is a millionth of the polygon's). The pieces of a polygon cover it exactly and meet only
+    along the cut lines, so the areas of the pieces add up to the polygon's.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        Valid polygons.
+    max_vertices : int, default 512
+        0 cuts nothing.
+    threads : int, optional
+        Threads for the cuts (``GEOZONES_THREADS``, else the CPU count, when omitted).
+    threads : int, optional
+        Threads for the cuts (``GEOZONES_THREADS``, else the CPU count, when omitted).
+
+    Returns
+    -------
+    owner : numpy.ndarray of int
+        Position in `geoms` of each piece, ascending.
+    pieces : numpy.ndarray of shapely geometries
+        The pieces; polygons with few enough coordinates are their own single piece.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import Point
+    >>> owner, pieces = subdivide(np.array([Point(0, 0).buffer(10, 256)]), max_vertices=300)
+    >>> owner.tolist(), round(float(sum(p.area for p in pieces)), 6) == round(
+    ...     Point(0, 0).buffer(10, 256).area, 6
+    ... )
+    ([0, 0, 0, 0], True)
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    owner = np.arange(len(geoms))
+    if max_vertices <= 0 or len(geoms) == 0:
+        return owner, geoms
+    big = shapely.get_num_coordinates(geoms) > max_vertices
+    if not big.any():
+        return owner, geoms
+    done_owner, done = [owner[~big]], [geoms[~big]]
+    todo_owner, todo = owner[big], geoms[big]
+    smallest = 1e-6 * np.max(np.ptp(shapely.bounds(todo).reshape(-1, 2, 2), axis=1), axis=1)
+    smallest_of = dict(zip(todo_owner.tolist(), smallest.tolist(), strict=True))
+    while len(todo):
+        xmin, ymin, xmax, ymax = shapely.bounds(todo).T
+        wide = (xmax - xmin) >= (ymax - ymin)
+        middle_x, middle_y = (xmin + xmax) / 2, (ymin + ymax) / 2
+        first = shapely.box(
+            xmin, ymin, np.where(wide, middle_x, xmax), np.where(wide, ymax, middle_y)
+        )
+        second = shapely.box(
+            np.where(wide, middle_x, xmin), np.where(wide, ymin, middle_y), xmax, ymax
+        )
+        whole = np.concatenate([todo, todo])
+        boxes = np.concatenate([first, second])
+
+        def clip(k: np.ndarray, whole: np.ndarray = whole, boxes: np.ndarray = boxes) -> np.ndarray:
+            return polygonal_parts(shapely.intersection(whole[k], boxes[k]))
+
+        halves = map_by_cost(
+            clip, np.arange(len(whole)), shapely.get_num_coordinates(whole), threads=threads
+        )
+        halves_owner = np.concatenate([todo_owner, todo_owner])
+        keep = ~shapely.is_empty(halves)
+        halves, halves_owner = halves[keep], halves_owner[keep]
+        count = shapely.get_num_coordinates(halves)
+        extent = np.max(np.ptp(shapely.bounds(halves).reshape(-1, 2, 2), axis=1), axis=1)
+        floor = np.array([smallest_of[o] for o in halves_owner.tolist()])
+        again = (count > max_vertices) & (extent > floor)
+        done_owner.append(halves_owner[~again])
+        done.append(halves[~again])
+        todo_owner, todo = halves_owner[again], halves[again]
+    owner = np.concatenate(done_owner)
+    pieces = np.concatenate(done)
+    order = np.argsort(owner, kind="stable")
+    return owner[order], pieces[order]
+
+
+def classified_overlaps(
+    left: np.ndarray,
+    right: np.ndarray,
+    *,
+    same_layer: bool = False,
+    width: float = 0.0,
+    threads: int | None = None,
+    max_vertices: int = MAX_VERTICES,
+) -> Overlaps:
+    """Every piece where a polygon of `left` overlaps one of `right`, phantoms apart.
+
+    An overlap whose every part is thinner than `width` (:func:`geozones.tolerance.is_thin`)
+    is a *phantom*: two boundaries closer than the tolerance are the same boundary. The
+    other overlaps are genuine, and kept whole.
+
+    Parameters
+    ----------
+    left, right : numpy.ndarray of shapely geometries
+        Valid polygons (empty ones are ignored).
+    same_layer : bool, default False
+        `left` and `right` are the same array: report each unordered pair once, not a
+        feature with itself.
+    width : float, default 0
+        The tolerance in the units of the coordinates; 0 makes no overlap a phantom.
+    threads : int, optional
+        Threads for the GEOS work; the ``GEOZONES_THREADS`` environment variable, else the
+        CPU count, when omitted.
+    max_vertices : int, default :data:`MAX_VERTICES` (0)
+        Polygons with more coordinates are cut into pieces before pairing
+        (:func:`subdivide`); 0 cuts nothing. The result does not depend on it, beyond
+        rounding (areas agree to about 1e-12 relative).
+
+    Returns
+    -------
+    Overlaps
+        Positions, pieces and phantom flags, ordered by the two positions. Touching
+        polygons (no overlap of positive area) are not among them.
+
+    Examples
+    --------
+    A genuine overlap, and neighbours whose shared edge was digitised 0.3 mm apart:
+
+    >>> import numpy as np
+    >>> from shapely import box
+    >>> found = classified_overlaps(
+    ...     np.array([box(0, 0, 2, 2), box(5, 0, 6, 1)]),
+    ...     np.array([box(1, 1, 3, 3), box(5.9997, 0, 7, 1)]),
+    ...     width=0.001,
+    ... )
+    >>> found.left_index.tolist(), found.phantom.tolist(), [round(p.area, 4) for p in found.pieces]
+    ([0, 1], [False, True], [1.0, 0.0003])
+    """
+    left = np.asarray(left, dtype=object)
+    right = np.asarray(right, dtype=object)
+    threads = worker_count(threads)
+    # The tree holds the side with fewer vertices per feature (parcels); the other side's
+    # features (red-line polygons) are tested against the features whose boxes they meet.
+    swap = not same_layer and _vertices_per_feature(right) > _vertices_per_feature(left)
+    queried, indexed = (right, left) if swap else (left, right)
+    queried_owner, queried_pieces = subdivide(queried, max_vertices, threads=threads)
+    if same_layer:
+        indexed_owner, indexed_pieces = queried_owner, queried_pieces
+    else:
+        indexed_owner, indexed_pieces = subdivide(indexed, max_vertices, threads=threads)
+    query_piece, tree_piece = shapely.STRtree(indexed_pieces).query(queried_pieces)
+    query_index, tree_index = queried_owner[query_piece], indexed_owner[tree_piece]
+    keep = query_index < tree_index if same_layer else slice(None)
+    query_piece, tree_piece = query_piece[keep], tree_piece[keep]
+    query_index, tree_index = query_index[keep], tree_index[keep]
+
+    query_count = shapely.get_num_coordinates(queried_pieces)
+    tree_count = shapely.get_num_coordinates(indexed_pieces)
+    cost = query_count[query_piece] + tree_count[tree_piece]
+    a, b = queried_pieces[query_piece], indexed_pieces[tree_piece]
+    # Only pieces tested many times are prepared: preparing costs more than a few tests.
+    candidates = np.bincount(query_piece, minlength=len(queried_pieces))
+    shapely.prepare(queried_pieces[candidates >= PREPARE_FROM])
+
+    def settle(k: np.ndarray) -> np.ndarray:
+        """Per pair: 0 apart, 1 the tree piece inside, 2 the queried piece inside, 3 crossing."""
+        code = shapely.intersects(a[k], b[k]).astype(np.int8) * 3
+        meets = np.flatnonzero(code)
+        # Covered whole either way: the box of one must hold the other's.
+        box_a, box_b = shapely.bounds(a[k[meets]]), shapely.bounds(b[k[meets]])
+        may_hold_b = (box_a[:, :2] <= box_b[:, :2]).all(axis=1) & (
+            box_a[:, 2:] >= box_b[:, 2:]
+        ).all(axis=1)
+        may_hold_a = (box_b[:, :2] <= box_a[:, :2]).all(axis=1) & (
+            box_b[:, 2:] >= box_a[:, 2:]
+        ).all(axis=1)
+        holds_b = np.zeros(len(meets), dtype=bool)
+        holds_b[may_hold_b] = shapely.covers(a[k[meets[may_hold_b]]], b[k[meets[may_hold_b]]])
+        holds_a = np.zeros(len(meets), dtype=bool)
+        rest = may_hold_a & ~holds_b
+        holds_a[rest] = shapely.covers(b[k[meets[rest]]], a[k[meets[rest]]])
+        code[meets[holds_b]] = 1
+        code[meets[holds_a]] = 2
+        return code
+
+    # In one thread: GEOS builds a prepared polygon's indexes on its first use, and two threads
+    # using one prepared polygon at once crash the process.
+    code = settle(np.arange(len(a)))
+    met = np.flatnonzero(code > 0)
+    pieces = np.where(code[met] == 2, a[met], b[met])
+    crossing = np.flatnonzero(code[met] == 3)
+    if len(crossing):
+        pieces[crossing] = map_by_cost(
+            lambda k: polygonal_parts(shapely.intersection(a[met[k]], b[met[k]])),
+            crossing,
+            cost[met[crossing]],
+            threads=threads,
+        )
+    query_index, tree_index = query_index[met], tree_index[met]
+    pieces, query_index, tree_index = _reassemble(pieces, query_index, tree_index)
+    left_index, right_index = (tree_index, query_index) if swap else (query_index, tree_index)
+    order = np.lexsort((right_index, left_index))
+    keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
+    pieces = pieces[keep]
+    return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
+
+
+def _reassemble(
+    pieces: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One overlap per pair ``(first, second)``: the union of the pieces of cut polygons."""
+    if len(pieces) == 0:
+        return pieces, first, second
+    order = np.lexsort((second, first))
+    pieces, first, second = pieces[order], first[order], second[order]
+    starts = np.flatnonzero(np.r_[True, (first[1:] != first[:-1]) | (second[1:] != second[:-1])])
+    if len(starts) == len(pieces):
+        return pieces, first, second
+    sizes = np.diff(np.r_[starts, len(pieces)])
+    whole = pieces[starts].copy()
+    for group in np.flatnonzero(sizes > 1):
+        parts = pieces[starts[group] : starts[group] + sizes[group]]
+        parts = parts[~shapely.is_empty(parts)]
+        if len(parts) > 1:
+            whole[group] = polygonal_parts(np.array([shapely.union_all(parts)]))[0]
+        elif len(parts):
+            whole[group] = parts[0]
+    return whole, first[starts], second[starts]
+
+
+def overlapping_pieces(
+    left: np.ndarray,
+    right: np.ndarray,
+    *,
+    same_layer: bool = False,
+    width: float = 0.0,
+    threads: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every piece where a polygon of `left` overlaps one of `right` (touching is not overlap).
+
+    The genuine overlaps of :func:`classified_overlaps`: phantoms thinner than `width` are
+    left out.
+
+    Parameters
+    ----------
+    left, right : numpy.ndarray of shapely geometries
+        Valid polygons (empty ones are ignored).
+    same_layer : bool, default False
+        `left` and `right` are the same array: report each unordered pair once, not a
+        feature with itself.
+    width : float, default 0
+        The tolerance in the units of the coordinates; 0 keeps every overlap whole.
+    threads : int, optional
+        Threads for the GEOS work, as for :func:`classified_overlaps`.
+
+    Returns
+    -------
+    left_index, right_index : numpy.ndarray
+        Positions of the two polygons of each piece.
+    pieces : numpy.ndarray
+        The overlapping parts, polygonal, each with area.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import box
+    >>> i, j, pieces = overlapping_pieces(
+    ...     np.array([box(0, 0, 2, 2)]), np.array([box(1, 1, 3, 3), box(2, 0, 3, 1)])
+    ... )
+    >>> i.tolist(), j.tolist(), [p.area for p in pieces]
+    ([0], [0], [1.0])
+    """
+    found = classified_overlaps(left, right, same_layer=same_layer, width=width, threads=threads)
+    genuine = ~found.phantom
+    return found.left_index[genuine], found.right_index[genuine], found.pieces[genuine]
+
+
+def _vertices_per_feature(geoms: np.ndarray) -> float:
+    return float(shapely.get_num_coordinates(geoms).sum()) / max(len(geoms), 1)

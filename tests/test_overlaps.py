@@ -1,0 +1,134 @@
+"""The overlay kernel's fast paths give what the plain path gives.
+
+The plain path, written here independently of :mod:`geozones.overlaps`: every pair of boxes
+that meet, intersected by GEOS, polygonal parts kept, empty and zero-area pieces dropped.
+The kernel's fast paths (polygons cut on a quadtree and put together again, the covered-whole
+shortcut on either side, threads) must find the same pairs, with the same pieces: areas
+equal to 1e-9 and the pieces equal as point sets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import box
+
+from geozones.errors import GeozonesError
+from geozones.overlaps import classified_overlaps, subdivide
+
+
+def plain_overlaps(left, right, *, same_layer=False):
+    """Every overlapping pair and its piece, the obvious way (one GEOS call per pair)."""
+    found = {}
+    for i, a in enumerate(left):
+        for j, b in enumerate(right):
+            if same_layer and j <= i:
+                continue
+            if not shapely.intersects(a, b):
+                continue
+            parts = shapely.get_parts(shapely.intersection(a, b))
+            polygons = [p for p in parts if p.geom_type == "Polygon" and p.area > 0]
+            if polygons:
+                found[(i, j)] = shapely.union_all(polygons)
+    return found
+
+
+def wiggly(x, y, radius, vertices, seed, hole=False):
+    """A star-shaped polygon with `vertices` vertices, optionally with a hole."""
+    rng = np.random.default_rng(seed)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, vertices))
+    radii = radius * rng.uniform(0.6, 1.0, vertices)
+    shell = np.column_stack([x + radii * np.cos(angles), y + radii * np.sin(angles)])
+    holes = [shapely.Point(x, y).buffer(radius * 0.3, 8).exterior.coords] if hole else None
+    polygon = shapely.Polygon(np.round(shell, 3), holes)
+    return polygon if polygon.is_valid else shapely.make_valid(polygon).geoms[0]
+
+
+polygon_specs = st.lists(
+    st.tuples(
+        st.floats(0, 100),
+        st.floats(0, 100),
+        st.floats(1, 40),
+        st.integers(3, 120),
+        st.integers(0, 10_000),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def build(specs):
+    polygons = [wiggly(*spec) for spec in specs]
+    polygons = [p for p in polygons if p.geom_type == "Polygon" and p.is_valid]
+    return np.array(polygons or [box(0, 0, 1, 1)], dtype=object)
+
+
+def assert_same(found, expected):
+    pairs = list(zip(found.left_index.tolist(), found.right_index.tolist(), strict=True))
+    assert pairs == sorted(expected)
+    for (i, j), piece in zip(pairs, found.pieces, strict=True):
+        reference = expected[(i, j)]
+        assert piece.is_valid
+        assert piece.area == pytest.approx(reference.area, rel=1e-9, abs=1e-9)
+        assert shapely.symmetric_difference(piece, reference).area <= 1e-9 * max(
+            reference.area, 1.0
+        )
+
+
+@settings(max_examples=30, deadline=None)
+@given(polygon_specs, polygon_specs, st.sampled_from([0, 8, 40]), st.sampled_from([1, 2]))
+def test_fast_paths_equal_the_plain_path(left_specs, right_specs, max_vertices, threads):
+    left, right = build(left_specs), build(right_specs)
+    found = classified_overlaps(left, right, max_vertices=max_vertices, threads=threads)
+    assert_same(found, plain_overlaps(left, right))
+
+
+@settings(max_examples=25, deadline=None)
+@given(polygon_specs, st.sampled_from([0, 8, 40]))
+def test_fast_paths_within_a_layer_equal_the_plain_path(specs, max_vertices):
+    geoms = build(specs)
+    found = classified_overlaps(geoms, geoms, same_layer=True, max_vertices=max_vertices)
+    assert_same(found, plain_overlaps(geoms, geoms, same_layer=True))
+
+
+def test_covered_whole_on_either_side():
+    # A parcel inside a red-line polygon, and a red-line polygon inside a parcel: the
+    # overlap is the smaller polygon itself, whichever side the tree holds.
+    small, large = box(10, 10, 20, 20), shapely.Point(15, 15).buffer(30, 64)
+    tiny, parcel = box(100, 100, 101, 101), box(90, 90, 110, 110)
+    for max_vertices in (0, 16):
+        found = classified_overlaps(
+            np.array([small, parcel]), np.array([large, tiny]), max_vertices=max_vertices
+        )
+        assert found.left_index.tolist() == [0, 1]
+        assert found.right_index.tolist() == [0, 1]
+        assert shapely.equals(found.pieces[0], small)
+        assert shapely.equals(found.pieces[1], tiny)
+
+
+def test_subdivide_covers_each_polygon_exactly():
+    # A 2,000-vertex disc with a hole, cut into pieces of at most 100 coordinates.
+    ring = shapely.Point(0, 0).buffer(1000, 500)
+    polygon = shapely.Polygon(
+        ring.exterior.coords, [shapely.Point(0, 0).buffer(300, 50).exterior.coords]
+    )
+    small = box(0, 0, 1, 1)
+    owner, pieces = subdivide(np.array([small, polygon]), max_vertices=100)
+    assert owner[0] == 0 and pieces[0] is small
+    cut = pieces[owner == 1]
+    assert len(cut) > 8
+    assert (shapely.get_num_coordinates(cut) <= 100).all()
+    # The pieces add up to the polygon (the hole's area left out) and do not overlap.
+    assert sum(p.area for p in cut) == pytest.approx(polygon.area, rel=1e-12)
+    assert shapely.union_all(cut).symmetric_difference(polygon).area < 1e-6
+    inner = shapely.STRtree(cut).query(cut, predicate="overlaps")
+    assert len(inner[0]) == 0
+
+
+def test_threads_must_be_positive():
+    with pytest.raises(GeozonesError, match="threads must be 1 or more"):
+        classified_overlaps(np.array([box(0, 0, 1, 1)]), np.array([box(0, 0, 1, 1)]), threads=0)
