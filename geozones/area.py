@@ -61,6 +61,8 @@ _FIT_TOLERANCE = 5e-12
 # tier that holds its area of use (3° zones the first, 6° zones and UTM the second); features
 # far outside it take a wider one.
 _BAND_HEIGHT = 200_000.0
+#: More bands than pole to pole (2 × 10,002 km of meridian) span.
+_MAX_BANDS = 101
 _X_TIERS = (170_000.0, 350_000.0, 700_000.0, 1_400_000.0, 2_800_000.0)
 #: Longest piece, in metres, that an edge of a projected CRS other than transverse Mercator
 #: is cut into before its vertices move to a Gauss–Krüger zone (see docs/area.md).
@@ -550,6 +552,9 @@ class _BandedScale:
             return None
         first = _band_of(y_min)
         last = _band_of(y_max)
+        if last - first > _MAX_BANDS:
+            # Northings further apart than pole to pole are not coordinates on the ellipsoid.
+            return None
         bands = [_band_scale(projection, tier, band) for band in range(first, last + 1)]
         if any(band is None for band in bands):
             return None

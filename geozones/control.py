@@ -109,7 +109,7 @@ def adjust_to_control(
             factors[zone] = float("nan")
             continue
         factors[zone] = totals[zone] / whole
-        share = part * (units / whole)
+        share = (part / whole) * units  # part / whole first: whole may be subnormal
         base = np.floor(share)
         missing = int(units - base.sum())
         remainder = share - base
