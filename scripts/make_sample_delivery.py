@@ -52,11 +52,12 @@ TOWN_NAMES = {
 
 
 def karney_m2(geoms: Any, crs: str = CRS) -> np.ndarray:
-    """Karney's geodesic area of polygons' vertices (pyproj.Geod), m², rounded to 0.01.
+    """Ellipsoidal area of polygons with straight edges in `crs`, m², rounded to 0.01.
 
-    The edges are taken as geodesics, as ``area_method = "ellipsoidal"`` does today: on the
-    km-long straight cut edges of the red line's tessellation (``HX051``) the area of the
-    straight Gauss–Krüger edges differs by 2e-8; parcels' edges are too short to matter.
+    Independent of geozones: the edges segmentized to 1 m (in a projected `crs`), then Karney's
+    geodesic area (pyproj.Geod) of the vertices. Without the segmentizing, the km-long
+    straight cut edges of the red line's tessellation (``HX051``) would be measured as
+    geodesics, 2e-8 off the area of the straight Gauss–Krüger edges.
     """
     projected = pyproj.CRS(crs)
     geographic = projected.geodetic_crs
@@ -65,6 +66,8 @@ def karney_m2(geoms: Any, crs: str = CRS) -> np.ndarray:
     to_lonlat = pyproj.Transformer.from_crs(projected, geographic, always_xy=True)
     result = []
     for geom in np.asarray(geoms, dtype=object):
+        if projected.is_projected:
+            geom = shapely.segmentize(geom, 1.0)
         lonlat = shapely.transform(geom, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
         result.append(abs(geod.geometry_area_perimeter(shapely.orient_polygons(lonlat))[0]))
     return np.round(np.array(result), 2)
