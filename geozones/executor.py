@@ -368,6 +368,7 @@ def _in_processes(
     fill()
     outstanding = len(zones)
     completed = False
+    interrupted = False
     try:
         while outstanding:
             zone, done, in_worker = finished.get()
@@ -384,16 +385,22 @@ def _in_processes(
                 yield zone, error if error is not None else done.result()
             fill()
         completed = True
+    except (KeyboardInterrupt, SystemExit):
+        interrupted = True
+        raise
     finally:
         stopped.set()  # no new zone starts
-        if completed:
-            local.join()
-        else:
-            # interrupted (Ctrl-C, SIGTERM) or abandoned: the workers stop now, not after
-            # their zones; the next run starts new ones. This process's own zone thread ends
-            # with the process.
+        if not completed:
+            # failed, abandoned or interrupted (Ctrl-C, SIGTERM): the workers stop now, not
+            # after their zones; the next run starts new ones.
             with suppress(Exception):
                 executor.shutdown(wait=False, kill_workers=True)
+        if not interrupted:
+            # This process's zone thread finishes its zone first: left running, it would
+            # leave the warnings module's state (process-wide, not thread-safe) to be
+            # restored under a later caller. Only an interrupted run, which ends the
+            # process, leaves it.
+            local.join()
 
 
 def run_on_cpus(

@@ -179,7 +179,7 @@ def checked_polygons(
     if len(unchecked):
         # In threads, costliest first: one red-line polygon can hold 100,000 vertices.
         invalid[unchecked] = ~map_by_cost(
-            shapely.is_valid, geoms[unchecked], shapely.get_num_coordinates(geoms[unchecked])
+            _is_valid, geoms[unchecked], shapely.get_num_coordinates(geoms[unchecked])
         )
     if invalid.any():
         geoms = geoms.copy()
@@ -230,3 +230,13 @@ def describe_features(
     rest = len(labels) - len(shown)
     text = ", ".join(shown)
     return f"{text} and {rest} more" if rest > 0 else text
+
+
+def _is_valid(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.is_valid`` without its ``warnings.catch_warnings``, for use in threads.
+
+    ``catch_warnings`` swaps the process-wide warning filters; two threads doing it at once
+    can leave them swapped (every later warning ignored, or recorded in a list that is gone).
+    GEOS's validity test itself warns of nothing.
+    """
+    return np.asarray(shapely.lib.is_valid(geoms), dtype=bool)
