@@ -33,11 +33,11 @@ from scipy.sparse.csgraph import connected_components
 from geozones._pairs import NEAR, UNDECIDED, candidate_pairs, classify_pairs
 from geozones._parallel import concatenate_blocks, for_spans, worker_count
 from geozones.area import (
-    _crs_label,
-    _linear_unit_metres,
-    _require_crs,
+    crs_label,
     ellipsoidal_area,
+    linear_unit_metres,
     measured_polygons,
+    require_crs,
 )
 from geozones.choices import checked_choice
 from geozones.coverage import ADMINISTRATIVE_LEVELS
@@ -206,7 +206,7 @@ def farmland_blocks(
         raise ValueError(
             f"tolerance_m must be a finite distance ≥ 0 in metres, not {tolerance_m!r}"
         )
-    crs = _require_crs(farmland)
+    crs = require_crs(farmland)
     _require_metric_crs(crs)
     codes = None if zones is None else zone_codes(zones, zone_field)
     barrier_parts = None if barriers is None else _barrier_array(barriers, crs)
@@ -459,9 +459,9 @@ def _require_metric_crs(crs: pyproj.CRS) -> None:
     if crs.is_geographic or ("mercator" in method and "transverse" not in method):
         raise CRSError(
             f"farmland blocks join parcels closer than a distance in metres, which "
-            f"{_crs_label(crs)} does not measure; reproject to a CGCS2000 Gauss-Kruger zone first"
+            f"{crs_label(crs)} does not measure; reproject to a CGCS2000 Gauss-Kruger zone first"
         )
-    if _linear_unit_metres(crs) != 1.0:
+    if linear_unit_metres(crs) != 1.0:
         raise CRSError(
             f"farmland blocks need a CRS in metres, not {crs.axis_info[0].unit_name}; "
             "reproject to a CGCS2000 Gauss-Kruger zone first"

@@ -72,7 +72,7 @@ AUDIT_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class _Layers:
+class AlignedLayers:
     """The layers of a check, aligned to one CRS, with measurable (repaired) geometries."""
 
     names: tuple[str, ...]
@@ -81,7 +81,8 @@ class _Layers:
     crs: pyproj.CRS
 
     @classmethod
-    def prepare(cls, layers: Mapping[str, gpd.GeoDataFrame]) -> _Layers:
+    def prepare(cls, layers: Mapping[str, gpd.GeoDataFrame]) -> AlignedLayers:
+        """The `layers` in their common CRS, with their polygons repaired for measuring."""
         if not layers:
             raise EmptyLayerError("no layers given; pass a mapping of layer name to GeoDataFrame")
         names = tuple(layers)
@@ -212,7 +213,7 @@ def find_conflicts(
     (0, 1)
     """
     tolerance = check_xy_tolerance(xy_tolerance)
-    prepared = _Layers.prepare(layers)
+    prepared = AlignedLayers.prepare(layers)
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     tally = PhantomTally()
     records: list[pd.DataFrame] = []
@@ -359,7 +360,7 @@ def overlap_count(
     2 redline+urban 100
     """
     tolerance = check_xy_tolerance(xy_tolerance)
-    prepared = _Layers.prepare(layers)
+    prepared = AlignedLayers.prepare(layers)
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     tally = PhantomTally()
     overlap_regions: list[shapely.Geometry] = []
@@ -551,7 +552,7 @@ def resolve_conflicts(
                 f"({', '.join(priority)}), optionally with {name!r} itself among them; it "
                 f"gives ({', '.join(order)})"
             )
-    prepared = _Layers.prepare({name: layers[name] for name in priority})
+    prepared = AlignedLayers.prepare({name: layers[name] for name in priority})
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     mask_geoms = {
         name: polygon_array(
@@ -586,7 +587,7 @@ def resolve_conflicts(
 
 
 def _claims(
-    prepared: _Layers,
+    prepared: AlignedLayers,
     priority: Sequence[str],
     overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
     masks: Mapping[str, Any],
@@ -666,7 +667,7 @@ def _claims(
 
 
 def _mask_claims(
-    prepared: _Layers,
+    prepared: AlignedLayers,
     overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
     mask_geoms: Mapping[str, np.ndarray],
     mask_ids: Mapping[str, pd.Index],
@@ -719,7 +720,7 @@ def rank_in(order: Sequence[str], name: str) -> int:
 
 
 def _take(
-    prepared: _Layers, claims: pd.DataFrame, min_area_m2: float, width: float
+    prepared: AlignedLayers, claims: pd.DataFrame, min_area_m2: float, width: float
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Cut the claims out of their features in turn; the pieces, and what each feature keeps.
 
@@ -803,7 +804,7 @@ def _cut_in_turn(
 
 
 def _apply(
-    prepared: _Layers, audit: pd.DataFrame, kept: Mapping[str, np.ndarray]
+    prepared: AlignedLayers, audit: pd.DataFrame, kept: Mapping[str, np.ndarray]
 ) -> dict[str, gpd.GeoDataFrame]:
     """Each layer with what its features keep, every feature kept, and what was taken."""
     resolved = {}

@@ -15,7 +15,7 @@ import shapely
 
 from geozones.area import ellipsoidal_area
 from geozones.choices import did_you_mean
-from geozones.conflicts import _Layers
+from geozones.conflicts import AlignedLayers
 from geozones.errors import OptionError
 from geozones.overlaps import classified_overlaps
 from geozones.tolerance import (
@@ -105,7 +105,7 @@ def site_check(
     key = "project footprint"
     while key in names:
         key += " (project)"
-    prepared = _Layers.prepare({key: footprint, **{n: layers[n] for n in names}})
+    prepared = AlignedLayers.prepare({key: footprint, **{n: layers[n] for n in names}})
     project = prepared.geoms[key]
     crs = prepared.crs
     width = tolerance_in_crs_units(tolerance, crs)

@@ -48,7 +48,7 @@ import shapely
 from geozones._parallel import worker_count
 from geozones.area import AreaMethod
 from geozones.conflicts import find_conflicts, resolve_conflicts
-from geozones.coverage import _area_function, _Pieces, coverage_table
+from geozones.coverage import ZonePieces, area_function, coverage_table
 from geozones.errors import OutsideZonesWarning, PartitionError, RunRestartedWarning
 from geozones.executor import ZoneWarning, reraise_warnings, run_zones
 from geozones.outputs import (
@@ -374,12 +374,12 @@ def _coverage_task(
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> Tables:
     zones = _zones(dataset)
-    measure = _area_function(zones.crs, method)
+    measure = area_function(zones.crs, method)
     mine = zones.geoms[zones.codes == zone]
     window = dataset.read_window(layer, zone)
     geoms = _located(window.geometry.to_numpy())
     is_home = (window[HOME] == zone).to_numpy()[geoms.index]
-    pieces = _Pieces.clip(geoms.to_numpy(), mine)
+    pieces = ZonePieces.clip(geoms.to_numpy(), mine)
     covered, phantoms = pieces.dissolved_area(
         np.full(len(mine), zone, dtype=object),
         measure,

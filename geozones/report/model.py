@@ -20,7 +20,7 @@ from geozones.blocks import FarmlandBlocks, farmland_blocks, fragmentation
 from geozones.compare import LINES, VersionDiff, check_adjustment, compare_versions
 from geozones.config import BlockSpec, Config, RasterSpec
 from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
-from geozones.coverage import ADMINISTRATIVE_LEVELS, _roll_up, coverage
+from geozones.coverage import ADMINISTRATIVE_LEVELS, coverage, roll_up
 from geozones.errors import OutsideZonesWarning
 from geozones.quality import check_declared_area, layer_report
 from geozones.targets import check_targets
@@ -966,7 +966,7 @@ def by_level(county: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
         ``level``, ``zone`` (cities and the province as 6-digit codes, ``990100``), ``name``
         and the columns of `county`.
     """
-    table = _roll_up(county.set_axis(county.index.astype(str)), tuple(ADMINISTRATIVE_LEVELS))
+    table = roll_up(county.set_axis(county.index.astype(str)), tuple(ADMINISTRATIVE_LEVELS))
     return _with_names(table.reset_index(), names)
 
 
