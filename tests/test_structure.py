@@ -14,6 +14,15 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "geozones"
 
+#: Known exceptions, importer -> private module, each with its reason. Keep this short.
+ALLOWED = {
+    ("geozones.analysis._pairs", "geozones.measure._kernels"): (
+        "the pair kernels are compiled in one numba module with the ring kernels and loaded on "
+        "first use; moving them to analysis/ splits _kernels.py (issue 17, after the concurrent "
+        "edits of _kernels.py are merged)"
+    ),
+}
+
 
 def _module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root.parent).with_suffix("").parts)
@@ -87,6 +96,8 @@ def import_violations(root: Path = PACKAGE) -> list[str]:
                     continue
                 private = _private_part(target)
                 if private is not None and not _inside(package, private[0]):
+                    if (module, target) in ALLOWED and root == PACKAGE:
+                        continue
                     found.append(
                         f"{where}:{line}: imports the private module {target} from outside "
                         f"{private[0]}"
@@ -97,6 +108,13 @@ def import_violations(root: Path = PACKAGE) -> list[str]:
 def test_no_private_imports_across_modules() -> None:
     violations = import_violations()
     assert not violations, "\n".join(violations)
+
+
+def test_each_exception_is_still_needed() -> None:
+    # An exception whose import is gone must leave the list.
+    for importer, target in ALLOWED:
+        path = PACKAGE.parent.joinpath(*importer.split(".")).with_suffix(".py")
+        assert target.rpartition(".")[2] in path.read_text(encoding="utf-8"), (importer, target)
 
 
 def test_the_check_finds_each_kind(tmp_path: Path) -> None:

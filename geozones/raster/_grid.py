@@ -13,8 +13,8 @@ import numpy as np
 import pyproj
 from affine import Affine
 
-from geozones.area import BandedScale, TransverseMercator, linear_unit_metres
 from geozones.errors import CRSError, DataSourceError, GeozonesWarning, MissingCRSError
+from geozones.measure.area import BandedScale, TransverseMercator, linear_unit_metres
 from geozones.units import square_metres_per
 
 if TYPE_CHECKING:

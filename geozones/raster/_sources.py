@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from geozones.area import linear_unit_metres
+from geozones.measure.area import linear_unit_metres
 from geozones.raster._fractions import Window
 from geozones.raster._grid import Grid, meridian_arc, parallel_radius
 

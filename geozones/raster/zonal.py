@@ -12,14 +12,18 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones.coverage import ZonePieces
+from geozones.analysis.coverage import ZonePieces
 from geozones.errors import GeometryTypeWarning, OutsideZonesWarning
+from geozones.io.validity import describe_features, polygon_array
+from geozones.measure.tolerance import (
+    DEFAULT_XY_TOLERANCE,
+    check_xy_tolerance,
+    tolerance_in_crs_units,
+)
 from geozones.raster._fractions import DEFAULT_MAX_CELLS, iter_cells
 from geozones.raster._grid import CellArea, Grid, RasterExtentWarning, RasterInput, open_raster
 from geozones.raster._sources import BandSource, SlopeSource, Source
-from geozones.tolerance import DEFAULT_XY_TOLERANCE, check_xy_tolerance, tolerance_in_crs_units
 from geozones.units import square_metres_per
-from geozones.validity import describe_features, polygon_array
 from geozones.zones import to_crs
 from geozones.zones import zone_codes as codes_of
 
@@ -632,7 +636,7 @@ def land_cover(
 
 
 def _ellipsoidal(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
-    from geozones.area import ellipsoidal_area
+    from geozones.measure.area import ellipsoidal_area
 
     if len(geoms) == 0:
         return np.zeros(0)

@@ -7,7 +7,7 @@ the land); :func:`resolve_conflicts` takes each overlap out of the lower-priorit
 records every piece taken; :func:`conflict_summary` gives the area per zone and layer pair
 without counting a piece of land twice.
 
-The overlaps of each pair of layers come from one kernel, :mod:`geozones.overlaps`: huge
+The overlaps of each pair of layers come from one kernel, :mod:`geozones.analysis.overlaps`: huge
 polygons cut into pieces, a feature covered whole by the other credited without any overlay,
 only pairs whose boundaries cross intersected, all in threads (GEOS releases the GIL).
 """
@@ -26,11 +26,11 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones._parallel import map_blocks
-from geozones.area import ellipsoidal_area
+from geozones.analysis.overlaps import Overlaps, classified_overlaps
 from geozones.errors import EmptyLayerError, GeozonesError, OutsideZonesWarning
-from geozones.overlaps import Overlaps, classified_overlaps
-from geozones.tolerance import (
+from geozones.io.validity import polygon_array, polygonal_parts
+from geozones.measure.area import ellipsoidal_area
+from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
     check_xy_tolerance,
@@ -39,7 +39,7 @@ from geozones.tolerance import (
     split_thin_parts,
     tolerance_in_crs_units,
 )
-from geozones.validity import polygon_array, polygonal_parts
+from geozones.parallel import map_blocks
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
 #: Columns of the table :func:`find_conflicts` returns, before the geometry.
@@ -167,14 +167,14 @@ def find_conflicts(
         Coordinate tolerance in metres: boundaries closer than this are the same boundary.
         An overlap whose every part is thinner than it (no disc of this diameter fits in it)
         is a *phantom*, digitising noise where neighbours share a boundary, and not a
-        conflict. 0 reports every overlap. See :mod:`geozones.tolerance`.
+        conflict. 0 reports every overlap. See :mod:`geozones.measure.tolerance`.
     keep_phantoms : bool, default False
         List the phantoms too, flagged in a ``phantom`` column.
     progress : bool, default False
         Show a progress bar over the layer pairs.
     threads : int, optional
         Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
-        CPU count, when omitted (see :mod:`geozones.overlaps`).
+        CPU count, when omitted (see :mod:`geozones.analysis.overlaps`).
 
     Returns
     -------
@@ -185,7 +185,7 @@ def find_conflicts(
         polygonal geometry. Features whose edges or corners merely touch do not conflict.
         ``attrs`` records ``unit``, ``method``, ``min_area_m2``, ``xy_tolerance`` and
         ``phantoms``: how many overlaps were dismissed as phantoms and their area (see
-        :class:`geozones.tolerance.PhantomTally`).
+        :class:`geozones.measure.tolerance.PhantomTally`).
 
     Raises
     ------
@@ -330,7 +330,7 @@ def overlap_count(
         it are phantoms, and faces thinner than it are left out.
     threads : int, optional
         Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
-        CPU count, when omitted (see :mod:`geozones.overlaps`).
+        CPU count, when omitted (see :mod:`geozones.analysis.overlaps`).
 
     Returns
     -------
@@ -500,10 +500,10 @@ def resolve_conflicts(
         Coordinate tolerance in metres, as for :func:`find_conflicts`. Phantom overlaps are
         not taken, and no part thinner than it is left: a thin part of what a feature keeps
         or of a piece taken from it joins the piece of the same feature it borders most
-        (:func:`geozones.tolerance.eliminate_thin_parts`). 0 cuts exactly.
+        (:func:`geozones.measure.tolerance.eliminate_thin_parts`). 0 cuts exactly.
     threads : int, optional
         Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
-        CPU count, when omitted (see :mod:`geozones.overlaps`).
+        CPU count, when omitted (see :mod:`geozones.analysis.overlaps`).
 
     Returns
     -------

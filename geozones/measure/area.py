@@ -26,7 +26,7 @@ most :data:`STRAIGHT_EDGE_STEP_M` in their own plane before the vertices move to
 edges stay straight in the plane they were drawn in (to ~1e-10 of a parcel's area).
 
 ``method="survey"`` is the formula of 国土调查办发〔2008〕32号 instead (see
-:mod:`geozones.survey`): the figure declared in delivered databases.
+:mod:`geozones.measure.survey`): the figure declared in delivered databases.
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ import pyproj
 import shapely
 from pyproj.crs import Ellipsoid
 
-from geozones._rings import EdgeSeries, RingLayout, RingSums, ring_sums
 from geozones.errors import CRSError, MissingCRSError
-from geozones.survey import survey_area
+from geozones.io.validity import checked_polygons, geometry_array, polygon_array
+from geozones.measure._rings import EdgeSeries, RingLayout, RingSums, ring_sums
+from geozones.measure.survey import survey_area
 from geozones.units import square_metres_per
-from geozones.validity import checked_polygons, geometry_array, polygon_array
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -91,7 +91,7 @@ def area(
         Mercator projections. ``geodesic``: Karney's area of the polygon with geodesic edges
         between its vertices, one polygon at a time; slow. ``survey``: the formula of
         国土调查办发〔2008〕32号 that declared areas (TBMJ) follow
-        (:func:`geozones.survey.survey_area`), not rounded.
+        (:func:`geozones.measure.survey.survey_area`), not rounded.
     densify_m : float, optional
         ``survey`` only: cut edges into pieces of at most this many metres in the plane
         first (some official tools use 70). None takes the vertices as given.
@@ -223,10 +223,10 @@ def measured_polygons(
     purpose: str,
     stacklevel: int = 3,
 ) -> MeasuredPolygons:
-    """:func:`~geozones.validity.polygon_array` and the ellipsoidal area, in one pass.
+    """:func:`~geozones.io.validity.polygon_array` and the ellipsoidal area, in one pass.
 
     In a transverse Mercator CRS the area is computed first, from the raw coordinates; the
-    same pass proves most polygons valid (see :mod:`geozones._rings`), so GEOS checks only
+    same pass proves most polygons valid (see :mod:`geozones.measure._rings`), so GEOS checks only
     the rest. Polygons that had to be repaired are measured again, repaired.
 
     Parameters
@@ -236,7 +236,7 @@ def measured_polygons(
     crs : pyproj.CRS
         Its CRS.
     purpose : str
-        For messages, as in :func:`~geozones.validity.polygon_array`.
+        For messages, as in :func:`~geozones.io.validity.polygon_array`.
     stacklevel : int, default 3
         Of the repair warning.
 
@@ -368,8 +368,9 @@ def _transverse_mercator_measure(
     """Area of non-empty polygons, which are certainly valid, the fit of ``f``, the layout.
 
     One pass over the coordinates gives, per ring, the planar area, the ellipsoidal
-    correction and whether the ring is certainly simple (see :mod:`geozones._rings`). `scale`
-    is the fit of the bands the polygons' bounds cover unless given; None if no fit is exact.
+    correction and whether the ring is certainly simple (see :mod:`geozones.measure._rings`).
+    `scale` is the fit of the bands the polygons' bounds cover unless given; None if no fit is
+    exact.
 
     The pass first takes all coordinates of each Polygon as one ring, which saves asking GEOS
     for its holes. Where they are certainly one simple ring, the polygon has no hole and is

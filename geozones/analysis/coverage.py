@@ -14,16 +14,20 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geozones._parallel import concatenate_blocks
-from geozones.area import AreaMethod, ellipsoidal_area, geodesic_area
+from geozones.analysis.overlaps import classified_overlaps
 from geozones.choices import checked_choice
 from geozones.errors import FieldError, OutsideZonesWarning
-from geozones.overlaps import classified_overlaps
-from geozones.quality import layer_report
-from geozones.survey import survey_area
-from geozones.tolerance import DEFAULT_XY_TOLERANCE, check_xy_tolerance, tolerance_in_crs_units
+from geozones.io.quality import layer_report
+from geozones.io.validity import polygon_array
+from geozones.measure.area import AreaMethod, ellipsoidal_area, geodesic_area
+from geozones.measure.survey import survey_area
+from geozones.measure.tolerance import (
+    DEFAULT_XY_TOLERANCE,
+    check_xy_tolerance,
+    tolerance_in_crs_units,
+)
+from geozones.parallel import concatenate_blocks
 from geozones.units import square_metres_per
-from geozones.validity import polygon_array
 from geozones.zones import split_by_zones, to_crs
 from geozones.zones import zone_codes as codes_of
 
@@ -188,7 +192,7 @@ def area_function(crs: pyproj.CRS, method: AreaMethod, densify_m: float | None =
     """The function measuring polygons in `crs` by `method`.
 
     It returns square metres, or for ``planar`` square units of `crs` (refused where planar area
-    is not area, see :func:`geozones.area.require_planar_crs`).
+    is not area, see :func:`geozones.measure.area.require_planar_crs`).
     """
     if method == "survey":
         return lambda geoms: survey_area(geoms, crs, densify_m=densify_m)
@@ -197,7 +201,7 @@ def area_function(crs: pyproj.CRS, method: AreaMethod, densify_m: float | None =
     if method == "geodesic":
         return lambda geoms: geodesic_area(geoms, crs)
     if method == "planar":
-        from geozones.area import require_planar_crs
+        from geozones.measure.area import require_planar_crs
 
         require_planar_crs(crs)
         return shapely.area
