@@ -26,7 +26,7 @@ demo: setup
 	$(BIN)/geozones qc sample_data/delivery.gpkg --rules sample_data/delivery_rules.toml \
 	  -o output/qc --overwrite
 
-## test: the whole suite: ruff, mypy, pytest (tests, doctests, notebooks, the docs build)
+## test: the whole suite: ruff, the import contract (lint-imports), mypy, pytest (tests, doctests, notebooks, the docs build)
 test: lint typecheck unit
 
 ## docs: the documentation site, offline, warnings as errors, into docs/_build/html
@@ -36,6 +36,7 @@ docs: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: setup
 	$(BIN)/mypy

@@ -3,7 +3,7 @@
 Runs in one process on the farmland layer of ``generate.py`` (generated first if missing):
 
 1. reading the layer (``geopandas.read_parquet``, best of ``--repeat``);
-2. ``geozones.blocks.farmland_blocks`` on every parcel: without outlines (the grouping, the
+2. ``geozones.analysis.blocks.farmland_blocks`` on every parcel: without outlines (the grouping, the
    ellipsoidal areas and the classes; best of ``--repeat``), then with outlines, then
    ``fragmentation`` by county, city and province on the benchmark's 10 x 10 county grid;
 3. on the first ``--subset`` parcels (whole counties: the rows are sorted by county), the chain
@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
 
 import geozones  # noqa: E402
-from geozones.blocks import farmland_blocks, fragmentation  # noqa: E402
+from geozones.analysis.blocks import farmland_blocks, fragmentation  # noqa: E402
 
 CPU: dict[float, float] = {}  # wall time of a timed run -> CPU time of the process (all threads)
 

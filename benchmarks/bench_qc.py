@@ -43,8 +43,8 @@ import generate  # noqa: E402
 from bench_compare import counties  # noqa: E402
 
 import geozones  # noqa: E402
-from geozones.config import load_config  # noqa: E402
 from geozones.report.model import build_report  # noqa: E402
+from geozones.workflow.config import load_config  # noqa: E402
 
 
 def measured(function: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:

@@ -16,7 +16,7 @@ On the synthetic province of ``generate.py`` (its 10 x 10 grid of counties, code
 
    A ``-1`` run is pinned to one CPU (``sched_setaffinity``, inherited by its Dask worker), so
    that "one worker" means one core: geozones' own threads would otherwise use the second.
-   Dask workers start with ``preload=["geozones.preload"]``, as docs/scale-out.md advises.
+   Dask workers start with ``preload=["geozones.scale.preload"]``, as docs/scale-out.md advises.
 
 3. each operation runs ``--repeat`` times in its process: ``<operation>_s`` is the first run,
    which starts the local worker processes (the Dask cluster's start is ``cluster_start_s``,
@@ -84,23 +84,23 @@ def install_tricks(tricks: list[str]) -> None:
 
     from loky import get_reusable_executor
 
-    import geozones.executor
+    import geozones.scale.executor
 
-    geozones.executor.PIN_CPUS = "pin" in tricks
+    geozones.scale.executor.PIN_CPUS = "pin" in tricks
     if "trim" in tricks:
-        original = geozones.executor.record_warnings
-        geozones.executor.record_warnings = partial(trimmed_with, original)  # type: ignore[assignment]
+        original = geozones.scale.executor.record_warnings
+        geozones.scale.executor.record_warnings = partial(trimmed_with, original)  # type: ignore[assignment]
     if "threads" in tricks:
 
         def local_executor(workers: int) -> Any:
             return get_reusable_executor(
                 max_workers=workers,
-                timeout=geozones.executor.IDLE_TIMEOUT,
-                initializer=geozones.executor.start_worker,
+                timeout=geozones.scale.executor.IDLE_TIMEOUT,
+                initializer=geozones.scale.executor.start_worker,
                 initargs=(os.getpid(),),
             )
 
-        geozones.executor.local_executor = local_executor  # type: ignore[assignment]
+        geozones.scale.executor.local_executor = local_executor  # type: ignore[assignment]
 
 
 def trimmed_with(original: Any, task: Any, payload: Any, zone: str, *, ignore: Any) -> Any:
@@ -176,7 +176,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
                 n_workers=int(count),
                 threads_per_worker=1,
                 dashboard_address=None,
-                preload=["geozones.preload"],
+                preload=["geozones.scale.preload"],
             )
             options["client"] = Client(cluster)
             if "mallopt" in tricks:

@@ -4,14 +4,24 @@ Read the ecological protection red line, permanent basic farmland and urban deve
 boundary as they arrive, measure area the way official statistics do, and report coverage.
 """
 
-from geozones.area import area
-from geozones.blocks import farmland_blocks, fragmentation
-from geozones.compare import VersionDiff, check_adjustment, compare_versions
-from geozones.config import Config, ConfigError, load_config
-from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
-from geozones.control import adjust_to_control
-from geozones.coverage import coverage
-from geozones.crs import CRSSuggestion, suggest_crs
+from geozones.analysis.blocks import farmland_blocks, fragmentation
+from geozones.analysis.compare import VersionDiff, check_adjustment, compare_versions
+from geozones.analysis.conflicts import (
+    conflict_summary,
+    find_conflicts,
+    overlap_count,
+    resolve_conflicts,
+)
+from geozones.analysis.control import adjust_to_control
+from geozones.analysis.coverage import coverage
+from geozones.analysis.declared import (
+    AreaConvention,
+    check_area_fields,
+    check_declared_area,
+    declared_area_convention,
+)
+from geozones.analysis.site import site_check
+from geozones.analysis.targets import check_targets
 from geozones.errors import (
     ControlTotalError,
     CRSError,
@@ -29,20 +39,19 @@ from geozones.errors import (
     VersionMatchWarning,
 )
 from geozones.io import read_layer
-from geozones.partitions import PartitionedDataset, open_partitions, tile_grid, write_partitions
+from geozones.io.crs import CRSSuggestion, suggest_crs
+from geozones.io.quality import LayerReport, layer_report
+from geozones.measure.area import area
 from geozones.qc import Findings, inspect
-from geozones.quality import (
-    AreaConvention,
-    LayerReport,
-    check_area_fields,
-    check_declared_area,
-    declared_area_convention,
-    layer_report,
+from geozones.scale.partitions import (
+    PartitionedDataset,
+    open_partitions,
+    tile_grid,
+    write_partitions,
 )
-from geozones.site import site_check
-from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
-from geozones.targets import check_targets
+from geozones.scale.streaming import stream_conflicts, stream_coverage, stream_resolution
 from geozones.units import AREA_UNITS
+from geozones.workflow.config import Config, ConfigError, load_config
 
 __version__ = "0.1.0"
 

@@ -19,7 +19,7 @@ from geozones.errors import (
     ZoneError,
     ZoneGapWarning,
 )
-from geozones.tolerance import DEFAULT_XY_TOLERANCE
+from geozones.measure.tolerance import DEFAULT_XY_TOLERANCE
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -68,7 +68,7 @@ def zone_codes(
     codes = values.astype(str).str.strip()
     missing = values.isna().to_numpy() | (codes == "").to_numpy()
     if missing.any():
-        from geozones.validity import describe_features
+        from geozones.io.validity import describe_features
 
         raise ZoneError(
             f"{source}: feature(s) {describe_features(zones.index[missing])} have no zone code "
@@ -144,7 +144,7 @@ def split_by_zones(
     >>> [piece.area for piece in pieces], zone_index.tolist()
     ([1.0, 1.0], [0, 1])
     """
-    from geozones.validity import polygonal_parts
+    from geozones.io.validity import polygonal_parts
 
     # The tree holds the few zones; the many polygons are matched to them by their boxes, and
     # a prepared zone that covers a polygon keeps it whole without any overlay.
@@ -198,8 +198,8 @@ def check_zones(
     administrative : bool, default True
         Codes are 6-digit administrative codes.
     xy_tolerance : float, default 0.001
-        Coordinate tolerance in metres (:mod:`geozones.tolerance`): overlaps and gaps thinner
-        than it are digitising noise.
+        Coordinate tolerance in metres (:mod:`geozones.measure.tolerance`): overlaps and gaps
+        thinner than it are digitising noise.
     source : str, default "the zone layer"
         How to name the layer in messages.
 
@@ -233,8 +233,8 @@ def check_zones(
     ...
     geozones.errors.ZoneError: the zone layer: zones overlap: 990102 (feature 0) and 990121 ...
     """
-    from geozones.tolerance import check_xy_tolerance, tolerance_in_crs_units
-    from geozones.validity import describe_features, polygon_array
+    from geozones.io.validity import describe_features, polygon_array
+    from geozones.measure.tolerance import check_xy_tolerance, tolerance_in_crs_units
 
     codes = zone_codes(zones, code_field, source=source)
     labels = zones.index
@@ -296,9 +296,9 @@ def _refuse_overlaps(
     tolerance: float,
     source: str,
 ) -> None:
-    from geozones.area import ellipsoidal_area
-    from geozones.tolerance import is_thin
-    from geozones.validity import polygonal_parts
+    from geozones.io.validity import polygonal_parts
+    from geozones.measure.area import ellipsoidal_area
+    from geozones.measure.tolerance import is_thin
 
     located = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
     tree = shapely.STRtree(geoms[located])
@@ -326,8 +326,8 @@ def _refuse_overlaps(
 
 
 def _warn_gaps(geoms: np.ndarray, crs: pyproj.CRS, tolerance: float, source: str) -> None:
-    from geozones.area import ellipsoidal_area
-    from geozones.tolerance import is_thin
+    from geozones.measure.area import ellipsoidal_area
+    from geozones.measure.tolerance import is_thin
 
     located = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     parts = shapely.get_parts(shapely.union_all(located))
@@ -351,3 +351,41 @@ def _warn_gaps(geoms: np.ndarray, crs: pyproj.CRS, tolerance: float, source: str
         ZoneGapWarning,
         stacklevel=3,
     )
+
+
+def zone_of_features(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
+    """The code of the zone holding each feature's representative point, or None.
+
+    A point on the boundary of two zones goes to the first zone row. Null and empty features
+    have None.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Polygons.
+    zones : GeoDataFrame
+        Zone polygons with a ``zone`` column; reprojected to `frame`'s CRS (with a warning)
+        if in another one.
+
+    Returns
+    -------
+    numpy.ndarray
+        One code (or None) per row of `frame`.
+    """
+    if frame.crs is not None:
+        zones = to_crs(
+            zones, pyproj.CRS.from_user_input(frame.crs), name="the zones", target="the layer's"
+        )
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    result = np.full(len(geoms), None, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if len(present) == 0:
+        return result
+    points = shapely.point_on_surface(geoms[present])
+    zone_geoms = np.asarray(zones.geometry.array, dtype=object)
+    point, zone = shapely.STRtree(zone_geoms).query(points, predicate="intersects")
+    order = np.lexsort((zone, point))
+    point, zone = point[order], zone[order]
+    first = np.flatnonzero(np.diff(point, prepend=-1) != 0)
+    result[present[point[first]]] = zones["zone"].to_numpy(dtype=object)[zone[first]]
+    return result

@@ -390,8 +390,8 @@ def test_no_warnings_for_clean_data():
 
 
 def _ring_certified(polygons) -> np.ndarray:
-    """Which polygons the area pass proves valid without GEOS (see geozones._rings)."""
-    from geozones._rings import RingLayout, ring_sums
+    """Which polygons the area pass proves valid without GEOS (see geozones.measure._rings)."""
+    from geozones.measure._rings import RingLayout, ring_sums
 
     geoms = np.asarray(polygons, dtype=object)
     layout = RingLayout.of(geoms)
@@ -489,8 +489,8 @@ def test_holes_and_multipolygons_measure_ring_by_ring():
     far = geozones.area(gpd.GeoSeries([box(x + 400, y, x + 450, y + 50)], crs=ZONE39))
     np.testing.assert_allclose(a[6], a[0] + far.iloc[0], rtol=1e-12)
     # No polygon with holes is proven valid by the fast pass (GEOS checks them).
-    area_module = importlib.import_module("geozones.area")
-    projection = area_module._TransverseMercator.from_crs(pyproj.CRS(ZONE39))
+    area_module = importlib.import_module("geozones.measure.area")
+    projection = area_module.TransverseMercator.from_crs(pyproj.CRS(ZONE39))
     geoms = np.asarray(layer.array, dtype=object)
     certain = area_module._transverse_mercator_measure(geoms, projection).certain
     assert certain.tolist() == [True, True, True, False, False, False, False]

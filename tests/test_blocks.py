@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from shapely import LineString, Polygon, box
 
 import geozones
-from geozones.blocks import (
+from geozones.analysis.blocks import (
     BLOCK_CLASSES,
     _neighbour_pairs,
     _sort_parcels,
@@ -131,7 +131,7 @@ def test_neighbour_pairs_are_those_of_the_strtree_dwithin_query():
 
 
 def _pairs_with_vertices(layer_, tolerance):
-    from geozones.area import measured_polygons
+    from geozones.measure.area import measured_polygons
 
     measured = measured_polygons(layer_, layer_.crs, purpose="test")
     keep = ~shapely.is_missing(measured.geoms) & ~shapely.is_empty(measured.geoms)

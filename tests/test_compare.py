@@ -19,7 +19,7 @@ import shapely
 from shapely import Polygon, box
 
 import geozones
-from geozones.compare import VersionMatchWarning, check_adjustment, compare_versions
+from geozones.analysis.compare import VersionMatchWarning, check_adjustment, compare_versions
 from geozones.errors import (
     CRSReprojectionWarning,
     FieldError,
@@ -124,7 +124,7 @@ def total(geoms: list[Polygon]) -> float:
     return math.fsum(karney(g) for g in geoms)
 
 
-def found(diff: geozones.compare.VersionDiff) -> dict[str, list[tuple[tuple, tuple]]]:
+def found(diff: geozones.analysis.compare.VersionDiff) -> dict[str, list[tuple[tuple, tuple]]]:
     result: dict[str, list[tuple[tuple, tuple]]] = {}
     for row in diff.changes.itertuples():
         result.setdefault(row.status, []).append((tuple(row.before_ids), tuple(row.after_ids)))

@@ -19,8 +19,8 @@ import shapely
 from click.testing import CliRunner
 
 import geozones
+from geozones.analysis.compare import compare_versions
 from geozones.cli import cli
-from geozones.compare import compare_versions
 from geozones.report.compare import (
     comparison_report,
     render_comparison_html,
@@ -358,7 +358,7 @@ def _sample_config(tmp_path: Path, before: str) -> Path:
 
 
 def test_config_before_as_a_file_name_or_a_table(tmp_path):
-    from geozones.config import BeforeSpec, ConfigError, load_config
+    from geozones.workflow.config import BeforeSpec, ConfigError, load_config
 
     before = SAMPLE / "YJJBNT_before.shp"
     config = load_config(_sample_config(tmp_path, f'before = "{before.as_posix()}"'))
@@ -378,11 +378,11 @@ def test_config_before_as_a_file_name_or_a_table(tmp_path):
 
 
 def test_the_batch_report_gains_the_comparison(tmp_path):
-    from geozones.config import load_config
     from geozones.report import build_report
     from geozones.report.excel import workbook_tables
     from geozones.report.geopackage import geopackage_layers
     from geozones.report.html import render_html
+    from geozones.workflow.config import load_config
 
     before = (SAMPLE / "YJJBNT_before.shp").as_posix()
     config = load_config(

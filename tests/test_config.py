@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import geozones
-from geozones.config import (
+from geozones.errors import GeozonesError, LayerNotFoundError
+from geozones.workflow.config import (
     BlockSpec,
     Config,
     ConfigError,
@@ -19,7 +20,6 @@ from geozones.config import (
     ZoneSpec,
     load_config,
 )
-from geozones.errors import GeozonesError, LayerNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from shapely import Polygon, box
 
 import geozones
-from geozones.conflicts import (
+from geozones.analysis.conflicts import (
     AUDIT_COLUMNS,
     CONFLICT_COLUMNS,
     conflict_summary,
@@ -26,8 +26,8 @@ from geozones.conflicts import (
     overlap_count,
     resolve_conflicts,
 )
+from geozones.analysis.overlaps import overlapping_pieces
 from geozones.errors import CRSReprojectionWarning, GeometryRepairWarning
-from geozones.overlaps import overlapping_pieces
 
 ZONE39 = "EPSG:4527"  # CGCS2000 3-degree Gauss-Kruger zone 39, CM 117°E, easting prefix 39
 CM39 = 39_500_000.0

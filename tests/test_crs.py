@@ -1,4 +1,4 @@
-"""Tests of geozones.crs: suggesting, describing, checking and resolving CRSs."""
+"""Tests of geozones.io.crs: suggesting, describing, checking and resolving CRSs."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geozones.crs import (
+from geozones.errors import CRSError, CRSInferredWarning, CRSMismatchError, MissingCRSError
+from geozones.io.crs import (
     CRSSuggestion,
     check_crs_matches,
     describe_coordinates,
     resolve_crs,
     suggest_crs,
 )
-from geozones.errors import CRSError, CRSInferredWarning, CRSMismatchError, MissingCRSError
 
 ZONES_3DEG = range(25, 46)
 ZONES_6DEG = range(13, 24)

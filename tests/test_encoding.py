@@ -1,4 +1,4 @@
-"""Tests of geozones.encoding: deciding the attribute encoding of a shapefile."""
+"""Tests of geozones.io.encoding: deciding the attribute encoding of a shapefile."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pyogrio
 import pytest
 import shapely
 
-import geozones.encoding as encoding_module
-from geozones.encoding import EncodingDecision, detect_shapefile_encoding
+import geozones.io.encoding as encoding_module
 from geozones.errors import DataSourceError, EncodingError
+from geozones.io.encoding import EncodingDecision, detect_shapefile_encoding
 
 CHINESE = ["永久基本农田", "生态保护红线", "城镇开发边界", "水田", "旱地"]
 ASCII = ["YJJBNT", "STBHHX", "CZKFBJ", "011", "013"]

@@ -56,8 +56,8 @@ from geozones.outputs import (
     safe_filename,
     written_by_geozones,
 )
-from geozones.partitions import open_partitions, write_partitions
-from geozones.streaming import stream_coverage
+from geozones.scale.partitions import open_partitions, write_partitions
+from geozones.scale.streaming import stream_coverage
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -670,7 +670,7 @@ def _processes_with(token: str) -> list[int]:
 #: that a signal finds the workers at work.
 SLOW_TASK = """
 import time
-import geozones.streaming as streaming
+import geozones.scale.streaming as streaming
 coverage_task = streaming._coverage_task
 def slow_coverage_task(*args, **kwargs):
     time.sleep(1.0)
@@ -680,7 +680,7 @@ SLOW_STREAM = """
 import signal, sys
 signal.signal(signal.SIGINT, signal.default_int_handler)  # even where the tests run with it ignored
 import faultslow
-import geozones.streaming as streaming
+import geozones.scale.streaming as streaming
 streaming._coverage_task = faultslow.slow_coverage_task
 from geozones.cli import main
 sys.argv[0] = "geozones"

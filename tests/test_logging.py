@@ -72,20 +72,20 @@ def test_the_library_never_prints() -> None:
 def test_each_library_module_that_logs_has_its_own_logger() -> None:
     import logging
 
-    import geozones.executor
-    import geozones.io
+    import geozones.io.read
     import geozones.outputs
-    import geozones.partitions
     import geozones.report.model
-    import geozones.streaming
+    import geozones.scale.executor
+    import geozones.scale.partitions
+    import geozones.scale.streaming
 
     for module in (
-        geozones.executor,
-        geozones.io,
+        geozones.scale.executor,
+        geozones.io.read,
         geozones.outputs,
-        geozones.partitions,
+        geozones.scale.partitions,
         geozones.report.model,
-        geozones.streaming,
+        geozones.scale.streaming,
     ):
         assert isinstance(module.logger, logging.Logger)
         assert module.logger.name == module.__name__

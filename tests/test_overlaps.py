@@ -1,6 +1,6 @@
 """The overlay kernel's fast paths give what the plain path gives.
 
-The plain path, written here independently of :mod:`geozones.overlaps`: every pair of boxes
+The plain path, written here independently of :mod:`geozones.analysis.overlaps`: every pair of boxes
 that meet, intersected by GEOS, polygonal parts kept, empty and zero-area pieces dropped.
 The kernel's fast paths (polygons cut on a quadtree and put together again, the covered-whole
 shortcut on either side, threads) must find the same pairs, with the same pieces: areas
@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
+from geozones.analysis.overlaps import classified_overlaps, subdivide
 from geozones.errors import GeozonesError
-from geozones.overlaps import classified_overlaps, subdivide
 
 
 def plain_overlaps(left, right, *, same_layer=False):

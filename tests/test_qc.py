@@ -26,8 +26,8 @@ import shapely
 from shapely import box
 
 import geozones
-from geozones.config import ConfigError
 from geozones.qc import RULES, inspect, load_rules
+from geozones.workflow.config import ConfigError
 
 X0, Y0 = 39_560_000.0, 3_140_000.0
 CRS = "EPSG:4527"

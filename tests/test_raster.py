@@ -163,7 +163,7 @@ def random_polygons(rng: np.random.Generator, n: int, x0: float, y0: float, size
         if rng.random() < 0.3:
             polygon = polygon.difference(shapely.Point(centre).buffer(0.004 * size))
         polygons.append(polygon)
-    geoms = geozones.validity.polygonal_parts(np.array(polygons, dtype=object))
+    geoms = geozones.io.validity.polygonal_parts(np.array(polygons, dtype=object))
     return geoms[~shapely.is_empty(geoms)]
 
 

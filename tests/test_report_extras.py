@@ -24,7 +24,7 @@ import rasterio
 import shapely
 
 import geozones
-from geozones.blocks import CLASS_THRESHOLDS_MU
+from geozones.analysis.blocks import CLASS_THRESHOLDS_MU
 from geozones.errors import DataSourceError
 from geozones.raster import slope, steep_farmland
 from geozones.report import Report, build_report

@@ -17,8 +17,8 @@ from shapely import box
 
 import geozones
 from geozones.errors import DataSourceError, PartitionError, RunRestartedWarning
-from geozones.partitions import HOME, open_partitions, tile_grid, write_partitions
-from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
+from geozones.scale.partitions import HOME, open_partitions, tile_grid, write_partitions
+from geozones.scale.streaming import stream_conflicts, stream_coverage, stream_resolution
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 LINES = ("farmland", "redline", "urban")
@@ -245,12 +245,12 @@ def test_dask_cluster_gives_the_local_answer(dataset) -> None:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
-            preload=["geozones.preload"],
+            preload=["geozones.scale.preload"],
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
         # the documented preload has readied each worker before its first county
-        readied = client.run(lambda: "geozones.preload" in __import__("sys").modules)
+        readied = client.run(lambda: "geozones.scale.preload" in __import__("sys").modules)
         assert list(readied.values()) == [True, True]
         with distributed.get_task_stream(client) as tasks:
             on_cluster = stream_conflicts(dataset, LINES, min_area_m2=200, client=client)
@@ -318,7 +318,7 @@ def test_the_documented_multi_machine_commands_work(sample, tmp_path) -> None:
                 "2GiB",
                 "--no-dashboard",
                 "--preload",
-                "geozones.preload",
+                "geozones.scale.preload",
             ],
             **quiet,
         )
@@ -362,7 +362,7 @@ def test_a_dask_jobqueue_cluster_runs_the_zones(dataset) -> None:
             cores=1,
             processes=1,
             memory="2GiB",
-            worker_extra_args=["--preload", "geozones.preload"],
+            worker_extra_args=["--preload", "geozones.scale.preload"],
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
@@ -390,7 +390,7 @@ def _pid_and_cpus() -> tuple[int, frozenset[int]]:
 
 
 def test_worker_processes_are_kept_for_the_next_run(dataset) -> None:
-    from geozones.executor import local_executor
+    from geozones.scale.executor import local_executor
 
     first = stream_coverage(dataset, "farmland", workers=2)
     workers = _worker_facts(local_executor(1))
@@ -403,7 +403,7 @@ def test_a_worker_that_died_while_idle_is_replaced(dataset) -> None:
     import signal
     import time
 
-    from geozones.executor import local_executor
+    from geozones.scale.executor import local_executor
 
     expected = stream_coverage(dataset, "urban", workers=1)
     stream_coverage(dataset, "urban", workers=2)
@@ -427,7 +427,7 @@ def _worker_settings() -> tuple[str | None, object]:
 def test_workers_use_one_thread_and_ignore_ctrl_c_and_leave_this_process_alone(dataset) -> None:
     import signal
 
-    from geozones.executor import local_executor
+    from geozones.scale.executor import local_executor
 
     before = os.environ.get("GEOZONES_THREADS"), signal.getsignal(signal.SIGINT)
     stream_coverage(dataset, "urban", workers=2)
@@ -444,7 +444,7 @@ def test_a_worker_killed_during_a_zone_fails_that_zone_with_advice(dataset, tmp_
     # gets, and again whenever that zone runs in a worker; importable by the workers
     (tmp_path / "dying.py").write_text(
         "import os\n"
-        "import geozones.streaming as streaming\n"
+        "import geozones.scale.streaming as streaming\n"
         "task = streaming._coverage_task\n"
         "def dying(dataset, zone, **options):\n"
         "    if os.getpid() != int(os.environ['DYING_PARENT']):\n"
@@ -460,7 +460,7 @@ def test_a_worker_killed_during_a_zone_fails_that_zone_with_advice(dataset, tmp_
         encoding="utf-8",
     )
     script = (
-        "import os, dying, geozones, geozones.streaming as streaming\n"
+        "import os, dying, geozones, geozones.scale.streaming as streaming\n"
         "os.environ['DYING_PARENT'] = str(os.getpid())\n"
         "streaming._coverage_task = dying.dying\n"
         f"parts = geozones.open_partitions(r'{dataset.path}')\n"
@@ -534,7 +534,7 @@ def test_unreadable_partition_is_named(dataset, tmp_path) -> None:
 
 
 def test_failed_zone_is_named_and_a_rerun_resumes(dataset, tmp_path, monkeypatch) -> None:
-    import geozones.streaming as streaming
+    import geozones.scale.streaming as streaming
 
     zone = dataset.zones[2]
     task = streaming._coverage_task
@@ -848,8 +848,8 @@ def _zone_cpus(payload, zone: str) -> tuple[int, frozenset[int]]:
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux CPU affinity")
 def test_processes_filling_the_cpus_each_get_their_own(monkeypatch) -> None:
-    import geozones.executor
-    from geozones.executor import run_zones
+    import geozones.scale.executor
+    from geozones.scale.executor import run_zones
 
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) < 2:
@@ -872,5 +872,5 @@ def test_processes_filling_the_cpus_each_get_their_own(monkeypatch) -> None:
     # fewer processes than CPUs, or pinning turned off: nothing pinned
     if len(allowed) > 2:
         assert set().union(*seen(len(allowed) - 1).values()) == {frozenset(allowed)}
-    monkeypatch.setattr(geozones.executor, "PIN_CPUS", False)
+    monkeypatch.setattr(geozones.scale.executor, "PIN_CPUS", False)
     assert set().union(*seen(len(allowed)).values()) == {frozenset(allowed)}

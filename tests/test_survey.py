@@ -152,7 +152,7 @@ def test_the_zone_prefix_does_not_change_the_survey_area():
 def test_coefficients_follow_from_the_first_eccentricity():
     e2 = float(CGCS2000_F * (2 - CGCS2000_F))
     expected = [float(c) for c in published_coefficients(CGCS2000_F * (2 - CGCS2000_F))]
-    from geozones.survey import survey_coefficients
+    from geozones.measure.survey import survey_coefficients
 
     np.testing.assert_allclose(survey_coefficients(e2), expected, rtol=1e-15, atol=1e-20)
     # The pitfalls of circulating code give other figures: the second eccentricity ...

@@ -22,7 +22,7 @@ from shapely import Polygon, box
 
 import geozones
 from geozones.errors import GeozonesError, ToleranceError
-from geozones.tolerance import (
+from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
     check_xy_tolerance,
     eliminate_thin_parts,
@@ -605,7 +605,7 @@ def test_a_project_over_a_parcel_still_fails():
 
 
 def test_streamed_conflicts_count_each_phantom_once(redline_grid, tmp_path):
-    from geozones.partitions import write_partitions
+    from geozones.scale.partitions import write_partitions
 
     layer, _ = redline_grid
     counties = two_counties()

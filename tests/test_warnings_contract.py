@@ -17,9 +17,9 @@ from shapely import box
 
 import geozones
 import geozones.raster
-import geozones.streaming as streaming
+import geozones.scale.streaming as streaming
 from geozones.errors import GeometryRepairWarning, GeozonesWarning
-from geozones.executor import reraise_warnings, run_zones
+from geozones.scale.executor import reraise_warnings, run_zones
 
 PACKAGE = Path(geozones.__file__).parent
 ZONES = ["990102", "990121", "990122"]

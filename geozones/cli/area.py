@@ -7,7 +7,6 @@ from typing import cast
 
 import click
 
-from geozones.area import METHODS, AreaMethod, area
 from geozones.cli.layerio import layer_options, output_option, write_layers
 from geozones.cli.options import (
     check_densify,
@@ -20,6 +19,7 @@ from geozones.cli.options import (
 )
 from geozones.cli.progress import report_progress
 from geozones.io import read_layer
+from geozones.measure.area import METHODS, AreaMethod, area
 from geozones.units import AREA_UNITS, UNIT_LABELS
 
 

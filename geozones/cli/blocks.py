@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from geozones.blocks import farmland_blocks
+from geozones.analysis.blocks import farmland_blocks
 from geozones.cli.layerio import layer_options, output_option, write_layers
 from geozones.cli.options import (
     claim_output,

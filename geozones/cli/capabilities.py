@@ -11,11 +11,11 @@ from typing import Any
 
 import click
 
-from geozones.area import METHODS
+from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS
 from geozones.cli.options import echo_json, json_option
-from geozones.config import LANGUAGES
-from geozones.coverage import ADMINISTRATIVE_LEVELS
+from geozones.measure.area import METHODS
 from geozones.units import AREA_UNITS, UNIT_LABELS
+from geozones.workflow.config import LANGUAGES
 
 
 def capabilities(group: click.Group, version: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from geozones.cli.info import describe, layer_names
 from geozones.cli.options import EXIT_USAGE, echo_json, json_option
 from geozones.errors import GeozonesError, GeozonesWarning
 from geozones.io import read_layer
-from geozones.quality import layer_report
+from geozones.io.quality import layer_report
 
 
 def check_one(

@@ -137,7 +137,7 @@ def command(
     lower (补划), red line not smaller, urban boundary under --cap / --cap-percent and
     --expansion-multiple × --urban-land-2020.
     """
-    from geozones.compare import compare_versions
+    from geozones.analysis.compare import compare_versions
     from geozones.report.compare import comparison_paths, comparison_report, write_comparison
 
     if line != "urban":

@@ -10,6 +10,7 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
+from geozones.analysis.conflicts import conflict_summary, find_conflicts, overlap_count
 from geozones.cli.options import (
     EXIT_CHECK_FAILED,
     claim_output,
@@ -26,13 +27,12 @@ from geozones.cli.options import (
     xy_tolerance_option,
 )
 from geozones.cli.progress import report_progress
-from geozones.config import load_config
-from geozones.conflicts import conflict_summary, find_conflicts, overlap_count
 from geozones.outputs import (
     atomic_file,
     record_written,
     write_failed,
 )
+from geozones.workflow.config import load_config
 
 
 @click.command("conflicts")

@@ -8,7 +8,7 @@ from typing import cast
 import click
 import pandas as pd
 
-from geozones.area import METHODS, AreaMethod
+from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS, coverage
 from geozones.cli.layerio import layer_options, output_option, write_layers
 from geozones.cli.options import (
     check_densify,
@@ -22,9 +22,9 @@ from geozones.cli.options import (
     xy_tolerance_option,
 )
 from geozones.cli.progress import report_progress
-from geozones.coverage import ADMINISTRATIVE_LEVELS, coverage
 from geozones.io import read_layer
-from geozones.tolerance import DEFAULT_XY_TOLERANCE
+from geozones.measure.area import METHODS, AreaMethod
+from geozones.measure.tolerance import DEFAULT_XY_TOLERANCE
 from geozones.units import AREA_UNITS, UNIT_LABELS
 
 

@@ -11,7 +11,7 @@ import shapely
 
 from geozones.cli.options import echo_json, json_option, reported_warnings
 from geozones.io import read_layer
-from geozones.quality import LayerReport, layer_report
+from geozones.io.quality import LayerReport, layer_report
 
 
 def layer_names(path: Path) -> list[str | None]:

@@ -19,7 +19,7 @@ from geozones.outputs import check_output_path, output_lock, refuse_existing
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from geozones.config import Config
+    from geozones.workflow.config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,7 +84,7 @@ def _checked_tolerance(
     ctx: click.Context, param: click.Parameter, value: float | None
 ) -> float | None:
     from geozones.errors import ToleranceError
-    from geozones.tolerance import check_xy_tolerance
+    from geozones.measure.tolerance import check_xy_tolerance
 
     if value is None:
         return None
@@ -136,7 +136,7 @@ def reported_warnings(verbosity: int) -> Iterator[None]:
 
 def layers_by_id(settings: Config) -> dict[str, gpd.GeoDataFrame]:
     """The configuration's layers, each indexed by its id field (BSM) where it names one."""
-    from geozones.report.model import index_by_id
+    from geozones.workflow.check import index_by_id
 
     return {
         key: index_by_id(frame, settings.layers[key].id_field)

@@ -15,9 +15,9 @@ from geozones.cli.options import (
     refuse_inputs,
     reported_warnings,
 )
-from geozones.config import load_config
 from geozones.outputs import check_output_path
-from geozones.partitions import TILE_FIELD, check_replaceable, tile_grid, write_partitions
+from geozones.scale.partitions import TILE_FIELD, check_replaceable, tile_grid, write_partitions
+from geozones.workflow.config import load_config
 
 
 @click.command("partition")

@@ -24,10 +24,10 @@ from geozones.cli.options import (
     xy_tolerance_option,
 )
 from geozones.cli.progress import report_progress
-from geozones.config import load_config
 from geozones.errors import MissingDependencyError
 from geozones.outputs import check_output_path, safe_filename, staged_files
 from geozones.report.model import Report, build_report
+from geozones.workflow.config import load_config
 
 
 def _writers() -> dict[str, Callable[..., Path]]:

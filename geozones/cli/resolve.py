@@ -8,6 +8,7 @@ import click
 import geopandas as gpd
 import pandas as pd
 
+from geozones.analysis.conflicts import resolve_conflicts
 from geozones.cli.layerio import ids_as_text, output_option, write_layers
 from geozones.cli.options import (
     claim_output,
@@ -21,9 +22,8 @@ from geozones.cli.options import (
     xy_tolerance_option,
 )
 from geozones.cli.progress import report_progress
-from geozones.config import load_config
-from geozones.conflicts import resolve_conflicts
 from geozones.units import square_metres_per
+from geozones.workflow.config import load_config
 
 #: Columns of the audit holding feature ids, written as text so that they join.
 _AUDIT_IDS = ("feature", "because_feature")

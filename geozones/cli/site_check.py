@@ -9,6 +9,7 @@ import click
 import geopandas as gpd
 import pandas as pd
 
+from geozones.analysis.site import site_check
 from geozones.cli.layerio import write_layers
 from geozones.cli.options import (
     EXIT_CHECK_FAILED,
@@ -24,10 +25,9 @@ from geozones.cli.options import (
     with_xy_tolerance,
     xy_tolerance_option,
 )
-from geozones.config import load_config
 from geozones.io import read_layer
-from geozones.site import site_check
 from geozones.units import AREA_UNITS
+from geozones.workflow.config import load_config
 
 
 def checked_footprint(project: gpd.GeoDataFrame, result: pd.DataFrame) -> gpd.GeoDataFrame:

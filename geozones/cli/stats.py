@@ -8,7 +8,6 @@ from typing import cast
 import click
 import pandas as pd
 
-from geozones.area import AreaMethod
 from geozones.cli.options import (
     check_densify,
     config_argument,
@@ -19,8 +18,9 @@ from geozones.cli.options import (
     with_xy_tolerance,
     xy_tolerance_option,
 )
-from geozones.config import load_config
-from geozones.report.model import coverage_by_line, with_outside_rows
+from geozones.measure.area import AreaMethod
+from geozones.workflow.check import coverage_by_line, with_outside_rows
+from geozones.workflow.config import load_config
 
 
 def coverage_table(

@@ -19,7 +19,6 @@ from geozones.cli.options import (
     with_xy_tolerance,
     xy_tolerance_option,
 )
-from geozones.config import load_config
 from geozones.errors import (
     GeozonesError,
     LayerNotFoundError,
@@ -38,9 +37,10 @@ from geozones.outputs import (
     temporary_name,
     written_by_geozones,
 )
-from geozones.partitions import open_partitions
-from geozones.report.model import LEVELS, with_outside_rows
-from geozones.streaming import stream_conflicts, stream_coverage, stream_resolution
+from geozones.scale.partitions import open_partitions
+from geozones.scale.streaming import stream_conflicts, stream_coverage, stream_resolution
+from geozones.workflow.check import LEVELS, with_outside_rows
+from geozones.workflow.config import load_config
 
 #: Written last: its presence means the output folder holds a finished run.
 DONE = "done.json"

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geozones.area import AreaMethod
+from geozones.analysis.declared import check_declared_area
 from geozones.errors import FieldError
+from geozones.measure.area import AreaMethod
 from geozones.qc.delivery import Delivery, DeliveryLayer
 from geozones.qc.findings import (
     RuleResult,
@@ -20,7 +21,6 @@ from geozones.qc.findings import (
 )
 from geozones.qc.geometry import repaired_features
 from geozones.qc.rules import ControlTotals, Rules
-from geozones.quality import check_declared_area
 from geozones.units import square_metres_per
 
 #: The arithmetic of area fields holds to this, in the fields' unit (m²): one cent.

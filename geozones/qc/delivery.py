@@ -19,9 +19,9 @@ import numpy as np
 import pyogrio
 import shapely
 
-from geozones.crs import suggest_crs
 from geozones.errors import CRSMismatchError, DataSourceError, MissingCRSError
 from geozones.io import read_layer
+from geozones.io.crs import suggest_crs
 from geozones.qc.rules import Rules
 
 
@@ -195,7 +195,7 @@ def _is_spatial(path: Path, layer: str) -> bool:
 
 
 def _from_config(path: Path, rules: Rules) -> Delivery:
-    from geozones.config import load_config
+    from geozones.workflow.config import load_config
 
     config = load_config(path)
     layers: dict[str, DeliveryLayer] = {}

@@ -9,8 +9,11 @@ import numpy as np
 import pyproj
 import shapely
 
-from geozones.area import ellipsoidal_area
-from geozones.conflicts import find_conflicts
+from geozones.analysis.conflicts import find_conflicts
+from geozones.io.quality import layer_report
+from geozones.io.validity import polygonal_parts
+from geozones.measure.area import ellipsoidal_area
+from geozones.measure.tolerance import is_thin, tolerance_in_crs_units
 from geozones.qc.delivery import Delivery, DeliveryLayer, admin_zones
 from geozones.qc.findings import (
     RuleResult,
@@ -20,9 +23,6 @@ from geozones.qc.findings import (
     number_text,
 )
 from geozones.qc.rules import Rules
-from geozones.quality import layer_report
-from geozones.tolerance import is_thin, tolerance_in_crs_units
-from geozones.validity import polygonal_parts
 
 #: The rules of this family, in report order.
 GEOMETRY_RULES = (
@@ -43,7 +43,7 @@ def check_geometry(delivery: Delivery, rules: Rules) -> list[RuleResult]:
 
     Invalid features are reported as they were delivered and checked further as
     :func:`geozones.read_layer` repaired them. Overlaps, gaps and parts outside are real only
-    where they are wider than the rules' ``xy_tolerance`` (:mod:`geozones.tolerance`); areas
+    where they are wider than the rules' ``xy_tolerance`` (:mod:`geozones.measure.tolerance`); areas
     are ellipsoidal m².
 
     Parameters

@@ -10,13 +10,13 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones.conflicts import find_conflicts
-from geozones.coverage import coverage
+from geozones.analysis.conflicts import find_conflicts
+from geozones.analysis.coverage import coverage
+from geozones.analysis.targets import TARGETS, check_targets
+from geozones.measure.tolerance import is_thin, tolerance_in_crs_units
 from geozones.qc.delivery import Delivery, DeliveryLayer, admin_zones
 from geozones.qc.findings import RuleResult, concat_findings, finding_rows, number_text
 from geozones.qc.rules import LineException, Rules
-from geozones.targets import TARGETS, check_targets
-from geozones.tolerance import is_thin, tolerance_in_crs_units
 from geozones.units import UNIT_LABELS
 
 

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from geozones.choices import did_you_mean
-from geozones.config import ConfigError
+from geozones.measure.tolerance import DEFAULT_XY_TOLERANCE, MAX_XY_TOLERANCE
 from geozones.qc.catalogue import RULES, SEVERITIES
-from geozones.tolerance import DEFAULT_XY_TOLERANCE, MAX_XY_TOLERANCE
 from geozones.units import AREA_UNITS
+from geozones.workflow.config import ConfigError
 
 #: Field types of the rule set, and the OGR types that satisfy each.
 FIELD_TYPES: dict[str, tuple[str, ...]] = {
@@ -164,7 +164,7 @@ class Rules:
     title : str
         Title of the reports.
     xy_tolerance : float
-        Coordinate tolerance in metres (:mod:`geozones.tolerance`).
+        Coordinate tolerance in metres (:mod:`geozones.measure.tolerance`).
     area_method : str
         How declared areas are checked (:data:`AREA_METHODS`).
     severity : dict of str to str

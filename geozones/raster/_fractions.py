@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from geozones._rings import RingLayout
+from geozones.measure import RingLayout
 from geozones.raster._grid import Grid
 
 #: Default bound on the cells of one batch (window cells of its features); ~40 bytes each.

@@ -13,8 +13,8 @@ import numpy as np
 import pyproj
 from affine import Affine
 
-from geozones.area import _BandedScale, _linear_unit_metres, _TransverseMercator
 from geozones.errors import CRSError, DataSourceError, GeozonesWarning, MissingCRSError
+from geozones.measure.area import BandedScale, TransverseMercator, linear_unit_metres
 from geozones.units import square_metres_per
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ class CellArea:
         self.grid = grid
         crs = grid.crs
         self._row_area: np.ndarray | None = None
-        self._tm_scale: _BandedScale | None = None
+        self._tm_scale: BandedScale | None = None
         self._tm_rows: np.ndarray | None = None
         self._generic: tuple[pyproj.Transformer, pyproj.Proj] | None = None
         if crs.is_geographic:
@@ -189,15 +189,15 @@ class CellArea:
             return
         if not crs.is_projected:
             raise CRSError(f"the raster's CRS {crs.name} is neither geographic nor projected")
-        unit = _linear_unit_metres(crs)
+        unit = linear_unit_metres(crs)
         self._planar = grid.pixel_planar_area * unit * unit
-        projection = _TransverseMercator.from_crs(crs)
+        projection = TransverseMercator.from_crs(crs)
         if projection is not None:
             t = grid.transform
             xs = np.array([t.c, t.c + t.a * grid.width]) - projection.false_easting
             ys = np.array([t.f, t.f + t.e * grid.height])
             x_max = float(np.max(np.abs(xs)))
-            scale = _BandedScale.covering(projection, x_max, float(ys.min()), float(ys.max()))
+            scale = BandedScale.covering(projection, x_max, float(ys.min()), float(ys.max()))
             if scale is not None:
                 self.kind = "transverse_mercator"
                 self._tm_scale = scale

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from geozones.area import _linear_unit_metres
+from geozones.measure.area import linear_unit_metres
 from geozones.raster._fractions import Window
 from geozones.raster._grid import Grid, meridian_arc, parallel_radius
 
@@ -128,7 +128,7 @@ class HornSpacing:
         self.geographic = grid.crs.is_geographic
         t = grid.transform
         if not self.geographic:
-            unit = _linear_unit_metres(grid.crs)
+            unit = linear_unit_metres(grid.crs)
             self._dx = abs(t.a) * unit
             self._dy = abs(t.e) * unit
 

@@ -15,7 +15,7 @@ from affine import Affine
 from geozones.errors import OutsideZonesWarning
 from geozones.raster._fractions import DEFAULT_MAX_CELLS
 from geozones.raster._grid import CellArea, Grid, RasterInput, open_raster
-from geozones.raster.zonal import _layer_in_grid
+from geozones.raster.zonal import layer_in_grid
 from geozones.units import square_metres_per
 from geozones.zones import zone_codes as codes_of
 
@@ -68,7 +68,7 @@ def rasterize(
     [[1, 1, 0, 0], [1, 1, 0, 0]]
     """
     grid = _grid_of(like)
-    geoms, _ = _layer_in_grid(layer, grid, "rasterizing")
+    geoms, _ = layer_in_grid(layer, grid, "rasterizing")
     values = np.asarray(layer[value]) if isinstance(value, str) else np.full(len(geoms), value)
     return _burn(geoms, values, grid, fill=fill, all_touched=all_touched, dtype=dtype)
 
@@ -136,8 +136,8 @@ def rasterized_coverage(
     codes = codes_of(zones, by)
     labels = pd.unique(codes)
     zone_id = pd.Index(labels).get_indexer(codes) + 1
-    zone_geoms, _ = _layer_in_grid(zones, grid, "rasterized coverage", name="the zones")
-    layer_geoms, _ = _layer_in_grid(layer, grid, "rasterized coverage")
+    zone_geoms, _ = layer_in_grid(zones, grid, "rasterized coverage", name="the zones")
+    layer_geoms, _ = layer_in_grid(layer, grid, "rasterized coverage")
     cell_area = CellArea(grid)
     zone_area = np.zeros(len(labels) + 1)
     covered = np.zeros(len(labels) + 1)

@@ -12,14 +12,18 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones.coverage import _Pieces
+from geozones.analysis.coverage import ZonePieces
 from geozones.errors import GeometryTypeWarning, OutsideZonesWarning
+from geozones.io.validity import describe_features, polygon_array
+from geozones.measure.tolerance import (
+    DEFAULT_XY_TOLERANCE,
+    check_xy_tolerance,
+    tolerance_in_crs_units,
+)
 from geozones.raster._fractions import DEFAULT_MAX_CELLS, iter_cells
 from geozones.raster._grid import CellArea, Grid, RasterExtentWarning, RasterInput, open_raster
 from geozones.raster._sources import BandSource, SlopeSource, Source
-from geozones.tolerance import DEFAULT_XY_TOLERANCE, check_xy_tolerance, tolerance_in_crs_units
 from geozones.units import square_metres_per
-from geozones.validity import describe_features, polygon_array
 from geozones.zones import to_crs
 from geozones.zones import zone_codes as codes_of
 
@@ -130,7 +134,7 @@ def zonal_stats(
     per_unit = square_metres_per(unit)
     with open_raster(raster) as dataset:
         source = BandSource(dataset, band)
-        geoms, labels = _layer_in_grid(layer, source.grid, "zonal statistics")
+        geoms, labels = layer_in_grid(layer, source.grid, "zonal statistics")
         n = len(geoms)
         count = np.zeros(n)
         value_sum = np.zeros(n)
@@ -247,7 +251,7 @@ def zonal_categories(
     per_unit = square_metres_per(unit)
     with open_raster(raster) as dataset:
         source = BandSource(dataset, band)
-        geoms, labels = _layer_in_grid(layer, source.grid, "zonal categories")
+        geoms, labels = layer_in_grid(layer, source.grid, "zonal categories")
         by_class, nodata = _category_areas(source, geoms, max_cells)
     on_raster, off = _extent_check(geoms, labels, source.grid)
     missing = _missing_check(geoms, labels)
@@ -376,7 +380,7 @@ def steep_farmland(
     per_unit = square_metres_per(unit)
     with open_raster(dem) as dataset:
         source = SlopeSource(dataset, band, z_factor)
-        geoms, labels = _layer_in_grid(farmland, source.grid, "the steep-farmland check")
+        geoms, labels = layer_in_grid(farmland, source.grid, "the steep-farmland check")
         n = len(geoms)
         assessed = np.zeros(n)
         steep = np.zeros(n)
@@ -541,7 +545,7 @@ def land_cover(
                 raise ValueError(
                     f"total_row {total_row!r} is also a zone's label; pass another total_row"
                 )
-            zone_geoms, _ = _layer_in_grid(zones, grid, "land-cover composition", name="the zones")
+            zone_geoms, _ = layer_in_grid(zones, grid, "land-cover composition", name="the zones")
             zone_code = pd.Index(zone_labels).get_indexer(codes)
             located = np.unique(zone_code[~_no_geometry(zone_geoms)])
             no_zone_geometry = np.setdiff1d(np.arange(len(zone_labels)), located)
@@ -557,7 +561,7 @@ def land_cover(
             zone_labels = np.array([total_row], dtype=object)
         width = tolerance_in_crs_units(check_xy_tolerance(xy_tolerance), grid.crs)
         for line, (name, layer) in enumerate(lines.items()):
-            geoms, labels = _layer_in_grid(
+            geoms, labels = layer_in_grid(
                 layer, grid, "land-cover composition", name=f"line {name!r}"
             )
             missing = _no_geometry(geoms)
@@ -570,9 +574,9 @@ def land_cover(
                 )
             geoms = geoms[~missing]
             if zones is None:
-                dissolved, zone = _dissolve(_Pieces.whole(geoms), width)
+                dissolved, zone = _dissolve(ZonePieces.whole(geoms), width)
             else:
-                clipped = _Pieces.clip(geoms, zone_geoms)
+                clipped = ZonePieces.clip(geoms, zone_geoms)
                 whole = float(_ellipsoidal(geoms, grid.crs).sum())
                 outside = whole - float(_ellipsoidal(clipped.geoms, grid.crs).sum())
                 if outside > 1e-6 * max(whole, 1.0):
@@ -632,14 +636,14 @@ def land_cover(
 
 
 def _ellipsoidal(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
-    from geozones.area import ellipsoidal_area
+    from geozones.measure.area import ellipsoidal_area
 
     if len(geoms) == 0:
         return np.zeros(0)
     return ellipsoidal_area(geoms, crs)
 
 
-def _dissolve(pieces: _Pieces, width: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def _dissolve(pieces: ZonePieces, width: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """One geometry per piece that overlaps nothing, one union per overlapping group.
 
     Pieces that overlap only by slivers thinner than `width` are not grouped.
@@ -699,7 +703,7 @@ def _cells_with_values(source: Source, geoms: np.ndarray, max_cells: int) -> Ite
         )
 
 
-def _layer_in_grid(
+def layer_in_grid(
     layer: gpd.GeoDataFrame | gpd.GeoSeries, grid: Grid, purpose: str, *, name: str = "the layer"
 ) -> tuple[np.ndarray, pd.Index]:
     """The layer's polygons in the grid's CRS (reprojected with a warning), and its labels."""

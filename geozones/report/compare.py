@@ -1,8 +1,8 @@
 """The comparison of two versions of a line, as a workbook, a GeoPackage and an HTML page.
 
 :func:`comparison_report` gathers what the three files show: the
-:class:`~geozones.compare.VersionDiff` of :func:`geozones.compare_versions`, the rules of the
-line checked (:func:`geozones.check_adjustment`), the zone names and the title. The writers
+:class:`~geozones.analysis.compare.VersionDiff` of :func:`geozones.compare_versions`, the rules of
+the line checked (:func:`geozones.check_adjustment`), the zone names and the title. The writers
 only format it, with the building blocks of the batch report (:mod:`geozones.report.excel`,
 :mod:`geozones.report.geopackage`, :mod:`geozones.report.html`,
 :class:`geozones.report.maps.MapCanvas`):
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geozones.compare import LINES, OUTSIDE, TOTAL, VersionDiff, check_adjustment
+from geozones.analysis.compare import LINES, OUTSIDE, TOTAL, VersionDiff, check_adjustment
 from geozones.report.excel import DECIMAL, INTEGER, Table, round_preserving_totals, write_tables
 from geozones.report.geopackage import output_path, prepare_layer, write_layers
 from geozones.report.html import (

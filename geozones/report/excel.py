@@ -40,8 +40,8 @@ except ImportError as error:  # pragma: no cover - depends on the installation
         "writing Excel workbooks needs openpyxl: pip install 'geozones[report]'"
     ) from error
 
-from geozones.blocks import CLASS_KEYS
-from geozones.coverage import ADMINISTRATIVE_LEVELS
+from geozones.analysis.blocks import CLASS_KEYS
+from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS
 from geozones.report.geopackage import atomic_output, output_path
 from geozones.report.labels import header, line_header, unit_label, with_unit, yes_no
 from geozones.report.model import Report

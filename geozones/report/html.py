@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from geozones.blocks import CLASS_KEYS
+from geozones.analysis.blocks import CLASS_KEYS
 from geozones.report.excel import (
     DECIMAL,
     INTEGER,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from geozones.targets import TARGETS
+from geozones.analysis.targets import TARGETS
 from geozones.units import UNIT_LABELS
 
 #: Report languages; the first is the default.
@@ -112,7 +112,7 @@ _WORDS: Final[dict[str, tuple[str, str]]] = {
     "edge_m": ("地块边界长度（米）", "Block edge (m)"),
     "edge_density": ("边缘密度（米/公顷）", "Edge density (m/ha)"),
     "block_area_mu": ("整块面积（亩）", "Whole block area (mu)"),
-    # block classes (geozones.blocks.BLOCK_CLASSES)
+    # block classes (geozones.analysis.blocks.BLOCK_CLASSES)
     "<100亩": ("不足百亩", "under 100 mu"),
     "百亩方": ("百亩方", "百亩方 (100–1,000 mu)"),
     "千亩方": ("千亩方", "千亩方 (1,000–10,000 mu)"),
@@ -155,7 +155,7 @@ _WORDS: Final[dict[str, tuple[str, str]]] = {
     "block_outlines": ("永久基本农田集中连片地块", "Farmland block outlines"),
 }
 
-#: Target names, from :data:`geozones.targets.TARGETS` (comparison, Chinese, English).
+#: Target names, from :data:`geozones.analysis.targets.TARGETS` (comparison, Chinese, English).
 _TARGET_NAMES: Final[dict[str, tuple[str, str]]] = {
     key: (zh, en) for key, (_, zh, en) in TARGETS.items()
 }
@@ -199,7 +199,7 @@ def header(key: str, language: str = "zh", unit: str = "mu") -> str:
     key : str
         A column name (``zone_area``, ``area_m2``, ``layer_a``, …), a line (``farmland``,
         ``redline``, ``urban``), a level (``county``, ``city``, ``province``), a target
-        (:data:`geozones.targets.TARGETS`), a word (``yes``, ``no``, ``pass``, ``fail``,
+        (:data:`geozones.analysis.targets.TARGETS`), a word (``yes``, ``no``, ``pass``, ``fail``,
         ``>=``, ``<=``) or a sheet or layer title (``summary``, ``conflicts``, …).
     language : str, default "zh"
         ``zh`` or ``en``; anything else is treated as ``zh``.

@@ -149,7 +149,7 @@ _TEXT = {
     "all": {"zh": "全部区域", "en": "all zones"},
 }
 _CLASS_COLOURS = {2: "#ff00ff", 3: "#6a0080", 4: "#000000"}
-# Farmland block classes (geozones.blocks.BLOCK_CLASSES), light to dark as they grow.
+# Farmland block classes (geozones.analysis.blocks.BLOCK_CLASSES), light to dark as they grow.
 _BLOCK_COLOURS = {
     "<100亩": "#c9c9c9",
     "百亩方": "#f6c453",

@@ -12,25 +12,29 @@ from typing import TypedDict
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
-from geozones.area import AreaMethod
-from geozones.blocks import FarmlandBlocks, farmland_blocks, fragmentation
-from geozones.compare import LINES, VersionDiff, check_adjustment, compare_versions
-from geozones.config import BlockSpec, Config, RasterSpec
-from geozones.conflicts import conflict_summary, find_conflicts, overlap_count, resolve_conflicts
-from geozones.coverage import ADMINISTRATIVE_LEVELS, _roll_up, coverage
+from geozones.analysis.blocks import FarmlandBlocks, farmland_blocks, fragmentation
+from geozones.analysis.compare import LINES, VersionDiff, check_adjustment, compare_versions
+from geozones.analysis.conflicts import (
+    conflict_summary,
+    find_conflicts,
+    overlap_count,
+    resolve_conflicts,
+)
+from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS, roll_up
+from geozones.analysis.declared import check_declared_area
+from geozones.analysis.targets import check_targets
 from geozones.errors import OutsideZonesWarning
-from geozones.quality import check_declared_area, layer_report
-from geozones.targets import check_targets
-from geozones.tolerance import DEFAULT_XY_TOLERANCE
+from geozones.io.quality import layer_report
+from geozones.measure.tolerance import DEFAULT_XY_TOLERANCE
 from geozones.units import square_metres_per
-from geozones.zones import to_crs
+from geozones.workflow.check import LEVELS, coverage_by_line, index_by_id
+from geozones.workflow.config import BlockSpec, Config, RasterSpec
+from geozones.zones import zone_of_features
 
 logger = logging.getLogger(__name__)
 
-LEVELS = ("county", "city", "province")
 #: Columns of :attr:`Report.steep_farmland`, before the geometry.
 STEEP_COLUMNS = (
     "zone",
@@ -153,7 +157,7 @@ class Report:
         ``line``, ``level``, ``zone``, ``name``, one area column per land-cover class, then
         ``nodata``, ``off_raster`` and ``total``, in `unit`. Empty without a land-cover raster.
     blocks : GeoDataFrame
-        :func:`geozones.blocks.farmland_blocks` of the farmland: one row per block, indexed by
+        :func:`geozones.farmland_blocks` of the farmland: one row per block, indexed by
         ``block``: ``parcels``, ``area_m2``, ``area_mu``, ``class``, ``zone`` (the counties
         of its parcels, joined with commas) and the outline. Empty without ``[blocks]``.
     block_parts : pandas.DataFrame
@@ -162,7 +166,7 @@ class Report:
         (the block lies in several counties). Parcels outside every county have ``zone`` None.
         Its ``area_m2`` sums to the farmland's area. Empty without ``[blocks]``.
     fragmentation : pandas.DataFrame
-        :func:`geozones.blocks.fragmentation` per county, city and province, with ``level``,
+        :func:`geozones.fragmentation` per county, city and province, with ``level``,
         ``zone`` and ``name`` columns, areas in `unit`. Empty without ``[blocks]``.
     raster_spec : RasterSpec or None
         The ``[rasters]`` settings the raster tables were made with.
@@ -457,129 +461,6 @@ def phantoms_by_zone(phantoms: pd.DataFrame) -> pd.DataFrame:
     table = table.rename(columns={"size": "count", "sum": "area_m2"})
     table["zone"] = table["zone"].replace("", None)
     return table[list(PHANTOM_COLUMNS)]
-
-
-def coverage_by_line(
-    lines: dict[str, gpd.GeoDataFrame],
-    zones: gpd.GeoDataFrame,
-    code_field: str,
-    names: dict[str, str],
-    unit: str,
-    *,
-    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
-    method: AreaMethod = "ellipsoidal",
-    densify_m: float | None = None,
-) -> pd.DataFrame:
-    """Coverage of each line per county, city and province, long form with zone names.
-
-    Areas by `method` (and `densify_m`), see :func:`geozones.coverage`.
-
-    ``attrs["outside_area"]`` holds, per line, its area outside every zone (in `unit`): it is in
-    no row, and each line's :class:`~geozones.errors.OutsideZonesWarning` says so.
-    """
-    rows = []
-    outside: dict[str, float] = {}
-    for key, frame in lines.items():
-        measured = coverage(
-            frame,
-            zones,
-            by=code_field,
-            unit=unit,
-            levels=LEVELS,
-            xy_tolerance=xy_tolerance,
-            method=method,
-            densify_m=densify_m,
-        )
-        outside[key] = float(measured.attrs.get("outside_area", 0.0))
-        table = measured.reset_index()
-        table.insert(0, "line", key)
-        table.insert(3, "name", table["zone"].map(names).fillna(""))
-        rows.append(table)
-    result = pd.concat(rows, ignore_index=True)
-    result.attrs = {
-        "unit": unit,
-        "outside_area": outside,
-        "method": method,
-        "densify_m": densify_m,
-    }
-    return result
-
-
-def with_outside_rows(table: pd.DataFrame, outside: dict[str, float]) -> pd.DataFrame:
-    """A long-form coverage table with one more row per line: its area outside every zone.
-
-    The row has level ``outside``, no zone, the area as ``covered_area`` and nothing else, so
-    that the county rows and the outside rows of a line add up to the whole line.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Rows with ``line``, ``level``, ``zone`` and the area columns.
-    outside : dict of str to float
-        Per line, its area outside every zone (in the table's unit).
-
-    Returns
-    -------
-    pandas.DataFrame
-        `table` and the outside rows after it.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame(
-    ...     {"line": ["redline"], "level": ["county"], "zone": ["990102"], "covered_area": [5.0]}
-    ... )
-    >>> with_outside_rows(table, {"redline": 0.25})[["level", "zone", "covered_area"]]
-         level    zone  covered_area
-    0   county  990102          5.00
-    1  outside                  0.25
-    """
-    covered = next(column for column in table.columns if str(column).startswith("covered_area"))
-    rows = pd.DataFrame(
-        {
-            column: (
-                np.full(len(outside), np.nan)
-                if pd.api.types.is_numeric_dtype(table[column])
-                else np.full(len(outside), "", dtype=object)
-            )
-            for column in table.columns
-        }
-    )
-    rows["line"] = list(outside)
-    if "level" in table.columns:
-        rows["level"] = "outside"
-    rows[covered] = np.array([float(area) for area in outside.values()], dtype=float)
-    return pd.concat([table, rows], ignore_index=True)
-
-
-def index_by_id(
-    frame: gpd.GeoDataFrame,
-    id_field: str | None,
-    guesses: list[tuple[str, str, str, str]] | None = None,
-) -> gpd.GeoDataFrame:
-    """The layer indexed by its id field (BSM), so reports name features as users do.
-
-    Without an id field, or when its values are missing or repeated, the feature ids (FID)
-    stay, and the reason is recorded.
-    """
-    if not id_field:
-        return frame
-    ids = frame[id_field]
-    if ids.isna().any() or ids.duplicated().any():
-        repeated = ids[ids.duplicated(keep=False) & ids.notna()].astype(str).unique()[:5]
-        (guesses if guesses is not None else []).append(
-            (
-                "ids",
-                "",
-                f"id field {id_field} is missing or repeated ({', '.join(repeated)}); features "
-                "are named by their FID instead",
-                "FID used",
-            )
-        )
-        return frame
-    indexed = frame.set_index(ids.astype(str), drop=False)
-    indexed.index.name = id_field
-    indexed.attrs = frame.attrs
-    return indexed
 
 
 def _quality(
@@ -918,7 +799,7 @@ def block_parts(found: FarmlandBlocks) -> pd.DataFrame:
     Parameters
     ----------
     found : FarmlandBlocks
-        :func:`geozones.blocks.farmland_blocks` with zones.
+        :func:`geozones.analysis.blocks.farmland_blocks` with zones.
 
     Returns
     -------
@@ -966,7 +847,7 @@ def by_level(county: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
         ``level``, ``zone`` (cities and the province as 6-digit codes, ``990100``), ``name``
         and the columns of `county`.
     """
-    table = _roll_up(county.set_axis(county.index.astype(str)), tuple(ADMINISTRATIVE_LEVELS))
+    table = roll_up(county.set_axis(county.index.astype(str)), tuple(ADMINISTRATIVE_LEVELS))
     return _with_names(table.reset_index(), names)
 
 
@@ -987,41 +868,3 @@ def _with_names(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
 
 def _geoms(frame: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(frame.geometry.array, dtype=object)
-
-
-def zone_of_features(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
-    """The code of the zone holding each feature's representative point, or None.
-
-    A point on the boundary of two zones goes to the first zone row. Null and empty features
-    have None.
-
-    Parameters
-    ----------
-    frame : GeoDataFrame
-        Polygons.
-    zones : GeoDataFrame
-        Zone polygons with a ``zone`` column; reprojected to `frame`'s CRS (with a warning)
-        if in another one.
-
-    Returns
-    -------
-    numpy.ndarray
-        One code (or None) per row of `frame`.
-    """
-    if frame.crs is not None:
-        zones = to_crs(
-            zones, pyproj.CRS.from_user_input(frame.crs), name="the zones", target="the layer's"
-        )
-    geoms = _geoms(frame)
-    result = np.full(len(geoms), None, dtype=object)
-    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
-    if len(present) == 0:
-        return result
-    points = shapely.point_on_surface(geoms[present])
-    zone_geoms = _geoms(zones)
-    point, zone = shapely.STRtree(zone_geoms).query(points, predicate="intersects")
-    order = np.lexsort((zone, point))
-    point, zone = point[order], zone[order]
-    first = np.flatnonzero(np.diff(point, prepend=-1) != 0)
-    result[present[point[first]]] = zones["zone"].to_numpy(dtype=object)[zone[first]]
-    return result

@@ -33,7 +33,6 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones._parallel import worker_count
 from geozones.errors import (
     DataSourceError,
     FieldError,
@@ -41,6 +40,7 @@ from geozones.errors import (
     OutputError,
     OutputExistsError,
 )
+from geozones.io.validity import polygon_array
 from geozones.outputs import (
     MARKER,
     atomic_folder,
@@ -48,7 +48,7 @@ from geozones.outputs import (
     output_lock,
     safe_filename,
 )
-from geozones.validity import polygon_array
+from geozones.parallel import worker_count
 from geozones.zones import to_crs, zone_codes
 
 if TYPE_CHECKING:
@@ -571,7 +571,7 @@ def open_partitions(path: str | os.PathLike[str]) -> PartitionedDataset:
     except FileNotFoundError:
         raise DataSourceError(
             f"{folder}: not a partitioned dataset (no manifest.json); write one with "
-            "geozones.partitions.write_partitions or `geozones partition`"
+            "geozones.scale.partitions.write_partitions or `geozones partition`"
         ) from None
     except (OSError, ValueError) as error:
         raise DataSourceError(f"{manifest_path}: cannot be read: {error}") from error

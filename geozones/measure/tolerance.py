@@ -28,9 +28,9 @@ import numpy as np
 import pyproj
 import shapely
 
-from geozones._parallel import concatenate_blocks
 from geozones.errors import ToleranceError
-from geozones.validity import polygonal_parts
+from geozones.io.validity import polygonal_parts
+from geozones.parallel import concatenate_blocks
 
 #: The default coordinate tolerance, in metres: ArcGIS's default XY tolerance for data in metres.
 DEFAULT_XY_TOLERANCE = 0.001

@@ -8,8 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geozones.analysis.coverage import coverage
 from geozones.choices import did_you_mean
-from geozones.coverage import coverage
 from geozones.errors import OptionError
 
 #: The targets, how they compare, and their names in both report languages.

@@ -30,17 +30,9 @@ from numpy.typing import ArrayLike
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geozones._pairs import NEAR, UNDECIDED, candidate_pairs, classify_pairs
-from geozones._parallel import concatenate_blocks, for_spans, worker_count
-from geozones.area import (
-    _crs_label,
-    _linear_unit_metres,
-    _require_crs,
-    ellipsoidal_area,
-    measured_polygons,
-)
+from geozones.analysis._pairs import NEAR, UNDECIDED, candidate_pairs, classify_pairs
+from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS
 from geozones.choices import checked_choice
-from geozones.coverage import ADMINISTRATIVE_LEVELS
 from geozones.errors import (
     CRSError,
     FieldError,
@@ -49,8 +41,7 @@ from geozones.errors import (
     MissingOutlinesWarning,
     OutsideZonesWarning,
 )
-from geozones.units import square_metres_per
-from geozones.validity import (
+from geozones.io.validity import (
     LOWER_DIMENSIONAL_TYPES,
     POLYGONAL_TYPES,
     describe_features,
@@ -59,6 +50,15 @@ from geozones.validity import (
     polygon_array,
     polygonal_parts,
 )
+from geozones.measure.area import (
+    crs_label,
+    ellipsoidal_area,
+    linear_unit_metres,
+    measured_polygons,
+    require_crs,
+)
+from geozones.parallel import concatenate_blocks, for_spans, worker_count
+from geozones.units import square_metres_per
 from geozones.zones import to_crs, zone_codes
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ def farmland_blocks(
         raise ValueError(
             f"tolerance_m must be a finite distance ≥ 0 in metres, not {tolerance_m!r}"
         )
-    crs = _require_crs(farmland)
+    crs = require_crs(farmland)
     _require_metric_crs(crs)
     codes = None if zones is None else zone_codes(zones, zone_field)
     barrier_parts = None if barriers is None else _barrier_array(barriers, crs)
@@ -459,9 +459,9 @@ def _require_metric_crs(crs: pyproj.CRS) -> None:
     if crs.is_geographic or ("mercator" in method and "transverse" not in method):
         raise CRSError(
             f"farmland blocks join parcels closer than a distance in metres, which "
-            f"{_crs_label(crs)} does not measure; reproject to a CGCS2000 Gauss-Kruger zone first"
+            f"{crs_label(crs)} does not measure; reproject to a CGCS2000 Gauss-Kruger zone first"
         )
-    if _linear_unit_metres(crs) != 1.0:
+    if linear_unit_metres(crs) != 1.0:
         raise CRSError(
             f"farmland blocks need a CRS in metres, not {crs.axis_info[0].unit_name}; "
             "reproject to a CGCS2000 Gauss-Kruger zone first"
@@ -480,7 +480,7 @@ def _neighbour_pairs(
     but many times faster on parcels: boxes widened by the tolerance are matched on a grid,
     pairs whose boxes are farther apart than the tolerance are dropped, most of the rest are
     settled by certain tests on the vertices (`vertices`: flat coordinates and each
-    geometry's span of them, -1 where unknown; see :mod:`geozones._pairs`), and ``dwithin``
+    geometry's span of them, -1 where unknown; see :mod:`geozones.analysis._pairs`), and ``dwithin``
     decides the others, in threads.
     """
     if len(geoms) < 2:

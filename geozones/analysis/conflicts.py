@@ -7,7 +7,7 @@ the land); :func:`resolve_conflicts` takes each overlap out of the lower-priorit
 records every piece taken; :func:`conflict_summary` gives the area per zone and layer pair
 without counting a piece of land twice.
 
-The overlaps of each pair of layers come from one kernel, :mod:`geozones.overlaps`: huge
+The overlaps of each pair of layers come from one kernel, :mod:`geozones.analysis.overlaps`: huge
 polygons cut into pieces, a feature covered whole by the other credited without any overlay,
 only pairs whose boundaries cross intersected, all in threads (GEOS releases the GIL).
 """
@@ -26,11 +26,11 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones._parallel import map_blocks
-from geozones.area import ellipsoidal_area
+from geozones.analysis.overlaps import Overlaps, classified_overlaps
 from geozones.errors import EmptyLayerError, GeozonesError, OutsideZonesWarning
-from geozones.overlaps import Overlaps, classified_overlaps
-from geozones.tolerance import (
+from geozones.io.validity import polygon_array, polygonal_parts
+from geozones.measure.area import ellipsoidal_area
+from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
     check_xy_tolerance,
@@ -39,7 +39,7 @@ from geozones.tolerance import (
     split_thin_parts,
     tolerance_in_crs_units,
 )
-from geozones.validity import polygon_array, polygonal_parts
+from geozones.parallel import map_blocks
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
 #: Columns of the table :func:`find_conflicts` returns, before the geometry.
@@ -72,7 +72,7 @@ AUDIT_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class _Layers:
+class AlignedLayers:
     """The layers of a check, aligned to one CRS, with measurable (repaired) geometries."""
 
     names: tuple[str, ...]
@@ -81,7 +81,8 @@ class _Layers:
     crs: pyproj.CRS
 
     @classmethod
-    def prepare(cls, layers: Mapping[str, gpd.GeoDataFrame]) -> _Layers:
+    def prepare(cls, layers: Mapping[str, gpd.GeoDataFrame]) -> AlignedLayers:
+        """The `layers` in their common CRS, with their polygons repaired for measuring."""
         if not layers:
             raise EmptyLayerError("no layers given; pass a mapping of layer name to GeoDataFrame")
         names = tuple(layers)
@@ -166,14 +167,14 @@ def find_conflicts(
         Coordinate tolerance in metres: boundaries closer than this are the same boundary.
         An overlap whose every part is thinner than it (no disc of this diameter fits in it)
         is a *phantom*, digitising noise where neighbours share a boundary, and not a
-        conflict. 0 reports every overlap. See :mod:`geozones.tolerance`.
+        conflict. 0 reports every overlap. See :mod:`geozones.measure.tolerance`.
     keep_phantoms : bool, default False
         List the phantoms too, flagged in a ``phantom`` column.
     progress : bool, default False
         Show a progress bar over the layer pairs.
     threads : int, optional
         Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
-        CPU count, when omitted (see :mod:`geozones.overlaps`).
+        CPU count, when omitted (see :mod:`geozones.analysis.overlaps`).
 
     Returns
     -------
@@ -184,7 +185,7 @@ def find_conflicts(
         polygonal geometry. Features whose edges or corners merely touch do not conflict.
         ``attrs`` records ``unit``, ``method``, ``min_area_m2``, ``xy_tolerance`` and
         ``phantoms``: how many overlaps were dismissed as phantoms and their area (see
-        :class:`geozones.tolerance.PhantomTally`).
+        :class:`geozones.measure.tolerance.PhantomTally`).
 
     Raises
     ------
@@ -212,7 +213,7 @@ def find_conflicts(
     (0, 1)
     """
     tolerance = check_xy_tolerance(xy_tolerance)
-    prepared = _Layers.prepare(layers)
+    prepared = AlignedLayers.prepare(layers)
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     tally = PhantomTally()
     records: list[pd.DataFrame] = []
@@ -329,7 +330,7 @@ def overlap_count(
         it are phantoms, and faces thinner than it are left out.
     threads : int, optional
         Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
-        CPU count, when omitted (see :mod:`geozones.overlaps`).
+        CPU count, when omitted (see :mod:`geozones.analysis.overlaps`).
 
     Returns
     -------
@@ -359,7 +360,7 @@ def overlap_count(
     2 redline+urban 100
     """
     tolerance = check_xy_tolerance(xy_tolerance)
-    prepared = _Layers.prepare(layers)
+    prepared = AlignedLayers.prepare(layers)
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     tally = PhantomTally()
     overlap_regions: list[shapely.Geometry] = []
@@ -499,10 +500,10 @@ def resolve_conflicts(
         Coordinate tolerance in metres, as for :func:`find_conflicts`. Phantom overlaps are
         not taken, and no part thinner than it is left: a thin part of what a feature keeps
         or of a piece taken from it joins the piece of the same feature it borders most
-        (:func:`geozones.tolerance.eliminate_thin_parts`). 0 cuts exactly.
+        (:func:`geozones.measure.tolerance.eliminate_thin_parts`). 0 cuts exactly.
     threads : int, optional
         Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
-        CPU count, when omitted (see :mod:`geozones.overlaps`).
+        CPU count, when omitted (see :mod:`geozones.analysis.overlaps`).
 
     Returns
     -------
@@ -551,7 +552,7 @@ def resolve_conflicts(
                 f"({', '.join(priority)}), optionally with {name!r} itself among them; it "
                 f"gives ({', '.join(order)})"
             )
-    prepared = _Layers.prepare({name: layers[name] for name in priority})
+    prepared = AlignedLayers.prepare({name: layers[name] for name in priority})
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     mask_geoms = {
         name: polygon_array(
@@ -586,7 +587,7 @@ def resolve_conflicts(
 
 
 def _claims(
-    prepared: _Layers,
+    prepared: AlignedLayers,
     priority: Sequence[str],
     overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
     masks: Mapping[str, Any],
@@ -666,7 +667,7 @@ def _claims(
 
 
 def _mask_claims(
-    prepared: _Layers,
+    prepared: AlignedLayers,
     overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]],
     mask_geoms: Mapping[str, np.ndarray],
     mask_ids: Mapping[str, pd.Index],
@@ -719,7 +720,7 @@ def rank_in(order: Sequence[str], name: str) -> int:
 
 
 def _take(
-    prepared: _Layers, claims: pd.DataFrame, min_area_m2: float, width: float
+    prepared: AlignedLayers, claims: pd.DataFrame, min_area_m2: float, width: float
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Cut the claims out of their features in turn; the pieces, and what each feature keeps.
 
@@ -803,7 +804,7 @@ def _cut_in_turn(
 
 
 def _apply(
-    prepared: _Layers, audit: pd.DataFrame, kept: Mapping[str, np.ndarray]
+    prepared: AlignedLayers, audit: pd.DataFrame, kept: Mapping[str, np.ndarray]
 ) -> dict[str, gpd.GeoDataFrame]:
     """Each layer with what its features keep, every feature kept, and what was taken."""
     resolved = {}

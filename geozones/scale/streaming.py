@@ -1,7 +1,7 @@
 """Coverage, conflicts and resolution computed zone by zone over a partitioned dataset.
 
 Each zone (county) is one task. A task reads the features near its zone
-(:meth:`~geozones.partitions.PartitionedDataset.read_window`), runs the in-memory function on
+(:meth:`~geozones.scale.partitions.PartitionedDataset.read_window`), runs the in-memory function on
 them and keeps only what the zone owns:
 
 - pieces inside the zone (areas are split at zone boundaries, so each piece of area has
@@ -10,7 +10,7 @@ them and keeps only what the zone owns:
 - resolved features whose home is the zone.
 
 On tiles (``split_at_zones=False``, the default for a dataset partitioned by
-:func:`~geozones.partitions.tile_grid`), pieces are not split at tile edges: a whole piece
+:func:`~geozones.scale.partitions.tile_grid`), pieces are not split at tile edges: a whole piece
 belongs to the first tile, in dataset order, that holds a point on its surface (to the home of
 its first feature when no tile does). A piece is the same geometry in every task that finds it
 (the overlay of the same two whole features), so its point, and its owner, are the same too.
@@ -45,27 +45,27 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones._parallel import worker_count
-from geozones.area import AreaMethod
-from geozones.conflicts import find_conflicts, resolve_conflicts
-from geozones.coverage import _area_function, _Pieces, coverage_table
+from geozones.analysis.conflicts import find_conflicts, resolve_conflicts
+from geozones.analysis.coverage import ZonePieces, area_function, coverage_table
 from geozones.errors import OutsideZonesWarning, PartitionError, RunRestartedWarning
-from geozones.executor import ZoneWarning, reraise_warnings, run_zones
+from geozones.io.validity import polygon_array
+from geozones.measure.area import AreaMethod
+from geozones.measure.tolerance import (
+    DEFAULT_XY_TOLERANCE,
+    PhantomTally,
+    check_xy_tolerance,
+    tolerance_in_crs_units,
+)
 from geozones.outputs import (
     atomic_file,
     remove_stale_temporaries,
     sync_tree,
     temporary_name,
 )
-from geozones.partitions import HOME, ROW, PartitionedDataset
-from geozones.tolerance import (
-    DEFAULT_XY_TOLERANCE,
-    PhantomTally,
-    check_xy_tolerance,
-    tolerance_in_crs_units,
-)
+from geozones.parallel import worker_count
+from geozones.scale.executor import ZoneWarning, reraise_warnings, run_zones
+from geozones.scale.partitions import HOME, ROW, PartitionedDataset
 from geozones.units import square_metres_per
-from geozones.validity import polygon_array
 from geozones.zones import zone_codes
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def stream_coverage(
     Parameters
     ----------
     dataset : PartitionedDataset
-        Layers and zones written by :func:`geozones.partitions.write_partitions`.
+        Layers and zones written by :func:`geozones.scale.partitions.write_partitions`.
     layer : str
         The layer to measure (e.g. ``"redline"``).
     unit : str, default "km2"
@@ -134,7 +134,7 @@ def stream_coverage(
     >>> import tempfile
     >>> import geopandas as gpd
     >>> from shapely import box
-    >>> from geozones.partitions import write_partitions
+    >>> from geozones.scale.partitions import write_partitions
     >>> x, y = 39_500_000, 3_150_000
     >>> counties = gpd.GeoDataFrame(
     ...     {"XZQDM": ["990102", "990121"]},
@@ -199,7 +199,7 @@ def stream_conflicts(
     Parameters
     ----------
     dataset : PartitionedDataset
-        Layers and zones written by :func:`geozones.partitions.write_partitions`.
+        Layers and zones written by :func:`geozones.scale.partitions.write_partitions`.
     layers : sequence of str, optional
         Layers to compare, in order; every layer of the dataset when omitted.
     min_area_m2 : float, default 0
@@ -294,7 +294,7 @@ def stream_resolution(
     Parameters
     ----------
     dataset : PartitionedDataset
-        Layers and zones written by :func:`geozones.partitions.write_partitions`.
+        Layers and zones written by :func:`geozones.scale.partitions.write_partitions`.
     priority : sequence of str, default ("farmland", "redline", "urban")
         Layer names, highest priority first.
     overrides : mapping of str to (str, sequence of str), optional
@@ -374,12 +374,12 @@ def _coverage_task(
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
 ) -> Tables:
     zones = _zones(dataset)
-    measure = _area_function(zones.crs, method)
+    measure = area_function(zones.crs, method)
     mine = zones.geoms[zones.codes == zone]
     window = dataset.read_window(layer, zone)
     geoms = _located(window.geometry.to_numpy())
     is_home = (window[HOME] == zone).to_numpy()[geoms.index]
-    pieces = _Pieces.clip(geoms.to_numpy(), mine)
+    pieces = ZonePieces.clip(geoms.to_numpy(), mine)
     covered, phantoms = pieces.dissolved_area(
         np.full(len(mine), zone, dtype=object),
         measure,

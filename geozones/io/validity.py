@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geozones._parallel import map_blocks, map_by_cost
 from geozones.errors import GeometryRepairWarning, NonPolygonalGeometryError
+from geozones.parallel import map_blocks, map_by_cost
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -10,7 +10,7 @@ key.
 
 Examples
 --------
->>> from geozones.config import load_config
+>>> from geozones.workflow.config import load_config
 >>> config = load_config("sample_data/geozones.toml")
 >>> config.priority
 ('farmland', 'redline', 'urban')
@@ -39,7 +39,7 @@ import pyproj
 from geozones.choices import closest, did_you_mean
 from geozones.errors import GeozonesError
 from geozones.io import read_layer
-from geozones.tolerance import DEFAULT_XY_TOLERANCE, MAX_XY_TOLERANCE
+from geozones.measure.tolerance import DEFAULT_XY_TOLERANCE, MAX_XY_TOLERANCE
 from geozones.units import AREA_UNITS, UNIT_ALIASES
 from geozones.zones import check_zones
 
@@ -316,7 +316,7 @@ class Config:
         Pieces smaller than this (ellipsoidal m²) are slivers: reported, not taken out.
     xy_tolerance : float
         Coordinate tolerance in metres: boundaries closer than this are the same boundary
-        (see :mod:`geozones.tolerance`); 0.001 by default.
+        (see :mod:`geozones.measure.tolerance`); 0.001 by default.
     zones : ZoneSpec
         The zones results are reported by.
     layers : dict of str to LayerSpec

@@ -1,4 +1,6 @@
-"""The compiled loops (numba) behind :mod:`geozones._rings` and :mod:`geozones._pairs`.
+"""The compiled loops (numba) behind the ring pass and the pair tests.
+
+They serve :mod:`geozones.measure._rings` and :mod:`geozones.analysis._pairs`.
 
 Imported only when a kernel first runs, so that ``import geozones`` does not load numba. Each
 function is compiled on its first call and cached on disk (``cache=True``): the first run on a
@@ -198,7 +200,7 @@ def _piece(
     polynomial in ``x`` and ``v``, both linear along the piece: Gauss-Legendre on `nodes`
     integrates it exactly. Pieces shorter than ``sqrt(short_squared)`` take the two
     `short_nodes`, whose error there is below the rounding of the result (see
-    :class:`geozones._rings.EdgeSeries`).
+    :class:`geozones.measure._rings.EdgeSeries`).
     """
     dx = x1 - x0
     dy = y1 - y0

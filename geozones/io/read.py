@@ -4,7 +4,7 @@
 Geodatabase, GeoJSON and FlatGeobuf through pyogrio (GDAL) and GeoParquet through pyarrow,
 decides a shapefile's encoding from its bytes when no ``.cpg`` says it, refuses or infers a
 missing CRS, checks a declared CRS against the coordinates, and repairs invalid polygons,
-recording everything in a :class:`~geozones.quality.LayerReport`.
+recording everything in a :class:`~geozones.io.quality.LayerReport`.
 """
 
 from __future__ import annotations
@@ -26,14 +26,6 @@ import pyogrio.errors
 import pyproj
 import shapely
 
-from geozones.area import ellipsoidal_area
-from geozones.crs import resolve_crs
-from geozones.encoding import (
-    check_shapefile_encoding,
-    dbf_deleted,
-    dbf_record_count,
-    detect_shapefile_encoding,
-)
 from geozones.errors import (
     CoordinateError,
     CRSError,
@@ -47,8 +39,15 @@ from geozones.errors import (
     LayerNotFoundError,
     ShapefilePartsError,
 )
-from geozones.quality import ISSUE_COLUMNS, LayerReport
-from geozones.validity import (
+from geozones.io.crs import resolve_crs
+from geozones.io.encoding import (
+    check_shapefile_encoding,
+    dbf_deleted,
+    dbf_record_count,
+    detect_shapefile_encoding,
+)
+from geozones.io.quality import ISSUE_COLUMNS, LayerReport
+from geozones.io.validity import (
     describe_features,
     geometry_array,
     make_polygonal,
@@ -96,7 +95,7 @@ def read_layer(
     GeoDataFrame
         Every feature of the layer, indexed by feature id (FID), in its own CRS. Invalid
         polygons are repaired (polygonal parts kept); null and empty geometries are kept.
-        ``attrs["geozones"]`` holds the :class:`~geozones.quality.LayerReport`.
+        ``attrs["geozones"]`` holds the :class:`~geozones.io.quality.LayerReport`.
 
     Raises
     ------
@@ -618,6 +617,9 @@ def _check_geometries(
 
     `decoded` are the issue rows of repairs made while decoding (curves, unclosed rings).
     """
+    # Measuring sits above reading (it uses io.validity): imported here, not at load time.
+    from geozones.measure.area import ellipsoidal_area
+
     geoms = geometry_array(frame)
     labels = frame.index
     null = shapely.is_missing(geoms)

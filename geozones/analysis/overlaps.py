@@ -17,7 +17,7 @@ site check and the streamed runs all find their overlaps here. Per pair of array
 
 The cuts of step 1 and the overlays of step 4 run in threads (GEOS releases the GIL), in
 batches of about equal cost (coordinates), costliest first
-(:func:`geozones._parallel.map_by_cost`); ``threads`` or the ``GEOZONES_THREADS`` environment
+(:func:`geozones.parallel.map_by_cost`); ``threads`` or the ``GEOZONES_THREADS`` environment
 variable sets how many. The predicates of steps 2 and 3 run in the calling thread: GEOS builds
 a prepared polygon's indexes on first use, and two threads using one prepared polygon at once
 crash the process.
@@ -30,9 +30,9 @@ from typing import NamedTuple
 import numpy as np
 import shapely
 
-from geozones._parallel import map_by_cost, worker_count
-from geozones.tolerance import is_thin
-from geozones.validity import polygonal_parts
+from geozones.io.validity import polygonal_parts
+from geozones.measure.tolerance import is_thin
+from geozones.parallel import map_by_cost, worker_count
 
 #: Polygons with more coordinates than this are cut into pieces before pairing, by default;
 #: 0, nothing is cut: on the benchmarks of ``bench_hard.py`` the cuts themselves (GEOS
@@ -153,7 +153,7 @@ def classified_overlaps(
 ) -> Overlaps:
     """Every piece where a polygon of `left` overlaps one of `right`, phantoms apart.
 
-    An overlap whose every part is thinner than `width` (:func:`geozones.tolerance.is_thin`)
+    An overlap whose every part is thinner than `width` (:func:`geozones.measure.tolerance.is_thin`)
     is a *phantom*: two boundaries closer than the tolerance are the same boundary. The
     other overlaps are genuine, and kept whole.
 

@@ -143,7 +143,7 @@ def detect_shapefile_encoding(path: str | os.PathLike[str]) -> EncodingDecision:
     Examples
     --------
     >>> import geopandas as gpd, pyogrio, shapely, tempfile, pathlib
-    >>> from geozones.encoding import detect_shapefile_encoding
+    >>> from geozones.io.encoding import detect_shapefile_encoding
     >>> points = [shapely.Point(117, 35)] * 2
     >>> df = gpd.GeoDataFrame({"DLMC": ["水田", "旱地"]}, geometry=points, crs=4490)
     >>> shp = pathlib.Path(tempfile.mkdtemp()) / "farmland.shp"

@@ -112,7 +112,7 @@ def suggest_crs(bounds: BoundsLike) -> CRSSuggestion | None:
 
     Examples
     --------
-    >>> from geozones.crs import suggest_crs
+    >>> from geozones.io.crs import suggest_crs
     >>> s = suggest_crs((39_560_000, 3_400_000, 39_640_000, 3_500_000))
     >>> s.epsg
     4527
@@ -166,7 +166,7 @@ def describe_coordinates(bounds: BoundsLike) -> str:
 
     Examples
     --------
-    >>> from geozones.crs import describe_coordinates
+    >>> from geozones.io.crs import describe_coordinates
     >>> describe_coordinates((440_000, 3_400_000, 560_000, 3_500_000))
     'coordinates look like CGCS2000 Gauss-Kruger eastings without a zone prefix; ...'
     >>> describe_coordinates((39_560_000, 3_400_000, 39_640_000, 3_500_000))
@@ -247,7 +247,7 @@ def check_crs_matches(crs: pyproj.CRS, bounds: BoundsLike, *, source: str) -> No
     Examples
     --------
     >>> import pyproj
-    >>> from geozones.crs import check_crs_matches
+    >>> from geozones.io.crs import check_crs_matches
     >>> bounds = (39_560_000, 3_400_000, 39_640_000, 3_500_000)
     >>> check_crs_matches(pyproj.CRS("EPSG:4527"), bounds, source="farmland.shp")
     >>> check_crs_matches(pyproj.CRS("EPSG:4528"), bounds, source="farmland.shp")
@@ -322,7 +322,7 @@ def resolve_crs(
     Examples
     --------
     >>> import pyproj
-    >>> from geozones.crs import resolve_crs
+    >>> from geozones.io.crs import resolve_crs
     >>> bounds = (39_560_000, 3_400_000, 39_640_000, 3_500_000)
     >>> crs, how = resolve_crs(pyproj.CRS(4527), bounds, crs=None, source="a.shp")
     >>> crs.to_epsg(), how

@@ -38,16 +38,16 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geozones.area import ellipsoidal_area, measured_polygons
 from geozones.errors import (
     FieldError,
     MissingCRSError,
     OutsideZonesWarning,
     VersionMatchWarning,
 )
-from geozones.tolerance import check_xy_tolerance, is_thin, tolerance_in_crs_units
+from geozones.io.validity import geometry_array, polygon_array, polygonal_parts
+from geozones.measure.area import ellipsoidal_area, measured_polygons
+from geozones.measure.tolerance import check_xy_tolerance, is_thin, tolerance_in_crs_units
 from geozones.units import square_metres_per
-from geozones.validity import geometry_array, polygon_array, polygonal_parts
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
 __all__ = [
@@ -532,7 +532,7 @@ class _Version:
     def measure(
         self, crs: pyproj.CRS, copied: tuple[np.ndarray, np.ndarray, _Version] | None = None
     ) -> None:
-        """Repair and measure the geometries (:func:`geozones.area.measured_polygons`).
+        """Repair and measure the geometries (:func:`geozones.measure.area.measured_polygons`).
 
         `copied` (positions here, positions there, the other version, already measured): the
         features identical to one of the other version, whose repaired geometry and area are

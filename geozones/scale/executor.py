@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from geozones._parallel import one_thread
+from geozones.parallel import one_thread
 
 logger = logging.getLogger(__name__)
 

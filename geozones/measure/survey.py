@@ -30,8 +30,8 @@ import numpy as np
 import pyproj
 import shapely
 
-from geozones._rings import RingLayout
 from geozones.errors import CRSError
+from geozones.measure._rings import RingLayout
 
 __all__ = ["survey_area", "survey_coefficients"]
 

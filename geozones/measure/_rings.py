@@ -1,8 +1,8 @@
 """The rings of a polygon array as flat coordinates, and one fused pass over their edges.
 
 The pass computes, per ring and in one sweep over the coordinates (a compiled loop, see
-:mod:`geozones._kernels`, on spans of whole rings in threads): the signed planar area, the
-integral of the ellipsoidal correction of :mod:`geozones.area` along every straight edge,
+:mod:`geozones.measure._kernels`, on spans of whole rings in threads): the signed planar area, the
+integral of the ellipsoidal correction of :mod:`geozones.measure.area` along every straight edge,
 the ring's bounds, and whether the ring is certainly simple.
 
 The simplicity test is a cheap, exact sufficient condition: a ring is simple if, seen from a
@@ -24,7 +24,7 @@ from typing import TypeVar
 import numpy as np
 import shapely
 
-from geozones._parallel import for_spans, map_blocks
+from geozones.parallel import for_spans, map_blocks
 
 T = TypeVar("T")
 
@@ -143,7 +143,7 @@ class RingLayout:
 
 
 def _in_background(func: Callable[[np.ndarray], T], items: np.ndarray) -> Callable[[], list[T]]:
-    """Start :func:`~geozones._parallel.map_blocks` in a thread; call the result to wait."""
+    """Start :func:`~geozones.parallel.map_blocks` in a thread; call the result to wait."""
     pool = ThreadPoolExecutor(max_workers=1)
     future = pool.submit(map_blocks, func, items)
 
@@ -185,7 +185,7 @@ class EdgeSeries:
     1e-17 of the edge's term, which is below the rounding of the result. With ``bow = 1``
     it adds, per edge, the sliver between the
     straight edge and the geodesic (for edges that are geodesics, from geographic CRSs).
-    :class:`geozones.area._AreaScale` says where the terms come from.
+    :class:`geozones.measure.area._AreaScale` says where the terms come from.
     """
 
     false_easting: float
@@ -238,7 +238,7 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
     ring_bounds = np.full((n_rings, 4), np.nan)
     if n_rings == 0:
         return RingSums(double_area, integral, simple, ring_bounds)
-    from geozones import _kernels
+    from geozones.measure import _kernels
 
     coords = np.ascontiguousarray(layout.coords, dtype=np.float64)
     starts = np.ascontiguousarray(layout.ring_starts, dtype=np.int64)

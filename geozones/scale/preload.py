@@ -1,18 +1,18 @@
 """Ready a process for zone tasks: import what they need and load the compiled area pass.
 
-Importing this module imports the tasks of :mod:`geozones.streaming` and everything they use,
-and loads the compiled ring pass from numba's cache, so that the first county a process runs
+Importing this module imports the tasks of :mod:`geozones.scale.streaming` and everything they
+use, and loads the compiled ring pass from numba's cache, so that the first county a process runs
 does not pay for it (about a second). Dask workers import it at start-up with
-``dask worker --preload geozones.preload`` (or ``LocalCluster(..., preload=["geozones.preload"])``):
-see ``docs/scale-out.md``.
+``dask worker --preload geozones.scale.preload`` (or
+``LocalCluster(..., preload=["geozones.scale.preload"])``): see ``docs/scale-out.md``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-import geozones.streaming  # noqa: F401  (the tasks and everything they import)
-from geozones._rings import RingLayout, ring_sums
+import geozones.scale.streaming  # noqa: F401  (the tasks and everything they import)
+from geozones.measure import RingLayout, ring_sums
 
 
 def _load_ring_pass() -> None:

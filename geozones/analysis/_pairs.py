@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from geozones._parallel import for_spans
+from geozones.parallel import for_spans
 
 #: Codes of :func:`classify_pairs`.
 FAR, NEAR, UNDECIDED = 0, 1, 2
@@ -40,7 +40,7 @@ def classify_pairs(
     one closed ring (a polygon without holes). A geometry with ``first[g] < 0`` has no usable
     coordinates: its pairs are UNDECIDED. Releases the GIL: call it from threads.
     """
-    from geozones import _kernels
+    from geozones.measure import _kernels
 
     _kernels.classify_pairs(coords, first, stop, left, right, distance, out)
 
@@ -84,7 +84,7 @@ def candidate_pairs(
         cell *= 2.0
         columns = int((float(bounds[:, 2].max()) + margin - x0) // cell) + 1
         rows = int((float(bounds[:, 3].max()) + margin - y0) // cell) + 1
-    from geozones import _kernels
+    from geozones.measure import _kernels
 
     start, members = _kernels.grid(bounds, margin, x0, y0, cell, columns, rows)
     # The boxes of each cell, contiguous: the pair loops read memory in order.

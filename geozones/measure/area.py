@@ -26,7 +26,7 @@ most :data:`STRAIGHT_EDGE_STEP_M` in their own plane before the vertices move to
 edges stay straight in the plane they were drawn in (to ~1e-10 of a parcel's area).
 
 ``method="survey"`` is the formula of 国土调查办发〔2008〕32号 instead (see
-:mod:`geozones.survey`): the figure declared in delivered databases.
+:mod:`geozones.measure.survey`): the figure declared in delivered databases.
 """
 
 from __future__ import annotations
@@ -43,11 +43,11 @@ import pyproj
 import shapely
 from pyproj.crs import Ellipsoid
 
-from geozones._rings import EdgeSeries, RingLayout, RingSums, ring_sums
 from geozones.errors import CRSError, MissingCRSError
-from geozones.survey import survey_area
+from geozones.io.validity import checked_polygons, geometry_array, polygon_array
+from geozones.measure._rings import EdgeSeries, RingLayout, RingSums, ring_sums
+from geozones.measure.survey import survey_area
 from geozones.units import square_metres_per
-from geozones.validity import checked_polygons, geometry_array, polygon_array
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -93,7 +93,7 @@ def area(
         Mercator projections. ``geodesic``: Karney's area of the polygon with geodesic edges
         between its vertices, one polygon at a time; slow. ``survey``: the formula of
         国土调查办发〔2008〕32号 that declared areas (TBMJ) follow
-        (:func:`geozones.survey.survey_area`), not rounded.
+        (:func:`geozones.measure.survey.survey_area`), not rounded.
     densify_m : float, optional
         ``survey`` only: cut edges into pieces of at most this many metres in the plane
         first (some official tools use 70). None takes the vertices as given.
@@ -134,12 +134,12 @@ def area(
     if densify_m is not None and method != "survey":
         raise ValueError("densify_m applies to method='survey' only")
     per_unit = square_metres_per(unit)
-    crs = _require_crs(data)
+    crs = require_crs(data)
 
     if method == "planar":
-        _require_planar_crs(crs)
+        require_planar_crs(crs)
         geoms = polygon_array(data, purpose="area")
-        square_metres = shapely.area(geoms) * _linear_unit_metres(crs) ** 2
+        square_metres = shapely.area(geoms) * linear_unit_metres(crs) ** 2
     elif method == "geodesic":
         square_metres = geodesic_area(polygon_array(data, purpose="area"), crs)
     elif method == "survey":
@@ -179,9 +179,9 @@ def ellipsoidal_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
         return result
     if _is_equal_area(crs):
         # The plane's area is the ellipsoid's: straight edges in it are measured exactly.
-        result[todo] = shapely.area(geoms[todo]) * _linear_unit_metres(crs) ** 2
+        result[todo] = shapely.area(geoms[todo]) * linear_unit_metres(crs) ** 2
         return result
-    projection = _TransverseMercator.from_crs(crs)
+    projection = TransverseMercator.from_crs(crs)
     if projection is not None:
         measured = _transverse_mercator_area(geoms[todo], projection)
         if measured is not None:
@@ -225,10 +225,10 @@ def measured_polygons(
     purpose: str,
     stacklevel: int = 3,
 ) -> MeasuredPolygons:
-    """:func:`~geozones.validity.polygon_array` and the ellipsoidal area, in one pass.
+    """:func:`~geozones.io.validity.polygon_array` and the ellipsoidal area, in one pass.
 
     In a transverse Mercator CRS the area is computed first, from the raw coordinates; the
-    same pass proves most polygons valid (see :mod:`geozones._rings`), so GEOS checks only
+    same pass proves most polygons valid (see :mod:`geozones.measure._rings`), so GEOS checks only
     the rest. Polygons that had to be repaired are measured again, repaired.
 
     Parameters
@@ -238,7 +238,7 @@ def measured_polygons(
     crs : pyproj.CRS
         Its CRS.
     purpose : str
-        For messages, as in :func:`~geozones.validity.polygon_array`.
+        For messages, as in :func:`~geozones.io.validity.polygon_array`.
     stacklevel : int, default 3
         Of the repair warning.
 
@@ -247,7 +247,7 @@ def measured_polygons(
     MeasuredPolygons
         The checked geometries, their area in m², and their vertices where they were read.
     """
-    projection = _TransverseMercator.from_crs(crs)
+    projection = TransverseMercator.from_crs(crs)
     if projection is None:
         geoms = polygon_array(data, purpose=purpose, stacklevel=stacklevel + 1)
         return MeasuredPolygons(geoms, ellipsoidal_area(geoms, crs), None, None, None, None)
@@ -320,7 +320,7 @@ def geodesic_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class _TransverseMercator:
+class TransverseMercator:
     """The parameters of a transverse Mercator CRS that the area method needs."""
 
     crs: pyproj.CRS
@@ -328,11 +328,12 @@ class _TransverseMercator:
     scale_factor: float
 
     @classmethod
-    def from_crs(cls, crs: pyproj.CRS) -> _TransverseMercator | None:
+    def from_crs(cls, crs: pyproj.CRS) -> TransverseMercator | None:
+        """The parameters of `crs`, or None if it is not a transverse Mercator in metres."""
         operation = crs.coordinate_operation if crs.is_projected else None
         if operation is None or operation.method_name != "Transverse Mercator":
             return None
-        if _linear_unit_metres(crs) != 1.0:
+        if linear_unit_metres(crs) != 1.0:
             return None
         params = {p.name: p.value for p in operation.params}
         return cls(
@@ -341,7 +342,7 @@ class _TransverseMercator:
 
 
 def _transverse_mercator_area(
-    geoms: np.ndarray, projection: _TransverseMercator, *, geodesic_edges: bool = False
+    geoms: np.ndarray, projection: TransverseMercator, *, geodesic_edges: bool = False
 ) -> np.ndarray | None:
     """Area of non-empty polygons in a transverse Mercator CRS, or None if it cannot fit."""
     measured = _transverse_mercator_measure(geoms, projection, geodesic_edges=geodesic_edges)
@@ -351,7 +352,7 @@ def _transverse_mercator_area(
 class _Measured(NamedTuple):
     area: np.ndarray
     certain: np.ndarray
-    scale: _BandedScale
+    scale: BandedScale
     #: One span per geometry: all its coordinates (:meth:`RingLayout.spans`).
     layout: RingLayout
     ring_bounds: np.ndarray
@@ -361,16 +362,17 @@ class _Measured(NamedTuple):
 
 def _transverse_mercator_measure(
     geoms: np.ndarray,
-    projection: _TransverseMercator,
-    scale: _BandedScale | None = None,
+    projection: TransverseMercator,
+    scale: BandedScale | None = None,
     *,
     geodesic_edges: bool = False,
 ) -> _Measured | None:
     """Area of non-empty polygons, which are certainly valid, the fit of ``f``, the layout.
 
     One pass over the coordinates gives, per ring, the planar area, the ellipsoidal
-    correction and whether the ring is certainly simple (see :mod:`geozones._rings`). `scale`
-    is the fit of the bands the polygons' bounds cover unless given; None if no fit is exact.
+    correction and whether the ring is certainly simple (see :mod:`geozones.measure._rings`).
+    `scale` is the fit of the bands the polygons' bounds cover unless given; None if no fit is
+    exact.
 
     The pass first takes all coordinates of each Polygon as one ring, which saves asking GEOS
     for its holes. Where they are certainly one simple ring, the polygon has no hole and is
@@ -382,7 +384,7 @@ def _transverse_mercator_measure(
     if scale is None:
         xmin, ymin, xmax, ymax = layout.bounds()
         x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
-        scale = _BandedScale.covering(projection, x_max, ymin, ymax)
+        scale = BandedScale.covering(projection, x_max, ymin, ymax)
         if scale is None:
             return None
     series = scale.edge_series(projection.false_easting, geodesic_edges=geodesic_edges)
@@ -403,7 +405,7 @@ def _transverse_mercator_measure(
     return _Measured(area, certain, scale, layout, sums.bounds, one_ring)
 
 
-def _ring_areas(layout: RingLayout, sums: RingSums, projection: _TransverseMercator) -> np.ndarray:
+def _ring_areas(layout: RingLayout, sums: RingSums, projection: TransverseMercator) -> np.ndarray:
     """Ellipsoidal area of each ring, positive for shells and negative for holes."""
     planar = 0.5 * sums.double_area
     # Shells count positive and holes negative, whichever way their rings run.
@@ -427,7 +429,7 @@ class _AreaScale:
     @classmethod
     def fit_domain(
         cls,
-        projection: _TransverseMercator,
+        projection: TransverseMercator,
         x_scale: float,
         y_centre: float,
         y_half_range: float,
@@ -503,7 +505,7 @@ class _AreaScale:
 
 
 @functools.lru_cache(maxsize=64)
-def _x_extent_of_use(projection: _TransverseMercator) -> float:
+def _x_extent_of_use(projection: TransverseMercator) -> float:
     """Largest ``|x|`` of the CRS's area of use (at its latitude nearest the equator), or 0."""
     use = projection.crs.area_of_use
     geographic = projection.crs.geodetic_crs
@@ -522,7 +524,7 @@ def _band_of(y: float) -> int:
 
 
 @functools.lru_cache(maxsize=512)
-def _band_scale(projection: _TransverseMercator, x_scale: float, band: int) -> _AreaScale | None:
+def _band_scale(projection: TransverseMercator, x_scale: float, band: int) -> _AreaScale | None:
     """The fit of ``f`` over one band of northing of the fixed grid, or None."""
     return _AreaScale.fit_domain(
         projection, x_scale, (band + 0.5) * _BAND_HEIGHT, 0.5 * _BAND_HEIGHT * 1.01
@@ -530,21 +532,21 @@ def _band_scale(projection: _TransverseMercator, x_scale: float, band: int) -> _
 
 
 @dataclass(frozen=True)
-class _BandedScale:
+class BandedScale:
     """``f`` fitted per band of northing of a grid fixed by the CRS (:data:`_BAND_HEIGHT`).
 
     The bands and the tier of ``|x|`` do not depend on the data, and each edge takes the band
     of its midpoint, so the area of a polygon is a function of its coordinates alone.
     """
 
-    projection: _TransverseMercator
+    projection: TransverseMercator
     bands: tuple[_AreaScale, ...]
     first_band: int
 
     @classmethod
     def covering(
-        cls, projection: _TransverseMercator, x_max: float, y_min: float, y_max: float
-    ) -> _BandedScale | None:
+        cls, projection: TransverseMercator, x_max: float, y_min: float, y_max: float
+    ) -> BandedScale | None:
         """The fits of the bands over ``y_min..y_max`` for ``|x| <= x_max``; None if any fails."""
         x_max = max(x_max, _x_extent_of_use(projection))
         tier = next((x for x in _X_TIERS if x_max * 1.01 <= x), None)
@@ -653,7 +655,7 @@ class _InverseAreaScale:
     _STEP = 5_000.0
 
     def __init__(self, crs: pyproj.CRS) -> None:
-        self._projection = _TransverseMercator.from_crs(crs)
+        self._projection = TransverseMercator.from_crs(crs)
         geographic, ellipsoid = _geographic(crs)
         self._to_lonlat = pyproj.Transformer.from_crs(crs, geographic, always_xy=True)
         self._a = ellipsoid.semi_major_metre
@@ -688,7 +690,7 @@ class _InverseAreaScale:
 
 def _split_by_zone(
     geoms: np.ndarray, crs: pyproj.CRS
-) -> Iterator[tuple[np.ndarray, np.ndarray, _TransverseMercator]]:
+) -> Iterator[tuple[np.ndarray, np.ndarray, TransverseMercator]]:
     """Transform features to the 3-degree Gauss–Krüger zone of their centre, zone by zone.
 
     Edges straight in a projected `crs` are first cut into pieces of at most
@@ -698,7 +700,7 @@ def _split_by_zone(
     geographic, ellipsoid = _geographic(crs)
     to_lonlat = pyproj.Transformer.from_crs(crs, geographic, always_xy=True)
     if not crs.is_geographic:
-        geoms = shapely.segmentize(geoms, STRAIGHT_EDGE_STEP_M / _linear_unit_metres(crs))
+        geoms = shapely.segmentize(geoms, STRAIGHT_EDGE_STEP_M / linear_unit_metres(crs))
     lonlat = shapely.transform(geoms, _transform_with(to_lonlat))
     bounds = shapely.bounds(lonlat)
     zones = np.round((bounds[:, 0] + bounds[:, 2]) / 6.0).astype(int)
@@ -711,7 +713,7 @@ def _split_by_zone(
         )
         to_zone = pyproj.Transformer.from_crs(geographic, zone_crs, always_xy=True)
         zone_geoms = shapely.transform(lonlat[index], _transform_with(to_zone))
-        projection = _TransverseMercator.from_crs(zone_crs)
+        projection = TransverseMercator.from_crs(zone_crs)
         assert projection is not None
         yield index, zone_geoms, projection
 
@@ -745,9 +747,9 @@ def _geographic(crs: pyproj.CRS) -> tuple[pyproj.CRS, Ellipsoid]:
     geographic = crs.geodetic_crs
     ellipsoid = geographic.ellipsoid if geographic is not None else None
     if geographic is None or ellipsoid is None:
-        raise CRSError(f"{_crs_label(crs)} has no ellipsoid; cannot compute ellipsoidal area")
+        raise CRSError(f"{crs_label(crs)} has no ellipsoid; cannot compute ellipsoidal area")
     if not ellipsoid.inverse_flattening:  # 0 for a sphere
-        label = _crs_label(crs) if crs.name != "unknown" else "the layer's CRS"
+        label = crs_label(crs) if crs.name != "unknown" else "the layer's CRS"
         raise CRSError(
             f"{label} is defined on a sphere (radius {ellipsoid.semi_major_metre:,.0f} "
             "m), not an ellipsoid, so no official (ellipsoidal) area exists in it; give the "
@@ -756,7 +758,8 @@ def _geographic(crs: pyproj.CRS) -> tuple[pyproj.CRS, Ellipsoid]:
     return geographic, ellipsoid
 
 
-def _require_crs(data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
+def require_crs(data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
+    """The CRS of `data`; :class:`~geozones.errors.MissingCRSError` if it has none."""
     crs = data.crs
     if crs is None:
         raise MissingCRSError(
@@ -766,10 +769,14 @@ def _require_crs(data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(crs)
 
 
-def _require_planar_crs(crs: pyproj.CRS) -> None:
+def require_planar_crs(crs: pyproj.CRS) -> None:
+    """Raise :class:`~geozones.errors.CRSError` if planar area in `crs` is not area.
+
+    A geographic CRS measures square degrees; a (non-transverse) Mercator inflates area.
+    """
     if crs.is_geographic:
         raise CRSError(
-            f"planar area in {_crs_label(crs)} would be in square degrees; use "
+            f"planar area in {crs_label(crs)} would be in square degrees; use "
             "method='ellipsoidal', or reproject to a CGCS2000 Gauss-Kruger zone first"
         )
     operation = crs.coordinate_operation
@@ -779,17 +786,19 @@ def _require_planar_crs(crs: pyproj.CRS) -> None:
         and ("transverse" not in operation.method_name.lower())
     ):
         raise CRSError(
-            f"planar area in {_crs_label(crs)} ({operation.method_name}) is inflated by "
+            f"planar area in {crs_label(crs)} ({operation.method_name}) is inflated by "
             f"1/cos²(latitude), about {1 / math.cos(math.radians(30)) ** 2:.2f}× at 30°N; use "
             "method='ellipsoidal', or reproject to a CGCS2000 Gauss-Kruger zone first"
         )
 
 
-def _linear_unit_metres(crs: pyproj.CRS) -> float:
+def linear_unit_metres(crs: pyproj.CRS) -> float:
+    """Metres per unit of `crs`'s first axis (1.0 when it does not say)."""
     factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     return float(factor)
 
 
-def _crs_label(crs: pyproj.CRS) -> str:
+def crs_label(crs: pyproj.CRS) -> str:
+    """`crs` as users name it in messages: ``EPSG:4490 (China Geodetic Coordinate System 2000)``."""
     code = crs.to_epsg(min_confidence=90)
     return f"EPSG:{code} ({crs.name})" if code else crs.name

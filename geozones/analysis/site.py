@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geozones.area import ellipsoidal_area
+from geozones.analysis.conflicts import AlignedLayers
+from geozones.analysis.overlaps import classified_overlaps
 from geozones.choices import did_you_mean
-from geozones.conflicts import _Layers
 from geozones.errors import OptionError
-from geozones.overlaps import classified_overlaps
-from geozones.tolerance import (
+from geozones.io.validity import polygonal_parts
+from geozones.measure.area import ellipsoidal_area
+from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
     check_xy_tolerance,
@@ -26,7 +27,6 @@ from geozones.tolerance import (
     tolerance_in_crs_units,
 )
 from geozones.units import square_metres_per
-from geozones.validity import polygonal_parts
 
 
 def site_check(
@@ -105,7 +105,7 @@ def site_check(
     key = "project footprint"
     while key in names:
         key += " (project)"
-    prepared = _Layers.prepare({key: footprint, **{n: layers[n] for n in names}})
+    prepared = AlignedLayers.prepare({key: footprint, **{n: layers[n] for n in names}})
     project = prepared.geoms[key]
     crs = prepared.crs
     width = tolerance_in_crs_units(tolerance, crs)

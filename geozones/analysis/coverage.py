@@ -14,16 +14,20 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from geozones._parallel import concatenate_blocks
-from geozones.area import AreaMethod, ellipsoidal_area, geodesic_area
+from geozones.analysis.overlaps import classified_overlaps
 from geozones.choices import checked_choice
 from geozones.errors import FieldError, OutsideZonesWarning
-from geozones.overlaps import classified_overlaps
-from geozones.quality import layer_report
-from geozones.survey import survey_area
-from geozones.tolerance import DEFAULT_XY_TOLERANCE, check_xy_tolerance, tolerance_in_crs_units
+from geozones.io.quality import layer_report
+from geozones.io.validity import polygon_array
+from geozones.measure.area import AreaMethod, ellipsoidal_area, geodesic_area
+from geozones.measure.survey import survey_area
+from geozones.measure.tolerance import (
+    DEFAULT_XY_TOLERANCE,
+    check_xy_tolerance,
+    tolerance_in_crs_units,
+)
+from geozones.parallel import concatenate_blocks
 from geozones.units import square_metres_per
-from geozones.validity import polygon_array
 from geozones.zones import split_by_zones, to_crs
 from geozones.zones import zone_codes as codes_of
 
@@ -122,15 +126,15 @@ def coverage(
     layer_geoms = polygon_array(layer, purpose="coverage")
     if densify_m is not None and method != "survey":
         raise ValueError("densify_m applies to method='survey' only")
-    measure = _area_function(crs, method, densify_m)
+    measure = area_function(crs, method, densify_m)
     width = tolerance_in_crs_units(tolerance, crs)
 
     zone_area = pd.Series(measure(zone_geoms), index=zone_codes).groupby(level=0, sort=False).sum()
     measurable = np.flatnonzero(~shapely.is_missing(layer_geoms) & ~shapely.is_empty(layer_geoms))
-    pieces = _Pieces.clip(layer_geoms[measurable], zone_geoms)
+    pieces = ZonePieces.clip(layer_geoms[measurable], zone_geoms)
     covered, phantoms = pieces.dissolved_area(zone_codes, measure, width=width)
     covered = covered.reindex(zone_area.index, fill_value=0.0)
-    total, _ = _Pieces.whole(layer_geoms[measurable]).dissolved_area(
+    total, _ = ZonePieces.whole(layer_geoms[measurable]).dissolved_area(
         np.array(["layer"]), measure, width=width
     )
     outside = float(total.sum() - covered.sum())
@@ -168,7 +172,7 @@ def coverage_table(
     result = per_zone_m2[["zone_area", "covered_area"]] / per_unit
     result.index.name = "zone"
     if levels:
-        result = _roll_up(result, levels)
+        result = roll_up(result, levels)
     result["percent"] = 100.0 * result["covered_area"] / result["zone_area"]
     result.attrs.update(unit=unit, method=method, outside_area=outside_m2 / per_unit)
     if outside_m2 > 1e-6 * max(total_m2, 1.0):
@@ -184,7 +188,12 @@ def coverage_table(
 Measure = Callable[[np.ndarray], np.ndarray]
 
 
-def _area_function(crs: pyproj.CRS, method: AreaMethod, densify_m: float | None = None) -> Measure:
+def area_function(crs: pyproj.CRS, method: AreaMethod, densify_m: float | None = None) -> Measure:
+    """The function measuring polygons in `crs` by `method`.
+
+    It returns square metres, or for ``planar`` square units of `crs` (refused where planar area
+    is not area, see :func:`geozones.measure.area.require_planar_crs`).
+    """
     if method == "survey":
         return lambda geoms: survey_area(geoms, crs, densify_m=densify_m)
     if method == "ellipsoidal":
@@ -192,15 +201,15 @@ def _area_function(crs: pyproj.CRS, method: AreaMethod, densify_m: float | None 
     if method == "geodesic":
         return lambda geoms: geodesic_area(geoms, crs)
     if method == "planar":
-        from geozones.area import _require_planar_crs
+        from geozones.measure.area import require_planar_crs
 
-        _require_planar_crs(crs)
+        require_planar_crs(crs)
         return shapely.area
     raise ValueError(f"unknown area method {method!r}")
 
 
 @dataclass(frozen=True)
-class _Pieces:
+class ZonePieces:
     """Pieces of layer features, each inside one zone (or in no zone for the whole layer)."""
 
     geoms: np.ndarray
@@ -208,12 +217,12 @@ class _Pieces:
     zone: np.ndarray
 
     @classmethod
-    def clip(cls, features: np.ndarray, zones: np.ndarray) -> _Pieces:
+    def clip(cls, features: np.ndarray, zones: np.ndarray) -> ZonePieces:
         """Cut features at zone boundaries; a feature inside a zone is kept whole."""
         return cls(*split_by_zones(features, zones))
 
     @classmethod
-    def whole(cls, features: np.ndarray) -> _Pieces:
+    def whole(cls, features: np.ndarray) -> ZonePieces:
         """All features as pieces of a single zone."""
         index = np.arange(len(features))
         return cls(features, index, np.zeros(len(features), dtype=int))
@@ -285,7 +294,13 @@ class _Pieces:
         return group, thin
 
 
-def _roll_up(result: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
+def roll_up(result: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
+    """The rows of `result` summed per administrative level, with a ``level`` column.
+
+    `result` is indexed by 6-digit administrative code (XZQDM); each level in `levels` adds the
+    rows summed per code prefix of that level (:data:`ADMINISTRATIVE_LEVELS`), padded to six
+    digits, the most detailed level first.
+    """
     for level in levels:
         checked_choice(level, ADMINISTRATIVE_LEVELS, what="level")
     codes = result.index.to_series()

@@ -1,0 +1,1 @@
+"""Province-scale runs: partitioned datasets, per-zone tasks, the process executor."""
