@@ -15,13 +15,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "geozones"
 
 #: Known exceptions, importer -> private module, each with its reason. Keep this short.
-ALLOWED = {
-    ("geozones.analysis._pairs", "geozones.measure._kernels"): (
-        "the pair kernels are compiled in one numba module with the ring kernels and loaded on "
-        "first use; moving them to analysis/ splits _kernels.py (issue 17, after the concurrent "
-        "edits of _kernels.py are merged)"
-    ),
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def _module_name(path: Path, root: Path) -> str:

@@ -40,9 +40,9 @@ def classify_pairs(
     one closed ring (a polygon without holes). A geometry with ``first[g] < 0`` has no usable
     coordinates: its pairs are UNDECIDED. Releases the GIL: call it from threads.
     """
-    from geozones.measure import _kernels
+    from geozones.measure import kernels
 
-    _kernels.classify_pairs(coords, first, stop, left, right, distance, out)
+    kernels.classify_pairs(coords, first, stop, left, right, distance, out)
 
 
 def candidate_pairs(
@@ -84,9 +84,9 @@ def candidate_pairs(
         cell *= 2.0
         columns = int((float(bounds[:, 2].max()) + margin - x0) // cell) + 1
         rows = int((float(bounds[:, 3].max()) + margin - y0) // cell) + 1
-    from geozones.measure import _kernels
+    from geozones.measure import kernels
 
-    start, members = _kernels.grid(bounds, margin, x0, y0, cell, columns, rows)
+    start, members = kernels.grid(bounds, margin, x0, y0, cell, columns, rows)
     # The boxes of each cell, contiguous: the pair loops read memory in order.
     boxes = bounds[members]
     # Spans of cells with about equal numbers of entries, counted then written in threads.
@@ -99,7 +99,7 @@ def candidate_pairs(
 
     def count(span: tuple[int, int]) -> None:
         for k in range(*span):
-            counts[k] = _kernels.cell_pairs(
+            counts[k] = kernels.cell_pairs(
                 start, members, boxes, *grid, int(cuts[k]), int(cuts[k + 1]), nothing, nothing, 0
             )
 
@@ -110,7 +110,7 @@ def candidate_pairs(
 
     def write(span: tuple[int, int]) -> None:
         for k in range(*span):
-            _kernels.cell_pairs(
+            kernels.cell_pairs(
                 start,
                 members,
                 boxes,

@@ -1,7 +1,7 @@
 """The rings of a polygon array as flat coordinates, and one fused pass over their edges.
 
 The pass computes, per ring and in one sweep over the coordinates (a compiled loop, see
-:mod:`geozones.measure._kernels`, on spans of whole rings in threads): the signed planar area, the
+:mod:`geozones.measure.kernels`, on spans of whole rings in threads): the signed planar area, the
 integral of the ellipsoidal correction of :mod:`geozones.measure.area` along every straight edge,
 the ring's bounds, and whether the ring is certainly simple.
 
@@ -238,7 +238,7 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
     ring_bounds = np.full((n_rings, 4), np.nan)
     if n_rings == 0:
         return RingSums(double_area, integral, simple, ring_bounds)
-    from geozones.measure import _kernels
+    from geozones.measure import kernels
 
     coords = np.ascontiguousarray(layout.coords, dtype=np.float64)
     starts = np.ascontiguousarray(layout.ring_starts, dtype=np.int64)
@@ -270,7 +270,7 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
     )
 
     def span(bounds: tuple[int, int]) -> None:
-        _kernels.ring_kernel(
+        kernels.ring_kernel(
             coords,
             starts,
             lengths,

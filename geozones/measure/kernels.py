@@ -45,6 +45,11 @@ def ring_kernel(
     simple: np.ndarray,
     ring_bounds: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
+    """Per ring ``first..stop``: planar double area, area-scale integral, simplicity, bounds.
+
+    Writes into `double_area`, `integral`, `simple` and `ring_bounds`; the caller is
+    :func:`geozones.measure._rings.ring_sums`, which documents the arguments.
+    """
     last_band = len(v_shift) - 1
     band_height = 1.0 / inverse_band_height if inverse_band_height > 0.0 else 0.0
     for r in range(first, stop):
