@@ -4,10 +4,11 @@
 <geozones.resolve_conflicts>`, :func:`overlap_count <geozones.overlap_count>`, coverage, the
 site check and the streamed runs all find their overlaps here. Per pair of arrays:
 
-1. optionally (`max_vertices`), polygons with more coordinates are cut into pieces on a
-   quadtree of their bounding box (as PostGIS ``ST_Subdivide`` does), so that a parcel is
-   tested and intersected against the few hundred vertices of the red line near it, not
-   against all 100,000 (:func:`subdivide`); off by default, see :data:`MAX_VERTICES`;
+1. polygons with more than `max_vertices` coordinates (:data:`MAX_VERTICES`, 512) are cut
+   into pieces on a quadtree of their bounding box (as PostGIS ``ST_Subdivide`` does), so
+   that a parcel is tested and intersected against the few hundred vertices of the red line
+   near it, not against all 100,000 (:func:`subdivide`); only on the side with the larger
+   features, and only when the other side's are much smaller (:data:`CUT_WHEN_FINER`);
 2. an STR-tree on one side's pieces is queried with the other's; ``intersects`` keeps the
    pairs that meet (prepared for pieces with many candidates);
 3. a piece covered whole by the other piece is its own overlap: no overlay, on either side;
@@ -35,11 +36,13 @@ from geozones._parallel import map_by_cost, worker_count
 from geozones.tolerance import is_thin
 from geozones.validity import polygonal_parts
 
-#: Polygons with more coordinates than this are cut into pieces before pairing, by default;
-#: 0, nothing is cut: on the benchmarks of ``bench_hard.py`` the cuts themselves (GEOS
-#: overlays of a 190,000-vertex polygon with a box) took longer than they saved
-#: (docs/performance.md).
-MAX_VERTICES = 0
+#: Polygons with more coordinates than this are cut into pieces before pairing, by default
+#: (0 cuts nothing). With linear-time cuts it halved the CPU time of red-line polygons of up to
+#: 190,000 vertices against parcels on ``bench_hard.py`` (docs/performance.md).
+MAX_VERTICES = 512
+#: Polygons are cut only when their side has this many times the vertices per feature of the
+#: other side (the tree's).
+CUT_WHEN_FINER = 4.0
 #: Candidates from which a piece is prepared before it is tested against them.
 PREPARE_FROM = 8
 
@@ -238,9 +241,10 @@ def classified_overlaps(
     threads : int, optional
         Threads for the GEOS work; the ``GEOZONES_THREADS`` environment variable, else the
         CPU count, when omitted.
-    max_vertices : int, default :data:`MAX_VERTICES` (0)
+    max_vertices : int, default :data:`MAX_VERTICES` (512)
         Polygons with more coordinates are cut into pieces before pairing
-        (:func:`subdivide`); 0 cuts nothing. The result does not depend on it, beyond
+        (:func:`subdivide`), on the side whose features have :data:`CUT_WHEN_FINER` times
+        the vertices of the other side's; 0 cuts nothing. The result does not depend on it, beyond
         rounding (areas agree to about 1e-12 relative).
 
     Returns
@@ -270,11 +274,17 @@ def classified_overlaps(
     # features (red-line polygons) are tested against the features whose boxes they meet.
     swap = not same_layer and _vertices_per_feature(right) > _vertices_per_feature(left)
     queried, indexed = (right, left) if swap else (left, right)
-    queried_owner, queried_pieces = subdivide(queried, max_vertices, threads=threads)
+    # Only the queried side is cut, and only against a tree of much smaller features (red
+    # lines against parcels): against features as large (red lines against urban polygons,
+    # or within a layer) the cuts cost more than they saved on bench_hard.py.
+    finer = _vertices_per_feature(queried) >= CUT_WHEN_FINER * _vertices_per_feature(indexed)
+    queried_owner, queried_pieces = subdivide(
+        queried, max_vertices if finer else 0, threads=threads
+    )
     if same_layer:
         indexed_owner, indexed_pieces = queried_owner, queried_pieces
     else:
-        indexed_owner, indexed_pieces = subdivide(indexed, max_vertices, threads=threads)
+        indexed_owner, indexed_pieces = np.arange(len(indexed)), indexed
     query_piece, tree_piece = shapely.STRtree(indexed_pieces).query(queried_pieces)
     query_index, tree_index = queried_owner[query_piece], indexed_owner[tree_piece]
     keep = query_index < tree_index if same_layer else slice(None)
