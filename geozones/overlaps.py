@@ -37,12 +37,18 @@ from geozones.tolerance import is_thin
 from geozones.validity import polygonal_parts
 
 #: Polygons with more coordinates than this are cut into pieces before pairing, by default
-#: (0 cuts nothing). With linear-time cuts it halved the CPU time of red-line polygons of up to
-#: 190,000 vertices against parcels on ``bench_hard.py`` (docs/performance.md).
+#: (0 cuts nothing), with :data:`CUT_WHEN_FINER` and :data:`CUT_FROM_CANDIDATES`. It halved
+#: the CPU time where a 188,000-vertex red-line polygon lies over 4,000 parcels, and changed
+#: nothing measurable elsewhere, on ``bench_hard.py`` (docs/performance.md).
 MAX_VERTICES = 512
 #: Polygons are cut only when their side has this many times the vertices per feature of the
 #: other side (the tree's).
 CUT_WHEN_FINER = 4.0
+#: A large polygon is cut only when the tree holds this many candidates for it (features whose
+#: boxes meet its box): cutting costs about as much as a validity check of the polygon, and
+#: with 100 candidates the cuts of the medium 90 % setting of bench_hard.py cost 1.6× the
+#: CPU time of the plain path (docs/performance.md).
+CUT_FROM_CANDIDATES = 1000
 #: Candidates from which a piece is prepared before it is tested against them.
 PREPARE_FROM = 8
 
@@ -274,18 +280,24 @@ def classified_overlaps(
     # features (red-line polygons) are tested against the features whose boxes they meet.
     swap = not same_layer and _vertices_per_feature(right) > _vertices_per_feature(left)
     queried, indexed = (right, left) if swap else (left, right)
-    # Only the queried side is cut, and only against a tree of much smaller features (red
-    # lines against parcels): against features as large (red lines against urban polygons,
-    # or within a layer) the cuts cost more than they saved on bench_hard.py.
+    # Only the queried side is cut, and only its polygons with many candidates in a tree of
+    # much smaller features (a huge red-line polygon over farmland): cutting every large
+    # polygon, or against features as large (red lines against urban polygons, within a
+    # layer), cost more than it saved on bench_hard.py.
+    tree = shapely.STRtree(indexed)
+    cut = np.zeros(len(queried), dtype=bool)
     finer = _vertices_per_feature(queried) >= CUT_WHEN_FINER * _vertices_per_feature(indexed)
-    queried_owner, queried_pieces = subdivide(
-        queried, max_vertices if finer else 0, threads=threads
-    )
-    if same_layer:
-        indexed_owner, indexed_pieces = queried_owner, queried_pieces
-    else:
-        indexed_owner, indexed_pieces = np.arange(len(indexed)), indexed
-    query_piece, tree_piece = shapely.STRtree(indexed_pieces).query(queried_pieces)
+    if max_vertices > 0 and finer and not same_layer:
+        large = np.flatnonzero(shapely.get_num_coordinates(queried) > max_vertices)
+        met = np.bincount(tree.query(queried[large])[0], minlength=len(large))
+        cut[large[met >= CUT_FROM_CANDIDATES]] = True
+    queried_owner, queried_pieces = np.arange(len(queried)), queried
+    if cut.any():
+        cut_owner, cut_pieces = subdivide(queried[cut], max_vertices, threads=threads)
+        queried_owner = np.concatenate([np.flatnonzero(~cut), np.flatnonzero(cut)[cut_owner]])
+        queried_pieces = np.concatenate([queried[~cut], cut_pieces])
+    indexed_owner, indexed_pieces = np.arange(len(indexed)), indexed
+    query_piece, tree_piece = tree.query(queried_pieces)
     query_index, tree_index = queried_owner[query_piece], indexed_owner[tree_piece]
     keep = query_index < tree_index if same_layer else slice(None)
     query_piece, tree_piece = query_piece[keep], tree_piece[keep]

@@ -87,6 +87,7 @@ def test_fast_paths_equal_the_plain_path(left_specs, right_specs, max_vertices, 
     # Cut whichever side is queried, whatever the sizes (by default only larger features are).
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(overlaps, "CUT_WHEN_FINER", 0.0)
+        patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 0)
         found = classified_overlaps(left, right, max_vertices=max_vertices, threads=threads)
     assert_same(found, plain_overlaps(left, right))
 
@@ -108,13 +109,16 @@ large_specs = st.lists(
 @settings(max_examples=15, deadline=None)
 @given(large_specs, st.sampled_from([8, 20]))
 def test_large_polygons_cut_by_default_rule(left_specs, max_vertices):
-    # Polygons of 60-120 vertices against boxes of 5: the default rule cuts the polygons.
+    # Polygons of 60-120 vertices against boxes of 5: the default rule (larger features, with
+    # enough candidates) cuts the polygons.
     left = build(left_specs)
     right = np.array(
         [box(x, y, x + 3, y + 2) for x in range(0, 120, 7) for y in range(0, 120, 9)], dtype=object
     )
     owner, _ = subdivide(left, max_vertices)
-    found = classified_overlaps(left, right, max_vertices=max_vertices)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 1)
+        found = classified_overlaps(left, right, max_vertices=max_vertices)
     assert_same(found, plain_overlaps(left, right))
     assert len(owner) > len(left)
 
@@ -125,6 +129,7 @@ def test_fast_paths_within_a_layer_equal_the_plain_path(specs, max_vertices):
     geoms = build(specs)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(overlaps, "CUT_WHEN_FINER", 0.0)
+        patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 0)
         found = classified_overlaps(geoms, geoms, same_layer=True, max_vertices=max_vertices)
     assert_same(found, plain_overlaps(geoms, geoms, same_layer=True))
 
@@ -137,6 +142,7 @@ def test_covered_whole_on_either_side():
     for max_vertices in (0, 16):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(overlaps, "CUT_WHEN_FINER", 0.0)
+            patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 0)
             found = classified_overlaps(
                 np.array([small, parcel]), np.array([large, tiny]), max_vertices=max_vertices
             )
