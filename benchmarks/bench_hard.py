@@ -246,7 +246,25 @@ def main() -> int:
     parser.add_argument("--skip-overlay", action="store_true", help="skip geopandas.overlay")
     parser.add_argument("--skip-memory", action="store_true", help="no fresh-process peak")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--tessellation-only",
+        action="store_true",
+        help="only the within-layer check of the tessellated farmland against a between check",
+    )
     args = parser.parse_args()
+    if args.tessellation_only:
+        farmland = gpd.read_parquet(
+            generate_hard.generate_hard(args.size, crossing=0.1, tessellated=True)["farmland"]
+        )
+        figures = tessellation_check(farmland)
+        print(f"# bench_hard: {' '.join(sys.argv)}")
+        print(json.dumps(figures, indent=2))
+        print(
+            f"within / between {figures['tess_within_s'] / figures['tess_between_s']:.2f} wall, "
+            f"{figures['tess_within_cpu_s'] / figures['tess_between_cpu_s']:.2f} CPU time; load "
+            f"{', '.join(f'{load:.1f}' for load in os.getloadavg())}"
+        )
+        return 0
     warnings.simplefilter("ignore")
     print(f"# bench_hard: {' '.join(sys.argv)}")
     print(
