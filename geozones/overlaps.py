@@ -8,16 +8,17 @@ site check and the streamed runs all find their overlaps here. Per pair of array
    into pieces on a quadtree of their bounding box (as PostGIS ``ST_Subdivide`` does), so
    that a parcel is tested and intersected against the few hundred vertices of the red line
    near it, not against all 100,000 (:func:`subdivide`); only on the side with the larger
-   features, and only when the other side's are much smaller (:data:`CUT_WHEN_FINER`);
-2. an STR-tree on one side's pieces is queried with the other's; ``intersects`` keeps the
-   pairs that meet (prepared for pieces with many candidates);
+   features, only when the other side's are much smaller (:data:`CUT_WHEN_FINER`), and only
+   polygons with many candidates (:data:`CUT_FROM_CANDIDATES`), where the cuts pay;
+2. an STR-tree on the other side's features is queried with the pieces; ``intersects``
+   keeps the pairs that meet (prepared for pieces with many candidates);
 3. a piece covered whole by the other piece is its own overlap: no overlay, on either side;
 4. only the pairs whose boundaries cross are intersected;
-5. the pieces of one pair of polygons are put together again (one union per pair that was
-   cut), so the result is one overlap per pair of polygons, as without subdivision.
+5. the pieces of one pair of polygons are put together again (pairwise unions, all pairs at
+   once), so the result is one overlap per pair of polygons, as without subdivision.
 
-The cuts of step 1 and the overlays of step 4 run in threads (GEOS releases the GIL), in
-batches of about equal cost (coordinates), costliest first
+The cuts of step 1, the overlays of step 4 and the unions of step 5 run in threads (GEOS
+releases the GIL), in batches of about equal cost (coordinates), costliest first
 (:func:`geozones._parallel.map_by_cost`); ``threads`` or the ``GEOZONES_THREADS`` environment
 variable sets how many. The predicates of steps 2 and 3 run in the calling thread: GEOS builds
 a prepared polygon's indexes on first use, and two threads using one prepared polygon at once
