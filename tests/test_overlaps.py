@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
+from geozones.analysis import overlaps
 from geozones.analysis.overlaps import classified_overlaps, subdivide
 from geozones.errors import GeozonesError
 
@@ -83,15 +84,53 @@ def assert_same(found, expected):
 @given(polygon_specs, polygon_specs, st.sampled_from([0, 8, 40]), st.sampled_from([1, 2]))
 def test_fast_paths_equal_the_plain_path(left_specs, right_specs, max_vertices, threads):
     left, right = build(left_specs), build(right_specs)
-    found = classified_overlaps(left, right, max_vertices=max_vertices, threads=threads)
+    # Cut whichever side is queried, whatever the sizes (by default only larger features are).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overlaps, "CUT_WHEN_FINER", 0.0)
+        patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 0)
+        found = classified_overlaps(left, right, max_vertices=max_vertices, threads=threads)
     assert_same(found, plain_overlaps(left, right))
+
+
+large_specs = st.lists(
+    st.tuples(
+        st.floats(0, 100),
+        st.floats(0, 100),
+        st.floats(5, 40),
+        st.integers(60, 120),
+        st.integers(0, 10_000),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=15, deadline=None)
+@given(large_specs, st.sampled_from([8, 20]))
+def test_large_polygons_cut_by_default_rule(left_specs, max_vertices):
+    # Polygons of 60-120 vertices against boxes of 5: the default rule (larger features, with
+    # enough candidates) cuts the polygons.
+    left = build(left_specs)
+    right = np.array(
+        [box(x, y, x + 3, y + 2) for x in range(0, 120, 7) for y in range(0, 120, 9)], dtype=object
+    )
+    owner, _ = subdivide(left, max_vertices)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 1)
+        found = classified_overlaps(left, right, max_vertices=max_vertices)
+    assert_same(found, plain_overlaps(left, right))
+    assert len(owner) > len(left)
 
 
 @settings(max_examples=25, deadline=None)
 @given(polygon_specs, st.sampled_from([0, 8, 40]))
 def test_fast_paths_within_a_layer_equal_the_plain_path(specs, max_vertices):
     geoms = build(specs)
-    found = classified_overlaps(geoms, geoms, same_layer=True, max_vertices=max_vertices)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overlaps, "CUT_WHEN_FINER", 0.0)
+        patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 0)
+        found = classified_overlaps(geoms, geoms, same_layer=True, max_vertices=max_vertices)
     assert_same(found, plain_overlaps(geoms, geoms, same_layer=True))
 
 
@@ -101,9 +140,12 @@ def test_covered_whole_on_either_side():
     small, large = box(10, 10, 20, 20), shapely.Point(15, 15).buffer(30, 64)
     tiny, parcel = box(100, 100, 101, 101), box(90, 90, 110, 110)
     for max_vertices in (0, 16):
-        found = classified_overlaps(
-            np.array([small, parcel]), np.array([large, tiny]), max_vertices=max_vertices
-        )
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(overlaps, "CUT_WHEN_FINER", 0.0)
+            patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 0)
+            found = classified_overlaps(
+                np.array([small, parcel]), np.array([large, tiny]), max_vertices=max_vertices
+            )
         assert found.left_index.tolist() == [0, 1]
         assert found.right_index.tolist() == [0, 1]
         assert shapely.equals(found.pieces[0], small)

@@ -4,19 +4,21 @@
 <geozones.resolve_conflicts>`, :func:`overlap_count <geozones.overlap_count>`, coverage, the
 site check and the streamed runs all find their overlaps here. Per pair of arrays:
 
-1. optionally (`max_vertices`), polygons with more coordinates are cut into pieces on a
-   quadtree of their bounding box (as PostGIS ``ST_Subdivide`` does), so that a parcel is
-   tested and intersected against the few hundred vertices of the red line near it, not
-   against all 100,000 (:func:`subdivide`); off by default, see :data:`MAX_VERTICES`;
-2. an STR-tree on one side's pieces is queried with the other's; ``intersects`` keeps the
-   pairs that meet (prepared for pieces with many candidates);
+1. polygons with more than `max_vertices` coordinates (:data:`MAX_VERTICES`, 512) are cut
+   into pieces on a quadtree of their bounding box (as PostGIS ``ST_Subdivide`` does), so
+   that a parcel is tested and intersected against the few hundred vertices of the red line
+   near it, not against all 100,000 (:func:`subdivide`); only on the side with the larger
+   features, only when the other side's are much smaller (:data:`CUT_WHEN_FINER`), and only
+   polygons with many candidates (:data:`CUT_FROM_CANDIDATES`), where the cuts pay;
+2. an STR-tree on the other side's features is queried with the pieces; ``intersects``
+   keeps the pairs that meet (prepared for pieces with many candidates);
 3. a piece covered whole by the other piece is its own overlap: no overlay, on either side;
 4. only the pairs whose boundaries cross are intersected;
-5. the pieces of one pair of polygons are put together again (one union per pair that was
-   cut), so the result is one overlap per pair of polygons, as without subdivision.
+5. the pieces of one pair of polygons are put together again (pairwise unions, all pairs at
+   once), so the result is one overlap per pair of polygons, as without subdivision.
 
-The cuts of step 1 and the overlays of step 4 run in threads (GEOS releases the GIL), in
-batches of about equal cost (coordinates), costliest first
+The cuts of step 1, the overlays of step 4 and the unions of step 5 run in threads (GEOS
+releases the GIL), in batches of about equal cost (coordinates), costliest first
 (:func:`geozones.parallel.map_by_cost`); ``threads`` or the ``GEOZONES_THREADS`` environment
 variable sets how many. The predicates of steps 2 and 3 run in the calling thread: GEOS builds
 a prepared polygon's indexes on first use, and two threads using one prepared polygon at once
@@ -25,6 +27,7 @@ crash the process.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -34,11 +37,19 @@ from geozones.io.validity import polygonal_parts
 from geozones.measure.tolerance import is_thin
 from geozones.parallel import map_by_cost, worker_count
 
-#: Polygons with more coordinates than this are cut into pieces before pairing, by default;
-#: 0, nothing is cut: on the benchmarks of ``bench_hard.py`` the cuts themselves (GEOS
-#: overlays of a 190,000-vertex polygon with a box) took longer than they saved
-#: (docs/performance.md).
-MAX_VERTICES = 0
+#: Polygons with more coordinates than this are cut into pieces before pairing, by default
+#: (0 cuts nothing), with :data:`CUT_WHEN_FINER` and :data:`CUT_FROM_CANDIDATES`. It halved
+#: the CPU time where a 188,000-vertex red-line polygon lies over 4,000 parcels, and changed
+#: nothing measurable elsewhere, on ``bench_hard.py`` (docs/performance.md).
+MAX_VERTICES = 512
+#: Polygons are cut only when their side has this many times the vertices per feature of the
+#: other side (the tree's).
+CUT_WHEN_FINER = 4.0
+#: A large polygon is cut only when the tree holds this many candidates for it (features whose
+#: boxes meet its box): cutting costs about as much as a validity check of the polygon, and
+#: with 100 candidates the cuts of the medium 90 % setting of bench_hard.py cost 1.6× the
+#: CPU time of the plain path (docs/performance.md).
+CUT_FROM_CANDIDATES = 1000
 #: Candidates from which a piece is prepared before it is tested against them.
 PREPARE_FROM = 8
 
@@ -68,14 +79,21 @@ def subdivide(
     is a millionth of the polygon's). The pieces of a polygon cover it exactly and meet only
     along the cut lines, so the areas of the pieces add up to the polygon's.
 
+    The cuts are GEOS rectangle clips (``shapely.clip_by_rect``), in time linear in the
+    coordinates: a cut of a 190,000-vertex polygon takes milliseconds, where an overlay with
+    a box took over a minute. A clip of a valid polygon can be invalid where its boundary
+    runs along the cut line (GEOS does not promise valid output); the final pieces (few
+    coordinates each, so cheap to check) that are invalid are repaired with
+    ``shapely.make_valid``, polygonal parts kept. The pieces in between are not checked (that
+    would cost a validity check of the huge polygon): a clip works on the rings' lines, and
+    a flaw it makes along one cut line is repaired in the final piece that holds it.
+
     Parameters
     ----------
     geoms : numpy.ndarray of shapely geometries
         Valid polygons.
     max_vertices : int, default 512
         0 cuts nothing.
-    threads : int, optional
-        Threads for the cuts (``GEOZONES_THREADS``, else the CPU count, when omitted).
     threads : int, optional
         Threads for the cuts (``GEOZONES_THREADS``, else the CPU count, when omitted).
 
@@ -90,10 +108,9 @@ def subdivide(
     --------
     >>> import numpy as np
     >>> from shapely import Point
-    >>> owner, pieces = subdivide(np.array([Point(0, 0).buffer(10, 256)]), max_vertices=300)
-    >>> owner.tolist(), round(float(sum(p.area for p in pieces)), 6) == round(
-    ...     Point(0, 0).buffer(10, 256).area, 6
-    ... )
+    >>> disc = Point(0, 0).buffer(10, 256)
+    >>> owner, pieces = subdivide(np.array([disc]), max_vertices=300)
+    >>> owner.tolist(), abs(float(sum(p.area for p in pieces)) - disc.area) < 1e-9
     ([0, 0, 0, 0], True)
     """
     geoms = np.asarray(geoms, dtype=object)
@@ -106,40 +123,102 @@ def subdivide(
     done_owner, done = [owner[~big]], [geoms[~big]]
     todo_owner, todo = owner[big], geoms[big]
     smallest = 1e-6 * np.max(np.ptp(shapely.bounds(todo).reshape(-1, 2, 2), axis=1), axis=1)
-    smallest_of = dict(zip(todo_owner.tolist(), smallest.tolist(), strict=True))
+    floor_of = np.zeros(len(geoms))
+    floor_of[todo_owner] = smallest
     while len(todo):
-        xmin, ymin, xmax, ymax = shapely.bounds(todo).T
-        wide = (xmax - xmin) >= (ymax - ymin)
-        middle_x, middle_y = (xmin + xmax) / 2, (ymin + ymax) / 2
-        first = shapely.box(
-            xmin, ymin, np.where(wide, middle_x, xmax), np.where(wide, ymax, middle_y)
-        )
-        second = shapely.box(
-            np.where(wide, middle_x, xmin), np.where(wide, ymin, middle_y), xmax, ymax
-        )
-        whole = np.concatenate([todo, todo])
-        boxes = np.concatenate([first, second])
-
-        def clip(k: np.ndarray, whole: np.ndarray = whole, boxes: np.ndarray = boxes) -> np.ndarray:
-            return polygonal_parts(shapely.intersection(whole[k], boxes[k]))
-
-        halves = map_by_cost(
-            clip, np.arange(len(whole)), shapely.get_num_coordinates(whole), threads=threads
-        )
+        halves = _halves(todo, threads=threads)
         halves_owner = np.concatenate([todo_owner, todo_owner])
         keep = ~shapely.is_empty(halves)
         halves, halves_owner = halves[keep], halves_owner[keep]
         count = shapely.get_num_coordinates(halves)
         extent = np.max(np.ptp(shapely.bounds(halves).reshape(-1, 2, 2), axis=1), axis=1)
-        floor = np.array([smallest_of[o] for o in halves_owner.tolist()])
-        again = (count > max_vertices) & (extent > floor)
+        again = (count > max_vertices) & (extent > floor_of[halves_owner])
+        final = halves[~again]
+        invalid = np.flatnonzero(~shapely.is_valid(final))
+        if len(invalid):
+            final[invalid] = polygonal_parts(shapely.make_valid(final[invalid]))
         done_owner.append(halves_owner[~again])
-        done.append(halves[~again])
+        done.append(final)
         todo_owner, todo = halves_owner[again], halves[again]
     owner = np.concatenate(done_owner)
     pieces = np.concatenate(done)
     order = np.argsort(owner, kind="stable")
     return owner[order], pieces[order]
+
+
+#: Where a polygon is cut across its box (share of the longer side): the middle, else these
+#: when GEOS's rectangle clip fails on a degenerate case at the middle (a vertex on the line).
+CUT_AT = (0.5, 0.5 + 1 / 97, 0.5 - 1 / 31, 0.5 + 1 / 11)
+
+
+def _halves(geoms: np.ndarray, *, threads: int | None) -> np.ndarray:
+    """Each polygon cut in two across the longer side of its box: first halves, then second.
+
+    Cut by GEOS's rectangle clip, at the middle; where that fails (GEOS raises on a few
+    degenerate cases, such as a ring collapsing to three points on the cut line), at the other
+    places of :data:`CUT_AT`, and as a last resort by an overlay with the half box.
+    """
+    xmin, ymin, xmax, ymax = shapely.bounds(geoms).T
+    wide = (xmax - xmin) >= (ymax - ymin)
+    halves = np.full(2 * len(geoms), None, dtype=object)
+    failed = np.arange(len(geoms))
+    for share in CUT_AT:
+        k = failed
+        rects = _half_rects(xmin[k], ymin[k], xmax[k], ymax[k], wide[k], share)
+        whole = np.concatenate([geoms[k], geoms[k]])
+        cut = map_by_cost(
+            partial(_clip_rows, whole, rects),
+            np.arange(len(whole)),
+            shapely.get_num_coordinates(whole),
+            threads=threads,
+        )
+        first, second = cut[: len(k)], cut[len(k) :]
+        ok = np.array([x is not None for x in first]) & np.array([x is not None for x in second])
+        halves[k[ok]], halves[len(geoms) + k[ok]] = first[ok], second[ok]
+        failed = k[~ok]
+        if not len(failed):
+            return halves
+    k = failed
+    rects = _half_rects(xmin[k], ymin[k], xmax[k], ymax[k], wide[k], CUT_AT[0])
+    boxes = shapely.box(*rects.T)
+    cut = polygonal_parts(shapely.intersection(np.concatenate([geoms[k], geoms[k]]), boxes))
+    halves[k], halves[len(geoms) + k] = cut[: len(k)], cut[len(k) :]
+    return halves
+
+
+def _half_rects(
+    xmin: np.ndarray,
+    ymin: np.ndarray,
+    xmax: np.ndarray,
+    ymax: np.ndarray,
+    wide: np.ndarray,
+    share: float,
+) -> np.ndarray:
+    """``[x0, y0, x1, y1]`` of the first halves of the boxes, then of the second halves."""
+    cut_x, cut_y = xmin + share * (xmax - xmin), ymin + share * (ymax - ymin)
+    first = np.column_stack([xmin, ymin, np.where(wide, cut_x, xmax), np.where(wide, ymax, cut_y)])
+    second = np.column_stack([np.where(wide, cut_x, xmin), np.where(wide, ymin, cut_y), xmax, ymax])
+    return np.concatenate([first, second])
+
+
+def _clip_rows(geoms: np.ndarray, rects: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    return _clip(geoms[rows], rects[rows])
+
+
+def _clip(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
+    """Polygonal part of each geometry inside its rectangle; None where GEOS's clip raised."""
+    # shapely.clip_by_rect takes one rectangle; the ufunc beneath it broadcasts them.
+    try:
+        return polygonal_parts(shapely.lib.clip_by_rect(geoms, *rects.T))
+    except shapely.errors.GEOSException:
+        pass
+    out = np.full(len(geoms), None, dtype=object)
+    for k in range(len(geoms)):  # the rare batch holding a degenerate case, one by one
+        try:
+            out[k] = polygonal_parts(np.array([shapely.clip_by_rect(geoms[k], *rects[k])]))[0]
+        except shapely.errors.GEOSException:
+            continue
+    return out
 
 
 def classified_overlaps(
@@ -169,10 +248,12 @@ def classified_overlaps(
     threads : int, optional
         Threads for the GEOS work; the ``GEOZONES_THREADS`` environment variable, else the
         CPU count, when omitted.
-    max_vertices : int, default :data:`MAX_VERTICES` (0)
+    max_vertices : int, default :data:`MAX_VERTICES` (512)
         Polygons with more coordinates are cut into pieces before pairing
-        (:func:`subdivide`); 0 cuts nothing. The result does not depend on it, beyond
-        rounding (areas agree to about 1e-12 relative).
+        (:func:`subdivide`), on the side whose features have :data:`CUT_WHEN_FINER` times
+        the vertices of the other side's; 0 cuts nothing. The result does not depend on it, beyond
+        rounding: the cut lines add vertices, so a piece's area can move by the coordinates'
+        resolution times its edge lengths (2e-6 m² at x ≈ 4e7 m on bench_hard.py).
 
     Returns
     -------
@@ -201,12 +282,24 @@ def classified_overlaps(
     # features (red-line polygons) are tested against the features whose boxes they meet.
     swap = not same_layer and _vertices_per_feature(right) > _vertices_per_feature(left)
     queried, indexed = (right, left) if swap else (left, right)
-    queried_owner, queried_pieces = subdivide(queried, max_vertices, threads=threads)
-    if same_layer:
-        indexed_owner, indexed_pieces = queried_owner, queried_pieces
-    else:
-        indexed_owner, indexed_pieces = subdivide(indexed, max_vertices, threads=threads)
-    query_piece, tree_piece = shapely.STRtree(indexed_pieces).query(queried_pieces)
+    # Only the queried side is cut, and only its polygons with many candidates in a tree of
+    # much smaller features (a huge red-line polygon over farmland): cutting every large
+    # polygon, or against features as large (red lines against urban polygons, within a
+    # layer), cost more than it saved on bench_hard.py.
+    tree = shapely.STRtree(indexed)
+    cut = np.zeros(len(queried), dtype=bool)
+    finer = _vertices_per_feature(queried) >= CUT_WHEN_FINER * _vertices_per_feature(indexed)
+    if max_vertices > 0 and finer and not same_layer:
+        large = np.flatnonzero(shapely.get_num_coordinates(queried) > max_vertices)
+        met = np.bincount(tree.query(queried[large])[0], minlength=len(large))
+        cut[large[met >= CUT_FROM_CANDIDATES]] = True
+    queried_owner, queried_pieces = np.arange(len(queried)), queried
+    if cut.any():
+        cut_owner, cut_pieces = subdivide(queried[cut], max_vertices, threads=threads)
+        queried_owner = np.concatenate([np.flatnonzero(~cut), np.flatnonzero(cut)[cut_owner]])
+        queried_pieces = np.concatenate([queried[~cut], cut_pieces])
+    indexed_owner, indexed_pieces = np.arange(len(indexed)), indexed
+    query_piece, tree_piece = tree.query(queried_pieces)
     query_index, tree_index = queried_owner[query_piece], indexed_owner[tree_piece]
     keep = query_index < tree_index if same_layer else slice(None)
     query_piece, tree_piece = query_piece[keep], tree_piece[keep]
@@ -255,7 +348,7 @@ def classified_overlaps(
             threads=threads,
         )
     query_index, tree_index = query_index[met], tree_index[met]
-    pieces, query_index, tree_index = _reassemble(pieces, query_index, tree_index)
+    pieces, query_index, tree_index = _reassemble(pieces, query_index, tree_index, threads=threads)
     left_index, right_index = (tree_index, query_index) if swap else (query_index, tree_index)
     order = np.lexsort((right_index, left_index))
     keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
@@ -264,9 +357,13 @@ def classified_overlaps(
 
 
 def _reassemble(
-    pieces: np.ndarray, first: np.ndarray, second: np.ndarray
+    pieces: np.ndarray, first: np.ndarray, second: np.ndarray, *, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One overlap per pair ``(first, second)``: the union of the pieces of cut polygons."""
+    """One overlap per pair ``(first, second)``: the union of the pieces of cut polygons.
+
+    The pieces of a pair are united two by two, all pairs at once, in ``log2`` rounds of the
+    largest group (a vectorized tree reduction, in threads).
+    """
     if len(pieces) == 0:
         return pieces, first, second
     order = np.lexsort((second, first))
@@ -274,16 +371,29 @@ def _reassemble(
     starts = np.flatnonzero(np.r_[True, (first[1:] != first[:-1]) | (second[1:] != second[:-1])])
     if len(starts) == len(pieces):
         return pieces, first, second
-    sizes = np.diff(np.r_[starts, len(pieces)])
-    whole = pieces[starts].copy()
-    for group in np.flatnonzero(sizes > 1):
-        parts = pieces[starts[group] : starts[group] + sizes[group]]
-        parts = parts[~shapely.is_empty(parts)]
-        if len(parts) > 1:
-            whole[group] = polygonal_parts(np.array([shapely.union_all(parts)]))[0]
-        elif len(parts):
-            whole[group] = parts[0]
-    return whole, first[starts], second[starts]
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(pieces)]))
+    while len(pieces) > len(starts):
+        group_start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        rank = np.arange(len(pieces)) - np.repeat(
+            group_start, np.diff(np.r_[group_start, len(group)])
+        )
+        even = rank % 2 == 0
+        merge = np.flatnonzero(even & np.r_[group[1:] == group[:-1], False])
+        pieces = pieces.copy()
+        pieces[merge] = _union_pairs(pieces[merge], pieces[merge + 1], threads=threads)
+        pieces, group = pieces[even], group[even]
+    return pieces, first[starts], second[starts]
+
+
+def _union_pairs(a: np.ndarray, b: np.ndarray, *, threads: int | None) -> np.ndarray:
+    """The polygonal union of ``a[k]`` and ``b[k]`` for each k, in threads."""
+    cost = shapely.get_num_coordinates(a) + shapely.get_num_coordinates(b)
+    return map_by_cost(
+        lambda k: polygonal_parts(shapely.union(a[k], b[k])),
+        np.arange(len(a)),
+        cost,
+        threads=threads,
+    )
 
 
 def overlapping_pieces(
