@@ -330,6 +330,9 @@ def build_report(config: Config) -> Report:
     zone_frame["zone"] = zones[code_field].astype(str).str.strip()
     zone_frame["name"] = zones[name_field].astype(str) if name_field else zone_frame["zone"]
     names = dict(zip(zone_frame["zone"], zone_frame["name"], strict=False))
+    # Provinces and cities (and counties, overriding name_field) named by [zones.names].
+    names.update(config.zones.names)
+    zone_frame["name"] = zone_frame["zone"].map(names)
 
     layers = {
         key: index_by_id(frame, config.layers[key].id_field, guesses)
