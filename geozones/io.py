@@ -47,6 +47,7 @@ from geozones.errors import (
     LayerNotFoundError,
     ShapefilePartsError,
 )
+from geozones.provenance import remember
 from geozones.quality import ISSUE_COLUMNS, LayerReport
 from geozones.validity import (
     describe_features,
@@ -54,6 +55,7 @@ from geozones.validity import (
     make_polygonal,
     non_polygonal_mask,
     polygonal_mask,
+    record_valid,
 )
 
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
@@ -96,7 +98,7 @@ def read_layer(
     GeoDataFrame
         Every feature of the layer, indexed by feature id (FID), in its own CRS. Invalid
         polygons are repaired (polygonal parts kept); null and empty geometries are kept.
-        ``attrs["geozones"]`` holds the :class:`~geozones.quality.LayerReport`.
+        :func:`geozones.layer_report` gives its :class:`~geozones.quality.LayerReport`.
 
     Raises
     ------
@@ -193,9 +195,10 @@ def read_layer(
             _TYPE_NAMES[int(t)]: int(n) for t, n in zip(type_ids, type_counts, strict=True)
         },
         issues=issues,
-        validated=pd.Series(geometry_array(frame), index=frame.index),
+        index=frame.index.copy(),
     )
-    frame.attrs["geozones"] = report
+    remember(frame, report=report)
+    record_valid(frame)
     logger.info(
         "read %s: %d feature(s), %s (%s)%s",
         source,

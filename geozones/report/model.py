@@ -581,7 +581,6 @@ def index_by_id(
         return frame
     indexed = frame.set_index(ids.astype(str), drop=False)
     indexed.index.name = id_field
-    indexed.attrs = frame.attrs
     return indexed
 
 
@@ -597,9 +596,9 @@ def _quality(
             issues = report.issues.assign(layer=key)
             if key == barriers:  # lines (rivers, roads) are what a barrier layer holds
                 issues = issues[~issues["problem"].astype(str).str.startswith("non-polygonal")]
-            if spec.id_field and frame.index.name == spec.id_field and report.validated is not None:
+            if spec.id_field and frame.index.name == spec.id_field and report.index is not None:
                 # The report names features by FID; name them by their id as the tables do.
-                by_fid = pd.Series(frame.index, index=report.validated.index)
+                by_fid = pd.Series(frame.index, index=report.index)
                 issues["feature"] = issues["feature"].map(by_fid).fillna(issues["feature"])
             frames.append(issues)
         if spec.declared_area_field:
