@@ -29,10 +29,10 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import generate  # noqa: E402
+import generate
 
-import geozones  # noqa: E402
-from geozones import validity  # noqa: E402
+import geozones
+from geozones import validity
 
 LAYERS = ("farmland", "redline", "urban")
 
