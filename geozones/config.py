@@ -306,6 +306,9 @@ class ZoneSpec:
         Attribute encoding; detected when None.
     crs : str or None
         As for :class:`LayerSpec`.
+    names : dict of str to str
+        Zone names by 6-digit code (``"990100"`` for the city ``9901``) from
+        ``[zones.names]``: the names of the city and province rows of reports.
     """
 
     path: Path = setting(
