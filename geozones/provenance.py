@@ -55,7 +55,9 @@ class _Record:
 _RECORDS: dict[int, _Record] = {}
 _BY_PRINT: dict[tuple[int, int, int], set[int]] = {}
 _SERIAL = itertools.count()
-_LOCK = threading.RLock()
+# Not reentrant: the pruning after a garbage collection, which may run in the middle of an
+# update by the same thread, then skips its turn instead of seeing a half-made record.
+_LOCK = threading.Lock()
 
 
 def _buffer(data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray | None:
@@ -104,9 +106,10 @@ def _prune() -> None:
         if any(sys.getrefcount(obj) - 3 - _held_by_records(obj) <= 0 for obj in sample):
             del _RECORDS[serial]
             fingerprint = _print(record.ids)
-            _BY_PRINT[fingerprint].discard(serial)
-            if not _BY_PRINT[fingerprint]:
-                del _BY_PRINT[fingerprint]
+            serials = _BY_PRINT.get(fingerprint, set())
+            serials.discard(serial)
+            if not serials:
+                _BY_PRINT.pop(fingerprint, None)
 
 
 def _after_collection(phase: str, info: dict[str, int]) -> None:
