@@ -6,11 +6,13 @@ The checks of a layer's declared area figures are in :mod:`geozones.analysis.dec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyproj
+
+from geozones.io.provenance import recalled_report
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -30,8 +32,9 @@ ISSUE_COLUMNS = (
 class LayerReport:
     """How a layer was read: its source, CRS, encoding and every feature-level finding.
 
-    ``read_layer`` attaches one to the layer it returns, as ``layer.attrs["geozones"]``;
-    :func:`layer_report` fetches it.
+    ``read_layer`` records one for the layer it returns, beside its geometries
+    (:mod:`geozones.io.provenance`); :func:`layer_report` fetches it. A slice, or a ``to_crs``
+    result of the layer has none.
 
     Attributes
     ----------
@@ -68,13 +71,8 @@ class LayerReport:
     encoding_guessed: bool = False
     geometry_types: dict[str | None, int] = field(default_factory=dict)
     issues: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ISSUE_COLUMNS))
-    #: The geometry objects as checked and repaired by ``read_layer``, by index label; a
-    #: feature still holding the very same object need not be validated again.
-    validated: pd.Series | None = field(default=None, repr=False)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> LayerReport:
-        # pandas deep-copies attrs on every operation; the report is read-only, share it.
-        return self
+    #: The feature ids (FID) as read, in the layer's order: what ``issues["feature"]`` names.
+    index: pd.Index | None = field(default=None, repr=False)
 
     def count(self, problem: str) -> int:
         """Number of features whose problem starts with `problem` (e.g. ``"invalid"``)."""
@@ -106,17 +104,19 @@ class LayerReport:
 
 
 def layer_report(layer: gpd.GeoDataFrame) -> LayerReport | None:
-    """The :class:`LayerReport` that ``read_layer`` attached to `layer`, if any.
+    """The :class:`LayerReport` that ``read_layer`` recorded for `layer`, if any.
 
     Parameters
     ----------
     layer : GeoDataFrame
-        A layer returned by :func:`geozones.read_layer`.
+        A layer returned by :func:`geozones.read_layer`, or a frame holding exactly its
+        features (other columns, another index or order).
 
     Returns
     -------
     LayerReport or None
-        None when the layer did not come from ``read_layer`` (or pandas dropped its attrs).
+        None when the layer did not come from ``read_layer``, or holds other geometries
+        than it read: a slice, a ``to_crs`` result.
     """
-    report = layer.attrs.get("geozones")
+    report = recalled_report(layer)
     return report if isinstance(report, LayerReport) else None

@@ -46,6 +46,7 @@ from geozones.io.encoding import (
     dbf_record_count,
     detect_shapefile_encoding,
 )
+from geozones.io.provenance import remember
 from geozones.io.quality import ISSUE_COLUMNS, LayerReport
 from geozones.io.validity import (
     describe_features,
@@ -53,6 +54,7 @@ from geozones.io.validity import (
     make_polygonal,
     non_polygonal_mask,
     polygonal_mask,
+    record_valid,
 )
 
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
@@ -95,7 +97,7 @@ def read_layer(
     GeoDataFrame
         Every feature of the layer, indexed by feature id (FID), in its own CRS. Invalid
         polygons are repaired (polygonal parts kept); null and empty geometries are kept.
-        ``attrs["geozones"]`` holds the :class:`~geozones.io.quality.LayerReport`.
+        :func:`geozones.layer_report` gives its :class:`~geozones.io.quality.LayerReport`.
 
     Raises
     ------
@@ -192,9 +194,10 @@ def read_layer(
             _TYPE_NAMES[int(t)]: int(n) for t, n in zip(type_ids, type_counts, strict=True)
         },
         issues=issues,
-        validated=pd.Series(geometry_array(frame), index=frame.index),
+        index=frame.index.copy(),
     )
-    frame.attrs["geozones"] = report
+    remember(frame, report=report)
+    record_valid(frame)
     logger.info(
         "read %s: %d feature(s), %s (%s)%s",
         source,

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 
 from geozones.errors import GeometryRepairWarning, NonPolygonalGeometryError
+from geozones.io.provenance import known_valid, remember
 from geozones.parallel import map_blocks, map_by_cost
 
 if TYPE_CHECKING:
@@ -157,7 +158,13 @@ def checked_polygons(
     certify: Callable[[np.ndarray], np.ndarray] | None = None,
     stacklevel: int = 3,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`polygon_array`, and which features were repaired (a boolean mask)."""
+    """:func:`polygon_array`, and which features were repaired (a boolean mask).
+
+    A geometry object checked valid once is recorded as such (:mod:`geozones.io.provenance`):
+    later calls, on this layer or any frame holding the same objects (a layer
+    :func:`geozones.read_layer` returned among them), do not check it again. A geometry
+    replaced, repaired or reprojected is a new object and is checked.
+    """
     geoms = geometry_array(data)
     labels = data.index
     empty, polygonal = np.hstack(map_blocks(_empty_and_polygonal, geoms))
@@ -173,7 +180,7 @@ def checked_polygons(
         polygons = np.flatnonzero(to_check)
         to_check[polygons[np.asarray(certify(polygons), dtype=bool)]] = False
     if to_check.any():
-        to_check &= ~_validated_before(data, geoms)
+        to_check &= ~known_valid(data)
     unchecked = np.flatnonzero(to_check)
     invalid = np.zeros(len(geoms), dtype=bool)
     if len(unchecked):
@@ -181,6 +188,7 @@ def checked_polygons(
         invalid[unchecked] = ~map_by_cost(
             _is_valid, geoms[unchecked], shapely.get_num_coordinates(geoms[unchecked])
         )
+        remember(data, valid=polygonal & ~empty & ~invalid)
     if invalid.any():
         geoms = geoms.copy()
         geoms[invalid] = make_polygonal(geoms[invalid])
@@ -194,6 +202,22 @@ def checked_polygons(
     return geoms, invalid
 
 
+def record_valid(frame: gpd.GeoDataFrame) -> None:
+    """Record that the polygons of `frame` are valid, as :func:`geozones.read_layer` leaves them.
+
+    :func:`polygon_array` then does not check them again while they live, in `frame` or in
+    any frame derived from it that holds the same geometry objects.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        A layer whose polygons were checked and repaired.
+    """
+    geoms = geometry_array(frame)
+    empty, polygonal = np.hstack(map_blocks(_empty_and_polygonal, geoms))
+    remember(frame, valid=polygonal & ~empty)
+
+
 def _empty_and_polygonal(geoms: np.ndarray) -> np.ndarray:
     """Rows: empty or missing; Polygon or MultiPolygon."""
     return np.stack(
@@ -202,21 +226,6 @@ def _empty_and_polygonal(geoms: np.ndarray) -> np.ndarray:
             np.isin(shapely.get_type_id(geoms), POLYGONAL_TYPES),
         ]
     )
-
-
-def _validated_before(data: gpd.GeoDataFrame | gpd.GeoSeries, geoms: np.ndarray) -> np.ndarray:
-    """True where a feature still holds the geometry object ``read_layer`` validated."""
-    report = data.attrs.get("geozones")
-    validated = getattr(report, "validated", None)
-    if validated is None or not data.index.is_unique or not validated.index.is_unique:
-        return np.zeros(len(geoms), dtype=bool)
-    then = validated.reindex(data.index).to_numpy(dtype=object)
-    # Identity, not equality: the very object read_layer checked (kept alive by the report).
-    return _object_ids(geoms) == _object_ids(then)
-
-
-def _object_ids(objects: np.ndarray) -> np.ndarray:
-    return np.fromiter(map(id, objects), dtype=np.int64, count=len(objects))
 
 
 def describe_features(

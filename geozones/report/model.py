@@ -334,6 +334,9 @@ def build_report(config: Config) -> Report:
     zone_frame["zone"] = zones[code_field].astype(str).str.strip()
     zone_frame["name"] = zones[name_field].astype(str) if name_field else zone_frame["zone"]
     names = dict(zip(zone_frame["zone"], zone_frame["name"], strict=False))
+    # Provinces and cities (and counties, overriding name_field) named by [zones.names].
+    names.update(config.zones.names)
+    zone_frame["name"] = zone_frame["zone"].map(names)
 
     layers = {
         key: index_by_id(frame, config.layers[key].id_field, guesses)
@@ -475,9 +478,9 @@ def _quality(
             issues = report.issues.assign(layer=key)
             if key == barriers:  # lines (rivers, roads) are what a barrier layer holds
                 issues = issues[~issues["problem"].astype(str).str.startswith("non-polygonal")]
-            if spec.id_field and frame.index.name == spec.id_field and report.validated is not None:
+            if spec.id_field and frame.index.name == spec.id_field and report.index is not None:
                 # The report names features by FID; name them by their id as the tables do.
-                by_fid = pd.Series(frame.index, index=report.validated.index)
+                by_fid = pd.Series(frame.index, index=report.index)
                 issues["feature"] = issues["feature"].map(by_fid).fillna(issues["feature"])
             frames.append(issues)
         if spec.declared_area_field:

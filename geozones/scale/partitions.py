@@ -354,7 +354,6 @@ def write_partitions(
         # written beside the target and swapped in whole: a failure leaves the old dataset
         staging = stack.enter_context(atomic_folder(target))
         zone_frame = zones.to_crs(crs)
-        zone_frame.attrs = {}  # read reports are not stored; they stay with the caller's layers
         zone_frame.to_parquet(staging / "zones.parquet", write_covering_bbox=True)
         for name, layer in layers.items():
             logger.info("partitioning layer %r by %d zone(s)", name, len(order))
@@ -372,7 +371,6 @@ def write_partitions(
                 frame[HOME] = home
                 frame[ROW] = np.arange(rows_before, rows_before + len(frame), dtype=np.int64)
                 rows_before += len(frame)
-                frame.attrs = {}
                 template = frame.iloc[:0] if template is None else template
                 for code, part in frame.groupby(HOME, sort=False):
                     stem = files[str(code)].removesuffix(".parquet")

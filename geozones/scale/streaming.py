@@ -784,8 +784,6 @@ class _Store:
         try:
             for name, table in tables.items():
                 suffix = ".geo.parquet" if hasattr(table, "geometry") else ".parquet"
-                table = table.copy(deep=False)
-                table.attrs = {}
                 table.to_parquet(staging / f"{name}{suffix}")
             sync_tree(staging)
             try:

@@ -138,5 +138,4 @@ def index_by_id(
         return frame
     indexed = frame.set_index(ids.astype(str), drop=False)
     indexed.index.name = id_field
-    indexed.attrs = frame.attrs
     return indexed

@@ -29,7 +29,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NoReturn, TypeVar, cast
 
@@ -41,6 +41,7 @@ from geozones.errors import GeozonesError
 from geozones.io import read_layer
 from geozones.measure.tolerance import DEFAULT_XY_TOLERANCE, MAX_XY_TOLERANCE
 from geozones.units import AREA_UNITS, UNIT_ALIASES
+from geozones.workflow.config_schema import Key, keys_of, setting
 from geozones.zones import check_zones
 
 #: The layer keys every configuration must define.
@@ -49,6 +50,12 @@ REQUIRED_LAYERS: tuple[str, ...] = ("farmland", "redline", "urban")
 DEFAULT_PRIORITY: tuple[str, ...] = ("farmland", "redline", "urban")
 #: Report header languages.
 LANGUAGES: tuple[str, ...] = ("zh", "en")
+#: What to write for a missing ``path``.
+PATH_EXAMPLE = 'path = "sanqusanxian.gpkg"'
+#: What to write for a missing ``priority``.
+PRIORITY_EXAMPLE = 'priority = ["redline", "farmland", "urban"]'
+#: Added to a message about a wrong target.
+NO_TARGET_HINT = "; remove the key to set no target"
 
 
 class ConfigError(GeozonesError, ValueError):
@@ -117,16 +124,69 @@ class BeforeSpec:
         Urban boundary only: largest area after over `urban_land_2020`.
     """
 
-    path: Path
-    layer: str | None = None
-    encoding: str | None = None
-    crs: str | None = None
-    net_min: float | None = None
-    quality: bool = True
-    cap: float | None = None
-    cap_percent: float | None = None
-    urban_land_2020: float | None = None
-    expansion_multiple: float = 1.3
+    path: Path = setting(
+        "The file.", kind="string", required=True, example=PATH_EXAMPLE, field_default=False
+    )
+    layer: str | None = setting(
+        "The layer inside a GeoPackage or File Geodatabase, as for `[layers.KEY]`.",
+        kind="string",
+        default=None,
+        shown="none",
+    )
+    encoding: str | None = setting(
+        "Attribute encoding, as for `[layers.KEY]`.",
+        kind="string",
+        default=None,
+        shown="detected",
+    )
+    crs: str | None = setting(
+        "The CRS, as for `[layers.KEY]`.", kind="string", default=None, shown="the file's"
+    )
+    net_min: float | None = setting(
+        "Smallest net change allowed (after − before), in the report's `unit`: 数量不减少 / "
+        "面积不减少.",
+        kind="number",
+        default=None,
+        shown="0 for `farmland` and `redline`; none for `urban`",
+        lines=("farmland", "redline", "urban"),
+    )
+    quality: bool = setting(
+        "`farmland` only: the land put in has a mean quality grade (GDDB) no worse than the "
+        "land taken out (质量不降低), when both versions have a grade field.",
+        kind="boolean",
+        default=True,
+        lines=("farmland",),
+    )
+    cap: float | None = setting(
+        "`urban` only: the largest area after, in the report's `unit`.",
+        kind="number",
+        default=None,
+        above=0.0,
+        lines=("urban",),
+    )
+    cap_percent: float | None = setting(
+        "`urban` only: the largest area after, as a percentage of the area before (100: not "
+        "larger).",
+        kind="number",
+        default=None,
+        above=0.0,
+        lines=("urban",),
+    )
+    urban_land_2020: float | None = setting(
+        "`urban` only: the 2020 urban construction land (现状城镇建设用地), in the report's "
+        "`unit`.",
+        kind="number",
+        default=None,
+        above=0.0,
+        lines=("urban",),
+    )
+    expansion_multiple: float = setting(
+        "`urban` only: the largest area after over `urban_land_2020`.",
+        kind="number",
+        default=1.3,
+        above=0.0,
+        lines=("urban",),
+    )
 
     def rules(self, line: str) -> dict[str, Any]:
         """The keyword options of :func:`geozones.check_adjustment` for `line`."""
@@ -169,14 +229,62 @@ class LayerSpec:
         The version of the layer before an adjustment, which reports compare it with.
     """
 
-    path: Path
-    layer: str | None = None
-    encoding: str | None = None
-    crs: str | None = None
-    id_field: str | None = None
-    declared_area_field: str | None = None
-    declared_area_unit: str = "m2"
-    before: BeforeSpec | None = None
+    path: Path = setting(
+        "The file, as for `[zones]`.",
+        kind="string",
+        required=True,
+        example=PATH_EXAMPLE,
+        field_default=False,
+    )
+    layer: str | None = setting(
+        "The layer inside a GeoPackage or File Geodatabase.",
+        kind="string",
+        default=None,
+        shown="none",
+    )
+    encoding: str | None = setting(
+        'Attribute encoding (`"GBK"`, `"GB18030"`, `"UTF-8"`). When omitted, a shapefile\'s '
+        "`.cpg` is used. Without a `.cpg`, the encoding is detected from the bytes, with a "
+        "warning. Must be a name Python knows.",
+        kind="string",
+        default=None,
+        shown="detected",
+    )
+    crs: str | None = setting(
+        '`"EPSG:4527"`, a WKT or PROJ string, or `"infer"`. `"infer"` accepts the CRS the '
+        "coordinates suggest when the file declares none, for example a Gauss–Krüger zone "
+        "read from the zone prefix of the easting. Write EPSG codes as strings "
+        '(`"EPSG:4527"`, not `4527`). The CRS must be one pyproj knows. A CRS the '
+        "coordinates contradict is refused when the layer is read.",
+        kind="string",
+        default=None,
+        shown="the file's",
+    )
+    id_field: str | None = setting(
+        "The field whose values name features in reports (标识码, usually `BSM`).",
+        kind="string",
+        default=None,
+        shown="the feature id (FID)",
+    )
+    declared_area_field: str | None = setting(
+        "A field holding a declared area to check against the computed area (图斑面积, "
+        "usually `TBMJ`).",
+        kind="string",
+        default=None,
+    )
+    declared_area_unit: str = setting(
+        "Unit of `declared_area_field`. Allowed only together with it.",
+        kind="string",
+        default="m2",
+        choices=tuple(AREA_UNITS),
+    )
+    before: BeforeSpec | None = setting(
+        "The version of the layer before an adjustment (调整前): `geozones report` then "
+        "compares the two and adds the comparison to its files (see `[layers.KEY.before]` "
+        "below).",
+        kind="string or table",
+        default=None,
+    )
 
 
 @dataclass(frozen=True)
@@ -198,14 +306,53 @@ class ZoneSpec:
         Attribute encoding; detected when None.
     crs : str or None
         As for :class:`LayerSpec`.
+    names : dict of str to str
+        Zone names by 6-digit code (``"990100"`` for the city ``9901``) from
+        ``[zones.names]``: the names of the city and province rows of reports.
     """
 
-    path: Path
-    layer: str | None
-    code_field: str
-    name_field: str | None = None
-    encoding: str | None = None
-    crs: str | None = None
+    path: Path = setting(
+        "The file: Shapefile, GeoPackage, File Geodatabase (`.gdb` folder), GeoJSON, "
+        "FlatGeobuf or GeoParquet.",
+        kind="string",
+        required=True,
+        example=PATH_EXAMPLE,
+        field_default=False,
+    )
+    layer: str | None = setting(
+        "The layer inside a GeoPackage or File Geodatabase. Required when the file has "
+        "several layers.",
+        kind="string",
+        default=None,
+        shown="none",
+        field_default=False,
+    )
+    code_field: str = setting(
+        "The field holding the 6-digit county code (行政区代码, usually `XZQDM`). The first "
+        "two digits are the province and the first four the city, so results roll up to "
+        "city and province.",
+        kind="string",
+        required=True,
+        example='code_field = "XZQDM" (the field of 6-digit county codes)',
+        field_default=False,
+    )
+    name_field: str | None = setting(
+        "The field holding the zone name (行政区名称, usually `XZQMC`).",
+        kind="string",
+        default=None,
+    )
+    encoding: str | None = setting("As for layers.", kind="string", default=None, shown="detected")
+    crs: str | None = setting("As for layers.", kind="string", default=None, shown="the file's")
+    names: dict[str, str] = setting(
+        "Names of provinces, cities and counties by code, for the rows the reports roll up "
+        '(see below): `32 = "江苏省"`, `3201 = "南京市"`. A county named here takes this name '
+        "instead of its `name_field`.",
+        kind="table",
+        default={},
+        default_factory=dict,
+        shown="none",
+        label="`[zones.names]`",
+    )
 
 
 @dataclass(frozen=True)
@@ -224,9 +371,58 @@ class Override:
         takes farmland inside a core zone out of the farmland even where no red line is).
     """
 
-    name: str
-    mask: str
-    priority: tuple[str, ...]
+    name: str = setting(
+        "Name of the exception. The conflict audit records it in its `rule` column. Each "
+        "override needs its own name.",
+        kind="string",
+        required=True,
+        example='name = "核心保护区内耕地调出"',
+    )
+    mask: str = setting(
+        "The layer whose polygons the exception applies inside, such as `core_zone`. It "
+        "must not be one of the layers in the main `priority`.",
+        kind="layer key",
+        required=True,
+        example='mask = "core_zone" (a layer key)',
+    )
+    priority: tuple[str, ...] = setting(
+        "The order that holds inside the mask. It must name the layers of the main "
+        "`priority`, each once, and may name the mask layer itself among them.",
+        kind="array of layer keys",
+        required=True,
+        example=PRIORITY_EXAMPLE,
+    )
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The priority order and its exceptions: the ``[resolution]`` table.
+
+    :class:`Config` holds them as its `priority` and `overrides`.
+
+    Attributes
+    ----------
+    priority : tuple of str
+        Layer keys, highest priority first.
+    overrides : tuple of Override
+        Exceptions to the priority order, in the file's order.
+    """
+
+    priority: tuple[str, ...] = setting(
+        "Layers to resolve, highest priority first. The default is the rule: "
+        "耕地和永久基本农田 → 生态保护红线 → 城镇开发边界. Where two of these layers overlap, "
+        "the piece is taken out (调出) of the lower one. Each key must be a layer, named "
+        "once, and at least two are needed.",
+        kind="array of layer keys",
+        default=DEFAULT_PRIORITY,
+    )
+    overrides: tuple[Override, ...] = setting(
+        "Exceptions to the priority order, applied in the order given.",
+        kind="array of tables",
+        default=(),
+        shown="none",
+        label="`[[resolution.overrides]]`",
+    )
 
 
 @dataclass(frozen=True)
@@ -247,11 +443,45 @@ class Targets:
         Key of the layer counted as construction land for the development intensity.
     """
 
-    redline_min: float | None = None
-    farmland_min: float | None = None
-    development_intensity_max_percent: float | None = None
-    unit: str = "mu"
-    construction_land: str = "urban"
+    redline_min: float | None = setting(
+        "The red-line area must be at least this.",
+        kind="number",
+        default=None,
+        above=0.0,
+        hint=NO_TARGET_HINT,
+        shown="no target",
+    )
+    farmland_min: float | None = setting(
+        "The permanent basic farmland area must be at least this.",
+        kind="number",
+        default=None,
+        above=0.0,
+        hint=NO_TARGET_HINT,
+        shown="no target",
+    )
+    development_intensity_max_percent: float | None = setting(
+        "Development intensity (开发强度) must be at most this percentage. Development "
+        "intensity is construction land divided by land area, where the land area is the "
+        "area of the zones.",
+        kind="number",
+        default=None,
+        above=0.0,
+        maximum=100.0,
+        hint="; it is a percentage of the land area: write 3.0 for 3 %" + NO_TARGET_HINT,
+        shown="no target",
+    )
+    unit: str = setting(
+        "Unit of `redline_min` and `farmland_min`.",
+        kind="string",
+        default="mu",
+        shown="the top-level `unit`",
+        choices=tuple(AREA_UNITS),
+    )
+    construction_land: str = setting(
+        "The layer counted as construction land (建设用地) for the development intensity.",
+        kind="layer key",
+        default="urban",
+    )
 
 
 @dataclass(frozen=True)
@@ -275,11 +505,46 @@ class RasterSpec:
         not named are shown by their value.
     """
 
-    dem: Path | None = None
-    landcover: Path | None = None
-    slope_threshold_deg: float = 25.0
-    steep_share_percent: float = 50.0
-    landcover_classes: dict[int, str] = field(default_factory=dict)
+    dem: Path | None = setting(
+        "A DEM (GeoTIFF or any raster GDAL reads), elevations in metres. Read window by "
+        "window, never resampled: the parcels are reprojected to its CRS.",
+        kind="string",
+        default=None,
+    )
+    landcover: Path | None = setting(
+        "A categorical land-cover raster (integer class codes; its nodata value is no class).",
+        kind="string",
+        default=None,
+    )
+    slope_threshold_deg: float = setting(
+        "Slope in degrees above which land is steep. 25° is the limit above which cropland "
+        "is to be returned to forest (退耕还林). Needs `dem`.",
+        kind="number",
+        default=25.0,
+        above=0.0,
+        below=90.0,
+        hint="; a slope in degrees, 25 is the limit for cropland (退耕还林)",
+    )
+    steep_share_percent: float = setting(
+        "Parcels whose steep area is more than this percentage of their assessed area are "
+        "listed one by one (sheet 陡坡耕地, GeoPackage layer `steep_farmland`). `0` lists "
+        "every parcel with any steep land. Needs `dem`.",
+        kind="number",
+        default=50.0,
+        minimum=0.0,
+        below=100.0,
+        hint="; a percentage of each parcel's area: write 50 for half",
+    )
+    landcover_classes: dict[int, str] = setting(
+        "Class names: pixel value (an integer key) = name, in the order the columns should "
+        'have: `1 = "耕地"`. Classes found but not named are shown by their value (`地类 5`). '
+        "Needs `landcover`.",
+        kind="table",
+        default={},
+        default_factory=dict,
+        shown="none",
+        label="`[rasters.landcover_classes]`",
+    )
 
 
 @dataclass(frozen=True)
@@ -294,11 +559,25 @@ class BlockSpec:
         Key of the layer (rivers, highways) no block may cross, or None.
     """
 
-    gap_m: float = 10.0
-    barriers: str | None = None
+    gap_m: float = setting(
+        "Widest gap (m) between two parcels of one block: field roads (机耕路) and ditches "
+        "(沟渠). A gap of exactly `gap_m` is bridged. `0` joins only parcels that touch.",
+        kind="number",
+        default=10.0,
+        minimum=0.0,
+        hint=" (m); the widest field road or ditch between parcels of one block, e.g. 10",
+    )
+    barriers: str | None = setting(
+        "A layer of rivers, highways or railways (lines or polygons) that no block crosses: "
+        "two parcels whose gap crosses it are not joined. It is read like every "
+        "`[layers.KEY]`; its lines are not reported as data-quality problems. It must not be "
+        "`farmland`.",
+        kind="layer key",
+        default=None,
+    )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """A validated check configuration, as :func:`load_config` returns it.
 
@@ -335,18 +614,94 @@ class Config:
     """
 
     source: Path
-    title: str
-    language: Literal["zh", "en"]
-    unit: str
-    sliver_m2: float
-    zones: ZoneSpec
-    layers: dict[str, LayerSpec]
-    priority: tuple[str, ...] = DEFAULT_PRIORITY
+    title: str = setting(
+        "Title of the reports. Must not be blank.",
+        kind="string",
+        shown="the file name without `.toml`",
+        field_default=False,
+    )
+    language: Literal["zh", "en"] = setting(
+        'Language of report headers: `"zh"` (中文) or `"en"`.',
+        kind="string",
+        default="zh",
+        choices=LANGUAGES,
+    )
+    unit: str = setting(
+        "Area unit of reports, one of the units below.",
+        kind="string",
+        default="mu",
+        choices=tuple(AREA_UNITS),
+    )
+    sliver_m2: float = setting(
+        "Pieces smaller than this many m² (ellipsoidal) are slivers (碎片). Slivers are "
+        "listed in every conflict report but are not taken out of any layer. `0` takes out "
+        "every piece.",
+        kind="number",
+        default=200.0,
+        minimum=0.0,
+        hint=" (m²); 0 keeps every piece, 200 is common practice",
+    )
+    xy_tolerance: float = setting(
+        "Coordinate tolerance in metres (ArcGIS's default XY tolerance): two boundaries "
+        "closer than this are the same boundary. An overlap thinner than it everywhere is a "
+        "*phantom*, digitising noise where neighbours share a boundary: counted in the "
+        "report, not a conflict, not taken out. A genuine overlap wider than it is a "
+        "conflict however small (then `sliver_m2` decides whether it is taken out). "
+        "Resolution leaves no part thinner than it. `0` compares exact geometry. See "
+        "[](conventions.md).",
+        kind="number",
+        default=DEFAULT_XY_TOLERANCE,
+        minimum=0.0,
+        maximum=MAX_XY_TOLERANCE,
+        hint=" (metres); 0.001 is ArcGIS's default, 0 compares exact geometry",
+    )
+    zones: ZoneSpec = setting(
+        "The zones results are reported by.",
+        kind="table",
+        required=True,
+        field_default=False,
+        label="`[zones]`",
+    )
+    layers: dict[str, LayerSpec] = setting(
+        "The layers.",
+        kind="tables",
+        required=True,
+        shown="`farmland`, `redline` and `urban` required",
+        field_default=False,
+        label="`[layers.KEY]`",
+    )
+    # The [resolution] table (:class:`Resolution`) fills `priority` and `overrides`.
+    priority: tuple[str, ...] = setting(
+        "How conflicts are resolved.",
+        kind="table",
+        name="resolution",
+        default=DEFAULT_PRIORITY,
+        shown="priority `farmland → redline → urban`, no overrides",
+        label="`[resolution]`",
+    )
     overrides: tuple[Override, ...] = ()
-    targets: Targets = field(default_factory=Targets)
-    rasters: RasterSpec | None = None
-    blocks: BlockSpec | None = None
-    xy_tolerance: float = DEFAULT_XY_TOLERANCE
+    targets: Targets = setting(
+        "Binding plan targets.",
+        kind="table",
+        default=Targets(),
+        default_factory=Targets,
+        shown="no targets",
+        label="`[targets]`",
+    )
+    rasters: RasterSpec | None = setting(
+        "A DEM and a land-cover raster checked against the lines.",
+        kind="table",
+        default=None,
+        shown="no rasters",
+        label="`[rasters]`",
+    )
+    blocks: BlockSpec | None = setting(
+        "Contiguous farmland blocks (百亩方 / 千亩方 / 万亩方) and fragmentation.",
+        kind="table",
+        default=None,
+        shown="no blocks",
+        label="`[blocks]`",
+    )
 
     def read_layers(self) -> dict[str, gpd.GeoDataFrame]:
         """Read every layer with :func:`geozones.read_layer`, as the configuration says.
@@ -567,76 +922,28 @@ def _in_context(error: _E, prefix: str) -> _E:
 # Loading and validation
 # --------------------------------------------------------------------------------------------
 
-_TOP_KEYS = (
-    "title",
-    "language",
-    "unit",
-    "sliver_m2",
-    "xy_tolerance",
-    "zones",
-    "layers",
-    "resolution",
-    "targets",
-    "rasters",
-    "blocks",
-)
-_ZONE_KEYS = ("path", "layer", "encoding", "crs", "code_field", "name_field")
-_LAYER_KEYS = (
-    "path",
-    "layer",
-    "encoding",
-    "crs",
-    "id_field",
-    "declared_area_field",
-    "declared_area_unit",
-    "before",
-)
-_BEFORE_KEYS = (
-    "path",
-    "layer",
-    "encoding",
-    "crs",
-    "net_min",
-    "quality",
-    "cap",
-    "cap_percent",
-    "urban_land_2020",
-    "expansion_multiple",
-)
-#: Keys of a ``before`` table that apply to one line only.
-_BEFORE_LINE_KEYS = {
-    "quality": ("farmland",),
-    "cap": ("urban",),
-    "cap_percent": ("urban",),
-    "urban_land_2020": ("urban",),
-    "expansion_multiple": ("urban",),
-    "net_min": ("farmland", "redline", "urban"),
+#: The key tables of ``docs/config.md``, by marker name (see ``scripts/make_config_docs.py``).
+KEY_TABLES: dict[str, type] = {
+    "top": Config,
+    "zones": ZoneSpec,
+    "layers": LayerSpec,
+    "before": BeforeSpec,
+    "resolution": Resolution,
+    "overrides": Override,
+    "targets": Targets,
+    "rasters": RasterSpec,
+    "blocks": BlockSpec,
 }
-_RESOLUTION_KEYS = ("priority", "overrides")
-_OVERRIDE_KEYS = ("name", "mask", "priority")
-_TARGET_KEYS = (
-    "unit",
-    "redline_min",
-    "farmland_min",
-    "development_intensity_max_percent",
-    "construction_land",
-)
-_RASTER_KEYS = (
-    "dem",
-    "landcover",
-    "slope_threshold_deg",
-    "steep_share_percent",
-    "landcover_classes",
-)
-_BLOCK_KEYS = ("gap_m", "barriers")
-#: What to write for a missing required key.
-_EXAMPLES = {
-    "path": 'path = "sanqusanxian.gpkg"',
-    "code_field": 'code_field = "XZQDM" (the field of 6-digit county codes)',
-    "name": 'name = "核心保护区内耕地调出"',
-    "mask": 'mask = "core_zone" (a layer key)',
-    "priority": 'priority = ["redline", "farmland", "urban"]',
-}
+#: The keys of each table of the configuration, declared on the classes that hold them.
+_TOP = keys_of(Config)
+_ZONES = keys_of(ZoneSpec)
+_LAYER = keys_of(LayerSpec)
+_BEFORE = keys_of(BeforeSpec)
+_RESOLUTION = keys_of(Resolution)
+_OVERRIDE = keys_of(Override)
+_TARGETS = keys_of(Targets)
+_RASTERS = keys_of(RasterSpec)
+_BLOCKS = keys_of(BlockSpec)
 _TOML_TYPES: dict[type, str] = {
     bool: "a boolean",
     int: "an integer",
@@ -772,35 +1079,18 @@ class _Checker:
     # -- sections ------------------------------------------------------------------------------
 
     def config(self, document: dict[str, Any]) -> Config:
-        self.keys(document, None, _TOP_KEYS, required=("zones", "layers"))
+        self.keys(document, None, _TOP)
         title = self.string(document, None, "title", default=self.source.stem)
         if not title.strip():
             self.fail("title", "is empty; give the reports a title or remove the key")
-        language = self.choice(
-            document, None, "language", LANGUAGES, default="zh", aliases=_LANGUAGE_ALIASES
-        )
-        unit = self.unit(document, None, "unit", default="mu")
-        sliver = self.number(
-            document,
-            None,
-            "sliver_m2",
-            default=200.0,
-            minimum=0.0,
-            hint=" (m²); 0 keeps every piece, 200 is common practice",
-        )
-        xy_tolerance = self.number(
-            document,
-            None,
-            "xy_tolerance",
-            default=DEFAULT_XY_TOLERANCE,
-            minimum=0.0,
-            maximum=MAX_XY_TOLERANCE,
-            hint=" (metres); 0.001 is ArcGIS's default, 0 compares exact geometry",
-        )
+        language = self.choice(document, None, _TOP["language"], aliases=_LANGUAGE_ALIASES)
+        unit = self.unit(document, None, _TOP["unit"])
+        sliver = self.number_key(document, None, _TOP["sliver_m2"])
+        xy_tolerance = self.number_key(document, None, _TOP["xy_tolerance"])
         zones = self.zones(self.table(document, None, "zones"))
         layers = self.layers(self.table(document, None, "layers"))
         resolution = self.table(document, None, "resolution", default={})
-        priority, overrides = self.resolution(resolution, layers)
+        settled = self.resolution(resolution, layers)
         targets = self.targets(self.table(document, None, "targets", default={}), layers, unit)
         rasters = (
             self.rasters(self.table(document, None, "rasters")) if "rasters" in document else None
@@ -819,15 +1109,15 @@ class _Checker:
             xy_tolerance=xy_tolerance,
             zones=zones,
             layers=layers,
-            priority=priority,
-            overrides=overrides,
+            priority=settled.priority,
+            overrides=settled.overrides,
             targets=targets,
             rasters=rasters,
             blocks=blocks,
         )
 
     def zones(self, table: dict[str, Any]) -> ZoneSpec:
-        self.keys(table, "zones", _ZONE_KEYS, required=("path", "code_field"))
+        self.keys(table, "zones", _ZONES)
         return ZoneSpec(
             path=self.path(table, "zones"),
             layer=self.optional_string(table, "zones", "layer"),
@@ -835,6 +1125,7 @@ class _Checker:
             name_field=self.optional_string(table, "zones", "name_field"),
             encoding=self.encoding(table, "zones"),
             crs=self.crs(table, "zones"),
+            names=self.zone_names(table),
         )
 
     def layers(self, table: dict[str, Any]) -> dict[str, LayerSpec]:
@@ -861,7 +1152,7 @@ class _Checker:
         return specs
 
     def layer(self, table: dict[str, Any], where: str) -> LayerSpec:
-        self.keys(table, where, _LAYER_KEYS, required=("path",))
+        self.keys(table, where, _LAYER)
         area_field = self.optional_string(table, where, "declared_area_field")
         if "declared_area_unit" in table and area_field is None:
             self.fail(
@@ -876,7 +1167,7 @@ class _Checker:
             crs=self.crs(table, where),
             id_field=self.optional_string(table, where, "id_field"),
             declared_area_field=area_field,
-            declared_area_unit=self.unit(table, where, "declared_area_unit", default="m2"),
+            declared_area_unit=self.unit(table, where, _LAYER["declared_area_unit"]),
             before=self.before(table, where) if "before" in table else None,
         )
 
@@ -891,16 +1182,17 @@ class _Checker:
                 f"expected a file name or a table, got {_describe(value)}; write "
                 f'before = "YJJBNT_2023.shp", or a [{key}] table with path = "…"',
             )
-        self.keys(value, key, _BEFORE_KEYS, required=("path",))
+        self.keys(value, key, _BEFORE)
         line = where.split(".", 1)[1]
-        for name, lines in _BEFORE_LINE_KEYS.items():
-            if name in value and line not in lines:
+        for name, spec in _BEFORE.items():
+            lines = spec.lines
+            if name in value and lines and line not in lines:
                 self.fail(
                     f"{key}.{name}",
                     f"is a rule of {' and '.join(f'[layers.{k}]' for k in lines)}, not of "
                     f"[layers.{line}]; remove it",
                 )
-        quality = value.get("quality", True)
+        quality = value.get("quality", _BEFORE["quality"].default)
         if not isinstance(quality, bool):
             self.fail(f"{key}.quality", f"expected true or false, got {_describe(quality)}")
         return BeforeSpec(
@@ -908,20 +1200,16 @@ class _Checker:
             layer=self.optional_string(value, key, "layer"),
             encoding=self.encoding(value, key),
             crs=self.crs(value, key),
-            net_min=self.number(value, key, "net_min") if "net_min" in value else None,
+            net_min=self.number_key(value, key, _BEFORE["net_min"]),
             quality=quality,
-            cap=self.optional_number(value, key, "cap", above=0.0),
-            cap_percent=self.optional_number(value, key, "cap_percent", above=0.0),
-            urban_land_2020=self.optional_number(value, key, "urban_land_2020", above=0.0),
-            expansion_multiple=self.number(
-                value, key, "expansion_multiple", default=1.3, above=0.0
-            ),
+            cap=self.number_key(value, key, _BEFORE["cap"]),
+            cap_percent=self.number_key(value, key, _BEFORE["cap_percent"]),
+            urban_land_2020=self.number_key(value, key, _BEFORE["urban_land_2020"]),
+            expansion_multiple=self.number_key(value, key, _BEFORE["expansion_multiple"]),
         )
 
-    def resolution(
-        self, table: dict[str, Any], layers: Mapping[str, LayerSpec]
-    ) -> tuple[tuple[str, ...], tuple[Override, ...]]:
-        self.keys(table, "resolution", _RESOLUTION_KEYS)
+    def resolution(self, table: dict[str, Any], layers: Mapping[str, LayerSpec]) -> Resolution:
+        self.keys(table, "resolution", _RESOLUTION)
         if "priority" in table:
             priority = self.layer_list(table["priority"], "resolution.priority", layers)
             if len(priority) < 2:
@@ -931,7 +1219,7 @@ class _Checker:
                     '["farmland", "redline", "urban"]',
                 )
         else:
-            priority = DEFAULT_PRIORITY
+            priority = _RESOLUTION["priority"].default
         entries = table.get("overrides", [])
         if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
             self.fail(
@@ -949,7 +1237,7 @@ class _Checker:
                     f"{override.name!r} names an earlier override too; give each one its own name",
                 )
             overrides.append(override)
-        return priority, tuple(overrides)
+        return Resolution(priority=priority, overrides=tuple(overrides))
 
     def override(
         self,
@@ -958,7 +1246,7 @@ class _Checker:
         layers: Mapping[str, LayerSpec],
         priority: tuple[str, ...],
     ) -> Override:
-        self.keys(table, where, _OVERRIDE_KEYS, required=_OVERRIDE_KEYS)
+        self.keys(table, where, _OVERRIDE)
         name = self.string(table, where, "name")
         if not name.strip():
             self.fail(f"{where}.name", "is empty; name the exception, e.g. 核心保护区内耕地调出")
@@ -990,35 +1278,24 @@ class _Checker:
         return Override(name=name, mask=mask, priority=order)
 
     def targets(self, table: dict[str, Any], layers: Mapping[str, LayerSpec], unit: str) -> Targets:
-        self.keys(table, "targets", _TARGET_KEYS)
-        no_target = "; remove the key to set no target"
-        intensity = self.optional_number(
-            table,
-            "targets",
-            "development_intensity_max_percent",
-            above=0.0,
-            maximum=100.0,
-            hint="; it is a percentage of the land area: write 3.0 for 3 %" + no_target,
-        )
+        self.keys(table, "targets", _TARGETS)
         construction = (
             self.layer_key(table, "targets", "construction_land", layers)
             if "construction_land" in table
-            else "urban"
+            else _TARGETS["construction_land"].default
         )
         return Targets(
-            redline_min=self.optional_number(
-                table, "targets", "redline_min", above=0.0, hint=no_target
+            redline_min=self.number_key(table, "targets", _TARGETS["redline_min"]),
+            farmland_min=self.number_key(table, "targets", _TARGETS["farmland_min"]),
+            development_intensity_max_percent=self.number_key(
+                table, "targets", _TARGETS["development_intensity_max_percent"]
             ),
-            farmland_min=self.optional_number(
-                table, "targets", "farmland_min", above=0.0, hint=no_target
-            ),
-            development_intensity_max_percent=intensity,
-            unit=self.unit(table, "targets", "unit", default=unit),
+            unit=self.unit(table, "targets", _TARGETS["unit"], default=unit),
             construction_land=construction,
         )
 
     def rasters(self, table: dict[str, Any]) -> RasterSpec:
-        self.keys(table, "rasters", _RASTER_KEYS)
+        self.keys(table, "rasters", _RASTERS)
         dem = self.file(table, "rasters", "dem") if "dem" in table else None
         landcover = self.file(table, "rasters", "landcover") if "landcover" in table else None
         if dem is None and landcover is None:
@@ -1040,32 +1317,21 @@ class _Checker:
                 'names the classes of a land-cover raster; add landcover = "landcover.tif" to '
                 "[rasters] or remove the table",
             )
-        threshold = self.number(
-            table,
-            "rasters",
-            "slope_threshold_deg",
-            default=25.0,
-            above=0.0,
-            hint="; a slope in degrees, 25 is the limit for cropland (退耕还林)",
-        )
-        if threshold >= 90.0:
+        slope = _RASTERS["slope_threshold_deg"]
+        threshold = self.number_key(table, "rasters", slope)
+        if slope.below is not None and threshold >= slope.below:
             self.fail(
                 "rasters.slope_threshold_deg",
-                f"must be less than 90 (degrees), got {table['slope_threshold_deg']}; "
-                "25 is the limit for cropland (退耕还林)",
+                f"must be less than {slope.below:g} (degrees), got "
+                f"{table['slope_threshold_deg']}; 25 is the limit for cropland (退耕还林)",
             )
-        share = self.number(
-            table,
-            "rasters",
-            "steep_share_percent",
-            default=50.0,
-            minimum=0.0,
-            hint="; a percentage of each parcel's area: write 50 for half",
-        )
-        if share >= 100.0:
+        steep = _RASTERS["steep_share_percent"]
+        share = self.number_key(table, "rasters", steep)
+        if steep.below is not None and share >= steep.below:
             self.fail(
                 "rasters.steep_share_percent",
-                f"must be less than 100, got {table['steep_share_percent']}: parcels whose "
+                f"must be less than {steep.below:g}, got {table['steep_share_percent']}: "
+                "parcels whose "
                 "steep share is more than this are listed, and no share is more than 100; "
                 "write 50 for half",
             )
@@ -1104,16 +1370,32 @@ class _Checker:
             result[code] = value
         return result
 
+    def zone_names(self, table: dict[str, Any]) -> dict[str, str]:
+        where = "zones.names"
+        if "names" not in table:
+            return {}
+        names = self.table(table, "zones", "names")
+        result: dict[str, str] = {}
+        for key in names:
+            code = key.strip()
+            if not re.fullmatch(r"\d{2}|\d{4}|\d{6}", code):
+                self.fail(
+                    f"{where}.{key}",
+                    "is not a zone code; the keys are 2-digit province, 4-digit city or 6-digit "
+                    'county codes, e.g. 32 = "江苏省" or 3201 = "南京市"',
+                )
+            full = code.ljust(6, "0")
+            if full in result:
+                self.fail(f"{where}.{key}", f"names zone {full} again; name each zone once")
+            value = self.string(names, where, key)
+            if not value.strip():
+                self.fail(f"{where}.{key}", 'is empty; give the name, e.g. 32 = "江苏省"')
+            result[full] = value.strip()
+        return result
+
     def blocks(self, table: dict[str, Any], layers: Mapping[str, LayerSpec]) -> BlockSpec:
-        self.keys(table, "blocks", _BLOCK_KEYS)
-        gap = self.number(
-            table,
-            "blocks",
-            "gap_m",
-            default=10.0,
-            minimum=0.0,
-            hint=" (m); the widest field road or ditch between parcels of one block, e.g. 10",
-        )
+        self.keys(table, "blocks", _BLOCKS)
+        gap = self.number_key(table, "blocks", _BLOCKS["gap_m"])
         barriers = (
             self.layer_key(table, "blocks", "barriers", layers) if "barriers" in table else None
         )
@@ -1131,10 +1413,10 @@ class _Checker:
         self,
         table: dict[str, Any],
         where: str | None,
-        known: Sequence[str],
-        *,
-        required: Sequence[str] = (),
+        schema: Mapping[str, Key],
     ) -> None:
+        known = list(schema)
+        required = [name for name, spec in schema.items() if spec.required]
         for key in table:
             if key not in known:
                 self.fail(
@@ -1145,7 +1427,7 @@ class _Checker:
                 )
         for key in required:
             if key not in table:
-                example = _EXAMPLES.get(key, f"[{key}]")
+                example = schema[key].example or f"[{key}]"
                 if where is None:
                     place = "at the top of the file"
                 elif where.startswith("resolution.overrides["):
@@ -1197,13 +1479,13 @@ class _Checker:
         self,
         table: dict[str, Any],
         where: str | None,
-        key: str,
-        choices: Sequence[str],
+        spec: Key,
         *,
-        default: str,
+        default: str | None = None,
         aliases: Mapping[str, str] | None = None,
     ) -> str:
-        value = self.string(table, where, key, default=default)
+        key, choices = spec.name, spec.choices
+        value = self.string(table, where, key, default=default or spec.default)
         if value in choices:
             return value
         guess = (aliases or {}).get(value.strip().lower()) or closest(value, choices)
@@ -1213,10 +1495,16 @@ class _Checker:
             f"{value!r} is not allowed; use one of {', '.join(choices)}{suggestion}",
         )
 
-    def unit(self, table: dict[str, Any], where: str | None, key: str, *, default: str) -> str:
-        return self.choice(
-            table, where, key, tuple(AREA_UNITS), default=default, aliases=UNIT_ALIASES
-        )
+    def unit(
+        self, table: dict[str, Any], where: str | None, spec: Key, *, default: str | None = None
+    ) -> str:
+        return self.choice(table, where, spec, default=default, aliases=UNIT_ALIASES)
+
+    def number_key(self, table: dict[str, Any], where: str | None, spec: Key) -> Any:
+        """The number `spec` declares: its default when absent (None when it has none)."""
+        if spec.name not in table:
+            return spec.default if spec.has_default else None
+        return self.number(table, where, spec.name, **spec.bounds())
 
     def number(
         self,
@@ -1247,20 +1535,6 @@ class _Checker:
         if maximum is not None and number > maximum:
             self.fail(name, f"must be at most {maximum:g}, got {value}{hint}")
         return number
-
-    def optional_number(
-        self,
-        table: dict[str, Any],
-        where: str,
-        key: str,
-        *,
-        above: float | None = None,
-        maximum: float | None = None,
-        hint: str = "",
-    ) -> float | None:
-        if key not in table:
-            return None
-        return self.number(table, where, key, above=above, maximum=maximum, hint=hint)
 
     def path(self, table: dict[str, Any], where: str) -> Path:
         return self.file(table, where, "path")
