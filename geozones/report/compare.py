@@ -37,10 +37,12 @@ from geozones.report.excel import DECIMAL, INTEGER, Table, round_preserving_tota
 from geozones.report.geopackage import output_path, prepare_layer, write_layers
 from geozones.report.html import (
     MAX_ROWS,
-    escape_text,
+    figure_grid_html,
     figure_html,
+    heading_html,
     html_page,
     html_table,
+    list_html,
     note_html,
     verdict_box,
     write_page,
@@ -778,10 +780,7 @@ def _maps(report: ComparisonReport) -> list[str]:
     html: list[str] = []
     for zone in zones:
         pngs = [drawing.figure(zone, side) for side in ("before", "after")]
-        html.append(
-            '<div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));'
-            f'gap:0.6rem">{"".join(pngs)}</div>'
-        )
+        html.append(figure_grid_html(pngs))
     note = font_note_for(report.language, [report.zone_name(z) for z in zones])
     html.append(note_html(words["map_caption"] + (f" {note}" if note else "")))
     if diff.zones is not None and len(changed) > len(zones):
@@ -910,7 +909,7 @@ def _sections_body(report: ComparisonReport) -> list[str]:
     """Rules, balance, maps and changes of a comparison, as HTML, for a batch report."""
     body = []
     for _, title, parts in _sections(report)[:4]:
-        body.append(f"<h3>{escape_text(title)}</h3>")
+        body.append(heading_html(title))
         body.extend(parts)
     return body
 
@@ -985,8 +984,8 @@ def render_comparison_html(report: ComparisonReport) -> str:
     words = _TEXT[language]
     diff = report.diff
     sections = _sections(report)
-    method = "".join(f"<li>{escape_text(item)}</li>" for item in _method(report))
-    sections.append(("method", _word("method", language), [f'<ul class="method">{method}</ul>']))
+    method = list_html(_method(report), css="method")
+    sections.append(("method", _word("method", language), [method]))
     meta = [
         (words["before_source"], report.sources[0] or "—"),
         (words["after_source"], report.sources[1] or "—"),

@@ -14,15 +14,18 @@ areas are rounded so that its totals add up. Long tables show their first
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from geozones.blocks import CLASS_KEYS
 from geozones.report.excel import (
@@ -53,9 +56,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_ROWS",
     "escape_text",
+    "figure_grid_html",
     "figure_html",
+    "heading_html",
     "html_page",
     "html_table",
+    "list_html",
     "note_html",
     "render_html",
     "verdict_box",
@@ -272,50 +278,30 @@ _METHOD: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_STYLE = """
-:root { color-scheme: light; }
-* { box-sizing: border-box; }
-body { margin: 0; padding: 0 1.5rem 2rem; color: #1d1d1f; background: #fff;
-  font: 15px/1.55 "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-  "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif; }
-header, main, footer, nav { max-width: 1200px; margin: 0 auto; }
-h1 { font-size: 1.6rem; margin: 1.2rem 0 0.3rem; }
-h2 { font-size: 1.25rem; margin: 2rem 0 0.6rem; padding-bottom: 0.2rem;
-  border-bottom: 2px solid #d0d7de; }
-.meta { color: #444; margin: 0.2rem 0 0.8rem; }
-.meta span + span::before { content: " · "; color: #999; }
-.verdict { padding: 0.7rem 1rem; border-radius: 6px; border-left: 6px solid; margin: 0.6rem 0; }
-.verdict p { margin: 0.15rem 0; }
-.pass { background: #e9f7ee; border-color: #1a7f37; }
-.fail { background: #fdecec; border-color: #c62828; }
-nav ol { display: flex; flex-wrap: wrap; gap: 0.3rem 2.2rem; padding-left: 2rem;
-  margin: 0.5rem 0; }
-nav a { color: #0b57d0; }
-figure { margin: 0.8rem 0; }
-figure img { display: block; max-width: 100%; height: auto; border: 1px solid #d0d7de; }
-figcaption, .note { color: #555; font-size: 0.9rem; margin: 0.3rem 0; }
-.table-wrap { overflow-x: auto; margin: 0.6rem 0 1rem; }
-table { border-collapse: collapse; font-size: 0.88rem; min-width: 40%; }
-caption { text-align: left; font-weight: 600; padding: 0.3rem 0; caption-side: top; }
-th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.55rem; vertical-align: top; }
-td { word-break: keep-all; overflow-wrap: anywhere; }
-thead th { background: #f3f5f7; text-align: center; position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.total td { font-weight: 600; background: #f8f9fb; }
-tr.zone td { overflow-wrap: normal; }
-tr.sliver td { color: #777; }
-td.ok { color: #1a7f37; font-weight: 600; }
-td.bad { color: #c62828; font-weight: 600; }
-.method li { margin: 0.3rem 0; }
-footer { color: #777; font-size: 0.85rem; margin-top: 2rem; border-top: 1px solid #d0d7de;
-  padding-top: 0.6rem; }
-@media print { thead th { position: static; } .table-wrap { overflow: visible; } }
-"""
+
+def _escaped(value: object) -> str:
+    """The templates' finalize: HTML (from a macro) as it is, anything else escaped."""
+    return escape_text(value)
 
 
-def _text(value: object) -> str:
-    """`value` as HTML text: escaped, and with no ``scheme://`` a viewer could take for a URL."""
-    return html.escape(str(value), quote=True).replace("://", "&#58;//")
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The templates of :mod:`geozones.report` (``templates/``), escaping every value."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("geozones.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_escaped,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _macro(name: str, *args: object) -> Markup:
+    """Call macro `name` of ``templates/macros.html``: the HTML it renders."""
+    module: Any = _environment().get_template("macros.html").module
+    return Markup(getattr(module, name)(*args))
 
 
 def _words(report: Report) -> dict[str, str]:
@@ -330,18 +316,18 @@ def _missing(value: object) -> bool:
 
 
 def _cell(value: object, number_format: str | None) -> tuple[str, bool]:
-    """The escaped text of a cell and whether it is a number."""
+    """The text of a cell (escaped by the template) and whether it is a number."""
     if _missing(value):
         return "", number_format is not None
     if isinstance(value, bool | np.bool_):
-        return _text(value), False
+        return str(value), False
     if number_format in (DECIMAL, PERCENT) and isinstance(value, int | float | np.number):
         return f"{float(value):,.2f}", True
     if number_format == INTEGER and isinstance(value, int | float | np.number):
         return f"{int(value):,}", True
     if isinstance(value, int | float | np.number):
-        return _text(value), True
-    return _text(value), False
+        return str(value), True
+    return str(value), False
 
 
 def _table(
@@ -358,14 +344,10 @@ def _table(
     total = len(frame)
     shown = frame if max_rows is None else frame.iloc[:max_rows]
     columns = [str(column) for column in frame.columns]
-    parts = ['<div class="table-wrap"><table>', f"<caption>{_text(caption)}</caption>"]
-    parts.append("<thead><tr>")
-    parts.extend(f'<th scope="col">{_text(column)}</th>' for column in columns)
-    parts.append("</tr></thead><tbody>")
     formats = [table.formats.get(column) for column in columns]
+    rows: list[tuple[str, list[tuple[str, str]]]] = []
     for position, row in enumerate(shown.itertuples(index=False, name=None)):
-        css = row_class(position) if row_class else ""
-        parts.append(f'<tr class="{css}">' if css else "<tr>")
+        cells = []
         for column, value, number_format in zip(columns, row, formats, strict=True):
             text, numeric = _cell(value, number_format)
             classes = ["num"] if numeric else []
@@ -373,24 +355,16 @@ def _table(
                 extra = cell_class(column, value)
                 if extra:
                     classes.append(extra)
-            attribute = f' class="{" ".join(classes)}"' if classes else ""
-            parts.append(f"<td{attribute}>{text}</td>")
-        parts.append("</tr>")
-    parts.append("</tbody></table></div>")
-    if len(shown) < total:
-        parts.append(
-            f'<p class="note">{_text(words["truncated"].format(shown=len(shown), total=total))}</p>'
-        )
-    parts.extend(_note(sentence) for sentence in table.notes)
-    return "".join(parts)
-
-
-def _section(anchor: str, title: str, body: Sequence[str]) -> str:
-    return f'<section id="{anchor}"><h2>{_text(title)}</h2>{"".join(body)}</section>'
+            cells.append((text, " ".join(classes)))
+        rows.append((row_class(position) if row_class else "", cells))
+    truncated = (
+        words["truncated"].format(shown=len(shown), total=total) if len(shown) < total else ""
+    )
+    return _macro("table", caption, columns, rows, truncated, list(table.notes))
 
 
 def _note(text: str) -> str:
-    return f'<p class="note">{_text(text)}</p>'
+    return _macro("note", text)
 
 
 def _scope(report: Report, words: dict[str, str]) -> str:
@@ -426,9 +400,9 @@ def _verdict(report: Report, words: dict[str, str]) -> str:
     return verdict_box(lines, passed=passed, language=report.language)
 
 
-def _png_img(png: bytes, alt: str) -> str:
-    encoded = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{encoded}" alt="{_text(alt)}">'
+def _figure(png: bytes, alt: str, caption: str, note: str | None = None) -> str:
+    """A figure of a PNG as a ``data:`` URI; `note` (on the map's font) follows the caption."""
+    return figure_html(png, alt, f"{caption} {note}" if note else caption)
 
 
 def _maps(report: Report, words: dict[str, str]) -> tuple[str, str]:
@@ -439,23 +413,24 @@ def _maps(report: Report, words: dict[str, str]) -> tuple[str, str]:
         return _note(words["no_maps"]), ""
     scope = _scope(report, words)
     note = maps.font_note(report)
-    note_html = f" {_text(note)}" if note else ""
     pieces = (
         int((~np.asarray(report.conflicts["sliver"], dtype=bool)).sum())
         if len(report.conflicts)
         else 0
     )
-    overview = (
-        "<figure>"
-        + _png_img(maps.overview_map(report), words["overview_alt"].format(scope=scope, n=pieces))
-        + f"<figcaption>{_text(words['overview_caption'])}{note_html}</figcaption></figure>"
+    overview = _figure(
+        maps.overview_map(report),
+        words["overview_alt"].format(scope=scope, n=pieces),
+        words["overview_caption"],
+        note,
     )
     if not len(report.conflicts):
         return overview, ""
-    conflicts = (
-        "<figure>"
-        + _png_img(maps.conflicts_map(report), words["conflicts_alt"].format(scope=scope))
-        + f"<figcaption>{_text(words['conflicts_map_caption'])}{note_html}</figcaption></figure>"
+    conflicts = _figure(
+        maps.conflicts_map(report),
+        words["conflicts_alt"].format(scope=scope),
+        words["conflicts_map_caption"],
+        note,
     )
     return overview, conflicts
 
@@ -466,14 +441,9 @@ def _blocks_map(report: Report, words: dict[str, str]) -> str:
         from geozones.report import maps
     except ImportError:
         return _note(words["no_maps"])
-    note = maps.font_note(report)
-    note_html = f" {_text(note)}" if note else ""
     alt = words["blocks_alt"].format(scope=_scope(report, words), n=len(report.blocks))
-    return (
-        "<figure>"
-        + _png_img(maps.blocks_map(report), alt)
-        + f"<figcaption>{_text(words['blocks_map_caption'])}{note_html}</figcaption></figure>"
-    )
+    note = maps.font_note(report)
+    return _figure(maps.blocks_map(report), alt, words["blocks_map_caption"], note)
 
 
 def _extra_sections(report: Report, words: dict[str, str]) -> list[tuple[str, str, list[str]]]:
@@ -710,8 +680,8 @@ def render_html(report: Report) -> str:
         quality_html += _table(sources_table(report), words["sources_caption"], words=words)
 
     fields = {"unit": unit_name, "sliver": f"{report.sliver_m2:g}", "priority": _priority(report)}
-    method = "".join(f"<li>{_text(item.format(**fields))}</li>" for item in _METHOD[language])
-    method += f"<li>{_text(tolerance_notes(report)[0])}</li>"
+    method = [item.format(**fields) for item in _METHOD[language]]
+    method.append(tolerance_notes(report)[0])
 
     sections = [
         ("maps", words["maps"], [overview]),
@@ -723,7 +693,7 @@ def render_html(report: Report) -> str:
         *_extra_sections(report, words),
         *_comparison_sections(report),
         ("quality", words["quality"], [quality_html]),
-        ("method", words["method"], [f'<ul class="method">{method}</ul>']),
+        ("method", words["method"], [list_html(method, css="method")]),
     ]
     meta = [
         (words["scope"], scope),
@@ -773,42 +743,39 @@ def html_page(
     """
     words = _TEXT["en"] if language == "en" else _TEXT["zh"]
     language = "en" if language == "en" else "zh"
-    contents = "".join(
-        f'<li><a href="#{anchor}">{_text(name)}</a></li>' for anchor, name, _ in sections
-    )
-    separator = "：" if language == "zh" else ": "
-    facts = "".join(
-        f"<span>{_text(label)}{separator}{_text(value)}</span>" for label, value in meta
-    )
-    body = "".join(_section(anchor, name, parts) for anchor, name, parts in sections)
     return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{_LANG[language]}">\n'
-        "<head>\n"
-        '<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_text(title)}</title>\n"
-        f"<style>{_STYLE}</style>\n"
-        "</head>\n"
-        "<body>\n"
-        f"<header><h1>{_text(title)}</h1>"
-        f'<p class="meta">{facts}</p>{verdict}</header>\n'
-        f'<nav aria-label="{_text(words["contents"])}"><ol>{contents}</ol></nav>\n'
-        f"<main>{body}</main>\n"
-        f"<footer>{_text(words['footer'])}</footer>\n"
-        "</body>\n</html>\n"
+        _environment()
+        .get_template("page.html")
+        .render(
+            lang=_LANG[language],
+            title=title,
+            facts=list(meta),
+            separator="：" if language == "zh" else ": ",
+            verdict=Markup(verdict),
+            contents=words["contents"],
+            sections=[
+                {"anchor": anchor, "title": name, "body": Markup("".join(parts))}
+                for anchor, name, parts in sections
+            ],
+            footer=words["footer"],
+        )
     )
 
 
 def escape_text(value: object) -> str:
     """`value` as HTML text, escaped, with no ``scheme://`` a viewer could take for a URL.
 
+    The templates escape every value with it. HTML already rendered by a template (a
+    :class:`markupsafe.Markup`) is returned as it is.
+
     Examples
     --------
     >>> escape_text("<b>白石县</b> http://x")
-    '&lt;b&gt;白石县&lt;/b&gt; http&#58;//x'
+    Markup('&lt;b&gt;白石县&lt;/b&gt; http&#58;//x')
     """
-    return _text(value)
+    if isinstance(value, Markup):
+        return value
+    return Markup(html.escape(str(value), quote=True).replace("://", "&#58;//"))
 
 
 def html_table(
@@ -851,16 +818,27 @@ def verdict_box(lines: Sequence[str], *, passed: bool | None, language: str = "z
     """The verdict box at the top of a page: green when `passed`, red when not, plain if None."""
     words = _TEXT["en"] if language == "en" else _TEXT["zh"]
     css = "" if passed is None else ("pass" if passed else "fail")
-    body = "".join(f"<p>{_text(line)}</p>" for line in lines)
-    return (
-        f'<div class="verdict {css}" role="status" aria-label="{_text(words["verdict"])}">'
-        f"{body}</div>"
-    )
+    return _macro("verdict", list(lines), css, words["verdict"])
 
 
 def figure_html(png: bytes, alt: str, caption: str) -> str:
     """A PNG image embedded as a ``data:`` URI, with its alternative text and caption."""
-    return f"<figure>{_png_img(png, alt)}<figcaption>{_text(caption)}</figcaption></figure>"
+    return _macro("figure", base64.b64encode(png).decode("ascii"), alt, caption)
+
+
+def figure_grid_html(figures: Sequence[str]) -> str:
+    """Figures (HTML from :func:`figure_html`) side by side, as many as fit the page's width."""
+    return _macro("figure_grid", [Markup(item) for item in figures])
+
+
+def heading_html(text: str) -> str:
+    """A heading inside a section (``h3``), escaped."""
+    return _macro("heading", text)
+
+
+def list_html(items: Sequence[str], *, css: str) -> str:
+    """A bulleted list of texts, escaped, with the CSS class `css` (``method``)."""
+    return _macro("bullets", list(items), css)
 
 
 def note_html(text: str) -> str:
