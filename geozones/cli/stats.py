@@ -117,13 +117,19 @@ def command(
             ]
         )
     elif output_format == "csv":
-        click.echo(table.to_csv(index=False), nl=False)
+        click.echo(table.to_csv(index=False, float_format="%.10f"), nl=False)
     else:
         with pd.option_context("display.width", 200, "display.max_rows", 10_000):
-            click.echo(table.round(4).to_string(index=False, na_rep=""))
+            # fixed-point, never 1.2e+05: areas of a province in m² have 11 digits
+            click.echo(table.to_string(index=False, na_rep="", float_format=_fixed_point))
         densified = f", edges densified to {densify_m:g} m" if densify_m is not None else ""
         click.echo(f"areas: {method}{densified}; xy tolerance {tolerance:g} m")
         parts = ", ".join(
             f"{line} {round(area, 2) + 0.0:,.2f} {unit}" for line, area in outside.items()
         )
         click.echo(f"outside every zone (in no zone, city or province row): {parts}")
+
+
+def _fixed_point(value: float) -> str:
+    """`value` in fixed-point with four decimals: ``123456789.1235``, never ``1.2346e+08``."""
+    return f"{value:.4f}"
