@@ -39,6 +39,9 @@ def test_every_entry_has_both_languages_with_the_same_fields():
         if key.startswith("messages."):
             # the English is the pattern the fields are taken from; the Chinese uses some
             assert fields(zh) <= fields(en), key
+        elif key == "parts.compare_sheet":
+            # a sheet title has 31 characters: the English names the key, the Chinese the line
+            assert (fields(zh), fields(en)) == ({"line"}, {"key"})
         else:
             assert fields(zh) == fields(en), key
 

@@ -352,10 +352,10 @@ def _matching(report: ComparisonReport) -> str:
     if report.language == "en":
         return diff.matching
     if diff.id_field is None:
-        return "按图形（完全相同或在容差内）匹配，再按叠加匹配"
-    text = f"按标识码字段 {diff.id_field} 匹配"
+        return i18n.text("parts.matching_geometry", "zh")
+    text = i18n.text("parts.matching_id", "zh", field=diff.id_field)
     if diff.without_id:
-        text += f"，{diff.without_id} 个要素没有可用的标识码（缺失或重复），按图形和叠加匹配"
+        text += i18n.text("parts.matching_without_id", "zh", n=diff.without_id)
     return text
 
 
@@ -473,7 +473,7 @@ def comparison_layers(report: ComparisonReport) -> dict[str, tuple[gpd.GeoDataFr
         text = f"{_word(name, language)} — {report.title}"
         if renamed:
             pairs = ", ".join(f"{new} = {old}" for new, old in renamed.items())
-            text += f"; renamed fields: {pairs}" if language == "en" else f"；字段改名：{pairs}"
+            text += i18n.text("parts.renamed_fields", language, pairs=pairs)
         layers[name] = (prepared, text)
     return layers
 
@@ -823,7 +823,7 @@ def render_comparison_html(report: ComparisonReport) -> str:
         (words["after_source"], report.sources[1] or "—"),
         (header("unit", language), unit_label(diff.unit, language)),
         (words["tolerance"], f"{diff.xy_tolerance:g}"),
-        ("生成日期" if language == "zh" else "Generated", report.generated),
+        (i18n.text("parts.generated", language), report.generated),
     ]
     return html_page(
         title=report.title,
@@ -939,9 +939,7 @@ def from_report(report: Report, key: str) -> ComparisonReport:
 
 
 def _sheet_title(key: str, language: str) -> str:
-    if language == "en":
-        return f"Adjustment {key}"[:31]
-    return f"调整对比（{header(key, language)}）"[:31]
+    return i18n.text("parts.compare_sheet", language, key=key, line=header(key, language))[:31]
 
 
 def report_sheets(report: Report) -> dict[str, list[Table]]:

@@ -268,16 +268,8 @@ def outside_notes(report: Report) -> tuple[str, ...]:
         f"{header(str(line), language)} {float(area):,.2f} {unit}"
         for line, area in zip(outside["line"], outside["area"], strict=True)
     ]
-    if language == "en":
-        return (
-            f"Outside every zone: {', '.join(parts)}. This area lies in no zone's row and in no "
-            "city or province total; check the zone layer for gaps, and the lines for features "
-            "beyond the province.",
-        )
-    return (
-        f"位于所有行政区之外：{'，'.join(parts)}。这部分面积不在任何行政区行内，也不计入市、"
-        "省合计；请检查行政区图层是否有缝隙，以及控制线是否有超出省界的要素。",
-    )
+    separator = i18n.text("parts.list_separator", language)
+    return (i18n.text("parts.outside_note", language, parts=separator.join(parts)),)
 
 
 def conflicts_table(report: Report) -> Table:
@@ -467,11 +459,7 @@ def notes(report: Report, kind: str) -> tuple[str, ...]:
     barriers = ""
     if blocks is not None and blocks.barriers:
         name = header(blocks.barriers, language)
-        barriers = (
-            f", unless the gap between them crosses the barrier layer {name}"
-            if language == "en"
-            else f"，但跨越障碍图层“{name}”的不相连"
-        )
+        barriers = i18n.text("parts.barriers", language, name=name)
     fields = {
         "unit": unit_label(report.unit, language),
         "dem": rasters.dem.name if rasters is not None and rasters.dem else "",
@@ -585,7 +573,7 @@ def class_header(name: str, language: str, unit: str) -> str:
     """
     text = str(name)
     if text.lstrip("+-").isdigit():
-        text = f"Class {text}" if language == "en" else f"地类 {text}"
+        text = i18n.text("parts.land_class", language, code=text)
     return with_unit(text, language, unit)
 
 

@@ -121,8 +121,8 @@ def line_header(line: str, measure: str, language: str = "zh", unit: str = "mu")
     """
     name = header(line, language, unit)
     if measure == "percent":
-        return f"{name} share (%)" if language == "en" else f"{name}占比（%）"
-    return with_unit(f"{name} area" if language == "en" else f"{name}面积", language, unit)
+        return i18n.text("parts.line_share", language, line=name)
+    return with_unit(i18n.text("parts.line_area", language, line=name), language, unit)
 
 
 def yes_no(flag: bool, language: str = "zh") -> str:

@@ -291,15 +291,7 @@ def font_note_for(language: str, names: Sequence[str] = ()) -> str | None:
     default = _default_font()
     if language != "zh" and all(_has_glyphs(default, name) for name in names):
         return None
-    if language == "zh":
-        return (
-            "本机未安装中文字体（如 Noto Sans CJK、思源黑体、文泉驿、黑体），"
-            "地图中的文字以英文显示，行政区以代码标注。"
-        )
-    return (
-        "No CJK font is installed (e.g. Noto Sans CJK, Source Han Sans, WenQuanYi, SimHei): "
-        "the maps are labelled in English and zones by their codes."
-    )
+    return i18n.text("maps.text.no_cjk_font", language)
 
 
 # --------------------------------------------------------------------------- geometry
