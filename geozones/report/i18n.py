@@ -182,6 +182,9 @@ def words(group: str, language: str) -> dict[str, str]:
 # --- texts the computations write in English ------------------------------------------------
 
 
+_FORMATTER = string.Formatter()
+
+
 @functools.cache
 def _patterns() -> list[tuple[re.Pattern[str], str]]:
     """The catalogue's messages: a pattern of the English text, and the key to render."""
@@ -189,18 +192,13 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
     for key, entry in catalogue().items():
         if not key.startswith("messages."):
             continue
-        english = entry["en"]
-        assert isinstance(english, str)
         pattern = ""
-        for literal, name, _, _ in _FORMATTER.parse(english):
+        for literal, name, _, _ in _FORMATTER.parse(str(entry["en"])):
             pattern += re.escape(literal)
             if name is not None:
                 pattern += f"(?P<{name}>.+?)"
         found.append((re.compile(pattern, re.DOTALL), key))
     return found
-
-
-_FORMATTER = string.Formatter()
 
 
 def translate(
