@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import cast
 
 import click
+import numpy as np
 import pandas as pd
 
 from geozones.area import AreaMethod
@@ -117,7 +118,7 @@ def command(
             ]
         )
     elif output_format == "csv":
-        click.echo(table.to_csv(index=False, float_format="%.10f"), nl=False)
+        click.echo(table.to_csv(index=False, float_format=_positional), nl=False)
     else:
         with pd.option_context("display.width", 200, "display.max_rows", 10_000):
             # fixed-point, never 1.2e+05: areas of a province in m² have 11 digits
@@ -133,3 +134,8 @@ def command(
 def _fixed_point(value: float) -> str:
     """`value` in fixed-point with four decimals: ``123456789.1235``, never ``1.2346e+08``."""
     return f"{value:.4f}"
+
+
+def _positional(value: object) -> str:
+    """`value` in fixed point with every digit it needs to read back the same float."""
+    return np.format_float_positional(cast(float, value), trim="0")
