@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import warnings
 from pathlib import Path
@@ -194,3 +195,49 @@ def test_report_refuses_to_overwrite_and_sanitises_county_names(tmp_path):
         "--fail-on-conflict",
         expect=1,
     )
+
+
+def _geodesic_area_m2(polygon, crs=4527) -> float:
+    """Ellipsoidal area of a polygon with straight edges in `crs`: densify to 1 m, then Karney."""
+    import numpy as np
+    import pyproj
+
+    dense = polygon.segmentize(1.0)
+    to_lonlat = pyproj.Transformer.from_crs(crs, 4490, always_xy=True)
+    lon, lat = to_lonlat.transform(*np.asarray(dense.exterior.coords).T)
+    return abs(pyproj.Geod(ellps="GRS80").polygon_area_perimeter(lon, lat)[0])
+
+
+def test_stats_prints_fixed_point_numbers_and_the_area_outside_every_zone(tmp_path):
+    # a 20 km county in m²: 4e8 m², which pandas would print as 4.000000e+08
+    x, y = 39_500_000.0, 3_150_000.0
+    county = box(x, y, x + 20_000, y + 20_000)
+    inside = box(x + 100, y + 100, x + 400, y + 400)
+    crossing = box(x + 19_900, y + 100, x + 20_100, y + 300)  # half of it east of the county
+    data = tmp_path / "lines.gpkg"
+    frame = gpd.GeoDataFrame
+    frame({"XZQDM": ["990102"]}, geometry=[county], crs=4527).to_file(data, layer="XZQ")
+    frame({"BSM": ["f0", "f1"]}, geometry=[inside, crossing], crs=4527).to_file(data, layer="NT")
+    for layer, corner in (("HX", 5_000), ("KF", 10_000)):
+        square = box(x + corner, y + corner, x + corner + 500, y + corner + 500)
+        frame({"BSM": ["a"]}, geometry=[square], crs=4527).to_file(data, layer=layer)
+    config = tmp_path / "check.toml"
+    layers = (("farmland", "NT"), ("redline", "HX"), ("urban", "KF"))
+    config.write_text(
+        'unit = "m2"\n[zones]\npath = "lines.gpkg"\nlayer = "XZQ"\ncode_field = "XZQDM"\n'
+        + "".join(f'[layers.{k}]\npath = "lines.gpkg"\nlayer = "{n}"\n' for k, n in layers),
+        encoding="utf-8",
+    )
+    text = run("-q", "stats", config).stdout
+    assert not re.search(r"\de[+-]\d", text), text
+    rows = [line.split() for line in text.splitlines()]
+    (county_row,) = [row for row in rows if row[:1] == ["farmland"] and "county" in row]
+    numbers = [float(value) for value in county_row if re.fullmatch(r"-?\d+\.\d{4}", value)]
+    zone_area, covered = _geodesic_area_m2(county), _geodesic_area_m2(inside)
+    covered += _geodesic_area_m2(box(x + 19_900, y + 100, x + 20_000, y + 300))
+    assert numbers[0] == pytest.approx(zone_area, abs=1e-3)
+    assert numbers[1] == pytest.approx(covered, abs=1e-3)
+    outside = _geodesic_area_m2(box(x + 20_000, y + 100, x + 20_100, y + 300))
+    assert f"farmland {outside:,.2f} m2" in text
+    table = run("-q", "stats", config, "--format", "csv").stdout
+    assert not re.search(r"\de[+-]\d", table), table

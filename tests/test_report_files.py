@@ -110,7 +110,8 @@ def test_labels_in_both_languages_with_units():
     assert [header(key, "zh") for key in ("county", "city", "province")] == ["县级", "市级", "省级"]
     assert header("redline_min", "zh") == "红线面积"
     assert header("development_intensity_max_percent", "en") == "development intensity"
-    assert header("core_zone", "zh") == "core_zone"  # unknown keys pass through
+    assert header("core_zone", "zh") == "自然保护地核心保护区"  # a mask layer, by its label
+    assert header("my_layer", "zh") == "my_layer"  # unknown keys pass through
     assert (yes_no(True, "zh"), yes_no(False, "zh"), yes_no(True, "en")) == ("是", "否", "Yes")
     assert line_header("urban", "area", "zh", "wan_mu") == "城镇开发边界面积（万亩）"
 

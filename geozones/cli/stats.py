@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import cast
 
 import click
+import numpy as np
 import pandas as pd
 
 from geozones.cli.options import (
@@ -117,13 +118,24 @@ def command(
             ]
         )
     elif output_format == "csv":
-        click.echo(table.to_csv(index=False), nl=False)
+        click.echo(table.to_csv(index=False, float_format=_positional), nl=False)
     else:
         with pd.option_context("display.width", 200, "display.max_rows", 10_000):
-            click.echo(table.round(4).to_string(index=False, na_rep=""))
+            # fixed-point, never 1.2e+05: areas of a province in m² have 11 digits
+            click.echo(table.to_string(index=False, na_rep="", float_format=_fixed_point))
         densified = f", edges densified to {densify_m:g} m" if densify_m is not None else ""
         click.echo(f"areas: {method}{densified}; xy tolerance {tolerance:g} m")
         parts = ", ".join(
             f"{line} {round(area, 2) + 0.0:,.2f} {unit}" for line, area in outside.items()
         )
         click.echo(f"outside every zone (in no zone, city or province row): {parts}")
+
+
+def _fixed_point(value: float) -> str:
+    """`value` in fixed-point with four decimals: ``123456789.1235``, never ``1.2346e+08``."""
+    return f"{value:.4f}"
+
+
+def _positional(value: object) -> str:
+    """`value` in fixed point with every digit it needs to read back the same float."""
+    return np.format_float_positional(cast(float, value), trim="0")

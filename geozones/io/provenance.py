@@ -1,10 +1,11 @@
 """What is known about a layer's geometries: how they were read, and which were checked valid.
 
-:func:`geozones.read_layer` finds and repairs problems, and :func:`geozones.validity.polygon_array`
-checks polygons before they are measured. Both facts hold for the very geometry objects they
-looked at, so they are recorded for those objects, not in the frame's ``attrs`` (which pandas
-copies into every derived frame: a slice would report the whole layer's problems, a ``to_crs``
-result would keep the old geometries alive, and every writer would have to clear them).
+:func:`geozones.read_layer` finds and repairs problems, and
+:func:`geozones.io.validity.polygon_array` checks polygons before they are measured. Both facts hold
+for the very geometry objects they looked at, so they are recorded for those objects, not in the
+frame's ``attrs`` (which pandas copies into every derived frame: a slice would report the whole
+layer's problems, a ``to_crs`` result would keep the old geometries alive, and every writer would
+have to clear them).
 
 - The **layer report** holds for a frame holding exactly the features read, in any order and
   under any index (``frame.set_index("BSM")``, ``frame.sort_values("BSM")``,

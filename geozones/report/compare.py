@@ -33,14 +33,17 @@ import pandas as pd
 import shapely
 
 from geozones.analysis.compare import LINES, OUTSIDE, TOTAL, VersionDiff, check_adjustment
+from geozones.report import i18n
 from geozones.report.excel import DECIMAL, INTEGER, Table, round_preserving_totals, write_tables
 from geozones.report.geopackage import output_path, prepare_layer, write_layers
 from geozones.report.html import (
     MAX_ROWS,
-    escape_text,
+    figure_grid_html,
     figure_html,
+    heading_html,
     html_page,
     html_table,
+    list_html,
     note_html,
     verdict_box,
     write_page,
@@ -66,179 +69,10 @@ __all__ = [
 MAX_MAPS = 40
 
 # Headers, titles and words: (Chinese, English). Area keys are followed by the unit.
-_AREAS: dict[str, tuple[str, str]] = {
-    "before": ("调整前面积", "Area before"),
-    "out": ("调出面积", "Taken out"),
-    "in": ("调入面积", "Put in"),
-    "within_tolerance": ("容差内变化", "Within tolerance"),
-    "after": ("调整后面积", "Area after"),
-    "net": ("净增面积", "Net change"),
-    "before_area": ("调整前面积", "Area before"),
-    "after_area": ("调整后面积", "Area after"),
-    "out_area": ("调出面积", "Taken out"),
-    "in_area": ("调入面积", "Put in"),
-    "area": ("面积", "Area"),
-}
-_WORDS: dict[str, tuple[str, str]] = {
-    # sheets, layers, sections
-    "balance": ("平衡表", "Balance"),
-    "rules": ("规则核查", "Rules"),
-    "changes": ("变化要素", "Changes"),
-    "taken_out": ("调出图斑", "Land taken out"),
-    "put_in": ("调入图斑", "Land put in"),
-    "changed_before": ("调整前变化要素", "Changed features, before"),
-    "changed_after": ("调整后变化要素", "Changed features, after"),
-    "notes": ("说明", "Notes"),
-    "maps": ("调整前后对比图", "Before and after"),
-    "method": ("方法说明", "Method"),
-    # columns
-    "change": ("变化编号", "Change"),
-    "status": ("变化类型", "Status"),
-    "matched_by": ("匹配方式", "Matched by"),
-    "before_ids": ("调整前要素", "Features before"),
-    "after_ids": ("调整后要素", "Features after"),
-    "fields": ("变化字段", "Fields changed"),
-    "zones": ("所在行政区", "Zones"),
-    "feature": ("要素编号", "Feature"),
-    "grade": ("质量等别", "Grade"),
-    "grade_before": ("调整前平均等别", "Mean grade before"),
-    "grade_after": ("调整后平均等别", "Mean grade after"),
-    "grade_out": ("调出平均等别", "Mean grade out"),
-    "grade_in": ("调入平均等别", "Mean grade in"),
-    "quality_fell": ("质量降低", "Quality fell"),
-    "rule": ("规则", "Rule"),
-    # statuses
-    "removed": ("删除", "removed"),
-    "added": ("新增", "added"),
-    "split": ("拆分", "split"),
-    "merged": ("合并", "merged"),
-    "changed_geometry": ("图形变化", "geometry changed"),
-    "changed_attributes": ("仅属性变化", "attributes only"),
-    "unchanged": ("未变化", "unchanged"),
-    # matching
-    "id": ("标识码", "id"),
-    "geometry": ("图形相同", "geometry"),
-    "overlap": ("图形叠加", "overlap"),
-    # rules
-    "net": ("净增面积", "Net change of area"),
-    "quality": ("调入耕地平均等别不劣于调出", "Mean grade put in no worse than taken out"),
-    "cap": ("调整后面积不超过上限", "Area after within the cap"),
-    "cap_percent": ("调整后面积占调整前比例", "Area after as a share of before"),
-    "expansion": ("扩展倍数", "Expansion multiple over 2020 urban land"),
-    "grade_unit": ("等", "grade"),
-    TOTAL: ("合计", "Total"),
-    OUTSIDE: ("行政区外", "Outside the zones"),
-}
-_TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "title": "{line}调整前后对比",
-        "before_source": "调整前",
-        "after_source": "调整后",
-        "tolerance": "XY 容差",
-        "rules_pass": "通过：{line}调整符合规则（{n} 项）。",
-        "rules_fail": "不通过：{failed} 项规则未满足（共 {n} 项）：{what}。",
-        "no_rules": "未核查调整规则。",
-        "totals": "调出 {out}，调入 {inn}，净增 {net}（调整前 {before}，调整后 {after}；{unit}）。",
-        "quality": "调出耕地平均等别 {out}，调入 {inn}：质量{verdict}。",
-        "quality_fell": "降低",
-        "quality_kept": "未降低",
-        "counts": "变化 {n} 处：{parts}。",
-        "balance_caption": "各行政区调出、调入与平衡（面积单位：{unit}）",
-        "balance_note": (
-            "调整前 − 调出 + 调入 + 容差内变化 = 调整后。面积保留两位小数，按最大余数法取舍，"
-            "使合计等于各行之和；容差内变化一列同时吸收其他各列的舍入（不超过 ±0.02）。"
-        ),
-        "rules_caption": "调整规则核查",
-        "changes_caption": "变化要素（一行一处变化）",
-        "changes_none": "没有要素变化。",
-        "out_caption": "调出图斑（按要素和行政区）",
-        "in_caption": "调入图斑（按要素和行政区）",
-        "pieces_none": "无。",
-        "map_before": "{scope}：调整前",
-        "map_after": "{scope}：调整后",
-        "map_before_alt": "{scope}调整前：{line}（浅色）与调出图斑（红色），共 {n} 块。",
-        "map_after_alt": "{scope}调整后：{line}（浅色）与调入图斑（蓝色），共 {n} 块。",
-        "map_caption": "左：调整前，红色为调出；右：调整后，蓝色为调入。",
-        "maps_none": "没有调出或调入的图斑。",
-        "maps_more": "另有 {n} 个行政区有变化，未绘图（见工作簿和 GeoPackage）。",
-        "no_maps": "未安装 matplotlib，未生成地图（pip install 'geozones[plot]'）。",
-        "legend_features": "{line}",
-        "legend_out": "调出",
-        "legend_in": "调入",
-        "legend_zones": "行政区界线",
-    },
-    "en": {
-        "title": "{line}: before and after",
-        "before_source": "Before",
-        "after_source": "After",
-        "tolerance": "XY tolerance",
-        "rules_pass": "Pass: the adjustment of the {line} meets its rules ({n} checked).",
-        "rules_fail": "Fail: {failed} of {n} rules not met: {what}.",
-        "no_rules": "No adjustment rules were checked.",
-        "totals": (
-            "Taken out {out}, put in {inn}, net change {net} (before {before}, after {after}; "
-            "{unit})."
-        ),
-        "quality": "Mean grade taken out {out}, put in {inn}: quality {verdict}.",
-        "quality_fell": "fell",
-        "quality_kept": "did not fall",
-        "counts": "{n} changes: {parts}.",
-        "balance_caption": "Land taken out and put in, and the balance, per zone (areas in {unit})",
-        "balance_note": (
-            "Before - out + in + within tolerance = after. Areas have two decimals, rounded by "
-            "the largest-remainder method so that the total is the sum of the rows; the "
-            "within-tolerance column also takes the rounding of the others (at most ±0.02)."
-        ),
-        "rules_caption": "Rules of the adjustment",
-        "changes_caption": "Changes (one row per change)",
-        "changes_none": "No feature changed.",
-        "out_caption": "Land taken out, per feature and zone",
-        "in_caption": "Land put in, per feature and zone",
-        "pieces_none": "None.",
-        "map_before": "{scope}: before",
-        "map_after": "{scope}: after",
-        "map_before_alt": "{scope} before: the {line} (light) and {n} pieces taken out (red).",
-        "map_after_alt": "{scope} after: the {line} (light) and {n} pieces put in (blue).",
-        "map_caption": "Left: before, land taken out in red; right: after, land put in in blue.",
-        "maps_none": "No land was taken out or put in.",
-        "maps_more": "{n} more zones have changes and no map (see the workbook and GeoPackage).",
-        "no_maps": "matplotlib is not installed: no maps (pip install 'geozones[plot]').",
-        "legend_features": "{line}",
-        "legend_out": "Taken out",
-        "legend_in": "Put in",
-        "legend_zones": "Zone boundaries",
-    },
-}
-_METHOD: dict[str, tuple[str, ...]] = {
-    "zh": (
-        "面积为 CGCS2000 椭球面积（与国土调查统计口径一致），不是投影平面面积。",
-        "匹配：{matching}。标识码相同的要素为同一要素；没有可用标识码的要素先按图形（完全相同，"
-        "或每个顶点都在 XY 容差内）匹配，再按叠加匹配：一个调整前要素对应多个调整后要素为拆分，"
-        "多个对应一个为合并。",
-        "XY 容差 {tolerance}：距离小于容差的坐标视为同一点；边界移动小于容差不算变化，"
-        "比容差还窄的图斑不计入调出或调入，其净面积计入“容差内变化”。",
-        "调出：调整前有、调整后没有的土地；调入：调整后有、调整前没有的土地；按行政区切分。"
-        "同一版本中要素互相重叠的部分只计一次（未变化要素之间的重叠两版相同，按原数据计）。",
-        "质量等别：按面积加权平均，1 等最好；调入平均等别大于调出平均等别即为质量降低。",
-    ),
-    "en": (
-        "Areas are ellipsoidal areas on CGCS2000, as official statistics use them, not planar "
-        "areas in some projection.",
-        "Matching: {matching}. Features with the same id are the same feature; features "
-        "without a usable id are matched by geometry (identical, or every vertex within the XY "
-        "tolerance), then by overlap: one feature before becoming several after is a split, "
-        "several becoming one a merge.",
-        "XY tolerance {tolerance}: coordinates closer than it are the same point; a boundary "
-        "that moved by less is no change, and pieces thinner than it are neither taken out nor "
-        "put in (their net area is the within-tolerance column).",
-        "Taken out: land in the version before and not after; put in: the reverse; cut at zone "
-        "boundaries. Where features of one version overlap, the overlap counts once (overlaps "
-        "between unchanged features are the same in both versions and count as the data has "
-        "them).",
-        "Quality grades: area-weighted means, 1 the best; quality fell when the mean grade put "
-        "in is a larger number than the mean grade taken out.",
-    ),
-}
+_AREAS = i18n.pairs("compare.area")
+_WORDS = i18n.pairs("compare.word")
+_TEXT = {language: i18n.words("compare.text", language) for language in i18n.LANGUAGES}
+_METHOD = {language: i18n.paragraphs("method.compare", language) for language in i18n.LANGUAGES}
 
 
 def _word(key: str, language: str) -> str:
@@ -518,10 +352,10 @@ def _matching(report: ComparisonReport) -> str:
     if report.language == "en":
         return diff.matching
     if diff.id_field is None:
-        return "按图形（完全相同或在容差内）匹配，再按叠加匹配"
-    text = f"按标识码字段 {diff.id_field} 匹配"
+        return i18n.text("parts.matching_geometry", "zh")
+    text = i18n.text("parts.matching_id", "zh", field=diff.id_field)
     if diff.without_id:
-        text += f"，{diff.without_id} 个要素没有可用的标识码（缺失或重复），按图形和叠加匹配"
+        text += i18n.text("parts.matching_without_id", "zh", n=diff.without_id)
     return text
 
 
@@ -639,7 +473,7 @@ def comparison_layers(report: ComparisonReport) -> dict[str, tuple[gpd.GeoDataFr
         text = f"{_word(name, language)} — {report.title}"
         if renamed:
             pairs = ", ".join(f"{new} = {old}" for new, old in renamed.items())
-            text += f"; renamed fields: {pairs}" if language == "en" else f"；字段改名：{pairs}"
+            text += i18n.text("parts.renamed_fields", language, pairs=pairs)
         layers[name] = (prepared, text)
     return layers
 
@@ -778,10 +612,7 @@ def _maps(report: ComparisonReport) -> list[str]:
     html: list[str] = []
     for zone in zones:
         pngs = [drawing.figure(zone, side) for side in ("before", "after")]
-        html.append(
-            '<div style="display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));'
-            f'gap:0.6rem">{"".join(pngs)}</div>'
-        )
+        html.append(figure_grid_html(pngs))
     note = font_note_for(report.language, [report.zone_name(z) for z in zones])
     html.append(note_html(words["map_caption"] + (f" {note}" if note else "")))
     if diff.zones is not None and len(changed) > len(zones):
@@ -910,7 +741,7 @@ def _sections_body(report: ComparisonReport) -> list[str]:
     """Rules, balance, maps and changes of a comparison, as HTML, for a batch report."""
     body = []
     for _, title, parts in _sections(report)[:4]:
-        body.append(f"<h3>{escape_text(title)}</h3>")
+        body.append(heading_html(title))
         body.extend(parts)
     return body
 
@@ -985,14 +816,14 @@ def render_comparison_html(report: ComparisonReport) -> str:
     words = _TEXT[language]
     diff = report.diff
     sections = _sections(report)
-    method = "".join(f"<li>{escape_text(item)}</li>" for item in _method(report))
-    sections.append(("method", _word("method", language), [f'<ul class="method">{method}</ul>']))
+    method = list_html(_method(report), css="method")
+    sections.append(("method", _word("method", language), [method]))
     meta = [
         (words["before_source"], report.sources[0] or "—"),
         (words["after_source"], report.sources[1] or "—"),
         (header("unit", language), unit_label(diff.unit, language)),
         (words["tolerance"], f"{diff.xy_tolerance:g}"),
-        ("生成日期" if language == "zh" else "Generated", report.generated),
+        (i18n.text("parts.generated", language), report.generated),
     ]
     return html_page(
         title=report.title,
@@ -1108,9 +939,7 @@ def from_report(report: Report, key: str) -> ComparisonReport:
 
 
 def _sheet_title(key: str, language: str) -> str:
-    if language == "en":
-        return f"Adjustment {key}"[:31]
-    return f"调整对比（{header(key, language)}）"[:31]
+    return i18n.text("parts.compare_sheet", language, key=key, line=header(key, language))[:31]
 
 
 def report_sheets(report: Report) -> dict[str, list[Table]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -42,6 +43,7 @@ except ImportError as error:  # pragma: no cover - depends on the installation
 
 from geozones.analysis.blocks import CLASS_KEYS
 from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS
+from geozones.report import i18n
 from geozones.report.geopackage import atomic_output, output_path
 from geozones.report.labels import header, line_header, unit_label, with_unit, yes_no
 from geozones.report.model import Report
@@ -266,16 +268,8 @@ def outside_notes(report: Report) -> tuple[str, ...]:
         f"{header(str(line), language)} {float(area):,.2f} {unit}"
         for line, area in zip(outside["line"], outside["area"], strict=True)
     ]
-    if language == "en":
-        return (
-            f"Outside every zone: {', '.join(parts)}. This area lies in no zone's row and in no "
-            "city or province total; check the zone layer for gaps, and the lines for features "
-            "beyond the province.",
-        )
-    return (
-        f"位于所有行政区之外：{'，'.join(parts)}。这部分面积不在任何行政区行内，也不计入市、"
-        "省合计；请检查行政区图层是否有缝隙，以及控制线是否有超出省界的要素。",
-    )
+    separator = i18n.text("parts.list_separator", language)
+    return (i18n.text("parts.outside_note", language, parts=separator.join(parts)),)
 
 
 def conflicts_table(report: Report) -> Table:
@@ -340,7 +334,7 @@ def audit_table(report: Report) -> Table:
             ("feature", frame["feature"], None),
             ("because_layer", frame["because_layer"].map(_label(language)), None),
             ("because_feature", frame["because_feature"], None),
-            ("rule", frame["rule"], None),
+            ("rule", frame["rule"].map(_message(language)), None),
             ("area", frame["area_m2"] / square_metres_per(unit), DECIMAL),
             ("area_m2", frame["area_m2"], DECIMAL),
             ("taken", frame["taken"].map(lambda flag: yes_no(bool(flag), language)), None),
@@ -377,8 +371,8 @@ def quality_table(report: Report) -> Table:
         [
             ("layer", frame["layer"].map(_label(language)), None),
             ("feature", frame["feature"], None),
-            ("problem", frame["problem"], None),
-            ("action", frame["action"], None),
+            ("problem", _problems(frame, language), None),
+            ("action", frame["action"].map(_message(language)), None),
             ("area_before_m2", frame["area_before_m2"], DECIMAL),
             ("area_after_m2", frame["area_after_m2"], DECIMAL),
             ("area_change_m2", frame["area_change_m2"], DECIMAL),
@@ -396,9 +390,13 @@ def sources_table(report: Report) -> Table:
         unit,
         [
             ("layer", frame["layer"].map(_label(language)), None),
-            *[(key, frame[key], None) for key in keys[:2]],
+            ("source", frame["source"].map(_message(language)), None),
+            ("driver", frame["driver"], None),
             ("features", frame["features"], INTEGER),
-            *[(key, frame[key], None) for key in keys[2:]],
+            ("crs", frame["crs"], None),
+            ("crs_source", frame["crs_source"].map(_label(language)), None),
+            ("encoding", frame["encoding"], None),
+            ("encoding_source", frame["encoding_source"].map(_label(language)), None),
         ],
     )
     return Table(table.frame, table.formats, title=header("sources", language))
@@ -407,101 +405,15 @@ def sources_table(report: Report) -> Table:
 # --- rasters and farmland blocks -----------------------------------------------------------------
 
 # Notes under the tables of rasters and blocks, by language; ``{…}`` fields are filled in.
-_NOTES: dict[str, dict[str, tuple[str, ...]]] = {
-    "steep": {
-        "zh": (
-            "坡度由 DEM（{dem}）按 Horn 方法逐像元计算，单位为度；坡度大于 {threshold}° 为陡坡。",
-            "面积为 CGCS2000 椭球面积（{unit}），每个像元按图斑覆盖它的面积份额精确计入；"
-            "评估面积为图斑落在有坡度数据像元上的面积。各图斑分别计算，层内重叠的图斑各自计入。",
-            "图斑按其内部代表点所在的行政区统计；陡坡占比 = 陡坡面积 ÷ 评估面积。"
-            "列出陡坡面积超过其评估面积 {share}% 的图斑。",
-            "汇总表面积保留两位小数，按最大余数法取舍，市级、省级行等于其下各县之和；"
-            "图斑清单为精确值。",
-        ),
-        "en": (
-            "Slope is computed from the DEM ({dem}) by Horn's method, pixel by pixel, in "
-            "degrees; land steeper than {threshold}° is steep.",
-            "Areas are ellipsoidal areas on CGCS2000 ({unit}); every pixel counts with the share "
-            "of its area the parcel covers. The assessed area is the parcel's area on pixels "
-            "with a slope. Parcels are measured one by one: parcels drawn over each other each "
-            "count.",
-            "A parcel counts in the zone holding its representative point; the steep share is "
-            "the steep area over the assessed area. Parcels whose steep area is more than "
-            "{share} % of their assessed area are listed.",
-            "The per-zone areas have two decimals, rounded by the largest-remainder method so "
-            "that city and province rows equal the sum of their counties; the list holds exact "
-            "values.",
-        ),
-    },
-    "land_cover": {
-        "zh": (
-            "每条控制线在县界处裁切，并在县内融合（层内重叠只计一次），再按土地覆盖栅格"
-            "（{landcover}）统计各地类的面积。",
-            "面积为 CGCS2000 椭球面积（{unit}），每个像元按控制线覆盖它的面积份额精确计入。"
-            "无数据：栅格无数据像元上的面积；栅格范围外：落在栅格范围以外的面积；合计为各列之和，"
-            "即控制线在该行政区内的面积。",
-            "面积保留两位小数，按最大余数法取舍：每行合计等于各列之和，市级、省级行等于其下各县"
-            "之和。",
-        ),
-        "en": (
-            "Each line is cut at the county boundaries and dissolved within each county (land "
-            "covered twice by a line counts once), then the land-cover raster ({landcover}) "
-            "gives the area of each class.",
-            "Areas are ellipsoidal areas on CGCS2000 ({unit}); every pixel counts with the share "
-            "of its area the line covers. No data: area on nodata pixels; off the raster: area "
-            "outside the raster's extent; the total is the sum of the columns, the line's area "
-            "in the zone.",
-            "Areas have two decimals, rounded by the largest-remainder method: each row's total "
-            "equals the sum of its columns, and city and province rows the sum of their "
-            "counties.",
-        ),
-    },
-    "blocks": {
-        "zh": (
-            "间距不超过 {gap} 米的永久基本农田图斑属于同一地块（集中连片）{barriers}。地块面积为"
-            "其图斑的 CGCS2000 椭球面积之和：图斑间的道路、沟渠不计入，层内重叠的图斑按绘制次数"
-            "计入。",
-            "按整块面积分级：不小于 100 亩为百亩方，不小于 1,000 亩为千亩方，不小于 10,000 亩为"
-            "万亩方。图斑按其内部代表点归属行政区；跨界地块在其所在的每个行政区按其部分计入，"
-            "因此市级、省级地块数不一定等于各县之和，面积则相等。",
-            "边缘密度 = 地块轮廓边界长度（米，在投影平面上量算）÷ 行政区面积（公顷）。"
-            "汇总表面积保留两位小数，按最大余数法取舍，各级地块面积之和等于永久基本农田面积，"
-            "市级、省级行等于其下各县之和；地块清单为精确值。",
-        ),
-        "en": (
-            "Farmland parcels no more than {gap} m apart belong to one block{barriers}. A "
-            "block's area is the sum of the ellipsoidal areas (CGCS2000) of its parcels: the "
-            "roads and ditches between them are not counted, and parcels drawn over each other "
-            "count as often as they are drawn.",
-            "Blocks are classed by their whole area: 百亩方 from 100 mu, 千亩方 from 1,000 mu, "
-            "万亩方 from 10,000 mu. A parcel lies in the zone holding its representative point; "
-            "a block across a zone line counts in each zone with its part there, so city and "
-            "province block counts need not equal the sum of their counties, while areas do.",
-            "Edge density is the length of the blocks' outlines (m, on the projected plane) "
-            "over the zone's area (ha). The per-zone areas have two decimals, rounded by the "
-            "largest-remainder method so that the class areas add up to the farmland area and "
-            "city and province rows to the sum of their counties; the block list holds exact "
-            "values.",
-        ),
-    },
+_NOTES = {
+    key: {language: tuple(i18n.paragraphs(f"notes.{key}", language)) for language in i18n.LANGUAGES}
+    for key in ("steep", "land_cover", "blocks")
 }
 
 
 #: The notes under the conflict summary: the coordinate tolerance and the phantoms it dismissed.
-_TOLERANCE_NOTES: dict[str, tuple[str, str]] = {
-    "zh": (
-        "坐标容差为 {tolerance} 米：距离小于容差的两条边界视为同一条边界。处处窄于容差的重叠"
-        "（容纳不下直径为容差的圆）是相邻要素共用边界分别数字化形成的伪重叠，不计为冲突、"
-        "不调出；宽于容差的重叠无论面积大小都是冲突。",
-        "本范围内有 {count} 处伪重叠未计为冲突，面积合计 {area} 平方米。",
-    ),
-    "en": (
-        "The coordinate tolerance is {tolerance} m: two boundaries closer than it are the same "
-        "boundary. An overlap thinner than it everywhere (no circle of that diameter fits in "
-        "it) is a phantom, where neighbours' shared boundary was digitised twice: not a "
-        "conflict and not taken out; an overlap wider than it is a conflict, however small.",
-        "{count} phantom overlap(s) in this scope, {area} m² in all, are not counted as conflicts.",
-    ),
+_TOLERANCE_NOTES = {
+    language: tuple(i18n.paragraphs("notes.tolerance", language)) for language in i18n.LANGUAGES
 }
 
 
@@ -547,11 +459,7 @@ def notes(report: Report, kind: str) -> tuple[str, ...]:
     barriers = ""
     if blocks is not None and blocks.barriers:
         name = header(blocks.barriers, language)
-        barriers = (
-            f", unless the gap between them crosses the barrier layer {name}"
-            if language == "en"
-            else f"，但跨越障碍图层“{name}”的不相连"
-        )
+        barriers = i18n.text("parts.barriers", language, name=name)
     fields = {
         "unit": unit_label(report.unit, language),
         "dem": rasters.dem.name if rasters is not None and rasters.dem else "",
@@ -665,7 +573,7 @@ def class_header(name: str, language: str, unit: str) -> str:
     """
     text = str(name)
     if text.lstrip("+-").isdigit():
-        text = f"Class {text}" if language == "en" else f"地类 {text}"
+        text = i18n.text("parts.land_class", language, code=text)
     return with_unit(text, language, unit)
 
 
@@ -742,6 +650,45 @@ def _label(language: str) -> Callable[[object], object]:
         return header(value, language) if isinstance(value, str) else value
 
     return label
+
+
+def _message(language: str) -> Callable[[object], object]:
+    """Translate a text the computations wrote in English (:func:`geozones.report.i18n.translate`).
+
+    Texts no entry of the catalogue matches are left as they are.
+    """
+
+    def message(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        translated = i18n.translate(value, language, label=lambda key: header(key, language))
+        return value if translated is None else translated
+
+    return message
+
+
+def _problems(frame: pd.DataFrame, language: str) -> pd.Series:
+    """The data-quality problems in `language`: a warning no pattern matches is named by its class.
+
+    A warning's row has the action ``warned (CLASS)``; in Chinese its English text, when the
+    catalogue has no pattern for it, gives way to what the class says
+    (:func:`geozones.report.i18n.warning_text`). The command line prints the text in full.
+    """
+    translated = []
+    for problem, action in zip(frame["problem"], frame["action"], strict=True):
+        if not isinstance(problem, str):
+            translated.append(problem)
+            continue
+        text = i18n.translate(problem, language, label=lambda key: header(key, language))
+        if text is None:
+            category = _WARNED.fullmatch(str(action))
+            text = i18n.warning_text(category[1], language) if category else problem
+        translated.append(text)
+    return pd.Series(translated, index=frame.index, dtype=object)
+
+
+#: The action of a data-quality row that records a warning (see geozones.report.model).
+_WARNED = re.compile(r"warned \((\w+)\)")
 
 
 def _zone_names(report: Report) -> dict[str, str]:

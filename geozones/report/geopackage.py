@@ -27,6 +27,7 @@ import pyogrio.errors
 
 from geozones.errors import OutputExistsError
 from geozones.outputs import atomic_file, check_output_path, write_failed
+from geozones.report import i18n
 from geozones.report.labels import header
 from geozones.report.model import Report
 from geozones.units import square_metres_per
@@ -212,9 +213,9 @@ def _steep_title(report: Report) -> str:
     if spec is None:
         return title
     threshold, share = f"{spec.slope_threshold_deg:g}", f"{spec.steep_share_percent:g}"
-    if report.language == "en":
-        return f"{title} (over {share} % of the parcel steeper than {threshold}°)"
-    return f"{title}（坡度大于 {threshold}° 的面积超过图斑的 {share}%）"
+    return i18n.text(
+        "parts.steep_layer", report.language, title=title, threshold=threshold, share=share
+    )
 
 
 def _steep_parcels(report: Report) -> gpd.GeoDataFrame:
@@ -331,7 +332,7 @@ def _description(report: Report, title: str, renamed: dict[str, str]) -> str:
     text = f"{title} — {report.scope_name}"
     if renamed:
         pairs = ", ".join(f"{new} = {old}" for new, old in renamed.items())
-        text += f"; renamed fields: {pairs}" if report.language == "en" else f"；字段改名：{pairs}"
+        text += i18n.text("parts.renamed_fields", report.language, pairs=pairs)
     return text
 
 

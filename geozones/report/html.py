@@ -14,17 +14,21 @@ areas are rounded so that its totals add up. Long tables show their first
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from geozones.analysis.blocks import CLASS_KEYS
+from geozones.report import i18n
 from geozones.report.excel import (
     DECIMAL,
     INTEGER,
@@ -53,9 +57,12 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_ROWS",
     "escape_text",
+    "figure_grid_html",
     "figure_html",
+    "heading_html",
     "html_page",
     "html_table",
+    "list_html",
     "note_html",
     "render_html",
     "verdict_box",
@@ -69,253 +76,34 @@ MAX_ROWS = 500
 _LANG = {"zh": "zh-CN", "en": "en"}
 
 # Sentences of the page, by language; ``{…}`` fields are filled with escaped values.
-_TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "scope": "范围",
-        "scope_all": "全部区域（{n} 个县级行政区）",
-        "generated": "生成日期",
-        "unit": "面积单位",
-        "sliver": "碎片阈值",
-        "tolerance": "坐标容差",
-        "phantoms": "另有 {n} 处窄于坐标容差（{t} m）的伪重叠不计为冲突。",
-        "contents": "目录",
-        "verdict": "结论",
-        "pass": "通过：三条控制线不交叉、不重叠、不冲突。",
-        "fail": "不通过：三条控制线存在交叉、重叠或冲突，共 {n} 处冲突图斑（涉及 {z} 个行政区）。",
-        "slivers": "另有 {n} 处碎片（小于 {t} m²）已列出，不计入结论。",
-        "targets_line": "约束性指标：{met} 项达标，{failed} 项未达标。",
-        "maps": "地图",
-        "overview_alt": (
-            "{scope}总览图：生态保护红线（绿色填充）、永久基本农田（金黄色填充）、"
-            "城镇开发边界（红色轮廓）、行政区界线（灰色），冲突图斑以品红色标出，共 {n} 处。"
-        ),
-        "overview_caption": "总览：三条控制线与冲突图斑（品红色）。",
-        "conflicts_alt": (
-            "{scope}冲突图斑分布图：按重叠的控制线数分类着色，品红色为两条线重叠，"
-            "紫色为三条线重叠，橙色为同一图层内重叠。"
-        ),
-        "conflicts_map_caption": "冲突图斑放大图，按重叠的控制线数分类。",
-        "no_maps": "未安装 matplotlib，未生成地图（pip install 'geozones[plot]'）。",
-        "summary": "覆盖统计",
-        "summary_caption": "各级行政区的控制线面积与占比（面积单位：{unit}）",
-        "summary_note": (
-            "面积保留两位小数，并按最大余数法取舍，使市级、省级合计等于其下各行的和；占比为控制线"
-            "（层内融合后）面积除以行政区陆地面积。"
-        ),
-        "targets": "约束性指标",
-        "targets_caption": "约束性指标核查",
-        "targets_none_zone": "县级报告不核查约束性指标（指标按全域核查，见全域报告）。",
-        "targets_none": "未配置约束性指标。",
-        "conflict_summary": "冲突汇总",
-        "conflict_summary_caption": "按行政区和图层对汇总的冲突（同一块土地不重复计算）",
-        "conflict_summary_none": "无冲突。",
-        "conflicts": "冲突图斑",
-        "conflicts_caption": "冲突图斑明细",
-        "conflicts_none": "无冲突图斑。",
-        "audit": "冲突调整记录",
-        "audit_caption": "按优先级调出（或作为碎片保留）的图斑",
-        "audit_none": "无调整。",
-        "quality": "数据质量",
-        "quality_caption": "数据质量问题（修复、猜测与申报面积不符）",
-        "quality_none": "未发现数据质量问题。",
-        "sources_caption": "数据来源",
-        "steep": "陡坡耕地",
-        "steep_caption": "各级行政区的陡坡耕地：坡度大于 {t}° 的永久基本农田（面积单位：{unit}）",
-        "steep_listed_caption": "陡坡面积超过图斑评估面积 {p}% 的图斑",
-        "steep_none": "没有图斑的陡坡面积超过其评估面积的 {p}%。",
-        "land_cover": "控制线内地类构成",
-        "land_cover_caption": "各控制线内的地类构成（面积单位：{unit}）",
-        "blocks": "耕地集中连片",
-        "blocks_caption": "永久基本农田集中连片：各级地块数（面积单位：{unit}）",
-        "blocks_area_caption": "各级地块面积与破碎度（面积单位：{unit}）",
-        "block_list_caption": "地块清单（跨界地块按其在各行政区的部分分行列出）",
-        "blocks_none": "没有永久基本农田地块。",
-        "blocks_alt": (
-            "{scope}永久基本农田集中连片地块分布图：灰色为不足百亩，黄色为百亩方，橙色为千亩方，"
-            "深棕色为万亩方，共 {n} 块。"
-        ),
-        "blocks_map_caption": "集中连片地块，按等级着色。",
-        "method": "方法说明",
-        "truncated": (
-            "仅显示前 {shown} 行，共 {total} 行；完整列表见同批生成的 Excel 工作簿或 GeoPackage。"
-        ),
-        "met": "达标",
-        "not_met": "未达标",
-        "footer": "由 geozones 生成。本页为单个离线文件，不加载任何外部资源。",
-    },
-    "en": {
-        "scope": "Scope",
-        "scope_all": "All zones ({n} counties)",
-        "generated": "Generated",
-        "unit": "Area unit",
-        "sliver": "Sliver threshold",
-        "tolerance": "XY tolerance",
-        "phantoms": (
-            "A further {n} phantom overlaps, thinner than the {t} m coordinate tolerance, are "
-            "not conflicts."
-        ),
-        "contents": "Contents",
-        "verdict": "Verdict",
-        "pass": "Pass: the three control lines do not cross, overlap or conflict.",
-        "fail": (
-            "Fail: the control lines cross, overlap or conflict in {n} conflict pieces "
-            "(in {z} zones)."
-        ),
-        "slivers": (
-            "A further {n} slivers (under {t} m²) are listed and not counted in the verdict."
-        ),
-        "targets_line": "Binding targets: {met} met, {failed} not met.",
-        "maps": "Maps",
-        "overview_alt": (
-            "Overview map of {scope}: ecological protection red line (green fill), permanent "
-            "basic farmland (gold fill), urban development boundary (red outline), zone "
-            "boundaries (grey), and {n} conflict pieces in magenta."
-        ),
-        "overview_caption": "Overview: the three control lines and the conflict pieces (magenta).",
-        "conflicts_alt": (
-            "Map of the conflict pieces of {scope}, coloured by the number of lines "
-            "overlapping: magenta two, purple three, orange an overlap inside one layer."
-        ),
-        "conflicts_map_caption": "Conflict pieces, zoomed, by the number of lines overlapping.",
-        "no_maps": "matplotlib is not installed: no maps (pip install 'geozones[plot]').",
-        "summary": "Coverage",
-        "summary_caption": "Area and share of each line, per zone (areas in {unit})",
-        "summary_note": (
-            "Areas have two decimals, rounded by the largest-remainder method so that city and "
-            "province rows equal the sum of the rows under them; a share is the line's area "
-            "(dissolved within the layer) over the zone's land area."
-        ),
-        "targets": "Binding targets",
-        "targets_caption": "Binding plan targets",
-        "targets_none_zone": (
-            "Targets are checked for the whole run, not per county: see the full report."
-        ),
-        "targets_none": "No targets configured.",
-        "conflict_summary": "Conflict summary",
-        "conflict_summary_caption": (
-            "Conflicts per zone and layer pair (no piece of land counted twice)"
-        ),
-        "conflict_summary_none": "No conflicts.",
-        "conflicts": "Conflict pieces",
-        "conflicts_caption": "Conflict pieces",
-        "conflicts_none": "No conflict pieces.",
-        "audit": "Resolution audit",
-        "audit_caption": "Pieces taken out by the priority order (or left as slivers)",
-        "audit_none": "Nothing was taken out.",
-        "quality": "Data quality",
-        "quality_caption": "Data-quality findings (repairs, guesses, declared-area mismatches)",
-        "quality_none": "No data-quality findings.",
-        "sources_caption": "Data sources",
-        "steep": "Steep farmland",
-        "steep_caption": (
-            "Permanent basic farmland on slopes over {t}°, per zone (areas in {unit})"
-        ),
-        "steep_listed_caption": "Parcels with more than {p} % of their assessed area steep",
-        "steep_none": "No parcel has more than {p} % of its assessed area steep.",
-        "land_cover": "Land cover inside the lines",
-        "land_cover_caption": "Land cover inside each line, per zone (areas in {unit})",
-        "blocks": "Farmland blocks",
-        "blocks_caption": "Contiguous farmland blocks by class, per zone (areas in {unit})",
-        "blocks_area_caption": "Block areas and fragmentation, per zone (areas in {unit})",
-        "block_list_caption": "Blocks, one row per block and zone",
-        "blocks_none": "No farmland blocks.",
-        "blocks_alt": (
-            "Map of the {n} contiguous farmland blocks of {scope}: grey under 100 mu, yellow "
-            "百亩方 (100 mu or more), orange 千亩方 (1,000 mu or more), dark brown 万亩方 "
-            "(10,000 mu or more)."
-        ),
-        "blocks_map_caption": "Contiguous farmland blocks, coloured by class.",
-        "method": "Method",
-        "truncated": (
-            "Showing the first {shown} of {total} rows; the Excel workbook and the GeoPackage "
-            "written with this page hold them all."
-        ),
-        "met": "met",
-        "not_met": "not met",
-        "footer": "Made by geozones. This page is one offline file and loads nothing else.",
-    },
-}
+_TEXT = {language: i18n.words("page", language) for language in i18n.LANGUAGES}
 
-_METHOD: dict[str, tuple[str, ...]] = {
-    "zh": (
-        "面积计算方法：椭球面积（ellipsoidal），即 CGCS2000 椭球（a = 6378137 m，"
-        "f = 1/298.257222101）上由高斯－克吕格平面内直线边所围区域的面积，与国土调查"
-        "（国土调查办发〔2008〕32号）的统计口径一致，不是某个投影平面上的平面面积。按投影面积"
-        "比例沿每条直线边精确积分，与逐边加密至 0.5 m 后的精确椭球面积相对差在 10⁻⁹ 以内，"
-        "分割后各部分面积之和等于整体面积。",
-        "单位：1 亩 = 2000/3 平方米；1 公顷 = 10 000 平方米 = 15 亩；1 平方千米 = 100 公顷 = "
-        "1 500 亩。本报告面积单位为{unit}；标明“平方米”的列为平方米。",
-        "冲突：两条控制线（或同一图层内两个要素）共同覆盖的土地。小于 {sliver} m² 的图斑为"
-        "数字化误差形成的碎片，照常列出，但不计入结论、也不调出。",
-        "冲突按优先级调整：{priority}。低优先级控制线与高优先级重叠的部分被调出，每一块调出的"
-        "图斑及其面积、来源要素和所在行政区都记录在“冲突调整记录”中；例外规则（如核心保护区内"
-        "耕地调出）记录在“规则”列。",
-        "地图为静态图片，按数据坐标系绘制，指北针指向坐标北。",
-    ),
-    "en": (
-        "Area method: ellipsoidal. Areas are the area, on the CGCS2000 ellipsoid "
-        "(a = 6378137 m, f = 1/298.257222101), of the region the straight Gauss–Krüger edges "
-        "bound, as official statistics use them (land survey rules 国土调查办发〔2008〕32号), "
-        "not planar areas in some projection. The projection's area scale is integrated "
-        "exactly along each straight edge; the result agrees with the exact area of the edges "
-        "cut into 0.5 m pieces to 1e-9, and pieces add up to their whole.",
-        "Units: 1 mu (亩) = 2000/3 m²; 1 ha = 10,000 m² = 15 mu; 1 km² = 100 ha = 1,500 mu. "
-        "Areas in this report are in {unit}; columns marked m² are in square metres.",
-        "A conflict is land covered by two control lines (or by two features of one layer). "
-        "Pieces under {sliver} m² are slivers from digitising noise: listed, but neither "
-        "counted in the verdict nor taken out.",
-        "Conflicts are resolved by the priority order {priority}: the part of a lower-priority "
-        "line that overlaps a higher one is taken out, and every piece taken out is recorded "
-        "with its area, source features and zone in the resolution audit; exceptions (such as "
-        "farmland inside a nature-reserve core zone) are named in its rule column.",
-        "The maps are static images drawn in the data's CRS; the north arrow shows grid north.",
-    ),
-}
-
-_STYLE = """
-:root { color-scheme: light; }
-* { box-sizing: border-box; }
-body { margin: 0; padding: 0 1.5rem 2rem; color: #1d1d1f; background: #fff;
-  font: 15px/1.55 "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei",
-  "WenQuanYi Micro Hei", "Helvetica Neue", Arial, sans-serif; }
-header, main, footer, nav { max-width: 1200px; margin: 0 auto; }
-h1 { font-size: 1.6rem; margin: 1.2rem 0 0.3rem; }
-h2 { font-size: 1.25rem; margin: 2rem 0 0.6rem; padding-bottom: 0.2rem;
-  border-bottom: 2px solid #d0d7de; }
-.meta { color: #444; margin: 0.2rem 0 0.8rem; }
-.meta span + span::before { content: " · "; color: #999; }
-.verdict { padding: 0.7rem 1rem; border-radius: 6px; border-left: 6px solid; margin: 0.6rem 0; }
-.verdict p { margin: 0.15rem 0; }
-.pass { background: #e9f7ee; border-color: #1a7f37; }
-.fail { background: #fdecec; border-color: #c62828; }
-nav ol { display: flex; flex-wrap: wrap; gap: 0.3rem 2.2rem; padding-left: 2rem;
-  margin: 0.5rem 0; }
-nav a { color: #0b57d0; }
-figure { margin: 0.8rem 0; }
-figure img { display: block; max-width: 100%; height: auto; border: 1px solid #d0d7de; }
-figcaption, .note { color: #555; font-size: 0.9rem; margin: 0.3rem 0; }
-.table-wrap { overflow-x: auto; margin: 0.6rem 0 1rem; }
-table { border-collapse: collapse; font-size: 0.88rem; min-width: 40%; }
-caption { text-align: left; font-weight: 600; padding: 0.3rem 0; caption-side: top; }
-th, td { border: 1px solid #d0d7de; padding: 0.25rem 0.55rem; vertical-align: top; }
-td { word-break: keep-all; overflow-wrap: anywhere; }
-thead th { background: #f3f5f7; text-align: center; position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.total td { font-weight: 600; background: #f8f9fb; }
-tr.zone td { overflow-wrap: normal; }
-tr.sliver td { color: #777; }
-td.ok { color: #1a7f37; font-weight: 600; }
-td.bad { color: #c62828; font-weight: 600; }
-.method li { margin: 0.3rem 0; }
-footer { color: #777; font-size: 0.85rem; margin-top: 2rem; border-top: 1px solid #d0d7de;
-  padding-top: 0.6rem; }
-@media print { thead th { position: static; } .table-wrap { overflow: visible; } }
-"""
+_METHOD = {language: i18n.paragraphs("method.report", language) for language in i18n.LANGUAGES}
 
 
-def _text(value: object) -> str:
-    """`value` as HTML text: escaped, and with no ``scheme://`` a viewer could take for a URL."""
-    return html.escape(str(value), quote=True).replace("://", "&#58;//")
+def _escaped(value: object) -> str:
+    """The templates' finalize: HTML (from a macro) as it is, anything else escaped."""
+    return escape_text(value)
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The templates of :mod:`geozones.report` (``templates/``), escaping every value."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("geozones.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_escaped,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _macro(name: str, *args: object) -> Markup:
+    """Call macro `name` of ``templates/macros.html``: the HTML it renders."""
+    module: Any = _environment().get_template("macros.html").module
+    return Markup(getattr(module, name)(*args))
 
 
 def _words(report: Report) -> dict[str, str]:
@@ -330,18 +118,18 @@ def _missing(value: object) -> bool:
 
 
 def _cell(value: object, number_format: str | None) -> tuple[str, bool]:
-    """The escaped text of a cell and whether it is a number."""
+    """The text of a cell (escaped by the template) and whether it is a number."""
     if _missing(value):
         return "", number_format is not None
     if isinstance(value, bool | np.bool_):
-        return _text(value), False
+        return str(value), False
     if number_format in (DECIMAL, PERCENT) and isinstance(value, int | float | np.number):
         return f"{float(value):,.2f}", True
     if number_format == INTEGER and isinstance(value, int | float | np.number):
         return f"{int(value):,}", True
     if isinstance(value, int | float | np.number):
-        return _text(value), True
-    return _text(value), False
+        return str(value), True
+    return str(value), False
 
 
 def _table(
@@ -358,14 +146,10 @@ def _table(
     total = len(frame)
     shown = frame if max_rows is None else frame.iloc[:max_rows]
     columns = [str(column) for column in frame.columns]
-    parts = ['<div class="table-wrap"><table>', f"<caption>{_text(caption)}</caption>"]
-    parts.append("<thead><tr>")
-    parts.extend(f'<th scope="col">{_text(column)}</th>' for column in columns)
-    parts.append("</tr></thead><tbody>")
     formats = [table.formats.get(column) for column in columns]
+    rows: list[tuple[str, list[tuple[str, str]]]] = []
     for position, row in enumerate(shown.itertuples(index=False, name=None)):
-        css = row_class(position) if row_class else ""
-        parts.append(f'<tr class="{css}">' if css else "<tr>")
+        cells = []
         for column, value, number_format in zip(columns, row, formats, strict=True):
             text, numeric = _cell(value, number_format)
             classes = ["num"] if numeric else []
@@ -373,24 +157,16 @@ def _table(
                 extra = cell_class(column, value)
                 if extra:
                     classes.append(extra)
-            attribute = f' class="{" ".join(classes)}"' if classes else ""
-            parts.append(f"<td{attribute}>{text}</td>")
-        parts.append("</tr>")
-    parts.append("</tbody></table></div>")
-    if len(shown) < total:
-        parts.append(
-            f'<p class="note">{_text(words["truncated"].format(shown=len(shown), total=total))}</p>'
-        )
-    parts.extend(_note(sentence) for sentence in table.notes)
-    return "".join(parts)
-
-
-def _section(anchor: str, title: str, body: Sequence[str]) -> str:
-    return f'<section id="{anchor}"><h2>{_text(title)}</h2>{"".join(body)}</section>'
+            cells.append((text, " ".join(classes)))
+        rows.append((row_class(position) if row_class else "", cells))
+    truncated = (
+        words["truncated"].format(shown=len(shown), total=total) if len(shown) < total else ""
+    )
+    return _macro("table", caption, columns, rows, truncated, list(table.notes))
 
 
 def _note(text: str) -> str:
-    return f'<p class="note">{_text(text)}</p>'
+    return _macro("note", text)
 
 
 def _scope(report: Report, words: dict[str, str]) -> str:
@@ -426,9 +202,9 @@ def _verdict(report: Report, words: dict[str, str]) -> str:
     return verdict_box(lines, passed=passed, language=report.language)
 
 
-def _png_img(png: bytes, alt: str) -> str:
-    encoded = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{encoded}" alt="{_text(alt)}">'
+def _figure(png: bytes, alt: str, caption: str, note: str | None = None) -> str:
+    """A figure of a PNG as a ``data:`` URI; `note` (on the map's font) follows the caption."""
+    return figure_html(png, alt, f"{caption} {note}" if note else caption)
 
 
 def _maps(report: Report, words: dict[str, str]) -> tuple[str, str]:
@@ -439,23 +215,24 @@ def _maps(report: Report, words: dict[str, str]) -> tuple[str, str]:
         return _note(words["no_maps"]), ""
     scope = _scope(report, words)
     note = maps.font_note(report)
-    note_html = f" {_text(note)}" if note else ""
     pieces = (
         int((~np.asarray(report.conflicts["sliver"], dtype=bool)).sum())
         if len(report.conflicts)
         else 0
     )
-    overview = (
-        "<figure>"
-        + _png_img(maps.overview_map(report), words["overview_alt"].format(scope=scope, n=pieces))
-        + f"<figcaption>{_text(words['overview_caption'])}{note_html}</figcaption></figure>"
+    overview = _figure(
+        maps.overview_map(report),
+        words["overview_alt"].format(scope=scope, n=pieces),
+        words["overview_caption"],
+        note,
     )
     if not len(report.conflicts):
         return overview, ""
-    conflicts = (
-        "<figure>"
-        + _png_img(maps.conflicts_map(report), words["conflicts_alt"].format(scope=scope))
-        + f"<figcaption>{_text(words['conflicts_map_caption'])}{note_html}</figcaption></figure>"
+    conflicts = _figure(
+        maps.conflicts_map(report),
+        words["conflicts_alt"].format(scope=scope),
+        words["conflicts_map_caption"],
+        note,
     )
     return overview, conflicts
 
@@ -466,14 +243,9 @@ def _blocks_map(report: Report, words: dict[str, str]) -> str:
         from geozones.report import maps
     except ImportError:
         return _note(words["no_maps"])
-    note = maps.font_note(report)
-    note_html = f" {_text(note)}" if note else ""
     alt = words["blocks_alt"].format(scope=_scope(report, words), n=len(report.blocks))
-    return (
-        "<figure>"
-        + _png_img(maps.blocks_map(report), alt)
-        + f"<figcaption>{_text(words['blocks_map_caption'])}{note_html}</figcaption></figure>"
-    )
+    note = maps.font_note(report)
+    return _figure(maps.blocks_map(report), alt, words["blocks_map_caption"], note)
 
 
 def _extra_sections(report: Report, words: dict[str, str]) -> list[tuple[str, str, list[str]]]:
@@ -710,8 +482,8 @@ def render_html(report: Report) -> str:
         quality_html += _table(sources_table(report), words["sources_caption"], words=words)
 
     fields = {"unit": unit_name, "sliver": f"{report.sliver_m2:g}", "priority": _priority(report)}
-    method = "".join(f"<li>{_text(item.format(**fields))}</li>" for item in _METHOD[language])
-    method += f"<li>{_text(tolerance_notes(report)[0])}</li>"
+    method = [item.format(**fields) for item in _METHOD[language]]
+    method.append(tolerance_notes(report)[0])
 
     sections = [
         ("maps", words["maps"], [overview]),
@@ -723,7 +495,7 @@ def render_html(report: Report) -> str:
         *_extra_sections(report, words),
         *_comparison_sections(report),
         ("quality", words["quality"], [quality_html]),
-        ("method", words["method"], [f'<ul class="method">{method}</ul>']),
+        ("method", words["method"], [list_html(method, css="method")]),
     ]
     meta = [
         (words["scope"], scope),
@@ -773,42 +545,39 @@ def html_page(
     """
     words = _TEXT["en"] if language == "en" else _TEXT["zh"]
     language = "en" if language == "en" else "zh"
-    contents = "".join(
-        f'<li><a href="#{anchor}">{_text(name)}</a></li>' for anchor, name, _ in sections
-    )
-    separator = "：" if language == "zh" else ": "
-    facts = "".join(
-        f"<span>{_text(label)}{separator}{_text(value)}</span>" for label, value in meta
-    )
-    body = "".join(_section(anchor, name, parts) for anchor, name, parts in sections)
     return (
-        "<!DOCTYPE html>\n"
-        f'<html lang="{_LANG[language]}">\n'
-        "<head>\n"
-        '<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_text(title)}</title>\n"
-        f"<style>{_STYLE}</style>\n"
-        "</head>\n"
-        "<body>\n"
-        f"<header><h1>{_text(title)}</h1>"
-        f'<p class="meta">{facts}</p>{verdict}</header>\n'
-        f'<nav aria-label="{_text(words["contents"])}"><ol>{contents}</ol></nav>\n'
-        f"<main>{body}</main>\n"
-        f"<footer>{_text(words['footer'])}</footer>\n"
-        "</body>\n</html>\n"
+        _environment()
+        .get_template("page.html")
+        .render(
+            lang=_LANG[language],
+            title=title,
+            facts=list(meta),
+            separator="：" if language == "zh" else ": ",
+            verdict=Markup(verdict),
+            contents=words["contents"],
+            sections=[
+                {"anchor": anchor, "title": name, "body": Markup("".join(parts))}
+                for anchor, name, parts in sections
+            ],
+            footer=words["footer"],
+        )
     )
 
 
 def escape_text(value: object) -> str:
     """`value` as HTML text, escaped, with no ``scheme://`` a viewer could take for a URL.
 
+    The templates escape every value with it. HTML already rendered by a template (a
+    :class:`markupsafe.Markup`) is returned as it is.
+
     Examples
     --------
     >>> escape_text("<b>白石县</b> http://x")
-    '&lt;b&gt;白石县&lt;/b&gt; http&#58;//x'
+    Markup('&lt;b&gt;白石县&lt;/b&gt; http&#58;//x')
     """
-    return _text(value)
+    if isinstance(value, Markup):
+        return value
+    return Markup(html.escape(str(value), quote=True).replace("://", "&#58;//"))
 
 
 def html_table(
@@ -851,16 +620,27 @@ def verdict_box(lines: Sequence[str], *, passed: bool | None, language: str = "z
     """The verdict box at the top of a page: green when `passed`, red when not, plain if None."""
     words = _TEXT["en"] if language == "en" else _TEXT["zh"]
     css = "" if passed is None else ("pass" if passed else "fail")
-    body = "".join(f"<p>{_text(line)}</p>" for line in lines)
-    return (
-        f'<div class="verdict {css}" role="status" aria-label="{_text(words["verdict"])}">'
-        f"{body}</div>"
-    )
+    return _macro("verdict", list(lines), css, words["verdict"])
 
 
 def figure_html(png: bytes, alt: str, caption: str) -> str:
     """A PNG image embedded as a ``data:`` URI, with its alternative text and caption."""
-    return f"<figure>{_png_img(png, alt)}<figcaption>{_text(caption)}</figcaption></figure>"
+    return _macro("figure", base64.b64encode(png).decode("ascii"), alt, caption)
+
+
+def figure_grid_html(figures: Sequence[str]) -> str:
+    """Figures (HTML from :func:`figure_html`) side by side, as many as fit the page's width."""
+    return _macro("figure_grid", [Markup(item) for item in figures])
+
+
+def heading_html(text: str) -> str:
+    """A heading inside a section (``h3``), escaped."""
+    return _macro("heading", text)
+
+
+def list_html(items: Sequence[str], *, css: str) -> str:
+    """A bulleted list of texts, escaped, with the CSS class `css` (``method``)."""
+    return _macro("bullets", list(items), css)
 
 
 def note_html(text: str) -> str:

@@ -28,6 +28,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from geozones.report import i18n
 from geozones.units import UNIT_LABELS, square_metres_per
 
 try:
@@ -124,30 +125,8 @@ _ALIASES = {
 _OTHER_COLOURS = ("#1f77b4", "#9467bd", "#8c564b", "#17becf", "#7f7f7f")
 _DRAW_ORDER = {"redline": 0, "farmland": 1, "urban": 2}
 
-_NAMES = {
-    "redline": {"zh": "生态保护红线", "en": "Ecological protection red line"},
-    "farmland": {"zh": "永久基本农田", "en": "Permanent basic farmland"},
-    "urban": {"zh": "城镇开发边界", "en": "Urban development boundary"},
-}
-_TEXT = {
-    "overview": {"zh": "三区三线总览", "en": "Three control lines: overview"},
-    "conflicts": {"zh": "冲突图斑（按重叠线数分类）", "en": "Conflict pieces by overlap class"},
-    "zones": {"zh": "行政区界线", "en": "Zone boundaries"},
-    "conflict": {"zh": "冲突图斑 {n} 处", "en": "Conflict pieces ({n})"},
-    "sliver": {"zh": "碎片 {n} 处（< {t:g} m²，未计）", "en": "Slivers ({n}, < {t:g} m², ignored)"},
-    "none": {"zh": "无冲突图斑", "en": "No conflict pieces"},
-    "count": {"zh": "{k} 条线重叠：{n} 处，{a}", "en": "{k} lines overlap: {n}, {a}"},
-    "count_many": {"zh": "≥ {k} 条线重叠：{n} 处，{a}", "en": "≥ {k} lines overlap: {n}, {a}"},
-    "same": {"zh": "同一图层内重叠：{n} 处，{a}", "en": "Overlap inside one layer: {n}, {a}"},
-    "north": {"zh": "北", "en": "N"},
-    "blocks": {"zh": "永久基本农田集中连片地块", "en": "Contiguous farmland blocks"},
-    "no_blocks": {"zh": "无永久基本农田地块", "en": "No farmland blocks"},
-    "<100亩": {"zh": "不足百亩：{n} 块，{a}", "en": "Under 100 mu: {n}, {a}"},
-    "百亩方": {"zh": "百亩方：{n} 块，{a}", "en": "100 to 1,000 mu: {n}, {a}"},
-    "千亩方": {"zh": "千亩方：{n} 块，{a}", "en": "1,000 to 10,000 mu: {n}, {a}"},
-    "万亩方": {"zh": "万亩方：{n} 块，{a}", "en": "10,000 mu or more: {n}, {a}"},
-    "all": {"zh": "全部区域", "en": "all zones"},
-}
+_NAMES = {key: {"zh": zh, "en": en} for key, (zh, en) in i18n.pairs("maps.line").items()}
+_TEXT = {key: {"zh": zh, "en": en} for key, (zh, en) in i18n.pairs("maps.text").items()}
 _CLASS_COLOURS = {2: "#ff00ff", 3: "#6a0080", 4: "#000000"}
 # Farmland block classes (geozones.analysis.blocks.BLOCK_CLASSES), light to dark as they grow.
 _BLOCK_COLOURS = {
@@ -312,15 +291,7 @@ def font_note_for(language: str, names: Sequence[str] = ()) -> str | None:
     default = _default_font()
     if language != "zh" and all(_has_glyphs(default, name) for name in names):
         return None
-    if language == "zh":
-        return (
-            "本机未安装中文字体（如 Noto Sans CJK、思源黑体、文泉驿、黑体），"
-            "地图中的文字以英文显示，行政区以代码标注。"
-        )
-    return (
-        "No CJK font is installed (e.g. Noto Sans CJK, Source Han Sans, WenQuanYi, SimHei): "
-        "the maps are labelled in English and zones by their codes."
-    )
+    return i18n.text("maps.text.no_cjk_font", language)
 
 
 # --------------------------------------------------------------------------- geometry

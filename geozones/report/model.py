@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -495,8 +496,8 @@ def _quality(
                         "layer": key,
                         "feature": listed.index,
                         "problem": [
-                            f"declared {spec.declared_area_field} {d:.2f} vs computed {c:.2f} "
-                            f"{spec.declared_area_unit}"
+                            f"declared {spec.declared_area_field} {_figure(d)} vs computed "
+                            f"{_figure(c)} {spec.declared_area_unit}"
                             for d, c in zip(listed["declared"], listed["computed"], strict=True)
                         ],
                         "action": "listed (differs by more than 1 %)",
@@ -517,6 +518,11 @@ def _quality(
     ]
     frames.append(warned.assign(feature=None))
     return pd.concat(frames, ignore_index=True).reindex(columns=columns)
+
+
+def _figure(value: float) -> str:
+    """`value` with two decimals; "—" when it could not be computed (no geometry: NaN)."""
+    return f"{value:.2f}" if math.isfinite(value) else "—"
 
 
 def _sources(layers: dict[str, gpd.GeoDataFrame]) -> pd.DataFrame:

@@ -27,6 +27,7 @@ import shapely
 
 from geozones.qc.catalogue import FAMILIES
 from geozones.qc.findings import Findings
+from geozones.report import i18n
 from geozones.report.excel import INTEGER, Table, write_tables
 from geozones.report.geopackage import output_path, prepare_layer, write_layers
 from geozones.report.html import (
@@ -42,69 +43,8 @@ from geozones.report.html import (
 #: Administrative units that get a map of their findings, at most (the most findings first).
 MAX_MAPS = 40
 
-_WORDS: dict[str, tuple[str, str]] = {
-    "summary": ("汇总", "Summary"),
-    "rule": ("规则编号", "Rule"),
-    "family": ("规则类别", "Family"),
-    "severity": ("严重程度", "Severity"),
-    "title": ("检查内容", "Checks"),
-    "checked": ("检查项数", "Checked"),
-    "failed": ("问题数", "Findings"),
-    "excepted": ("例外数", "Excepted"),
-    "layer": ("图层", "Layer"),
-    "feature": ("要素标识", "Feature"),
-    "fid": ("要素号(FID)", "FID"),
-    "field": ("字段", "Field"),
-    "message": ("问题描述", "Message"),
-    "measured": ("实际值", "Measured"),
-    "expected": ("应为", "Expected"),
-    "zone": ("行政区代码", "Zone"),
-    "zone_name": ("行政区名称", "Zone name"),
-    "error": ("错误", "error"),
-    "warning": ("警告", "warning"),
-    "item": ("项目", "Item"),
-    "value": ("内容", "Value"),
-    "source": ("质检数据", "Delivery"),
-    "rules_file": ("质检规则", "Rules"),
-    "verdict": ("质检结论", "Verdict"),
-    "errors": ("错误数", "Errors"),
-    "warnings": ("警告数", "Warnings"),
-    "area_method": ("面积计算方法", "Area method"),
-    "tolerance": ("坐标容差(米)", "XY tolerance (m)"),
-    "generated": ("质检日期", "Date"),
-    "pass": ("通过", "passed"),
-    "fail": ("不通过", "failed"),
-    "rules": ("各规则检查结果", "Results per rule"),
-    "maps": ("问题分布图", "Maps of the findings"),
-    "none": ("未发现问题。", "Nothing found."),
-    "outside": ("行政区外", "outside the zones"),
-    "zones": ("行政区", "Administrative units"),
-}
-_TEXT = {
-    "zh": {
-        "verdict_pass": "质检通过：未发现错误（{warnings} 项警告）。",
-        "verdict_fail": "质检不通过：{errors} 项错误，{warnings} 项警告。",
-        "worst": "问题最多的规则：{rules}。",
-        "map_title": "{scope} 质检问题分布",
-        "map_alt": "{scope}：{n} 处问题的位置",
-        "legend_error": "错误",
-        "legend_warning": "警告",
-        "unlocated": "另有 {n} 项问题无位置（图层、字段或汇总数值），见下表。",
-        "maps_left_out": "只绘出问题最多的 {n} 个行政区。",
-    },
-    "en": {
-        "verdict_pass": "Passed: no errors ({warnings} warnings).",
-        "verdict_fail": "Failed: {errors} errors, {warnings} warnings.",
-        "worst": "Rules with the most findings: {rules}.",
-        "map_title": "Findings in {scope}",
-        "map_alt": "{scope}: where {n} findings lie",
-        "legend_error": "error",
-        "legend_warning": "warning",
-        "unlocated": "{n} more findings have no location (a layer, a field or a total): see the "
-        "tables.",
-        "maps_left_out": "Only the {n} units with the most findings are mapped.",
-    },
-}
+_WORDS = i18n.pairs("qc.word")
+_TEXT = {language: i18n.words("qc.text", language) for language in i18n.LANGUAGES}
 _COLOURS = {"error": ("#d62728", "#7f1416"), "warning": ("#ff9f1c", "#a35f00")}
 
 
