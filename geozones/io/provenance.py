@@ -14,9 +14,11 @@ have to clear them).
   is not checked again, whatever frame it is in now; a geometry replaced or reprojected is.
 
 A record holds the geometries it names (so that their ``id`` cannot be reused while it lives),
-never a frame. It is dropped as soon as no frame holds its geometries any more (checked on
-every use of the registry and after every garbage collection), so that a layer deleted, or
-replaced by its ``to_crs`` result, takes its geometries with it.
+never a frame. It is dropped once no frame holds its geometries any more, checked on every use of
+the registry (each read, check and measurement), so that a layer deleted, or replaced by its
+``to_crs`` result, lets its geometries go at the next geozones call. Not from a garbage-collector
+callback: such a callback runs in the middle of arbitrary C code, and numpy called there failed
+(``PyCapsule_GetPointer called with invalid PyCapsule object``) and took a test worker down.
 
 Examples
 --------
@@ -32,7 +34,6 @@ True
 
 from __future__ import annotations
 
-import gc
 import itertools
 import sys
 import threading
@@ -56,8 +57,7 @@ class _Record:
 _RECORDS: dict[int, _Record] = {}
 _BY_PRINT: dict[tuple[int, int, int], set[int]] = {}
 _SERIAL = itertools.count()
-# Not reentrant: the pruning after a garbage collection, which may run in the middle of an
-# update by the same thread, then skips its turn instead of seeing a half-made record.
+# Checks of validity may run in threads.
 _LOCK = threading.Lock()
 
 
@@ -111,17 +111,6 @@ def _prune() -> None:
             serials.discard(serial)
             if not serials:
                 _BY_PRINT.pop(fingerprint, None)
-
-
-def _after_collection(phase: str, info: dict[str, int]) -> None:
-    if phase == "stop" and _RECORDS and _LOCK.acquire(blocking=False):
-        try:
-            _prune()
-        finally:
-            _LOCK.release()
-
-
-gc.callbacks.append(_after_collection)
 
 
 def _same_features(ids: np.ndarray) -> tuple[int, _Record] | None:
