@@ -582,3 +582,14 @@ def test_pieces_across_a_band_boundary_add_up_exactly(x0, x1, cut):
     upper = whole.intersection(box(CM39 - 2e5, split, CM39 + 2e5, 3.6e6))
     areas = geozones.area(gpd.GeoSeries([whole, lower, upper], crs=ZONE39)).to_numpy()
     assert areas[1] + areas[2] == pytest.approx(areas[0], rel=1e-12)
+
+
+def test_coordinates_no_ellipsoid_holds_are_a_crs_error_not_an_exhausted_memory():
+    """Found by the shapefile fuzzer: a damaged northing made the 10 m edge cuts ask for
+    more memory than there is (GEOS std::bad_alloc)."""
+    damaged = gpd.GeoSeries(
+        [box(39_500_000, 3_150_000, 39_500_015, 3_150_015), box(39_500_000, 0, 39_500_015, 1e200)],
+        crs=4527,
+    )
+    with pytest.raises(geozones.CRSError, match=r"1 feature.*no ellipsoid holds"):
+        geozones.area(damaged)

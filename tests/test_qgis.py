@@ -114,6 +114,7 @@ class Qgis:
         }
         self.env = {
             **base,
+            "PATH": system_path(),
             "QT_QPA_PLATFORM": "offscreen",
             "QGIS_CUSTOM_CONFIG_PATH": str(folder / "profile"),
             "QGIS_PLUGINPATH": str(plugins),
@@ -820,6 +821,15 @@ RED, BLUE = (214, 39, 40), (31, 111, 209)
 EXTENT = (39_594_000, 3_172_000, 39_604_000, 3_181_000)
 
 
+def system_path() -> str:
+    """PATH without this venv's bin: QGIS's embedded Python finds its home from the ``python3``
+    on PATH, and with an activated venv first it took this Python's library and lost ``qgis``."""
+    venv_bin = str(Path(sys.prefix) / "bin")
+    return os.pathsep.join(
+        entry for entry in os.environ.get("PATH", "").split(os.pathsep) if entry != venv_bin
+    )
+
+
 def render(layers: list[str], out: Path, extent: tuple[float, ...] | None = None) -> dict:
     command = [SYSTEM_PYTHON, str(RENDER), str(out), *layers, "--each", "--width", "600"]
     command += ["--height", "450"]
@@ -832,7 +842,7 @@ def render(layers: list[str], out: Path, extent: tuple[float, ...] | None = None
         command,
         capture_output=True,
         text=True,
-        env={**env, "QT_QPA_PLATFORM": "offscreen"},
+        env={**env, "PATH": system_path(), "QT_QPA_PLATFORM": "offscreen"},
         timeout=TIMEOUT,
         check=False,
     )

@@ -67,6 +67,8 @@ _X_TIERS = (170_000.0, 350_000.0, 700_000.0, 1_400_000.0, 2_800_000.0)
 #: Longest piece, in metres, that an edge of a projected CRS other than transverse Mercator
 #: is cut into before its vertices move to a Gauss–Krüger zone (see docs/area.md).
 STRAIGHT_EDGE_STEP_M = 10.0
+#: No feature on the ellipsoid has a longer perimeter: ten times round the equator.
+_MAX_PERIMETER_M = 4.0e8
 
 
 def area(
@@ -700,7 +702,17 @@ def _split_by_zone(
     geographic, ellipsoid = _geographic(crs)
     to_lonlat = pyproj.Transformer.from_crs(crs, geographic, always_xy=True)
     if not crs.is_geographic:
-        geoms = shapely.segmentize(geoms, STRAIGHT_EDGE_STEP_M / linear_unit_metres(crs))
+        metres = linear_unit_metres(crs)
+        perimeter_m = shapely.length(geoms) * metres
+        beyond = ~np.isfinite(perimeter_m) | (perimeter_m > _MAX_PERIMETER_M)
+        if beyond.any():
+            # Cutting such edges into 10 m pieces would exhaust the memory.
+            raise CRSError(
+                f"{int(beyond.sum())} feature(s) have coordinates no ellipsoid holds (a "
+                f"perimeter of {np.nanmax(np.where(beyond, perimeter_m, 0.0)):.3g} m, or not a "
+                "number): the file is damaged, or its CRS is not the one its coordinates are in"
+            )
+        geoms = shapely.segmentize(geoms, STRAIGHT_EDGE_STEP_M / metres)
     lonlat = shapely.transform(geoms, _transform_with(to_lonlat))
     bounds = shapely.bounds(lonlat)
     zones = np.round((bounds[:, 0] + bounds[:, 2]) / 6.0).astype(int)
