@@ -792,9 +792,14 @@ def _rolled_up(
     cents = np.round(values.to_numpy(dtype=float) * 100)
     cents[county] = np.round(counties.to_numpy(dtype=float) * 100)
     for level, keys in parents.items():
-        sums = pd.Series(cents[county]).groupby(keys[county].to_numpy()).sum()
-        rows = (levels == level).to_numpy() & keys.isin(sums.index).to_numpy()
-        cents[rows] = sums.reindex(keys[rows]).to_numpy()
+        # Whole cents in floats: the sums are exact in any order.
+        groups, uniques = pd.factorize(keys.to_numpy())
+        counted = county & (groups >= 0)
+        sums = np.bincount(groups[counted], weights=cents[counted], minlength=len(uniques))
+        has_county = np.bincount(groups[counted], minlength=len(uniques)) > 0
+        rows = (levels == level).to_numpy() & (groups >= 0)
+        rows[rows] = has_county[groups[rows]]
+        cents[rows] = sums[groups[rows]]
     return pd.Series(cents / 100, index=values.index)
 
 
