@@ -59,7 +59,7 @@ from geozones.measure.area import (
 )
 from geozones.parallel import concatenate_blocks, for_spans, worker_count
 from geozones.units import square_metres_per
-from geozones.zones import to_crs, zone_codes
+from geozones.zones import to_crs, zone_codes, zone_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -395,9 +395,7 @@ def fragmentation(
 
     placed = parcels["block"].notna().to_numpy()
     parcel_geoms = geometry_array(parcels)[placed]
-    parcel_zone = _zone_of_points(
-        concatenate_blocks(shapely.point_on_surface, parcel_geoms), zone_geoms, codes
-    )
+    parcel_zone = zone_of(parcel_geoms, zone_geoms, codes=codes)
     frame = pd.DataFrame(
         {
             "zone": parcel_zone,
@@ -645,19 +643,6 @@ def _sort_parcels(bounds: np.ndarray, area: np.ndarray) -> np.ndarray:
 # zones
 
 
-def _zone_of_points(points: np.ndarray, zone_geoms: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """The code of the zone holding each point (the first zone row if on a boundary), or None."""
-    result = np.full(len(points), None, dtype=object)
-    if len(points) == 0:
-        return result
-    zone, point = shapely.STRtree(points).query(zone_geoms, predicate="intersects")
-    order = np.lexsort((zone, point))
-    point, zone = point[order], zone[order]
-    first = np.flatnonzero(np.diff(point, prepend=-1) != 0)
-    result[point[first]] = codes[zone[first]]
-    return result
-
-
 def _parcel_zones(
     parcels: np.ndarray,
     zones: gpd.GeoDataFrame,
@@ -667,8 +652,7 @@ def _parcel_zones(
 ) -> np.ndarray:
     zones = to_crs(zones, crs, name="the zone layer", target="the farmland's")
     zone_geoms = polygon_array(zones, purpose="farmland blocks")
-    points = concatenate_blocks(shapely.point_on_surface, parcels)
-    result = _zone_of_points(points, zone_geoms, codes)
+    result = zone_of(parcels, zone_geoms, codes=codes)
     outside = np.flatnonzero(pd.isna(result))
     if len(outside):
         warnings.warn(

@@ -21,6 +21,7 @@ from geozones.qc.geometry import check_geometry
 from geozones.qc.lines import check_lines
 from geozones.qc.rules import Rules, load_rules
 from geozones.qc.schema import check_schema
+from geozones.zones import zone_of
 
 #: The rule families, in report order.
 FAMILY_CHECKS: tuple[Callable[[Delivery, Rules], list[RuleResult]], ...] = (
@@ -148,11 +149,10 @@ def _with_zones(table: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None) -> gpd.
     )
     if len(located) == 0:
         return table
-    points = shapely.point_on_surface(geoms[located])
-    point, zone = shapely.STRtree(zones.geometry.to_numpy()).query(points, predicate="intersects")
-    first = np.flatnonzero(np.diff(point, prepend=-1) != 0)
     codes = table["zone"].to_numpy(dtype=object).copy()
-    codes[located[point[first]]] = zones["zone"].to_numpy(dtype=object)[zone[first]]
+    codes[located] = zone_of(
+        geoms[located], zones.geometry.to_numpy(), codes=zones["zone"].to_numpy(dtype=object)
+    )
     table = table.copy()
     table["zone"] = codes
     return table

@@ -49,7 +49,7 @@ from geozones.outputs import (
     safe_filename,
 )
 from geozones.parallel import worker_count
-from geozones.zones import to_crs, zone_codes
+from geozones.zones import to_crs, zone_codes, zone_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -597,23 +597,11 @@ def _home_zones(
     geoms: np.ndarray, zone_geoms: np.ndarray, codes: np.ndarray, order: list[str]
 ) -> np.ndarray:
     """Position in `order` of each feature's home zone."""
+    # a point on a shared county border meets two zones: the first zone wins; a feature in no
+    # zone goes to the nearest one, and a null or empty one to the first
     position = pd.Index(order).get_indexer(pd.Index(codes))
-    home = np.zeros(len(geoms), dtype=np.int64)
-    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    points = shapely.point_on_surface(geoms[located])
-    tree = shapely.STRtree(zone_geoms)
-    point_index, zone_index = tree.query(points, predicate="intersects")
-    # a point on a shared county border meets two zones: the first zone wins
-    chosen = np.full(len(points), np.iinfo(np.int64).max)
-    np.minimum.at(chosen, point_index, position[zone_index])
-    found = chosen != np.iinfo(np.int64).max
-    if not found.all():
-        stray, nearest = tree.query_nearest(points[~found], return_distance=False)
-        nearest_zone = np.full(int((~found).sum()), np.iinfo(np.int64).max)
-        np.minimum.at(nearest_zone, stray, position[nearest])
-        chosen[~found] = nearest_zone
-    home[located] = chosen
-    return home
+    zone = zone_of(geoms, zone_geoms, rank=position, outside="nearest")
+    return np.where(zone >= 0, position[zone], 0)
 
 
 def _batches(

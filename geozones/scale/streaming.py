@@ -66,7 +66,7 @@ from geozones.parallel import worker_count
 from geozones.scale.executor import ZoneWarning, reraise_warnings, run_zones
 from geozones.scale.partitions import HOME, ROW, PartitionedDataset
 from geozones.units import square_metres_per
-from geozones.zones import zone_codes
+from geozones.zones import zone_codes, zone_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -565,17 +565,13 @@ def _owner(
     """
     if split:
         owner = pieces["zone"].to_numpy(dtype=object).copy()
-        outside = pd.isna(owner)
-        owner[outside] = home[outside]
-        return owner
-    points = shapely.point_on_surface(pieces.geometry.to_numpy())
-    piece, member = zones.tree.query(points, predicate="covered_by")
-    rank = pd.Index(dataset.zones).get_indexer(zones.codes[member])
-    first = np.full(len(points), len(dataset.zones))
-    np.minimum.at(first, piece, rank)
-    found = first < len(dataset.zones)
-    owner = home.copy()
-    owner[found] = np.asarray(dataset.zones, dtype=object)[first[found]]
+    else:
+        rank = pd.Index(dataset.zones).get_indexer(pd.Index(zones.codes))
+        owner = zone_of(
+            pieces.geometry.to_numpy(), zones.geoms, rank=rank, tree=zones.tree, codes=zones.codes
+        )
+    outside = pd.isna(owner)
+    owner[outside] = home[outside]
     return owner
 
 
