@@ -10,6 +10,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones.choices import checked_layer
 from geozones.errors import (
     CRSReprojectionWarning,
     EmptyLayerError,
@@ -56,6 +57,7 @@ def zone_codes(
     ZoneError
         A zone has no code (NULL, NaN or blank): its area would be in no row.
     """
+    checked_layer(zones, name="zones")
     if len(zones) == 0:
         raise EmptyLayerError("the zone layer has no features; zone polygons are needed")
     if zones.crs is None:
@@ -102,6 +104,7 @@ def to_crs(layer: gpd.GeoDataFrame, crs: pyproj.CRS, *, name: str, target: str) 
     MissingCRSError
         `layer` has no CRS.
     """
+    checked_layer(layer, name=name, series=True)
     if layer.crs is None:
         raise MissingCRSError(f"{name} has no CRS; read it with geozones.read_layer")
     own = pyproj.CRS.from_user_input(layer.crs)

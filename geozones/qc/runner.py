@@ -11,6 +11,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones.choices import checked_layer
+from geozones.errors import EmptyLayerError, MissingCRSError
 from geozones.qc.areas import check_areas
 from geozones.qc.catalogue import RULES
 from geozones.qc.codes import check_codes
@@ -79,6 +81,12 @@ def inspect(
     >>> findings.summary.set_index("rule").loc["AREA-DEDUCTION", ["checked", "failed"]].tolist()
     [2886, 1]
     """
+    if zones is not None and not isinstance(zones, (str, os.PathLike)):
+        checked_layer(zones, name="zones")
+        if zones.crs is None:
+            raise MissingCRSError("zones has no CRS; read the zone layer with geozones.read_layer")
+        if len(zones) == 0:
+            raise EmptyLayerError("zones has no features; zone polygons are needed")
     if not isinstance(rules, Rules):
         rules = load_rules(rules)
     delivery = open_delivery(source, rules, zones=zones)

@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,10 +33,14 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones.choices import checked_instance
 from geozones.errors import (
+    ArgumentTypeError,
     DataSourceError,
+    EmptyLayerError,
     FieldError,
     MissingCRSError,
+    OptionError,
     OutputError,
     OutputExistsError,
 )
@@ -523,18 +527,27 @@ def tile_grid(
     """
     import geopandas as gpd
 
-    if not size > 0:
-        raise ValueError(f"tile size must be positive, not {size!r}")
+    if not isinstance(size, (int, float)) or not size > 0:
+        raise OptionError(f"tile size must be positive, not {size!r}")
     if isinstance(extent, (gpd.GeoDataFrame, gpd.GeoSeries)):
         crs = extent.crs if crs is None else crs
         bounds = tuple(float(value) for value in extent.total_bounds)
     else:
-        bounds = tuple(float(value) for value in extent)
+        needed = "a GeoDataFrame, a GeoSeries or (xmin, ymin, xmax, ymax)"
+        numbers: Sequence[Any] = checked_instance(
+            extent, (tuple, list, np.ndarray), name="extent", needed=needed
+        )
+        try:
+            bounds = tuple(float(value) for value in numbers)
+        except (TypeError, ValueError) as error:
+            raise ArgumentTypeError(f"extent must be {needed}, not {extent!r}") from error
     if crs is None:
-        raise MissingCRSError("tile_grid needs a CRS: pass crs= or a layer with one")
+        raise MissingCRSError("tile_grid needs a CRS: pass crs= or an extent layer with one")
+    if len(bounds) != 4:
+        raise ArgumentTypeError(f"extent must be (xmin, ymin, xmax, ymax), not {extent!r}")
     xmin, ymin, xmax, ymax = bounds
     if not all(np.isfinite(bounds)) or xmin > xmax or ymin > ymax:
-        raise ValueError(f"nothing to tile: the extent {bounds} is empty")
+        raise EmptyLayerError(f"nothing to tile: the extent {bounds} is empty")
     columns = np.arange(np.floor(xmin / size), max(np.ceil(xmax / size), np.floor(xmin / size) + 1))
     rows = np.arange(np.floor(ymin / size), max(np.ceil(ymax / size), np.floor(ymin / size) + 1))
     x0, y0 = (grid.ravel() * size for grid in np.meshgrid(columns, rows))

@@ -45,11 +45,12 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones.analysis.conflicts import find_conflicts, resolve_conflicts
+from geozones.analysis.conflicts import LINES, find_conflicts, resolve_conflicts
 from geozones.analysis.coverage import ZonePieces, area_function, coverage_table
+from geozones.choices import checked_instance, checked_non_negative
 from geozones.errors import OutsideZonesWarning, PartitionError, RunRestartedWarning
 from geozones.io.validity import polygon_array
-from geozones.measure.area import AreaMethod
+from geozones.measure.area import AreaMethod, check_method
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
@@ -151,6 +152,15 @@ def stream_coverage(
     990102      100.0          50.0     50.0
     990121      100.0          50.0     50.0
     """
+    checked_instance(
+        dataset,
+        PartitionedDataset,
+        name="dataset",
+        needed="a PartitionedDataset (from open_partitions)",
+    )
+    square_metres_per(unit)
+    check_method(method)
+    check_xy_tolerance(xy_tolerance)
     square_metres_per(unit)  # an unknown unit fails before any county runs
     tolerance = check_xy_tolerance(xy_tolerance)
     task = partial(_coverage_task, layer=layer, method=method, xy_tolerance=tolerance)
@@ -237,6 +247,14 @@ def stream_conflicts(
     PartitionError
         One or more zones failed; the message names each with its error.
     """
+    checked_instance(
+        dataset,
+        PartitionedDataset,
+        name="dataset",
+        needed="a PartitionedDataset (from open_partitions)",
+    )
+    checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
+    check_xy_tolerance(xy_tolerance)
     names = tuple(layers) if layers is not None else dataset.layers
     split = not dataset.tiled if split_at_zones is None else split_at_zones
     tolerance = check_xy_tolerance(xy_tolerance)
@@ -278,7 +296,7 @@ def stream_conflicts(
 
 def stream_resolution(
     dataset: PartitionedDataset,
-    priority: Sequence[str] = ("farmland", "redline", "urban"),
+    priority: Sequence[str] = LINES,
     *,
     overrides: Mapping[str, tuple[str, Sequence[str]]] | None = None,
     min_area_m2: float = 0.0,
@@ -333,6 +351,14 @@ def stream_resolution(
     PartitionError
         One or more zones failed; the message names each with its error.
     """
+    checked_instance(
+        dataset,
+        PartitionedDataset,
+        name="dataset",
+        needed="a PartitionedDataset (from open_partitions)",
+    )
+    checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
+    check_xy_tolerance(xy_tolerance)
     masks = {name: (mask, tuple(order)) for name, (mask, order) in (overrides or {}).items()}
     split = not dataset.tiled if split_at_zones is None else split_at_zones
     tolerance = check_xy_tolerance(xy_tolerance)
