@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from geozones.choices import checked_layer, checked_non_negative
+from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import FieldError
 from geozones.measure.area import AreaMethod, area, check_method
 from geozones.units import square_metres_per
@@ -340,7 +340,9 @@ def check_area_fields(
     1  A2     KCMJ    234.56    234.57
     1  A2   TBDLMJ   2111.12   2111.11
     """
-    checked_layer(layer, name="layer")
+    checked_instance(
+        layer, pd.DataFrame, name="layer", needed="a layer, or a DataFrame of its attributes"
+    )
     checked_non_negative(tolerance_m2, name="tolerance_m2", unit="m²")
     gross = gross or _first_present(layer, GROSS_AREA_FIELDS, "gross area")
     net = net or next((name for name in NET_AREA_FIELDS if name in layer.columns), None)

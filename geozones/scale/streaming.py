@@ -152,15 +152,9 @@ def stream_coverage(
     990102      100.0          50.0     50.0
     990121      100.0          50.0     50.0
     """
-    checked_instance(
-        dataset,
-        PartitionedDataset,
-        name="dataset",
-        needed="a PartitionedDataset (from open_partitions)",
-    )
+    _check_arguments(dataset, xy_tolerance=xy_tolerance)
     square_metres_per(unit)
     check_method(method)
-    check_xy_tolerance(xy_tolerance)
     square_metres_per(unit)  # an unknown unit fails before any county runs
     tolerance = check_xy_tolerance(xy_tolerance)
     task = partial(_coverage_task, layer=layer, method=method, xy_tolerance=tolerance)
@@ -247,14 +241,7 @@ def stream_conflicts(
     PartitionError
         One or more zones failed; the message names each with its error.
     """
-    checked_instance(
-        dataset,
-        PartitionedDataset,
-        name="dataset",
-        needed="a PartitionedDataset (from open_partitions)",
-    )
-    checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
-    check_xy_tolerance(xy_tolerance)
+    _check_arguments(dataset, min_area_m2=min_area_m2, xy_tolerance=xy_tolerance)
     names = tuple(layers) if layers is not None else dataset.layers
     split = not dataset.tiled if split_at_zones is None else split_at_zones
     tolerance = check_xy_tolerance(xy_tolerance)
@@ -351,14 +338,7 @@ def stream_resolution(
     PartitionError
         One or more zones failed; the message names each with its error.
     """
-    checked_instance(
-        dataset,
-        PartitionedDataset,
-        name="dataset",
-        needed="a PartitionedDataset (from open_partitions)",
-    )
-    checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
-    check_xy_tolerance(xy_tolerance)
+    _check_arguments(dataset, min_area_m2=min_area_m2, xy_tolerance=xy_tolerance)
     masks = {name: (mask, tuple(order)) for name, (mask, order) in (overrides or {}).items()}
     split = not dataset.tiled if split_at_zones is None else split_at_zones
     tolerance = check_xy_tolerance(xy_tolerance)
@@ -563,6 +543,18 @@ def _relevant(
             keep[shapely.STRtree(geoms).query(home_geoms, predicate="intersects")[1]] = True
         kept[name] = frame[keep]
     return kept
+
+
+def _check_arguments(dataset: object, *, min_area_m2: float = 0.0, xy_tolerance: float) -> None:
+    """Refuse a `dataset` that is not one, a negative `min_area_m2` or a bad `xy_tolerance`."""
+    checked_instance(
+        dataset,
+        PartitionedDataset,
+        name="dataset",
+        needed="a PartitionedDataset (from open_partitions)",
+    )
+    checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
+    check_xy_tolerance(xy_tolerance)
 
 
 def _nearby_zones(zones: _Zones, windows: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
