@@ -483,6 +483,15 @@ def zone_of_features(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.nda
     numpy.ndarray
         One code (or None) per row of `frame`.
 
+    Raises
+    ------
+    MissingCRSError
+        `frame` or `zones` has no CRS.
+    FieldError
+        `zones` has no ``zone`` column.
+    EmptyLayerError
+        `zones` has no features.
+
     Examples
     --------
     >>> import geopandas as gpd
@@ -493,10 +502,17 @@ def zone_of_features(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.nda
     >>> zone_of_features(farmland, zones).tolist()
     ['990121', None]
     """
-    if frame.crs is not None:
-        zones = to_crs(
-            zones, pyproj.CRS.from_user_input(frame.crs), name="the zones", target="the layer's"
-        )
+    checked_layer(frame, name="frame")
+    checked_layer(zones, name="zones")
+    if frame.crs is None:
+        raise MissingCRSError("frame has no CRS; read the layer with geozones.read_layer")
+    if "zone" not in zones.columns:
+        raise FieldError("zones has no 'zone' column holding each zone's code")
+    if len(zones) == 0:
+        raise EmptyLayerError("zones has no features; zone polygons are needed")
+    zones = to_crs(
+        zones, pyproj.CRS.from_user_input(frame.crs), name="the zones", target="the layer's"
+    )
     return zone_of(
         np.asarray(frame.geometry.array, dtype=object),
         np.asarray(zones.geometry.array, dtype=object),

@@ -118,6 +118,7 @@ GOOD: dict[str, Callable[[], Any]] = {
     "passed": lambda: True,
     "table": lambda: None,
     "caption": lambda: "a caption",
+    "zone_geoms": lambda: np.asarray(ZONES.geometry.array),
 }
 
 #: Functions needing good values GOOD cannot give, by qualified name.
@@ -128,6 +129,10 @@ RECIPES: dict[str, dict[str, Callable[[], Any]]] = {
         "layer": lambda: LAYER.assign(KCXS=0.1, KCMJ=10.0)
     },
     "geozones.scale.streaming.stream_coverage": {"layer": lambda: "farmland"},
+    "geozones.zones.zone_of_features": {
+        "frame": lambda: LAYER,
+        "zones": lambda: ZONES.assign(zone=ZONES["XZQDM"]),
+    },
     "geozones.report.html.html_table": {
         "table": lambda: geozones.report.excel.Table(frame=LAYER.drop(columns="geometry"))
     },
@@ -195,6 +200,7 @@ MISSPELT = {
     "method": ("elipsoidal", "ellipsoidal"),
     "levels": (("provence",), "province"),
     "language": ("ZH", "zh"),
+    "outside": ("neares", "nearest"),
 }
 #: Parameters that hold a length, an area or a tolerance: never negative.
 NON_NEGATIVE = {
@@ -352,5 +358,6 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "unit": ("area unit",),
     "method": ("area method",),
     "levels": ("level",),
+    "outside": ("outside option",),
     "language": ("language",),
 }
