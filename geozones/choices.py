@@ -8,9 +8,13 @@ configuration and the command line.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Collection, Mapping
+from typing import TypeVar
 
-from geozones.errors import OptionError
+from geozones.errors import ArgumentTypeError, OptionError
+
+T = TypeVar("T")
 
 
 def closest(
@@ -124,3 +128,125 @@ def checked_choice(
         return value
     suggestion = did_you_mean(value, choices, aliases) if isinstance(value, str) else ""
     raise OptionError(f"unknown {what} {value!r}{suggestion}; use one of: {', '.join(choices)}")
+
+
+def checked_instance(
+    value: object, kind: type[T] | tuple[type, ...], *, name: str, needed: str
+) -> T:
+    """`value` if it is an instance of `kind`, else an :class:`~geozones.errors.ArgumentTypeError`.
+
+    Parameters
+    ----------
+    value : object
+        The argument given.
+    kind : type or tuple of types
+        The type(s) allowed.
+    name : str
+        The argument's name, for the message.
+    needed : str
+        What the argument should be, for the message (``"a GeoDataFrame (read one with
+        geozones.read_layer)"``).
+
+    Returns
+    -------
+    object
+        `value`.
+
+    Raises
+    ------
+    ArgumentTypeError
+        `value` is not a `kind`; the message names the argument, what it needs and what it got.
+
+    Examples
+    --------
+    >>> checked_instance(3, int, name="decimals", needed="a whole number")
+    3
+    >>> checked_instance("farmland.shp", int, name="decimals", needed="a whole number")
+    Traceback (most recent call last):
+    ...
+    geozones.errors.ArgumentTypeError: decimals must be a whole number, not str ('farmland.shp')
+    """
+    if isinstance(value, kind):
+        return value  # type: ignore[return-value]
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    raise ArgumentTypeError(f"{name} must be {needed}, not {type(value).__name__} ({shown})")
+
+
+def checked_layer(value: object, *, name: str, series: bool = False) -> object:
+    """`value` if it is a GeoDataFrame (or, with `series`, a GeoSeries), else an error.
+
+    Parameters
+    ----------
+    value : object
+        The argument given.
+    name : str
+        The argument's name, for the message.
+    series : bool, default False
+        Accept a GeoSeries too.
+
+    Returns
+    -------
+    GeoDataFrame or GeoSeries
+        `value`.
+
+    Raises
+    ------
+    ArgumentTypeError
+        `value` is something else (a path, a DataFrame without geometry, …).
+
+    Examples
+    --------
+    >>> checked_layer("redline.shp", name="layer")
+    Traceback (most recent call last):
+    ...
+    geozones.errors.ArgumentTypeError: layer must be a GeoDataFrame (read the file with \
+geozones.read_layer), not str ('redline.shp')
+    """
+    import geopandas as gpd
+
+    kind: tuple[type, ...] = (gpd.GeoDataFrame, gpd.GeoSeries) if series else (gpd.GeoDataFrame,)
+    needed = "a GeoDataFrame" + (" or a GeoSeries" if series else "")
+    return checked_instance(
+        value, kind, name=name, needed=f"{needed} (read the file with geozones.read_layer)"
+    )
+
+
+def checked_non_negative(value: object, *, name: str, unit: str) -> float:
+    """`value` as a float if a finite number ≥ 0, else an :class:`~geozones.errors.OptionError`.
+
+    Parameters
+    ----------
+    value : object
+        The argument given.
+    name : str
+        The argument's name, for the message.
+    unit : str
+        Its unit, for the message (``"m²"``).
+
+    Returns
+    -------
+    float
+        `value`.
+
+    Raises
+    ------
+    OptionError
+        `value` is negative, NaN, infinite or not a number.
+
+    Examples
+    --------
+    >>> checked_non_negative(0, name="min_area_m2", unit="m²")
+    0.0
+    >>> checked_non_negative(-1, name="min_area_m2", unit="m²")
+    Traceback (most recent call last):
+    ...
+    geozones.errors.OptionError: min_area_m2 must be a finite number ≥ 0 (in m²), not -1
+    """
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0:
+        raise OptionError(f"{name} must be a finite number ≥ 0 (in {unit}), not {value!r}")
+    return number

@@ -55,6 +55,13 @@ class OptionError(GeozonesError, ValueError):
     """
 
 
+class ArgumentTypeError(GeozonesError, TypeError):
+    """An argument of the wrong type: a path or a string where a layer or a result goes.
+
+    The message names the argument and the type it needs.
+    """
+
+
 class MissingDependencyError(GeozonesError, ImportError):
     """An optional package a feature needs is not installed; the message says how to install it."""
 
@@ -168,6 +175,7 @@ class VersionMatchWarning(GeozonesWarning):
 
 
 __all__ = [
+    "ArgumentTypeError",
     "CRSError",
     "CRSInferredWarning",
     "CRSMismatchError",

@@ -10,11 +10,13 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones.choices import checked_layer
 from geozones.errors import (
     CRSReprojectionWarning,
     EmptyLayerError,
     FieldError,
     MissingCRSError,
+    OptionError,
     ZoneCodeWarning,
     ZoneError,
     ZoneGapWarning,
@@ -55,6 +57,7 @@ def zone_codes(
     ZoneError
         A zone has no code (NULL, NaN or blank): its area would be in no row.
     """
+    checked_layer(zones, name="zones")
     if len(zones) == 0:
         raise EmptyLayerError("the zone layer has no features; zone polygons are needed")
     if zones.crs is None:
@@ -101,6 +104,7 @@ def to_crs(layer: gpd.GeoDataFrame, crs: pyproj.CRS, *, name: str, target: str) 
     MissingCRSError
         `layer` has no CRS.
     """
+    checked_layer(layer, name=name, series=True)
     if layer.crs is None:
         raise MissingCRSError(f"{name} has no CRS; read it with geozones.read_layer")
     own = pyproj.CRS.from_user_input(layer.crs)
@@ -353,11 +357,118 @@ def _warn_gaps(geoms: np.ndarray, crs: pyproj.CRS, tolerance: float, source: str
     )
 
 
+#: What :func:`zone_of` gives a feature whose point lies in no zone.
+OUTSIDE_CHOICES = ("none", "nearest")
+
+
+def zone_of(
+    geoms: np.ndarray,
+    zone_geoms: np.ndarray,
+    *,
+    rank: np.ndarray | None = None,
+    outside: str = "none",
+    tree: shapely.STRtree | None = None,
+    codes: np.ndarray | None = None,
+) -> np.ndarray:
+    """The position (or code) of the zone holding each feature, by a point on the feature's surface.
+
+    A feature belongs to the zone that holds its representative point
+    (:func:`shapely.point_on_surface`), not to the zone with the largest share of its area: a
+    feature straddling two zones goes wholly to the one holding its point. A point on the
+    boundary of several zones goes to the zone of lowest `rank` (the first zone row by
+    default). Null and empty features have no zone (-1).
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        The features, in the CRS of the zones.
+    zone_geoms : numpy.ndarray of shapely geometries
+        Zone polygons.
+    rank : numpy.ndarray of int, optional
+        Per zone, its precedence on a shared boundary (lower first); default the zone's position.
+    outside : {"none", "nearest"}, default "none"
+        For a feature whose point lies in no zone: no zone (-1), or the nearest zone (of lowest
+        `rank` among zones at the same distance).
+    tree : shapely.STRtree, optional
+        A tree already built on `zone_geoms`, to reuse.
+    codes : numpy.ndarray, optional
+        The code of each zone: give it to have codes returned instead of positions.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per feature, the position of its zone in `zone_geoms` or -1 (int64); with `codes`, the
+        code of its zone or None (object).
+
+    Raises
+    ------
+    OptionError
+        `outside` is not one of ``"none"``, ``"nearest"``.
+        `rank` or `codes` is not one value per zone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import box
+    >>> zones = np.array([box(0, 0, 1, 1), box(1, 0, 3, 1)])
+    >>> features = np.array([box(0.2, 0.2, 0.4, 0.4), box(0, 0, 3, 1), box(5, 0, 6, 1), None])
+    >>> zone_of(features, zones).tolist()
+    [0, 1, -1, -1]
+    >>> zone_of(features, zones, outside="nearest").tolist()
+    [0, 1, 1, -1]
+    >>> zone_of(features, zones, codes=np.array(["990102", "990121"])).tolist()
+    ['990102', '990121', None, None]
+    """
+    from geozones.choices import checked_choice
+    from geozones.parallel import concatenate_blocks
+
+    outside = checked_choice(outside, OUTSIDE_CHOICES, what="outside option")
+    geoms = np.asarray(geoms, dtype=object)
+    zone_geoms = np.asarray(zone_geoms, dtype=object)
+    if rank is None:
+        rank = np.arange(len(zone_geoms), dtype=np.int64)
+    rank = np.asarray(rank, dtype=np.int64)
+    if rank.shape != (len(zone_geoms),) or (codes is not None and len(codes) != len(zone_geoms)):
+        raise OptionError(
+            f"rank and codes need one value per zone ({len(zone_geoms)}); give one per zone"
+        )
+    result = np.full(len(geoms), -1, dtype=np.int64)
+    located = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if len(located) == 0 or len(zone_geoms) == 0:
+        return result
+    points = concatenate_blocks(shapely.point_on_surface, geoms[located])
+    tree = shapely.STRtree(zone_geoms) if tree is None else tree
+    point, zone = tree.query(points, predicate="intersects")
+    chosen = _lowest_rank(point, zone, rank, len(points))
+    if outside == "nearest":
+        stray = np.flatnonzero(chosen < 0)
+        if len(stray):
+            point, zone = tree.query_nearest(points[stray])
+            chosen[stray] = _lowest_rank(point, zone, rank, len(stray))
+    result[located] = chosen
+    if codes is None:
+        return result
+    named = np.full(len(result), None, dtype=object)
+    found = result >= 0
+    named[found] = np.asarray(codes, dtype=object)[result[found]]
+    return named
+
+
+def _lowest_rank(point: np.ndarray, zone: np.ndarray, rank: np.ndarray, count: int) -> np.ndarray:
+    """Per point, of the zones paired with it, the one of lowest rank (then position), or -1."""
+    order = np.lexsort((zone, rank[zone], point))
+    point, zone = point[order], zone[order]
+    first = np.flatnonzero(np.diff(point, prepend=-1) != 0)
+    chosen = np.full(count, -1, dtype=np.int64)
+    chosen[point[first]] = zone[first]
+    return chosen
+
+
 def zone_of_features(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarray:
     """The code of the zone holding each feature's representative point, or None.
 
-    A point on the boundary of two zones goes to the first zone row. Null and empty features
-    have None.
+    :func:`zone_of` for layers: a point on the boundary of two zones goes to the first zone
+    row; null and empty features, and features in no zone, have None.
 
     Parameters
     ----------
@@ -371,21 +482,39 @@ def zone_of_features(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.nda
     -------
     numpy.ndarray
         One code (or None) per row of `frame`.
+
+    Raises
+    ------
+    MissingCRSError
+        `frame` or `zones` has no CRS.
+    FieldError
+        `zones` has no ``zone`` column.
+    EmptyLayerError
+        `zones` has no features.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> zones = gpd.GeoDataFrame({"zone": ["990102", "990121"]},
+    ...                          geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)], crs=4527)
+    >>> farmland = gpd.GeoDataFrame(geometry=[box(1.2, 0, 1.8, 1), box(3, 0, 4, 1)], crs=4527)
+    >>> zone_of_features(farmland, zones).tolist()
+    ['990121', None]
     """
-    if frame.crs is not None:
-        zones = to_crs(
-            zones, pyproj.CRS.from_user_input(frame.crs), name="the zones", target="the layer's"
-        )
-    geoms = np.asarray(frame.geometry.array, dtype=object)
-    result = np.full(len(geoms), None, dtype=object)
-    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
-    if len(present) == 0:
-        return result
-    points = shapely.point_on_surface(geoms[present])
-    zone_geoms = np.asarray(zones.geometry.array, dtype=object)
-    point, zone = shapely.STRtree(zone_geoms).query(points, predicate="intersects")
-    order = np.lexsort((zone, point))
-    point, zone = point[order], zone[order]
-    first = np.flatnonzero(np.diff(point, prepend=-1) != 0)
-    result[present[point[first]]] = zones["zone"].to_numpy(dtype=object)[zone[first]]
-    return result
+    checked_layer(frame, name="frame")
+    checked_layer(zones, name="zones")
+    if frame.crs is None:
+        raise MissingCRSError("frame has no CRS; read the layer with geozones.read_layer")
+    if "zone" not in zones.columns:
+        raise FieldError("zones has no 'zone' column holding each zone's code")
+    if len(zones) == 0:
+        raise EmptyLayerError("zones has no features; zone polygons are needed")
+    zones = to_crs(
+        zones, pyproj.CRS.from_user_input(frame.crs), name="the zones", target="the layer's"
+    )
+    return zone_of(
+        np.asarray(frame.geometry.array, dtype=object),
+        np.asarray(zones.geometry.array, dtype=object),
+        codes=zones["zone"].to_numpy(dtype=object),
+    )

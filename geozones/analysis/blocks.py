@@ -32,7 +32,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geozones.analysis._pairs import NEAR, UNDECIDED, candidate_pairs, classify_pairs
 from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS
-from geozones.choices import checked_choice
+from geozones.choices import checked_choice, checked_instance, checked_layer, checked_non_negative
 from geozones.errors import (
     CRSError,
     FieldError,
@@ -41,6 +41,7 @@ from geozones.errors import (
     MissingOutlinesWarning,
     OutsideZonesWarning,
 )
+from geozones.io.crs import crs_label
 from geozones.io.validity import (
     LOWER_DIMENSIONAL_TYPES,
     POLYGONAL_TYPES,
@@ -51,7 +52,6 @@ from geozones.io.validity import (
     polygonal_parts,
 )
 from geozones.measure.area import (
-    crs_label,
     ellipsoidal_area,
     linear_unit_metres,
     measured_polygons,
@@ -59,7 +59,7 @@ from geozones.measure.area import (
 )
 from geozones.parallel import concatenate_blocks, for_spans, worker_count
 from geozones.units import square_metres_per
-from geozones.zones import to_crs, zone_codes
+from geozones.zones import to_crs, zone_codes, zone_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -201,11 +201,10 @@ def farmland_blocks(
     >>> farmland_blocks(parcels, barriers=river).parcel_block.tolist()
     [1, 2, 3]
     """
-    tolerance = float(tolerance_m)
-    if not np.isfinite(tolerance) or tolerance < 0:
-        raise ValueError(
-            f"tolerance_m must be a finite distance ≥ 0 in metres, not {tolerance_m!r}"
-        )
+    checked_layer(farmland, name="farmland", series=True)
+    if barriers is not None:
+        checked_layer(barriers, name="barriers", series=True)
+    tolerance = checked_non_negative(tolerance_m, name="tolerance_m", unit="m")
     crs = require_crs(farmland)
     _require_metric_crs(crs)
     codes = None if zones is None else zone_codes(zones, zone_field)
@@ -384,6 +383,9 @@ def fragmentation(
     990121  county           75.0       2             1                80.0
     990100    city          195.0       2             1                92.3
     """
+    checked_instance(
+        blocks, FarmlandBlocks, name="blocks", needed="the FarmlandBlocks farmland_blocks returns"
+    )
     per_unit = square_metres_per(unit)
     parcels = blocks.parcels
     crs = pyproj.CRS.from_user_input(parcels.crs)
@@ -395,9 +397,7 @@ def fragmentation(
 
     placed = parcels["block"].notna().to_numpy()
     parcel_geoms = geometry_array(parcels)[placed]
-    parcel_zone = _zone_of_points(
-        concatenate_blocks(shapely.point_on_surface, parcel_geoms), zone_geoms, codes
-    )
+    parcel_zone = zone_of(parcel_geoms, zone_geoms, codes=codes)
     frame = pd.DataFrame(
         {
             "zone": parcel_zone,
@@ -645,19 +645,6 @@ def _sort_parcels(bounds: np.ndarray, area: np.ndarray) -> np.ndarray:
 # zones
 
 
-def _zone_of_points(points: np.ndarray, zone_geoms: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """The code of the zone holding each point (the first zone row if on a boundary), or None."""
-    result = np.full(len(points), None, dtype=object)
-    if len(points) == 0:
-        return result
-    zone, point = shapely.STRtree(points).query(zone_geoms, predicate="intersects")
-    order = np.lexsort((zone, point))
-    point, zone = point[order], zone[order]
-    first = np.flatnonzero(np.diff(point, prepend=-1) != 0)
-    result[point[first]] = codes[zone[first]]
-    return result
-
-
 def _parcel_zones(
     parcels: np.ndarray,
     zones: gpd.GeoDataFrame,
@@ -667,8 +654,7 @@ def _parcel_zones(
 ) -> np.ndarray:
     zones = to_crs(zones, crs, name="the zone layer", target="the farmland's")
     zone_geoms = polygon_array(zones, purpose="farmland blocks")
-    points = concatenate_blocks(shapely.point_on_surface, parcels)
-    result = _zone_of_points(points, zone_geoms, codes)
+    result = zone_of(parcels, zone_geoms, codes=codes)
     outside = np.flatnonzero(pd.isna(result))
     if len(outside):
         warnings.warn(

@@ -38,6 +38,8 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from geozones.analysis.conflicts import LINES
+from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import (
     FieldError,
     MissingCRSError,
@@ -70,8 +72,6 @@ STATUSES: Final = (
     "changed_attributes",
     "unchanged",
 )
-#: The lines :func:`check_adjustment` knows the rules of.
-LINES: Final = ("farmland", "redline", "urban")
 #: Area columns of :attr:`VersionDiff.balance`, in the table's unit.
 BALANCE_COLUMNS: Final = ("before", "out", "in", "within_tolerance", "after", "net")
 #: Fields looked for as the farmland quality grade (耕地质量等别) with ``grade_field="auto"``.
@@ -372,6 +372,8 @@ def compare_versions(
     >>> diff  # doctest: +ELLIPSIS
     <VersionDiff: 2 changes; out 10,000.00, in 15,000.00, net +5,000.00 m2; matched by id ...>
     """
+    checked_layer(before, name="before")
+    checked_layer(after, name="after")
     per_unit = square_metres_per(unit)
     xy_tolerance = check_xy_tolerance(xy_tolerance)
     if before.crs is None:
@@ -654,6 +656,7 @@ def same_geometry(
     >>> same_geometry(np.array([square, square]), np.array([square, moved]), 0.001)
     (array([ True, False]), array([ True,  True]))
     """
+    checked_non_negative(tolerance, name="tolerance", unit="CRS units")
     identical = np.asarray(shapely.equals_identical(left, right), dtype=bool)
     within = identical.copy()
     rest = np.flatnonzero(~identical)
@@ -1627,6 +1630,7 @@ def check_adjustment(
     [{'rule': 'net', 'required': 0.0, 'measured': 2000.0, 'met': True}, {'rule': 'quality', \
 'required': 3.0, 'measured': 5.0, 'met': False}]
     """
+    checked_instance(diff, VersionDiff, name="diff", needed="a VersionDiff (from compare_versions)")
     if line not in LINES:
         raise ValueError(f"unknown line {line!r}; use one of: {', '.join(LINES)}")
     urban_only = {"cap": cap, "cap_percent": cap_percent, "urban_land_2020": urban_land_2020}

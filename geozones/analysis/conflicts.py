@@ -27,7 +27,8 @@ import pyproj
 import shapely
 
 from geozones.analysis.overlaps import Overlaps, classified_overlaps
-from geozones.errors import EmptyLayerError, GeozonesError, OutsideZonesWarning
+from geozones.choices import checked_instance, checked_layer, checked_non_negative
+from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
 from geozones.io.validity import polygon_array, polygonal_parts
 from geozones.measure.area import ellipsoidal_area
 from geozones.measure.tolerance import (
@@ -41,6 +42,10 @@ from geozones.measure.tolerance import (
 )
 from geozones.parallel import map_blocks
 from geozones.zones import split_by_zones, to_crs, zone_codes
+
+#: The three lines' layer keys, in the default priority of the rules:
+#: 耕地和永久基本农田 (farmland) → 生态保护红线 (redline) → 城镇开发边界 (urban).
+LINES: tuple[str, str, str] = ("farmland", "redline", "urban")
 
 #: Columns of the table :func:`find_conflicts` returns, before the geometry.
 CONFLICT_COLUMNS = ("layer_a", "layer_b", "id_a", "id_b", "area_m2", "sliver", "zone")
@@ -83,8 +88,11 @@ class AlignedLayers:
     @classmethod
     def prepare(cls, layers: Mapping[str, gpd.GeoDataFrame]) -> AlignedLayers:
         """The `layers` in their common CRS, with their polygons repaired for measuring."""
+        checked_instance(layers, Mapping, name="layers", needed="a mapping of name to layer")
         if not layers:
             raise EmptyLayerError("no layers given; pass a mapping of layer name to GeoDataFrame")
+        for name, frame in layers.items():
+            checked_layer(frame, name=f"layer {name!r}")
         names = tuple(layers)
         crs = _common_crs(layers)
         frames = {
@@ -103,7 +111,9 @@ def _common_crs(layers: Mapping[str, gpd.GeoDataFrame]) -> pyproj.CRS:
     crss = [pyproj.CRS.from_user_input(f.crs) for f in layers.values() if f.crs is not None]
     if len(crss) < len(layers):
         missing = [name for name, frame in layers.items() if frame.crs is None]
-        raise GeozonesError(f"layer(s) {', '.join(missing)} have no CRS; read them with read_layer")
+        raise MissingCRSError(
+            f"layer(s) {', '.join(missing)} have no CRS; read them with geozones.read_layer"
+        )
     projected = [crs for crs in crss if crs.is_projected]
     return projected[0] if projected else crss[0]
 
@@ -212,6 +222,7 @@ def find_conflicts(
     >>> len(phantoms), phantoms.attrs["phantoms"]["count"]
     (0, 1)
     """
+    checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
     tolerance = check_xy_tolerance(xy_tolerance)
     prepared = AlignedLayers.prepare(layers)
     width = tolerance_in_crs_units(tolerance, prepared.crs)
@@ -437,6 +448,11 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     >>> round(float(summary.area_m2.iloc[0]), 2)  # the duplicated parcel's overlap counts once
     4000.0
     """
+    checked_layer(conflicts, name="conflicts")
+    if conflicts.crs is None:
+        raise MissingCRSError(
+            "conflicts has no CRS; pass the table find_conflicts returns, in the CRS it measured"
+        )
     crs = pyproj.CRS.from_user_input(conflicts.crs)
     keys = ["zone", "layer_a", "layer_b"]
     if "phantom" in conflicts:  # listed with keep_phantoms: not conflicts
@@ -465,7 +481,7 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def resolve_conflicts(
     layers: Mapping[str, gpd.GeoDataFrame],
-    priority: Sequence[str] = ("farmland", "redline", "urban"),
+    priority: Sequence[str] = LINES,
     *,
     overrides: Mapping[str, tuple[gpd.GeoDataFrame, Sequence[str]]] | None = None,
     min_area_m2: float = 0.0,
@@ -536,6 +552,7 @@ def resolve_conflicts(
     >>> audit[["layer", "because_layer", "rule"]].to_dict("records")
     [{'layer': 'urban', 'because_layer': 'farmland', 'rule': 'priority: farmland > urban'}]
     """
+    checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
     tolerance = check_xy_tolerance(xy_tolerance)
     missing = [name for name in priority if name not in layers]
     if missing:

@@ -15,11 +15,11 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geozones.analysis.overlaps import classified_overlaps
-from geozones.choices import checked_choice
-from geozones.errors import FieldError, OutsideZonesWarning
+from geozones.choices import checked_choice, checked_layer
+from geozones.errors import FieldError, OptionError, OutsideZonesWarning
 from geozones.io.quality import layer_report
 from geozones.io.validity import polygon_array
-from geozones.measure.area import AreaMethod, ellipsoidal_area, geodesic_area
+from geozones.measure.area import AreaMethod, check_method, ellipsoidal_area, geodesic_area
 from geozones.measure.survey import survey_area
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
@@ -117,15 +117,15 @@ def coverage(
     990121   county      100.0           0.0      0.0
     990000 province      200.0          50.0     25.0
     """
+    checked_layer(layer, name="layer")
     square_metres_per(unit)  # an unknown unit fails before any work
+    check_method(method, densify_m=densify_m)
     tolerance = check_xy_tolerance(xy_tolerance)
     zone_codes = codes_of(zones, by)
     crs = pyproj.CRS.from_user_input(zones.crs)
     layer = to_crs(layer, crs, name="the layer", target="the zones'")
     zone_geoms = polygon_array(zones, purpose="coverage")
     layer_geoms = polygon_array(layer, purpose="coverage")
-    if densify_m is not None and method != "survey":
-        raise ValueError("densify_m applies to method='survey' only")
     measure = area_function(crs, method, densify_m)
     width = tolerance_in_crs_units(tolerance, crs)
 
@@ -205,7 +205,7 @@ def area_function(crs: pyproj.CRS, method: AreaMethod, densify_m: float | None =
 
         require_planar_crs(crs)
         return shapely.area
-    raise ValueError(f"unknown area method {method!r}")
+    raise OptionError(f"unknown area method {method!r}")  # check_method refused it before
 
 
 @dataclass(frozen=True)

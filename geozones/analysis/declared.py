@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import FieldError
-from geozones.measure.area import AreaMethod, area
+from geozones.measure.area import AreaMethod, area, check_method
 from geozones.units import square_metres_per
 
 if TYPE_CHECKING:
@@ -85,6 +86,9 @@ def check_declared_area(
        declared  computed  difference  relative_difference
     1   12000.0   9997.53     2002.47             0.200296
     """
+    checked_layer(layer, name="layer")
+    checked_non_negative(tolerance_m2, name="tolerance_m2", unit="m²")
+    check_method(method, densify_m=densify_m)
     declared = _declared_values(layer, field)
     computed = area(layer, unit=unit, method=method, densify_m=densify_m)
     if rel_tol is None and abs_tol is None:
@@ -216,6 +220,8 @@ def declared_area_convention(
     4   survey, densified at 20 m        0
     5                       exact        0
     """
+    checked_layer(layer, name="layer")
+    checked_non_negative(tolerance_m2, name="tolerance_m2", unit="m²")
     declared = _declared_values(layer, field)
     present = declared.notna()
     compared = int(present.sum())
@@ -334,6 +340,10 @@ def check_area_fields(
     1  A2     KCMJ    234.56    234.57
     1  A2   TBDLMJ   2111.12   2111.11
     """
+    checked_instance(
+        layer, pd.DataFrame, name="layer", needed="a layer, or a DataFrame of its attributes"
+    )
+    checked_non_negative(tolerance_m2, name="tolerance_m2", unit="m²")
     gross = gross or _first_present(layer, GROSS_AREA_FIELDS, "gross area")
     net = net or next((name for name in NET_AREA_FIELDS if name in layer.columns), None)
     if id_field is None:

@@ -33,6 +33,7 @@ from typing import NamedTuple
 import numpy as np
 import shapely
 
+from geozones.choices import checked_non_negative
 from geozones.io.validity import polygonal_parts
 from geozones.measure.tolerance import is_thin
 from geozones.parallel import map_by_cost, worker_count
@@ -275,6 +276,7 @@ def classified_overlaps(
     >>> found.left_index.tolist(), found.phantom.tolist(), [round(p.area, 4) for p in found.pieces]
     ([0, 1], [False, True], [1.0, 0.0003])
     """
+    checked_non_negative(width, name="width", unit="CRS units")
     left = np.asarray(left, dtype=object)
     right = np.asarray(right, dtype=object)
     threads = worker_count(threads)
@@ -438,6 +440,7 @@ def overlapping_pieces(
     >>> i.tolist(), j.tolist(), [p.area for p in pieces]
     ([0], [0], [1.0])
     """
+    checked_non_negative(width, name="width", unit="CRS units")
     found = classified_overlaps(left, right, same_layer=same_layer, width=width, threads=threads)
     genuine = ~found.phantom
     return found.left_index[genuine], found.right_index[genuine], found.pieces[genuine]

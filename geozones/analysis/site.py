@@ -15,7 +15,7 @@ import shapely
 
 from geozones.analysis.conflicts import AlignedLayers
 from geozones.analysis.overlaps import classified_overlaps
-from geozones.choices import did_you_mean
+from geozones.choices import checked_layer, checked_non_negative, did_you_mean
 from geozones.errors import OptionError
 from geozones.io.validity import polygonal_parts
 from geozones.measure.area import ellipsoidal_area
@@ -92,6 +92,8 @@ def site_check(
     >>> result["reasons"].iloc[0]
     'takes 5000.00 m2 of farmland (features 0)'
     """
+    checked_layer(footprint, name="footprint")
+    checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
     for role, name in (("farmland", farmland), ("redline", redline), ("urban", urban)):
         if name is not None and name not in layers:
             raise OptionError(

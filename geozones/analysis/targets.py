@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 
 from geozones.analysis.coverage import coverage
-from geozones.choices import did_you_mean
-from geozones.errors import OptionError
+from geozones.choices import checked_instance, checked_layer, did_you_mean
+from geozones.errors import MissingCRSError, OptionError
+from geozones.units import square_metres_per
+from geozones.zones import zone_codes
 
 #: The targets, how they compare, and their names in both report languages.
 TARGETS = {
@@ -85,6 +87,13 @@ def check_targets(
     farmland_min >= 20.0 10.0 False
     development_intensity_max_percent <= 5.0 10.0 False
     """
+    checked_instance(layers, Mapping, name="layers", needed="a mapping of name to layer")
+    for name, frame in layers.items():
+        checked_layer(frame, name=f"layer {name!r}")
+        if frame.crs is None:
+            raise MissingCRSError(f"layer {name!r} has no CRS; read it with geozones.read_layer")
+    zone_codes(zones, zone_field)  # the zones are checked before any work
+    square_metres_per(unit)
     wanted = {
         "redline_min": (redline_min, redline),
         "farmland_min": (farmland_min, farmland),

@@ -9,6 +9,7 @@ from typing import Any
 import click
 import pandas as pd
 
+from geozones.analysis.conflicts import LINES
 from geozones.cli.options import (
     EXIT_CHECK_FAILED,
     check_writable,
@@ -26,7 +27,7 @@ from geozones.io import read_layer
 from geozones.outputs import staged_files
 from geozones.units import AREA_UNITS
 
-_LINES = ("farmland", "redline", "urban", "other")
+_LINES = (*LINES, "other")
 
 
 @click.command("compare")

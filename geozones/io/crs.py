@@ -33,7 +33,9 @@ __all__ = [
     "BoundsLike",
     "CRSSuggestion",
     "check_crs_matches",
+    "crs_label",
     "describe_coordinates",
+    "is_mercator",
     "resolve_crs",
     "suggest_crs",
 ]
@@ -263,7 +265,7 @@ def check_crs_matches(crs: pyproj.CRS, bounds: BoundsLike, *, source: str) -> No
     if problem is None:
         return
     raise CRSMismatchError(
-        f"{source}: the declared CRS {_label(declared)} does not fit the coordinates: "
+        f"{source}: the declared CRS {crs_label(declared)} does not fit the coordinates: "
         f"{problem}; {describe_coordinates(box)}. {_advice(declared, box)}"
     )
 
@@ -347,7 +349,7 @@ def resolve_crs(
             raise _missing_crs_error(bounds, source=source, infer_asked=True)
         inferred = suggestion.crs
         warnings.warn(
-            f"{source} declares no CRS; using {_label(inferred)}, inferred from the "
+            f"{source} declares no CRS; using {crs_label(inferred)}, inferred from the "
             f'coordinates ({suggestion.reason}). Pass crs="EPSG:{suggestion.epsg}" to '
             "read_layer to state it and silence this warning.",
             CRSInferredWarning,
@@ -359,7 +361,7 @@ def resolve_crs(
     problem = None if box is None else _mismatch(given, box)
     if box is not None and problem is not None:
         raise CRSMismatchError(
-            f"{source}: the CRS passed as crs={crs!r}, {_label(given)}, does not fit the "
+            f"{source}: the CRS passed as crs={crs!r}, {crs_label(given)}, does not fit the "
             f"coordinates: {problem}; {describe_coordinates(box)}. "
             f"{_advice(given, box, caller=True)}"
         )
@@ -510,6 +512,32 @@ def _false_easting(crs: pyproj.CRS) -> float | None:
     return None
 
 
+def is_mercator(crs: pyproj.CRS) -> bool:
+    """Whether `crs` is a Mercator projection other than transverse (Web Mercator and the like).
+
+    Its planar distances and areas grow away from the equator (by 1/cos(latitude), and its
+    square for area), so neither is measured on its plane.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The CRS.
+
+    Returns
+    -------
+    bool
+        True for a (non-transverse) Mercator projection.
+
+    Examples
+    --------
+    >>> is_mercator(pyproj.CRS(3857)), is_mercator(pyproj.CRS(4527)), is_mercator(pyproj.CRS(4490))
+    (True, False, False)
+    """
+    operation = crs.coordinate_operation
+    method = operation.method_name.lower() if operation is not None else ""
+    return "mercator" in method and "transverse" not in method
+
+
 def _is_transverse_mercator(crs: pyproj.CRS) -> bool:
     operation = crs.coordinate_operation
     if operation is None:
@@ -604,8 +632,27 @@ def _fits_projection(crs: pyproj.CRS, box: _Box) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def _label(crs: pyproj.CRS) -> str:
-    """``EPSG:4527 (CGCS2000 / 3-degree Gauss-Kruger zone 39)``, or the CRS's name."""
+def crs_label(crs: pyproj.CRS) -> str:
+    """`crs` as messages name it: ``EPSG:4527 (CGCS2000 / 3-degree Gauss-Kruger zone 39)``.
+
+    The EPSG code and the name of the horizontal part, or the name alone (quoted) when there
+    is no EPSG code, or the start of its definition when it has no name either.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The CRS.
+
+    Returns
+    -------
+    str
+        The label.
+
+    Examples
+    --------
+    >>> crs_label(pyproj.CRS(4527))
+    'EPSG:4527 (CGCS2000 / 3-degree Gauss-Kruger zone 39)'
+    """
     horizontal = _horizontal(crs)
     name = horizontal.name if horizontal.name and horizontal.name != "unknown" else crs.name
     epsg = crs.to_epsg()
@@ -674,7 +721,7 @@ def _missing_crs_error(bounds: BoundsLike, *, source: str, infer_asked: bool) ->
     suggestion = suggest_crs(bounds)
     if suggestion is not None:
         return MissingCRSError(
-            f"{head}; the coordinates suggest {_label(suggestion.crs)} ({suggestion.reason}). "
+            f"{head}; the coordinates suggest {crs_label(suggestion.crs)} ({suggestion.reason}). "
             f'Pass crs="infer" to read_layer to accept it, or crs="EPSG:…" to set the CRS '
             "yourself."
         )

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 
+from geozones.choices import checked_layer
 from geozones.io.provenance import recalled_report
 
 if TYPE_CHECKING:
@@ -118,5 +119,6 @@ def layer_report(layer: gpd.GeoDataFrame) -> LayerReport | None:
         None when the layer did not come from ``read_layer``, or holds other geometries
         than it read: a slice, a ``to_crs`` result.
     """
+    checked_layer(layer, name="layer", series=True)
     report = recalled_report(layer)
     return report if isinstance(report, LayerReport) else None

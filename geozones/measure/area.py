@@ -43,7 +43,9 @@ import pyproj
 import shapely
 from pyproj.crs import Ellipsoid
 
-from geozones.errors import CRSError, MissingCRSError
+from geozones.choices import checked_choice, checked_layer
+from geozones.errors import CRSError, MissingCRSError, OptionError
+from geozones.io.crs import crs_label, is_mercator
 from geozones.io.validity import checked_polygons, geometry_array, polygon_array
 from geozones.measure._rings import EdgeSeries, RingLayout, RingSums, ring_sums
 from geozones.measure.survey import survey_area
@@ -131,10 +133,8 @@ def area(
     >>> area(square, method="survey").round(2).tolist()  # 32号, as declared in TBMJ
     [999750.85]
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown area method {method!r}; use one of: {', '.join(METHODS)}")
-    if densify_m is not None and method != "survey":
-        raise ValueError("densify_m applies to method='survey' only")
+    checked_layer(data, name="data", series=True)
+    check_method(method, densify_m=densify_m)
     per_unit = square_metres_per(unit)
     crs = require_crs(data)
 
@@ -770,8 +770,44 @@ def _geographic(crs: pyproj.CRS) -> tuple[pyproj.CRS, Ellipsoid]:
     return geographic, ellipsoid
 
 
+def check_method(method: object, *, densify_m: float | None = None) -> str:
+    """`method` if it is an area method, and `densify_m` fits it; else an OptionError.
+
+    Parameters
+    ----------
+    method : object
+        The area method given (one of :data:`METHODS`).
+    densify_m : float, optional
+        The densification given, which only ``survey`` takes.
+
+    Returns
+    -------
+    str
+        `method`.
+
+    Raises
+    ------
+    OptionError
+        An unknown method (with the nearest known one), or `densify_m` with another method
+        than ``survey``.
+
+    Examples
+    --------
+    >>> check_method("ellipsoid")
+    Traceback (most recent call last):
+    ...
+    geozones.errors.OptionError: unknown area method 'ellipsoid' (did you mean 'ellipsoidal'?); \
+use one of: ellipsoidal, planar, geodesic, survey
+    """
+    checked_choice(method, METHODS, what="area method")
+    if densify_m is not None and method != "survey":
+        raise OptionError(f"densify_m applies to method='survey' only, not to method={method!r}")
+    return str(method)
+
+
 def require_crs(data: gpd.GeoDataFrame | gpd.GeoSeries) -> pyproj.CRS:
     """The CRS of `data`; :class:`~geozones.errors.MissingCRSError` if it has none."""
+    checked_layer(data, name="the layer", series=True)
     crs = data.crs
     if crs is None:
         raise MissingCRSError(
@@ -791,14 +827,10 @@ def require_planar_crs(crs: pyproj.CRS) -> None:
             f"planar area in {crs_label(crs)} would be in square degrees; use "
             "method='ellipsoidal', or reproject to a CGCS2000 Gauss-Kruger zone first"
         )
-    operation = crs.coordinate_operation
-    if (
-        operation is not None
-        and "mercator" in operation.method_name.lower()
-        and ("transverse" not in operation.method_name.lower())
-    ):
+    if is_mercator(crs):
+        method = crs.coordinate_operation.method_name if crs.coordinate_operation else "Mercator"
         raise CRSError(
-            f"planar area in {crs_label(crs)} ({operation.method_name}) is inflated by "
+            f"planar area in {crs_label(crs)} ({method}) is inflated by "
             f"1/cos²(latitude), about {1 / math.cos(math.radians(30)) ** 2:.2f}× at 30°N; use "
             "method='ellipsoidal', or reproject to a CGCS2000 Gauss-Kruger zone first"
         )
@@ -808,9 +840,3 @@ def linear_unit_metres(crs: pyproj.CRS) -> float:
     """Metres per unit of `crs`'s first axis (1.0 when it does not say)."""
     factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
     return float(factor)
-
-
-def crs_label(crs: pyproj.CRS) -> str:
-    """`crs` as users name it in messages: ``EPSG:4490 (China Geodetic Coordinate System 2000)``."""
-    code = crs.to_epsg(min_confidence=90)
-    return f"EPSG:{code} ({crs.name})" if code else crs.name

@@ -30,7 +30,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from geozones.errors import CRSError
+from geozones.errors import CRSError, OptionError
 from geozones.measure._rings import RingLayout
 
 __all__ = ["survey_area", "survey_coefficients"]
@@ -107,7 +107,7 @@ def survey_area(
     [9997.53]
     """
     if densify_m is not None and not (densify_m > 0 and math.isfinite(densify_m)):
-        raise ValueError(f"densify_m must be a positive number of metres, not {densify_m!r}")
+        raise OptionError(f"densify_m must be a positive number of metres, not {densify_m!r}")
     geographic = crs.geodetic_crs
     ellipsoid = geographic.ellipsoid if geographic is not None else None
     if geographic is None or ellipsoid is None:

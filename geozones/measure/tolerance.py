@@ -28,6 +28,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from geozones.choices import checked_non_negative
 from geozones.errors import ToleranceError
 from geozones.io.validity import polygonal_parts
 from geozones.parallel import concatenate_blocks
@@ -122,6 +123,7 @@ def tolerance_in_crs_units(xy_tolerance: float, crs: object) -> float:
     >>> round(tolerance_in_crs_units(1.0, 4490) * 111_320, 12)
     1.0
     """
+    checked_non_negative(xy_tolerance, name="xy_tolerance", unit="m")
     crs = pyproj.CRS.from_user_input(crs)
     if crs.is_geographic:
         return xy_tolerance / _METRES_PER_DEGREE
@@ -161,6 +163,7 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
     >>> is_thin(np.array([box(0, 0, 50, 0.04), box(0, 0, 50, 0.0005)]), 0.001).tolist()
     [False, True]
     """
+    checked_non_negative(width, name="width", unit="CRS units")
     geoms = np.asarray(geoms, dtype=object)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     area = np.where(empty, 0.0, shapely.area(geoms))
@@ -208,6 +211,7 @@ def split_thin_parts(geoms: np.ndarray, width: float) -> tuple[np.ndarray, np.nd
     >>> thick[0].area, round(thin[0].area, 6)
     (100.0, 0.004)
     """
+    checked_non_negative(width, name="width", unit="CRS units")
     geoms = np.asarray(geoms, dtype=object)
     thick = geoms.copy()
     thin = np.array([shapely.MultiPolygon()] * len(geoms), dtype=object)
@@ -276,6 +280,7 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     >>> [round(piece.area, 6) for piece in merged]
     [6000.0, 4000.0]
     """
+    checked_non_negative(width, name="width", unit="CRS units")
     geoms = np.asarray(geoms, dtype=object)
     group = np.asarray(group)
     thick, thin = split_thin_parts(geoms, width)

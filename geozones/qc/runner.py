@@ -11,6 +11,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones.choices import checked_layer
+from geozones.errors import EmptyLayerError, MissingCRSError
 from geozones.qc.areas import check_areas
 from geozones.qc.catalogue import RULES
 from geozones.qc.codes import check_codes
@@ -21,6 +23,7 @@ from geozones.qc.geometry import check_geometry
 from geozones.qc.lines import check_lines
 from geozones.qc.rules import Rules, load_rules
 from geozones.qc.schema import check_schema
+from geozones.zones import zone_of
 
 #: The rule families, in report order.
 FAMILY_CHECKS: tuple[Callable[[Delivery, Rules], list[RuleResult]], ...] = (
@@ -78,6 +81,12 @@ def inspect(
     >>> findings.summary.set_index("rule").loc["AREA-DEDUCTION", ["checked", "failed"]].tolist()
     [2886, 1]
     """
+    if zones is not None and not isinstance(zones, (str, os.PathLike)):
+        checked_layer(zones, name="zones")
+        if zones.crs is None:
+            raise MissingCRSError("zones has no CRS; read the zone layer with geozones.read_layer")
+        if len(zones) == 0:
+            raise EmptyLayerError("zones has no features; zone polygons are needed")
     if not isinstance(rules, Rules):
         rules = load_rules(rules)
     delivery = open_delivery(source, rules, zones=zones)
@@ -148,11 +157,10 @@ def _with_zones(table: gpd.GeoDataFrame, zones: gpd.GeoDataFrame | None) -> gpd.
     )
     if len(located) == 0:
         return table
-    points = shapely.point_on_surface(geoms[located])
-    point, zone = shapely.STRtree(zones.geometry.to_numpy()).query(points, predicate="intersects")
-    first = np.flatnonzero(np.diff(point, prepend=-1) != 0)
     codes = table["zone"].to_numpy(dtype=object).copy()
-    codes[located[point[first]]] = zones["zone"].to_numpy(dtype=object)[zone[first]]
+    codes[located] = zone_of(
+        geoms[located], zones.geometry.to_numpy(), codes=zones["zone"].to_numpy(dtype=object)
+    )
     table = table.copy()
     table["zone"] = codes
     return table

@@ -32,7 +32,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geozones.analysis.compare import LINES, OUTSIDE, TOTAL, VersionDiff, check_adjustment
+from geozones.analysis.compare import OUTSIDE, TOTAL, VersionDiff, check_adjustment
+from geozones.analysis.conflicts import LINES
+from geozones.choices import checked_choice, checked_instance
 from geozones.report import i18n
 from geozones.report.excel import DECIMAL, INTEGER, Table, round_preserving_totals, write_tables
 from geozones.report.geopackage import output_path, prepare_layer, write_layers
@@ -175,11 +177,13 @@ def comparison_report(
     -------
     ComparisonReport
     """
+    checked_instance(diff, VersionDiff, name="diff", needed="a VersionDiff (from compare_versions)")
+    checked_choice(language, i18n.LANGUAGES, what="report language")
     language = "en" if language == "en" else "zh"
     table: pd.DataFrame | None
     if isinstance(rules, pd.DataFrame):
         table = rules
-    elif line in ("farmland", "redline", "urban"):
+    elif line in LINES:
         table = check_adjustment(diff, line, **dict(rules or {}))
     else:
         table = None
@@ -396,6 +400,12 @@ def write_comparison_workbook(
     pathlib.Path
         The file written.
     """
+    checked_instance(
+        report,
+        ComparisonReport,
+        name="report",
+        needed="the ComparisonReport comparison_report returns",
+    )
     return write_tables(
         comparison_tables(report),
         path,
@@ -497,6 +507,12 @@ def write_comparison_geopackage(
     pathlib.Path
         The file written.
     """
+    checked_instance(
+        report,
+        ComparisonReport,
+        name="report",
+        needed="the ComparisonReport comparison_report returns",
+    )
     return write_layers(comparison_layers(report), path, overwrite=overwrite)
 
 
@@ -812,6 +828,12 @@ def render_comparison_html(report: ComparisonReport) -> str:
     str
         The HTML document; it loads nothing from elsewhere.
     """
+    checked_instance(
+        report,
+        ComparisonReport,
+        name="report",
+        needed="the ComparisonReport comparison_report returns",
+    )
     language = report.language
     words = _TEXT[language]
     diff = report.diff
@@ -853,6 +875,12 @@ def write_comparison_html(
     pathlib.Path
         The file written.
     """
+    checked_instance(
+        report,
+        ComparisonReport,
+        name="report",
+        needed="the ComparisonReport comparison_report returns",
+    )
     target = output_path(path, overwrite)
     return write_page(render_comparison_html(report), target, overwrite=True)
 
@@ -883,6 +911,12 @@ def write_comparison(
     dict of str to pathlib.Path
         Suffix (``.xlsx``, ``.gpkg``, ``.html``) to the file written.
     """
+    checked_instance(
+        report,
+        ComparisonReport,
+        name="report",
+        needed="the ComparisonReport comparison_report returns",
+    )
     paths = comparison_paths(folder, stem)
     for path in paths.values():
         output_path(path, overwrite)

@@ -43,6 +43,7 @@ except ImportError as error:  # pragma: no cover - depends on the installation
 
 from geozones.analysis.blocks import CLASS_KEYS
 from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS
+from geozones.choices import checked_instance
 from geozones.report import i18n
 from geozones.report.geopackage import atomic_output, output_path
 from geozones.report.labels import header, line_header, unit_label, with_unit, yes_no
@@ -109,6 +110,7 @@ def write_workbook(
     rounded county rows, so a city row never differs from the sum of the rows under it (and
     still lies within 0.01 of its exact value). Shares are rounded normally.
     """
+    checked_instance(report, Report, name="report", needed="the Report build_report returns")
     target = output_path(path, overwrite)
     return write_tables(
         workbook_tables(report),

@@ -26,6 +26,7 @@ import pandas as pd
 import pyogrio
 import pyogrio.errors
 
+from geozones.choices import checked_instance, checked_layer
 from geozones.errors import OutputExistsError
 from geozones.outputs import atomic_file, check_output_path, write_failed
 from geozones.report import i18n
@@ -93,6 +94,7 @@ def write_geopackage(
     Each layer's description (``gpkg_contents.description``) gives its title in the report's
     language and the original name of any column that had to be renamed to be ASCII.
     """
+    checked_instance(report, Report, name="report", needed="the Report build_report returns")
     target = output_path(path, overwrite)
     return write_layers(geopackage_layers(report), target, overwrite=True)
 
@@ -310,6 +312,7 @@ def prepare_layer(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, 
     renamed : dict of str to str
         New column name to the original one, for those that had to change.
     """
+    checked_layer(frame, name="frame")
     geometry = frame.geometry.name
     renamed: dict[str, str] = {}
     columns: dict[str, pd.Series] = {}

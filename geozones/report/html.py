@@ -28,6 +28,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from geozones.analysis.blocks import CLASS_KEYS
+from geozones.choices import checked_choice, checked_instance
 from geozones.report import i18n
 from geozones.report.excel import (
     DECIMAL,
@@ -416,6 +417,9 @@ def render_html(report: Report) -> str:
     >>> page.startswith("<!DOCTYPE html>"), "http://" in page, "https://" in page
     (True, False, False)
     """
+    from geozones.report.model import Report
+
+    checked_instance(report, Report, name="report", needed="the Report build_report returns")
     language = "en" if report.language == "en" else "zh"
     words = _words(report)
     unit = report.unit
@@ -610,6 +614,7 @@ def html_table(
     str
         HTML; every value escaped.
     """
+    checked_choice(language, i18n.LANGUAGES, what="report language")
     words = _TEXT["en"] if language == "en" else _TEXT["zh"]
     return _table(
         table, caption, max_rows=max_rows, words=words, row_class=row_class, cell_class=cell_class
@@ -618,6 +623,7 @@ def html_table(
 
 def verdict_box(lines: Sequence[str], *, passed: bool | None, language: str = "zh") -> str:
     """The verdict box at the top of a page: green when `passed`, red when not, plain if None."""
+    checked_choice(language, i18n.LANGUAGES, what="report language")
     words = _TEXT["en"] if language == "en" else _TEXT["zh"]
     css = "" if passed is None else ("pass" if passed else "fail")
     return _macro("verdict", list(lines), css, words["verdict"])
@@ -674,6 +680,9 @@ def write_html(report: Report, path: str | os.PathLike[str], *, overwrite: bool 
     --------
     render_html : The page as a string; what it contains.
     """
+    from geozones.report.model import Report
+
+    checked_instance(report, Report, name="report", needed="the Report build_report returns")
     target = output_path(path, overwrite)
     return write_page(render_html(report), target, overwrite=True)
 

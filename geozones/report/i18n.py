@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Final
 
+from geozones.choices import checked_choice
 from geozones.units import UNIT_LABELS
 
 __all__ = [
@@ -133,6 +134,7 @@ def text(key: str, language: str = "zh", /, **fields: object) -> str:
     >>> text("page.slivers", "zh", n=2, t=200)
     '另有 2 处碎片（小于 200 m²）已列出，不计入结论。'
     """
+    checked_choice(language, LANGUAGES, what="report language")
     value = catalogue()[key][language_of(language)]
     if not isinstance(value, str):
         raise TypeError(f"catalogue entry {key} is a list of paragraphs: use paragraphs()")
@@ -231,6 +233,7 @@ def translate(
     >>> translate("something new", "zh") is None
     True
     """
+    checked_choice(language, LANGUAGES, what="report language")
     if language_of(language) == "en":
         return message
     for pattern, key in _patterns():
@@ -280,6 +283,7 @@ def warning_text(category: str, language: str) -> str:
     >>> warning_text("OutsideZonesWarning", "zh")
     '部分图形位于所有行政区之外，不计入任何行政区的行。'
     """
+    checked_choice(language, LANGUAGES, what="report language")
     key = f"warnings.{category}"
     if key not in catalogue():
         key = "warnings.other"

@@ -28,6 +28,7 @@ import numpy as np
 import pyproj
 import shapely
 
+from geozones.choices import checked_choice
 from geozones.report import i18n
 from geozones.units import UNIT_LABELS, square_metres_per
 
@@ -286,6 +287,7 @@ def font_note_for(language: str, names: Sequence[str] = ()) -> str | None:
     str or None
         None when the maps can be labelled as `language` asks.
     """
+    checked_choice(language, i18n.LANGUAGES, what="report language")
     if cjk_font() is not None:
         return None
     default = _default_font()

@@ -26,6 +26,7 @@ from geozones.analysis.conflicts import (
 from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS, roll_up
 from geozones.analysis.declared import check_declared_area
 from geozones.analysis.targets import check_targets
+from geozones.choices import checked_instance
 from geozones.errors import OutsideZonesWarning
 from geozones.io.quality import layer_report
 from geozones.measure.tolerance import DEFAULT_XY_TOLERANCE
@@ -312,6 +313,7 @@ def build_report(config: Config) -> Report:
     Report
         The whole run; :meth:`Report.for_zone` gives one county's part.
     """
+    checked_instance(config, Config, name="config", needed="a Config (from load_config)")
     guesses: list[tuple[str, str, str, str]] = []
     logger.info("reading %d layer(s) and the zones", len(config.layers))
     with warnings.catch_warnings(record=True) as caught:

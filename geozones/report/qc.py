@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geozones.choices import checked_choice, checked_instance
 from geozones.qc.catalogue import FAMILIES
 from geozones.qc.findings import Findings
 from geozones.report import i18n
@@ -173,6 +174,10 @@ def write_qc_workbook(
     -------
     pathlib.Path
     """
+    checked_instance(
+        findings, Findings, name="findings", needed="the Findings geozones.inspect returns"
+    )
+    checked_choice(language, i18n.LANGUAGES, what="report language")
     return write_tables(
         qc_tables(findings, language),
         path,
@@ -258,6 +263,10 @@ def write_qc_geopackage(
     -------
     pathlib.Path
     """
+    checked_instance(
+        findings, Findings, name="findings", needed="the Findings geozones.inspect returns"
+    )
+    checked_choice(language, i18n.LANGUAGES, what="report language")
     return write_layers(qc_layers(findings, language), path, overwrite=overwrite)
 
 
@@ -377,6 +386,10 @@ def render_qc_html(findings: Findings, language: str = "zh") -> str:
     str
         The HTML document; every value escaped, nothing loaded from elsewhere.
     """
+    checked_instance(
+        findings, Findings, name="findings", needed="the Findings geozones.inspect returns"
+    )
+    checked_choice(language, i18n.LANGUAGES, what="report language")
     language = "en" if language == "en" else "zh"
 
     def failed_cells(column: str, value: object) -> str:
@@ -448,6 +461,10 @@ def write_qc_html(
     -------
     pathlib.Path
     """
+    checked_instance(
+        findings, Findings, name="findings", needed="the Findings geozones.inspect returns"
+    )
+    checked_choice(language, i18n.LANGUAGES, what="report language")
     target = output_path(path, overwrite)
     return write_page(render_qc_html(findings, language), target, overwrite=True)
 
@@ -490,6 +507,10 @@ def write_qc(
     ...     sorted(path.name for path in write_qc(findings, folder).values())
     ['qc.gpkg', 'qc.html', 'qc.xlsx']
     """
+    checked_instance(
+        findings, Findings, name="findings", needed="the Findings geozones.inspect returns"
+    )
+    checked_choice(language, i18n.LANGUAGES, what="report language")
     paths = qc_paths(folder)
     for path in paths.values():
         output_path(path, overwrite)

@@ -21,7 +21,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -33,10 +33,14 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones.choices import checked_instance
 from geozones.errors import (
+    ArgumentTypeError,
     DataSourceError,
+    EmptyLayerError,
     FieldError,
     MissingCRSError,
+    OptionError,
     OutputError,
     OutputExistsError,
 )
@@ -49,7 +53,7 @@ from geozones.outputs import (
     safe_filename,
 )
 from geozones.parallel import worker_count
-from geozones.zones import to_crs, zone_codes
+from geozones.zones import to_crs, zone_codes, zone_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -523,18 +527,27 @@ def tile_grid(
     """
     import geopandas as gpd
 
-    if not size > 0:
-        raise ValueError(f"tile size must be positive, not {size!r}")
+    if not isinstance(size, (int, float)) or not size > 0:
+        raise OptionError(f"tile size must be positive, not {size!r}")
     if isinstance(extent, (gpd.GeoDataFrame, gpd.GeoSeries)):
         crs = extent.crs if crs is None else crs
         bounds = tuple(float(value) for value in extent.total_bounds)
     else:
-        bounds = tuple(float(value) for value in extent)
+        needed = "a GeoDataFrame, a GeoSeries or (xmin, ymin, xmax, ymax)"
+        numbers: Sequence[Any] = checked_instance(
+            extent, (tuple, list, np.ndarray), name="extent", needed=needed
+        )
+        try:
+            bounds = tuple(float(value) for value in numbers)
+        except (TypeError, ValueError) as error:
+            raise ArgumentTypeError(f"extent must be {needed}, not {extent!r}") from error
     if crs is None:
-        raise MissingCRSError("tile_grid needs a CRS: pass crs= or a layer with one")
+        raise MissingCRSError("tile_grid needs a CRS: pass crs= or an extent layer with one")
+    if len(bounds) != 4:
+        raise ArgumentTypeError(f"extent must be (xmin, ymin, xmax, ymax), not {extent!r}")
     xmin, ymin, xmax, ymax = bounds
     if not all(np.isfinite(bounds)) or xmin > xmax or ymin > ymax:
-        raise ValueError(f"nothing to tile: the extent {bounds} is empty")
+        raise EmptyLayerError(f"nothing to tile: the extent {bounds} is empty")
     columns = np.arange(np.floor(xmin / size), max(np.ceil(xmax / size), np.floor(xmin / size) + 1))
     rows = np.arange(np.floor(ymin / size), max(np.ceil(ymax / size), np.floor(ymin / size) + 1))
     x0, y0 = (grid.ravel() * size for grid in np.meshgrid(columns, rows))
@@ -597,23 +610,11 @@ def _home_zones(
     geoms: np.ndarray, zone_geoms: np.ndarray, codes: np.ndarray, order: list[str]
 ) -> np.ndarray:
     """Position in `order` of each feature's home zone."""
+    # a point on a shared county border meets two zones: the first zone wins; a feature in no
+    # zone goes to the nearest one, and a null or empty one to the first
     position = pd.Index(order).get_indexer(pd.Index(codes))
-    home = np.zeros(len(geoms), dtype=np.int64)
-    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    points = shapely.point_on_surface(geoms[located])
-    tree = shapely.STRtree(zone_geoms)
-    point_index, zone_index = tree.query(points, predicate="intersects")
-    # a point on a shared county border meets two zones: the first zone wins
-    chosen = np.full(len(points), np.iinfo(np.int64).max)
-    np.minimum.at(chosen, point_index, position[zone_index])
-    found = chosen != np.iinfo(np.int64).max
-    if not found.all():
-        stray, nearest = tree.query_nearest(points[~found], return_distance=False)
-        nearest_zone = np.full(int((~found).sum()), np.iinfo(np.int64).max)
-        np.minimum.at(nearest_zone, stray, position[nearest])
-        chosen[~found] = nearest_zone
-    home[located] = chosen
-    return home
+    zone = zone_of(geoms, zone_geoms, rank=position, outside="nearest")
+    return np.where(zone >= 0, position[zone], 0)
 
 
 def _batches(

@@ -45,11 +45,12 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones.analysis.conflicts import find_conflicts, resolve_conflicts
+from geozones.analysis.conflicts import LINES, find_conflicts, resolve_conflicts
 from geozones.analysis.coverage import ZonePieces, area_function, coverage_table
+from geozones.choices import checked_instance, checked_non_negative
 from geozones.errors import OutsideZonesWarning, PartitionError, RunRestartedWarning
 from geozones.io.validity import polygon_array
-from geozones.measure.area import AreaMethod
+from geozones.measure.area import AreaMethod, check_method
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
@@ -66,7 +67,7 @@ from geozones.parallel import worker_count
 from geozones.scale.executor import ZoneWarning, reraise_warnings, run_zones
 from geozones.scale.partitions import HOME, ROW, PartitionedDataset
 from geozones.units import square_metres_per
-from geozones.zones import zone_codes
+from geozones.zones import zone_codes, zone_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -151,6 +152,9 @@ def stream_coverage(
     990102      100.0          50.0     50.0
     990121      100.0          50.0     50.0
     """
+    _check_arguments(dataset, xy_tolerance=xy_tolerance)
+    square_metres_per(unit)
+    check_method(method)
     square_metres_per(unit)  # an unknown unit fails before any county runs
     tolerance = check_xy_tolerance(xy_tolerance)
     task = partial(_coverage_task, layer=layer, method=method, xy_tolerance=tolerance)
@@ -237,6 +241,7 @@ def stream_conflicts(
     PartitionError
         One or more zones failed; the message names each with its error.
     """
+    _check_arguments(dataset, min_area_m2=min_area_m2, xy_tolerance=xy_tolerance)
     names = tuple(layers) if layers is not None else dataset.layers
     split = not dataset.tiled if split_at_zones is None else split_at_zones
     tolerance = check_xy_tolerance(xy_tolerance)
@@ -278,7 +283,7 @@ def stream_conflicts(
 
 def stream_resolution(
     dataset: PartitionedDataset,
-    priority: Sequence[str] = ("farmland", "redline", "urban"),
+    priority: Sequence[str] = LINES,
     *,
     overrides: Mapping[str, tuple[str, Sequence[str]]] | None = None,
     min_area_m2: float = 0.0,
@@ -333,6 +338,7 @@ def stream_resolution(
     PartitionError
         One or more zones failed; the message names each with its error.
     """
+    _check_arguments(dataset, min_area_m2=min_area_m2, xy_tolerance=xy_tolerance)
     masks = {name: (mask, tuple(order)) for name, (mask, order) in (overrides or {}).items()}
     split = not dataset.tiled if split_at_zones is None else split_at_zones
     tolerance = check_xy_tolerance(xy_tolerance)
@@ -539,6 +545,18 @@ def _relevant(
     return kept
 
 
+def _check_arguments(dataset: object, *, min_area_m2: float = 0.0, xy_tolerance: float) -> None:
+    """Refuse a `dataset` that is not one, a negative `min_area_m2` or a bad `xy_tolerance`."""
+    checked_instance(
+        dataset,
+        PartitionedDataset,
+        name="dataset",
+        needed="a PartitionedDataset (from open_partitions)",
+    )
+    checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
+    check_xy_tolerance(xy_tolerance)
+
+
 def _nearby_zones(zones: _Zones, windows: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """The zones that meet the bounds of the features: every zone a piece can lie in."""
     bounds = np.array([frame.total_bounds for frame in windows.values() if len(frame)])
@@ -565,17 +583,13 @@ def _owner(
     """
     if split:
         owner = pieces["zone"].to_numpy(dtype=object).copy()
-        outside = pd.isna(owner)
-        owner[outside] = home[outside]
-        return owner
-    points = shapely.point_on_surface(pieces.geometry.to_numpy())
-    piece, member = zones.tree.query(points, predicate="covered_by")
-    rank = pd.Index(dataset.zones).get_indexer(zones.codes[member])
-    first = np.full(len(points), len(dataset.zones))
-    np.minimum.at(first, piece, rank)
-    found = first < len(dataset.zones)
-    owner = home.copy()
-    owner[found] = np.asarray(dataset.zones, dtype=object)[first[found]]
+    else:
+        rank = pd.Index(dataset.zones).get_indexer(pd.Index(zones.codes))
+        owner = zone_of(
+            pieces.geometry.to_numpy(), zones.geoms, rank=rank, tree=zones.tree, codes=zones.codes
+        )
+    outside = pd.isna(owner)
+    owner[outside] = home[outside]
     return owner
 
 

@@ -36,6 +36,7 @@ from typing import Any, Literal, NoReturn, TypeVar, cast
 import geopandas as gpd
 import pyproj
 
+from geozones.analysis.conflicts import LINES
 from geozones.choices import closest, did_you_mean
 from geozones.errors import GeozonesError
 from geozones.io import read_layer
@@ -45,9 +46,9 @@ from geozones.workflow.config_schema import Key, keys_of, setting
 from geozones.zones import check_zones
 
 #: The layer keys every configuration must define.
-REQUIRED_LAYERS: tuple[str, ...] = ("farmland", "redline", "urban")
+REQUIRED_LAYERS: tuple[str, ...] = LINES
 #: The priority order of the rules: 耕地和永久基本农田 → 生态保护红线 → 城镇开发边界.
-DEFAULT_PRIORITY: tuple[str, ...] = ("farmland", "redline", "urban")
+DEFAULT_PRIORITY: tuple[str, ...] = LINES
 #: Report header languages.
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 #: What to write for a missing ``path``.
@@ -148,7 +149,7 @@ class BeforeSpec:
         kind="number",
         default=None,
         shown="0 for `farmland` and `redline`; none for `urban`",
-        lines=("farmland", "redline", "urban"),
+        lines=LINES,
     )
     quality: bool = setting(
         "`farmland` only: the land put in has a mean quality grade (GDDB) no worse than the "

@@ -1,0 +1,112 @@
+"""Which zone holds a feature: geozones.zones.zone_of and zone_of_features, on hand-made shapes."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely import box
+
+from geozones.errors import CRSReprojectionWarning, GeozonesError, OptionError
+from geozones.zones import zone_of, zone_of_features
+
+# Two unit squares side by side sharing the edge x = 1, and a wide zone to their right.
+#   zone 0: [0, 1] x [0, 1]   zone 1: [1, 2] x [0, 1]   zone 2: [2, 5] x [0, 1]
+ZONES = np.array([box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 5, 1)])
+CODES = np.array(["990101", "990102", "990103"], dtype=object)
+
+
+def test_feature_inside_one_zone() -> None:
+    features = np.array([box(0.1, 0.1, 0.3, 0.3), box(1.5, 0.5, 1.6, 0.6), box(4, 0, 5, 1)])
+    assert zone_of(features, ZONES).tolist() == [0, 1, 2]
+    assert zone_of(features, ZONES, codes=CODES).tolist() == ["990101", "990102", "990103"]
+
+
+def test_straddling_feature_goes_by_its_point_not_by_area_share() -> None:
+    # An L: a thin full-height strip in zone 1 (area 0.2) and a low wide foot in zone 2
+    # (area 3.4 x 0.3 = 1.02). The mid-height line meets only the strip, so the point on
+    # surface is in zone 1, though zone 2 has the larger share of the feature's area.
+    ell = shapely.union(box(1.4, 0.0, 1.6, 1.0), box(1.6, 0.0, 5.0, 0.3))
+    point = shapely.point_on_surface(ell)
+    assert shapely.contains(ZONES[1], point)
+    share = shapely.area(shapely.intersection(ell, ZONES))
+    assert share[2] > share[1]  # the largest share is zone 2's
+    assert zone_of(np.array([ell]), ZONES).tolist() == [1]
+
+
+def test_box_straddling_two_zones_goes_to_the_one_holding_its_centre() -> None:
+    # box [0.5, 2.5] x [0, 1]: its point on surface is its centre (1.5, 0.5), in zone 1
+    assert zone_of(np.array([box(0.5, 0, 2.5, 1)]), ZONES).tolist() == [1]
+
+
+def test_feature_in_no_zone() -> None:
+    far = np.array([box(10, 0, 11, 1), box(-3, 0, -2, 1)])
+    assert zone_of(far, ZONES).tolist() == [-1, -1]
+    assert zone_of(far, ZONES, codes=CODES).tolist() == [None, None]
+    # nearest: x=10.5 is 5.5 from zone 2; x=-2.5 is 2.5 from zone 0
+    assert zone_of(far, ZONES, outside="nearest").tolist() == [2, 0]
+
+
+def test_point_on_a_shared_edge_goes_to_the_first_zone_or_the_lowest_rank() -> None:
+    # a vertical segment on x = 1 has its point on the edge of zones 0 and 1
+    edge = np.array([shapely.LineString([(1, 0.2), (1, 0.8)])])
+    assert zone_of(edge, ZONES).tolist() == [0]
+    assert zone_of(edge, ZONES, rank=np.array([5, 1, 0])).tolist() == [1]
+    # equal ranks: the first zone row
+    assert zone_of(edge, ZONES, rank=np.array([3, 3, 0])).tolist() == [0]
+
+
+def test_nearest_tie_goes_to_the_lowest_rank() -> None:
+    # a point at (1, 3) is 2 from zone 0 and from zone 1 (both reach x = 1)
+    point = np.array([shapely.Point(1, 3)])
+    assert zone_of(point, ZONES, outside="nearest").tolist() == [0]
+    assert zone_of(point, ZONES, outside="nearest", rank=np.array([2, 1, 0])).tolist() == [1]
+
+
+def test_null_and_empty_features_have_no_zone_even_with_nearest() -> None:
+    features = np.array([None, shapely.Polygon(), box(0.2, 0.2, 0.4, 0.4)], dtype=object)
+    assert zone_of(features, ZONES, outside="nearest").tolist() == [-1, -1, 0]
+    assert zone_of(features, ZONES, codes=CODES).tolist() == [None, None, "990101"]
+
+
+def test_no_features_or_no_zones() -> None:
+    assert zone_of(np.array([], dtype=object), ZONES).tolist() == []
+    assert zone_of(np.array([box(0, 0, 1, 1)]), np.array([], dtype=object)).tolist() == [-1]
+
+
+def test_a_given_tree_is_used() -> None:
+    tree = shapely.STRtree(ZONES)
+    features = np.array([box(2.5, 0.2, 2.6, 0.3)])
+    assert zone_of(features, ZONES, tree=tree, codes=CODES).tolist() == ["990103"]
+
+
+def test_bad_options() -> None:
+    with pytest.raises(OptionError, match="did you mean 'nearest'") as caught:
+        zone_of(np.array([box(0, 0, 1, 1)]), ZONES, outside="neares")
+    assert isinstance(caught.value, GeozonesError) and isinstance(caught.value, ValueError)
+    with pytest.raises(OptionError, match="one value per zone"):
+        zone_of(np.array([box(0, 0, 1, 1)]), ZONES, rank=np.array([0, 1]))
+    with pytest.raises(OptionError, match="one value per zone"):
+        zone_of(np.array([box(0, 0, 1, 1)]), ZONES, codes=CODES[:1])
+
+
+def test_zone_of_features_reprojects_the_zones() -> None:
+    x, y = 39_500_000, 3_150_000
+    zones = gpd.GeoDataFrame(
+        {"zone": ["990101", "990102"]},
+        geometry=[box(x, y, x + 1000, y + 1000), box(x + 1000, y, x + 2000, y + 1000)],
+        crs=4527,
+    )
+    farmland = gpd.GeoDataFrame(
+        geometry=[
+            box(x + 1200, y + 100, x + 1300, y + 200),
+            None,
+            box(x + 5000, y, x + 5100, y + 1),
+        ],
+        crs=4527,
+    )
+    assert zone_of_features(farmland, zones).tolist() == ["990102", None, None]
+    with pytest.warns(CRSReprojectionWarning):
+        codes = zone_of_features(farmland, zones.to_crs(4490))
+    assert codes.tolist() == ["990102", None, None]
