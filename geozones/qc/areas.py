@@ -20,7 +20,7 @@ from geozones.qc.findings import (
     finding_rows,
 )
 from geozones.qc.geometry import repaired_features
-from geozones.qc.rules import ControlTotals, Rules
+from geozones.qc.rules import AREA_METHOD_NAMES, ControlTotals, Rules
 from geozones.units import square_metres_per
 
 #: The arithmetic of area fields holds to this, in the fields' unit (m²): one cent.
@@ -32,7 +32,8 @@ def declared_area_differences(
 ) -> pd.DataFrame:
     """Features whose declared area differs from the computed one by more than the rules allow.
 
-    The one place the 质检 measures declared areas: with the rules' ``area_method``, both
+    The one place the 质检 measures declared areas: with the rules' ``area_method`` (by
+    default ``survey``, the 32号 formula that fills the declared fields of a delivery), both
     figures rounded to 0.01 (of `unit`) before they are compared, and the larger of
     ``areas.tolerance_m2`` and ``areas.relative`` × area allowed.
 
@@ -201,6 +202,7 @@ def _declared(
         return 0
     mask = frame.index.isin(listed.index)
     table = listed.reindex(frame.index)
+    method_zh, method_en = AREA_METHOD_NAMES[rules.area_method]
     add_feature_findings(
         found,
         "AREA-DECLARED",
@@ -208,9 +210,8 @@ def _declared(
         id_field,
         mask,
         column,
-        zh=f"{column} 为 {{measured}}，图形面积 {{expected}}（{unit}，{rules.area_method}）",
-        en=f"{column} is {{measured}}, the geometry's area is {{expected}} ({unit}, "
-        f"{rules.area_method})",
+        zh=f"{column} 为 {{measured}}，图形的{method_zh}为 {{expected}}（{unit}）",
+        en=f"{column} is {{measured}}, the geometry's {method_en} is {{expected}} ({unit})",
         measured=_texts(table["declared"].to_numpy(dtype=float)),
         expected=_texts(table["computed"].to_numpy(dtype=float)),
     )

@@ -40,8 +40,16 @@ FIELD_TYPES: dict[str, tuple[str, ...]] = {
     "number": ("OFTInteger", "OFTInteger64", "OFTReal"),
     "date": ("OFTDate", "OFTDateTime"),
 }
-#: Area methods the declared areas can be checked with.
-AREA_METHODS = ("ellipsoidal",)
+#: Area methods the declared areas can be checked with, the default first, each with its name
+#: in Chinese and English: ``survey`` is the formula of 国土调查办发〔2008〕32号 that fills the
+#: declared fields of a delivery (:func:`geozones.measure.survey.survey_area`), ``ellipsoidal``
+#: the exact area of the straight-edged region (:func:`geozones.area`).
+AREA_METHOD_NAMES: dict[str, tuple[str, str]] = {
+    "survey": ("32号图斑椭球面积", "32号 survey area"),
+    "ellipsoidal": ("直线边椭球面积", "straight-edge ellipsoidal area"),
+}
+#: Area methods the declared areas can be checked with, the default first.
+AREA_METHODS = tuple(AREA_METHOD_NAMES)
 #: The roles of the three lines.
 LINE_ROLES = ("farmland", "redline", "urban")
 #: The rule set shipped with geozones.
@@ -449,7 +457,7 @@ class _Reader:
             xy_tolerance=self.number(
                 document, None, "xy_tolerance", DEFAULT_XY_TOLERANCE, maximum=MAX_XY_TOLERANCE
             ),
-            area_method=self.choice(document, None, "area_method", AREA_METHODS, "ellipsoidal"),
+            area_method=self.choice(document, None, "area_method", AREA_METHODS, AREA_METHODS[0]),
             severity=severity,
             crs_zone=zone,
             geographic_layers=geographic,
