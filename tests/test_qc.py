@@ -595,11 +595,14 @@ def where_conventions_differ(layers: Layers) -> dict[tuple[str, str], tuple[floa
     return differ
 
 
-def rules_with_method(folder: Path, method: str) -> Path:
+def rules_with_method(folder: Path, method: str, densify_m: Any = None) -> Path:
     path = folder / "rules.toml"
     text = DEFAULT_RULES.read_text(encoding="utf-8")
-    assert 'area_method = "survey"' in text
-    path.write_text(text.replace('area_method = "survey"', f'area_method = "{method}"'), "utf-8")
+    assert 'area_method = "survey"' in text and "\n[areas]" in text
+    text = text.replace('area_method = "survey"', f'area_method = "{method}"')
+    if densify_m is not None:
+        text = text.replace("\n[areas]", f"\n[areas]\ndensify_m = {densify_m}")
+    path.write_text(text, "utf-8")
     return path
 
 
@@ -654,3 +657,48 @@ def test_declared_areas_checked_by_the_rules_method(
         declared, computed = (straight, by_survey) if method == "survey" else (by_survey, straight)
         assert (row.measured, row.expected) == (f"{declared:.2f}", f"{computed:.2f}")
         assert f"the geometry's {name} is {computed:.2f} (m2)" in row.message_en
+
+
+@pytest.mark.parametrize(
+    ("method", "densify_m"), [("survey", 0), ("survey", -70), ("ellipsoidal", 70)]
+)
+def test_densify_m_is_for_the_survey_formula(tmp_path: Path, method: str, densify_m: Any) -> None:
+    wrong = r"areas\.densify_m: (must be 0 or more|densifies)"
+    with pytest.raises(ConfigError, match=wrong) as caught:
+        load_rules(rules_with_method(tmp_path, method, densify_m))
+    assert caught.value.key == "areas.densify_m"
+
+
+def test_survey_declarations_densified_first(clean: Layers, tmp_path: Path) -> None:
+    """A tool that densifies edges to 70 m before the formula: its long-edged parcels are
+    flagged by the default rule, and pass with ``[areas] densify_m = 70``, which still finds a
+    declaration planted 5 m² wrong."""
+
+    def change(layers: Layers) -> None:
+        add_long_edged(layers)
+        for name, field in DECLARED.items():
+            dense = shapely.segmentize(layers[name].geometry.to_numpy(), 70.0)
+            layers[name][field] = survey_m2(dense, CRS)
+        layers["YJJBNTBHTB"].loc[0, "YJJBNTTBMJ"] += 5.0
+        farmland = layers["YJJBNTBHTB"]
+        farmland["KCMJ"] = np.round(farmland["YJJBNTTBMJ"] * farmland["KCXS"], 2)
+        farmland["YJJBNTMJ"] = np.round(farmland["YJJBNTTBMJ"] - farmland["KCMJ"], 2)
+
+    layers = planted(clean, change)
+    differ = {
+        (name, bsm)
+        for name, field in DECLARED.items()
+        for bsm, declared, plain in zip(
+            layers[name]["BSM"],
+            layers[name][field],
+            survey_m2(layers[name].geometry, CRS),
+            strict=True,
+        )
+        if abs(declared - plain) > 0.015
+    }
+    assert differ == {(F, P1), *((F, bsm) for bsm in LONG_EDGED)}
+    path = write(layers, tmp_path, "gpkg")
+    assert found(inspect(path)) == {("AREA-DECLARED", name, bsm) for name, bsm in differ}
+    densified = inspect(path, rules=rules_with_method(tmp_path, "survey", 70))
+    assert found(densified) == {("AREA-DECLARED", F, P1)}
+    assert "(edges densified to 70 m)" in densified.table["message_en"].iloc[0]

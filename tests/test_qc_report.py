@@ -153,6 +153,7 @@ def test_cli_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert (data["passed"], data["errors"], data["warnings"]) == (False, 31, 5)
+    assert (data["area_method"], data["xy_tolerance"]) == ("survey", 0.001)
     assert len(data["findings"]) == 36
     assert {row["rule"] for row in data["summary"]} == set(RULES)
 

@@ -33,7 +33,8 @@ def declared_area_differences(
     """Features whose declared area differs from the computed one by more than the rules allow.
 
     The one place the 质检 measures declared areas: with the rules' ``area_method`` (by
-    default ``survey``, the 32号 formula that fills the declared fields of a delivery), both
+    default ``survey``, the 32号 formula that fills the declared fields of a delivery, on
+    edges densified to ``areas.densify_m`` where the rules say so), both
     figures rounded to 0.01 (of `unit`) before they are compared, and the larger of
     ``areas.tolerance_m2`` and ``areas.relative`` × area allowed.
 
@@ -63,6 +64,7 @@ def declared_area_differences(
         rel_tol=rules.area_relative,
         abs_tol=tolerance,
         method=cast(AreaMethod, rules.area_method),
+        densify_m=rules.area_densify_m,
     )
     rounded = (candidates["declared"].round(2) - candidates["computed"].round(2)).abs()
     allowed = np.maximum(tolerance, rules.area_relative * candidates["computed"].abs())
@@ -203,6 +205,9 @@ def _declared(
     mask = frame.index.isin(listed.index)
     table = listed.reindex(frame.index)
     method_zh, method_en = AREA_METHOD_NAMES[rules.area_method]
+    if rules.area_densify_m is not None:
+        method_zh += f"（边加密至 {rules.area_densify_m:g} 米）"
+        method_en += f" (edges densified to {rules.area_densify_m:g} m)"
     add_feature_findings(
         found,
         "AREA-DECLARED",
