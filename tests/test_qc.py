@@ -702,3 +702,20 @@ def test_survey_declarations_densified_first(clean: Layers, tmp_path: Path) -> N
     densified = inspect(path, rules=rules_with_method(tmp_path, "survey", 70))
     assert found(densified) == {("AREA-DECLARED", F, P1)}
     assert "(edges densified to 70 m)" in densified.table["message_en"].iloc[0]
+
+
+def test_densify_m_leaves_latitude_longitude_layers_as_given(clean: Layers, tmp_path: Path) -> None:
+    """STBHHX may be delivered in EPSG:4490: it has no plane to densify in, and its declared
+    areas (the survey formula on its vertices) pass under ``densify_m`` without an error."""
+
+    def geographic_red_line(layers: Layers) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            moved = layers["STBHHX"].to_crs("EPSG:4490")
+        moved["geometry"] = shapely.set_precision(moved.geometry.to_numpy(), 1e-8)
+        layers["STBHHX"] = recompute_mj(moved)
+
+    path = write(planted(clean, geographic_red_line), tmp_path, "gpkg")
+    findings = inspect(path, rules=rules_with_method(tmp_path, "survey", 70))
+    assert found(findings) == set()
+    assert findings.summary.set_index("rule").loc["AREA-DECLARED", "checked"] == 2 + 16 + 2

@@ -34,8 +34,8 @@ def declared_area_differences(
 
     The one place the 质检 measures declared areas: with the rules' ``area_method`` (by
     default ``survey``, the 32号 formula that fills the declared fields of a delivery, on
-    edges densified to ``areas.densify_m`` where the rules say so), both
-    figures rounded to 0.01 (of `unit`) before they are compared, and the larger of
+    edges densified to ``areas.densify_m`` where the rules say so and the layer is projected),
+    both figures rounded to 0.01 (of `unit`) before they are compared, and the larger of
     ``areas.tolerance_m2`` and ``areas.relative`` × area allowed.
 
     Parameters
@@ -64,7 +64,7 @@ def declared_area_differences(
         rel_tol=rules.area_relative,
         abs_tol=tolerance,
         method=cast(AreaMethod, rules.area_method),
-        densify_m=rules.area_densify_m,
+        densify_m=_densify_m(frame, rules),
     )
     rounded = (candidates["declared"].round(2) - candidates["computed"].round(2)).abs()
     allowed = np.maximum(tolerance, rules.area_relative * candidates["computed"].abs())
@@ -205,9 +205,10 @@ def _declared(
     mask = frame.index.isin(listed.index)
     table = listed.reindex(frame.index)
     method_zh, method_en = AREA_METHOD_NAMES[rules.area_method]
-    if rules.area_densify_m is not None:
-        method_zh += f"（边加密至 {rules.area_densify_m:g} 米）"
-        method_en += f" (edges densified to {rules.area_densify_m:g} m)"
+    densify_m = _densify_m(frame, rules)
+    if densify_m is not None:
+        method_zh += f"（边加密至 {densify_m:g} 米）"
+        method_en += f" (edges densified to {densify_m:g} m)"
     add_feature_findings(
         found,
         "AREA-DECLARED",
@@ -221,6 +222,17 @@ def _declared(
         expected=_texts(table["computed"].to_numpy(dtype=float)),
     )
     return int(measurable.sum())
+
+
+def _densify_m(frame: gpd.GeoDataFrame, rules: Rules) -> float | None:
+    """``areas.densify_m`` for a projected layer; None for one in latitude/longitude.
+
+    Edges are densified in the plane they are straight in; a layer delivered in
+    latitude/longitude has no such plane and is measured on its vertices as given.
+    """
+    if rules.area_densify_m is None or frame.crs is None or frame.crs.is_geographic:
+        return None
+    return rules.area_densify_m
 
 
 def _numbers(layer: DeliveryLayer, name: str | None) -> np.ndarray | None:
