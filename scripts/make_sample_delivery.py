@@ -3,10 +3,11 @@
 The delivery is the sample province (``sanqusanxian.gpkg``, ``YJJBNT.shp``) as a county would
 deliver it under the database specification: layers XZQ, STBHHX, YJJBNTBHTB and CZKFBJ with
 every field of the default rule set. It is first made clean (the deliberate defects of the
-sample province are left out, the declared areas computed independently: edges segmentized
-to 1 m, then Karney's geodesic area) and checked to give no finding at all; then one defect
-of every rule is planted, and ``geozones.inspect`` must find exactly the planted list, which
-is written to ``sample_data/README.md`` (the section this script owns, at its end).
+sample province are left out, the declared areas computed by the survey formula of
+国土调查办发〔2008〕32号 as real deliveries declare them) and checked to give no finding at all;
+then one defect of every rule is planted, and ``geozones.inspect`` must find exactly the
+planted list, which is written to ``sample_data/README.md`` (the section this script owns, at
+its end).
 
 ``delivery_rules.toml`` is the province's rule set: the default one plus a required layer the
 delivery lacks, the 2020 urban construction land per county, the binding targets and an
@@ -27,10 +28,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import pyproj
 import shapely
 
 import geozones
+from geozones.errors import GeometryRepairWarning
 from geozones.qc import RULES as RULE_IDS
 from geozones.qc import inspect
 
@@ -51,26 +52,23 @@ TOWN_NAMES = {
 }
 
 
-def karney_m2(geoms: Any, crs: str = CRS) -> np.ndarray:
-    """Ellipsoidal area of polygons with straight edges in `crs`, m², rounded to 0.01.
+def survey_m2(geoms: Any, crs: str = CRS) -> np.ndarray:
+    """Declared area of polygons in `crs` as a county's software fills it, m², rounded to 0.01.
 
-    Independent of geozones: the edges segmentized to 1 m (in a projected `crs`), then Karney's
-    geodesic area (pyproj.Geod) of the vertices. Without the segmentizing, the km-long
-    straight cut edges of the red line's tessellation (``HX051``) would be measured as
-    geodesics, 2e-8 off the area of the straight Gauss–Krüger edges.
+    The survey formula of 国土调查办发〔2008〕32号 (``geozones.area(method="survey")``, the
+    vertices as given); ``tests/test_qc.py`` checks the delivery's declared areas against an
+    implementation of the formula of its own.
     """
-    projected = pyproj.CRS(crs)
-    geographic = projected.geodetic_crs
-    ellipsoid = geographic.ellipsoid
-    geod = pyproj.Geod(a=ellipsoid.semi_major_metre, rf=ellipsoid.inverse_flattening)
-    to_lonlat = pyproj.Transformer.from_crs(projected, geographic, always_xy=True)
-    result = []
-    for geom in np.asarray(geoms, dtype=object):
-        if projected.is_projected:
-            geom = shapely.segmentize(geom, 1.0)
-        lonlat = shapely.transform(geom, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
-        result.append(abs(geod.geometry_area_perimeter(shapely.orient_polygons(lonlat))[0]))
-    return np.round(np.array(result), 2)
+    frame = gpd.GeoSeries(np.asarray(geoms, dtype=object), crs=crs)
+    with warnings.catch_warnings():  # the planted bow-tie is measured repaired, as declared
+        warnings.simplefilter("ignore", GeometryRepairWarning)
+        return np.round(geozones.area(frame, method="survey").to_numpy(dtype=float), 2)
+
+
+def ellipsoidal_m2(geoms: Any, crs: str = CRS) -> np.ndarray:
+    """The area the 质检's sliver rule measures: straight-edge ellipsoidal, m²."""
+    frame = gpd.GeoSeries(np.asarray(geoms, dtype=object), crs=crs)
+    return geozones.area(frame, method="ellipsoidal").to_numpy(dtype=float)
 
 
 def read(name: str, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -98,7 +96,7 @@ def drop_conflicting(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDa
     )
     drop_u = set(inside.loc[(inside["layer_a"] == "r") & (inside["layer_b"] == "u"), "id_b"])
     red = red.drop(index=list(drop_r))
-    red = red[karney_m2(red.geometry) >= 200]  # the tessellation's slivers (sample #17)
+    red = red[ellipsoidal_m2(red.geometry) >= 200]  # the tessellation's slivers (sample #17)
     return {
         "XZQ": layers["XZQ"],
         "STBHHX": red,
@@ -111,7 +109,7 @@ def with_fields(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFra
     """Every field of the default rule set, filled in as a delivery would."""
     counties = layers["XZQ"]
     names = dict(zip(counties["XZQDM"], counties["XZQMC"], strict=True))
-    area = karney_m2(counties.geometry)
+    area = survey_m2(counties.geometry)
     xzq = gpd.GeoDataFrame(
         {
             "BSM": [f"99{i:016d}" for i in range(1, len(counties) + 1)],
@@ -135,13 +133,13 @@ def with_fields(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFra
             "HXMC": red["HXMC"].to_numpy(),
             "HXLX": "01",
             "GKFQ": red["GKFQ"].to_numpy(),
-            "MJ": karney_m2(red.geometry),
+            "MJ": survey_m2(red.geometry),
         },
         geometry=red.geometry.to_numpy(),
         crs=CRS,
     )
     parcels = layers["YJJBNTBHTB"]
-    gross = karney_m2(parcels.geometry)
+    gross = survey_m2(parcels.geometry)
     coefficient = np.where(parcels["DLBM"].to_numpy() == "0103", 0.08, 0.03)
     deduction = np.round(gross * coefficient, 2)
     farmland = gpd.GeoDataFrame(
@@ -181,7 +179,7 @@ def with_fields(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFra
             "XZQMC": [names[c] for c in towns["XZQDM"]],
             "GHFQDM": "01",
             "GHFQMC": "城镇集中建设区",
-            "MJ": karney_m2(towns.geometry),
+            "MJ": survey_m2(towns.geometry),
         },
         geometry=towns.geometry.to_numpy(),
         crs=CRS,
@@ -287,7 +285,7 @@ class Planter:
         template = farmland[farmland["XZQDM"] == county].iloc[0].to_dict()
         self.counter += 1
         bsm = f"NT{self.counter}"
-        gross = float(karney_m2([geom])[0]) if not shapely.is_missing(geom) else 0.0
+        gross = float(survey_m2([geom])[0]) if not shapely.is_missing(geom) else 0.0
         deduction = round(gross * template["KCXS"], 2)
         template.update(
             BSM=bsm,
@@ -317,7 +315,7 @@ class Planter:
     def red_feature(self, county: str, zone: str, bsm: str, geom: Any) -> None:
         red = self.layers["STBHHX"]
         template = red[red["XZQDM"] == county].iloc[0].to_dict()
-        template.update(BSM=bsm, GKFQ=zone, HXBM=f"{county}{bsm}", MJ=float(karney_m2([geom])[0]))
+        template.update(BSM=bsm, GKFQ=zone, HXBM=f"{county}{bsm}", MJ=float(survey_m2([geom])[0]))
         template.update(geometry=geom, HXMC=f"{TOWN_NAMES[county]}{zone}补充图斑")
         row = gpd.GeoDataFrame([template], geometry="geometry", crs=CRS)
         self.layers["STBHHX"] = pd.concat([red, row], ignore_index=True)
@@ -371,7 +369,7 @@ def plant(layers: dict[str, gpd.GeoDataFrame]) -> Planter:
         warnings.simplefilter("ignore")
         towns = p.layers["CZKFBJ"].to_crs("EPSG:4490")
     towns["geometry"] = shapely.set_precision(towns.geometry.to_numpy(), 1e-8)
-    towns["MJ"] = karney_m2(towns.geometry, "EPSG:4490")
+    towns["MJ"] = survey_m2(towns.geometry, "EPSG:4490")
     p.layers["CZKFBJ"] = towns
     p.expect("CRS-GEOGRAPHIC", "CZKFBJ", None, "CZKFBJ in EPSG:4490; the rules allow only STBHHX")
     cores = read("sanqusanxian.gpkg", "ZRBHD_HXQ")
@@ -526,10 +524,12 @@ line's general control zone (一般控制区).
 
 The script first builds the delivery without the deliberate defects of the sample province
 (parcels and polygons in a conflict or an overlap, invalid, null or duplicated, and the red
-line's tessellation slivers are left out) and with declared areas computed independently
-(Karney's geodesic area of the vertices on CGCS2000, with `pyproj.Geod`), and asserts
-that `geozones.inspect` finds nothing in it. Then it plants one defect of every rule and
-asserts that `geozones qc sample_data/delivery.gpkg --rules sample_data/delivery_rules.toml`
+line's tessellation slivers are left out) and with declared areas (MJ, YJJBNTTBMJ, DCMJ,
+JSMJ) computed by the survey formula of 国土调查办发〔2008〕32号 on CGCS2000, as real deliveries
+declare them (`tests/test_qc.py` checks them against an implementation of the formula of its
+own), and asserts that `geozones.inspect` finds nothing in it. Then it plants one defect of
+every rule and asserts that
+`geozones qc sample_data/delivery.gpkg --rules sample_data/delivery_rules.toml`
 finds exactly these ({found.count("error")} errors, {found.count("warning")} warnings; the
 duplicate BSM is two findings, one per feature), and that one conflict is excepted
 (`HX903`, 一般控制区). `make demo` writes its report to `output/qc/`.

@@ -2,8 +2,11 @@
 
 The clean delivery is made here: two counties of 2 km × 2 km, eight farmland parcels, a red-line
 and an urban-boundary polygon in each, every field of the default rules filled in, and the
-declared areas computed independently (edges segmentized to 1 m in the Gauss–Krüger plane,
-then Karney's geodesic area with pyproj.Geod). Each case changes one thing, writes the delivery
+declared areas computed as real deliveries declare them, by the survey formula of
+国土调查办发〔2008〕32号, with an implementation of the formula independent of geozones
+(``tests/survey_oracle.py``). Other areas (urban boundary, targets) are straight-edge ellipsoidal
+areas computed independently: edges segmentized to 1 m in the Gauss–Krüger plane, then Karney's
+geodesic area with pyproj.Geod. Each case changes one thing, writes the delivery
 (GeoPackage, and File Geodatabase where GDAL's OpenFileGDB writes) and checks that
 ``geozones.inspect`` reports exactly the findings that change should cause.
 """
@@ -24,6 +27,7 @@ import pyproj
 import pytest
 import shapely
 from shapely import box
+from survey_oracle import survey_m2
 
 import geozones
 from geozones.qc import RULES, inspect, load_rules
@@ -54,7 +58,7 @@ def at(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
 
 
 def parcel_row(number: int, county: str, geom: shapely.Geometry) -> dict[str, Any]:
-    gross = round(karney_m2(geom), 2)
+    gross = float(survey_m2([geom], CRS)[0])
     coefficient = 0.05
     deduction = round(gross * coefficient, 2)
     return {
@@ -114,7 +118,7 @@ def clean_layers() -> Layers:
             "HXMC": ["东川水源涵养区", "青溪森林生态保护区"],
             "HXLX": ["01", "02"],
             "GKFQ": ["一般控制区", "核心保护区"],
-            "MJ": [round(karney_m2(g), 2) for g in red],
+            "MJ": survey_m2(red, CRS),
         },
         geometry=red,
         crs=CRS,
@@ -128,7 +132,7 @@ def clean_layers() -> Layers:
             "XZQMC": list(COUNTIES.values()),
             "GHFQDM": ["01", "01"],
             "GHFQMC": ["城镇集中建设区"] * 2,
-            "MJ": [round(karney_m2(g), 2) for g in towns],
+            "MJ": survey_m2(towns, CRS),
         },
         geometry=towns,
         crs=CRS,
@@ -170,7 +174,7 @@ def found(findings: geozones.qc.Findings) -> set[tuple[str, str | None, str | No
 
 def recompute_mj(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     crs = pyproj.CRS(frame.crs).to_string()
-    frame["MJ"] = [round(karney_m2(g, crs), 2) for g in frame.geometry]
+    frame["MJ"] = survey_m2(frame.geometry, crs)
     return frame
 
 
@@ -544,3 +548,174 @@ def test_configuration_as_source(clean: Layers, tmp_path: Path) -> None:
     )
     findings = inspect(config)
     assert found(findings) == {("LINE-CONFLICT", F, "990102NT000099")}
+
+
+# -- the area method: declared areas are checked against the 32号 survey area by default ------
+
+#: Parcels with long slanted edges, free land in 990102: their survey area differs from the
+#: straight-edge ellipsoidal one by metres² (axis-parallel 100 m squares agree to 0.01).
+LONG_EDGED = {
+    "990102NT000097": shapely.Polygon(
+        [(X0 + 20, Y0 + 1760), (X0 + 1980, Y0 + 1800), (X0 + 1960, Y0 + 1990), (X0 + 40, Y0 + 1940)]
+    ),
+    "990102NT000098": shapely.Polygon(
+        [(X0 + 600, Y0 + 350), (X0 + 990, Y0 + 360), (X0 + 980, Y0 + 1150)]
+    ),
+}
+DECLARED = {"STBHHX": "MJ", "YJJBNTBHTB": "YJJBNTTBMJ", "CZKFBJ": "MJ"}
+
+
+def add_long_edged(layers: Layers) -> None:
+    for bsm, geom in LONG_EDGED.items():
+        add_parcel(geom, number=int(bsm[-2:]))(layers)
+
+
+def declare_straight_edge(layers: Layers) -> None:
+    """Declared areas as the straight-edge ellipsoidal areas (Karney), KCMJ and net consistent."""
+    for name, field in DECLARED.items():
+        layers[name][field] = [round(karney_m2(g), 2) for g in layers[name].geometry]
+    farmland = layers["YJJBNTBHTB"]
+    farmland["KCMJ"] = np.round(farmland["YJJBNTTBMJ"] * farmland["KCXS"], 2)
+    farmland["YJJBNTMJ"] = np.round(farmland["YJJBNTTBMJ"] - farmland["KCMJ"], 2)
+
+
+def where_conventions_differ(layers: Layers) -> dict[tuple[str, str], tuple[float, float]]:
+    """(layer, BSM) to (survey, straight-edge) m², both rounded, where they differ by > 0.01.
+
+    Rounded figures differ by multiples of 0.01: 0.015 separates "agree" from "differ".
+    """
+    differ = {}
+    for name in DECLARED:
+        frame = layers[name]
+        survey = survey_m2(frame.geometry, CRS)
+        for bsm, geom, by_survey in zip(frame["BSM"], frame.geometry, survey, strict=True):
+            straight = round(karney_m2(geom), 2)
+            if abs(by_survey - straight) > 0.015:
+                differ[(name, bsm)] = (float(by_survey), straight)
+    return differ
+
+
+def rules_with_method(folder: Path, method: str, densify_m: Any = None) -> Path:
+    path = folder / "rules.toml"
+    text = DEFAULT_RULES.read_text(encoding="utf-8")
+    assert 'area_method = "survey"' in text and "\n[areas]" in text
+    text = text.replace('area_method = "survey"', f'area_method = "{method}"')
+    if densify_m is not None:
+        text = text.replace("\n[areas]", f"\n[areas]\ndensify_m = {densify_m}")
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_area_method_defaults_to_survey(tmp_path: Path) -> None:
+    assert load_rules().area_method == "survey"
+    document = tomllib.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
+    assert document["area_method"] == "survey"
+    bare = tmp_path / "bare.toml"  # a rule set that does not say
+    bare.write_text(
+        "\n".join(
+            line for line in DEFAULT_RULES.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("area_method")
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    assert load_rules(bare).area_method == "survey"
+    assert load_rules(rules_with_method(tmp_path, "ellipsoidal")).area_method == "ellipsoidal"
+    with pytest.raises(ConfigError, match="did you mean 'survey'") as caught:
+        load_rules(rules_with_method(tmp_path, "survy"))
+    assert caught.value.key == "area_method"
+
+
+@pytest.mark.parametrize("method", ["survey", "ellipsoidal"])
+@pytest.mark.parametrize("declared_by", ["survey", "straight-edge"])
+def test_declared_areas_checked_by_the_rules_method(
+    clean: Layers, tmp_path: Path, method: str, declared_by: str
+) -> None:
+    """Declarations follow one convention; only the rule set's other method flags them.
+
+    A delivery declaring the straight-edge areas of long-edged parcels is flagged under the
+    default survey rule wherever the two conventions differ by more than 0.01 m², and passes
+    under ``area_method = "ellipsoidal"``; a delivery declaring survey areas the other way round.
+    """
+
+    def change(layers: Layers) -> None:
+        add_long_edged(layers)
+        if declared_by == "straight-edge":
+            declare_straight_edge(layers)
+
+    layers = planted(clean, change)
+    differ = where_conventions_differ(layers)
+    assert {bsm for _, bsm in differ} == set(LONG_EDGED)  # the proof is in the data
+    rules = None if method == "survey" else rules_with_method(tmp_path, method)  # the default
+    findings = inspect(write(layers, tmp_path, "gpkg"), rules=rules)
+    assert findings.area_method == method
+    agree = (declared_by == "survey") == (method == "survey")
+    expected = set() if agree else {("AREA-DECLARED", name, bsm) for name, bsm in differ}
+    assert found(findings) == expected, findings.table[["rule", "layer", "feature", "message_en"]]
+    name = "32号 survey area" if method == "survey" else "straight-edge ellipsoidal area"
+    for row in findings.table.itertuples():
+        by_survey, straight = differ[(row.layer, row.feature)]
+        declared, computed = (straight, by_survey) if method == "survey" else (by_survey, straight)
+        assert (row.measured, row.expected) == (f"{declared:.2f}", f"{computed:.2f}")
+        assert f"the geometry's {name} is {computed:.2f} (m2)" in row.message_en
+
+
+@pytest.mark.parametrize(
+    ("method", "densify_m"), [("survey", 0), ("survey", -70), ("ellipsoidal", 70)]
+)
+def test_densify_m_is_for_the_survey_formula(tmp_path: Path, method: str, densify_m: Any) -> None:
+    wrong = r"areas\.densify_m: (must be 0 or more|densifies)"
+    with pytest.raises(ConfigError, match=wrong) as caught:
+        load_rules(rules_with_method(tmp_path, method, densify_m))
+    assert caught.value.key == "areas.densify_m"
+
+
+def test_survey_declarations_densified_first(clean: Layers, tmp_path: Path) -> None:
+    """A tool that densifies edges to 70 m before the formula: its long-edged parcels are
+    flagged by the default rule, and pass with ``[areas] densify_m = 70``, which still finds a
+    declaration planted 5 m² wrong."""
+
+    def change(layers: Layers) -> None:
+        add_long_edged(layers)
+        for name, field in DECLARED.items():
+            dense = shapely.segmentize(layers[name].geometry.to_numpy(), 70.0)
+            layers[name][field] = survey_m2(dense, CRS)
+        layers["YJJBNTBHTB"].loc[0, "YJJBNTTBMJ"] += 5.0
+        farmland = layers["YJJBNTBHTB"]
+        farmland["KCMJ"] = np.round(farmland["YJJBNTTBMJ"] * farmland["KCXS"], 2)
+        farmland["YJJBNTMJ"] = np.round(farmland["YJJBNTTBMJ"] - farmland["KCMJ"], 2)
+
+    layers = planted(clean, change)
+    differ = {
+        (name, bsm)
+        for name, field in DECLARED.items()
+        for bsm, declared, plain in zip(
+            layers[name]["BSM"],
+            layers[name][field],
+            survey_m2(layers[name].geometry, CRS),
+            strict=True,
+        )
+        if abs(declared - plain) > 0.015
+    }
+    assert differ == {(F, P1), *((F, bsm) for bsm in LONG_EDGED)}
+    path = write(layers, tmp_path, "gpkg")
+    assert found(inspect(path)) == {("AREA-DECLARED", name, bsm) for name, bsm in differ}
+    densified = inspect(path, rules=rules_with_method(tmp_path, "survey", 70))
+    assert found(densified) == {("AREA-DECLARED", F, P1)}
+    assert "(edges densified to 70 m)" in densified.table["message_en"].iloc[0]
+
+
+def test_densify_m_leaves_latitude_longitude_layers_as_given(clean: Layers, tmp_path: Path) -> None:
+    """STBHHX may be delivered in EPSG:4490: it has no plane to densify in, and its declared
+    areas (the survey formula on its vertices) pass under ``densify_m`` without an error."""
+
+    def geographic_red_line(layers: Layers) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            moved = layers["STBHHX"].to_crs("EPSG:4490")
+        moved["geometry"] = shapely.set_precision(moved.geometry.to_numpy(), 1e-8)
+        layers["STBHHX"] = recompute_mj(moved)
+
+    path = write(planted(clean, geographic_red_line), tmp_path, "gpkg")
+    findings = inspect(path, rules=rules_with_method(tmp_path, "survey", 70))
+    assert found(findings) == set()
+    assert findings.summary.set_index("rule").loc["AREA-DECLARED", "checked"] == 2 + 16 + 2

@@ -6,10 +6,13 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pyogrio
 import pytest
+import shapely
 from click.testing import CliRunner
+from survey_oracle import survey_m2
 
 import geozones
 from geozones.cli import cli
@@ -42,12 +45,34 @@ def test_sample_delivery_has_every_rule_planted_once(findings: geozones.Findings
             assert f"`{feature}`" in section, (rule, feature)
 
 
+def test_sample_declared_areas_follow_the_survey_formula(findings: geozones.Findings) -> None:
+    """Every declared area of the sample delivery is its 32号 survey area (an implementation
+    of the formula independent of geozones), but the one planted wrong, which the 质检 finds."""
+    assert findings.area_method == "survey"
+    wrong = set()
+    for layer, field in (("STBHHX", "MJ"), ("YJJBNTBHTB", "YJJBNTTBMJ"), ("CZKFBJ", "MJ")):
+        frame = pyogrio.read_dataframe(DELIVERY, layer=layer)
+        geoms = frame.geometry.to_numpy()
+        measurable = ~shapely.is_missing(geoms) & shapely.is_valid(geoms)
+        crs = frame.crs or "EPSG:4527"  # STBHHX is planted without its CRS (CRS-MISSING)
+        survey = survey_m2(geoms[measurable], crs)
+        declared = frame[field].to_numpy(dtype=float)[measurable]
+        differ = np.abs(declared - survey) > 0.005
+        wrong |= {(layer, bsm) for bsm in frame["BSM"].to_numpy()[measurable][differ]}
+        assert measurable.sum() > 0.99 * len(frame)
+    table = findings.table
+    flagged = table[table["rule"] == "AREA-DECLARED"]
+    assert wrong == set(zip(flagged["layer"], flagged["feature"], strict=True))
+    assert len(wrong) == 1
+
+
 def test_workbook(findings: geozones.Findings, tmp_path: Path) -> None:
     paths = write_qc(findings, tmp_path)
     book = openpyxl.load_workbook(paths[".xlsx"], read_only=True)
     assert book.sheetnames == ["汇总", *(zh for zh, _ in FAMILIES.values())]
     summary = list(book["汇总"].values)
     assert ("质检结论", "不通过") in summary
+    assert ("面积计算方法", "survey (32号图斑椭球面积)") in summary  # what declared areas met
     header = next(row for row in summary if row and row[0] == "规则编号")
     assert header == (
         "规则编号",
@@ -93,6 +118,7 @@ def test_page_is_self_contained_and_escaped(findings: geozones.Findings) -> None
     assert page.count("data:image/png;base64,") >= 2  # the overview and the counties' maps
     for rule in RULES:
         assert f"<td>{rule}</td>" in page
+    assert "survey (32号 survey area)" in render_qc_html(findings, language="en")
 
 
 def test_page_escapes_values(findings: geozones.Findings) -> None:
@@ -127,6 +153,7 @@ def test_cli_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert (data["passed"], data["errors"], data["warnings"]) == (False, 31, 5)
+    assert (data["area_method"], data["xy_tolerance"]) == ("survey", 0.001)
     assert len(data["findings"]) == 36
     assert {row["rule"] for row in data["summary"]} == set(RULES)
 

@@ -106,6 +106,8 @@ def command(
             {
                 "source": findings.source,
                 "rules": findings.rules_source,
+                "area_method": findings.area_method,
+                "xy_tolerance": findings.xy_tolerance,
                 "passed": findings.passed,
                 "errors": findings.count("error"),
                 "warnings": findings.count("warning"),

@@ -20,7 +20,7 @@ from geozones.qc.findings import (
     finding_rows,
 )
 from geozones.qc.geometry import repaired_features
-from geozones.qc.rules import ControlTotals, Rules
+from geozones.qc.rules import AREA_METHOD_NAMES, ControlTotals, Rules
 from geozones.units import square_metres_per
 
 #: The arithmetic of area fields holds to this, in the fields' unit (m²): one cent.
@@ -32,8 +32,10 @@ def declared_area_differences(
 ) -> pd.DataFrame:
     """Features whose declared area differs from the computed one by more than the rules allow.
 
-    The one place the 质检 measures declared areas: with the rules' ``area_method``, both
-    figures rounded to 0.01 (of `unit`) before they are compared, and the larger of
+    The one place the 质检 measures declared areas: with the rules' ``area_method`` (by
+    default ``survey``, the 32号 formula that fills the declared fields of a delivery, on
+    edges densified to ``areas.densify_m`` where the rules say so and the layer is projected),
+    both figures rounded to 0.01 (of `unit`) before they are compared, and the larger of
     ``areas.tolerance_m2`` and ``areas.relative`` × area allowed.
 
     Parameters
@@ -62,6 +64,7 @@ def declared_area_differences(
         rel_tol=rules.area_relative,
         abs_tol=tolerance,
         method=cast(AreaMethod, rules.area_method),
+        densify_m=_densify_m(frame, rules),
     )
     rounded = (candidates["declared"].round(2) - candidates["computed"].round(2)).abs()
     allowed = np.maximum(tolerance, rules.area_relative * candidates["computed"].abs())
@@ -201,6 +204,11 @@ def _declared(
         return 0
     mask = frame.index.isin(listed.index)
     table = listed.reindex(frame.index)
+    method_zh, method_en = AREA_METHOD_NAMES[rules.area_method]
+    densify_m = _densify_m(frame, rules)
+    if densify_m is not None:
+        method_zh += f"（边加密至 {densify_m:g} 米）"
+        method_en += f" (edges densified to {densify_m:g} m)"
     add_feature_findings(
         found,
         "AREA-DECLARED",
@@ -208,13 +216,23 @@ def _declared(
         id_field,
         mask,
         column,
-        zh=f"{column} 为 {{measured}}，图形面积 {{expected}}（{unit}，{rules.area_method}）",
-        en=f"{column} is {{measured}}, the geometry's area is {{expected}} ({unit}, "
-        f"{rules.area_method})",
+        zh=f"{column} 为 {{measured}}，图形的{method_zh}为 {{expected}}（{unit}）",
+        en=f"{column} is {{measured}}, the geometry's {method_en} is {{expected}} ({unit})",
         measured=_texts(table["declared"].to_numpy(dtype=float)),
         expected=_texts(table["computed"].to_numpy(dtype=float)),
     )
     return int(measurable.sum())
+
+
+def _densify_m(frame: gpd.GeoDataFrame, rules: Rules) -> float | None:
+    """``areas.densify_m`` for a projected layer; None for one in latitude/longitude.
+
+    Edges are densified in the plane they are straight in; a layer delivered in
+    latitude/longitude has no such plane and is measured on its vertices as given.
+    """
+    if rules.area_densify_m is None or frame.crs is None or frame.crs.is_geographic:
+        return None
+    return rules.area_densify_m
 
 
 def _numbers(layer: DeliveryLayer, name: str | None) -> np.ndarray | None:

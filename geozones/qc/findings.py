@@ -229,7 +229,8 @@ class Findings:
     zones : GeoDataFrame or None
         The administrative units (``zone``, ``name``, geometry), for maps.
     area_method : str
-        How areas were computed.
+        How declared areas were checked: ``survey`` (the 32号 formula, the default) or
+        ``ellipsoidal`` (:data:`geozones.qc.rules.AREA_METHODS`).
     generated : str
         The date of the inspection (ISO).
     """
@@ -241,7 +242,7 @@ class Findings:
     title: str
     crs: pyproj.CRS | None = None
     zones: gpd.GeoDataFrame | None = None
-    area_method: str = "ellipsoidal"
+    area_method: str = "survey"
     xy_tolerance: float = 0.001
     generated: str = field(default_factory=lambda: date.today().isoformat())
 

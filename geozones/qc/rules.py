@@ -40,8 +40,16 @@ FIELD_TYPES: dict[str, tuple[str, ...]] = {
     "number": ("OFTInteger", "OFTInteger64", "OFTReal"),
     "date": ("OFTDate", "OFTDateTime"),
 }
-#: Area methods the declared areas can be checked with.
-AREA_METHODS = ("ellipsoidal",)
+#: Area methods the declared areas can be checked with, the default first, each with its name
+#: in Chinese and English: ``survey`` is the formula of 国土调查办发〔2008〕32号 that fills the
+#: declared fields of a delivery (:func:`geozones.measure.survey.survey_area`), ``ellipsoidal``
+#: the exact area of the straight-edged region (:func:`geozones.area`).
+AREA_METHOD_NAMES: dict[str, tuple[str, str]] = {
+    "survey": ("32号图斑椭球面积", "32号 survey area"),
+    "ellipsoidal": ("直线边椭球面积", "straight-edge ellipsoidal area"),
+}
+#: Area methods the declared areas can be checked with, the default first.
+AREA_METHODS = tuple(AREA_METHOD_NAMES)
 #: The roles of the three lines.
 LINE_ROLES = ("farmland", "redline", "urban")
 #: The rule set shipped with geozones.
@@ -193,6 +201,9 @@ class Rules:
         Unit of the area targets.
     area_tolerance_m2, area_relative : float
         Declared areas may differ from the computed ones by the larger of these.
+    area_densify_m : float or None
+        ``survey`` only: edges densified to this many metres before the formula, as some
+        tools do (``[areas] densify_m``); None takes the vertices as given.
     controls : tuple of ControlTotals
         Control totals per county.
     layers : dict of str to LayerRule
@@ -222,6 +233,7 @@ class Rules:
     area_relative: float
     layers: dict[str, LayerRule]
     controls: tuple[ControlTotals, ...] = ()
+    area_densify_m: float | None = None
 
     def severity_of(self, rule: str) -> str:
         """``error``, ``warning`` or ``off``: the rule set's choice, else the rule's default."""
@@ -251,7 +263,7 @@ _ZONES = ("layer", "code_field", "name_field")
 _LINES = (*LINE_ROLES, "sliver_m2", "expansion_limit", "urban_land_2020", "exceptions")
 _EXCEPTION = ("name", "layers", "field", "values", "mask")
 _TARGETS = ("unit", "redline_min", "farmland_min", "development_intensity_max_percent")
-_AREAS = ("tolerance_m2", "relative", "control")
+_AREAS = ("tolerance_m2", "relative", "densify_m", "control")
 _CONTROL = ("layer", "field", "unit", "totals")
 _LAYER = (
     "aliases",
@@ -443,13 +455,21 @@ class _Reader:
         self.known(targets, "targets", _TARGETS)
         areas = self.table(document, None, "areas")
         self.known(areas, "areas", _AREAS)
+        area_method = self.choice(document, None, "area_method", AREA_METHODS, AREA_METHODS[0])
+        densify_m = self.optional_number(areas, "areas", "densify_m")
+        if densify_m is not None and (densify_m <= 0 or area_method != "survey"):
+            self.fail(
+                "areas.densify_m",
+                "densifies the edges before the survey formula: a number of metres above 0, "
+                f'with area_method = "survey" (it is {area_method!r})',
+            )
         return Rules(
             source=self.source,
             title=self.text(document, None, "title", "三区三线成果质检"),
             xy_tolerance=self.number(
                 document, None, "xy_tolerance", DEFAULT_XY_TOLERANCE, maximum=MAX_XY_TOLERANCE
             ),
-            area_method=self.choice(document, None, "area_method", AREA_METHODS, "ellipsoidal"),
+            area_method=area_method,
             severity=severity,
             crs_zone=zone,
             geographic_layers=geographic,
@@ -471,6 +491,7 @@ class _Reader:
             targets_unit=self.unit(targets, "targets", "unit", "mu"),
             area_tolerance_m2=self.number(areas, "areas", "tolerance_m2", 0.01),
             area_relative=self.number(areas, "areas", "relative", 0.0, maximum=1.0),
+            area_densify_m=densify_m,
             layers=layers,
             controls=self.controls(areas, layers),
         )

@@ -28,6 +28,7 @@ import shapely
 from geozones.choices import checked_choice, checked_instance
 from geozones.qc.catalogue import FAMILIES
 from geozones.qc.findings import Findings
+from geozones.qc.rules import AREA_METHOD_NAMES
 from geozones.report import i18n
 from geozones.report.excel import INTEGER, Table, write_tables
 from geozones.report.geopackage import output_path, prepare_layer, write_layers
@@ -52,6 +53,14 @@ _COLOURS = {"error": ("#d62728", "#7f1416"), "warning": ("#ff9f1c", "#a35f00")}
 def _word(key: str, language: str) -> str:
     zh, en = _WORDS[key]
     return en if language == "en" else zh
+
+
+def _area_method(findings: Findings, language: str) -> str:
+    """The method declared areas were checked with, and its name: ``survey (32号 survey area)``."""
+    names = AREA_METHOD_NAMES.get(findings.area_method)
+    if names is None:
+        return findings.area_method
+    return f"{findings.area_method} ({names[1] if language == 'en' else names[0]})"
 
 
 def _family_title(key: str, language: str) -> str:
@@ -83,7 +92,7 @@ def facts_table(findings: Findings, language: str = "zh") -> Table:
         ("verdict", verdict),
         ("errors", str(findings.count("error"))),
         ("warnings", str(findings.count("warning"))),
-        ("area_method", findings.area_method),
+        ("area_method", _area_method(findings, language)),
         ("tolerance", f"{findings.xy_tolerance:g}"),
         ("generated", findings.generated),
     ]
@@ -424,7 +433,7 @@ def render_qc_html(findings: Findings, language: str = "zh") -> str:
     meta = [
         (_word("source", language), findings.source),
         (_word("rules_file", language), findings.rules_source),
-        (_word("area_method", language), findings.area_method),
+        (_word("area_method", language), _area_method(findings, language)),
         (_word("tolerance", language), f"{findings.xy_tolerance:g}"),
         (_word("generated", language), findings.generated),
     ]
