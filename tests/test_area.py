@@ -593,3 +593,15 @@ def test_coordinates_no_ellipsoid_holds_are_a_crs_error_not_an_exhausted_memory(
     )
     with pytest.raises(geozones.CRSError, match=r"1 feature.*no ellipsoid holds"):
         geozones.area(damaged)
+
+
+def test_a_geographic_feature_wider_than_a_zone_is_measured_by_its_geodesics():
+    """Found by the GeoJSON fuzzer: a sliver along the equator from 0° to 117° raised a
+    CRSError; in latitude/longitude its edges are geodesics, which Karney's algorithm measures."""
+    wide = Polygon([(0.0, 0.0), (117.0, 0.0), (117.0, 1.0), (0.0, 0.0)])
+    layer = gpd.GeoSeries([wide, box(117.1, 30.0, 117.11, 30.01)], crs=4490)
+    measured = geozones.area(layer, unit="m2")
+    geod = pyproj.CRS(4490).get_geod()
+    expected = [abs(geod.geometry_area_perimeter(geom)[0]) for geom in layer]
+    assert measured.iloc[0] == pytest.approx(expected[0], rel=1e-9)
+    assert measured.iloc[1] == pytest.approx(expected[1], rel=1e-9)

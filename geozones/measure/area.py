@@ -69,8 +69,8 @@ _X_TIERS = (170_000.0, 350_000.0, 700_000.0, 1_400_000.0, 2_800_000.0)
 #: Longest piece, in metres, that an edge of a projected CRS other than transverse Mercator
 #: is cut into before its vertices move to a Gauss–Krüger zone (see docs/area.md).
 STRAIGHT_EDGE_STEP_M = 10.0
-#: No feature on the ellipsoid has a longer perimeter: ten times round the equator.
-_MAX_PERIMETER_M = 4.0e8
+#: No feature on the ellipsoid has a longer perimeter: two and a half times round the equator.
+_MAX_PERIMETER_M = 1.0e8
 
 
 def area(
@@ -194,6 +194,10 @@ def ellipsoidal_area(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
         measured = _transverse_mercator_area(
             zone_geoms, zone_projection, geodesic_edges=geodesic_edges
         )
+        if measured is None and geodesic_edges:
+            # Edges of a geographic CRS are geodesics: Karney's area is the same quantity, for
+            # features wider than a Gauss-Kruger zone can hold.
+            measured = geodesic_area(geoms[todo[zone_index]], crs)
         if measured is None:
             raise CRSError(
                 "features span too much longitude for ellipsoidal area on one Gauss-Kruger "
