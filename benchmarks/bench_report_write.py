@@ -5,8 +5,8 @@ every county's GeoPackage (as ``geozones report --by county`` does) twice in the
 each way ``--repeat`` times:
 
 - ``one flush``: geozones as it is: SQLite does not ``fsync`` after each layer
-  (``OGR_SQLITE_SYNCHRONOUS=OFF``); the finished scratch file is flushed once, whole, before
-  it takes its final name (``geozones.outputs.atomic_file``);
+  (``geozones.outputs.unsynchronised_sqlite``, inside every ``geozones.outputs.atomic_file``);
+  the finished scratch file is flushed once, whole, before it takes its final name;
 - ``flush per layer``: SQLite's default, an ``fsync`` at the end of each layer's transaction.
 
 The timings depend on the disk: an ``fsync`` costs what the storage makes it cost.
@@ -27,6 +27,7 @@ from pathlib import Path
 import pyogrio
 
 import geozones
+from geozones import outputs
 from geozones.report import build_report
 from geozones.report import geopackage as report_geopackage
 
@@ -55,19 +56,19 @@ def main() -> None:
         warnings.simplefilter("ignore")
         report = build_report(geozones.load_config(CONFIG))
         reports = [report, *(report.for_zone(code) for code, _ in report.counties())]
-    unsynchronised = report_geopackage._unsynchronised_sqlite
+    unsynchronised = outputs.unsynchronised_sqlite
     print(f"{len(reports)} GeoPackages (the province and each county) per run")
     print("| run | time (s) | layers | ms per layer |")
     print("|---|---:|---:|---:|")
     for _ in range(options.repeat):
         ways = (("one flush", unsynchronised), ("flush per layer", flushed_per_layer))
         for name, context in ways:
-            report_geopackage._unsynchronised_sqlite = context
+            outputs.unsynchronised_sqlite = context
             try:
                 with tempfile.TemporaryDirectory() as folder:
                     seconds, layers = write_all(reports, Path(folder))
             finally:
-                report_geopackage._unsynchronised_sqlite = unsynchronised
+                outputs.unsynchronised_sqlite = unsynchronised
             print(f"| {name} | {seconds:.2f} | {layers} | {1000 * seconds / layers:.0f} |")
 
 

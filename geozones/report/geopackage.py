@@ -14,10 +14,9 @@ empty. The writer only formats what the report holds: the computed columns are `
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -124,7 +123,7 @@ def write_layers(
         The file written.
     """
     target = output_path(path, overwrite)
-    with atomic_output(target) as scratch, _unsynchronised_sqlite():
+    with atomic_output(target) as scratch:
         try:
             for name, (frame, description) in layers.items():
                 _write_layer(frame, scratch, name, description)
@@ -338,22 +337,6 @@ def _description(report: Report, title: str, renamed: dict[str, str]) -> str:
         pairs = ", ".join(f"{new} = {old}" for new, old in renamed.items())
         text += i18n.text("parts.renamed_fields", report.language, pairs=pairs)
     return text
-
-
-@contextlib.contextmanager
-def _unsynchronised_sqlite() -> Iterator[None]:
-    """Write without SQLite's ``fsync`` after each layer.
-
-    The scratch file is flushed once, whole, before it takes the final name
-    (:func:`geozones.outputs.atomic_file`). With SQLite's flushes, each layer's write waited
-    about 120 ms for the disk on this machine; without, it took about 15 ms.
-    """
-    before = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
-    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": before})
 
 
 def _write_layer(frame: gpd.GeoDataFrame, path: Path, layer: str, description: str) -> None:
