@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint typecheck unit browser qgis qgis-plugin docs clean
+.PHONY: setup demo test lint typecheck unit fuzz browser qgis qgis-plugin docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,7 +42,11 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup browser qgis
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --hypothesis-profile=ci
+
+## fuzz: the property tests (hypothesis) with fresh random examples; `make test` replays fixed ones
+fuzz: setup
+	$(BIN)/pytest -n auto --hypothesis-profile=fuzz -m hypothesis tests
 
 ## browser: Debian's chromium for the HTML report's browser test (skipped where it cannot install)
 browser:

@@ -173,7 +173,9 @@ def test_other_projected_numbers_are_described() -> None:
 @given(
     zone=st.sampled_from([*ZONES_3DEG, *ZONES_6DEG]),
     offsets=st.lists(
-        st.floats(min_value=0.0, max_value=999_999.99, allow_nan=False), min_size=2, max_size=2
+        st.floats(min_value=0.0, max_value=999_999.99, allow_nan=False, allow_subnormal=False),
+        min_size=2,
+        max_size=2,
     ),
     northings=st.lists(
         st.floats(min_value=300_000.0, max_value=6_100_000.0, allow_nan=False),

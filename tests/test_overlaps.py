@@ -48,10 +48,13 @@ def wiggly(x, y, radius, vertices, seed, hole=False):
     return polygon if polygon.is_valid else shapely.make_valid(polygon).geoms[0]
 
 
+# No subnormal coordinates: GEOS's own intersection (the plain path here) loses the overlap of a
+# polygon whose hole has a vertex at x=5e-324 (it returns two points for a 2.1 m² overlap that
+# x=0 or x=1e-300 gives right); no surveyed coordinate is subnormal.
 polygon_specs = st.lists(
     st.tuples(
-        st.floats(0, 100),
-        st.floats(0, 100),
+        st.floats(0, 100, allow_subnormal=False),
+        st.floats(0, 100, allow_subnormal=False),
         st.floats(1, 40),
         st.integers(3, 120),
         st.integers(0, 10_000),
@@ -94,8 +97,8 @@ def test_fast_paths_equal_the_plain_path(left_specs, right_specs, max_vertices, 
 
 large_specs = st.lists(
     st.tuples(
-        st.floats(0, 100),
-        st.floats(0, 100),
+        st.floats(0, 100, allow_subnormal=False),
+        st.floats(0, 100, allow_subnormal=False),
         st.floats(5, 40),
         st.integers(60, 120),
         st.integers(0, 10_000),
