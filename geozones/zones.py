@@ -166,6 +166,51 @@ def split_by_zones(
     return pieces[keep], geom_index[keep], zone_index[keep]
 
 
+def outside_zones(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
+    """The parts of polygons that lie in no zone.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        Valid polygons.
+    zones : numpy.ndarray of shapely geometries
+        Valid zone polygons.
+
+    Returns
+    -------
+    numpy.ndarray
+        One polygonal piece, with area, per polygon that reaches out of the zones (a polygon
+        in no zone is its own piece); the pieces may overlap where the polygons do.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import box
+    >>> pieces = outside_zones(
+    ...     np.array([box(0, 0, 3, 1), box(0, 0, 1, 1)]), np.array([box(0, 0, 2, 1)])
+    ... )
+    >>> [piece.area for piece in pieces]
+    [1.0]
+    """
+    from geozones.io.validity import polygonal_parts
+
+    # Most polygons lie inside one zone: a prepared zone covering them settles it, and only the
+    # rest are cut by the union of the zones (never the whole layer unioned, which at province
+    # scale is the costliest step of a coverage).
+    geom_index, zone_index = shapely.STRtree(zones).query(geoms)
+    shapely.prepare(zones)
+    inside = np.zeros(len(geoms), dtype=bool)
+    inside[geom_index[shapely.covers(zones[zone_index], geoms[geom_index])]] = True
+    rest = geoms[~inside]
+    if len(rest) == 0:
+        return rest
+    union = shapely.union_all(zones)
+    shapely.prepare(union)
+    rest = rest[~shapely.covers(union, rest)]
+    pieces = polygonal_parts(shapely.difference(rest, union))
+    return pieces[~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)]
+
+
 def check_zones(
     zones: gpd.GeoDataFrame,
     code_field: str,

@@ -51,6 +51,31 @@ def test_planar_coverage_by_hand():
     assert result.attrs["unit"] == "km2"
 
 
+def test_outside_area_counts_overlapping_parts_once_by_hand():
+    # Three polygons reach out of the counties' south edge (y < Y): a is 1 km² outside,
+    # b overlaps a's outside part by 0.5 km² and adds 0.5 km², c lies wholly outside
+    # (2 km², apart). Outside: 1 + 0.5 + 2 = 3.5 km². Inside: a and b cover 1.5 km² of 990102.
+    layer = gpd.GeoDataFrame(
+        geometry=[
+            box(X, Y - 1000, X + 1000, Y + 1000),
+            box(X + 500, Y - 1000, X + 1500, Y + 1000),
+            box(X + 20_000, Y - 3000, X + 22_000, Y - 2000),
+        ],
+        crs=ZONE39,
+    )
+    with pytest.warns(UserWarning, match="outside every zone"):
+        result = geozones.coverage(layer, counties(), by="XZQDM", method="planar")
+    assert result["covered_area"].tolist() == pytest.approx([1.5, 0.0, 0.0])
+    assert result.attrs["outside_area"] == pytest.approx(3.5)
+
+
+def test_no_outside_area_when_every_feature_is_inside():
+    inside = gpd.GeoDataFrame(geometry=[box(X, Y, X + 15_000, Y + 10)], crs=ZONE39)
+    result = geozones.coverage(inside, counties(), by="XZQDM", method="planar")
+    assert result.attrs["outside_area"] == 0.0
+    assert result["covered_area"].sum() == pytest.approx(0.15)
+
+
 def test_roll_up_to_city_and_province_adds_the_county_rows():
     with pytest.warns(UserWarning, match="outside"):
         result = geozones.coverage(

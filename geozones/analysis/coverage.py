@@ -28,7 +28,7 @@ from geozones.measure.tolerance import (
 )
 from geozones.parallel import concatenate_blocks
 from geozones.units import square_metres_per
-from geozones.zones import split_by_zones, to_crs
+from geozones.zones import outside_zones, split_by_zones, to_crs
 from geozones.zones import zone_codes as codes_of
 
 if TYPE_CHECKING:
@@ -134,16 +134,19 @@ def coverage(
     pieces = ZonePieces.clip(layer_geoms[measurable], zone_geoms)
     covered, phantoms = pieces.dissolved_area(zone_codes, measure, width=width)
     covered = covered.reindex(zone_area.index, fill_value=0.0)
-    total, _ = ZonePieces.whole(layer_geoms[measurable]).dissolved_area(
-        np.array(["layer"]), measure, width=width
-    )
-    outside = float(total.sum() - covered.sum())
+    sticking_out = outside_zones(layer_geoms[measurable], zone_geoms)
+    outside = 0.0
+    if len(sticking_out):
+        outside_area, _ = ZonePieces.whole(sticking_out).dissolved_area(
+            np.array(["outside"]), measure, width=width
+        )
+        outside = float(outside_area.sum())
     per_zone = pd.DataFrame({"zone_area": zone_area, "covered_area": covered})
     report = layer_report(layer)
     result = coverage_table(
         per_zone,
         outside,
-        float(total.sum()),
+        float(covered.sum()) + outside,
         unit=unit,
         method=method,
         levels=levels,
@@ -227,6 +230,29 @@ class ZonePieces:
         index = np.arange(len(features))
         return cls(features, index, np.zeros(len(features), dtype=int))
 
+    def dissolved(self, *, width: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The pieces with overlapping ones unioned, each in its zone, and the phantoms.
+
+        Returns one geometry per piece that overlaps no other piece of its zone and one union
+        per group of overlapping pieces, the zone index of each, and the overlaps thinner
+        than `width` (phantoms), by which pieces are not grouped.
+        """
+        if len(self.geoms) == 0:
+            return self.geoms, np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)
+        group, thin = self._grouping(width)
+        alone = group < 0
+        geoms, zone = [self.geoms[alone]], [self.zone[alone]]
+        if (~alone).any():
+            keys = pd.MultiIndex.from_arrays([self.zone[~alone], group[~alone]])
+            unions = (
+                pd.Series(list(self.geoms[~alone]), index=keys)
+                .groupby(level=[0, 1])
+                .agg(lambda parts: shapely.union_all(np.asarray(parts, dtype=object)))
+            )
+            geoms.append(np.asarray(unions.to_numpy(), dtype=object))
+            zone.append(unions.index.get_level_values(0).to_numpy(dtype=np.int64))
+        return np.concatenate(geoms), np.concatenate(zone).astype(np.int64), thin
+
     def dissolved_area(
         self, zone_codes: np.ndarray, measure: Measure, *, width: float = 0.0
     ) -> tuple[pd.Series, dict[str, Any]]:
@@ -235,35 +261,16 @@ class ZonePieces:
         Pieces whose overlaps are all thinner than `width` are not unioned; the second
         result gives ``count`` and ``area_m2`` of those overlaps.
         """
-        group, thin = self._grouping(width)
+        geoms, zone, thin = self.dissolved(width=width)
         phantoms = {"count": len(thin), "area_m2": float(measure(thin).sum()) if len(thin) else 0.0}
-        in_group = group >= 0
-        areas = np.zeros(len(self.geoms))
-        areas[~in_group] = concatenate_blocks(measure, self.geoms[~in_group])
-        if in_group.any():
-            keys = pd.MultiIndex.from_arrays([self.zone[in_group], group[in_group]])
-            unions = (
-                pd.Series(list(self.geoms[in_group]), index=keys)
-                .groupby(level=[0, 1])
-                .agg(lambda parts: shapely.union_all(np.asarray(parts, dtype=object)))
-            )
-            union_area = pd.Series(
-                measure(np.asarray(unions.to_numpy(), dtype=object)), index=unions.index
-            )
-            per_zone_unions = union_area.groupby(level=0).sum()
-        else:
-            per_zone_unions = pd.Series(dtype=float)
-        per_zone = pd.Series(areas).groupby(self.zone).sum().add(per_zone_unions, fill_value=0.0)
+        areas = concatenate_blocks(measure, geoms) if len(geoms) else np.zeros(0)
+        per_zone = pd.Series(areas).groupby(zone).sum()
         codes = zone_codes[per_zone.index.to_numpy(dtype=int)]
         dissolved = pd.Series(per_zone.to_numpy(), index=codes).groupby(level=0, sort=False).sum()
         return dissolved, phantoms
 
-    def _overlap_groups(self, width: float = 0.0) -> np.ndarray:
-        """Group id of pieces whose interiors overlap another piece in the same zone, else -1."""
-        return self._grouping(width)[0]
-
     def _grouping(self, width: float) -> tuple[np.ndarray, np.ndarray]:
-        """Overlap groups as :meth:`_overlap_groups`, and the phantoms left out of them.
+        """Group id of pieces whose interiors overlap another piece in the same zone, else -1.
 
         With a `width`, pieces that overlap only by phantoms (overlaps thinner than it) are
         not grouped; the phantoms come second.

@@ -574,7 +574,7 @@ def land_cover(
                 )
             geoms = geoms[~missing]
             if zones is None:
-                dissolved, zone = _dissolve(ZonePieces.whole(geoms), width)
+                dissolved, zone, _ = ZonePieces.whole(geoms).dissolved(width=width)
             else:
                 clipped = ZonePieces.clip(geoms, zone_geoms)
                 whole = float(_ellipsoidal(geoms, grid.crs).sum())
@@ -586,7 +586,7 @@ def land_cover(
                         OutsideZonesWarning,
                         stacklevel=2,
                     )
-                dissolved, zone = _dissolve(clipped, width)
+                dissolved, zone, _ = clipped.dissolved(width=width)
                 zone = zone_code[zone]
             pieces.append(dissolved)
             zone_of.append(zone)
@@ -641,29 +641,6 @@ def _ellipsoidal(geoms: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
     if len(geoms) == 0:
         return np.zeros(0)
     return ellipsoidal_area(geoms, crs)
-
-
-def _dissolve(pieces: ZonePieces, width: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """One geometry per piece that overlaps nothing, one union per overlapping group.
-
-    Pieces that overlap only by slivers thinner than `width` are not grouped.
-    """
-    if len(pieces.geoms) == 0:
-        return np.array([], dtype=object), np.array([], dtype=np.int64)
-    group = pieces._overlap_groups(width)
-    alone = group < 0
-    geoms = [pieces.geoms[alone]]
-    zone_of = [pieces.zone[alone]]
-    if (~alone).any():
-        keys = pd.MultiIndex.from_arrays([pieces.zone[~alone], group[~alone]])
-        unions = (
-            pd.Series(list(pieces.geoms[~alone]), index=keys)
-            .groupby(level=[0, 1])
-            .agg(lambda parts: shapely.union_all(np.asarray(parts, dtype=object)))
-        )
-        geoms.append(np.asarray(unions.to_numpy(), dtype=object))
-        zone_of.append(unions.index.get_level_values(0).to_numpy(dtype=np.int64))
-    return np.concatenate(geoms), np.concatenate(zone_of)
 
 
 @dataclass(frozen=True)
