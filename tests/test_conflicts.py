@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from shapely import Polygon, box
 
 import geozones
+from geozones.analysis import conflicts as conflicts_module
 from geozones.analysis.conflicts import (
     AUDIT_COLUMNS,
     CONFLICT_COLUMNS,
@@ -837,17 +838,22 @@ CORE_ZONE_ORDERS = (
 )
 
 
+@pytest.mark.parametrize("many_claims", [1, conflicts_module.MANY_CLAIMS])
 @settings(max_examples=30, deadline=None)
 @given(
     three_layers(),
     st.none()
     | st.tuples(st.lists(boxes, min_size=1, max_size=2), st.sampled_from(CORE_ZONE_ORDERS)),
 )
-def test_resolution_invariants_on_random_boxes(layers, core):
+def test_resolution_invariants_on_random_boxes(many_claims, layers, core):
+    # With many_claims=1 every feature is cut by all its claims at once (faces of one
+    # noding), not in turn: both ways must keep the invariants.
     overrides = None
     if core is not None:
         overrides = {"core zone": (layer(*core[0]), core[1])}
-    resolved, audit = resolve_conflicts(layers, overrides=overrides)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conflicts_module, "MANY_CLAIMS", many_claims)
+        resolved, audit = resolve_conflicts(layers, overrides=overrides)
     assert_resolution_invariants(layers, resolved, audit)
     if core is not None and "core zone" in core[1]:
         # Nothing the mask outranks is left inside it.

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from shapely import Polygon, box
 
 import geozones
+from geozones.analysis import conflicts as conflicts_module
 from geozones.errors import GeozonesError, ToleranceError
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
@@ -512,13 +513,17 @@ def test_without_a_tolerance_the_resolution_leaves_dust(resolved_tessellation):
     assert thinnest_part(audit.geometry) < TOLERANCE
 
 
+@pytest.mark.parametrize("many_claims", [1, conflicts_module.MANY_CLAIMS])
 @settings(max_examples=8, deadline=None)
 @given(st.integers(0, 10_000))
-def test_resolution_invariants_on_jittered_tessellations(seed):
+def test_resolution_invariants_on_jittered_tessellations(many_claims, seed):
+    # many_claims=1: every feature cut by all its claims at once, as a feature under many is
     farmland, redline = farmland_and_redline(seed)
-    resolved, audit = geozones.resolve_conflicts(
-        {"farmland": farmland, "redline": redline}, ("redline", "farmland")
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conflicts_module, "MANY_CLAIMS", many_claims)
+        resolved, audit = geozones.resolve_conflicts(
+            {"farmland": farmland, "redline": redline}, ("redline", "farmland")
+        )
     check_resolution(farmland, redline, resolved, audit, area_of=lambda g: g.area)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, pairwise
 from typing import Any
 
 import geopandas as gpd
@@ -780,6 +780,49 @@ def _take(
     return claims[area > 0].reset_index(drop=True), kept
 
 
+#: Claims on one feature from which it is cut by all at once (:func:`_cut_at_once`).
+MANY_CLAIMS = 8
+
+
+def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
+    """What `feature` loses to each cutter in turn, and what it keeps, from one noding.
+
+    The boundaries of the feature and of every cutter (within the feature's box) are noded
+    together and cut into faces; each face of the feature goes to the first cutter holding
+    it, or stays. The pieces are unions of faces that share edges exactly, so they and what
+    the feature keeps are disjoint and add up to the feature, as when the cutters are cut
+    out one after the other, at the cost of one overlay instead of one per cutter.
+    """
+    # Noded near the origin: 40,000 km from it, GEOS's fallback snaps within 1e-12 of the
+    # coordinates, moving boundaries by tens of micrometres. Whole-metre shifts are exact.
+    empty = shapely.MultiPolygon()
+    if shapely.is_empty(feature):
+        return np.array([empty] * len(cutters), dtype=object), feature
+    origin = np.floor(shapely.bounds(feature)[:2])
+    feature = shapely.transform(feature, lambda xy: xy - origin)
+    cutters = shapely.transform(cutters, lambda xy: xy - origin)
+    xmin, ymin, xmax, ymax = shapely.bounds(feature)
+    lines = shapely.clip_by_rect(shapely.boundary(cutters), xmin, ymin, xmax, ymax)
+    noded = shapely.union_all(np.concatenate([[shapely.boundary(feature)], lines]))
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    inside = shapely.point_on_surface(faces)
+    shapely.prepare(feature)
+    held = shapely.contains(feature, inside)
+    faces, inside = faces[held], inside[held]
+    face, cutter = shapely.STRtree(cutters).query(inside, predicate="within")
+    first = np.full(len(faces), len(cutters))
+    np.minimum.at(first, face, cutter)
+    order = np.argsort(first, kind="stable")
+    bounds = np.searchsorted(first[order], np.arange(len(cutters) + 2))
+    groups = [
+        shapely.coverage_union_all(faces[order[start:stop]]) if stop > start else None
+        for start, stop in pairwise(bounds)
+    ]
+    cut = np.array([group if group is not None else empty for group in groups], dtype=object)
+    cut = polygonal_parts(shapely.transform(cut, lambda xy: xy + origin))
+    return cut[:-1], cut[-1]
+
+
 def _cut_in_turn(
     features: np.ndarray, owner: np.ndarray, cutters: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -794,6 +837,13 @@ def _cut_in_turn(
     if len(owner) == 0:
         return pieces, rest
     turn = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
+    # A feature with many claims is cut by all of them at once (quadratic in turns).
+    claims_on = np.bincount(owner)[owner]
+    many = claims_on >= MANY_CLAIMS
+    for feature in np.unique(owner[many]):
+        mine = slice(*np.searchsorted(owner, [feature, feature + 1]))
+        pieces[mine], rest[feature] = _cut_at_once(features[feature], cutters[mine])
+    turn[many] = -1
     for number in range(int(turn.max()) + 1):
         now = np.flatnonzero(turn == number)
         feature = owner[now]

@@ -84,19 +84,21 @@ def _print(ids: np.ndarray) -> tuple[int, int, int]:
 _SAMPLE = 16
 
 
-def _held_by_records(obj: object) -> int:
-    """How many references the records hold to `obj`."""
-    key = id(obj)
-    count = 0
-    for record in _RECORDS.values():
-        count += int(np.searchsorted(record.ids, key, side="right")) - int(
-            np.searchsorted(record.ids, key, side="left")
-        )
-    return count
-
-
 def _prune() -> None:
     """Drop the records whose geometries are no longer all held outside the registry."""
+    if not _RECORDS:
+        return
+    # The ids of every record, sorted once: counting per record instead made each use of the
+    # registry quadratic in the number of records. A record dropped below still counts here,
+    # which can only keep another record one prune longer.
+    every = np.sort(np.concatenate([record.ids for record in _RECORDS.values()]))
+
+    def held_by_records(obj: object) -> int:
+        key = id(obj)
+        return int(np.searchsorted(every, key, side="right")) - int(
+            np.searchsorted(every, key, side="left")
+        )
+
     for serial, record in list(_RECORDS.items()):
         count = len(record.objects)
         if not count:
@@ -104,7 +106,7 @@ def _prune() -> None:
         picks = np.unique(np.linspace(0, count - 1, min(count, _SAMPLE)).astype(np.int64))
         sample = record.objects[picks]
         # getrefcount counts its argument, the loop variable and the `sample` array too
-        if any(sys.getrefcount(obj) - 3 - _held_by_records(obj) <= 0 for obj in sample):
+        if any(sys.getrefcount(obj) - 3 - held_by_records(obj) <= 0 for obj in sample):
             del _RECORDS[serial]
             fingerprint = _print(record.ids)
             serials = _BY_PRINT.get(fingerprint, set())
