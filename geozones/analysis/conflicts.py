@@ -26,6 +26,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones.analysis.coverage import ZonePieces
 from geozones.analysis.overlaps import Overlaps, classified_overlaps
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
@@ -458,19 +459,36 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     if "phantom" in conflicts:  # listed with keep_phantoms: not conflicts
         conflicts = conflicts[~conflicts["phantom"].to_numpy(dtype=bool)]
     frame = conflicts.assign(zone=conflicts["zone"].fillna("")) if len(conflicts) else conflicts
-    rows = []
-    for key, group in frame.groupby(keys, sort=True, dropna=False):
-        geoms = group.geometry.to_numpy(dtype=object)
-        sliver = group["sliver"].to_numpy(dtype=bool)
-        main = shapely.union_all(geoms[~sliver]) if (~sliver).any() else shapely.Polygon()
-        small = (
-            shapely.difference(shapely.union_all(geoms[sliver]), main)
-            if sliver.any()
-            else shapely.Polygon()
-        )
-        main_area, small_area = ellipsoidal_area(np.array([main, small], dtype=object), crs)
-        rows.append((*key, len(group), int(sliver.sum()), main_area, small_area))
-    summary = pd.DataFrame(rows, columns=[*keys, "pieces", "slivers", "area_m2", "sliver_area_m2"])
+    # Overlapping pieces (a parcel drawn twice, say) count once: only groups of pieces that
+    # overlap are unioned, not every piece of a layer pair (thousands of unions at province
+    # scale). The slivers' area is what they add to the rest.
+    group = frame.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
+    counts = pd.DataFrame({"group": group, "sliver": frame["sliver"].to_numpy(dtype=bool)})
+    tally = counts.groupby("group")["sliver"].agg(["size", "sum"])
+    geoms = frame.geometry.to_numpy(dtype=object)
+    sliver = counts["sliver"].to_numpy()
+    every = np.arange(len(tally))
+
+    def measure(geoms: np.ndarray) -> np.ndarray:
+        return ellipsoidal_area(geoms, crs)
+
+    def dissolved(keep: np.ndarray) -> np.ndarray:
+        pieces = ZonePieces(geoms[keep], np.flatnonzero(keep), group[keep])
+        return pieces.dissolved_area(every, measure)[0].reindex(every, fill_value=0.0).to_numpy()
+
+    main_area = dissolved(~sliver) if len(frame) else np.zeros(0)
+    small_area = dissolved(np.ones(len(frame), dtype=bool)) - main_area if len(frame) else main_area
+    small_area = np.where(tally["sum"].to_numpy() > 0, np.maximum(small_area, 0.0), 0.0)
+    first = frame.groupby(keys, sort=True, dropna=False).size().index
+    summary = pd.DataFrame(
+        {
+            **{key: first.get_level_values(key) for key in keys},
+            "pieces": tally["size"].to_numpy(dtype=int),
+            "slivers": tally["sum"].to_numpy(dtype=int),
+            "area_m2": main_area,
+            "sliver_area_m2": small_area,
+        }
+    )
     summary["zone"] = summary["zone"].replace("", None)
     summary.attrs.update(unit="m2", method="ellipsoidal")
     for key in ("xy_tolerance", "phantoms"):
