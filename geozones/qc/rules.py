@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
+from geozones.analysis.conflicts import LINES
 from geozones.choices import did_you_mean
 from geozones.measure.tolerance import DEFAULT_XY_TOLERANCE, MAX_XY_TOLERANCE
 from geozones.qc.catalogue import RULES, SEVERITIES
@@ -50,8 +51,8 @@ AREA_METHOD_NAMES: dict[str, tuple[str, str]] = {
 }
 #: Area methods the declared areas can be checked with, the default first.
 AREA_METHODS = tuple(AREA_METHOD_NAMES)
-#: The roles of the three lines.
-LINE_ROLES = ("farmland", "redline", "urban")
+#: The roles of the three lines: the line names of the conflicts engine.
+LINE_ROLES = LINES
 #: The rule set shipped with geozones.
 DEFAULT_RULES = "default_rules.toml"
 
