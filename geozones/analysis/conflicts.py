@@ -462,31 +462,28 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     # Overlapping pieces (a parcel drawn twice, say) count once: only groups of pieces that
     # overlap are unioned, not every piece of a layer pair (thousands of unions at province
     # scale). The slivers' area is what they add to the rest.
-    group = frame.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
-    counts = pd.DataFrame({"group": group, "sliver": frame["sliver"].to_numpy(dtype=bool)})
-    tally = counts.groupby("group")["sliver"].agg(["size", "sum"])
+    grouped = frame.groupby(keys, sort=True, dropna=False)
+    group = grouped.ngroup().to_numpy()
+    every = np.arange(grouped.ngroups)
     geoms = frame.geometry.to_numpy(dtype=object)
-    sliver = counts["sliver"].to_numpy()
-    every = np.arange(len(tally))
-
-    def measure(geoms: np.ndarray) -> np.ndarray:
-        return ellipsoidal_area(geoms, crs)
+    sliver = frame["sliver"].to_numpy(dtype=bool)
+    slivers = np.bincount(group[sliver], minlength=len(every))
 
     def dissolved(keep: np.ndarray) -> np.ndarray:
         pieces = ZonePieces(geoms[keep], np.flatnonzero(keep), group[keep])
-        return pieces.dissolved_area(every, measure)[0].reindex(every, fill_value=0.0).to_numpy()
+        area, _ = pieces.dissolved_area(every, lambda part: ellipsoidal_area(part, crs))
+        return area.reindex(every, fill_value=0.0).to_numpy()
 
-    main_area = dissolved(~sliver) if len(frame) else np.zeros(0)
-    small_area = dissolved(np.ones(len(frame), dtype=bool)) - main_area if len(frame) else main_area
-    small_area = np.where(tally["sum"].to_numpy() > 0, np.maximum(small_area, 0.0), 0.0)
-    first = frame.groupby(keys, sort=True, dropna=False).size().index
+    main_area = dissolved(~sliver)
+    with_slivers = dissolved(np.ones(len(frame), dtype=bool))
+    index = grouped.size().index
     summary = pd.DataFrame(
         {
-            **{key: first.get_level_values(key) for key in keys},
-            "pieces": tally["size"].to_numpy(dtype=int),
-            "slivers": tally["sum"].to_numpy(dtype=int),
+            **{key: index.get_level_values(key) for key in keys},
+            "pieces": np.bincount(group, minlength=len(every)),
+            "slivers": slivers,
             "area_m2": main_area,
-            "sliver_area_m2": small_area,
+            "sliver_area_m2": np.where(slivers > 0, np.maximum(with_slivers - main_area, 0.0), 0.0),
         }
     )
     summary["zone"] = summary["zone"].replace("", None)

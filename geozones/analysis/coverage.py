@@ -134,13 +134,10 @@ def coverage(
     pieces = ZonePieces.clip(layer_geoms[measurable], zone_geoms)
     covered, phantoms = pieces.dissolved_area(zone_codes, measure, width=width)
     covered = covered.reindex(zone_area.index, fill_value=0.0)
-    sticking_out = outside_zones(layer_geoms[measurable], zone_geoms)
-    outside = 0.0
-    if len(sticking_out):
-        outside_area, _ = ZonePieces.whole(sticking_out).dissolved_area(
-            np.array(["outside"]), measure, width=width
-        )
-        outside = float(outside_area.sum())
+    outside_area, _ = ZonePieces.whole(
+        outside_zones(layer_geoms[measurable], zone_geoms)
+    ).dissolved_area(np.array(["outside"]), measure, width=width)
+    outside = float(outside_area.sum())
     per_zone = pd.DataFrame({"zone_area": zone_area, "covered_area": covered})
     report = layer_report(layer)
     result = coverage_table(
