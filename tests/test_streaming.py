@@ -778,8 +778,8 @@ def test_a_piece_across_tile_edges_is_found_once_and_whole(tmp_path) -> None:
 @pytest.fixture(scope="module")
 def tiled(sample, tmp_path_factory):
     _, layers = sample
-    # 5 km tiles: many red-line and urban polygons, and some pieces, cross tile edges
-    tiles = tile_grid(layers["farmland"], size=5000)
+    # 9 km tiles: many red-line and urban polygons, and some pieces, cross tile edges
+    tiles = tile_grid(layers["farmland"], size=9_000)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return write_partitions(
@@ -811,7 +811,7 @@ def test_tiled_conflicts_equal_find_conflicts_without_zones(sample, tiled) -> No
     crossing = shapely.STRtree(tiled.read_zones().boundary.to_numpy()).query(
         streamed.geometry.to_numpy(), predicate="intersects"
     )[0]
-    assert len(np.unique(crossing)) >= 2  # whole pieces across tile edges (2 at 5 km)
+    assert len(np.unique(crossing)) >= 2  # whole pieces across tile edges (4 at 9 km)
 
 
 def test_tiled_resolution_equals_resolve_conflicts_without_zones(sample, tiled) -> None:

@@ -14,6 +14,8 @@ On tiles (``split_at_zones=False``, the default for a dataset partitioned by
 belongs to the first tile, in dataset order, that holds a point on its surface (to the home of
 its first feature when no tile does). A piece is the same geometry in every task that finds it
 (the overlay of the same two whole features), so its point, and its owner, are the same too.
+A whole piece that resolution takes from a feature is kept by the feature's home: what a claim
+takes depends on every other claim on the feature, and only the home's window holds them all.
 
 A task holds one zone's neighbourhood in memory, never the province. Tasks run in worker
 processes on this machine, or on a ``dask.distributed`` cluster when a ``Client`` is given:
@@ -485,7 +487,9 @@ def _resolution_task(
         for name, frame in resolved.items()
     }
     home = _home_of(windows, audit["layer"], audit["feature"])
-    owner = _owner(dataset, zones, audit, home, split=split)
+    # A whole piece taken from a feature is kept by the feature's home, the one window sure to
+    # hold every claim on it; where the piece lies, another claimant may be out of the window.
+    owner = _owner(dataset, zones, audit, home, split=True) if split else home
     tables["audit"] = audit[owner == zone]
     return tables
 
