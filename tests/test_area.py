@@ -33,13 +33,17 @@ CGCS2000_RF = 298.257222101
 #: The oracle's step: every edge is cut into pieces this long in its own plane, so that the
 #: geodesics between the pieces' ends follow the straight edge to ~(0.5 m)³/R² per piece.
 ORACLE_STEP_M = 0.5
+#: The step for polygons of 100 km and more with short wiggly edges: on those of
+#: test_large_polygons_with_holes_match_karney it gives the 0.5 m oracle's area to 5e-12
+#: (measured in zones 39 and 19), at a tenth of the cost.
+LARGE_ORACLE_STEP_M = 5.0
 
 
-def karney_area(geoms, crs, *, straight=True) -> np.ndarray:
+def karney_area(geoms, crs, *, straight=True, step=ORACLE_STEP_M) -> np.ndarray:
     """The oracle: the area on the ellipsoid of each polygon, with pyproj's Geod (Karney).
 
-    With `straight` (projected CRSs), each edge is first segmentized to 0.5 m in the plane:
-    the region bounded by the straight plane edges. Otherwise the edges are geodesics.
+    With `straight` (projected CRSs), each edge is first segmentized to `step` (0.5 m) in the
+    plane: the region bounded by the straight plane edges. Otherwise the edges are geodesics.
     """
     crs = pyproj.CRS.from_user_input(crs)
     ellipsoid = crs.geodetic_crs.ellipsoid
@@ -48,7 +52,7 @@ def karney_area(geoms, crs, *, straight=True) -> np.ndarray:
     result = []
     for geom in geoms:
         if straight and not crs.is_geographic:
-            geom = shapely.segmentize(geom, ORACLE_STEP_M)
+            geom = shapely.segmentize(geom, step)
         lonlat = shapely.transform(geom, lambda xy: np.column_stack(to_lonlat.transform(*xy.T)))
         # Geod sums rings with their orientation's sign: holes must run opposite to shells.
         oriented = shapely.orient_polygons(lonlat, exterior_cw=False)
@@ -203,7 +207,9 @@ def test_large_polygons_with_holes_match_karney(crs, centre_easting, centre_nort
 
     result = geozones.area(layer).to_numpy()
 
-    np.testing.assert_allclose(result, karney_area(layer, crs), rtol=1e-9)
+    np.testing.assert_allclose(
+        result, karney_area(layer, crs, step=LARGE_ORACLE_STEP_M), rtol=1e-9
+    )
 
 
 def test_small_parcels_across_a_zone_match_both_oracles():
