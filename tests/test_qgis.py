@@ -5,8 +5,11 @@ digit; the Modeler chain; the styles, checked on rendered pixels; errors and the
 QGIS comes from Debian (``apt-get install qgis python3-qgis``; ``make test`` tries to install
 it). Without ``qgis_process`` every test here is skipped, saying so. The plugin is found through
 ``QGIS_PLUGINPATH`` and enabled in a scratch profile (``QGIS_CUSTOM_CONFIG_PATH``): the user's
-own QGIS profile is never touched. The runs are started together, two at a time, once for the
-module: qgis_process needs a few seconds to start.
+own QGIS profile is never touched. qgis_process needs a few seconds to start, so most
+algorithms run one after another in one PyQGIS process through ``processing.run`` (as the
+toolbox and the Modeler run them), and ``qgis_process`` itself runs what only it shows (the
+list, the help in two locales, an algorithm with its log, errors); the two go side by side,
+once for the module.
 """
 
 from __future__ import annotations
@@ -425,15 +428,116 @@ def qgis(tmp_path_factory: pytest.TempPathFactory) -> Qgis:
     return Qgis(tmp_path_factory.mktemp("qgis"))
 
 
+#: The runs made in one PyQGIS process (:func:`batch_script`); the others start qgis_process.
+BATCHED = (
+    "check",
+    "coverage",
+    "conflicts",
+    "resolve",
+    "site_check",
+    "blocks",
+    "compare",
+    "qc",
+    "model",
+)
+
+
+def batch_script(data: Data, planned: dict[str, tuple[str, dict[str, object]]]) -> Path:
+    """A PyQGIS script that runs each planned algorithm or model through ``processing.run``
+    and prints, as its last line, each run's exit status (0, or 1 when it raised), outputs and
+    log (what qgis_process would have printed of the algorithm's feedback)."""
+    runs = {
+        name: (algorithm, {key: _plain(value) for key, value in parameters.items()})
+        for name, (algorithm, parameters) in planned.items()
+    }
+    script = data.out / "batch.py"
+    script.write_text(
+        f"""\
+import json, sys
+sys.path.insert(0, "/usr/share/qgis/python/plugins")
+from qgis.core import (
+    QgsApplication, QgsProcessingException, QgsProcessingFeedback, QgsProcessingModelAlgorithm,
+)
+app = QgsApplication([], False)
+app.initQgis()
+from processing.core.Processing import Processing
+Processing.initialize()
+import processing
+from geozones_qgis.provider import GeozonesProvider
+provider = GeozonesProvider()  # kept: the registry does not own it
+QgsApplication.processingRegistry().addProvider(provider)
+
+
+class Log(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def pushInfo(self, text):
+        self.lines.append(text)
+
+    def pushWarning(self, text):
+        self.lines.append(text)
+
+    def reportError(self, text, fatalError=False):
+        self.lines.append(text)
+
+    def pushCommandInfo(self, text):
+        self.lines.append(text)
+
+    def pushConsoleInfo(self, text):
+        self.lines.append(text)
+
+
+done = {{}}
+for name, (algorithm, parameters) in {runs!r}.items():
+    if algorithm.endswith(".model3"):
+        model = QgsProcessingModelAlgorithm()
+        assert model.fromFile(algorithm), algorithm
+        algorithm = model
+    log = Log()
+    try:
+        results = processing.run(algorithm, parameters, feedback=log)
+        status = 0
+    except QgsProcessingException as error:
+        results, status = {{}}, 1
+        log.lines.append(str(error))
+    done[name] = {{
+        "returncode": status,
+        "results": {{key: value for key, value in results.items() if key != "CHILD_RESULTS"}},
+        "log": "\\n".join(log.lines),
+    }}
+print(json.dumps(done, default=str))
+""",
+        encoding="utf-8",
+    )
+    return script
+
+
+def _plain(value: object) -> object:
+    """A parameter value as the script's source can spell it."""
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return str(value) if isinstance(value, Path) else value
+
+
 @pytest.fixture(scope="module")
 def runs(qgis: Qgis, data: Data) -> dict[str, Run]:
     planned = planned_runs(data)
+    batched = {name: planned.pop(name)[:2] for name in BATCHED}
     with ThreadPoolExecutor(max_workers=2) as pool:
+        batch = pool.submit(qgis.python, batch_script(data, batched))
         futures = {
             name: pool.submit(qgis.algorithm, algorithm, parameters, **env)
             for name, (algorithm, parameters, env) in planned.items()
         }
-        return {name: future.result() for name, future in futures.items()}
+        done = {name: future.result() for name, future in futures.items()}
+        finished = batch.result()
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    for name, run in json.loads(finished.stdout.strip().splitlines()[-1]).items():
+        document = json.dumps({"results": run["results"], "log": run["log"]})
+        done[name] = Run(run["returncode"], document, run["log"])
+    return done
 
 
 @pytest.fixture(scope="module")
