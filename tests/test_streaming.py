@@ -657,7 +657,7 @@ def test_cli_partition_by_tiles_keeps_pieces_whole(tmp_path) -> None:
     from geozones.cli.options import layers_by_id
 
     config = SAMPLE / "geozones.toml"
-    printed = _cli("partition", config, tmp_path / "tiles", "--tile-size", "10000").stdout
+    printed = _cli("partition", config, tmp_path / "tiles", "--tile-size", "20000").stdout
     assert "tile partition(s)" in printed
     _cli("-q", "stream", config, tmp_path / "tiles", tmp_path / "out", "--workers", "2")
     pieces = gpd.read_parquet(tmp_path / "out" / "conflicts.parquet")
