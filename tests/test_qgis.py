@@ -1,5 +1,5 @@
-"""The QGIS plugin in QGIS: every algorithm run headless by ``qgis_process run geozones:…`` on the
-sample province, its outputs compared with the library's results computed here to the last
+"""The QGIS plugin in QGIS: every algorithm run headless, by ``processing.run`` in PyQGIS or by
+``qgis_process run geozones:…``, on the sample province, its outputs compared with the library's results computed here to the last
 digit; the Modeler chain; the styles, checked on rendered pixels; errors and the QGIS locale.
 
 QGIS comes from Debian (``apt-get install qgis python3-qgis``; ``make test`` tries to install
