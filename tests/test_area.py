@@ -207,9 +207,7 @@ def test_large_polygons_with_holes_match_karney(crs, centre_easting, centre_nort
 
     result = geozones.area(layer).to_numpy()
 
-    np.testing.assert_allclose(
-        result, karney_area(layer, crs, step=LARGE_ORACLE_STEP_M), rtol=1e-9
-    )
+    np.testing.assert_allclose(result, karney_area(layer, crs, step=LARGE_ORACLE_STEP_M), rtol=1e-9)
 
 
 def test_small_parcels_across_a_zone_match_both_oracles():

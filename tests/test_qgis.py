@@ -1,6 +1,7 @@
 """The QGIS plugin in QGIS: every algorithm run headless, by ``processing.run`` in PyQGIS or by
-``qgis_process run geozones:…``, on the sample province, its outputs compared with the library's results computed here to the last
-digit; the Modeler chain; the styles, checked on rendered pixels; errors and the QGIS locale.
+``qgis_process run geozones:…``, on the sample province, its outputs compared with the
+library's results computed here to the last digit; the Modeler chain; the styles, checked on
+rendered pixels; errors and the QGIS locale.
 
 QGIS comes from Debian (``apt-get install qgis python3-qgis``; ``make test`` tries to install
 it). Without ``qgis_process`` every test here is skipped, saying so. The plugin is found through
