@@ -475,7 +475,8 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
         return area.reindex(every, fill_value=0.0).to_numpy()
 
     main_area = dissolved(~sliver)
-    with_slivers = dissolved(np.ones(len(frame), dtype=bool))
+    # the slivers' groups only: where a group has none, it adds nothing
+    with_slivers = dissolved(np.isin(group, np.flatnonzero(slivers)))
     index = grouped.size().index
     summary = pd.DataFrame(
         {

@@ -489,7 +489,7 @@ def _resolution_task(
     home = _home_of(windows, audit["layer"], audit["feature"])
     # A whole piece taken from a feature is kept by the feature's home, the one window sure to
     # hold every claim on it; where the piece lies, another claimant may be out of the window.
-    owner = _owner(dataset, zones, audit, home, split=True) if split else home
+    owner = _owner(dataset, zones, audit, home, split=split) if split else home
     tables["audit"] = audit[owner == zone]
     return tables
 
