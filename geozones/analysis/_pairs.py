@@ -124,3 +124,17 @@ def candidate_pairs(
 
     for_spans(write, spans, min_span=1)
     return left, right
+
+
+def components(size: int, left: np.ndarray, right: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected components of the graph on ``range(size)`` whose edges are the pairs.
+
+    Returns the number of components and, for each node, the label of its component.
+    """
+    # scipy is imported here: it costs a fifth of a second, and most commands never link pairs.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(size, size))
+    count, labels = connected_components(graph, directed=False)
+    return int(count), labels

@@ -27,10 +27,8 @@ import pandas as pd
 import pyproj
 import shapely
 from numpy.typing import ArrayLike
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from geozones.analysis._pairs import NEAR, UNDECIDED, candidate_pairs, classify_pairs
+from geozones.analysis._pairs import NEAR, UNDECIDED, candidate_pairs, classify_pairs, components
 from geozones.analysis.coverage import ADMINISTRATIVE_LEVELS
 from geozones.choices import checked_choice, checked_instance, checked_layer, checked_non_negative
 from geozones.errors import (
@@ -233,8 +231,7 @@ def farmland_blocks(
         keep = ~_barred(parcels, left, right, *barrier_parts, tolerance, bounds)
         left, right = left[keep], right[keep]
     n = len(parcels)
-    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    n_blocks, component = connected_components(graph, directed=False)
+    n_blocks, component = components(n, left, right)
 
     area_m2 = measured.area[index]
     numbering = _Numbering.of(bounds, area_m2, component, n_blocks)

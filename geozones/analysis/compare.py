@@ -35,9 +35,8 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from geozones.analysis._pairs import components
 from geozones.analysis.conflicts import LINES
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import (
@@ -1104,10 +1103,7 @@ class _Groups:
             [id_new, best_new["new"].to_numpy(dtype=int), best_old["new"].to_numpy(dtype=int)]
         )
         size = n_old + n_new
-        graph = coo_matrix(
-            (np.ones(len(edges_old)), (edges_old, n_old + edges_new)), shape=(size, size)
-        )
-        n_components, component = connected_components(graph, directed=False)
+        n_components, component = components(size, edges_old, n_old + edges_new)
         named_component = np.zeros(n_components, dtype=bool)
         named_component[component[id_old]] = True
         members = pd.Series(np.arange(size)).groupby(component).agg(list)

@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from geozones.analysis._pairs import components
 from geozones.analysis.overlaps import classified_overlaps
 from geozones.choices import checked_choice, checked_layer
 from geozones.errors import FieldError, OptionError, OutsideZonesWarning
@@ -291,10 +290,7 @@ class ZonePieces:
             return group, thin
         members = np.unique(np.concatenate([left, right]))
         position = np.searchsorted(members, [left, right])
-        graph = coo_matrix(
-            (np.ones(len(left)), (position[0], position[1])), shape=(len(members), len(members))
-        )
-        group[members] = connected_components(graph, directed=False)[1]
+        group[members] = components(len(members), position[0], position[1])[1]
         return group, thin
 
 
