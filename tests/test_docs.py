@@ -19,14 +19,17 @@ import contextlib
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
+import traceback
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import geozones
 from geozones import errors
@@ -190,6 +193,41 @@ def _shell_lines(block: str) -> list[tuple[str, int]]:
     return commands
 
 
+#: Shell syntax that needs a real shell: pipes, lists, substitutions, input redirection.
+_SHELL_ONLY = re.compile(r"[|;&<$`]")
+
+
+def _geozones_arguments(command: str) -> tuple[list[str], str | None] | None:
+    """A plain ``geozones …`` line as (arguments, file its output is redirected to), or None."""
+    code = command.split("#", 1)[0]
+    if _SHELL_ONLY.search(code):
+        return None
+    tokens = shlex.split(code)
+    target = None
+    if len(tokens) >= 3 and tokens[-2] == ">":
+        tokens, target = tokens[:-2], tokens[-1]
+    if tokens[:1] != ["geozones"] or any(token.startswith((">", "2>")) for token in tokens):
+        return None
+    return tokens[1:], target
+
+
+def _run_shell_line(command: str, cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    """Exit status, standard output and standard error of one line of a sh block."""
+    plain = _geozones_arguments(command)
+    if plain is None:
+        done = subprocess.run(command, shell=True, cwd=cwd, env=env, capture_output=True, text=True)
+        return done.returncode, done.stdout, done.stderr
+    arguments, target = plain
+    result = CliRunner().invoke(cli, arguments, prog_name="geozones")
+    error = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        error += "".join(traceback.format_exception(result.exception))
+    if target is None:
+        return result.exit_code, result.stdout, error
+    (cwd / target).write_text(result.stdout, encoding="utf-8")
+    return result.exit_code, "", error
+
+
 @pytest.mark.parametrize("page", _EXAMPLE_PAGES, ids=lambda path: path.relative_to(DOCS).as_posix())
 def test_the_examples_of_the_page_run(
     page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -211,15 +249,12 @@ def test_the_examples_of_the_page_run(
                 exec(compile(code, where, "exec"), namespace)
         else:
             for command, expected in _shell_lines(code):
-                result = subprocess.run(
-                    command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True
+                status, stdout, stderr = _run_shell_line(command, tmp_path, env)
+                assert status == expected, (
+                    f"{where}: `{command}` exited with {status}, not {expected}\n{stdout}\n{stderr}"
                 )
-                assert result.returncode == expected, (
-                    f"{where}: `{command}` exited with {result.returncode}, not {expected}\n"
-                    f"{result.stdout}\n{result.stderr}"
-                )
-                assert "Traceback" not in result.stderr, f"{where}: `{command}`\n{result.stderr}"
-                printed.write(result.stdout)
+                assert "Traceback" not in stderr, f"{where}: `{command}`\n{stderr}"
+                printed.write(stdout)
         if shown is not None:
             assert _normalised(printed.getvalue()) == _normalised(shown), (
                 f"{where}: the output shown on the page is not what the example prints:\n"
