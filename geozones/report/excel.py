@@ -638,9 +638,9 @@ def block_list_table(report: Report) -> Table:
 
 def _table(language: str, unit: str, columns: Sequence[tuple[str, pd.Series, str | None]]) -> Table:
     """A table from (key, values, number format) columns, headed in `language`."""
-    data = {
-        header(key, language, unit): values.reset_index(drop=True) for key, values, _ in columns
-    }
+    # The arrays, not the Series: a Series made from a result carries its attrs, which pandas
+    # deep-copies on every operation (thousands of times for a report by county).
+    data = {header(key, language, unit): values.array for key, values, _ in columns}
     formats = {header(key, language, unit): fmt for key, _, fmt in columns if fmt}
     return Table(pd.DataFrame(data), formats)
 
@@ -746,15 +746,16 @@ def _rounded_columns(table: pd.DataFrame, columns: Sequence[Hashable]) -> dict[H
     the sum of its rounded county rows (rounded normally when the table has no county under
     it).
     """
-    county = (table["level"] == "county").to_numpy()
     parents = _parents(table)
+    rolled_up = _RollUp.of(table, parents)
+    county = rolled_up.county
     result: dict[Hashable, pd.Series] = {}
     for column in columns:
         values = table[column].astype(float)
         counties = round_preserving_totals(
             values[county], within=[keys[county] for keys in parents.values()]
         )
-        result[column] = _rolled_up(values, counties, table["level"], parents)
+        result[column] = rolled_up(values, counties)
     return result
 
 
@@ -766,8 +767,9 @@ def _rounded_parts(table: pd.DataFrame, parts: Sequence[str], total: str) -> dic
     remainder; the `total` column is the sum of the rounded parts in every row, and city and
     province rows are the sums of their rounded county rows.
     """
-    county = (table["level"] == "county").to_numpy()
     parents = _parents(table)
+    rolled_up = _RollUp.of(table, parents)
+    county = rolled_up.county
     cells = table.loc[county, list(parts)].astype(float)
     flat = pd.Series(cells.to_numpy().ravel())
     width = len(parts)
@@ -780,29 +782,48 @@ def _rounded_parts(table: pd.DataFrame, parts: Sequence[str], total: str) -> dic
     for position, column in enumerate(parts):
         counties = pd.Series(rounded[:, position], index=cells.index)
         values = table[column].astype(float)
-        result[column] = _rolled_up(values, counties, table["level"], parents)
+        result[column] = rolled_up(values, counties)
     cents = sum(np.round(result[column].to_numpy() * 100) for column in parts)
     result[total] = pd.Series(np.asarray(cents, dtype=float) / 100, index=table.index)
     return result
 
 
-def _rolled_up(
-    values: pd.Series, counties: pd.Series, levels: pd.Series, parents: dict[str, pd.Series]
-) -> pd.Series:
-    """County rows as rounded; a city or province row the sum of the rounded counties under it."""
-    county = (levels == "county").to_numpy()
-    cents = np.round(values.to_numpy(dtype=float) * 100)
-    cents[county] = np.round(counties.to_numpy(dtype=float) * 100)
-    for level, keys in parents.items():
-        # Whole cents in floats: the sums are exact in any order.
-        groups, uniques = pd.factorize(keys.to_numpy())
-        counted = county & (groups >= 0)
-        sums = np.bincount(groups[counted], weights=cents[counted], minlength=len(uniques))
-        has_county = np.bincount(groups[counted], minlength=len(uniques)) > 0
-        rows = (levels == level).to_numpy() & (groups >= 0)
-        rows[rows] = has_county[groups[rows]]
-        cents[rows] = sums[groups[rows]]
-    return pd.Series(cents / 100, index=values.index)
+@dataclass(frozen=True)
+class _RollUp:
+    """Which rows of a table are counties, and which county rows each city or province row sums.
+
+    Built once per table: the comparisons and factorisations are the same for every column.
+    """
+
+    index: pd.Index
+    county: np.ndarray
+    #: For each level above the county: the rows of that level that have counties under them,
+    #: the group of each row, and the counted county rows of each group.
+    levels: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, int], ...]
+
+    @classmethod
+    def of(cls, table: pd.DataFrame, parents: dict[str, pd.Series]) -> _RollUp:
+        level_of_row = table["level"].to_numpy(dtype=object)
+        county = level_of_row == "county"
+        levels = []
+        for level, keys in parents.items():
+            groups, uniques = pd.factorize(keys.to_numpy())
+            counted = county & (groups >= 0)
+            has_county = np.bincount(groups[counted], minlength=len(uniques)) > 0
+            rows = (level_of_row == level) & (groups >= 0)
+            rows[rows] = has_county[groups[rows]]
+            levels.append((rows, groups, counted, len(uniques)))
+        return cls(table.index, county, tuple(levels))
+
+    def __call__(self, values: pd.Series, counties: pd.Series) -> pd.Series:
+        """County rows as rounded; a city or province row the sum of the rounded counties."""
+        cents = np.round(values.to_numpy(dtype=float) * 100)
+        cents[self.county] = np.round(counties.to_numpy(dtype=float) * 100)
+        for rows, groups, counted, size in self.levels:
+            # Whole cents in floats: the sums are exact in any order.
+            sums = np.bincount(groups[counted], weights=cents[counted], minlength=size)
+            cents[rows] = sums[groups[rows]]
+        return pd.Series(cents / 100, index=self.index)
 
 
 def round_preserving_totals(

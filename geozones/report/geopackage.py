@@ -319,7 +319,7 @@ def prepare_layer(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, 
         new = _unique(safe_name(str(name)) or f"field_{position}", columns)
         if new != name:
             renamed[new] = str(name)
-        plain = values.reset_index(drop=True)
+        plain = pd.Series(values.array, name=values.name)  # attrs left behind: see _table
         columns[new] = _as_text(plain) if name in _ID_COLUMNS else plain
     data = pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
     geoms = frame.geometry.reset_index(drop=True)
