@@ -55,8 +55,8 @@ def config():
 
 
 @pytest.fixture(scope="module")
-def report(config) -> Report:
-    return quietly(build_report, config)
+def report(sample_report: Report) -> Report:
+    return sample_report
 
 
 @pytest.fixture(scope="module")

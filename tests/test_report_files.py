@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import geozones
-from geozones.report import Report, build_report
+from geozones.report import Report
 from geozones.report.labels import header, line_header, yes_no
 
 openpyxl = pytest.importorskip("openpyxl")
@@ -51,8 +50,8 @@ INJECTION = '=HYPERLINK("http://example.com/steal","click me")'
 
 
 @pytest.fixture(scope="module")
-def report() -> Report:
-    return build_report(geozones.load_config(CONFIG))
+def report(sample_report: Report) -> Report:
+    return sample_report
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-import geozones
-from geozones.report import build_report, maps
+from geozones.report import Report, maps
 from geozones.report.html import MAX_ROWS, render_html, write_html
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,10 +27,8 @@ INJECTED = "<script>alert(1)</script>"
 
 
 @pytest.fixture(scope="module")
-def report():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return build_report(geozones.load_config(CONFIG))
+def report(sample_report: Report) -> Report:
+    return sample_report
 
 
 @pytest.fixture(scope="module")
