@@ -287,7 +287,11 @@ def test_a_jittered_tessellation_gives_exactly_its_four_genuine_conflicts(redlin
     # Every other overlap is a phantom: counted, measured, not listed.
     every = brute_force_overlaps(layer.geometry.to_numpy())
     phantoms = {pair: piece for pair, piece in every.items() if pair not in genuine}
-    assert all(thinnest_part([piece]) < TOLERANCE for piece in phantoms.values())
+    # The inscribed circle of a sliver 100 m long takes GEOS ~10 ms, so it is measured on the
+    # 100 phantoms widest on average (area over half the perimeter), the likeliest to hold a
+    # disc; that the two measures of thinness agree is test_thinness_is_the_inscribed_circle.
+    widest = sorted(phantoms.values(), key=lambda piece: piece.area / piece.length)[-100:]
+    assert all(thinnest_part([piece]) < TOLERANCE for piece in widest)
     assert len(phantoms) > 1700  # of 1,740 edge neighbours and 1,682 corner neighbours
     record = conflicts.attrs["phantoms"]
     assert record["count"] == len(phantoms)
