@@ -42,7 +42,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup browser qgis
-	$(BIN)/pytest -n auto --hypothesis-profile=ci
+	$(BIN)/pytest -n auto --dist loadgroup --hypothesis-profile=ci
 
 ## fuzz: the property tests (hypothesis) with fresh random examples; `make test` replays fixed ones
 fuzz: setup
