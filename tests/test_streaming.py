@@ -235,6 +235,18 @@ def test_crossing_features_are_counted_once(tmp_path) -> None:
     assert pieces.zone.isna().sum() == expected_pieces.zone.isna().sum() > 0
 
 
+def test_a_layer_without_features_is_partitioned(tmp_path) -> None:
+    # a mask layer with nothing in this province (or this part of it) once failed the write
+    counties, layers = _crossing_layers()
+    empty = layers["redline"].iloc[:0]
+    dataset = write_partitions(
+        {**layers, "core_zone": empty}, counties, tmp_path / "parts", zone_field="XZQDM"
+    )
+    assert dataset.counts["core_zone"] == {"990102": 0, "990121": 0}
+    assert dataset.read_partition("core_zone", "990102").empty
+    assert not (dataset.path / ".scratch").exists()
+
+
 def test_dask_cluster_gives_the_local_answer(dataset) -> None:
     distributed = pytest.importorskip("distributed")
     threaded = stream_conflicts(dataset, LINES, min_area_m2=200, workers=1)
