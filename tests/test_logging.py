@@ -32,21 +32,24 @@ def test_default_verbosity_logs_nothing_and_v_shows_each_layer_read() -> None:
     assert loud.stdout == quiet.stdout  # logging goes to stderr only
 
 
-def test_v_shows_the_stages_of_a_streamed_run_and_vv_each_zone_sent(tmp_path) -> None:
-    run("-q", "partition", CONFIG, tmp_path / "parts")
-    loud = run("-v", "stream", CONFIG, tmp_path / "parts", tmp_path / "out", "--workers", "1")
+def test_v_shows_the_stages_of_a_streamed_run_and_vv_each_zone_sent(
+    two_counties, two_county_parts, tmp_path
+) -> None:
+    # two counties of the sample (tests/conftest.py), partitioned once for several tests
+    config, parts = two_counties, two_county_parts
+    loud = run("-v", "stream", config, parts, tmp_path / "out", "--workers", "1")
     lines = loud.stderr.splitlines()
-    zones = geozones.open_partitions(tmp_path / "parts").zones
-    assert "INFO: coverage farmland: 6 of 6 zone(s) to run" in lines
+    zones = geozones.open_partitions(parts).zones
+    assert f"INFO: coverage farmland: {len(zones)} of {len(zones)} zone(s) to run" in lines
     for zone in zones:
         assert f"INFO: zone {zone}: done" in lines
     assert any(line.startswith("INFO: wrote ") for line in lines)
-    debug = run("-vv", "stream", CONFIG, tmp_path / "parts", tmp_path / "out2", "--workers", "2")
+    debug = run("-vv", "stream", config, parts, tmp_path / "out2", "--workers", "2")
     assert any(
         line.startswith("DEBUG: zone ") and line.endswith("sent to a worker process")
         for line in debug.stderr.splitlines()
     )
-    quiet = run("stream", CONFIG, tmp_path / "parts", tmp_path / "out3", "--workers", "1")
+    quiet = run("stream", config, parts, tmp_path / "out3", "--workers", "1")
     assert "INFO:" not in quiet.stderr and "DEBUG:" not in quiet.stderr
 
 

@@ -131,14 +131,20 @@ def test_stream_coverage_equals_coverage(sample, dataset, name) -> None:
     )
 
 
-def test_stream_conflicts_equals_find_conflicts(sample, dataset) -> None:
+@pytest.fixture(scope="module")
+def streamed_conflicts(dataset) -> gpd.GeoDataFrame:
+    """The sample's conflicts streamed in this process and a worker process."""
+    return stream_conflicts(dataset, LINES, min_area_m2=200, workers=2)
+
+
+def test_stream_conflicts_equals_find_conflicts(sample, streamed_conflicts) -> None:
     zones, layers = sample
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = geozones.find_conflicts(
             {name: layers[name] for name in LINES}, min_area_m2=200, zones=zones, zone_field="XZQDM"
         )
-    streamed = stream_conflicts(dataset, LINES, min_area_m2=200, workers=2)
+    streamed = streamed_conflicts
     keys = ["layer_a", "layer_b", "id_a", "id_b", "zone"]
     merged = streamed.merge(expected, on=keys, how="outer", indicator=True, suffixes=("", "_in"))
     assert (merged["_merge"] == "both").all()
@@ -235,10 +241,22 @@ def test_crossing_features_are_counted_once(tmp_path) -> None:
     assert pieces.zone.isna().sum() == expected_pieces.zone.isna().sum() > 0
 
 
-def test_dask_cluster_gives_the_local_answer(dataset) -> None:
+def test_a_layer_without_features_is_partitioned(tmp_path) -> None:
+    # a mask layer with nothing in this province (or this part of it) once failed the write
+    counties, layers = _crossing_layers()
+    empty = layers["redline"].iloc[:0]
+    dataset = write_partitions(
+        {**layers, "core_zone": empty}, counties, tmp_path / "parts", zone_field="XZQDM"
+    )
+    assert dataset.counts["core_zone"] == {"990102": 0, "990121": 0}
+    assert dataset.read_partition("core_zone", "990102").empty
+    assert not (dataset.path / ".scratch").exists()
+
+
+def test_dask_cluster_gives_the_local_answer(dataset, streamed_conflicts) -> None:
     distributed = pytest.importorskip("distributed")
-    threaded = stream_conflicts(dataset, LINES, min_area_m2=200, workers=1)
-    threaded_cover = stream_coverage(dataset, "redline", workers=1)
+    local = streamed_conflicts  # in local processes
+    local_cover = stream_coverage(dataset, "redline", workers=1)
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -258,13 +276,11 @@ def test_dask_cluster_gives_the_local_answer(dataset) -> None:
     assert len({task["worker"] for task in tasks.data}) == 2  # both workers took zones
     pd.testing.assert_frame_equal(
         pd.DataFrame(on_cluster.drop(columns="geometry")),
-        pd.DataFrame(threaded.drop(columns="geometry")),
+        pd.DataFrame(local.drop(columns="geometry")),
         check_exact=True,
     )
-    assert shapely.equals_exact(
-        on_cluster.geometry.to_numpy(), threaded.geometry.to_numpy(), 0
-    ).all()
-    pd.testing.assert_frame_equal(cover, threaded_cover, check_exact=True)
+    assert shapely.equals_exact(on_cluster.geometry.to_numpy(), local.geometry.to_numpy(), 0).all()
+    pd.testing.assert_frame_equal(cover, local_cover, check_exact=True)
 
 
 def _free_port() -> int:
@@ -275,9 +291,12 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_the_documented_multi_machine_commands_work(sample, tmp_path) -> None:
+def test_the_documented_multi_machine_commands_work(
+    two_counties, two_county_parts, two_county_streamed, tmp_path
+) -> None:
     # docs/scale-out.md: `dask scheduler`, `dask worker ... --nworkers 2 --nthreads 1` and
     # `geozones stream ... --scheduler`, each a separate process, the data on "shared" storage
+    # (two counties of the sample, partitioned and streamed locally once for several tests)
     distributed = pytest.importorskip("distributed")
     import subprocess
     import sys
@@ -285,8 +304,7 @@ def test_the_documented_multi_machine_commands_work(sample, tmp_path) -> None:
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     bin_dir = Path(sys.executable).parent
-    config = SAMPLE / "geozones.toml"
-    _cli("-q", "partition", config, tmp_path / "shared" / "parts")
+    config = two_counties
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     scheduler = subprocess.Popen(
         [
@@ -324,30 +342,20 @@ def test_the_documented_multi_machine_commands_work(sample, tmp_path) -> None:
         )
         with distributed.Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=60)
-        _cli(
-            "-q",
-            "stream",
-            config,
-            tmp_path / "shared" / "parts",
-            tmp_path / "shared" / "out",
-            "--scheduler",
-            address,
-        )
+        _cli("-q", "stream", config, two_county_parts, tmp_path / "out", "--scheduler", address)
     finally:
         for process in (worker, scheduler):
             if process is not None:
                 process.terminate()
                 process.wait(timeout=60)
-    _cli(
-        "-q", "stream", config, tmp_path / "shared" / "parts", tmp_path / "local", "--workers", "1"
-    )
     for name in ("conflicts", "audit", "resolved_farmland"):
-        on_cluster = gpd.read_parquet(tmp_path / "shared" / "out" / f"{name}.parquet")
-        local = gpd.read_parquet(tmp_path / "local" / f"{name}.parquet")
+        on_cluster = gpd.read_parquet(tmp_path / "out" / f"{name}.parquet")
+        local = gpd.read_parquet(two_county_streamed / f"{name}.parquet")
+        assert len(local) > 0
         pd.testing.assert_frame_equal(on_cluster, local, check_exact=True)
     pd.testing.assert_frame_equal(
-        pd.read_csv(tmp_path / "shared" / "out" / "coverage.csv"),
-        pd.read_csv(tmp_path / "local" / "coverage.csv"),
+        pd.read_csv(tmp_path / "out" / "coverage.csv"),
+        pd.read_csv(two_county_streamed / "coverage.csv"),
     )
 
 
@@ -470,7 +478,7 @@ def test_a_worker_killed_during_a_zone_fails_that_zone_with_advice(dataset, tmp_
         "    print(sorted(error.failed))\n"
         "    print(error)\n"
         "streaming._coverage_task = dying.task\n"
-        "print(len(geozones.stream_coverage(parts, 'farmland', workers=3)))\n"
+        "print(len(geozones.stream_coverage(parts, 'farmland', workers=2)))\n"
     )
     claim = tmp_path / "claim"
     env = {
@@ -489,13 +497,14 @@ def test_a_worker_killed_during_a_zone_fails_that_zone_with_advice(dataset, tmp_
     assert lines[0] == str([culprit])
     assert f"{culprit}: TerminatedWorkerError" in result.stdout
     assert "a worker process died" in result.stdout and "workers=1" in result.stdout
-    # the next run in the same process gets new workers: every zone is done
+    # the next run in the same process gets a new worker: every zone is done
     assert lines[-1] == str(len(dataset.zones))
 
 
 def test_an_unguarded_script_runs_in_worker_processes(tmp_path) -> None:
     # The worker processes do not import the script that started them (loky starts them
-    # afresh), so a script without a __main__ guard runs as it would with workers=1.
+    # afresh), so a script without a __main__ guard runs as it would with workers=1. One
+    # worker process shows it (workers=2): a zone is sent to it at once.
     import subprocess
     import sys
 
@@ -510,7 +519,7 @@ def test_an_unguarded_script_runs_in_worker_processes(tmp_path) -> None:
         "urban = gpd.GeoDataFrame(geometry=[box(x + 500, y, x + 2500, y + 500)], crs=4527)\n"
         f"parts = geozones.write_partitions({{'urban': urban}}, counties, r'{tmp_path}/parts',\n"
         "    zone_field='XZQDM', overwrite=True)\n"
-        "print(geozones.stream_coverage(parts, 'urban', workers=3))\n",
+        "print(geozones.stream_coverage(parts, 'urban', workers=2))\n",
         encoding="utf-8",
     )
     result = subprocess.run(
@@ -623,12 +632,14 @@ def _cli(*args: object, expect: int = 0):
     return result
 
 
-def test_cli_partition_and_stream_match_stats_and_conflicts(tmp_path) -> None:
-    config = SAMPLE / "geozones.toml"
-    _cli("-q", "partition", config, tmp_path / "parts")
-    _cli("-q", "partition", config, tmp_path / "parts", expect=2)  # not overwritten unasked
-    _cli("-q", "stream", config, tmp_path / "parts", tmp_path / "out", "--workers", "2")
-    streamed = pd.read_csv(tmp_path / "out" / "coverage.csv", dtype={"zone": str})
+def test_cli_partition_and_stream_match_stats_and_conflicts(
+    two_counties, two_county_parts, two_county_streamed, tmp_path
+) -> None:
+    # `geozones partition` and `geozones stream --workers 2` of two counties of the sample: the
+    # fixtures, shared with other tests
+    config, parts, out = two_counties, two_county_parts, two_county_streamed
+    _cli("-q", "partition", config, parts, expect=2)  # not overwritten unasked
+    streamed = pd.read_csv(out / "coverage.csv", dtype={"zone": str})
     stats = _cli("-q", "stats", config, "--format", "csv").stdout
     expected = pd.read_csv(io.StringIO(stats), dtype={"zone": str})
     assert list(streamed[["line", "zone", "level"]].itertuples(index=False)) == list(
@@ -644,20 +655,21 @@ def test_cli_partition_and_stream_match_stats_and_conflicts(tmp_path) -> None:
         streamed["covered_area_mu"][~inside], expected["covered_area_mu"][~inside], atol=1e-6
     )
     _cli("-q", "conflicts", config, "-o", tmp_path / "conflicts.gpkg")
-    pieces = gpd.read_parquet(tmp_path / "out" / "conflicts.parquet")
+    pieces = gpd.read_parquet(out / "conflicts.parquet")
     expected_pieces = gpd.read_file(tmp_path / "conflicts.gpkg", layer="conflicts")
     assert len(pieces) == len(expected_pieces) > 0
     assert sorted(pieces["id_a"]) == sorted(expected_pieces["id_a"].astype(str))  # BSM, not FID
-    resolved = gpd.read_parquet(tmp_path / "out" / "resolved_farmland.parquet")
-    assert resolved.index.is_unique and len(resolved) == 2916
-    _cli("-q", "stream", config, tmp_path / "parts", tmp_path / "out", expect=2)
+    resolved = gpd.read_parquet(out / "resolved_farmland.parquet")
+    farmland = gpd.read_file(config.parent / "YJJBNT.shp", ignore_geometry=True)
+    assert resolved.index.is_unique and len(resolved) == len(farmland) > 1000
+    _cli("-q", "stream", config, parts, out, expect=2)  # a finished run is not overwritten
 
 
-def test_cli_partition_by_tiles_keeps_pieces_whole(tmp_path) -> None:
+def test_cli_partition_by_tiles_keeps_pieces_whole(two_counties, tmp_path) -> None:
     from geozones.cli.options import layers_by_id
 
-    config = SAMPLE / "geozones.toml"
-    printed = _cli("partition", config, tmp_path / "tiles", "--tile-size", "20000").stdout
+    config = two_counties  # on 2 x 2 tiles of 40 km
+    printed = _cli("partition", config, tmp_path / "tiles", "--tile-size", "40000").stdout
     assert "tile partition(s)" in printed
     _cli("-q", "stream", config, tmp_path / "tiles", tmp_path / "out", "--workers", "2")
     pieces = gpd.read_parquet(tmp_path / "out" / "conflicts.parquet")
@@ -676,9 +688,11 @@ def test_cli_partition_by_tiles_keeps_pieces_whole(tmp_path) -> None:
     _cli("partition", config, tmp_path / "bad", "--tile-size", "0", expect=2)
 
 
-def test_cli_stream_names_a_failed_county_and_resumes(tmp_path) -> None:
-    config = SAMPLE / "geozones.toml"
-    _cli("-q", "partition", config, tmp_path / "parts")
+def test_cli_stream_names_a_failed_county_and_resumes(
+    two_counties, two_county_parts, tmp_path
+) -> None:
+    config = two_counties
+    shutil.copytree(two_county_parts, tmp_path / "parts")
     parts = open_partitions(tmp_path / "parts")
     victim = tmp_path / "parts" / "urban" / parts.files[parts.zones[0]]
     saved = victim.read_bytes()
@@ -775,17 +789,36 @@ def test_a_piece_across_tile_edges_is_found_once_and_whole(tmp_path) -> None:
     )
 
 
+# The parts of the sample that make tiles hard, on 9 km tiles (9 tiles, not the 48 of the whole
+# sample): the 2 x 2 tiles around urban feature 5, and the tiles of a core zone that crosses the
+# tile edge at x = 39,618,000 (an override across tiles). The piece the red line takes from urban
+# feature 5 lies in a tile whose window misses farmland claims on that feature (kept there, it
+# was 365,546 m² instead of 315,743 m²); four pieces cross tile edges.
+TILED_AREAS = (
+    box(39_591_000, 3_168_000, 39_609_000, 3_186_000),
+    box(39_609_000, 3_141_000, 39_627_000, 3_150_000),
+)
+
+
 @pytest.fixture(scope="module")
-def tiled(sample, tmp_path_factory):
+def tiled_layers(sample) -> dict[str, gpd.GeoDataFrame]:
+    """The sample's features that meet :data:`TILED_AREAS`, with their labels."""
     _, layers = sample
-    # 9 km tiles: many red-line and urban polygons, and some pieces, cross tile edges; the
-    # piece the red line takes from urban feature 5 lies in a tile whose window misses
-    # farmland claims on that feature (kept there, it was 365,546 m² instead of 315,743 m²)
-    tiles = tile_grid(layers["farmland"], size=9_000)
+    area = shapely.union_all(TILED_AREAS)
+    return {name: layer[layer.intersects(area)] for name, layer in layers.items()}
+
+
+@pytest.fixture(scope="module")
+def tiled(tiled_layers, tmp_path_factory):
+    features = shapely.union_all(
+        np.concatenate([layer.geometry.dropna().to_numpy() for layer in tiled_layers.values()])
+    )
+    tiles = tile_grid(tiled_layers["farmland"], size=9_000)
+    tiles = tiles[tiles.intersects(features)]  # the tiles that hold none are left out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return write_partitions(
-            layers,
+            tiled_layers,
             tiles,
             tmp_path_factory.mktemp("tiles") / "province",
             zone_field="tile",
@@ -793,8 +826,8 @@ def tiled(sample, tmp_path_factory):
         )
 
 
-def test_tiled_conflicts_equal_find_conflicts_without_zones(sample, tiled) -> None:
-    _, layers = sample
+def test_tiled_conflicts_equal_find_conflicts_without_zones(tiled_layers, tiled) -> None:
+    layers = tiled_layers
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = geozones.find_conflicts({name: layers[name] for name in LINES}, min_area_m2=200)
@@ -813,11 +846,11 @@ def test_tiled_conflicts_equal_find_conflicts_without_zones(sample, tiled) -> No
     crossing = shapely.STRtree(tiled.read_zones().boundary.to_numpy()).query(
         streamed.geometry.to_numpy(), predicate="intersects"
     )[0]
-    assert len(np.unique(crossing)) >= 2  # whole pieces across tile edges (4 at 9 km)
+    assert len(np.unique(crossing)) >= 2  # whole pieces across tile edges (4 here)
 
 
-def test_tiled_resolution_equals_resolve_conflicts_without_zones(sample, tiled) -> None:
-    _, layers = sample
+def test_tiled_resolution_equals_resolve_conflicts_without_zones(tiled_layers, tiled) -> None:
+    layers = tiled_layers
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected, expected_audit = geozones.resolve_conflicts(
@@ -833,6 +866,7 @@ def test_tiled_resolution_equals_resolve_conflicts_without_zones(sample, tiled) 
         assert list(resolved[name].index) == list(expected[name].index)
         assert list(resolved[name].resolution) == list(expected[name].resolution)
         np.testing.assert_array_equal(geozones.area(resolved[name]), geozones.area(expected[name]))
+    assert any(rule.startswith(f"override {CORE}") for rule in audit["rule"])
     by_key = ["layer", "feature", "because_layer", "because_feature"]
     assert not audit.duplicated([*by_key, "rule"]).any()
     got = audit.set_index([*by_key, "rule"])["area_m2"].sort_index()

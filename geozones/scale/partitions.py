@@ -401,7 +401,8 @@ def write_partitions(
                     row_group_size=row_group_size,
                     index=False,
                 )
-            shutil.rmtree(staging / ".scratch")
+            if (staging / ".scratch").exists():  # not made for a layer without features
+                shutil.rmtree(staging / ".scratch")
         manifest = {
             "format": FORMAT,
             "version": VERSION,
