@@ -29,6 +29,20 @@ settings.register_profile("fuzz", derandomize=False, print_blob=True)
 #: one worker busy for a minute after the other had finished.
 LONG_RUNNING = ("tests/test_qgis.py", "notebooks/", "tests/test_docs.py", "tests/test_streaming.py")
 
+#: Tests that share an expensive module fixture, by the start of their node ids: each group is
+#: handed to one xdist worker as a whole (``make test`` runs ``--dist loadgroup``, with the
+#: scheduler below), so that the fixture is made once, not once per worker: the QGIS runs
+#: (80 CPU seconds) and the Sphinx build of the site (20).
+ONE_WORKER_GROUPS = {
+    "qgis": ("tests/test_qgis.py::",),
+    "docs_site": (
+        "tests/test_docs.py::test_the_site_builds",
+        "tests/test_docs.py::test_the_cli_page_documents",
+        "tests/test_docs.py::test_every_public_name_is_documented",
+        "tests/test_docs.py::test_the_error_reference_covers",
+    ),
+}
+
 SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "sample_data" / "geozones.toml"
 
 
@@ -43,6 +57,29 @@ def sample_report() -> Report:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return build_report(geozones.load_config(SAMPLE_CONFIG))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """With ``--dist loadgroup``: the groups of :data:`ONE_WORKER_GROUPS`, every other test on
+    its own.
+
+    pytest-xdist's own loadgroup reads ``xdist_group`` marks through the node ids, which pytest
+    9.2 no longer lets it change, so the marks are silently ignored
+    (pytest-dev/pytest-xdist#1386); the scheduler sees node ids only, so the groups are named
+    here by their ids.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for group, starts in ONE_WORKER_GROUPS.items():
+                if nodeid.startswith(starts):
+                    return group
+            return nodeid
+
+    return OneWorkerGroups(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -60,11 +60,6 @@ _EXTERNAL = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 # --------------------------------------------------------------------------------------------
 
 
-#: The tests of the built site run on one xdist worker (make test: --dist loadgroup), so that
-#: the site is built once.
-_ONE_BUILD = pytest.mark.xdist_group("docs_site")
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the site once, into a scratch folder, with warnings as errors."""
@@ -99,7 +94,6 @@ class _Resources(HTMLParser):
                 self.loaded.append((tag, value))
 
 
-@_ONE_BUILD
 def test_the_site_builds_and_loads_nothing_from_the_web(site: Path) -> None:
     pages = sorted(site.rglob("*.html"))
     assert {"index.html", "api.html", "cli.html", "errors.html"} <= {p.name for p in pages}
@@ -121,7 +115,6 @@ def test_the_site_builds_and_loads_nothing_from_the_web(site: Path) -> None:
     assert not external, "pages load resources from the web:\n" + "\n".join(external)
 
 
-@_ONE_BUILD
 def test_the_cli_page_documents_every_subcommand(site: Path) -> None:
     page = (site / "cli.html").read_text(encoding="utf-8")
     assert cli.commands, "the click group has no subcommands"
@@ -133,7 +126,6 @@ def test_the_cli_page_documents_every_subcommand(site: Path) -> None:
                     assert flag in page, f"geozones {name} {flag} is not on the CLI page"
 
 
-@_ONE_BUILD
 def test_every_public_name_is_documented(site: Path) -> None:
     """Every name of ``geozones.__all__`` has its entry: in api.md, or on a topic's page."""
     pages = "".join(page.read_text(encoding="utf-8") for page in site.rglob("*.html"))
@@ -141,7 +133,6 @@ def test_every_public_name_is_documented(site: Path) -> None:
     assert not missing, f"not documented (add them to docs/api.md): {', '.join(missing)}"
 
 
-@_ONE_BUILD
 def test_the_error_reference_covers_every_error_and_warning(site: Path) -> None:
     page = (site / "errors.html").read_text(encoding="utf-8")
     names = [*errors.__all__, "ConfigError"]

@@ -48,10 +48,6 @@ MU, KM2 = 3, 2
 #: Seconds one qgis_process run may take on a loaded machine.
 TIMEOUT = 300
 
-#: One xdist worker runs the whole module (make test: --dist loadgroup): the runs are made
-#: once, in the module's fixtures, and split over two workers they would be made twice.
-pytestmark = pytest.mark.xdist_group("qgis")
-
 
 def find_qgis_process() -> str | None:
     """qgis_process, or None. Debian 12's ``qgis_process`` wrapper passes ``--noversioncheck``,

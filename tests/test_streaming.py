@@ -407,6 +407,19 @@ def test_worker_processes_are_kept_for_the_next_run(dataset) -> None:
     pd.testing.assert_frame_equal(again, first, check_exact=True)
 
 
+def test_a_relative_dataset_path_is_found_by_workers_started_elsewhere(
+    dataset, tmp_path, monkeypatch
+) -> None:
+    # The kept worker processes were started in another working directory: a dataset opened
+    # by a relative path must still be found by them (the docs' examples run this way).
+    expected = stream_coverage(dataset, "urban", workers=2)
+    shutil.copytree(dataset.path, tmp_path / "parts")
+    monkeypatch.chdir(tmp_path)
+    relative = open_partitions("parts")
+    cover = stream_coverage(relative, "urban", workers=2)
+    pd.testing.assert_frame_equal(cover, expected, check_exact=True)
+
+
 def test_a_worker_that_died_while_idle_is_replaced(dataset) -> None:
     import signal
     import time

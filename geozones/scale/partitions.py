@@ -576,7 +576,9 @@ def open_partitions(path: str | os.PathLike[str]) -> PartitionedDataset:
     DataSourceError
         `path` is not a partitioned dataset, or its manifest is damaged.
     """
-    folder = Path(path)
+    # Absolute: the zone tasks carry the path to worker processes, which a reused pool may
+    # have started in another working directory.
+    folder = Path(path).absolute()
     manifest_path = folder / "manifest.json"
     try:
         manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
