@@ -42,6 +42,9 @@ typecheck: setup
 	$(BIN)/mypy
 
 unit: setup browser qgis
+	@# Bytecode written once: where PYTHONDONTWRITEBYTECODE is set, as on the CI machines, every
+	@# process the tests start (commands, workers, kernels) compiled the package again (0.5 s).
+	$(BIN)/python -m compileall -q geozones qgis_plugin
 	$(BIN)/pytest -n auto --dist loadgroup --hypothesis-profile=ci
 
 ## fuzz: the property tests (hypothesis) with fresh random examples; `make test` replays fixed ones
