@@ -520,7 +520,7 @@ def _png(figure: Figure) -> bytes:
     assert isinstance(canvas, FigureCanvasAgg)
     canvas.draw()
     rgba = np.asarray(canvas.buffer_rgba())
-    image = PIL.Image.fromarray(rgba[..., :3], mode="RGB").quantize(
+    image = PIL.Image.fromarray(rgba[..., :3]).quantize(  # RGB, from the shape
         256, method=PIL.Image.Quantize.FASTOCTREE, dither=PIL.Image.Dither.NONE
     )
     buffer = io.BytesIO()
