@@ -1,6 +1,9 @@
 """Write the Graphical Modeler model that reads, resolves and reports (PyQGIS, QGIS's Python).
 
-    QT_QPA_PLATFORM=offscreen python3 scripts/make_qgis_model.py
+    QT_HASH_SEED=0 QT_QPA_PLATFORM=offscreen python3 scripts/make_qgis_model.py
+
+(``QT_HASH_SEED=0``: Qt writes the XML attributes in the same order each time, so that a change
+to the model is a small diff.)
 
 Writes ``qgis_plugin/geozones_qgis/models/check_resolve_report.model3``: the layers are checked
 (geozones:check), the conflicts resolved by the priority order with the core-zone exception
@@ -29,6 +32,7 @@ from qgis.core import (  # noqa: E402
     QgsProcessingModelChildParameterSource,
     QgsProcessingModelOutput,
     QgsProcessingModelParameter,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterFeatureSource,
 )
 from qgis.PyQt.QtCore import QPointF  # noqa: E402
@@ -87,6 +91,13 @@ def build() -> QgsProcessingModelAlgorithm:
         component = QgsProcessingModelParameter(name)
         component.setPosition(QPointF(120, 80 + 90 * number))
         model.addModelParameter(parameter, component)
+    # a choice left to the one who runs the model: the counties' reports take as long again
+    by_county = QgsProcessingParameterBoolean(
+        "BY_COUNTY", "同时按县输出报告 Also one report per county", True
+    )
+    component = QgsProcessingModelParameter("BY_COUNTY")
+    component.setPosition(QPointF(120, 80 + 90 * len(INPUTS)))
+    model.addModelParameter(by_county, component)
 
     check = child("geozones:check", "check", "检查图层 Check layers", (420, 80))
     check.addParameterSources(
@@ -125,6 +136,7 @@ def build() -> QgsProcessingModelAlgorithm:
     report = child("geozones:report", "report", "批量报告 Batch report", (420, 480))
     report.addParameterSources("ZONES", source("ZONES"))
     report.addParameterSources("CORE_ZONE", source("CORE_ZONE"))
+    report.addParameterSources("BY_COUNTY", source("BY_COUNTY"))
     for name, output in (
         ("FARMLAND", "RESOLVED_FARMLAND"),
         ("REDLINE", "RESOLVED_REDLINE"),
@@ -143,7 +155,6 @@ def build() -> QgsProcessingModelAlgorithm:
         "DECLARED_AREA_FIELD": "TBMJ",
         "TARGET_UNIT": 2,
         "BLOCKS_GAP_M": 10.0,
-        "BY_COUNTY": True,
         "OVERWRITE": False,
         "OPEN_HTML": True,
     }

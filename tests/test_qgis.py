@@ -25,6 +25,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import numpy as np
@@ -258,11 +259,16 @@ lines = {{
 }}
 report = processing.run(
     "geozones:report",
-    {{**lines, "BY_COUNTY": False, "OPEN_HTML": False, "OUTPUT": "TEMPORARY_OUTPUT"}},
+    {{**lines, "BY_COUNTY": True, "OPEN_HTML": False, "OUTPUT": "TEMPORARY_OUTPUT"}},
 )
 import os
 results["report_in_folder"] = (
     os.path.dirname(report["HTML"]) == report["OUTPUT"] and os.path.exists(report["HTML"])
+)
+results["report_counties"] = sorted(
+    (name, sorted(os.listdir(os.path.join(report["OUTPUT"], name))))
+    for name in os.listdir(report["OUTPUT"])
+    if os.path.isdir(os.path.join(report["OUTPUT"], name))
 )
 # run and load the results, as the toolbox does: the layers get their styles
 resolve = {{
@@ -398,6 +404,7 @@ def planned_runs(data: Data) -> dict[str, tuple[str, dict[str, object], dict[str
             {
                 **lines,
                 **core,
+                "BY_COUNTY": False,  # the counties' reports: the PyQGIS run writes them
                 "check:checked": out / "model_check.gpkg",
                 "resolve:farmland": out / "model_farmland.gpkg",
                 "resolve:redline": out / "model_redline.gpkg",
@@ -829,16 +836,14 @@ def test_the_model_checks_resolves_and_reports(runs: dict[str, Run], library: di
     html = folder / "调整后_三区三线_检查.html"
     assert "调整后 三区三线 检查" in html.read_text(encoding="utf-8")
     assert (folder / "调整后_三区三线_检查.xlsx").exists()
-    county_folders = sorted(path.name for path in folder.iterdir() if path.is_dir())
-    assert county_folders == [
-        "990102_东川区",
-        "990121_青溪县",
-        "990122_白石县",
-        "990202_西岭区",
-        "990221_云台县",
-        "990222_松山县",
-    ]
-    assert (folder / "990121_青溪县" / "990121_青溪县.html").exists()
+    # the model's "one report per county" input, ticked by default, was unticked for this run
+    # (the PyQGIS run writes the counties' reports)
+    assert not [path for path in folder.iterdir() if path.is_dir()]
+    by_county = ElementTree.parse(MODEL).find(
+        "./Option[@name='parameterDefinitions']/Option[@name='BY_COUNTY']"
+    )
+    assert by_county is not None
+    assert by_county.find("./Option[@name='default']").get("value") == "true"
     conflicts = read(folder / "调整后_三区三线_检查.gpkg", layer="conflicts")
     # the report's numbers are the library's on the resolved lines the model passed it
     resolved = {}
@@ -871,6 +876,14 @@ def test_processing_run_in_pyqgis(runs: dict[str, Run], library: dict, data: Dat
     results = json.loads(run.stdout.strip().splitlines()[-1])
     assert results["memory_provider"] == "memory"
     assert results["report_in_folder"] is True
+    # with "one report per county": each county's three files, and the record of the run that
+    # wrote them, in a folder of its own
+    counties = ("990102_东川区", "990121_青溪县", "990122_白石县")
+    counties += ("990202_西岭区", "990221_云台县", "990222_松山县")
+    assert results["report_counties"] == [
+        [name, [".geozones.json", *(f"{name}.{suffix}" for suffix in ("gpkg", "html", "xlsx"))]]
+        for name in counties
+    ]
     # loaded into the project, the outputs carry their styles: [fill, outline, brush]
     solid, none = 1, 0
     assert results["styles"] == {
