@@ -43,9 +43,10 @@ typecheck: setup
 
 unit: setup browser qgis
 	@# Bytecode written once: where PYTHONDONTWRITEBYTECODE is set, as on the CI machines, every
-	@# process the tests start (commands, workers, kernels) compiled the package again (0.5 s).
+	@# process the tests start (commands, workers, kernels) compiled the package again (0.5 s),
+	@# and every pytest worker rewrote the tests' asserts again (5 s).
 	$(BIN)/python -m compileall -q geozones qgis_plugin
-	$(BIN)/pytest -n auto --dist loadgroup --hypothesis-profile=ci
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n auto --dist loadgroup --hypothesis-profile=ci
 
 ## fuzz: the property tests (hypothesis) with fresh random examples; `make test` replays fixed ones
 fuzz: setup

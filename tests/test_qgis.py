@@ -69,13 +69,14 @@ def find_qgis_process() -> str | None:
     return None
 
 
-QGIS_PROCESS = find_qgis_process()
-if QGIS_PROCESS is None:
-    pytest.skip(
-        "qgis_process is not available (install QGIS: apt-get install qgis python3-qgis "
-        "qgis-providers); the QGIS plugin's algorithms are not run",
-        allow_module_level=True,
-    )
+NOT_AVAILABLE = (
+    "qgis_process is not available (install QGIS: apt-get install qgis python3-qgis "
+    "qgis-providers); the QGIS plugin's algorithms are not run"
+)
+# Whether it starts is seen by the fixture (a second or so, not paid by every test process that
+# only collects this module).
+if not any(shutil.which(name) for name in ("qgis_process.bin", "qgis_process")):
+    pytest.skip(NOT_AVAILABLE, allow_module_level=True)
 
 
 @dataclass
@@ -101,6 +102,10 @@ class Qgis:
     (``make qgis-plugin``), is enabled."""
 
     def __init__(self, folder: Path) -> None:
+        program = find_qgis_process()
+        if program is None:
+            pytest.skip(NOT_AVAILABLE)
+        self.program = program
         built = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "build_qgis_plugin.py"), "--dist", str(folder)],
             capture_output=True,
@@ -132,7 +137,7 @@ class Qgis:
         assert enabled.returncode == 0, enabled.stdout + enabled.stderr
 
     def run(self, *arguments: str, json_output: bool = False, **env: str) -> Run:
-        command = [str(QGIS_PROCESS), *(["--json"] if json_output else []), *arguments]
+        command = [self.program, *(["--json"] if json_output else []), *arguments]
         done = subprocess.run(
             command,
             capture_output=True,
@@ -257,9 +262,18 @@ lines = {{
     "URBAN": {data.layer("CZKFBJ")!r},
     "ZONES": {data.layer("XZQ")!r},
 }}
+# per county, on one county picked by a filter on the layer (geozones gets what QGIS shows)
+county = QgsVectorLayer(lines["ZONES"], "county", "ogr")
+assert county.setSubsetString("XZQDM = '990121'")
 report = processing.run(
     "geozones:report",
-    {{**lines, "BY_COUNTY": True, "OPEN_HTML": False, "OUTPUT": "TEMPORARY_OUTPUT"}},
+    {{
+        **lines,
+        "ZONES": county,
+        "BY_COUNTY": True,
+        "OPEN_HTML": False,
+        "OUTPUT": "TEMPORARY_OUTPUT",
+    }},
 )
 import os
 results["report_in_folder"] = (
@@ -876,13 +890,11 @@ def test_processing_run_in_pyqgis(runs: dict[str, Run], library: dict, data: Dat
     results = json.loads(run.stdout.strip().splitlines()[-1])
     assert results["memory_provider"] == "memory"
     assert results["report_in_folder"] is True
-    # with "one report per county": each county's three files, and the record of the run that
-    # wrote them, in a folder of its own
-    counties = ("990102_东川区", "990121_青溪县", "990122_白石县")
-    counties += ("990202_西岭区", "990221_云台县", "990222_松山县")
+    # with "one report per county", on the one county the layer's filter leaves: its three
+    # files, and the record of the run that wrote them, in a folder of its own
+    name = "990121_青溪县"
     assert results["report_counties"] == [
         [name, [".geozones.json", *(f"{name}.{suffix}" for suffix in ("gpkg", "html", "xlsx"))]]
-        for name in counties
     ]
     # loaded into the project, the outputs carry their styles: [fill, outline, brush]
     solid, none = 1, 0
