@@ -53,8 +53,8 @@ def test_v_shows_the_stages_of_a_streamed_run_and_vv_each_zone_sent(
     assert "INFO:" not in quiet.stderr and "DEBUG:" not in quiet.stderr
 
 
-def test_v_shows_the_stages_of_a_report_and_the_files_written(tmp_path) -> None:
-    loud = run("-v", "report", CONFIG, "-o", tmp_path / "out")
+def test_v_shows_the_stages_of_a_report_and_the_files_written(two_counties, tmp_path) -> None:
+    loud = run("-v", "report", two_counties, "-o", tmp_path / "out")
     lines = loud.stderr.splitlines()
     assert "INFO: reading 4 layer(s) and the zones" in lines, loud.stderr
     assert "INFO: computing coverage, conflicts, resolution and targets" in lines

@@ -41,6 +41,11 @@ WARNING_CLASSES = sorted(_all_subclasses(GeozonesWarning), key=lambda c: c.__nam
 def warn_each(categories: tuple[type[Warning], ...], zone: str) -> int:
     """A zone task raising each warning class once, and one warning of its own zone."""
     time.sleep(0.2)  # long enough for the worker process to take zones beside this process
+    return warn_at_once(categories, zone)
+
+
+def warn_at_once(categories: tuple[type[Warning], ...], zone: str) -> int:
+    """:func:`warn_each` without waiting, for runs in this process."""
     for category in categories:
         warnings.warn(f"{category.__name__} raised", category, stacklevel=1)
     if zone == ZONES[1]:
@@ -113,7 +118,7 @@ def test_each_warning_class_raised_in_a_worker_reaches_the_caller(where, request
 
 def test_many_zones_are_summarised_in_one_line() -> None:
     zones = [f"99{number:04d}" for number in range(25)]
-    outcomes = dict(run_zones(warn_each, (GeometryRepairWarning,), zones, workers=1))
+    outcomes = dict(run_zones(warn_at_once, (GeometryRepairWarning,), zones, workers=1))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         reraise_warnings([(zone, outcomes[zone].warnings) for zone in zones])
