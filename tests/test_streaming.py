@@ -254,6 +254,8 @@ def test_a_layer_without_features_is_partitioned(tmp_path) -> None:
 
 
 def test_dask_cluster_gives_the_local_answer(dataset, streamed_conflicts) -> None:
+    # workers in threads of this process; worker processes of a cluster are those of
+    # test_the_documented_multi_machine_commands_work
     distributed = pytest.importorskip("distributed")
     local = streamed_conflicts  # in local processes
     local_cover = stream_coverage(dataset, "redline", workers=1)
@@ -261,7 +263,7 @@ def test_dask_cluster_gives_the_local_answer(dataset, streamed_conflicts) -> Non
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
-            processes=True,
+            processes=False,
             dashboard_address=None,
             preload=["geozones.scale.preload"],
         ) as cluster,
