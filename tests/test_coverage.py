@@ -192,3 +192,35 @@ def test_percent_is_within_0_and_100_and_rows_add_up(boxes):
     assert county["covered_area"].sum() + result.attrs["outside_area"] == pytest.approx(
         union, rel=1e-7
     )
+
+
+def test_groups_of_overlapping_pieces_are_united_in_threads_as_one_at_a_time(monkeypatch):
+    from geozones.analysis.coverage import ZonePieces
+
+    # clusters of three overlapping discs, far apart, with enough vertices (over 20,000 in all)
+    # for the unions to run in threads; one disc in the other zone over a cluster of zone 0
+    monkeypatch.setenv("GEOZONES_THREADS", "2")
+    geoms, zones, expected = [], [], np.zeros(2)
+    for k in range(12):
+        x = 1000.0 * k
+        cluster = [
+            shapely.Point(x, 0).buffer(100, quad_segs=256),
+            shapely.Point(x + 60, 30).buffer(80, quad_segs=256),
+            box(x - 20, -150, x + 20, 150),
+        ]
+        geoms += cluster
+        zones += [k % 2] * 3
+        expected[k % 2] += shapely.union_all(cluster).area
+    stray = shapely.Point(0, 0).buffer(50, quad_segs=64)
+    alone = box(50_000, 0, 50_010, 10)
+    geoms += [stray, alone]
+    zones += [1, 0]
+    expected += [alone.area, stray.area]
+    shuffled = np.random.default_rng(0).permutation(len(geoms))
+    pieces = ZonePieces(
+        np.array(geoms, dtype=object)[shuffled], np.arange(len(geoms)), np.array(zones)[shuffled]
+    )
+    area, phantoms = pieces.dissolved_area(np.array(["zone0", "zone1"]), shapely.area)
+    assert area.index.tolist() == ["zone0", "zone1"]
+    np.testing.assert_allclose(area.to_numpy(), expected, rtol=1e-12)
+    assert phantoms == {"count": 0, "area_m2": 0.0}

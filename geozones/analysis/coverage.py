@@ -25,7 +25,7 @@ from geozones.measure.tolerance import (
     check_xy_tolerance,
     tolerance_in_crs_units,
 )
-from geozones.parallel import concatenate_blocks
+from geozones.parallel import concatenate_blocks, map_by_cost
 from geozones.units import square_metres_per
 from geozones.zones import outside_zones, split_by_zones, to_crs
 from geozones.zones import zone_codes as codes_of
@@ -239,14 +239,23 @@ class ZonePieces:
         alone = group < 0
         geoms, zone = [self.geoms[alone]], [self.zone[alone]]
         if (~alone).any():
-            keys = pd.MultiIndex.from_arrays([self.zone[~alone], group[~alone]])
-            unions = (
-                pd.Series(list(self.geoms[~alone]), index=keys)
-                .groupby(level=[0, 1])
-                .agg(lambda parts: shapely.union_all(np.asarray(parts, dtype=object)))
-            )
-            geoms.append(np.asarray(unions.to_numpy(), dtype=object))
-            zone.append(unions.index.get_level_values(0).to_numpy(dtype=np.int64))
+            # A group is one zone's (only pieces of a zone are grouped). Its union, one GEOS
+            # call, can take seconds where boundaries nearly coincide: the groups are united
+            # in threads, costliest first.
+            grouped = np.flatnonzero(~alone)
+            grouped = grouped[np.argsort(group[grouped], kind="stable")]
+            starts = np.flatnonzero(np.r_[True, group[grouped][1:] != group[grouped][:-1]])
+            members = np.split(grouped, starts[1:])
+            cost = np.add.reduceat(shapely.get_num_coordinates(self.geoms[grouped]), starts)
+
+            def unite(batch: np.ndarray) -> np.ndarray:
+                unions = np.empty(len(batch), dtype=object)
+                for position, k in enumerate(batch):
+                    unions[position] = shapely.union_all(self.geoms[members[k]])
+                return unions
+
+            geoms.append(map_by_cost(unite, np.arange(len(members)), cost))
+            zone.append(self.zone[grouped[starts]])
         return np.concatenate(geoms), np.concatenate(zone).astype(np.int64), thin
 
     def dissolved_area(
