@@ -461,6 +461,19 @@ def test_summary_counts_land_once_and_slivers_apart():
     )
 
 
+def test_a_sliver_adds_only_what_lies_outside_the_other_pieces():
+    farmland = layer((0, 0, 100, 100))
+    # the first red-line polygon takes half the parcel; a sliver inside that half adds
+    # nothing, one half outside it adds 10 m × 5 m
+    redline = layer((50, 0, 200, 100), (90, 90, 110, 105), (40, 0, 55, 5))
+    conflicts = find_conflicts({"farmland": farmland, "redline": redline}, min_area_m2=200)
+    summary = conflict_summary(conflicts).set_index(["layer_a", "layer_b"])
+    row = summary.loc[("farmland", "redline")]
+    assert (row["pieces"], row["slivers"]) == (3, 2)
+    assert row["area_m2"] == area_of(at(50, 0, 100, 100))
+    assert row["sliver_area_m2"] == pytest.approx(karney(at(40, 0, 50, 5)), rel=1e-7, abs=1e-4)
+
+
 # --- resolve_conflicts --------------------------------------------------------------------
 
 

@@ -475,8 +475,14 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
         return area.reindex(every, fill_value=0.0).to_numpy()
 
     main_area = dissolved(~sliver)
-    # the slivers' groups only: where a group has none, it adds nothing
-    with_slivers = dissolved(np.isin(group, np.flatnonzero(slivers)))
+    # What the slivers add changes only the unions that hold a sliver: those pieces are
+    # dissolved with and without their slivers; every other union is the same either way.
+    near = np.zeros(len(geoms), dtype=bool)
+    candidates = np.flatnonzero(np.isin(group, np.flatnonzero(slivers)))
+    if len(candidates):
+        around = ZonePieces(geoms[candidates], candidates, group[candidates])
+        near[candidates] = around.linked_to(sliver[candidates])
+    added = dissolved(near) - dissolved(near & ~sliver)
     index = grouped.size().index
     summary = pd.DataFrame(
         {
@@ -484,7 +490,7 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
             "pieces": np.bincount(group, minlength=len(every)),
             "slivers": slivers,
             "area_m2": main_area,
-            "sliver_area_m2": np.where(slivers > 0, np.maximum(with_slivers - main_area, 0.0), 0.0),
+            "sliver_area_m2": np.where(slivers > 0, np.maximum(added, 0.0), 0.0),
         }
     )
     summary["zone"] = summary["zone"].replace("", None)

@@ -274,6 +274,19 @@ class ZonePieces:
         dissolved = pd.Series(per_zone.to_numpy(), index=codes).groupby(level=0, sort=False).sum()
         return dissolved, phantoms
 
+    def linked_to(self, marked: np.ndarray) -> np.ndarray:
+        """True for the `marked` pieces and the pieces linked to one by overlaps in its zone.
+
+        A piece is linked to another when a chain of pieces of their zone, each overlapping
+        the next, joins them: the pieces whose union changes when the marked ones are added.
+        """
+        marked = np.asarray(marked, dtype=bool)
+        if len(self.geoms) == 0:
+            return marked.copy()
+        group, _ = self._grouping(0.0)
+        hit = np.unique(group[marked & (group >= 0)])
+        return marked | ((group >= 0) & np.isin(group, hit))
+
     def _grouping(self, width: float) -> tuple[np.ndarray, np.ndarray]:
         """Group id of pieces whose interiors overlap another piece in the same zone, else -1.
 
