@@ -224,3 +224,24 @@ def test_groups_of_overlapping_pieces_are_united_in_threads_as_one_at_a_time(mon
     assert area.index.tolist() == ["zone0", "zone1"]
     np.testing.assert_allclose(area.to_numpy(), expected, rtol=1e-12)
     assert phantoms == {"count": 0, "area_m2": 0.0}
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_union_areas_from_pairwise_overlaps_and_where_three_pieces_meet(monkeypatch, threads):
+    from geozones.analysis.coverage import ZonePieces
+
+    # with a tolerance, the area of a group of overlapping pieces is their areas less their
+    # pairwise overlaps, and the union where three pieces overlap one place; a chain of three
+    # boxes (two overlaps, apart) in zone 0, three boxes over one corner in zone 1, a box alone
+    monkeypatch.setenv("GEOZONES_THREADS", threads)
+    chain = [box(0, 0, 10, 10), box(8, 0, 18, 10), box(16, 0, 26, 10)]
+    corner = [box(100, 0, 110, 10), box(105, 5, 115, 15), box(108, 2, 118, 12)]
+    alone = box(200, 0, 201, 1)
+    geoms = np.array([*chain, *corner, alone], dtype=object)
+    zones = np.array([0, 0, 0, 1, 1, 1, 0])
+    pieces = ZonePieces(geoms, np.arange(len(geoms)), zones)
+    area, phantoms = pieces.dissolved_area(np.array(["a", "b"]), shapely.area, width=0.001)
+    expected = [shapely.union_all(chain).area + alone.area, shapely.union_all(corner).area]
+    assert expected == [26 * 10 + 1, 3 * 100 - 25 - 16 - 49 + 10]  # by hand
+    np.testing.assert_allclose(area.to_numpy(), expected, rtol=1e-14)
+    assert phantoms == {"count": 0, "area_m2": 0.0}

@@ -13,7 +13,7 @@ import pyproj
 import shapely
 
 from geozones.analysis._pairs import components
-from geozones.analysis.overlaps import classified_overlaps
+from geozones.analysis.overlaps import Overlaps, classified_overlaps
 from geozones.choices import checked_choice, checked_layer
 from geozones.errors import FieldError, OptionError, OutsideZonesWarning
 from geozones.io.quality import layer_report
@@ -235,28 +235,42 @@ class ZonePieces:
         """
         if len(self.geoms) == 0:
             return self.geoms, np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)
-        group, thin = self._grouping(width)
+        group, thin, _ = self._grouping(width)
+        return self._united(group, thin)
+
+    def _united(
+        self, group: np.ndarray, thin: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`dissolved` from the pieces' groups."""
         alone = group < 0
-        geoms, zone = [self.geoms[alone]], [self.zone[alone]]
-        if (~alone).any():
-            # A group is one zone's (only pieces of a zone are grouped). Its union, one GEOS
-            # call, can take seconds where boundaries nearly coincide: the groups are united
-            # in threads, costliest first.
-            grouped = np.flatnonzero(~alone)
-            grouped = grouped[np.argsort(group[grouped], kind="stable")]
-            starts = np.flatnonzero(np.r_[True, group[grouped][1:] != group[grouped][:-1]])
-            members = np.split(grouped, starts[1:])
-            cost = np.add.reduceat(shapely.get_num_coordinates(self.geoms[grouped]), starts)
+        unions, zone = self._unions(group)
+        return (
+            np.concatenate([self.geoms[alone], unions]),
+            np.concatenate([self.zone[alone], zone]).astype(np.int64),
+            thin,
+        )
 
-            def unite(batch: np.ndarray) -> np.ndarray:
-                unions = np.empty(len(batch), dtype=object)
-                for position, k in enumerate(batch):
-                    unions[position] = shapely.union_all(self.geoms[members[k]])
-                return unions
+    def _unions(self, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The union of each group's pieces (group ids 0 up; -1 is no group), and its zone."""
+        grouped = np.flatnonzero(group >= 0)
+        if len(grouped) == 0:
+            return np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
+        # A group is one zone's (only pieces of a zone are grouped). Its union, one GEOS call,
+        # can take seconds where boundaries nearly coincide: the groups are united in
+        # threads, costliest first.
+        grouped = grouped[np.argsort(group[grouped], kind="stable")]
+        starts = np.flatnonzero(np.r_[True, group[grouped][1:] != group[grouped][:-1]])
+        members = np.split(grouped, starts[1:])
+        cost = np.add.reduceat(shapely.get_num_coordinates(self.geoms[grouped]), starts)
 
-            geoms.append(map_by_cost(unite, np.arange(len(members)), cost))
-            zone.append(self.zone[grouped[starts]])
-        return np.concatenate(geoms), np.concatenate(zone).astype(np.int64), thin
+        def unite(batch: np.ndarray) -> np.ndarray:
+            unions = np.empty(len(batch), dtype=object)
+            for position, k in enumerate(batch):
+                unions[position] = shapely.union_all(self.geoms[members[k]])
+            return unions
+
+        unions = map_by_cost(unite, np.arange(len(members)), cost)
+        return unions, self.zone[grouped[starts]].astype(np.int64)
 
     def dissolved_area(
         self, zone_codes: np.ndarray, measure: Measure, *, width: float = 0.0
@@ -266,13 +280,49 @@ class ZonePieces:
         Pieces whose overlaps are all thinner than `width` are not unioned; the second
         result gives ``count`` and ``area_m2`` of those overlaps.
         """
-        geoms, zone, thin = self.dissolved(width=width)
+        if len(self.geoms) == 0:
+            geoms, zone, thin = self.dissolved(width=width)
+            areas = np.zeros(0)
+        else:
+            group, thin, overlaps = self._grouping(width)
+            if overlaps is None:
+                geoms, zone, _ = self._united(group, thin)
+                areas = concatenate_blocks(measure, geoms) if len(geoms) else np.zeros(0)
+            else:
+                areas, zone = self._areas_by_overlaps(group, thin, overlaps, measure)
         phantoms = {"count": len(thin), "area_m2": float(measure(thin).sum()) if len(thin) else 0.0}
-        areas = concatenate_blocks(measure, geoms) if len(geoms) else np.zeros(0)
         per_zone = pd.Series(areas).groupby(zone).sum()
         codes = zone_codes[per_zone.index.to_numpy(dtype=int)]
         dissolved = pd.Series(per_zone.to_numpy(), index=codes).groupby(level=0, sort=False).sum()
         return dissolved, phantoms
+
+    def _areas_by_overlaps(
+        self, group: np.ndarray, thin: np.ndarray, overlaps: Overlaps, measure: Measure
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Areas to sum per zone for the union of the pieces, from the overlaps already found.
+
+        Where no point of a group lies in three of its pieces, the area of the group's union
+        is the sum of its pieces' areas less the sum of its pairwise overlaps' (phantoms
+        between two of its pieces included): no union is needed. The few groups where two of
+        the overlaps overlap are united (:meth:`_united`). Returns the areas and their zones.
+        """
+        left, right, pieces = overlaps.left_index, overlaps.right_index, overlaps.pieces
+        inside = (group[left] >= 0) & (group[left] == group[right])
+        left, pieces = left[inside], pieces[inside]
+        tree = shapely.STRtree(pieces)
+        first, second = tree.query(pieces, predicate="intersects")
+        candidate = (first < second) & (group[left[first]] == group[left[second]])
+        first, second = first[candidate], second[candidate]
+        triple = shapely.relate_pattern(pieces[first], pieces[second], "2********")
+        united = np.isin(group, np.unique(group[left[first[triple]]])) & (group >= 0)
+        counted, by_overlaps = ~united, ~united[left]
+        unions, union_zone = self._unions(np.where(united, group, -1))
+        areas = concatenate_blocks(
+            measure, np.concatenate([self.geoms[counted], pieces[by_overlaps], unions])
+        )
+        signs = np.repeat([1.0, -1.0, 1.0], [counted.sum(), by_overlaps.sum(), len(unions)])
+        zone = np.concatenate([self.zone[counted], self.zone[left[by_overlaps]], union_zone])
+        return areas * signs, zone
 
     def linked_to(self, marked: np.ndarray) -> np.ndarray:
         """True for the `marked` pieces and the pieces linked to one by overlaps in its zone.
@@ -283,20 +333,23 @@ class ZonePieces:
         marked = np.asarray(marked, dtype=bool)
         if len(self.geoms) == 0:
             return marked.copy()
-        group, _ = self._grouping(0.0)
+        group, _, _ = self._grouping(0.0)
         hit = np.unique(group[marked & (group >= 0)])
         return marked | ((group >= 0) & np.isin(group, hit))
 
-    def _grouping(self, width: float) -> tuple[np.ndarray, np.ndarray]:
+    def _grouping(self, width: float) -> tuple[np.ndarray, np.ndarray, Overlaps | None]:
         """Group id of pieces whose interiors overlap another piece in the same zone, else -1.
 
         With a `width`, pieces that overlap only by phantoms (overlaps thinner than it) are
-        not grouped; the phantoms come second.
+        not grouped; the phantoms come second, and third every overlap of two pieces of a zone
+        (None without a `width`: the pairs are then found by a predicate, not an overlay).
         """
         thin = np.empty(0, dtype=object)
+        same_zone_overlaps = None
         if width > 0:
             found = classified_overlaps(self.geoms, self.geoms, same_layer=True, width=width)
             same_zone = self.zone[found.left_index] == self.zone[found.right_index]
+            same_zone_overlaps = Overlaps(*(values[same_zone] for values in found))
             thin = found.pieces[same_zone & found.phantom]
             genuine = same_zone & ~found.phantom
             left, right = found.left_index[genuine], found.right_index[genuine]
@@ -309,11 +362,11 @@ class ZonePieces:
             left, right = left[meet], right[meet]
         group = np.full(len(self.geoms), -1)
         if len(left) == 0:
-            return group, thin
+            return group, thin, same_zone_overlaps
         members = np.unique(np.concatenate([left, right]))
         position = np.searchsorted(members, [left, right])
         group[members] = components(len(members), position[0], position[1])[1]
-        return group, thin
+        return group, thin, same_zone_overlaps
 
 
 def roll_up(result: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
