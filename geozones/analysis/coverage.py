@@ -236,18 +236,15 @@ class ZonePieces:
         if len(self.geoms) == 0:
             return self.geoms, np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)
         group, thin, _ = self._grouping(width)
-        return self._united(group, thin)
+        return (*self._united(group), thin)
 
-    def _united(
-        self, group: np.ndarray, thin: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`dissolved` from the pieces' groups."""
+    def _united(self, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pieces in no group, then each group's union; the zone index of each."""
         alone = group < 0
         unions, zone = self._unions(group)
         return (
             np.concatenate([self.geoms[alone], unions]),
             np.concatenate([self.zone[alone], zone]).astype(np.int64),
-            thin,
         )
 
     def _unions(self, group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -281,15 +278,14 @@ class ZonePieces:
         result gives ``count`` and ``area_m2`` of those overlaps.
         """
         if len(self.geoms) == 0:
-            geoms, zone, thin = self.dissolved(width=width)
-            areas = np.zeros(0)
+            areas, zone, thin = np.zeros(0), np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)
         else:
             group, thin, overlaps = self._grouping(width)
             if overlaps is None:
-                geoms, zone, _ = self._united(group, thin)
-                areas = concatenate_blocks(measure, geoms) if len(geoms) else np.zeros(0)
+                geoms, zone = self._united(group)
+                areas = concatenate_blocks(measure, geoms)
             else:
-                areas, zone = self._areas_by_overlaps(group, thin, overlaps, measure)
+                areas, zone = self._areas_by_overlaps(group, overlaps, measure)
         phantoms = {"count": len(thin), "area_m2": float(measure(thin).sum()) if len(thin) else 0.0}
         per_zone = pd.Series(areas).groupby(zone).sum()
         codes = zone_codes[per_zone.index.to_numpy(dtype=int)]
@@ -297,14 +293,14 @@ class ZonePieces:
         return dissolved, phantoms
 
     def _areas_by_overlaps(
-        self, group: np.ndarray, thin: np.ndarray, overlaps: Overlaps, measure: Measure
+        self, group: np.ndarray, overlaps: Overlaps, measure: Measure
     ) -> tuple[np.ndarray, np.ndarray]:
         """Areas to sum per zone for the union of the pieces, from the overlaps already found.
 
         Where no point of a group lies in three of its pieces, the area of the group's union
         is the sum of its pieces' areas less the sum of its pairwise overlaps' (phantoms
         between two of its pieces included): no union is needed. The few groups where two of
-        the overlaps overlap are united (:meth:`_united`). Returns the areas and their zones.
+        the overlaps overlap are united (:meth:`_unions`). Returns the areas and their zones.
         """
         left, right, pieces = overlaps.left_index, overlaps.right_index, overlaps.pieces
         inside = (group[left] >= 0) & (group[left] == group[right])
