@@ -1,0 +1,188 @@
+"""The validity proof: never says valid where GEOS says invalid, and proves the usual shapes.
+
+GEOS's ``is_valid`` is the oracle. :func:`geozones.measure.proof.certainly_valid` may leave a
+valid geometry undecided (GEOS then checks it), but a True must always be right; and it must
+decide the shapes that make up red-line layers (large rings that are not star-shaped around
+their vertex mean, holes, multipolygons, parts in holes), or the speed it is for is lost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely import MultiPolygon, Polygon, box
+
+import geozones
+from geozones.measure.proof import certainly_valid
+
+SQUARE = [(0, 0), (10, 0), (10, 10), (0, 10)]
+
+#: Each: (geometry, what the proof must say). Invalid ones must be False; these valid ones
+#: must be proven.
+CASES = {
+    "hole inside": (Polygon(SQUARE, [[(1, 1), (2, 1), (2, 2)]]), True),
+    "two parts apart": (MultiPolygon([box(0, 0, 1, 1), box(2, 2, 3, 3)]), True),
+    "part in a hole": (
+        MultiPolygon([Polygon(SQUARE, [[(1, 1), (9, 1), (9, 9), (1, 9)]]), box(2, 2, 3, 3)]),
+        True,
+    ),
+    "repeated vertex": (Polygon([(0, 0), (1, 0), (1, 0), (1, 1), (0, 1)]), True),
+    "collinear vertex": (Polygon([(0, 0), (1, 0), (2, 0), (2, 1), (0, 1)]), True),
+    "bow tie": (Polygon([(0, 0), (2, 2), (2, 0), (0, 2)]), False),
+    "spike back along an edge": (Polygon([(0, 0), (2, 0), (1, 0), (1, 1)]), False),
+    "hole outside its shell": (Polygon(SQUARE, [[(11, 11), (12, 11), (12, 12)]]), False),
+    "hole in a hole": (
+        Polygon(SQUARE, [[(1, 1), (9, 1), (9, 9), (1, 9)], [(2, 2), (3, 2), (3, 3)]]),
+        False,
+    ),
+    "hole crossing its shell": (Polygon(SQUARE, [[(5, 5), (15, 5), (15, 6)]]), False),
+    "overlapping parts": (MultiPolygon([box(0, 0, 4, 4), box(1, 1, 2, 2)]), False),
+    "part across a hole": (
+        MultiPolygon(
+            [Polygon(SQUARE, [[(1, 1), (9, 1), (9, 9), (1, 9)]]), box(0.5, 0.5, 9.5, 9.5)]
+        ),
+        False,
+    ),
+    "same part twice": (MultiPolygon([box(0, 0, 1, 1), box(0, 0, 1, 1)]), False),
+    "too few points": (shapely.from_wkt("POLYGON ((0 0, 1 0, 0 0, 0 0))"), False),
+    "not a number": (shapely.from_wkt("POLYGON ((0 0, 1 0, NaN 1, 0 1, 0 0))"), False),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hand_made_cases(name):
+    geometry, expected = CASES[name]
+    proven = certainly_valid(np.array([geometry], dtype=object))[0]
+    assert proven == expected
+    if proven:
+        assert shapely.is_valid(geometry)
+
+
+def test_hole_touching_its_shell_is_left_to_geos():
+    """Valid (one touching point), but rings that meet are not decided here."""
+    touching = Polygon(SQUARE, [[(0, 0), (1, 2), (2, 1)]])
+    assert shapely.is_valid(touching)
+    assert not certainly_valid(np.array([touching]))[0]
+
+
+def test_missing_empty_and_other_types_are_undecided():
+    geoms = np.array(
+        [
+            None,
+            Polygon(),
+            shapely.Point(0, 0),
+            shapely.LineString([(0, 0), (1, 1)]),
+            box(0, 0, 1, 1),
+        ],
+        dtype=object,
+    )
+    assert certainly_valid(geoms).tolist() == [False, False, False, False, True]
+
+
+def zigzag_star(x, y, radius, vertices, seed, *, holes=0):
+    """A ring star-shaped only around points near its centre: radial zigzags of ±1 %.
+
+    Like the benchmark's red-line polygons: the vertex mean is off the small kernel, so the
+    area pass's own test cannot prove it.
+    """
+    rng = np.random.default_rng(seed)
+    angles = np.linspace(0, 2 * np.pi, vertices, endpoint=False)
+    radii = radius * (1 + 0.3 * np.cos(2 * angles)) * np.exp(rng.normal(0, 0.01, vertices))
+    shell = np.round(np.column_stack([x + radii * np.cos(angles), y + radii * np.sin(angles)]), 3)
+    inner = [
+        shapely.Point(x + radius * 0.3 * np.cos(a), y + radius * 0.3 * np.sin(a))
+        .buffer(radius * 0.05, 4)
+        .exterior.coords
+        for a in np.linspace(0, 2 * np.pi, holes, endpoint=False)
+    ]
+    return Polygon(shell, inner)
+
+
+def test_large_zigzag_rings_and_their_holes_are_proven():
+    geoms = np.array(
+        [
+            zigzag_star(39_500_000, 3_300_000, 8_000, 20_000, 1),
+            zigzag_star(39_600_000, 3_300_000, 8_000, 20_000, 2, holes=6),
+            MultiPolygon(
+                [
+                    zigzag_star(500_000, 3_300_000, 2_000, 3_000, 3),
+                    zigzag_star(520_000, 3_300_000, 2_000, 3_000, 4, holes=2),
+                ]
+            ),
+        ],
+        dtype=object,
+    )
+    assert shapely.is_valid(geoms).all()
+    assert certainly_valid(geoms).all()
+
+
+def test_area_of_a_raw_layer_is_unchanged_and_proves_without_geos(monkeypatch):
+    """`geozones.area` on a raw frame: the proof replaces GEOS for such polygons."""
+    import geozones.io.validity as validity
+
+    frame = geozones_frame()
+    expected = geozones.area(frame, unit="m2").to_numpy()
+    checked = []
+    original = validity._is_valid
+    monkeypatch.setattr(validity, "_is_valid", lambda g: checked.append(len(g)) or original(g))
+    again = geozones.area(geozones_frame(), unit="m2").to_numpy()
+    assert sum(checked) == 0
+    np.testing.assert_array_equal(again, expected)
+
+
+def geozones_frame():
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(
+        geometry=[
+            zigzag_star(39_500_000, 3_300_000, 8_000, 5_000, 7),
+            zigzag_star(39_530_000, 3_300_000, 8_000, 5_000, 8, holes=3),
+        ],
+        crs="EPSG:4527",
+    )
+
+
+coordinate = st.integers(0, 12).map(float)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rings=st.lists(
+        st.lists(st.tuples(coordinate, coordinate), min_size=3, max_size=9),
+        min_size=1,
+        max_size=4,
+    ),
+    multi=st.booleans(),
+)
+def test_never_proves_an_invalid_geometry(rings, multi):
+    """Small integer grids make touching, crossing and collinear edges common."""
+    if multi:
+        geometry = MultiPolygon([Polygon(ring) for ring in rings])
+    else:
+        geometry = Polygon(rings[0], rings[1:])
+    if certainly_valid(np.array([geometry], dtype=object))[0]:
+        assert shapely.is_valid(geometry), geometry.wkt
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    vertices=st.integers(3, 400),
+    seed=st.integers(0, 2**32 - 1),
+    holes=st.integers(0, 4),
+)
+def test_proves_star_shaped_polygons_with_holes(vertices, seed, holes):
+    """Random stars (increasing angles, positive radii) are simple; holes well inside."""
+    rng = np.random.default_rng(seed)
+    angles = np.sort(rng.uniform(0, 2 * np.pi, vertices))
+    radii = rng.uniform(50, 100, vertices)
+    shell = np.column_stack([4e5 + radii * np.cos(angles), 3e6 + radii * np.sin(angles)])
+    inner = [
+        shapely.Point(4e5 - 30 + 20 * k, 3e6).buffer(5, 3).exterior.coords for k in range(holes)
+    ]
+    polygon = Polygon(np.round(shell, 3), inner)
+    if not shapely.is_valid(polygon):  # rounding can fold two close vertices
+        return
+    assert certainly_valid(np.array([polygon], dtype=object))[0]
