@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from shapely import MultiPolygon, Polygon, box
 
 import geozones
-from geozones.measure.proof import certainly_valid
+from geozones.io.proof import certainly_valid
 
 SQUARE = [(0, 0), (10, 0), (10, 10), (0, 10)]
 

@@ -48,7 +48,6 @@ from geozones.errors import CRSError, MissingCRSError, OptionError
 from geozones.io.crs import crs_label, is_mercator
 from geozones.io.validity import checked_polygons, geometry_array, polygon_array
 from geozones.measure._rings import EdgeSeries, RingLayout, RingSums, ring_sums
-from geozones.measure.proof import certainly_valid
 from geozones.measure.survey import survey_area
 from geozones.units import square_metres_per
 
@@ -266,11 +265,7 @@ def measured_polygons(
         if measured is None:
             return np.zeros(len(index), dtype=bool)
         found.append((index, measured))
-        certain = measured.certain.copy()
-        # What the ring pass could not prove (holes, several parts, rings not star-shaped).
-        unproven = np.flatnonzero(~certain)
-        certain[unproven] = certainly_valid(raw[index[unproven]])
-        return certain
+        return measured.certain
 
     geoms, repaired = checked_polygons(
         data, purpose=purpose, certify=certify, stacklevel=stacklevel + 1
