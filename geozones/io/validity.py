@@ -3,6 +3,10 @@
 The contract follows ``geopandas.overlay``: invalid polygons are repaired by default, with a
 warning that counts them; nothing is dropped. Null and empty geometries are kept and flagged;
 points and lines where polygons are needed are an error that names the features.
+
+Validity is decided by GEOS (``is_valid``), except where a cheaper exact test proves it first:
+the caller's (the area's ring pass, ``certify``) and, for polygons of :data:`PROVE_FROM`
+coordinates or more, :func:`geozones.io.proof.certainly_valid`.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ if TYPE_CHECKING:
 
 POLYGONAL_TYPES = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 #: Polygons of this many coordinates or more are proven valid by :mod:`geozones.io.proof`
-#: before GEOS is asked: from about 64 coordinates the proof is faster (2x at 128-256, 24x
-#: beyond 1,024 on the benchmark's red line), below it GEOS is (a parcel costs GEOS 80 ns per
-#: coordinate, the proof a few microseconds per polygon).
+#: before GEOS is asked: from about 64 coordinates the proof is faster (2-3x up to 1,024
+#: coordinates, 24x beyond on the benchmark's red line), below it GEOS is (a parcel costs GEOS
+#: 80 ns per coordinate, the proof a few microseconds per polygon; docs/performance.md).
 PROVE_FROM = 64
 LOWER_DIMENSIONAL_TYPES = (
     shapely.GeometryType.POINT,
