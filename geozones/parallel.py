@@ -120,6 +120,34 @@ def concatenate_blocks(func: Callable[[np.ndarray], np.ndarray], items: np.ndarr
     return np.concatenate(map_blocks(func, items))
 
 
+def chunk_cuts(starts: np.ndarray, total: int, chunk: int) -> np.ndarray:
+    """Cut points between items so that each span holds about `chunk` units of data.
+
+    Parameters
+    ----------
+    starts : numpy.ndarray
+        Sorted offsets where each item's data start (a ring's first coordinate, say).
+    total : int
+        The size of all the data.
+    chunk : int
+        Units of data per span, roughly; an item is never split.
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing item indices from 0 to ``len(starts)``: span ``k`` is items
+        ``cuts[k]:cuts[k + 1]``, for :func:`for_spans` over ``len(cuts) - 1`` spans.
+
+    Examples
+    --------
+    >>> chunk_cuts(np.array([0, 3, 5, 9]), 12, 4).tolist()
+    [0, 2, 3, 4]
+    """
+    return np.unique(
+        np.concatenate([np.searchsorted(starts, np.arange(0, total, chunk)), [len(starts)]])
+    )
+
+
 def for_spans(
     func: Callable[[tuple[int, int]], None],
     length: int,

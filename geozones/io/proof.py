@@ -32,7 +32,7 @@ import numba
 import numpy as np
 import shapely
 
-from geozones.parallel import for_spans
+from geozones.parallel import chunk_cuts, for_spans
 
 #: Shewchuk's ccwerrboundA: |det| above this times the sum of |products| has a certain sign.
 ORIENT_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
@@ -92,14 +92,7 @@ def certainly_valid(geoms: np.ndarray) -> np.ndarray:
     ring_part = ring_part.astype(np.int64)
     # Spans of whole geometries of about _CHUNK coordinates each, spread over the threads.
     geometry_start = starts[np.minimum(geometry_rings[:-1], len(rings) - 1)]
-    cuts = np.unique(
-        np.concatenate(
-            [
-                np.searchsorted(geometry_start, np.arange(0, len(coords), _CHUNK)),
-                [len(usable)],
-            ]
-        )
-    )
+    cuts = chunk_cuts(geometry_start, len(coords), _CHUNK)
 
     def span(bounds: tuple[int, int]) -> None:
         valid_polygons(

@@ -24,7 +24,7 @@ from typing import TypeVar
 import numpy as np
 import shapely
 
-from geozones.parallel import for_spans, map_blocks
+from geozones.parallel import chunk_cuts, for_spans, map_blocks
 
 T = TypeVar("T")
 
@@ -263,11 +263,7 @@ def ring_sums(layout: RingLayout, series: EdgeSeries | None) -> RingSums:
     weights = np.ascontiguousarray(series.weights, dtype=np.float64)
     v_shift = np.ascontiguousarray(series.v_shift, dtype=np.float64)
     # Spans of whole rings of about _CHUNK vertices each, spread over the threads.
-    cuts = np.unique(
-        np.concatenate(
-            [np.searchsorted(starts, np.arange(0, len(coords), _CHUNK), side="left"), [n_rings]]
-        )
-    )
+    cuts = chunk_cuts(starts, len(coords), _CHUNK)
 
     def span(bounds: tuple[int, int]) -> None:
         kernels.ring_kernel(
