@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from shapely import MultiPolygon, Polygon, box
 
 import geozones
-from geozones.io.proof import certainly_valid
+from geozones.io.proof import certainly_valid, certainly_valid_rings
 
 SQUARE = [(0, 0), (10, 0), (10, 10), (0, 10)]
 
@@ -186,3 +186,40 @@ def test_proves_star_shaped_polygons_with_holes(vertices, seed, holes):
     if not shapely.is_valid(polygon):  # rounding can fold two close vertices
         return
     assert certainly_valid(np.array([polygon], dtype=object))[0]
+
+
+def test_many_holes_fall_back_to_the_grid_and_are_proven():
+    """Over 1,024 rings the boxes are not paired one by one; the grid decides."""
+    holes = [
+        box(x + 0.2, y + 0.2, x + 0.6, y + 0.6).exterior.coords
+        for x in range(33)
+        for y in range(33)
+    ]
+    many = Polygon(box(0, 0, 34, 34).exterior.coords, holes)
+    crossing = Polygon(
+        box(0, 0, 34, 34).exterior.coords, [*holes[:-1], box(32.2, 32.2, 35, 32.6).exterior.coords]
+    )
+    assert len(many.interiors) == 1089
+    assert shapely.is_valid(many) and not shapely.is_valid(crossing)
+    assert certainly_valid(np.array([many, crossing], dtype=object)).tolist() == [True, False]
+
+
+def test_rings_given_by_the_caller_are_proven_without_geos():
+    """`certainly_valid_rings` on the coordinates a caller holds, with its own simple rings."""
+    shell = zigzag_star(39_500_000, 3_300_000, 800, 2_000, 5, holes=3)
+    bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    rings = [*shapely.get_rings(shell), *shapely.get_rings(bowtie)]
+    lengths = np.array([len(ring.coords) for ring in rings])
+    coords = np.concatenate([np.asarray(ring.coords) for ring in rings])
+    starts = np.cumsum(lengths) - lengths
+    is_hole = np.array([False, True, True, True, False])
+    geometry = np.array([0, 0, 0, 0, 1])
+    assert certainly_valid_rings(coords, starts, lengths, is_hole, geometry, 2).tolist() == [
+        True,
+        False,
+    ]
+    # A ring the caller says is simple is not tested again; the others still are.
+    simple = np.array([True, True, True, True, False])
+    assert certainly_valid_rings(
+        coords, starts, lengths, is_hole, geometry, 2, simple=simple
+    ).tolist() == [True, False]

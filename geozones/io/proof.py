@@ -5,19 +5,25 @@ rings), but not large red-line polygons, polygons with holes or multipolygons. G
 builds a topology graph of every ring and costs seconds per million vertices: on a red-line
 layer it takes several times as long as reading the layer.
 
-:func:`certainly_valid` proves the rest with a test that is certain or says nothing, in a
+:func:`certainly_valid` (or :func:`certainly_valid_rings`, for a caller that holds the rings'
+coordinates already) proves the rest with a test that is certain or says nothing, in a
 compiled loop (numba, cached on disk like :mod:`geozones.measure.kernels`), per geometry:
 
 1. every ring is closed, has finite coordinates and at least three edges of non-zero length;
-2. no two edges of any of its rings have a point in common, except consecutive edges of a
-   ring at their shared vertex (and those do not double back along each other). Edges are
-   paired only within the cells of a uniform grid of about one cell per edge, so the work
-   is linear in the vertices for rings of edges of similar lengths;
-3. the rings therefore do not meet, and each lies wholly inside or outside each other: which
-   rings hold a vertex of each ring is counted along a ray over the grid. Each hole lies in
-   its own shell and in no other hole of its polygon; each shell lies outside every other
-   polygon of the geometry, or inside one of its holes.
+2. every ring is simple: star-shaped around a point found by projections onto its edges'
+   half-planes, or else no two of its edges have a point in common, except consecutive edges
+   at their shared vertex (and those do not double back along each other). Edges are paired
+   only within the cells of a uniform grid of about one cell per edge, so the work is linear
+   in the vertices for rings of edges of similar lengths;
+3. no edge of one ring meets an edge of another: only the edges lying in the box of another
+   ring are paired, on the same kind of grid (for a small hole, a few edges of its shell);
+4. the rings therefore do not meet, and each lies wholly inside or outside each other: which
+   rings hold the first vertex of each is counted along a ray, over the rings whose box holds
+   it. Each hole lies in its own shell and in no other hole of its polygon; each shell lies
+   outside every other polygon of the geometry, or inside one of its holes.
 
+Geometries of over 1,024 rings, or whose rings' boxes overlap so much that steps 3 and 4
+would cost more than pairing all edges, pair all edges on one grid and count along its rows.
 Every orientation is decided with Shewchuk's error bound for ``orient2d``: a geometry is
 declared valid only when every step is certain. Rings that touch (a hole touching its shell
 at a point is valid), collinear edges, crowded grid cells or a budget exceeded leave the
@@ -39,6 +45,11 @@ ORIENT_BOUND = (3.0 + 16.0 * 2.0**-53) * 2.0**-53
 
 # Coordinates per unit of work handed to a thread.
 _CHUNK = 1 << 16
+# Passes of projections looking for a point of a ring's kernel. On the benchmark's red line
+# most rings that have one need 1-3, but a seventh of them, narrow zigzag stars, need more:
+# with 16 passes instead of 32 the proof of single-ring polygons took 1.7x as long (more
+# rings fell to the grid test, which costs a few times as much as a pass).
+_PASSES = 32
 
 
 def certainly_valid(geoms: np.ndarray) -> np.ndarray:
@@ -79,19 +90,91 @@ def certainly_valid(geoms: np.ndarray) -> np.ndarray:
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     # A multipolygon with an empty polygon among its parts is left to GEOS.
     empty_part = np.bincount(ring_part, minlength=len(parts)) == 0
-    ring_owner = part_owner[ring_part]
     lengths = shapely.get_num_coordinates(rings).astype(np.int64)
-    coords = np.ascontiguousarray(shapely.get_coordinates(rings), dtype=np.float64)
-    starts = np.cumsum(lengths) - lengths
     # The first ring of each polygon is its shell.
     is_hole = np.ones(len(rings), dtype=np.bool_)
     is_hole[0] = False
     is_hole[1:] = ring_part[1:] == ring_part[:-1]
-    geometry_rings = np.searchsorted(ring_owner, np.arange(len(usable) + 1)).astype(np.int64)
-    decided = np.zeros(len(usable), dtype=np.bool_)
-    ring_part = ring_part.astype(np.int64)
+    decided = certainly_valid_rings(
+        shapely.get_coordinates(rings),
+        np.cumsum(lengths) - lengths,
+        lengths,
+        is_hole,
+        part_owner[ring_part],
+        len(usable),
+    )
+    if empty_part.any():
+        decided[np.unique(part_owner[empty_part])] = False
+    out[usable] = decided
+    return out
+
+
+def certainly_valid_rings(
+    coords: np.ndarray,
+    ring_starts: np.ndarray,
+    ring_lengths: np.ndarray,
+    ring_is_hole: np.ndarray,
+    ring_geometry: np.ndarray,
+    n_geometries: int,
+    *,
+    simple: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`certainly_valid` of geometries given as their rings' coordinates.
+
+    For callers that hold the coordinates already (the area's ring pass): nothing is asked
+    of GEOS.
+
+    Parameters
+    ----------
+    coords : numpy.ndarray
+        ``(n, 2)`` coordinates of all rings, one after the other.
+    ring_starts, ring_lengths : numpy.ndarray
+        Where each ring starts in `coords` and how many coordinates it has (closing one
+        included).
+    ring_is_hole : numpy.ndarray
+        Per ring: a hole of the polygon whose shell is the closest ring before it that is
+        not a hole.
+    ring_geometry : numpy.ndarray
+        Per ring: the geometry it belongs to, non-decreasing; each geometry's rings are in the
+        order of its polygons and, in each, the shell first.
+    n_geometries : int
+        How many geometries; a geometry without rings is undecided.
+    simple : numpy.ndarray, optional
+        Per ring: already proven simple on its own (the ring pass's star test); the others
+        are tested here.
+
+    Returns
+    -------
+    numpy.ndarray
+        Per geometry: True where certainly valid, False where undecided.
+
+    Examples
+    --------
+    A unit square and a bow tie, as rings:
+
+    >>> coords = np.array([(0, 0), (1, 0), (1, 1), (0, 1), (0, 0),
+    ...                    (0, 0), (2, 2), (2, 0), (0, 2), (0, 0)], dtype=float)
+    >>> certainly_valid_rings(coords, np.array([0, 5]), np.array([5, 5]),
+    ...                       np.array([False, False]), np.array([0, 1]), 2).tolist()
+    [True, False]
+    """
+    decided = np.zeros(n_geometries, dtype=np.bool_)
+    if len(ring_starts) == 0 or n_geometries == 0:
+        return decided
+    coords = np.ascontiguousarray(coords, dtype=np.float64)
+    starts = np.ascontiguousarray(ring_starts, dtype=np.int64)
+    lengths = np.ascontiguousarray(ring_lengths, dtype=np.int64)
+    is_hole = np.ascontiguousarray(ring_is_hole, dtype=np.bool_)
+    # Rings of one polygon share a number: a shell starts the next one.
+    ring_part = np.cumsum(~is_hole).astype(np.int64)
+    known = (
+        np.zeros(len(starts), dtype=np.bool_)
+        if simple is None
+        else np.ascontiguousarray(simple, dtype=np.bool_)
+    )
+    geometry_rings = np.searchsorted(ring_geometry, np.arange(n_geometries + 1)).astype(np.int64)
     # Spans of whole geometries of about _CHUNK coordinates each, spread over the threads.
-    geometry_start = starts[np.minimum(geometry_rings[:-1], len(rings) - 1)]
+    geometry_start = starts[np.minimum(geometry_rings[:-1], len(starts) - 1)]
     cuts = chunk_cuts(geometry_start, len(coords), _CHUNK)
 
     def span(bounds: tuple[int, int]) -> None:
@@ -101,6 +184,7 @@ def certainly_valid(geoms: np.ndarray) -> np.ndarray:
             lengths,
             ring_part,
             is_hole,
+            known,
             geometry_rings,
             int(cuts[bounds[0]]),
             int(cuts[bounds[1]]),
@@ -108,10 +192,7 @@ def certainly_valid(geoms: np.ndarray) -> np.ndarray:
         )
 
     for_spans(span, len(cuts) - 1, min_span=1)
-    if empty_part.any():
-        decided[np.unique(part_owner[empty_part])] = False
-    out[usable] = decided
-    return out
+    return decided
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -144,6 +225,7 @@ def valid_polygons(
     ring_lengths: np.ndarray,
     ring_part: np.ndarray,
     ring_is_hole: np.ndarray,
+    ring_simple: np.ndarray,
     geometry_rings: np.ndarray,
     first: int,
     stop: int,
@@ -152,8 +234,8 @@ def valid_polygons(
     """Per geometry ``first..stop``: True where it is certainly a valid polygon(al) geometry.
 
     Geometry ``g`` has the rings ``geometry_rings[g]:geometry_rings[g + 1]``; the caller is
-    :func:`certainly_valid`, which documents the test. False means
-    undecided, not invalid.
+    :func:`certainly_valid_rings`, which documents the arguments and
+    :func:`certainly_valid` the test. False means undecided, not invalid.
     """
     for g in range(first, stop):
         out[g] = _valid_polygon(
@@ -162,9 +244,14 @@ def valid_polygons(
             ring_lengths,
             ring_part,
             ring_is_hole,
+            ring_simple,
             geometry_rings[g],
             geometry_rings[g + 1],
         )
+
+
+#: What :func:`_rings_apart` found.
+_APART, _UNDECIDED, _OVER_BUDGET = 1, 0, 2
 
 
 @numba.njit(cache=True, nogil=True)
@@ -174,144 +261,285 @@ def _valid_polygon(
     ring_lengths: np.ndarray,
     ring_part: np.ndarray,
     ring_is_hole: np.ndarray,
+    ring_simple: np.ndarray,
     r0: int,
     r1: int,
 ) -> bool:  # pragma: no cover - compiled
     if r1 <= r0:
         return False
-    # Rings proven simple on their own (star-shaped) need only be tested against each other.
-    stars = True
+    # Each ring simple on its own: star-shaped (cheap), or else no two of its edges meet.
     for r in range(r0, r1):
         s = ring_starts[r]
         n = ring_lengths[r]
         if not (
-            n >= 4
-            and coords[s, 0] == coords[s + n - 1, 0]
-            and coords[s, 1] == coords[s + n - 1, 1]
-            and _star_ring(coords, s, n)
+            n >= 4 and coords[s, 0] == coords[s + n - 1, 0] and coords[s, 1] == coords[s + n - 1, 1]
         ):
-            stars = False
-            break
-    if stars and r1 - r0 == 1:
+            return False
+        if not (ring_simple[r] or _star_ring(coords, s, n)):
+            alone = _rings_apart(
+                coords, ring_starts, ring_lengths, ring_part, ring_is_hole, r, r + 1, False
+            )
+            if alone != _APART:
+                return False
+    if r1 - r0 == 1:
         return True
-    # Every edge of every ring, zero-length edges left out; `following` is the next edge
-    # of the same ring (cyclically).
+    # Then only the edges inside another ring's box can meet that ring, and only rings whose
+    # box holds a ring's vertex can hold that ring: usually a small part of a polygon's edges
+    # for its holes, or of a multipolygon's for its parts.
+    found = _rings_apart(coords, ring_starts, ring_lengths, ring_part, ring_is_hole, r0, r1, True)
+    if found != _OVER_BUDGET:
+        return found == _APART
+    return (
+        _rings_apart(coords, ring_starts, ring_lengths, ring_part, ring_is_hole, r0, r1, False)
+        == _APART
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _rings_apart(
+    coords: np.ndarray,
+    ring_starts: np.ndarray,
+    ring_lengths: np.ndarray,
+    ring_part: np.ndarray,
+    ring_is_hole: np.ndarray,
+    r0: int,
+    r1: int,
+    boxed: bool,
+) -> int:  # pragma: no cover - compiled
+    """Rings ``r0..r1`` of one geometry: simple, apart and nested as a valid geometry's are.
+
+    With `boxed` every ring is known to be simple, and only edges inside the box of another
+    ring are paired, while nesting is counted over the whole of each ring whose box holds
+    the point. Without, every edge is paired and nesting is counted along the grid row.
+    Returns ``_APART`` (certain), ``_UNDECIDED``, or ``_OVER_BUDGET`` when the boxed way
+    would cost more than the plain one.
+    """
+    rings = r1 - r0
+    box = np.empty((rings, 4))
     edges = 0
     for r in range(r0, r1):
         s = ring_starts[r]
         n = ring_lengths[r]
         if n < 4:
-            return False
+            return _UNDECIDED
         if coords[s, 0] != coords[s + n - 1, 0] or coords[s, 1] != coords[s + n - 1, 1]:
-            return False
+            return _UNDECIDED
+        low_x = low_y = np.inf
+        high_x = high_y = -np.inf
+        for i in range(s, s + n):
+            x = coords[i, 0]
+            y = coords[i, 1]
+            if not (math.isfinite(x) and math.isfinite(y)):
+                return _UNDECIDED
+            low_x = min(low_x, x)
+            high_x = max(high_x, x)
+            low_y = min(low_y, y)
+            high_y = max(high_y, y)
+        box[r - r0, 0] = low_x
+        box[r - r0, 1] = low_y
+        box[r - r0, 2] = high_x
+        box[r - r0, 3] = high_y
         edges += n - 1
+    # Which rings' boxes meet (closed boxes: an edge lies in the box of its ends).
+    neighbours = np.zeros((rings, rings) if boxed else (0, 0), np.bool_)
+    if boxed:
+        if rings > 1024:
+            return _OVER_BUDGET
+        for a in range(rings):
+            for b in range(a + 1, rings):
+                if (
+                    box[a, 0] <= box[b, 2]
+                    and box[b, 0] <= box[a, 2]
+                    and box[a, 1] <= box[b, 3]
+                    and box[b, 1] <= box[a, 3]
+                ):
+                    neighbours[a, b] = neighbours[b, a] = True
+    # Every edge that may meet another (all of them unless boxed), zero-length edges left
+    # out; `following` is the next edge of the same ring (cyclically).
     start = np.empty(edges, np.int64)
     ring = np.empty(edges, np.int64)
     following = np.empty(edges, np.int64)
     xmin = ymin = np.inf
     xmax = ymax = -np.inf
     m = 0
+    tested = 0
     for r in range(r0, r1):
         s = ring_starts[r]
         n = ring_lengths[r]
         ring_first = m
-        for i in range(s, s + n):
-            x = coords[i, 0]
-            y = coords[i, 1]
-            if not (math.isfinite(x) and math.isfinite(y)):
-                return False
-            xmin = min(xmin, x)
-            xmax = max(xmax, x)
-            ymin = min(ymin, y)
-            ymax = max(ymax, y)
+        proper = 0
         for i in range(s, s + n - 1):
-            if coords[i, 0] == coords[i + 1, 0] and coords[i, 1] == coords[i + 1, 1]:
+            ax = coords[i, 0]
+            ay = coords[i, 1]
+            bx = coords[i + 1, 0]
+            by = coords[i + 1, 1]
+            if ax == bx and ay == by:
                 continue
+            proper += 1
+            if boxed:
+                near = False
+                for o in range(rings):
+                    if neighbours[r - r0, o]:
+                        tested += 1
+                        if (
+                            min(ax, bx) <= box[o, 2]
+                            and box[o, 0] <= max(ax, bx)
+                            and min(ay, by) <= box[o, 3]
+                            and box[o, 1] <= max(ay, by)
+                        ):
+                            near = True
+                            break
+                if not near:
+                    continue
             start[m] = i
             ring[m] = r - r0
+            xmin = min(xmin, ax, bx)
+            xmax = max(xmax, ax, bx)
+            ymin = min(ymin, ay, by)
+            ymax = max(ymax, ay, by)
             m += 1
-        if m - ring_first < 3:
-            return False
-        for k in range(ring_first, m - 1):
-            following[k] = k + 1
-        following[m - 1] = ring_first
-    width = xmax - xmin
-    height = ymax - ymin
-    if not (width > 0.0 and height > 0.0 and math.isfinite(width * height)):
-        return False
-    # A grid of square cells half as wide as the median edge, kept sparse: each edge is
-    # entered in the cells along it, in a hash table.
-    length = np.empty(m)
-    for k in range(m):
-        i = start[k]
-        length[k] = math.hypot(coords[i + 1, 0] - coords[i, 0], coords[i + 1, 1] - coords[i, 1])
-    side = 0.5 * np.median(length)
-    reach = max(abs(xmin), abs(xmax), abs(ymin), abs(ymax))
-    if not (side > 1e-12 * reach and width / side < 2.0**30 and height / side < 2.0**30):
-        return False
-    to_cell = 1.0 / side
-    nx = int(width * to_cell) + 1
-    ny = int(height * to_cell) + 1
-    budget = 32 * m + 64
-    placed = 0
-    nowhere = np.empty((0, 2), np.int64)
-    for k in range(m):
-        placed += _enter_edge(
-            coords, start[k], xmin, ymin, to_cell, side, nx, ny, budget - placed, -1, nowhere, 0
-        )
-        if placed > budget:
-            return False  # edges much longer than most: GEOS decides
-    bits = 1
-    while (1 << bits) < 2 * placed:
-        bits += 1
-    entries = np.empty((placed, 2), np.int64)  # (hash bucket, edge)
-    filled = 0
-    for k in range(m):
-        filled += _enter_edge(
-            coords, start[k], xmin, ymin, to_cell, side, nx, ny, placed - filled, k, entries, filled
-        )
-    for e in range(placed):
-        entries[e, 0] = _bucket(entries[e, 0], bits)
-    bucket_start = np.zeros((1 << bits) + 1, np.int64)
-    for e in range(placed):
-        bucket_start[entries[e, 0] + 1] += 1
-    pairs = 0
-    for c in range(1 << bits):
-        k = bucket_start[c + 1]
-        pairs += k * (k - 1) // 2
-        bucket_start[c + 1] += bucket_start[c]
-    if pairs > (1024 if stars else 64) * m + 1024:
-        return False  # crowded cells (where pairs within a ring count, else cheap to skip)
-    members = np.empty(placed, np.int64)
-    cursor = bucket_start[:-1].copy()
-    for e in range(placed):
-        c = entries[e, 0]
-        members[cursor[c]] = entries[e, 1]
-        cursor[c] += 1
-    # No two edges meet, except consecutive edges of a ring at their shared vertex. Edges
-    # sharing a cell share its bucket; other edges in a bucket only cost a test.
-    for c in range(1 << bits):
-        for p in range(bucket_start[c], bucket_start[c + 1]):
-            a = members[p]
-            for q in range(p + 1, bucket_start[c + 1]):
-                b = members[q]
-                if a == b or (stars and ring[a] == ring[b]):
-                    continue
-                if ring[a] == ring[b] and following[a] == b:
-                    if not _turn_apart(coords, start[a], start[b]):
-                        return False
-                elif ring[a] == ring[b] and following[b] == a:
-                    if not _turn_apart(coords, start[b], start[a]):
-                        return False
-                elif not _edges_apart(coords, start[a], start[b]):
-                    return False
-    rings = r1 - r0
+        if proper < 3:
+            return _UNDECIDED
+        if not boxed:
+            for k in range(ring_first, m - 1):
+                following[k] = k + 1
+            following[m - 1] = ring_first
+        if tested > 64 * edges + 4096:
+            return _OVER_BUDGET
+    nx = ny = 0
+    to_cell = 0.0
+    bits = 0
+    bucket_start = np.zeros(1, np.int64)
+    members = np.empty(0, np.int64)
+    if m > 0:
+        width = xmax - xmin
+        height = ymax - ymin
+        if not (width >= 0.0 and height >= 0.0 and math.isfinite(width * height)):
+            return _UNDECIDED
+        # A grid of square cells as wide as the median edge (of a sample of the edges), kept
+        # sparse: each edge is entered in the cells along it, in a hash table.
+        step = max(m // 64, 1)
+        length = np.empty((m + step - 1) // step)
+        for j in range(len(length)):
+            i = start[j * step]
+            length[j] = math.hypot(coords[i + 1, 0] - coords[i, 0], coords[i + 1, 1] - coords[i, 1])
+        side = np.median(length)
+        reach = max(abs(xmin), abs(xmax), abs(ymin), abs(ymax))
+        if not (side > 1e-12 * reach and width / side < 2.0**30 and height / side < 2.0**30):
+            return _UNDECIDED
+        to_cell = 1.0 / side
+        nx = int(width * to_cell) + 1
+        ny = int(height * to_cell) + 1
+        budget = 32 * m + 64
+        # Room for the usual three or so cells per edge; counted first only if that is short.
+        entries = np.empty((4 * m + 64, 2), np.int64)  # (cell, edge)
+        placed = 0
+        for k in range(m):
+            placed += _enter_edge(
+                coords,
+                start[k],
+                xmin,
+                ymin,
+                to_cell,
+                side,
+                nx,
+                ny,
+                len(entries) - placed,
+                k,
+                entries,
+                placed,
+            )
+            if placed > len(entries):
+                break
+        if placed > len(entries):
+            placed = 0
+            nowhere = np.empty((0, 2), np.int64)
+            for k in range(m):
+                placed += _enter_edge(
+                    coords,
+                    start[k],
+                    xmin,
+                    ymin,
+                    to_cell,
+                    side,
+                    nx,
+                    ny,
+                    budget - placed,
+                    -1,
+                    nowhere,
+                    0,
+                )
+                if placed > budget:
+                    return _UNDECIDED  # edges much longer than most: GEOS decides
+            entries = np.empty((placed, 2), np.int64)
+            filled = 0
+            for k in range(m):
+                filled += _enter_edge(
+                    coords,
+                    start[k],
+                    xmin,
+                    ymin,
+                    to_cell,
+                    side,
+                    nx,
+                    ny,
+                    placed - filled,
+                    k,
+                    entries,
+                    filled,
+                )
+        bits = 1
+        while (1 << bits) < 2 * placed:
+            bits += 1
+        bucket_start = np.zeros((1 << bits) + 1, np.int64)
+        for e in range(placed):
+            bucket_start[_bucket(entries[e, 0], bits) + 1] += 1
+        for c in range(1 << bits):
+            bucket_start[c + 1] += bucket_start[c]
+        # The entries by bucket (a counting sort), each with its cell.
+        members = np.empty(placed, np.int64)
+        member_cell = np.empty(placed, np.int64)
+        cursor = bucket_start[:-1].copy()
+        for e in range(placed):
+            c = _bucket(entries[e, 0], bits)
+            members[cursor[c]] = entries[e, 1]
+            member_cell[cursor[c]] = entries[e, 0]
+            cursor[c] += 1
+        # No two edges meet, except consecutive edges of a ring at their shared vertex.
+        # Edges sharing a cell share its bucket: each run of a bucket is paired, skipping
+        # entries of other cells that hash there.
+        pairs = 0
+        p = 0
+        while p < placed:
+            end = p + 1
+            while end < placed and _bucket(member_cell[end], bits) == _bucket(member_cell[p], bits):
+                end += 1
+            pairs += (end - p) * (end - p - 1) // 2
+            if pairs > (1024 if boxed else 64) * m + 1024:
+                return _UNDECIDED  # crowded cells (where pairs within a ring count, else cheap)
+            for u in range(p, end):
+                a = members[u]
+                for v in range(u + 1, end):
+                    b = members[v]
+                    if a == b or member_cell[u] != member_cell[v]:
+                        continue
+                    if boxed and ring[a] == ring[b]:
+                        continue
+                    if ring[a] == ring[b] and following[a] == b:
+                        if not _turn_apart(coords, start[a], start[b]):
+                            return _UNDECIDED
+                    elif ring[a] == ring[b] and following[b] == a:
+                        if not _turn_apart(coords, start[b], start[a]):
+                            return _UNDECIDED
+                    elif not _edges_apart(coords, start[a], start[b]):
+                        return _UNDECIDED
+            p = end
     if rings == 1:
-        return True
+        return _APART
     # The rings do not meet, so each lies inside or outside each other. Which rings hold the
-    # first vertex of each: crossings of a ray to +x, from the edges in the cells of its row.
-    if rings * nx > 256 * m + 4096:
-        return False  # too many rings along long rows
+    # first vertex of each: crossings of a ray to +x.
+    if not boxed and rings * nx > 256 * m + 4096:
+        return _UNDECIDED  # too many rings along long rows
     parity = np.zeros(rings, np.int64)
     seen = np.full(rings, -1, np.int64)
     counted = np.full(m, -1, np.int64)
@@ -319,37 +547,57 @@ def _valid_polygon(
     part_base = ring_part[r0]
     parts = ring_part[r1 - 1] - part_base + 1
     holders = np.zeros(parts, np.int64)
+    scanned = 0
     for r in range(rings):
         s = ring_starts[r0 + r]
         px = coords[s, 0]
         py = coords[s, 1]
-        ix = min(int((px - xmin) * to_cell), nx - 1)
-        iy = min(int((py - ymin) * to_cell), ny - 1)
         count = 0
-        for cx in range(ix, nx):
-            c = _bucket(iy * nx + cx, bits)
-            for p in range(bucket_start[c], bucket_start[c + 1]):
-                k = members[p]
-                if ring[k] == r or counted[k] == r:
+        if boxed:
+            # Each ring whose box holds the point, all its edges.
+            for o in range(rings):
+                if not (
+                    neighbours[r, o]
+                    and box[o, 0] <= px <= box[o, 2]
+                    and box[o, 1] <= py <= box[o, 3]
+                ):
                     continue
-                counted[k] = r
-                i = start[k]
-                ax = coords[i, 0]
-                ay = coords[i, 1]
-                bx = coords[i + 1, 0]
-                by = coords[i + 1, 1]
-                if (ay > py) == (by > py) or max(ax, bx) < px:
-                    continue
-                turn = _orientation(ax, ay, bx, by, px, py)
-                if turn == 0:
-                    return False
-                if (turn > 0) == (by > ay):
-                    other = ring[k]
-                    parity[other] ^= 1
-                    if seen[other] != r:
-                        seen[other] = r
-                        touched[count] = other
-                        count += 1
+                os = ring_starts[r0 + o]
+                on = ring_lengths[r0 + o]
+                scanned += on
+                if scanned > 64 * edges + 4096:
+                    return _OVER_BUDGET
+                for i in range(os, os + on - 1):
+                    turn = _ray_crossing(coords, i, px, py)
+                    if turn == 0:
+                        return _UNDECIDED
+                    if turn == 1:
+                        parity[o] ^= 1
+                        if seen[o] != r:
+                            seen[o] = r
+                            touched[count] = o
+                            count += 1
+        else:
+            # The edges in the cells of the point's row, from its cell on.
+            ix = min(int((px - xmin) * to_cell), nx - 1)
+            iy = min(int((py - ymin) * to_cell), ny - 1)
+            for cx in range(ix, nx):
+                c = _bucket(iy * nx + cx, bits)
+                for p in range(bucket_start[c], bucket_start[c + 1]):
+                    k = members[p]
+                    if ring[k] == r or counted[k] == r:
+                        continue
+                    counted[k] = r
+                    turn = _ray_crossing(coords, start[k], px, py)
+                    if turn == 0:
+                        return _UNDECIDED
+                    if turn == 1:
+                        other = ring[k]
+                        parity[other] ^= 1
+                        if seen[other] != r:
+                            seen[other] = r
+                            touched[count] = other
+                            count += 1
         part = ring_part[r0 + r] - part_base
         for t in range(count):
             other = touched[t]
@@ -358,24 +606,42 @@ def _valid_polygon(
                 if ring_part[r0 + other] - part_base == part and (
                     ring_is_hole[r0 + r] and ring_is_hole[r0 + other]
                 ):
-                    return False  # a hole inside another hole of its polygon
+                    return _UNDECIDED  # a hole inside another hole of its polygon
         if ring_is_hole[r0 + r]:
             # Inside its shell (the only ring of its polygon that may hold it).
             if holders[part] != 1:
-                return False
+                return _UNDECIDED
         else:
             # In no other polygon's interior: an even count (outside, or in one of its holes).
             for t in range(count):
                 other_part = ring_part[r0 + touched[t]] - part_base
                 if other_part != part and holders[other_part] % 2 == 1:
-                    return False
+                    return _UNDECIDED
             if holders[part] != 0:
-                return False
+                return _UNDECIDED
         for t in range(count):
             other = touched[t]
             parity[other] = 0
             holders[ring_part[r0 + other] - part_base] = 0
-    return True
+    return _APART
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _ray_crossing(coords: np.ndarray, i: int, px: float, py: float) -> int:  # pragma: no cover
+    """Whether edge ``i -> i + 1`` crosses the ray from ``(px, py)`` to +x: 1, -1 (no), 0.
+
+    0 means undecided (the point on the edge's line, or too close to tell).
+    """
+    ax = coords[i, 0]
+    ay = coords[i, 1]
+    bx = coords[i + 1, 0]
+    by = coords[i + 1, 1]
+    if (ay > py) == (by > py) or max(ax, bx) < px:
+        return -1
+    turn = _orientation(ax, ay, bx, by, px, py)
+    if turn == 0:
+        return 0
+    return 1 if (turn > 0) == (by > ay) else -1
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -495,8 +761,8 @@ def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover 
 
     The point: start at the vertex mean and project it onto the inner side of each edge it
     lies outside of, pass after pass (alternating projections onto the edges' half-planes,
-    whose intersection is the ring's kernel), for at most 32 passes. The proof: seen from it,
-    every edge turns the same way, certainly, and the ring winds around it once.
+    whose intersection is the ring's kernel), for at most ``_PASSES`` passes. The proof: seen
+    from it, every edge turns the same way, certainly, and the ring winds around it once.
     """
     if n < 4:
         return False
@@ -521,7 +787,7 @@ def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover 
     cx /= n - 1
     cy /= n - 1
     margin = 1e-9 * size
-    for _ in range(32):
+    for _ in range(_PASSES):
         moved = False
         for i in range(s, s + n - 1):
             ax = coords[i, 0] - ox

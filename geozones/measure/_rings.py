@@ -126,20 +126,66 @@ class RingLayout:
             ring_single=polygon,
         )
 
+    @classmethod
+    def within(cls, spans: RingLayout, rows: np.ndarray, geoms: np.ndarray) -> RingLayout:
+        """The rings of geometries ``rows`` of `spans`, whose coordinates it holds already.
+
+        `geoms` are those geometries. GEOS is asked only how many holes each polygon has;
+        each ring ends where it comes back to its first vertex (a ring that comes back
+        before its end is not simple, so that its geometry cannot be valid whatever the
+        split). The coordinates are `spans`' own: ``ring_starts`` index into them, and they
+        hold more than these rings. Where the split does not give the rings GEOS counts,
+        :meth:`of` is used instead.
+        """
+        from geozones.measure import kernels
+
+        multi = shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON
+        # Rings per part, each part's shell first; an empty part has none.
+        part_owner = np.arange(len(geoms))
+        part_rings = 1 + shapely.get_num_interior_rings(geoms).astype(np.int64)
+        if multi.any():
+            parts, owner = shapely.get_parts(geoms[multi], return_index=True)
+            polygons = np.flatnonzero(~multi)
+            part_owner = np.concatenate([polygons, np.flatnonzero(multi)[owner]])
+            part_rings = np.concatenate(
+                [
+                    part_rings[polygons],
+                    (1 + shapely.get_num_interior_rings(parts)) * ~shapely.is_empty(parts),
+                ]
+            ).astype(np.int64)
+            order = np.argsort(part_owner, kind="stable")
+            part_owner, part_rings = part_owner[order], part_rings[order]
+        ring_geometry = np.repeat(part_owner, part_rings)
+        ring_is_hole = np.ones(len(ring_geometry), dtype=bool)
+        ring_is_hole[(np.cumsum(part_rings) - part_rings)[part_rings > 0]] = False
+        per_geometry = np.bincount(ring_geometry, minlength=len(geoms))
+        first_ring = np.concatenate([[0], np.cumsum(per_geometry)]).astype(np.int64)
+        span_starts = np.ascontiguousarray(spans.ring_starts[rows], dtype=np.int64)
+        ring_lengths = np.zeros(len(ring_geometry), dtype=np.int64)
+        if not kernels.ring_lengths_by_closure(
+            spans.coords,
+            span_starts,
+            span_starts + spans.ring_lengths[rows],
+            first_ring,
+            ring_lengths,
+        ):
+            return cls.of(geoms)
+        # Each ring starts where its geometry's span does, plus the rings before it there.
+        before = np.cumsum(ring_lengths) - ring_lengths
+        ring_starts = span_starts[ring_geometry] + before - before[first_ring[ring_geometry]]
+        return cls(
+            coords=spans.coords,
+            ring_starts=ring_starts,
+            ring_lengths=ring_lengths,
+            ring_geometry=ring_geometry,
+            ring_is_hole=ring_is_hole,
+            ring_single=np.repeat((per_geometry == 1) & ~multi, per_geometry),
+        )
+
     @property
     def ring_ends(self) -> np.ndarray:
         """Index of the last (closing) coordinate of each ring."""
         return self.ring_starts + self.ring_lengths - 1
-
-    def bounds(self) -> tuple[float, float, float, float]:
-        """``(xmin, ymin, xmax, ymax)`` of all coordinates."""
-        xy = self.coords
-        return (
-            float(xy[:, 0].min()),
-            float(xy[:, 1].min()),
-            float(xy[:, 0].max()),
-            float(xy[:, 1].max()),
-        )
 
 
 def _in_background(func: Callable[[np.ndarray], T], items: np.ndarray) -> Callable[[], list[T]]:

@@ -388,11 +388,14 @@ def _transverse_mercator_measure(
     """
     layout = RingLayout.spans(geoms)
     if scale is None:
-        xmin, ymin, xmax, ymax = layout.bounds()
+        # GEOS keeps each geometry's envelope: far cheaper than a pass over the coordinates.
+        xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
         x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
         scale = BandedScale.covering(projection, x_max, ymin, ymax)
         if scale is None:
             return None
+    from geozones.io.proof import certainly_valid_rings  # loads numba
+
     series = scale.edge_series(projection.false_easting, geodesic_edges=geodesic_edges)
     sums = ring_sums(layout, series)
     certain = sums.simple & layout.ring_single
@@ -401,13 +404,34 @@ def _transverse_mercator_measure(
     # A Polygon the test could not prove is still one ring, measured right, if it has no
     # holes; polygons with holes and multipolygons are measured again, ring by ring.
     unproven = np.flatnonzero(~certain & layout.ring_single)
-    one_ring[unproven[shapely.get_num_interior_rings(geoms[unproven]) == 0]] = True
+    unproven = unproven[shapely.get_num_interior_rings(geoms[unproven]) == 0]
+    one_ring[unproven] = True
+    if len(unproven):
+        # Not star-shaped around their vertex mean: the proof, on the coordinates at hand.
+        certain[unproven] = certainly_valid_rings(
+            layout.coords,
+            layout.ring_starts[unproven],
+            layout.ring_lengths[unproven],
+            np.zeros(len(unproven), dtype=bool),
+            np.arange(len(unproven)),
+            len(unproven),
+        )
     redo = np.flatnonzero(~one_ring)
     if len(redo):
-        rings = RingLayout.of(geoms[redo])
-        ring_area = _ring_areas(rings, ring_sums(rings, series), projection)
+        rings = RingLayout.within(layout, redo, geoms[redo])
+        redo_sums = ring_sums(rings, series)
+        ring_area = _ring_areas(rings, redo_sums, projection)
         area[redo] = np.bincount(rings.ring_geometry, weights=ring_area, minlength=len(redo))
         one_ring[redo[rings.ring_geometry[rings.ring_single]]] = True
+        certain[redo] = certainly_valid_rings(
+            rings.coords,
+            rings.ring_starts,
+            rings.ring_lengths,
+            rings.ring_is_hole,
+            rings.ring_geometry,
+            len(redo),
+            simple=redo_sums.simple,
+        )
     return _Measured(area, certain, scale, layout, sums.bounds, one_ring)
 
 
