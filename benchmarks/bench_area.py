@@ -700,7 +700,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=["farmland", "redline"],
         default="farmland",
         help="farmland parcels, or red-line polygons (thousands of vertices, "
-        f"{MULTIPOLYGON_SHARE:.0%} multipolygons) (%(default)s)",
+        f"{round(MULTIPOLYGON_SHARE * 100)}%% multipolygons) (%(default)s)",
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs of fast steps (%(default)s)")
     parser.add_argument(

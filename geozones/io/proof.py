@@ -13,8 +13,8 @@ compiled loop (numba, cached on disk like :mod:`geozones.measure.kernels`), per 
 2. every ring is simple: star-shaped around a point found by projections onto its edges'
    half-planes, or else no two of its edges have a point in common, except consecutive edges
    at their shared vertex (and those do not double back along each other). Edges are paired
-   only within the cells of a uniform grid of about one cell per edge, so the work is linear
-   in the vertices for rings of edges of similar lengths;
+   only within the cells of a uniform grid of cells about twice the median edge, so the work
+   is linear in the vertices for rings of edges of similar lengths;
 3. no edge of one ring meets an edge of another: only the edges lying in the box of another
    ring are paired, on the same kind of grid (for a small hole, a few edges of its shell);
 4. the rings therefore do not meet, and each lies wholly inside or outside each other: which
@@ -416,14 +416,15 @@ def _rings_apart(
         height = ymax - ymin
         if not (width >= 0.0 and height >= 0.0 and math.isfinite(width * height)):
             return _UNDECIDED
-        # A grid of square cells as wide as the median edge (of a sample of the edges), kept
-        # sparse: each edge is entered in the cells along it, in a hash table.
+        # A grid of square cells twice as wide as the median edge (of a sample of the edges),
+        # kept sparse: each edge is entered in the cells along it, in a hash table. (Wider
+        # cells hold more pairs, narrower ones more entries per edge; 2 was the fastest.)
         step = max(m // 64, 1)
         length = np.empty((m + step - 1) // step)
         for j in range(len(length)):
             i = start[j * step]
             length[j] = math.hypot(coords[i + 1, 0] - coords[i, 0], coords[i + 1, 1] - coords[i, 1])
-        side = np.median(length)
+        side = 2.0 * np.median(length)
         reach = max(abs(xmin), abs(xmax), abs(ymin), abs(ymax))
         if not (side > 1e-12 * reach and width / side < 2.0**30 and height / side < 2.0**30):
             return _UNDECIDED
@@ -505,7 +506,12 @@ def _rings_apart(
             members[cursor[c]] = entries[e, 1]
             member_cell[cursor[c]] = entries[e, 0]
             cursor[c] += 1
-        # No two edges meet, except consecutive edges of a ring at their shared vertex.
+        # No two edges meet, except consecutive edges of a ring at their shared vertex, which
+        # are tested once here rather than in every cell they share.
+        if not boxed:
+            for a in range(m):
+                if not _turn_apart(coords, start[a], start[following[a]]):
+                    return _UNDECIDED
         # Edges sharing a cell share its bucket: each run of a bucket is paired, skipping
         # entries of other cells that hash there.
         pairs = 0
@@ -523,15 +529,9 @@ def _rings_apart(
                     b = members[v]
                     if a == b or member_cell[u] != member_cell[v]:
                         continue
-                    if boxed and ring[a] == ring[b]:
+                    if ring[a] == ring[b] and (boxed or following[a] == b or following[b] == a):
                         continue
-                    if ring[a] == ring[b] and following[a] == b:
-                        if not _turn_apart(coords, start[a], start[b]):
-                            return _UNDECIDED
-                    elif ring[a] == ring[b] and following[b] == a:
-                        if not _turn_apart(coords, start[b], start[a]):
-                            return _UNDECIDED
-                    elif not _edges_apart(coords, start[a], start[b]):
+                    if not _edges_apart(coords, start[a], start[b]):
                         return _UNDECIDED
             p = end
     if rings == 1:
@@ -650,7 +650,7 @@ def _bucket(key: int, bits: int) -> int:  # pragma: no cover - compiled
     return int((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _enter_edge(
     coords: np.ndarray,
     i: int,
@@ -675,6 +675,23 @@ def _enter_edge(
     y0 = coords[i, 1]
     x1 = coords[i + 1, 0]
     y1 = coords[i + 1, 1]
+    # Far more than the rounding of the cell bounds and of the interpolation.
+    slack = 1e-12 * (abs(x0) + abs(x1) + abs(y0) + abs(y1)) + 1e-9 * side
+    # Most edges are shorter than a cell: all cells of their box, widened by twice the slack
+    # (which holds every cell the steps below would take), when that is at most four.
+    low_column = max(int((min(x0, x1) - 2.0 * slack - xmin) * to_cell), 0)
+    high_column = min(int((max(x0, x1) + 2.0 * slack - xmin) * to_cell), nx - 1)
+    low_row = max(int((min(y0, y1) - 2.0 * slack - ymin) * to_cell), 0)
+    high_row = min(int((max(y0, y1) + 2.0 * slack - ymin) * to_cell), ny - 1)
+    if (high_column - low_column + 1) * (high_row - low_row + 1) <= 4:
+        n = 0
+        for row in range(low_row, high_row + 1):
+            for column in range(low_column, high_column + 1):
+                if n < room and edge >= 0:
+                    entries[at + n, 0] = row * nx + column
+                    entries[at + n, 1] = edge
+                n += 1
+        return n
     flat = abs(x1 - x0) >= abs(y1 - y0)
     if not flat:
         x0, y0, x1, y1 = y0, x0, y1, x1
@@ -683,8 +700,6 @@ def _enter_edge(
     if x1 < x0:
         x0, y0, x1, y1 = x1, y1, x0, y0
     slope = (y1 - y0) / (x1 - x0)
-    # Far more than the rounding of the cell bounds and of the interpolation.
-    slack = 1e-12 * (abs(x0) + abs(x1) + abs(y0) + abs(y1)) + 1e-9 * side
     first = min(int((x0 - xmin) * to_cell), nx - 1)
     last = min(int((x1 - xmin) * to_cell), nx - 1)
     n = 0

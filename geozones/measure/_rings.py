@@ -53,43 +53,58 @@ class RingLayout:
 
     @classmethod
     def of(cls, geoms: np.ndarray) -> RingLayout:
-        """The layout of non-empty polygons and multipolygons."""
+        """The layout of non-empty polygons and multipolygons.
+
+        A Polygon without holes is one ring, all its coordinates. The coordinates of the
+        others are split where each ring comes back to its first vertex, into as many rings
+        as GEOS counts holes (and parts): no ring is copied out of GEOS. A ring that comes
+        back to its first vertex before its end is not simple, so its geometry is invalid
+        whatever the split; where the split does not give GEOS's count of rings (such a
+        ring, or one that ends on a repeated vertex), GEOS's rings are used.
+        """
+        from geozones.measure import kernels
+
         # The per-geometry counts run in threads (GEOS releases the GIL) while this thread
         # reads the coordinates (which holds it).
         counted = _in_background(_count_rings, geoms)
         coords = shapely.get_coordinates(geoms)
         blocks = counted()
         simple = np.concatenate([block[0] for block in blocks])
-        lengths = np.concatenate([block[1] for block in blocks])
+        lengths = np.concatenate([block[1] for block in blocks]).astype(np.int64)
         n = len(geoms)
+        span_starts = np.cumsum(lengths) - lengths
         if simple.all():
             return cls(
                 coords=coords,
-                ring_starts=np.cumsum(lengths) - lengths,
+                ring_starts=span_starts,
                 ring_lengths=lengths,
                 ring_geometry=np.arange(n),
                 ring_is_hole=np.zeros(n, dtype=bool),
                 ring_single=np.ones(n, dtype=bool),
             )
         other = np.flatnonzero(~simple)
-        parts, part_owner = shapely.get_parts(geoms[other], return_index=True)
-        rings, ring_part = shapely.get_rings(parts, return_index=True)
-        ring_owner = part_owner[ring_part]  # position in `other`
-        other_rings = np.bincount(ring_owner, minlength=len(other))
+        other_rings, is_hole = _counted_rings(geoms[other])
+        first_ring = np.concatenate([[0], np.cumsum(other_rings)]).astype(np.int64)
+        split = np.zeros(int(first_ring[-1]), dtype=np.int64)
+        if not kernels.ring_lengths_by_closure(
+            coords, span_starts[other], span_starts[other] + lengths[other], first_ring, split
+        ):
+            split, other_rings, is_hole = _geos_rings(geoms[other])
         per_geometry = np.ones(n, dtype=np.int64)
         per_geometry[other] = other_rings
-        first_ring = np.cumsum(per_geometry) - per_geometry
+        first = np.cumsum(per_geometry) - per_geometry
         # The rings of each other geometry are consecutive, in order.
-        rank = np.arange(len(rings)) - (np.cumsum(other_rings) - other_rings)[ring_owner]
-        at = first_ring[other][ring_owner] + rank
+        owner = np.repeat(np.arange(len(other)), other_rings)
+        rank = np.arange(len(owner)) - (np.cumsum(other_rings) - other_rings)[owner]
+        at = first[other][owner] + rank
         total = int(per_geometry.sum())
         ring_lengths = np.empty(total, dtype=np.int64)
         ring_is_hole = np.zeros(total, dtype=bool)
         ring_single = np.zeros(total, dtype=bool)
-        ring_lengths[first_ring[simple]] = lengths[simple]
-        ring_single[first_ring[simple]] = True
-        ring_lengths[at] = shapely.get_num_coordinates(rings)
-        ring_is_hole[at] = np.diff(ring_part, prepend=-1) == 0
+        ring_lengths[first[simple]] = lengths[simple]
+        ring_single[first[simple]] = True
+        ring_lengths[at] = split
+        ring_is_hole[at] = is_hole
         if ring_lengths.sum() != len(coords):  # pragma: no cover - GEOS's order, checked
             raise AssertionError("rings and coordinates disagree")
         return cls(
@@ -99,87 +114,6 @@ class RingLayout:
             ring_geometry=np.repeat(np.arange(n), per_geometry),
             ring_is_hole=ring_is_hole,
             ring_single=ring_single,
-        )
-
-    @classmethod
-    def spans(cls, geoms: np.ndarray) -> RingLayout:
-        """One span per geometry, all its coordinates, as if each geometry were one ring.
-
-        Cheaper than :meth:`of`: GEOS is not asked for holes or parts. ``ring_single`` marks
-        the Polygons (whose span is their one ring if they have no holes); ``ring_is_hole``
-        is all False. A span that :func:`ring_sums` finds certainly simple is one ring: the
-        coordinates of a polygon with holes or of a multipolygon never form a simple closed
-        ring (its first vertex comes back before the end).
-        """
-        counted = _in_background(_count_coordinates, geoms)
-        coords = shapely.get_coordinates(geoms)
-        blocks = counted()
-        polygon = np.concatenate([block[0] for block in blocks])
-        lengths = np.concatenate([block[1] for block in blocks])
-        n = len(geoms)
-        return cls(
-            coords=coords,
-            ring_starts=np.cumsum(lengths) - lengths,
-            ring_lengths=lengths,
-            ring_geometry=np.arange(n),
-            ring_is_hole=np.zeros(n, dtype=bool),
-            ring_single=polygon,
-        )
-
-    @classmethod
-    def within(cls, spans: RingLayout, rows: np.ndarray, geoms: np.ndarray) -> RingLayout:
-        """The rings of geometries ``rows`` of `spans`, whose coordinates it holds already.
-
-        `geoms` are those geometries. GEOS is asked only how many holes each polygon has;
-        each ring ends where it comes back to its first vertex (a ring that comes back
-        before its end is not simple, so that its geometry cannot be valid whatever the
-        split). The coordinates are `spans`' own: ``ring_starts`` index into them, and they
-        hold more than these rings. Where the split does not give the rings GEOS counts,
-        :meth:`of` is used instead.
-        """
-        from geozones.measure import kernels
-
-        multi = shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON
-        # Rings per part, each part's shell first; an empty part has none.
-        part_owner = np.arange(len(geoms))
-        part_rings = 1 + shapely.get_num_interior_rings(geoms).astype(np.int64)
-        if multi.any():
-            parts, owner = shapely.get_parts(geoms[multi], return_index=True)
-            polygons = np.flatnonzero(~multi)
-            part_owner = np.concatenate([polygons, np.flatnonzero(multi)[owner]])
-            part_rings = np.concatenate(
-                [
-                    part_rings[polygons],
-                    (1 + shapely.get_num_interior_rings(parts)) * ~shapely.is_empty(parts),
-                ]
-            ).astype(np.int64)
-            order = np.argsort(part_owner, kind="stable")
-            part_owner, part_rings = part_owner[order], part_rings[order]
-        ring_geometry = np.repeat(part_owner, part_rings)
-        ring_is_hole = np.ones(len(ring_geometry), dtype=bool)
-        ring_is_hole[(np.cumsum(part_rings) - part_rings)[part_rings > 0]] = False
-        per_geometry = np.bincount(ring_geometry, minlength=len(geoms))
-        first_ring = np.concatenate([[0], np.cumsum(per_geometry)]).astype(np.int64)
-        span_starts = np.ascontiguousarray(spans.ring_starts[rows], dtype=np.int64)
-        ring_lengths = np.zeros(len(ring_geometry), dtype=np.int64)
-        if not kernels.ring_lengths_by_closure(
-            spans.coords,
-            span_starts,
-            span_starts + spans.ring_lengths[rows],
-            first_ring,
-            ring_lengths,
-        ):
-            return cls.of(geoms)
-        # Each ring starts where its geometry's span does, plus the rings before it there.
-        before = np.cumsum(ring_lengths) - ring_lengths
-        ring_starts = span_starts[ring_geometry] + before - before[first_ring[ring_geometry]]
-        return cls(
-            coords=spans.coords,
-            ring_starts=ring_starts,
-            ring_lengths=ring_lengths,
-            ring_geometry=ring_geometry,
-            ring_is_hole=ring_is_hole,
-            ring_single=np.repeat((per_geometry == 1) & ~multi, per_geometry),
         )
 
     @property
@@ -202,18 +136,49 @@ def _in_background(func: Callable[[np.ndarray], T], items: np.ndarray) -> Callab
     return result
 
 
-def _count_coordinates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which geometries are Polygons, and how many coordinates each has."""
-    polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
-    return polygon, shapely.get_num_coordinates(geoms)
-
-
 def _count_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which geometries are polygons without holes, and how many coordinates each has."""
     simple = (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (
         shapely.get_num_interior_rings(geoms) == 0
     )
     return simple, shapely.get_num_coordinates(geoms)
+
+
+def _counted_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per geometry how many rings it has; per ring whether it is a hole (GEOS's counts).
+
+    Asks GEOS for the parts of multipolygons and the number of holes of each polygon, not
+    for the rings themselves. An empty part has no ring.
+    """
+    multi = shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON
+    part_owner = np.arange(len(geoms))
+    part_rings = 1 + shapely.get_num_interior_rings(geoms).astype(np.int64)
+    if multi.any():
+        parts, owner = shapely.get_parts(geoms[multi], return_index=True)
+        polygons = np.flatnonzero(~multi)
+        part_owner = np.concatenate([polygons, np.flatnonzero(multi)[owner]])
+        part_rings = np.concatenate(
+            [
+                part_rings[polygons],
+                (1 + shapely.get_num_interior_rings(parts)) * ~shapely.is_empty(parts),
+            ]
+        ).astype(np.int64)
+        order = np.argsort(part_owner, kind="stable")
+        part_owner, part_rings = part_owner[order], part_rings[order]
+    is_hole = np.ones(int(part_rings.sum()), dtype=bool)
+    is_hole[(np.cumsum(part_rings) - part_rings)[part_rings > 0]] = False
+    return np.bincount(part_owner, weights=part_rings, minlength=len(geoms)).astype(
+        np.int64
+    ), is_hole
+
+
+def _geos_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per ring its length; per geometry its number of rings; per ring whether a hole."""
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    per_geometry = np.bincount(part_owner[ring_part], minlength=len(geoms)).astype(np.int64)
+    is_hole = np.diff(ring_part, prepend=-1) == 0
+    return shapely.get_num_coordinates(rings).astype(np.int64), per_geometry, is_hole
 
 
 @dataclass(frozen=True)

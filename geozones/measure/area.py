@@ -278,14 +278,14 @@ def measured_polygons(
     result[index] = measured.area
     first = np.full(len(geoms), -1, dtype=np.int64)
     stop = np.full(len(geoms), -1, dtype=np.int64)
-    # Spans only for polygons without holes: their coordinates are one ring. The layout
-    # has one span per row of `index`.
-    layout, single = measured.layout, measured.one_ring
+    # Spans only for polygons without holes: their coordinates are one ring.
+    layout = measured.layout
+    single = measured.one_ring >= 0
     rows = index[single]
-    first[rows] = layout.ring_starts[single]
-    stop[rows] = layout.ring_starts[single] + layout.ring_lengths[single]
+    first[rows] = layout.ring_starts[measured.one_ring[single]]
+    stop[rows] = first[rows] + layout.ring_lengths[measured.one_ring[single]]
     bounds = np.full((len(geoms), 4), np.nan)
-    bounds[rows] = measured.ring_bounds[single]
+    bounds[rows] = measured.ring_bounds[measured.one_ring[single]]
     # Repaired polygons are measured again, with the same fit (repair stays inside the bounds).
     redo = np.flatnonzero(repaired)
     redo = redo[~shapely.is_empty(geoms[redo])]
@@ -359,11 +359,11 @@ class _Measured(NamedTuple):
     area: np.ndarray
     certain: np.ndarray
     scale: BandedScale
-    #: One span per geometry: all its coordinates (:meth:`RingLayout.spans`).
     layout: RingLayout
-    ring_bounds: np.ndarray
-    #: Which geometries are one ring (Polygons without holes).
+    #: Per geometry: the index of its one ring in `layout` (a Polygon without holes), or -1.
     one_ring: np.ndarray
+    #: ``(n, 4)`` bounds of each ring of `layout`.
+    ring_bounds: np.ndarray
 
 
 def _transverse_mercator_measure(
@@ -378,15 +378,13 @@ def _transverse_mercator_measure(
     One pass over the coordinates gives, per ring, the planar area, the ellipsoidal
     correction and whether the ring is certainly simple (see :mod:`geozones.measure._rings`).
     `scale` is the fit of the bands the polygons' bounds cover unless given; None if no fit is
-    exact.
-
-    The pass first takes all coordinates of each Polygon as one ring, which saves asking GEOS
-    for its holes. Where they are certainly one simple ring, the polygon has no hole and is
-    valid, and its area is final. Of the other Polygons, those without holes are one ring
-    too, so their area is final as well; multipolygons and polygons with holes are measured
-    again, ring by ring.
+    exact. A Polygon without holes whose ring the pass proves simple is valid; the others
+    are proven, where they can be, by :func:`geozones.io.proof.certainly_valid_rings` on the
+    same coordinates.
     """
-    layout = RingLayout.spans(geoms)
+    from geozones.io.proof import certainly_valid_rings  # loads numba
+
+    layout = RingLayout.of(geoms)
     if scale is None:
         # GEOS keeps each geometry's envelope: far cheaper than a pass over the coordinates.
         xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
@@ -394,45 +392,31 @@ def _transverse_mercator_measure(
         scale = BandedScale.covering(projection, x_max, ymin, ymax)
         if scale is None:
             return None
-    from geozones.io.proof import certainly_valid_rings  # loads numba
-
     series = scale.edge_series(projection.false_easting, geodesic_edges=geodesic_edges)
     sums = ring_sums(layout, series)
-    certain = sums.simple & layout.ring_single
-    area = _ring_areas(layout, sums, projection)
-    one_ring = certain.copy()
-    # A Polygon the test could not prove is still one ring, measured right, if it has no
-    # holes; polygons with holes and multipolygons are measured again, ring by ring.
-    unproven = np.flatnonzero(~certain & layout.ring_single)
-    unproven = unproven[shapely.get_num_interior_rings(geoms[unproven]) == 0]
-    one_ring[unproven] = True
-    if len(unproven):
-        # Not star-shaped around their vertex mean: the proof, on the coordinates at hand.
-        certain[unproven] = certainly_valid_rings(
+    ring_area = _ring_areas(layout, sums, projection)
+    single = np.flatnonzero(layout.ring_single)
+    if len(single) == len(geoms):
+        area = ring_area
+    else:
+        area = np.bincount(layout.ring_geometry, weights=ring_area, minlength=len(geoms))
+    one_ring = np.full(len(geoms), -1, dtype=np.int64)
+    one_ring[layout.ring_geometry[single]] = single
+    certain = np.zeros(len(geoms), dtype=bool)
+    certain[layout.ring_geometry[single[sums.simple[single]]]] = True
+    rest = np.flatnonzero(~certain)
+    if len(rest):
+        rings = ~certain[layout.ring_geometry]
+        certain[rest] = certainly_valid_rings(
             layout.coords,
-            layout.ring_starts[unproven],
-            layout.ring_lengths[unproven],
-            np.zeros(len(unproven), dtype=bool),
-            np.arange(len(unproven)),
-            len(unproven),
+            layout.ring_starts[rings],
+            layout.ring_lengths[rings],
+            layout.ring_is_hole[rings],
+            np.searchsorted(rest, layout.ring_geometry[rings]),
+            len(rest),
+            simple=sums.simple[rings],
         )
-    redo = np.flatnonzero(~one_ring)
-    if len(redo):
-        rings = RingLayout.within(layout, redo, geoms[redo])
-        redo_sums = ring_sums(rings, series)
-        ring_area = _ring_areas(rings, redo_sums, projection)
-        area[redo] = np.bincount(rings.ring_geometry, weights=ring_area, minlength=len(redo))
-        one_ring[redo[rings.ring_geometry[rings.ring_single]]] = True
-        certain[redo] = certainly_valid_rings(
-            rings.coords,
-            rings.ring_starts,
-            rings.ring_lengths,
-            rings.ring_is_hole,
-            rings.ring_geometry,
-            len(redo),
-            simple=redo_sums.simple,
-        )
-    return _Measured(area, certain, scale, layout, sums.bounds, one_ring)
+    return _Measured(area, certain, scale, layout, one_ring, sums.bounds)
 
 
 def _ring_areas(layout: RingLayout, sums: RingSums, projection: TransverseMercator) -> np.ndarray:
