@@ -267,7 +267,9 @@ def _valid_polygon(
 ) -> bool:  # pragma: no cover - compiled
     if r1 <= r0:
         return False
-    # Each ring simple on its own: star-shaped (cheap), or else no two of its edges meet.
+    # Rings that are star-shaped are simple: then only the rings need testing against each
+    # other. Otherwise one grid of all the geometry's edges decides it all.
+    stars = True
     for r in range(r0, r1):
         s = ring_starts[r]
         n = ring_lengths[r]
@@ -275,20 +277,19 @@ def _valid_polygon(
             n >= 4 and coords[s, 0] == coords[s + n - 1, 0] and coords[s, 1] == coords[s + n - 1, 1]
         ):
             return False
-        if not (ring_simple[r] or _star_ring(coords, s, n)):
-            alone = _rings_apart(
-                coords, ring_starts, ring_lengths, ring_part, ring_is_hole, r, r + 1, False
-            )
-            if alone != _APART:
-                return False
-    if r1 - r0 == 1:
+        if stars and not (ring_simple[r] or _star_ring(coords, s, n)):
+            stars = False
+    if stars and r1 - r0 == 1:
         return True
-    # Then only the edges inside another ring's box can meet that ring, and only rings whose
-    # box holds a ring's vertex can hold that ring: usually a small part of a polygon's edges
-    # for its holes, or of a multipolygon's for its parts.
-    found = _rings_apart(coords, ring_starts, ring_lengths, ring_part, ring_is_hole, r0, r1, True)
-    if found != _OVER_BUDGET:
-        return found == _APART
+    if stars:
+        # Only the edges inside another ring's box can meet that ring, and only rings whose
+        # box holds a ring's vertex can hold that ring: usually a small part of a polygon's
+        # edges for its holes, or of a multipolygon's for its parts.
+        found = _rings_apart(
+            coords, ring_starts, ring_lengths, ring_part, ring_is_hole, r0, r1, True
+        )
+        if found != _OVER_BUDGET:
+            return found == _APART
     return (
         _rings_apart(coords, ring_starts, ring_lengths, ring_part, ring_is_hole, r0, r1, False)
         == _APART
@@ -802,8 +803,9 @@ def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover 
     cx /= n - 1
     cy /= n - 1
     margin = 1e-9 * size
-    for _ in range(_PASSES):
-        moved = False
+    first_moves = 0
+    for done in range(_PASSES):
+        moves = 0
         for i in range(s, s + n - 1):
             ax = coords[i, 0] - ox
             ay = coords[i, 1] - oy
@@ -819,9 +821,15 @@ def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover 
                 shift = (need - inside) / length2 * sign
                 cx -= shift * uy
                 cy += shift * ux
-                moved = True
-        if not moved:
+                moves += 1
+        if moves == 0:
             break
+        if done == 0:
+            first_moves = moves
+        elif done == 7 and moves > 2 and 2 * moves >= first_moves:
+            # Still as many edges to fix as at first: most likely no kernel (the polygon is
+            # not star-shaped), and more passes would cost more than the grid test.
+            return False
     px = cx + ox
     py = cy + oy
     turn = _orientation(px, py, coords[s, 0], coords[s, 1], coords[s + 1, 0], coords[s + 1, 1])
