@@ -27,6 +27,8 @@ crash the process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import NamedTuple
 
@@ -34,9 +36,9 @@ import numpy as np
 import shapely
 
 from geozones.choices import checked_non_negative
-from geozones.io.validity import polygonal_parts
+from geozones.io.validity import polygonal_parts, valid_mask
 from geozones.measure.tolerance import is_thin
-from geozones.parallel import map_by_cost, worker_count
+from geozones.parallel import MIN_BLOCK, chunk_cuts, map_by_cost, worker_count
 
 #: Polygons with more coordinates than this are cut into pieces before pairing, by default
 #: (0 cuts nothing), with :data:`CUT_WHEN_FINER` and :data:`CUT_FROM_CANDIDATES`. It halved
@@ -135,7 +137,7 @@ def subdivide(
         extent = np.max(np.ptp(shapely.bounds(halves).reshape(-1, 2, 2), axis=1), axis=1)
         again = (count > max_vertices) & (extent > floor_of[halves_owner])
         final = halves[~again]
-        invalid = np.flatnonzero(~shapely.is_valid(final))
+        invalid = np.flatnonzero(~valid_mask(final))
         if len(invalid):
             final[invalid] = polygonal_parts(shapely.make_valid(final[invalid]))
         done_owner.append(halves_owner[~again])
@@ -336,9 +338,11 @@ def classified_overlaps(
         code[meets[holds_a]] = 2
         return code
 
-    # In one thread: GEOS builds a prepared polygon's indexes on its first use, and two threads
-    # using one prepared polygon at once crash the process.
-    code = settle(np.arange(len(a)))
+    if shapely.is_prepared(indexed_pieces).any():
+        # A prepared polygon on the tree side could be tested in two threads at once.
+        code = settle(np.arange(len(a)))
+    else:
+        code = _settled_by_queried_piece(settle, query_piece, threads=threads)
     met = np.flatnonzero(code > 0)
     pieces = np.where(code[met] == 2, a[met], b[met])
     crossing = np.flatnonzero(code[met] == 3)
@@ -356,6 +360,29 @@ def classified_overlaps(
     keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
     pieces = pieces[keep]
     return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
+
+
+def _settled_by_queried_piece(
+    settle: Callable[[np.ndarray], np.ndarray], query_piece: np.ndarray, *, threads: int
+) -> np.ndarray:
+    """``settle`` of every pair, in threads, all pairs of one queried piece in one thread.
+
+    GEOS builds a prepared polygon's indexes on its first use without a lock: two threads
+    using one prepared polygon at once crash the process. The pairs come sorted by queried
+    piece (the tree's query order), so spans of whole pieces keep each prepared polygon in
+    one thread.
+    """
+    total = len(query_piece)
+    if threads <= 1 or total < 2 * MIN_BLOCK or (np.diff(query_piece) < 0).any():
+        return settle(np.arange(total))
+    piece_start = np.flatnonzero(np.r_[True, query_piece[1:] != query_piece[:-1]])
+    cuts = chunk_cuts(piece_start, total, max(total // (4 * threads), 1))
+    bounds = np.r_[piece_start, total][cuts]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = pool.map(
+            lambda k: settle(np.arange(bounds[k], bounds[k + 1])), range(len(cuts) - 1)
+        )
+        return np.concatenate(list(parts))
 
 
 def _reassemble(

@@ -191,19 +191,8 @@ def checked_polygons(
     if to_check.any():
         to_check &= ~known_valid(data)
     unchecked = np.flatnonzero(to_check)
-    coordinates = shapely.get_num_coordinates(geoms[unchecked])
-    large = coordinates >= PROVE_FROM
-    if large.any():
-        from geozones.io.proof import certainly_valid
-
-        proven = certainly_valid(geoms[unchecked[large]])
-        keep = np.ones(len(unchecked), dtype=bool)
-        keep[np.flatnonzero(large)[proven]] = False
-        unchecked, coordinates = unchecked[keep], coordinates[keep]
     invalid = np.zeros(len(geoms), dtype=bool)
-    if len(unchecked):
-        # In threads, costliest first: one red-line polygon can hold 100,000 vertices.
-        invalid[unchecked] = ~map_by_cost(_is_valid, geoms[unchecked], coordinates)
+    invalid[unchecked] = ~valid_mask(geoms[unchecked])
     if to_check.any():
         remember(data, valid=polygonal & ~empty & ~invalid)
     if invalid.any():
@@ -217,6 +206,44 @@ def checked_polygons(
             stacklevel=stacklevel,
         )
     return geoms, invalid
+
+
+def valid_mask(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.is_valid`` of polygons, faster: proven where possible, GEOS in threads.
+
+    Polygons of :data:`PROVE_FROM` coordinates or more are first proven valid by
+    :func:`geozones.io.proof.certainly_valid`; GEOS checks the rest, in threads, costliest
+    first.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        Non-empty polygons and multipolygons.
+
+    Returns
+    -------
+    numpy.ndarray
+        Booleans, as ``shapely.is_valid``.
+
+    Examples
+    --------
+    >>> from shapely import Polygon, box
+    >>> valid_mask(np.array([box(0, 0, 1, 1), Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])]))
+    array([ True, False])
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    valid = np.zeros(len(geoms), dtype=bool)
+    coordinates = shapely.get_num_coordinates(geoms)
+    large = np.flatnonzero(coordinates >= PROVE_FROM)
+    if len(large):
+        from geozones.io.proof import certainly_valid
+
+        valid[large] = certainly_valid(geoms[large])
+    rest = np.flatnonzero(~valid)
+    if len(rest):
+        # In threads, costliest first: one red-line polygon can hold 100,000 vertices.
+        valid[rest] = map_by_cost(_is_valid, geoms[rest], coordinates[rest])
+    return valid
 
 
 def record_valid(frame: gpd.GeoDataFrame) -> None:

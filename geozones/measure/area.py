@@ -261,7 +261,9 @@ def measured_polygons(
     found: list[tuple[np.ndarray, _Measured]] = []
 
     def certify(index: np.ndarray) -> np.ndarray:
-        measured = _transverse_mercator_measure(raw[index], projection) if len(index) else None
+        measured = (
+            _transverse_mercator_measure(raw[index], projection, prove=True) if len(index) else None
+        )
         if measured is None:
             return np.zeros(len(index), dtype=bool)
         found.append((index, measured))
@@ -372,18 +374,17 @@ def _transverse_mercator_measure(
     scale: BandedScale | None = None,
     *,
     geodesic_edges: bool = False,
+    prove: bool = False,
 ) -> _Measured | None:
     """Area of non-empty polygons, which are certainly valid, the fit of ``f``, the layout.
 
     One pass over the coordinates gives, per ring, the planar area, the ellipsoidal
     correction and whether the ring is certainly simple (see :mod:`geozones.measure._rings`).
     `scale` is the fit of the bands the polygons' bounds cover unless given; None if no fit is
-    exact. A Polygon without holes whose ring the pass proves simple is valid; the others
-    are proven, where they can be, by :func:`geozones.io.proof.certainly_valid_rings` on the
-    same coordinates.
+    exact. A Polygon without holes whose ring the pass proves simple is valid; with `prove`,
+    the others are proven, where they can be, by
+    :func:`geozones.io.proof.certainly_valid_rings` on the same coordinates.
     """
-    from geozones.io.proof import certainly_valid_rings  # loads numba
-
     layout = RingLayout.of(geoms)
     if scale is None:
         # GEOS keeps each geometry's envelope: far cheaper than a pass over the coordinates.
@@ -405,7 +406,9 @@ def _transverse_mercator_measure(
     certain = np.zeros(len(geoms), dtype=bool)
     certain[layout.ring_geometry[single[sums.simple[single]]]] = True
     rest = np.flatnonzero(~certain)
-    if len(rest):
+    if prove and len(rest):
+        from geozones.io.proof import certainly_valid_rings  # loads numba
+
         rings = ~certain[layout.ring_geometry]
         certain[rest] = certainly_valid_rings(
             layout.coords,
