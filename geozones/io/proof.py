@@ -38,6 +38,7 @@ import numba
 import numpy as np
 import shapely
 
+from geozones.io.rings import polygon_rings
 from geozones.parallel import chunk_cuts, for_spans
 
 #: Shewchuk's ccwerrboundA: |det| above this times the sum of |products| has a certain sign.
@@ -58,8 +59,8 @@ def certainly_valid(geoms: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     geoms : numpy.ndarray of shapely geometries
-        Polygons and multipolygons. Anything else (missing, empty, other types, empty
-        parts) is undecided.
+        Polygons and multipolygons. Anything else (missing, empty, other types) is
+        undecided.
 
     Returns
     -------
@@ -86,25 +87,15 @@ def certainly_valid(geoms: np.ndarray) -> np.ndarray:
     )
     if len(usable) == 0:
         return out
-    parts, part_owner = shapely.get_parts(geoms[usable], return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    # A multipolygon with an empty polygon among its parts is left to GEOS.
-    empty_part = np.bincount(ring_part, minlength=len(parts)) == 0
-    lengths = shapely.get_num_coordinates(rings).astype(np.int64)
-    # The first ring of each polygon is its shell.
-    is_hole = np.ones(len(rings), dtype=np.bool_)
-    is_hole[0] = False
-    is_hole[1:] = ring_part[1:] == ring_part[:-1]
+    rings = polygon_rings(geoms[usable])
     decided = certainly_valid_rings(
-        shapely.get_coordinates(rings),
-        np.cumsum(lengths) - lengths,
-        lengths,
-        is_hole,
-        part_owner[ring_part],
+        rings.coords,
+        rings.ring_starts,
+        rings.ring_lengths,
+        rings.ring_is_hole,
+        rings.ring_geometry,
         len(usable),
     )
-    if empty_part.any():
-        decided[np.unique(part_owner[empty_part])] = False
     out[usable] = decided
     return out
 
