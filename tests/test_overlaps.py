@@ -177,3 +177,17 @@ def test_subdivide_covers_each_polygon_exactly():
 def test_threads_must_be_positive():
     with pytest.raises(GeozonesError, match="threads must be 1 or more"):
         classified_overlaps(np.array([box(0, 0, 1, 1)]), np.array([box(0, 0, 1, 1)]), threads=0)
+
+
+def test_polygons_prepared_for_the_pair_tests_are_released_and_the_callers_kept():
+    """Preparing builds GEOS indexes (memory); the kernel frees those it built, and only those."""
+    big = np.array([box(0, 0, 100, 100), box(200, 0, 300, 100)], dtype=object)
+    small = np.array(
+        [box(x, y, x + 3, y + 3) for x in range(-1, 300, 4) for y in range(-1, 100, 4)],
+        dtype=object,
+    )
+    shapely.prepare(big[1])  # the caller's own
+    found = classified_overlaps(big, small)
+    assert len(found.pieces) > 2 * overlaps.PREPARE_FROM  # many candidates each: prepared
+    assert shapely.is_prepared(big).tolist() == [False, True]
+    assert not shapely.is_prepared(small).any()

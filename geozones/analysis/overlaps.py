@@ -315,7 +315,11 @@ def classified_overlaps(
     a, b = queried_pieces[query_piece], indexed_pieces[tree_piece]
     # Only pieces tested many times are prepared: preparing costs more than a few tests.
     candidates = np.bincount(query_piece, minlength=len(queried_pieces))
-    shapely.prepare(queried_pieces[candidates >= PREPARE_FROM])
+    # Released after the tests: a prepared polygon holds GEOS indexes of its edges, and these
+    # are the caller's geometries.
+    prepared = queried_pieces[candidates >= PREPARE_FROM]
+    prepared = prepared[~shapely.is_prepared(prepared)]
+    shapely.prepare(prepared)
 
     def settle(k: np.ndarray) -> np.ndarray:
         """Per pair: 0 apart, 1 the tree piece inside, 2 the queried piece inside, 3 crossing."""
@@ -343,6 +347,7 @@ def classified_overlaps(
         code = settle(np.arange(len(a)))
     else:
         code = _settled_by_queried_piece(settle, query_piece, threads=threads)
+    shapely.destroy_prepared(prepared)
     met = np.flatnonzero(code > 0)
     pieces = np.where(code[met] == 2, a[met], b[met])
     crossing = np.flatnonzero(code[met] == 3)
