@@ -191,3 +191,17 @@ def test_polygons_prepared_for_the_pair_tests_are_released_and_the_callers_kept(
     assert len(found.pieces) > 2 * overlaps.PREPARE_FROM  # many candidates each: prepared
     assert shapely.is_prepared(big).tolist() == [False, True]
     assert not shapely.is_prepared(small).any()
+
+
+def test_one_polygon_object_at_many_places_is_tested_safely():
+    """A frame may hold one geometry object many times; prepared, it must stay in one thread."""
+    big = box(0, 0, 100, 100)
+    queried = np.array([big] * 40, dtype=object)  # the same object, 40 times
+    small = np.array(
+        [box(x, y, x + 3, y + 3) for x in range(-1, 100, 2) for y in range(-1, 100, 2)],
+        dtype=object,
+    )
+    found = classified_overlaps(queried, small, threads=2)
+    once = classified_overlaps(np.array([box(0, 0, 100, 100)], dtype=object), small, threads=1)
+    assert len(found.pieces) == 40 * len(once.pieces) > 2 * 50_000
+    assert not shapely.is_prepared(big)

@@ -342,8 +342,11 @@ def classified_overlaps(
         code[meets[holds_a]] = 2
         return code
 
-    if shapely.is_prepared(indexed_pieces).any():
-        # A prepared polygon on the tree side could be tested in two threads at once.
+    if shapely.is_prepared(indexed_pieces).any() or _repeated(
+        queried_pieces[shapely.is_prepared(queried_pieces)]
+    ):
+        # A prepared polygon on the tree side, or one object at two places of the queried
+        # side (a frame holding the same geometry twice), could be in two threads at once.
         code = settle(np.arange(len(a)))
     else:
         code = _settled_by_queried_piece(settle, query_piece, threads=threads)
@@ -365,6 +368,11 @@ def classified_overlaps(
     keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
     pieces = pieces[keep]
     return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
+
+
+def _repeated(geoms: np.ndarray) -> bool:
+    """True if one geometry object is at two places of `geoms`."""
+    return len({id(geometry) for geometry in geoms}) < len(geoms)
 
 
 def _settled_by_queried_piece(
