@@ -426,61 +426,14 @@ def _rings_apart(
         budget = 32 * m + 64
         # Room for the usual three or so cells per edge; counted first only if that is short.
         entries = np.empty((4 * m + 64, 2), np.int64)  # (cell, edge)
-        placed = 0
-        for k in range(m):
-            placed += _enter_edge(
-                coords,
-                start[k],
-                xmin,
-                ymin,
-                to_cell,
-                side,
-                nx,
-                ny,
-                len(entries) - placed,
-                k,
-                entries,
-                placed,
-            )
-            if placed > len(entries):
-                break
+        grid = (xmin, ymin, to_cell, side, nx, ny)
+        placed = _enter_edges(coords, start[:m], grid, len(entries), entries)
         if placed > len(entries):
-            placed = 0
-            nowhere = np.empty((0, 2), np.int64)
-            for k in range(m):
-                placed += _enter_edge(
-                    coords,
-                    start[k],
-                    xmin,
-                    ymin,
-                    to_cell,
-                    side,
-                    nx,
-                    ny,
-                    budget - placed,
-                    -1,
-                    nowhere,
-                    0,
-                )
-                if placed > budget:
-                    return _UNDECIDED  # edges much longer than most: GEOS decides
+            placed = _enter_edges(coords, start[:m], grid, budget, np.empty((0, 2), np.int64))
+            if placed > budget:
+                return _UNDECIDED  # edges much longer than most: GEOS decides
             entries = np.empty((placed, 2), np.int64)
-            filled = 0
-            for k in range(m):
-                filled += _enter_edge(
-                    coords,
-                    start[k],
-                    xmin,
-                    ymin,
-                    to_cell,
-                    side,
-                    nx,
-                    ny,
-                    placed - filled,
-                    k,
-                    entries,
-                    filled,
-                )
+            _enter_edges(coords, start[:m], grid, placed, entries)
         bits = 1
         while (1 << bits) < 2 * placed:
             bits += 1
@@ -640,6 +593,42 @@ def _ray_crossing(coords: np.ndarray, i: int, px: float, py: float) -> int:  # p
 def _bucket(key: int, bits: int) -> int:  # pragma: no cover - compiled
     """Fibonacci hashing of a cell key into ``2**bits`` buckets."""
     return int((np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits))
+
+
+@numba.njit(cache=True, nogil=True)
+def _enter_edges(
+    coords: np.ndarray,
+    starts: np.ndarray,
+    grid: tuple[float, float, float, float, int, int],
+    limit: int,
+    entries: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Enter edges ``starts`` in the cells along them, up to `limit` entries; how many.
+
+    `grid` is ``(xmin, ymin, to_cell, side, nx, ny)``. With an empty `entries` only counts.
+    Stops once past `limit`.
+    """
+    xmin, ymin, to_cell, side, nx, ny = grid
+    placed = 0
+    for k in range(len(starts)):
+        edge = k if len(entries) else -1
+        placed += _enter_edge(
+            coords,
+            starts[k],
+            xmin,
+            ymin,
+            to_cell,
+            side,
+            nx,
+            ny,
+            limit - placed,
+            edge,
+            entries,
+            placed,
+        )
+        if placed > limit:
+            break
+    return placed
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
