@@ -205,3 +205,32 @@ def test_one_polygon_object_at_many_places_is_tested_safely():
     once = classified_overlaps(np.array([box(0, 0, 100, 100)], dtype=object), small, threads=1)
     assert len(found.pieces) == 40 * len(once.pieces) > 2 * 50_000
     assert not shapely.is_prepared(big)
+
+
+def test_pair_tests_in_threads_equal_one_thread():
+    """Over 100,000 candidate pairs the pair tests run in threads, by queried piece."""
+    big = np.array(
+        [box(x, y, x + 30.5, y + 30.5) for x in range(0, 300, 30) for y in range(0, 300, 30)],
+        dtype=object,
+    )
+    small = np.array(
+        [box(x, y, x + 1.5, y + 1.5) for x in range(0, 300, 1) for y in range(0, 300, 1)],
+        dtype=object,
+    )
+    calls = []
+    original = overlaps._settled_by_queried_piece
+
+    def spy(settle, query_piece, *, threads):
+        calls.append((len(query_piece), threads))
+        return original(settle, query_piece, threads=threads)
+
+    overlaps._settled_by_queried_piece = spy
+    try:
+        threaded = classified_overlaps(big, small, threads=2)
+    finally:
+        overlaps._settled_by_queried_piece = original
+    single = classified_overlaps(big, small, threads=1)
+    assert calls and calls[0][0] >= 2 * overlaps.MIN_BLOCK and calls[0][1] == 2
+    assert threaded.left_index.tolist() == single.left_index.tolist()
+    assert threaded.right_index.tolist() == single.right_index.tolist()
+    assert shapely.equals(threaded.pieces, single.pieces).all()
