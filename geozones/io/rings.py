@@ -65,7 +65,7 @@ def polygon_rings(geoms: np.ndarray) -> PolygonRings:
 
     Examples
     --------
-    >>> from shapely import MultiPolygon, Polygon, box
+    >>> from shapely import Polygon, box
     >>> square_with_hole = Polygon(box(0, 0, 4, 4).exterior, [box(1, 1, 2, 2).exterior])
     >>> rings = polygon_rings(np.array([square_with_hole, box(5, 5, 6, 6)]))
     >>> rings.ring_geometry.tolist(), rings.ring_is_hole.tolist(), rings.ring_lengths.tolist()
