@@ -19,6 +19,7 @@ from shapely import box
 from geozones.analysis import overlaps
 from geozones.analysis.overlaps import classified_overlaps, subdivide
 from geozones.errors import GeozonesError
+from geozones.parallel import MIN_BLOCK
 
 
 def plain_overlaps(left, right, *, same_layer=False):
@@ -218,19 +219,19 @@ def test_pair_tests_in_threads_equal_one_thread():
         dtype=object,
     )
     calls = []
-    original = overlaps._settled_by_queried_piece
+    original = overlaps.map_groups
 
     def spy(settle, query_piece, *, threads):
         calls.append((len(query_piece), threads))
         return original(settle, query_piece, threads=threads)
 
-    overlaps._settled_by_queried_piece = spy
+    overlaps.map_groups = spy
     try:
         threaded = classified_overlaps(big, small, threads=2)
     finally:
-        overlaps._settled_by_queried_piece = original
+        overlaps.map_groups = original
     single = classified_overlaps(big, small, threads=1)
-    assert calls and calls[0][0] >= 2 * overlaps.MIN_BLOCK and calls[0][1] == 2
+    assert calls and calls[0][0] >= 2 * MIN_BLOCK and calls[0][1] == 2
     assert threaded.left_index.tolist() == single.left_index.tolist()
     assert threaded.right_index.tolist() == single.right_index.tolist()
     assert shapely.equals(threaded.pieces, single.pieces).all()

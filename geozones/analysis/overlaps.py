@@ -27,8 +27,6 @@ crash the process.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import NamedTuple
 
@@ -38,7 +36,7 @@ import shapely
 from geozones.choices import checked_non_negative
 from geozones.io.validity import polygonal_parts, valid_mask
 from geozones.measure.tolerance import is_thin
-from geozones.parallel import MIN_BLOCK, chunk_cuts, map_by_cost, worker_count
+from geozones.parallel import map_by_cost, map_groups, worker_count
 
 #: Polygons with more coordinates than this are cut into pieces before pairing, by default
 #: (0 cuts nothing), with :data:`CUT_WHEN_FINER` and :data:`CUT_FROM_CANDIDATES`. It halved
@@ -349,7 +347,9 @@ def classified_overlaps(
         # side (a frame holding the same geometry twice), could be in two threads at once.
         code = settle(np.arange(len(a)))
     else:
-        code = _settled_by_queried_piece(settle, query_piece, threads=threads)
+        # The pairs come sorted by queried piece (the tree's query order): each prepared
+        # polygon stays in one thread.
+        code = map_groups(settle, query_piece, threads=threads)
     shapely.destroy_prepared(prepared)
     met = np.flatnonzero(code > 0)
     pieces = np.where(code[met] == 2, a[met], b[met])
@@ -373,29 +373,6 @@ def classified_overlaps(
 def _repeated(geoms: np.ndarray) -> bool:
     """True if one geometry object is at two places of `geoms`."""
     return len({id(geometry) for geometry in geoms}) < len(geoms)
-
-
-def _settled_by_queried_piece(
-    settle: Callable[[np.ndarray], np.ndarray], query_piece: np.ndarray, *, threads: int
-) -> np.ndarray:
-    """``settle`` of every pair, in threads, all pairs of one queried piece in one thread.
-
-    GEOS builds a prepared polygon's indexes on its first use without a lock: two threads
-    using one prepared polygon at once crash the process. The pairs come sorted by queried
-    piece (the tree's query order), so spans of whole pieces keep each prepared polygon in
-    one thread.
-    """
-    total = len(query_piece)
-    if threads <= 1 or total < 2 * MIN_BLOCK or (np.diff(query_piece) < 0).any():
-        return settle(np.arange(total))
-    piece_start = np.flatnonzero(np.r_[True, query_piece[1:] != query_piece[:-1]])
-    cuts = chunk_cuts(piece_start, total, max(total // (4 * threads), 1))
-    bounds = np.r_[piece_start, total][cuts]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        parts = pool.map(
-            lambda k: settle(np.arange(bounds[k], bounds[k + 1])), range(len(cuts) - 1)
-        )
-        return np.concatenate(list(parts))
 
 
 def _reassemble(
