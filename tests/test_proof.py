@@ -33,6 +33,11 @@ CASES = {
     "collinear vertex": (Polygon([(0, 0), (1, 0), (2, 0), (2, 1), (0, 1)]), True),
     "bow tie": (Polygon([(0, 0), (2, 2), (2, 0), (0, 2)]), False),
     "spike back along an edge": (Polygon([(0, 0), (2, 0), (1, 0), (1, 1)]), False),
+    "ring touching itself where it turns back": (
+        # Two lobes meeting at (2, 1): the ring's leftward and rightward runs end there.
+        Polygon([(0, 0), (2, 1), (0, 2), (1, 5), (4, 5), (4, 2), (2, 1), (4, 0), (1, -3), (0, -3)]),
+        False,
+    ),
     "hole outside its shell": (Polygon(SQUARE, [[(11, 11), (12, 11), (12, 12)]]), False),
     "hole in a hole": (
         Polygon(SQUARE, [[(1, 1), (9, 1), (9, 9), (1, 9)], [(2, 2), (3, 2), (3, 3)]]),
@@ -223,3 +228,90 @@ def test_rings_given_by_the_caller_are_proven_without_geos():
     assert certainly_valid_rings(
         coords, starts, lengths, is_hole, geometry, 2, simple=simple
     ).tolist() == [True, False]
+
+
+def corridor(seed, steps=120, *, grid=None):
+    """A river-like polygon: a random walk buffered, not star-shaped; holes where it loops.
+
+    With `grid`, snapped to it: vertical edges and vertices in line become common.
+    """
+    rng = np.random.default_rng(seed)
+    heading = np.cumsum(rng.normal(0, 0.5, steps))
+    walk = 40.0 * np.cumsum(np.column_stack([np.cos(heading), np.sin(heading)]), axis=0)
+    origin = np.array([39_500_000.0, 3_300_000.0])
+    polygon = shapely.make_valid(shapely.LineString(walk + origin).buffer(12, 2))
+    if grid is not None:
+        polygon = shapely.set_precision(polygon, grid)
+    return polygon
+
+
+def test_rings_that_are_not_star_shaped_are_proven_by_their_chains():
+    """River corridors (with holes, as parts of one multipolygon, snapped to a grid)."""
+    from geozones.io import proof
+    from geozones.io.rings import polygon_rings
+
+    geoms = [corridor(seed) for seed in range(12)]
+    geoms += [corridor(seed, grid=1.0) for seed in range(12, 20)]
+    geoms.append(MultiPolygon([*shapely.get_parts(corridor(20)), box(0, 0, 1, 1)]))
+    geoms = np.array(geoms, dtype=object)
+    assert shapely.is_valid(geoms).all()
+    assert (shapely.get_num_interior_rings(geoms[:12]) > 0).any()
+    assert certainly_valid(geoms).all()
+    # Decided by the sweep, not by the grid it falls back to.
+    for geometry in geoms:
+        rings = polygon_rings(np.array([geometry], dtype=object))
+        found = proof._chains_apart(
+            rings.coords,
+            rings.ring_starts,
+            rings.ring_lengths,
+            np.cumsum(~rings.ring_is_hole).astype(np.int64),
+            rings.ring_is_hole,
+            np.zeros(len(rings.ring_starts), dtype=bool),
+            0,
+            len(rings.ring_starts),
+        )
+        assert found == proof._APART
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_corridor_bent_onto_itself_is_not_proven(seed):
+    """One vertex moved onto another edge of its ring, or across it: GEOS says invalid."""
+    polygon = corridor(seed, steps=60)
+    coords = np.asarray(polygon.exterior.coords)
+    rng = np.random.default_rng(seed)
+    i, j = sorted(rng.choice(np.arange(1, len(coords) - 2), 2, replace=False))
+    bent = coords.copy()
+    bent[i] = 0.5 * (coords[j] + coords[j + 1])  # on edge j
+    crossed = coords.copy()
+    crossed[i] = coords[j] + 2.0 * (0.5 * (coords[j] + coords[j + 1]) - coords[j])
+    geoms = np.array([Polygon(bent), Polygon(crossed, polygon.interiors)], dtype=object)
+    proven = certainly_valid(geoms)
+    assert not (proven & ~shapely.is_valid(geoms)).any()
+    assert not proven[0]
+
+
+walk_coordinate = st.integers(0, 20).map(float)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    shell=st.lists(st.tuples(walk_coordinate, walk_coordinate), min_size=4, max_size=40),
+    holes=st.lists(
+        st.lists(st.tuples(walk_coordinate, walk_coordinate), min_size=3, max_size=12),
+        max_size=3,
+    ),
+    repair=st.booleans(),
+)
+def test_never_proves_an_invalid_walk(shell, holes, repair):
+    """Long random rings on a grid: many x-monotone chains, vertical edges, shared vertices.
+
+    Repaired by GEOS they are valid, mostly not star-shaped, often with holes or in parts.
+    """
+    geometry = Polygon(shell, holes)
+    if repair:
+        geometry = shapely.make_valid(geometry)
+        if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+            parts = [p for p in shapely.get_parts(geometry) if p.geom_type == "Polygon"]
+            geometry = MultiPolygon(parts)
+    if certainly_valid(np.array([geometry], dtype=object))[0]:
+        assert shapely.is_valid(geometry), geometry.wkt

@@ -10,24 +10,28 @@ coordinates already) proves the rest with a test that is certain or says nothing
 compiled loop (numba, cached on disk like :mod:`geozones.measure.kernels`), per geometry:
 
 1. every ring is closed, has finite coordinates and at least three edges of non-zero length;
-2. every ring is simple: star-shaped around a point found by projections onto its edges'
-   half-planes, or else no two of its edges have a point in common, except consecutive edges
-   at their shared vertex (and those do not double back along each other). Edges are paired
-   only within the cells of a uniform grid of cells about twice the median edge, so the work
-   is linear in the vertices for rings of edges of similar lengths;
-3. no edge of one ring meets an edge of another: only the edges lying in the box of another
-   ring are paired, on the same kind of grid (for a small hole, a few edges of its shell);
-4. the rings therefore do not meet, and each lies wholly inside or outside each other: which
-   rings hold the first vertex of each is counted along a ray, over the rings whose box holds
-   it. Each hole lies in its own shell and in no other hole of its polygon; each shell lies
-   outside every other polygon of the geometry, or inside one of its holes.
+2. when every ring is star-shaped (around a point found by projections onto its edges'
+   half-planes), every ring is simple, and only the edges lying in the box of another ring
+   are paired with that ring's, on a uniform grid of cells about twice the median edge (for
+   a small hole, a few edges of its shell); which rings hold the first vertex of each is
+   counted along a ray, over the rings whose box holds it;
+3. otherwise every ring is cut into x-monotone chains, as GEOS's noding does, and the chains
+   are swept from left to right: chains whose boxes meet are compared edge by edge along x,
+   so the work is about linear in the vertices (each edge meets the few edges of the chains
+   beside it). No two edges may have a point in common, except consecutive edges of a ring
+   at their shared vertex, and those must not double back along each other; a star-shaped
+   ring's chains are compared only with other rings'. Which rings hold the first vertex of
+   each is counted along a ray upwards, which meets a chain at most once;
+4. the rings therefore do not meet, and each lies wholly inside or outside each other: each
+   hole lies in its own shell and in no other hole of its polygon; each shell lies outside
+   every other polygon of the geometry, or inside one of its holes.
 
-Geometries of over 1,024 rings, or whose rings' boxes overlap so much that steps 3 and 4
-would cost more than pairing all edges, pair all edges on one grid and count along its rows.
-Every orientation is decided with Shewchuk's error bound for ``orient2d``: a geometry is
-declared valid only when every step is certain. Rings that touch (a hole touching its shell
-at a point is valid), collinear edges, crowded grid cells or a budget exceeded leave the
-geometry undecided, and GEOS checks it.
+Geometries of over 1,024 rings, or whose rings' boxes or chains overlap so much that steps 2
+or 3 would cost more, pair all their edges on one grid and count along its rows. Every
+orientation is decided with Shewchuk's error bound for ``orient2d``: a geometry is declared
+valid only when every step is certain. Rings that touch (a hole touching its shell at a point
+is valid), collinear edges, crowded grid cells or a budget exceeded leave the geometry
+undecided, and GEOS checks it.
 """
 
 from __future__ import annotations
@@ -49,7 +53,9 @@ _CHUNK = 1 << 16
 # Passes of projections looking for a point of a ring's kernel. On the benchmark's red line
 # most rings that have one need 1-3, but a seventh of them, narrow zigzag stars, need more:
 # with 16 passes instead of 32 the proof of single-ring polygons took 1.7x as long (more
-# rings fell to the grid test, which costs a few times as much as a pass).
+# rings fell to the grid test, which costs a few times as much as a pass). A ring that does
+# not fix fewer edges in its third pass than in its first is left to the chains' test (a
+# pass costs about a tenth of it): most rings that are not star-shaped stop there.
 _PASSES = 32
 
 
@@ -258,9 +264,11 @@ def _valid_polygon(
 ) -> bool:  # pragma: no cover - compiled
     if r1 <= r0:
         return False
-    # Rings that are star-shaped are simple: then only the rings need testing against each
-    # other. Otherwise one grid of all the geometry's edges decides it all.
-    stars = True
+    # Star-shaped rings are simple: then only the rings need testing against each other.
+    # Otherwise the rings' monotone chains are swept (a star-shaped ring's chains paired only
+    # with other rings'). Where either would cost too much, one grid of all the geometry's
+    # edges decides it all.
+    stars = np.empty(r1 - r0, np.bool_)
     for r in range(r0, r1):
         s = ring_starts[r]
         n = ring_lengths[r]
@@ -268,19 +276,22 @@ def _valid_polygon(
             n >= 4 and coords[s, 0] == coords[s + n - 1, 0] and coords[s, 1] == coords[s + n - 1, 1]
         ):
             return False
-        if stars and not (ring_simple[r] or _star_ring(coords, s, n)):
-            stars = False
-    if stars and r1 - r0 == 1:
-        return True
-    if stars:
+        stars[r - r0] = ring_simple[r] or _star_ring(coords, s, n)
+    if stars.all():
+        if r1 - r0 == 1:
+            return True
         # Only the edges inside another ring's box can meet that ring, and only rings whose
         # box holds a ring's vertex can hold that ring: usually a small part of a polygon's
         # edges for its holes, or of a multipolygon's for its parts.
         found = _rings_apart(
             coords, ring_starts, ring_lengths, ring_part, ring_is_hole, r0, r1, True
         )
-        if found != _OVER_BUDGET:
-            return found == _APART
+    else:
+        found = _chains_apart(
+            coords, ring_starts, ring_lengths, ring_part, ring_is_hole, stars, r0, r1
+        )
+    if found != _OVER_BUDGET:
+        return found == _APART
     return (
         _rings_apart(coords, ring_starts, ring_lengths, ring_part, ring_is_hole, r0, r1, False)
         == _APART
@@ -543,32 +554,57 @@ def _rings_apart(
                             seen[other] = r
                             touched[count] = other
                             count += 1
-        part = ring_part[r0 + r] - part_base
-        for t in range(count):
-            other = touched[t]
-            if parity[other] == 1:
-                holders[ring_part[r0 + other] - part_base] += 1
-                if ring_part[r0 + other] - part_base == part and (
-                    ring_is_hole[r0 + r] and ring_is_hole[r0 + other]
-                ):
-                    return _UNDECIDED  # a hole inside another hole of its polygon
-        if ring_is_hole[r0 + r]:
-            # Inside its shell (the only ring of its polygon that may hold it).
-            if holders[part] != 1:
-                return _UNDECIDED
-        else:
-            # In no other polygon's interior: an even count (outside, or in one of its holes).
-            for t in range(count):
-                other_part = ring_part[r0 + touched[t]] - part_base
-                if other_part != part and holders[other_part] % 2 == 1:
-                    return _UNDECIDED
-            if holders[part] != 0:
-                return _UNDECIDED
-        for t in range(count):
-            other = touched[t]
-            parity[other] = 0
-            holders[ring_part[r0 + other] - part_base] = 0
+        if not _nested_as_valid(
+            parity, touched, count, holders, ring_part, ring_is_hole, r0, r, part_base
+        ):
+            return _UNDECIDED
     return _APART
+
+
+@numba.njit(cache=True, nogil=True)
+def _nested_as_valid(
+    parity: np.ndarray,
+    touched: np.ndarray,
+    count: int,
+    holders: np.ndarray,
+    ring_part: np.ndarray,
+    ring_is_hole: np.ndarray,
+    r0: int,
+    r: int,
+    part_base: int,
+) -> bool:  # pragma: no cover - compiled
+    """Whether ring `r` lies where a valid geometry's ring may, given which rings hold it.
+
+    ``touched[:count]`` are the rings (counted from `r0`) crossed by the ray from the ring's
+    first vertex, and `parity` says which of them hold it. A hole lies in its shell and in no
+    other hole of its polygon; a shell lies in no other polygon's interior. `parity` and
+    `holders` (per polygon, counted from `part_base`) are left zeroed.
+    """
+    part = ring_part[r0 + r] - part_base
+    nested = True
+    for t in range(count):
+        other = touched[t]
+        if parity[other] == 1:
+            holders[ring_part[r0 + other] - part_base] += 1
+            if ring_part[r0 + other] - part_base == part and (
+                ring_is_hole[r0 + r] and ring_is_hole[r0 + other]
+            ):
+                nested = False  # a hole inside another hole of its polygon
+    if ring_is_hole[r0 + r]:
+        # Inside its shell (the only ring of its polygon that may hold it).
+        nested = nested and holders[part] == 1
+    else:
+        # In no other polygon's interior: an even count (outside, or in one of its holes).
+        for t in range(count):
+            other_part = ring_part[r0 + touched[t]] - part_base
+            if other_part != part and holders[other_part] % 2 == 1:
+                nested = False
+        nested = nested and holders[part] == 0
+    for t in range(count):
+        other = touched[t]
+        parity[other] = 0
+        holders[ring_part[r0 + other] - part_base] = 0
+    return nested
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -806,9 +842,13 @@ def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover 
             break
         if done == 0:
             first_moves = moves
-        elif done == 7 and moves > 2 and 2 * moves >= first_moves:
-            # Still as many edges to fix as at first: most likely no kernel (the polygon is
-            # not star-shaped), and more passes would cost more than the grid test.
+        elif moves > 2 and (
+            (done == 2 and 10 * moves >= 9 * first_moves)
+            or (done == 7 and 2 * moves >= first_moves)
+        ):
+            # Still about as many edges to fix as at first: most likely no kernel (the ring
+            # is not star-shaped), and more passes would cost more than the chains' test.
+            # (Narrow zigzag stars fix fewer each pass: their chains overlap a lot.)
             return False
     px = cx + ox
     py = cy + oy
@@ -828,3 +868,310 @@ def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover 
         if (ay > py) != (by > py) and (by > ay) == (turn > 0):
             crossings += 1
     return crossings == 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _chains_apart(
+    coords: np.ndarray,
+    ring_starts: np.ndarray,
+    ring_lengths: np.ndarray,
+    ring_part: np.ndarray,
+    ring_is_hole: np.ndarray,
+    ring_simple: np.ndarray,
+    r0: int,
+    r1: int,
+) -> int:  # pragma: no cover - compiled
+    """Rings ``r0..r1`` of one geometry, by their monotone chains: as :func:`_rings_apart`.
+
+    Every ring is cut into x-monotone chains (runs of edges along which x never turns back).
+    Sweeping the chains in order of their left ends, each is paired with the chains still
+    open whose y-ranges meet its own, and two chains are compared by walking both from left
+    to right, each edge against the edges of the other chain whose x-ranges meet its own (as
+    GEOS's monotone chains do). Chains of one ring that `ring_simple` (the star test) has
+    proven simple are not paired. Consecutive edges of the other rings must only turn, never
+    double back. Nesting is counted along a ray upwards, which meets an x-monotone chain at
+    most once: at the edge found by bisection. ``_OVER_BUDGET`` when the chains overlap so
+    much that a grid costs less.
+    """
+    rings = r1 - r0
+    ring_last = np.empty(rings, np.int64)  # the last edge of non-zero length
+    edges = 0
+    for r in range(r0, r1):
+        s = ring_starts[r]
+        end = s + ring_lengths[r] - 1  # edges s..end-1: edge i runs from vertex i to i + 1
+        if end - s < 3 or coords[s, 0] != coords[end, 0] or coords[s, 1] != coords[end, 1]:
+            return _UNDECIDED
+        last = -1
+        for i in range(end - 1, s - 1, -1):
+            if coords[i, 0] != coords[i + 1, 0] or coords[i, 1] != coords[i + 1, 1]:
+                last = i
+                break
+        ring_last[r - r0] = last
+        proper = 0
+        previous = last
+        for i in range(s, end):
+            x = coords[i, 0]
+            y = coords[i, 1]
+            if not (math.isfinite(x) and math.isfinite(y)):
+                return _UNDECIDED
+            if x == coords[i + 1, 0] and y == coords[i + 1, 1]:
+                continue
+            proper += 1
+            if not ring_simple[r - r0] and not _turn_apart(coords, previous, i):
+                return _UNDECIDED
+            previous = i
+        if proper < 3:
+            return _UNDECIDED
+        edges += end - s
+    # The chains: edges first..last (inclusive), x non-decreasing (rising) or non-increasing;
+    # vertical and zero-length edges join the chain they are in and make it `level` (only in
+    # such a chain may two edges that do not follow each other share an x).
+    chain_first = np.empty(edges, np.int64)
+    chain_last = np.empty(edges, np.int64)
+    chain_rising = np.empty(edges, np.bool_)
+    chain_level = np.zeros(edges, np.bool_)
+    chain_ring = np.empty(edges, np.int64)
+    chains = 0
+    for r in range(r0, r1):
+        s = ring_starts[r]
+        end = s + ring_lengths[r] - 1
+        direction = 0
+        first = s
+        for i in range(s, end):
+            dx = coords[i + 1, 0] - coords[i, 0]
+            step = 1 if dx > 0.0 else (-1 if dx < 0.0 else 0)
+            if step != 0 and direction != 0 and step != direction:
+                chain_first[chains] = first
+                chain_last[chains] = i - 1
+                chain_rising[chains] = direction > 0
+                chain_ring[chains] = r - r0
+                chains += 1
+                first = i
+            if step != 0:
+                direction = step
+            else:
+                chain_level[chains] = True
+        chain_first[chains] = first
+        chain_last[chains] = end - 1
+        chain_rising[chains] = direction >= 0
+        chain_ring[chains] = r - r0
+        chains += 1
+    box = np.empty((chains, 4))
+    for c in range(chains):
+        low_y = np.inf
+        high_y = -np.inf
+        for i in range(chain_first[c], chain_last[c] + 2):
+            low_y = min(low_y, coords[i, 1])
+            high_y = max(high_y, coords[i, 1])
+        a = coords[chain_first[c], 0]
+        b = coords[chain_last[c] + 1, 0]
+        box[c, 0] = min(a, b)
+        box[c, 1] = low_y
+        box[c, 2] = max(a, b)
+        box[c, 3] = high_y
+    order = np.argsort(box[:, 0])
+    active = np.empty(chains, np.int64)
+    open_chains = 0
+    budget = 64 * edges + 4096
+    for c in order:
+        ring_c = chain_ring[c]
+        s = ring_starts[r0 + ring_c]
+        if chain_level[c] and not ring_simple[ring_c]:
+            steps = _chain_pairs(
+                coords, chain_first, chain_last, chain_rising, box, c, c, s, ring_last[ring_c]
+            )
+            if steps < 0:
+                return _UNDECIDED
+            budget -= steps
+        kept = 0
+        for t in range(open_chains):
+            a = active[t]
+            if box[a, 2] < box[c, 0]:
+                continue  # closed: left of every chain still to come
+            active[kept] = a
+            kept += 1
+            budget -= 1
+            same = chain_ring[a] == ring_c
+            if same and ring_simple[ring_c]:
+                continue
+            if box[a, 1] <= box[c, 3] and box[c, 1] <= box[a, 3]:
+                steps = _chain_pairs(
+                    coords,
+                    chain_first,
+                    chain_last,
+                    chain_rising,
+                    box,
+                    a,
+                    c,
+                    s if same else -1,
+                    ring_last[ring_c],
+                )
+                if steps < 0:
+                    return _UNDECIDED
+                budget -= steps
+        if budget < 0:
+            return _OVER_BUDGET
+        active[kept] = c
+        open_chains = kept + 1
+    if rings == 1:
+        return _APART
+    # The rings do not meet, so each lies inside or outside each other. Which rings hold the
+    # first vertex of each: crossings of a ray upwards, at most one per chain.
+    parity = np.zeros(rings, np.int64)
+    seen = np.full(rings, -1, np.int64)
+    touched = np.empty(rings, np.int64)
+    part_base = ring_part[r0]
+    parts = ring_part[r1 - 1] - part_base + 1
+    holders = np.zeros(parts, np.int64)
+    left_ends = box[order, 0]
+    for r in range(rings):
+        s = ring_starts[r0 + r]
+        px = coords[s, 0]
+        py = coords[s, 1]
+        count = 0
+        # Chains starting right of the point cannot hold it.
+        reach = np.searchsorted(left_ends, px, side="right")
+        budget -= reach
+        if budget < 0:
+            return _OVER_BUDGET
+        for t in range(reach):
+            c = order[t]
+            other = chain_ring[c]
+            if other == r or not px < box[c, 2]:
+                continue
+            # The edge of the chain over the point's x, as [left, right).
+            k = _first_reaching(coords, chain_first[c], chain_last[c], chain_rising[c], px, True)
+            i = _chain_edge(chain_first[c], chain_last[c], chain_rising[c], k)
+            if chain_rising[c]:
+                turn = _orientation(
+                    coords[i, 0], coords[i, 1], coords[i + 1, 0], coords[i + 1, 1], px, py
+                )
+            else:
+                turn = _orientation(
+                    coords[i + 1, 0], coords[i + 1, 1], coords[i, 0], coords[i, 1], px, py
+                )
+            if turn == 0:
+                return _UNDECIDED
+            if turn < 0:  # the point lies below the edge
+                parity[other] ^= 1
+                if seen[other] != r:
+                    seen[other] = r
+                    touched[count] = other
+                    count += 1
+        if not _nested_as_valid(
+            parity, touched, count, holders, ring_part, ring_is_hole, r0, r, part_base
+        ):
+            return _UNDECIDED
+    return _APART
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _chain_edge(chain_first: int, chain_last: int, rising: bool, k: int) -> int:  # pragma: no cover
+    """The `k`-th edge of a chain counted from its left end."""
+    return chain_first + k if rising else chain_last - k
+
+
+@numba.njit(cache=True, nogil=True)
+def _chain_pairs(
+    coords: np.ndarray,
+    chain_first: np.ndarray,
+    chain_last: np.ndarray,
+    chain_rising: np.ndarray,
+    box: np.ndarray,
+    a: int,
+    c: int,
+    s: int,
+    last: int,
+) -> int:  # pragma: no cover - compiled
+    """Pair the edges of chains `a` and `c` (the same chain: its edges with one another).
+
+    Chains of one ring give its start `s` and its last proper edge `last` (edges that follow
+    each other are not paired); chains of two rings give ``s = -1``. Returns how many pairs
+    were looked at, or -1 when two edges may meet.
+    """
+    low = max(box[a, 0], box[c, 0])
+    high = min(box[a, 2], box[c, 2])
+    a_edges = chain_last[a] - chain_first[a] + 1
+    c_edges = chain_last[c] - chain_first[c] + 1
+    # From the first edge of each that reaches `low` (right ends rise along a chain).
+    ka = _first_reaching(coords, chain_first[a], chain_last[a], chain_rising[a], low, False)
+    kc0 = _first_reaching(coords, chain_first[c], chain_last[c], chain_rising[c], low, False)
+    looked = 0
+    while ka < a_edges:
+        i = _chain_edge(chain_first[a], chain_last[a], chain_rising[a], ka)
+        ka += 1
+        ax = coords[i, 0]
+        bx = coords[i + 1, 0]
+        if ax == bx and coords[i, 1] == coords[i + 1, 1]:
+            continue
+        left = min(ax, bx)
+        right = max(ax, bx)
+        if left > high:
+            break
+        low_y = min(coords[i, 1], coords[i + 1, 1])
+        high_y = max(coords[i, 1], coords[i + 1, 1])
+        # Edges of `c` wholly left of this one are left of every later edge of `a` too.
+        while kc0 < c_edges:
+            j = _chain_edge(chain_first[c], chain_last[c], chain_rising[c], kc0)
+            if max(coords[j, 0], coords[j + 1, 0]) >= left:
+                break
+            kc0 += 1
+        kc = kc0
+        while kc < c_edges:
+            j = _chain_edge(chain_first[c], chain_last[c], chain_rising[c], kc)
+            kc += 1
+            if min(coords[j, 0], coords[j + 1, 0]) > right:
+                break
+            looked += 1
+            # Apart in y (they meet in x), the same pair seen from the other edge, or edges
+            # that follow each other: nothing to test.
+            if (
+                high_y < min(coords[j, 1], coords[j + 1, 1])
+                or max(coords[j, 1], coords[j + 1, 1]) < low_y
+            ):
+                continue
+            if (a == c and j <= i) or (
+                coords[j, 0] == coords[j + 1, 0] and coords[j, 1] == coords[j + 1, 1]
+            ):
+                continue
+            if s >= 0 and _adjacent(coords, s, last, i, j):
+                continue
+            if not _edges_apart(coords, i, j):
+                return -1
+    return looked
+
+
+@numba.njit(cache=True, nogil=True)
+def _first_reaching(
+    coords: np.ndarray, chain_first: int, chain_last: int, rising: bool, x: float, at: bool
+) -> int:  # pragma: no cover - compiled
+    """How many edges of a chain, from its left end, end left of `x` (`at`: or at `x`)."""
+    low = 0
+    high = chain_last - chain_first + 1
+    while low < high:
+        middle = (low + high) // 2
+        i = _chain_edge(chain_first, chain_last, rising, middle)
+        right = max(coords[i, 0], coords[i + 1, 0])
+        if right < x or (at and right == x):
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _adjacent(
+    coords: np.ndarray, s: int, last: int, i: int, j: int
+) -> bool:  # pragma: no cover - compiled
+    """Whether proper edges `i` and `j` of the ring starting at `s` follow each other.
+
+    Only zero-length edges may lie between them; `last` is the ring's last proper edge.
+    """
+    for first, second in ((i, j), (j, i)):
+        # After the last proper edge come only zero-length ones: the next is from the start.
+        k = first + 1 if first != last else s
+        while k != second and coords[k, 0] == coords[k + 1, 0] and coords[k, 1] == coords[k + 1, 1]:
+            k += 1
+        if k == second:
+            return True
+    return False
