@@ -969,11 +969,40 @@ def _chains_apart(
         box[c, 1] = low_y
         box[c, 2] = max(a, b)
         box[c, 3] = high_y
+    # A star-shaped ring's chain needs pairing only if it lies in another ring's box.
+    swept = np.ones(chains, np.bool_)
+    if rings <= 64:
+        ring_box = np.empty((rings, 4))
+        ring_box[:, :2] = np.inf
+        ring_box[:, 2:] = -np.inf
+        for c in range(chains):
+            r = chain_ring[c]
+            ring_box[r, 0] = min(ring_box[r, 0], box[c, 0])
+            ring_box[r, 1] = min(ring_box[r, 1], box[c, 1])
+            ring_box[r, 2] = max(ring_box[r, 2], box[c, 2])
+            ring_box[r, 3] = max(ring_box[r, 3], box[c, 3])
+        for c in range(chains):
+            if not ring_simple[chain_ring[c]]:
+                continue
+            near = False
+            for o in range(rings):
+                if (
+                    o != chain_ring[c]
+                    and box[c, 0] <= ring_box[o, 2]
+                    and ring_box[o, 0] <= box[c, 2]
+                    and box[c, 1] <= ring_box[o, 3]
+                    and ring_box[o, 1] <= box[c, 3]
+                ):
+                    near = True
+                    break
+            swept[c] = near
     order = np.argsort(box[:, 0])
     active = np.empty(chains, np.int64)
     open_chains = 0
     budget = 64 * edges + 4096
     for c in order:
+        if not swept[c]:
+            continue
         ring_c = chain_ring[c]
         s = ring_starts[r0 + ring_c]
         if chain_level[c] and not ring_simple[ring_c]:
