@@ -19,6 +19,7 @@ import geozones
 from geozones.io.proof import certainly_valid, certainly_valid_rings
 
 SQUARE = [(0, 0), (10, 0), (10, 10), (0, 10)]
+U_HOLE = [(4, 1), (6, 1), (5, 2)]
 
 #: Each: (geometry, what the proof must say). Invalid ones must be False; these valid ones
 #: must be proven.
@@ -36,6 +37,18 @@ CASES = {
     "ring touching itself where it turns back": (
         # Two lobes meeting at (2, 1): the ring's leftward and rightward runs end there.
         Polygon([(0, 0), (2, 1), (0, 2), (1, 5), (4, 5), (4, 2), (2, 1), (4, 0), (1, -3), (0, -3)]),
+        False,
+    ),
+    "hole in a U-shaped shell": (
+        Polygon([(0, 0), (10, 0), (10, 10), (7, 10), (7, 3), (3, 3), (3, 10), (0, 10)], [U_HOLE]),
+        True,
+    ),
+    "hole crossing a U-shaped shell": (
+        # The shell is not star-shaped: its chains are swept, with the hole's.
+        Polygon(
+            [(0, 0), (10, 0), (10, 10), (7, 10), (7, 3), (3, 3), (3, 10), (0, 10)],
+            [[(4, 1), (6, 1), (5, 5)]],
+        ),
         False,
     ),
     "hole outside its shell": (Polygon(SQUARE, [[(11, 11), (12, 11), (12, 12)]]), False),
