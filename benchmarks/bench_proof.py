@@ -3,7 +3,7 @@
 On the layers of ``generate.py`` (generated first if missing; the red line also with 16 % of its
 polygons cut in two, as ``bench_area.py`` makes it) and on a layer of polygons that are
 not star-shaped (river corridors: random-walk lines buffered by GEOS, the shape of many real
-red-line polygons, where the proof must use its edge grid), it times, in one process:
+red-line polygons, where the proof must sweep their monotone chains), it times, in one process:
 
 - ``shapely.is_valid`` (one thread) against ``geozones.io.proof.certainly_valid`` (all
   threads; it also asks GEOS for the rings), and the share proven;
