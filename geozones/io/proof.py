@@ -300,10 +300,10 @@ def _valid_polygon(
     )
 
 
-#: A ring of more vertices whose x turns back less than once in this many edges is left to
-#: the chains' test without looking for a star: river-like rings (one turn in 16 edges on the
-#: benchmark's corridors), where the projection passes fail. Stars with narrow zigzags turn
-#: at every other edge and are looked for.
+#: A ring of at least 8 times this many vertices whose x turns back less than once in this
+#: many edges is left to the chains' test without looking for a star: river-like rings (one
+#: turn in 16 edges on the benchmark's corridors), where the projection passes fail. Stars
+#: with narrow zigzags turn at every other edge and are looked for.
 _CHAIN_EDGES = 8
 
 
@@ -912,9 +912,10 @@ def _chains_apart(
     Sweeping the chains in order of their left ends, each is paired with the chains still
     open whose y-ranges meet its own, and two chains are compared by walking both from left
     to right, each edge against the edges of the other chain whose x-ranges meet its own (as
-    GEOS's monotone chains do). Chains of one ring that `ring_simple` (the star test) has
-    proven simple are not paired. Consecutive edges of the other rings must only turn, never
-    double back. Nesting is counted along a ray upwards, which meets an x-monotone chain at
+    GEOS's monotone chains do). The chains of a ring that `ring_simple` (the star test) has
+    proven simple are paired only with other rings' chains, and only those lying in another
+    ring's box are swept. Consecutive edges of the other rings must only turn, never double
+    back. Nesting is counted along a ray upwards, which meets an x-monotone chain at
     most once: at the edge found by bisection. ``_OVER_BUDGET`` when the chains overlap so
     much that a grid costs less.
     """
