@@ -183,6 +183,35 @@ def test_invalid_null_and_empty_geometries_are_repaired_or_flagged_never_dropped
     assert np.isnan(geozones.area(layer).loc[by_bsm["null"]])
 
 
+def test_large_polygons_are_proven_valid_at_read_and_broken_ones_still_repaired(
+    tmp_path, monkeypatch
+):
+    """Large red-line polygons are checked by the compiled proof, not GEOS; nothing slips by."""
+    import geozones.io.validity as validity
+
+    angles = np.linspace(0, 2 * np.pi, 4_000, endpoint=False)
+    radii = 800 * (1 + 0.3 * np.cos(3 * angles))
+    ring = np.column_stack([X + 1_000 + radii * np.cos(angles), Y + 1_000 + radii * np.sin(angles)])
+    crossed = ring.copy()
+    crossed[[100, 2_100]] = crossed[[2_100, 100]]  # two vertices swapped: edges cross
+    frame = gpd.GeoDataFrame(
+        {"BSM": ["large", "crossed"]}, geometry=[Polygon(ring), Polygon(crossed)], crs="EPSG:4527"
+    )
+    path = tmp_path / "large.gpkg"
+    pyogrio.write_dataframe(frame, path)
+    asked = []
+    original = validity._is_valid
+    monkeypatch.setattr(validity, "_is_valid", lambda g: asked.append(len(g)) or original(g))
+
+    with pytest.warns(GeometryRepairWarning, match="repaired 1 invalid"):
+        layer = geozones.read_layer(path)
+
+    assert sum(asked) == 1  # only the crossed polygon went to GEOS
+    issues = geozones.layer_report(layer).issues
+    assert len(issues) == 1 and issues["problem"].iloc[0].startswith("invalid:")
+    assert layer.geometry.is_valid.all()
+
+
 def test_points_are_kept_flagged_and_refused_by_area(tmp_path):
     frame = gpd.GeoDataFrame(
         {"BSM": ["a", "b", "c"]},
