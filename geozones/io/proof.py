@@ -57,6 +57,11 @@ _CHUNK = 1 << 16
 # not fix fewer edges in its third pass than in its first is left to the chains' test (a
 # pass costs about a tenth of it): most rings that are not star-shaped stop there.
 _PASSES = 32
+# Each projection goes this far past the edge's line (over-relaxation): on the benchmark's red
+# line with 16 % multipolygons (rings cut in two, star-shaped but not around their vertex
+# mean) the rings proven by the search needed 12 passes on average with plain projections
+# and 2.2 with these, and a few more were proven. The proof at the end is exact either way.
+_OVERSHOOT = 1.5
 
 
 def certainly_valid(geoms: np.ndarray) -> np.ndarray:
@@ -816,9 +821,10 @@ def _edges_apart(coords: np.ndarray, i: int, j: int) -> bool:  # pragma: no cove
 def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover - compiled
     """True if ring ``coords[s:s + n]`` is certainly star-shaped around some point it finds.
 
-    The point: start at the vertex mean and project it onto the inner side of each edge it
-    lies outside of, pass after pass (alternating projections onto the edges' half-planes,
-    whose intersection is the ring's kernel), for at most ``_PASSES`` passes. The proof: seen
+    The point: start at the vertex mean and move it to the inner side of each edge it lies
+    outside of, half as far again past the edge's line as the projection would
+    (``_OVERSHOOT``), pass after pass (relaxed projections onto the edges' half-planes, whose
+    intersection is the ring's kernel), for at most ``_PASSES`` passes. The proof: seen
     from it, every edge turns the same way, certainly, and the ring winds around it once.
     """
     if n < 4:
@@ -859,7 +865,7 @@ def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover 
             inside = sign * (ux * (cy - ay) - uy * (cx - ax))
             need = margin * math.sqrt(length2)
             if inside < need:
-                shift = (need - inside) / length2 * sign
+                shift = (need - inside) / length2 * sign * _OVERSHOOT
                 cx -= shift * uy
                 cy += shift * ux
                 moves += 1
