@@ -78,6 +78,29 @@ def ring_kernel(
         # it (the band of a point is monotonic in its northing).
         low_band = _band(low_y, first_band, inverse_band_height, last_band)
         one_band = low_band == _band(high_y, first_band, inverse_band_height, last_band)
+        # The usual series (two terms, of degree 4 and 1 in v): its coefficients in locals,
+        # for short edges in one band (the same arithmetic as _piece's, unrolled).
+        usual = (
+            one_band
+            and terms.shape[1] == 2
+            and term_lengths[low_band, 0] == 5
+            and term_lengths[low_band, 1] == 2
+            and bow == 0.0
+        )
+        a0 = a1 = a2 = a3 = a4 = b0 = b1 = shift = 0.0
+        if usual:
+            a0 = terms[low_band, 0, 0]
+            a1 = terms[low_band, 0, 1]
+            a2 = terms[low_band, 0, 2]
+            a3 = terms[low_band, 0, 3]
+            a4 = terms[low_band, 0, 4]
+            b0 = terms[low_band, 1, 0]
+            b1 = terms[low_band, 1, 1]
+            shift = v_shift[low_band]
+        node0 = short_nodes[0]
+        node1 = short_nodes[1]
+        weight0 = short_weights[0]
+        weight1 = short_weights[1]
 
         x_prev = coords[s, 0]
         y_prev = coords[s, 1]
@@ -108,7 +131,22 @@ def ring_kernel(
 
             xa = x - false_easting
             if y != y_prev:
-                if one_band:
+                dx = xa - xa_prev
+                dy = y - y_prev
+                if usual and dx * dx + dy * dy < short_squared:
+                    v0 = y_prev * v_scale + shift
+                    dv = dy * v_scale
+                    total += (
+                        weight0
+                        * _usual_g(
+                            xa_prev + node0 * dx, v0 + node0 * dv, a0, a1, a2, a3, a4, b0, b1
+                        )
+                        + weight1
+                        * _usual_g(
+                            xa_prev + node1 * dx, v0 + node1 * dv, a0, a1, a2, a3, a4, b0, b1
+                        )
+                    ) * dy
+                elif one_band:
                     total += _piece(
                         xa_prev,
                         y_prev,
@@ -180,6 +218,28 @@ def ring_kernel(
             and upward == 1
             and (positive == edges or negative == edges)
         )
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _usual_g(
+    x: float,
+    v: float,
+    a0: float,
+    a1: float,
+    a2: float,
+    a3: float,
+    a4: float,
+    b0: float,
+    b1: float,
+) -> float:  # pragma: no cover - compiled
+    """``G = x³ · P0(v) + x⁵ · P1(v)``, P0 of degree 4 and P1 of 1, as :func:`_piece` sums it."""
+    x2 = x * x
+    x3 = x * x2
+    return (
+        0.0
+        + (((((0.0 * v + a4) * v + a3) * v + a2) * v + a1) * v + a0) * x3
+        + (((0.0 * v + b1) * v + b0) * (x3 * x2))
+    )
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
