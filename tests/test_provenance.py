@@ -151,3 +151,32 @@ def test_layers_read_by_read_layer_are_not_checked_again(tmp_path, monkeypatch):
     geozones.area(read["farmland"], method="planar")
     assert calls == []
     assert len(conflicts) == len(geozones.find_conflicts(layers()))
+
+
+def test_area_does_not_prove_again_what_read_layer_checked(tmp_path, monkeypatch):
+    from geozones.io import proof
+
+    # a square with a hole and a two-part polygon: the ring pass alone cannot prove them
+    with_hole = Polygon(
+        box(X, Y, X + 100, Y + 100).exterior, [box(X + 10, Y + 10, X + 20, Y + 20).exterior]
+    )
+    two_parts = shapely.MultiPolygon(
+        [box(X + 200, Y, X + 300, Y + 100), box(X + 400, Y, X + 500, Y + 100)]
+    )
+    path = tmp_path / "layer.gpkg"
+    frame = gpd.GeoDataFrame({"BSM": ["a", "b"]}, geometry=[with_hole, two_parts], crs=4527)
+    pyogrio.write_dataframe(frame, path)
+    read = geozones.read_layer(path)
+    proven: list[int] = []
+    original = proof.certainly_valid_rings
+    monkeypatch.setattr(
+        proof,
+        "certainly_valid_rings",
+        lambda *args, **options: proven.append(args[-1]) or original(*args, **options),
+    )
+    assert geozones.area(read).tolist() == pytest.approx([9_900.0, 20_000.0], rel=1e-3)
+    assert proven == []  # both were checked at read
+    changed = read.copy()
+    changed.loc[changed.index[1], "geometry"] = shapely.affinity.translate(two_parts, yoff=1.0)
+    assert geozones.area(changed).tolist() == pytest.approx([9_900.0, 20_000.0], rel=1e-3)
+    assert proven == [1]  # only the new object

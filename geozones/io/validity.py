@@ -11,6 +11,7 @@ coordinates or more, :func:`geozones.io.proof.certainly_valid`.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -128,7 +129,7 @@ def polygon_array(
     data: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     purpose: str,
-    certify: Callable[[np.ndarray], np.ndarray] | None = None,
+    certify: Callable[[np.ndarray, Callable[[], np.ndarray]], np.ndarray] | None = None,
     stacklevel: int = 3,
 ) -> np.ndarray:
     """Geometries ready for measuring: polygonal, valid (repaired with a warning).
@@ -140,9 +141,12 @@ def polygon_array(
     purpose : str
         What the polygons are needed for, used in messages ("area", "coverage", …).
     certify : callable, optional
-        ``certify(index)`` is called with the positions of the non-empty polygonal features
-        and returns, for each, True where the caller has proven it valid; GEOS checks only
-        the others. A caller that reads every coordinate anyway (the area) proves most
+        ``certify(index, known)`` is called with the positions of the non-empty polygonal
+        features and a function returning, for each, whether it is already known valid
+        (checked before, see :mod:`geozones.io.provenance`: it need not be proven again;
+        called only if needed, as it costs a little), and returns, for each,
+        True where the caller has proven it valid; GEOS checks only the others that are not
+        known valid. A caller that reads every coordinate anyway (the area) proves most
         parcels valid on the way, much faster than GEOS.
     stacklevel : int, default 3
         Of the repair warning: 3 points at the caller's caller.
@@ -164,7 +168,7 @@ def checked_polygons(
     data: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     purpose: str,
-    certify: Callable[[np.ndarray], np.ndarray] | None = None,
+    certify: Callable[[np.ndarray, Callable[[], np.ndarray]], np.ndarray] | None = None,
     stacklevel: int = 3,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`polygon_array`, and which features were repaired (a boolean mask).
@@ -185,11 +189,13 @@ def checked_polygons(
             "remove them or select the polygon features first"
         )
     to_check = polygonal & ~empty
+    known = functools.cache(lambda: known_valid(data))  # 8 ms for 200,000 features: if needed
     if certify is not None:
         polygons = np.flatnonzero(to_check)
-        to_check[polygons[np.asarray(certify(polygons), dtype=bool)]] = False
+        proven = certify(polygons, lambda: known()[polygons])
+        to_check[polygons[np.asarray(proven, dtype=bool)]] = False
     if to_check.any():
-        to_check &= ~known_valid(data)
+        to_check &= ~known()
     unchecked = np.flatnonzero(to_check)
     invalid = np.zeros(len(geoms), dtype=bool)
     invalid[unchecked] = ~valid_mask(geoms[unchecked])

@@ -260,9 +260,11 @@ def measured_polygons(
     raw = geometry_array(data)
     found: list[tuple[np.ndarray, _Measured]] = []
 
-    def certify(index: np.ndarray) -> np.ndarray:
+    def certify(index: np.ndarray, known: Callable[[], np.ndarray]) -> np.ndarray:
         measured = (
-            _transverse_mercator_measure(raw[index], projection, prove=True) if len(index) else None
+            _transverse_mercator_measure(raw[index], projection, prove=True, known=known)
+            if len(index)
+            else None
         )
         if measured is None:
             return np.zeros(len(index), dtype=bool)
@@ -375,6 +377,7 @@ def _transverse_mercator_measure(
     *,
     geodesic_edges: bool = False,
     prove: bool = False,
+    known: Callable[[], np.ndarray] | None = None,
 ) -> _Measured | None:
     """Area of non-empty polygons, which are certainly valid, the fit of ``f``, the layout.
 
@@ -383,7 +386,9 @@ def _transverse_mercator_measure(
     `scale` is the fit of the bands the polygons' bounds cover unless given; None if no fit is
     exact. A Polygon without holes whose ring the pass proves simple is valid; with `prove`,
     the others are proven, where they can be, by
-    :func:`geozones.io.proof.certainly_valid_rings` on the same coordinates.
+    :func:`geozones.io.proof.certainly_valid_rings` on the same coordinates, except those
+    that `known()` (per geometry, called only if some are left to prove) says are valid
+    already, which are returned as certain.
     """
     layout = RingLayout.of(geoms)
     if scale is None:
@@ -404,6 +409,8 @@ def _transverse_mercator_measure(
     one_ring[layout.ring_geometry[single]] = single
     certain = np.zeros(len(geoms), dtype=bool)
     certain[layout.ring_geometry[single[sums.simple[single]]]] = True
+    if known is not None and prove and not certain.all():
+        certain |= known()
     rest = np.flatnonzero(~certain)
     if prove and len(rest):
         from geozones.io.proof import certainly_valid_rings  # loads numba
