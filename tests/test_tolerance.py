@@ -143,6 +143,45 @@ def test_thinness_is_the_inscribed_circle():
     assert is_thin(np.array(shapes, dtype=object), 0.0).tolist() == [False] * 7 + [True]
 
 
+@pytest.mark.parametrize("angle", [0.0, 17.0, 90.0, 133.0])
+def test_slivers_in_a_narrow_strip_are_thin_without_a_buffer(monkeypatch, angle):
+    # At Gauss-Krüger coordinates, rotated: strips 100 m long and just under or over 1 mm
+    # wide, a sliver bent at a corner (not in one narrow strip), two slivers as one piece.
+    def strip(wide: float, dx: float = 0.0) -> Polygon:
+        return box(X + dx, Y, X + dx + 100, Y + wide)
+
+    # (arms 0.8 mm wide: the circle in the bend is 1.17 times that, still under 1 mm)
+    corner = shapely.union(strip(0.0008), box(X + 100 - 0.0008, Y, X + 100, Y + 50))
+    shapes = [
+        strip(0.0009),
+        strip(0.00098),
+        strip(0.0009995),  # thin, but not by the strip's margin: the buffer decides
+        strip(0.0010005),
+        strip(0.0012),
+        corner,
+        shapely.MultiPolygon([strip(0.0005), strip(0.0007, dx=200)]),
+        shapely.MultiPolygon([strip(0.0005), strip(0.0015, dx=200)]),
+    ]
+    shapes = [shapely.affinity.rotate(shape, angle, origin=(X, Y)) for shape in shapes]
+    expected = [
+        all(2 * inscribed_radius(part) < TOLERANCE for part in shapely.get_parts(shape))
+        for shape in shapes
+    ]
+    assert expected == [True, True, True, False, False, True, True, False]
+    assert is_thin(np.array(shapes, dtype=object), TOLERANCE).tolist() == expected
+    # The slivers in one narrow strip are decided without a negative buffer.
+    buffered: list[int] = []
+    original = shapely.buffer
+    monkeypatch.setattr(
+        shapely,
+        "buffer",
+        lambda geoms, *a, **k: buffered.append(len(geoms)) or original(geoms, *a, **k),
+    )
+    straight = np.array([shapes[0], shapes[1], shapes[6]], dtype=object)
+    assert is_thin(straight, TOLERANCE).all()
+    assert buffered == []
+
+
 def test_thin_parts_are_split_off_whole():
     piece = shapely.MultiPolygon([box(0, 0, 10, 10), box(20, 0, 30, 0.0004), box(40, 0, 41, 1)])
     thick, thin = split_thin_parts(np.array([piece, box(0, 0, 1, 1)]), TOLERANCE)
