@@ -169,7 +169,8 @@ def test_slivers_in_a_narrow_strip_are_thin_without_a_buffer(monkeypatch, angle)
     ]
     assert expected == [True, True, True, False, False, True, True, False]
     assert is_thin(np.array(shapes, dtype=object), TOLERANCE).tolist() == expected
-    # The slivers in one narrow strip are decided without a negative buffer.
+    # The slivers in one narrow strip are decided without a negative buffer (multipolygons
+    # are left to it).
     buffered: list[int] = []
     original = shapely.buffer
     monkeypatch.setattr(
@@ -177,7 +178,7 @@ def test_slivers_in_a_narrow_strip_are_thin_without_a_buffer(monkeypatch, angle)
         "buffer",
         lambda geoms, *a, **k: buffered.append(len(geoms)) or original(geoms, *a, **k),
     )
-    straight = np.array([shapes[0], shapes[1], shapes[6]], dtype=object)
+    straight = np.array([shapes[0], shapes[1]], dtype=object)
     assert is_thin(straight, TOLERANCE).all()
     assert buffered == []
 
