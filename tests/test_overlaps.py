@@ -14,7 +14,7 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely import box
+from shapely import Polygon, box
 
 from geozones.analysis import overlaps
 from geozones.analysis.overlaps import classified_overlaps, subdivide
@@ -208,8 +208,9 @@ def test_one_polygon_object_at_many_places_is_tested_safely():
     assert not shapely.is_prepared(big)
 
 
-def test_pair_tests_in_threads_equal_one_thread():
+def test_pair_tests_in_threads_equal_one_thread(monkeypatch):
     """Over 100,000 candidate pairs the pair tests run in threads, by queried piece."""
+    monkeypatch.setattr(overlaps, "SMALL_PAIR_VERTICES", 0)  # all pairs to GEOS
     big = np.array(
         [box(x, y, x + 30.5, y + 30.5) for x in range(0, 300, 30) for y in range(0, 300, 30)],
         dtype=object,
@@ -235,3 +236,64 @@ def test_pair_tests_in_threads_equal_one_thread():
     assert threaded.left_index.tolist() == single.left_index.tolist()
     assert threaded.right_index.tolist() == single.right_index.tolist()
     assert shapely.equals(threaded.pieces, single.pieces).all()
+
+
+def _jittered_cells(seed: int, jitter: float) -> np.ndarray:
+    """A 4 x 4 tessellation at Gauss-Krüger coordinates, each cell's vertices jittered apart."""
+    rng = np.random.default_rng(seed)
+    grid = np.stack(np.meshgrid(np.arange(5.0), np.arange(5.0), indexing="ij"), axis=-1) * 100
+    grid += rng.uniform(-15, 15, grid.shape)
+    cells = []
+    for i in range(4):
+        for j in range(4):
+            corners = np.array([grid[i, j], grid[i + 1, j], grid[i + 1, j + 1], grid[i, j + 1]])
+            corners = corners + rng.uniform(-jitter, jitter, corners.shape)
+            corners += [39_580_000.0, 3_150_000.0]
+            cells.append(Polygon(corners))
+    return np.array(cells, dtype=object)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    jitter=st.sampled_from([0.0, 1e-4, 3e-4, 0.5]),
+    triangles=st.integers(0, 6),
+)
+def test_small_pairs_settled_from_coordinates_agree_with_geos(seed, jitter, triangles):
+    # Tessellation neighbours with exactly shared, jittered and crossing edges, and random
+    # triangles among them: where the coordinates settle a pair, GEOS agrees.
+    from geozones.measure import kernels
+
+    rng = np.random.default_rng(seed)
+    geoms = _jittered_cells(seed, jitter)
+    if triangles:
+        corners = rng.uniform(0, 400, (triangles, 3, 2)) + np.array([39_580_000.0, 3_150_000.0])
+        geoms = np.concatenate([geoms, np.array([Polygon(c) for c in corners], dtype=object)])
+        geoms = geoms[shapely.is_valid(geoms)]
+    # a small diamond inside a cell: its boundary meets none, yet the two overlap
+    inner = shapely.buffer(shapely.centroid(geoms[5]), 5.0, quad_segs=1)
+    geoms = np.concatenate([geoms, np.array([inner], dtype=object)])
+    left, right = np.triu_indices(len(geoms), 1)
+    code = overlaps._settle_small(geoms, geoms, left, right, same_layer=True)
+    meets = shapely.intersects(geoms[left], geoms[right])
+    apart = code == kernels.PAIR_APART
+    crossing = code == kernels.PAIR_CROSSING
+    assert not meets[apart].any()
+    assert meets[crossing].all()
+    assert not shapely.covers(geoms[left[crossing]], geoms[right[crossing]]).any()
+    assert not shapely.covers(geoms[right[crossing]], geoms[left[crossing]]).any()
+    if jitter == 0.0:  # exactly shared edges: left to GEOS, never guessed
+        touching = shapely.touches(geoms[left], geoms[right])
+        assert (code[touching] == kernels.PAIR_UNDECIDED).all()
+    # The whole kernel gives the same overlaps with and without the coordinates' tests.
+    fast = classified_overlaps(geoms, geoms, same_layer=True, width=0.001)
+    original = overlaps.SMALL_PAIR_VERTICES
+    overlaps.SMALL_PAIR_VERTICES = 0
+    try:
+        plain = classified_overlaps(geoms, geoms, same_layer=True, width=0.001)
+    finally:
+        overlaps.SMALL_PAIR_VERTICES = original
+    assert fast.left_index.tolist() == plain.left_index.tolist()
+    assert fast.right_index.tolist() == plain.right_index.tolist()
+    assert fast.phantom.tolist() == plain.phantom.tolist()
+    assert shapely.equals_exact(fast.pieces, plain.pieces, 0).all()

@@ -36,7 +36,7 @@ import shapely
 from geozones.choices import checked_non_negative
 from geozones.io.validity import polygonal_parts, valid_mask
 from geozones.measure.tolerance import is_thin
-from geozones.parallel import map_by_cost, map_groups, worker_count
+from geozones.parallel import for_spans, map_by_cost, map_groups, worker_count
 
 #: Polygons with more coordinates than this are cut into pieces before pairing, by default
 #: (0 cuts nothing), with :data:`CUT_WHEN_FINER` and :data:`CUT_FROM_CANDIDATES`. It halved
@@ -340,16 +340,26 @@ def classified_overlaps(
         code[meets[holds_a]] = 2
         return code
 
-    if shapely.is_prepared(indexed_pieces).any() or _repeated(
-        queried_pieces[shapely.is_prepared(queried_pieces)]
+    # Pairs of small polygons are mostly settled from their coordinates; GEOS tests the rest.
+    code = _settle_small(
+        queried_pieces,
+        indexed_pieces,
+        query_piece,
+        tree_piece,
+        same_layer=same_layer,
+    )
+    rest = np.flatnonzero(code < 0)
+    if len(rest) and (
+        shapely.is_prepared(indexed_pieces).any()
+        or _repeated(queried_pieces[shapely.is_prepared(queried_pieces)])
     ):
         # A prepared polygon on the tree side, or one object at two places of the queried
         # side (a frame holding the same geometry twice), could be in two threads at once.
-        code = settle(np.arange(len(a)))
-    else:
+        code[rest] = settle(rest)
+    elif len(rest):
         # The pairs come sorted by queried piece (the tree's query order): each prepared
         # polygon stays in one thread.
-        code = map_groups(settle, query_piece, threads=threads)
+        code[rest] = map_groups(lambda k: settle(rest[k]), query_piece[rest], threads=threads)
     shapely.destroy_prepared(prepared)
     met = np.flatnonzero(code > 0)
     pieces = np.where(code[met] == 2, a[met], b[met])
@@ -368,6 +378,75 @@ def classified_overlaps(
     keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
     pieces = pieces[keep]
     return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
+
+
+#: Pairs of polygons without holes of at most this many coordinates each are tested from
+#: their coordinates (:func:`geozones.measure.kernels.settle_small_pairs`) before GEOS.
+SMALL_PAIR_VERTICES = 32
+
+
+def _single_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates of the small polygons without holes, and each geometry's span (-1: none)."""
+    small = np.flatnonzero(
+        (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON)
+        & (shapely.get_num_interior_rings(geoms) == 0)
+        & (shapely.get_num_coordinates(geoms) <= SMALL_PAIR_VERTICES)
+        & (shapely.get_num_coordinates(geoms) >= 4)
+    )
+    counts = shapely.get_num_coordinates(geoms[small])
+    first = np.full(len(geoms), -1, dtype=np.int64)
+    first[small] = np.cumsum(counts) - counts
+    stop = np.full(len(geoms), -1, dtype=np.int64)
+    stop[small] = first[small] + counts
+    return shapely.get_coordinates(geoms[small]), first, stop
+
+
+def _settle_small(
+    queried: np.ndarray,
+    indexed: np.ndarray,
+    query_piece: np.ndarray,
+    tree_piece: np.ndarray,
+    *,
+    same_layer: bool,
+) -> np.ndarray:
+    """Per pair: 0 apart, 3 crossing (certain, from the coordinates), -1 for GEOS to settle.
+
+    Only pairs of two small polygons without holes are looked at (:data:`SMALL_PAIR_VERTICES`):
+    a tessellation's neighbours, whose boundaries cross or leave a gap where their shared
+    vertices were digitised apart. Pairs touching exactly are left to GEOS.
+    """
+    from geozones.measure import kernels  # loads numba
+
+    code = np.full(len(query_piece), kernels.PAIR_UNDECIDED, dtype=np.int8)
+    if SMALL_PAIR_VERTICES < 4 or len(query_piece) == 0:
+        return code
+    coords, first, stop = _single_rings(queried)
+    left, right = query_piece, tree_piece
+    if not same_layer:
+        tree_coords, tree_first, tree_stop = _single_rings(indexed)
+        has = tree_first >= 0
+        tree_first[has] += len(coords)
+        tree_stop[has] += len(coords)
+        coords = np.concatenate([coords, tree_coords])
+        first = np.concatenate([first, tree_first])
+        stop = np.concatenate([stop, tree_stop])
+        right = tree_piece + len(queried)
+    pairs = np.flatnonzero((first[left] >= 0) & (first[right] >= 0))
+    if len(pairs) == 0:
+        return code
+    coords = np.ascontiguousarray(coords, dtype=np.float64)
+    pair_left = np.ascontiguousarray(left[pairs], dtype=np.int64)
+    pair_right = np.ascontiguousarray(right[pairs], dtype=np.int64)
+    verdict = np.empty(len(pairs), dtype=np.int8)
+
+    def span(bounds: tuple[int, int]) -> None:
+        kernels.settle_small_pairs(
+            coords, first, stop, pair_left, pair_right, bounds[0], bounds[1], verdict
+        )
+
+    for_spans(span, len(pairs))
+    code[pairs] = verdict
+    return code
 
 
 def _repeated(geoms: np.ndarray) -> bool:
