@@ -180,6 +180,9 @@ def run_setting(
     if not skip_overlay:
         pieces, area = timed("overlay", figures, lambda: bench_conflicts.overlay_pairs(layers))
         figures["overlay_pieces"], figures["overlay_area_m2"] = pieces, area
+    # Compiled kernels loaded before find_conflicts is timed (the first call in a process
+    # loads them, about 0.5 s).
+    geozones.find_conflicts({name: frame.iloc[:500] for name, frame in layers.items()})
     between = timed(
         "between", figures, lambda: geozones.find_conflicts(layers, within_layers=False)
     )
