@@ -198,7 +198,7 @@ def certainly_valid_rings(
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _orientation(
+def orientation(
     ax: float, ay: float, bx: float, by: float, cx: float, cy: float
 ) -> int:  # pragma: no cover - compiled
     """Sign of the turn ``a -> b -> c`` where it is certain (Shewchuk's filter), else 0.
@@ -649,7 +649,7 @@ def _ray_crossing(coords: np.ndarray, i: int, px: float, py: float) -> int:  # p
     by = coords[i + 1, 1]
     if (ay > py) == (by > py) or max(ax, bx) < px:
         return -1
-    turn = _orientation(ax, ay, bx, by, px, py)
+    turn = orientation(ax, ay, bx, by, px, py)
     if turn == 0:
         return 0
     return 1 if (turn > 0) == (by > ay) else -1
@@ -779,7 +779,7 @@ def _turn_apart(coords: np.ndarray, i: int, j: int) -> bool:  # pragma: no cover
     by = coords[i + 1, 1]
     cx = coords[j + 1, 0]
     cy = coords[j + 1, 1]
-    if _orientation(ax, ay, bx, by, cx, cy) != 0:
+    if orientation(ax, ay, bx, by, cx, cy) != 0:
         return True
     # (Nearly) in line: apart only if the path goes on forward, never back along itself.
     ux = bx - ax
@@ -808,12 +808,12 @@ def _edges_apart(coords: np.ndarray, i: int, j: int) -> bool:  # pragma: no cove
         or max(cy, dy) < min(ay, by)
     ):
         return True
-    c_side = _orientation(ax, ay, bx, by, cx, cy)
-    d_side = _orientation(ax, ay, bx, by, dx, dy)
+    c_side = orientation(ax, ay, bx, by, cx, cy)
+    d_side = orientation(ax, ay, bx, by, dx, dy)
     if c_side != 0 and c_side == d_side:
         return True
-    a_side = _orientation(cx, cy, dx, dy, ax, ay)
-    b_side = _orientation(cx, cy, dx, dy, bx, by)
+    a_side = orientation(cx, cy, dx, dy, ax, ay)
+    b_side = orientation(cx, cy, dx, dy, bx, by)
     return a_side != 0 and a_side == b_side
 
 
@@ -883,7 +883,7 @@ def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover 
             return False
     px = cx + ox
     py = cy + oy
-    turn = _orientation(px, py, coords[s, 0], coords[s, 1], coords[s + 1, 0], coords[s + 1, 1])
+    turn = orientation(px, py, coords[s, 0], coords[s, 1], coords[s + 1, 0], coords[s + 1, 1])
     if turn == 0:
         return False
     crossings = 0
@@ -892,7 +892,7 @@ def _star_ring(coords: np.ndarray, s: int, n: int) -> bool:  # pragma: no cover 
         ay = coords[i, 1]
         bx = coords[i + 1, 0]
         by = coords[i + 1, 1]
-        if _orientation(px, py, ax, ay, bx, by) != turn:
+        if orientation(px, py, ax, ay, bx, by) != turn:
             return False
         # Every edge turns the same way around the point: those crossing the ray to +x are
         # the straddling edges running that way, and each is one turn around it.
@@ -1104,11 +1104,11 @@ def _chains_apart(
             k = _first_reaching(coords, chain_first[c], chain_last[c], chain_rising[c], px, True)
             i = _chain_edge(chain_first[c], chain_last[c], chain_rising[c], k)
             if chain_rising[c]:
-                turn = _orientation(
+                turn = orientation(
                     coords[i, 0], coords[i, 1], coords[i + 1, 0], coords[i + 1, 1], px, py
                 )
             else:
-                turn = _orientation(
+                turn = orientation(
                     coords[i + 1, 0], coords[i + 1, 1], coords[i, 0], coords[i, 1], px, py
                 )
             if turn == 0:

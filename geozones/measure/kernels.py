@@ -15,7 +15,7 @@ import math
 import numba
 import numpy as np
 
-from geozones.io.proof import ORIENT_BOUND, _orientation
+from geozones.io.proof import ORIENT_BOUND, orientation
 
 #: Codes of :func:`classify_pairs`.
 FAR, NEAR, UNDECIDED = 0, 1, 2
@@ -785,12 +785,12 @@ def _small_pair(
                 or max(cy, dy) < min(ay, by)
             ):
                 continue
-            c_side = _orientation(ax, ay, bx, by, cx, cy)
-            d_side = _orientation(ax, ay, bx, by, dx, dy)
+            c_side = orientation(ax, ay, bx, by, cx, cy)
+            d_side = orientation(ax, ay, bx, by, dx, dy)
             if c_side != 0 and c_side == d_side:
                 continue
-            a_side = _orientation(cx, cy, dx, dy, ax, ay)
-            b_side = _orientation(cx, cy, dx, dy, bx, by)
+            a_side = orientation(cx, cy, dx, dy, ax, ay)
+            b_side = orientation(cx, cy, dx, dy, bx, by)
             if a_side != 0 and a_side == b_side:
                 continue
             if c_side != 0 and d_side != 0 and a_side != 0 and b_side != 0:
@@ -819,7 +819,7 @@ def _holds(
         by = coords[i + 1, 1]
         if (ay > py) == (by > py) or max(ax, bx) < px:
             continue
-        turn = _orientation(ax, ay, bx, by, px, py)
+        turn = orientation(ax, ay, bx, by, px, py)
         if turn == 0:
             return 1
         if (turn > 0) == (by > ay):
