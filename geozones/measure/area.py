@@ -434,7 +434,7 @@ def _total_bounds(geoms: np.ndarray, coords: np.ndarray) -> tuple[float, float, 
     GEOS keeps each geometry's envelope, but reading one costs about as much as taking the
     minimum and maximum of 30 coordinates (parcels have about 14).
     """
-    if len(coords) < 30 * len(geoms):
+    if 0 < len(coords) < 30 * len(geoms):
         x = coords[:, 0]
         y = coords[:, 1]
         bounds = (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
