@@ -385,20 +385,15 @@ def classified_overlaps(
 SMALL_PAIR_VERTICES = 32
 
 
-def _single_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Coordinates of the small polygons without holes, and each geometry's span (-1: none)."""
-    small = np.flatnonzero(
+def _small_polygons(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries are polygons without holes, of 4 to :data:`SMALL_PAIR_VERTICES` points."""
+    count = shapely.get_num_coordinates(geoms)
+    return (
         (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON)
         & (shapely.get_num_interior_rings(geoms) == 0)
-        & (shapely.get_num_coordinates(geoms) <= SMALL_PAIR_VERTICES)
-        & (shapely.get_num_coordinates(geoms) >= 4)
+        & (count <= SMALL_PAIR_VERTICES)
+        & (count >= 4)
     )
-    counts = shapely.get_num_coordinates(geoms[small])
-    first = np.full(len(geoms), -1, dtype=np.int64)
-    first[small] = np.cumsum(counts) - counts
-    stop = np.full(len(geoms), -1, dtype=np.int64)
-    stop[small] = first[small] + counts
-    return shapely.get_coordinates(geoms[small]), first, stop
 
 
 def _settle_small(
@@ -413,40 +408,57 @@ def _settle_small(
 
     Only pairs of two small polygons without holes are looked at (:data:`SMALL_PAIR_VERTICES`):
     a tessellation's neighbours, whose boundaries cross or leave a gap where their shared
-    vertices were digitised apart. Pairs touching exactly are left to GEOS.
+    vertices were digitised apart. Pairs touching exactly are left to GEOS. Only the
+    coordinates of polygons in such pairs are read.
     """
     from geozones.measure import kernels  # loads numba
 
     code = np.full(len(query_piece), kernels.PAIR_UNDECIDED, dtype=np.int8)
     if SMALL_PAIR_VERTICES < 4 or len(query_piece) == 0:
         return code
-    coords, first, stop = _single_rings(queried)
-    left, right = query_piece, tree_piece
-    if not same_layer:
-        tree_coords, tree_first, tree_stop = _single_rings(indexed)
-        has = tree_first >= 0
-        tree_first[has] += len(coords)
-        tree_stop[has] += len(coords)
-        coords = np.concatenate([coords, tree_coords])
-        first = np.concatenate([first, tree_first])
-        stop = np.concatenate([stop, tree_stop])
-        right = tree_piece + len(queried)
-    pairs = np.flatnonzero((first[left] >= 0) & (first[right] >= 0))
+    small_queried = _small_polygons(queried)
+    small_indexed = small_queried if same_layer else _small_polygons(indexed)
+    pairs = np.flatnonzero(small_queried[query_piece] & small_indexed[tree_piece])
     if len(pairs) == 0:
         return code
-    coords = np.ascontiguousarray(coords, dtype=np.float64)
-    pair_left = np.ascontiguousarray(left[pairs], dtype=np.int64)
-    pair_right = np.ascontiguousarray(right[pairs], dtype=np.int64)
+    # The polygons of these pairs, one after the other, and each pair's two places there.
+    if same_layer:
+        used = _marked(len(queried), query_piece[pairs], tree_piece[pairs])
+        polygons = queried[used]
+        place = np.full(len(queried), -1, dtype=np.int64)
+        place[used] = np.arange(len(used))
+        left, right = place[query_piece[pairs]], place[tree_piece[pairs]]
+    else:
+        used_queried = _marked(len(queried), query_piece[pairs])
+        used_indexed = _marked(len(indexed), tree_piece[pairs])
+        polygons = np.concatenate([queried[used_queried], indexed[used_indexed]])
+        place_queried = np.full(len(queried), -1, dtype=np.int64)
+        place_queried[used_queried] = np.arange(len(used_queried))
+        place_indexed = np.full(len(indexed), -1, dtype=np.int64)
+        place_indexed[used_indexed] = len(used_queried) + np.arange(len(used_indexed))
+        left, right = place_queried[query_piece[pairs]], place_indexed[tree_piece[pairs]]
+    counts = shapely.get_num_coordinates(polygons).astype(np.int64)
+    first = np.cumsum(counts) - counts
+    stop = first + counts
+    coords = np.ascontiguousarray(shapely.get_coordinates(polygons), dtype=np.float64)
+    left = np.ascontiguousarray(left, dtype=np.int64)
+    right = np.ascontiguousarray(right, dtype=np.int64)
     verdict = np.empty(len(pairs), dtype=np.int8)
 
     def span(bounds: tuple[int, int]) -> None:
-        kernels.settle_small_pairs(
-            coords, first, stop, pair_left, pair_right, bounds[0], bounds[1], verdict
-        )
+        kernels.settle_small_pairs(coords, first, stop, left, right, bounds[0], bounds[1], verdict)
 
     for_spans(span, len(pairs))
     code[pairs] = verdict
     return code
+
+
+def _marked(length: int, *positions: np.ndarray) -> np.ndarray:
+    """The distinct `positions`, sorted (``np.unique`` without the sort)."""
+    mark = np.zeros(length, dtype=bool)
+    for some in positions:
+        mark[some] = True
+    return np.flatnonzero(mark)
 
 
 def _repeated(geoms: np.ndarray) -> bool:
