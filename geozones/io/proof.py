@@ -554,7 +554,7 @@ def _rings_apart(
                 if scanned > 64 * edges + 4096:
                     return _OVER_BUDGET
                 for i in range(os, os + on - 1):
-                    turn = _ray_crossing(coords, i, px, py)
+                    turn = ray_crossing(coords, i, px, py)
                     if turn == 0:
                         return _UNDECIDED
                     if turn == 1:
@@ -574,7 +574,7 @@ def _rings_apart(
                     if ring[k] == r or counted[k] == r:
                         continue
                     counted[k] = r
-                    turn = _ray_crossing(coords, start[k], px, py)
+                    turn = ray_crossing(coords, start[k], px, py)
                     if turn == 0:
                         return _UNDECIDED
                     if turn == 1:
@@ -638,7 +638,7 @@ def _nested_as_valid(
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _ray_crossing(coords: np.ndarray, i: int, px: float, py: float) -> int:  # pragma: no cover
+def ray_crossing(coords: np.ndarray, i: int, px: float, py: float) -> int:  # pragma: no cover
     """Whether edge ``i -> i + 1`` crosses the ray from ``(px, py)`` to +x: 1, -1 (no), 0.
 
     0 means undecided (the point on the edge's line, or too close to tell).
@@ -790,9 +790,17 @@ def _turn_apart(coords: np.ndarray, i: int, j: int) -> bool:  # pragma: no cover
     return ux * vx + uy * vy > 4.0 * ORIENT_BOUND * products and products > 1e-250
 
 
-@numba.njit(cache=True, nogil=True)
-def _edges_apart(coords: np.ndarray, i: int, j: int) -> bool:  # pragma: no cover - compiled
-    """True if edges ``i -> i + 1`` and ``j -> j + 1`` certainly have no point in common."""
+#: What :func:`edge_contact` found.
+EDGES_APART, EDGES_CROSS, EDGES_MAY_TOUCH = 0, 1, 2
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def edge_contact(coords: np.ndarray, i: int, j: int) -> int:  # pragma: no cover - compiled
+    """Edges ``i -> i + 1`` and ``j -> j + 1``: certainly apart, certainly crossing, or neither.
+
+    ``EDGES_CROSS`` when each edge's ends lie strictly on both sides of the other's line (a
+    proper crossing); ``EDGES_MAY_TOUCH`` when some orientation is undecided.
+    """
     ax = coords[i, 0]
     ay = coords[i, 1]
     bx = coords[i + 1, 0]
@@ -807,14 +815,24 @@ def _edges_apart(coords: np.ndarray, i: int, j: int) -> bool:  # pragma: no cove
         or max(ay, by) < min(cy, dy)
         or max(cy, dy) < min(ay, by)
     ):
-        return True
+        return EDGES_APART
     c_side = orientation(ax, ay, bx, by, cx, cy)
     d_side = orientation(ax, ay, bx, by, dx, dy)
     if c_side != 0 and c_side == d_side:
-        return True
+        return EDGES_APART
     a_side = orientation(cx, cy, dx, dy, ax, ay)
     b_side = orientation(cx, cy, dx, dy, bx, by)
-    return a_side != 0 and a_side == b_side
+    if a_side != 0 and a_side == b_side:
+        return EDGES_APART
+    if c_side != 0 and d_side != 0 and a_side != 0 and b_side != 0:
+        return EDGES_CROSS
+    return EDGES_MAY_TOUCH
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _edges_apart(coords: np.ndarray, i: int, j: int) -> bool:  # pragma: no cover - compiled
+    """True if edges ``i -> i + 1`` and ``j -> j + 1`` certainly have no point in common."""
+    return edge_contact(coords, i, j) == EDGES_APART
 
 
 @numba.njit(cache=True, nogil=True)

@@ -15,7 +15,13 @@ import math
 import numba
 import numpy as np
 
-from geozones.io.proof import ORIENT_BOUND, orientation
+from geozones.io.proof import (
+    EDGES_CROSS,
+    EDGES_MAY_TOUCH,
+    ORIENT_BOUND,
+    edge_contact,
+    ray_crossing,
+)
 
 #: Codes of :func:`classify_pairs`.
 FAR, NEAR, UNDECIDED = 0, 1, 2
@@ -769,59 +775,31 @@ def _small_pair(
 ) -> int:  # pragma: no cover - compiled
     touching = False
     for i in range(a0, a1 - 1):
-        ax = coords[i, 0]
-        ay = coords[i, 1]
-        bx = coords[i + 1, 0]
-        by = coords[i + 1, 1]
         for j in range(b0, b1 - 1):
-            cx = coords[j, 0]
-            cy = coords[j, 1]
-            dx = coords[j + 1, 0]
-            dy = coords[j + 1, 1]
-            if (
-                max(ax, bx) < min(cx, dx)
-                or max(cx, dx) < min(ax, bx)
-                or max(ay, by) < min(cy, dy)
-                or max(cy, dy) < min(ay, by)
-            ):
-                continue
-            c_side = orientation(ax, ay, bx, by, cx, cy)
-            d_side = orientation(ax, ay, bx, by, dx, dy)
-            if c_side != 0 and c_side == d_side:
-                continue
-            a_side = orientation(cx, cy, dx, dy, ax, ay)
-            b_side = orientation(cx, cy, dx, dy, bx, by)
-            if a_side != 0 and a_side == b_side:
-                continue
-            if c_side != 0 and d_side != 0 and a_side != 0 and b_side != 0:
+            contact = edge_contact(coords, i, j)
+            if contact == EDGES_CROSS:
                 return PAIR_CROSSING
-            touching = True
+            touching = touching or contact == EDGES_MAY_TOUCH
     if touching:
         return PAIR_UNDECIDED
     # The boundaries do not meet: apart unless one ring lies inside the other.
-    if _holds(coords, b0, b1, coords[a0, 0], coords[a0, 1]) != 0:
+    if _may_hold(coords, b0, b1, coords[a0, 0], coords[a0, 1]):
         return PAIR_UNDECIDED
-    if _holds(coords, a0, a1, coords[b0, 0], coords[b0, 1]) != 0:
+    if _may_hold(coords, a0, a1, coords[b0, 0], coords[b0, 1]):
         return PAIR_UNDECIDED
     return PAIR_APART
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _holds(
+def _may_hold(
     coords: np.ndarray, r0: int, r1: int, px: float, py: float
-) -> int:  # pragma: no cover - compiled
-    """0 where ring ``coords[r0:r1]`` certainly does not hold the point, else 1 (or unsure)."""
+) -> bool:  # pragma: no cover - compiled
+    """False where ring ``coords[r0:r1]`` certainly does not hold the point."""
     crossings = 0
     for i in range(r0, r1 - 1):
-        ax = coords[i, 0]
-        ay = coords[i, 1]
-        bx = coords[i + 1, 0]
-        by = coords[i + 1, 1]
-        if (ay > py) == (by > py) or max(ax, bx) < px:
-            continue
-        turn = orientation(ax, ay, bx, by, px, py)
+        turn = ray_crossing(coords, i, px, py)
         if turn == 0:
-            return 1
-        if (turn > 0) == (by > ay):
+            return True
+        if turn == 1:
             crossings += 1
-    return crossings & 1
+    return crossings % 2 == 1
