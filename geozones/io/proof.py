@@ -967,7 +967,14 @@ def _chains_apart(
             if x == coords[i + 1, 0] and y == coords[i + 1, 1]:
                 continue
             proper += 1
-            if not ring_simple[r - r0] and not _turn_apart(coords, previous, i):
+            # Edges running the same way in x meet only at their shared vertex.
+            dx_previous = coords[previous + 1, 0] - coords[previous, 0]
+            dx = coords[i + 1, 0] - x
+            if (
+                not ring_simple[r - r0]
+                and not ((dx_previous > 0.0 and dx > 0.0) or (dx_previous < 0.0 and dx < 0.0))
+                and not _turn_apart(coords, previous, i)
+            ):
                 return _UNDECIDED
             previous = i
         if proper < 3:
@@ -1073,7 +1080,9 @@ def _chains_apart(
             same = chain_ring[a] == ring_c
             if same and ring_simple[ring_c]:
                 continue
-            if box[a, 1] <= box[c, 3] and box[c, 1] <= box[a, 3]:
+            if not (box[a, 1] <= box[c, 3] and box[c, 1] <= box[a, 3]):
+                continue
+            if chain_level[a] or chain_level[c]:
                 steps = _chain_pairs(
                     coords,
                     chain_first,
@@ -1085,9 +1094,21 @@ def _chains_apart(
                     s if same else -1,
                     ring_last[ring_c],
                 )
-                if steps < 0:
-                    return _UNDECIDED
-                budget -= steps
+            else:
+                steps = _chains_ordered(
+                    coords,
+                    chain_first,
+                    chain_last,
+                    chain_rising,
+                    box,
+                    a,
+                    c,
+                    s if same else -1,
+                    s + ring_lengths[r0 + ring_c] - 1,
+                )
+            if steps < 0:
+                return _UNDECIDED
+            budget -= steps
         if budget < 0:
             return _OVER_BUDGET
         active[kept] = c
@@ -1218,6 +1239,128 @@ def _chain_pairs(
             if not _edges_apart(coords, i, j):
                 return -1
     return looked
+
+
+@numba.njit(cache=True, nogil=True)
+def _chains_ordered(
+    coords: np.ndarray,
+    chain_first: np.ndarray,
+    chain_last: np.ndarray,
+    chain_rising: np.ndarray,
+    box: np.ndarray,
+    a: int,
+    c: int,
+    s: int,
+    end: int,
+) -> int:  # pragma: no cover - compiled
+    """Whether two chains without vertical edges lie one above the other where both are.
+
+    Over the x-range the chains share, each is a function of x, linear between vertices: they
+    have no point in common when, at every vertex of either in that range, the same one is
+    certainly above the other (then so it is between the vertices). One orientation per
+    vertex, where pairing their edges (:func:`_chain_pairs`) costs up to four per pair.
+    Chains of one ring give its first row `s` and last row `end` (the same point): a vertex
+    the two chains share is not compared (only the edges meeting there come close to it,
+    and they do not double back, which the caller has made sure of). Chains of two rings
+    give ``s = -1``. Returns how many vertices were compared, or -1 when undecided.
+    """
+    low = max(box[a, 0], box[c, 0])
+    high = min(box[a, 2], box[c, 2])
+    a_first = chain_first[a]
+    a_last = chain_last[a]
+    c_first = chain_first[c]
+    c_last = chain_last[c]
+    # The vertex the chains share as ends of both (or as the ring's closing vertex, whose
+    # rows differ): its rows in each, at most two such vertices.
+    shared_a0 = shared_a1 = shared_c0 = shared_c1 = -1
+    if s >= 0:
+        for row_a in (a_first, a_last + 1):
+            for row_c in (c_first, c_last + 1):
+                if row_a == row_c or (row_a == s and row_c == end) or (row_a == end and row_c == s):
+                    if shared_a0 < 0:
+                        shared_a0 = row_a
+                        shared_c0 = row_c
+                    else:
+                        shared_a1 = row_a
+                        shared_c1 = row_c
+    # Rows of the k-th vertex from the left end: base + step * k.
+    a_base, a_step = (a_first, 1) if chain_rising[a] else (a_last + 1, -1)
+    c_base, c_step = (c_first, 1) if chain_rising[c] else (c_last + 1, -1)
+    a_edges = a_last - a_first + 1
+    c_edges = c_last - c_first + 1
+    # The first vertex of each at or right of `low` (for one of them its left end), then
+    # the vertices of both from left to right, each against the other's edge over it.
+    ka = _first_vertex_at(coords, a_base, a_step, a_edges, low)
+    kc = _first_vertex_at(coords, c_base, c_step, c_edges, low)
+    above = 0  # 1: chain a is above chain c, -1: below
+    compared = 0
+    while True:
+        row_a = a_base + a_step * ka
+        row_c = c_base + c_step * kc
+        xa = coords[row_a, 0] if ka <= a_edges else np.inf
+        xc = coords[row_c, 0] if kc <= c_edges else np.inf
+        if xa <= xc:
+            if xa > high:
+                return compared
+            ka += 1
+            if xa == xc:
+                kc += 1
+                if row_a in (shared_a0, shared_a1) and row_c in (shared_c0, shared_c1):
+                    continue
+                ya = coords[row_a, 1]
+                yc = coords[row_c, 1]
+                side = 1 if ya > yc else (-1 if ya < yc else 0)
+            else:
+                if row_a in (shared_a0, shared_a1):
+                    continue
+                if kc == 0 or kc > c_edges:
+                    return -1
+                left = row_c - c_step
+                side = orientation(
+                    coords[left, 0],
+                    coords[left, 1],
+                    coords[row_c, 0],
+                    coords[row_c, 1],
+                    xa,
+                    coords[row_a, 1],
+                )
+        else:
+            if xc > high:
+                return compared
+            kc += 1
+            if row_c in (shared_c0, shared_c1):
+                continue
+            if ka == 0 or ka > a_edges:
+                return -1
+            left = row_a - a_step
+            side = -orientation(
+                coords[left, 0],
+                coords[left, 1],
+                coords[row_a, 0],
+                coords[row_a, 1],
+                xc,
+                coords[row_c, 1],
+            )
+        compared += 1
+        if side == 0 or side == -above:
+            return -1
+        above = side
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _first_vertex_at(
+    coords: np.ndarray, base: int, step: int, edges: int, x: float
+) -> int:  # pragma: no cover - compiled
+    """The first vertex of a chain (rows ``base + step * k``) at or right of `x`, by bisection."""
+    k = 0
+    top = edges
+    while k < top:
+        middle = (k + top) // 2
+        if coords[base + step * middle, 0] < x:
+            k = middle + 1
+        else:
+            top = middle
+    return k
 
 
 @numba.njit(cache=True, nogil=True)
