@@ -274,7 +274,8 @@ def test_small_pairs_settled_from_coordinates_agree_with_geos(seed, jitter, tria
     inner = shapely.buffer(shapely.centroid(geoms[5]), 5.0, quad_segs=1)
     geoms = np.concatenate([geoms, np.array([inner], dtype=object)])
     left, right = np.triu_indices(len(geoms), 1)
-    code = overlaps._settle_small(geoms, geoms, left, right, same_layer=True)
+    small = overlaps._small_pairs(geoms, geoms, left, right, same_layer=True)
+    code = overlaps._settle_small(small, len(left))
     meets = shapely.intersects(geoms[left], geoms[right])
     apart = code == kernels.PAIR_APART
     crossing = code == kernels.PAIR_CROSSING
@@ -296,4 +297,7 @@ def test_small_pairs_settled_from_coordinates_agree_with_geos(seed, jitter, tria
     assert fast.left_index.tolist() == plain.left_index.tolist()
     assert fast.right_index.tolist() == plain.right_index.tolist()
     assert fast.phantom.tolist() == plain.phantom.tolist()
-    assert shapely.equals_exact(fast.pieces, plain.pieces, 0).all()
+    # The same coordinates (clipped pieces start at another vertex than GEOS's).
+    assert shapely.equals_exact(
+        shapely.normalize(fast.pieces), shapely.normalize(plain.pieces), 0
+    ).all()

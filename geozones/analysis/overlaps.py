@@ -341,13 +341,10 @@ def classified_overlaps(
         return code
 
     # Pairs of small polygons are mostly settled from their coordinates; GEOS tests the rest.
-    code = _settle_small(
-        queried_pieces,
-        indexed_pieces,
-        query_piece,
-        tree_piece,
-        same_layer=same_layer,
+    small = _small_pairs(
+        queried_pieces, indexed_pieces, query_piece, tree_piece, same_layer=same_layer
     )
+    code = _settle_small(small, len(query_piece))
     rest = np.flatnonzero(code < 0)
     if len(rest) and (
         shapely.is_prepared(indexed_pieces).any()
@@ -364,6 +361,12 @@ def classified_overlaps(
     met = np.flatnonzero(code > 0)
     pieces = np.where(code[met] == 2, a[met], b[met])
     crossing = np.flatnonzero(code[met] == 3)
+    if len(crossing):
+        # Small polygons cut by a boundary are clipped from their coordinates; GEOS the rest.
+        clipped = _clip_small(small, met[crossing])
+        done = ~shapely.is_missing(clipped)
+        pieces[crossing[done]] = clipped[done]
+        crossing = crossing[~done]
     if len(crossing):
         pieces[crossing] = map_by_cost(
             lambda k: polygonal_parts(shapely.intersection(a[met[k]], b[met[k]])),
@@ -396,31 +399,40 @@ def _small_polygons(geoms: np.ndarray) -> np.ndarray:
     )
 
 
-def _settle_small(
+class _SmallPairs(NamedTuple):
+    """The candidate pairs of two small polygons without holes, with their coordinates.
+
+    Polygon ``g`` is ``coords[first[g]:stop[g]]``; pair ``pairs[k]`` (a position among the
+    candidate pairs) has its two polygons at ``left[k]`` and ``right[k]``.
+    """
+
+    pairs: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    coords: np.ndarray
+    first: np.ndarray
+    stop: np.ndarray
+
+
+def _small_pairs(
     queried: np.ndarray,
     indexed: np.ndarray,
     query_piece: np.ndarray,
     tree_piece: np.ndarray,
     *,
     same_layer: bool,
-) -> np.ndarray:
-    """Per pair: 0 apart, 3 crossing (certain, from the coordinates), -1 for GEOS to settle.
+) -> _SmallPairs | None:
+    """The pairs of two small polygons (:data:`SMALL_PAIR_VERTICES`), or None if there are none.
 
-    Only pairs of two small polygons without holes are looked at (:data:`SMALL_PAIR_VERTICES`):
-    a tessellation's neighbours, whose boundaries cross or leave a gap where their shared
-    vertices were digitised apart. Pairs touching exactly are left to GEOS. Only the
-    coordinates of polygons in such pairs are read.
+    Only the coordinates of polygons in such pairs are read, once.
     """
-    from geozones.measure import kernels  # loads numba
-
-    code = np.full(len(query_piece), kernels.PAIR_UNDECIDED, dtype=np.int8)
     if SMALL_PAIR_VERTICES < 4 or len(query_piece) == 0:
-        return code
+        return None
     small_queried = _small_polygons(queried)
     small_indexed = small_queried if same_layer else _small_polygons(indexed)
     pairs = np.flatnonzero(small_queried[query_piece] & small_indexed[tree_piece])
     if len(pairs) == 0:
-        return code
+        return None
     # The polygons of these pairs, one after the other, and each pair's two places there.
     if same_layer:
         used = _marked(len(queried), query_piece[pairs], tree_piece[pairs])
@@ -439,18 +451,105 @@ def _settle_small(
         left, right = place_queried[query_piece[pairs]], place_indexed[tree_piece[pairs]]
     counts = shapely.get_num_coordinates(polygons).astype(np.int64)
     first = np.cumsum(counts) - counts
-    stop = first + counts
-    coords = np.ascontiguousarray(shapely.get_coordinates(polygons), dtype=np.float64)
-    left = np.ascontiguousarray(left, dtype=np.int64)
-    right = np.ascontiguousarray(right, dtype=np.int64)
-    verdict = np.empty(len(pairs), dtype=np.int8)
+    return _SmallPairs(
+        pairs,
+        np.ascontiguousarray(left, dtype=np.int64),
+        np.ascontiguousarray(right, dtype=np.int64),
+        np.ascontiguousarray(shapely.get_coordinates(polygons), dtype=np.float64),
+        first,
+        first + counts,
+    )
+
+
+def _settle_small(small: _SmallPairs | None, candidates: int) -> np.ndarray:
+    """Per candidate pair: 0 apart, 3 crossing (certain, from the coordinates), -1 for GEOS.
+
+    Only pairs of two small polygons without holes are looked at (:data:`SMALL_PAIR_VERTICES`):
+    a tessellation's neighbours, whose boundaries cross or leave a gap where their shared
+    vertices were digitised apart. Pairs touching exactly are left to GEOS.
+    """
+    from geozones.measure import kernels  # loads numba
+
+    code = np.full(candidates, kernels.PAIR_UNDECIDED, dtype=np.int8)
+    if small is None:
+        return code
+    verdict = np.empty(len(small.pairs), dtype=np.int8)
 
     def span(bounds: tuple[int, int]) -> None:
-        kernels.settle_small_pairs(coords, first, stop, left, right, bounds[0], bounds[1], verdict)
+        kernels.settle_small_pairs(
+            small.coords, small.first, small.stop, small.left, small.right, *bounds, verdict
+        )
 
-    for_spans(span, len(pairs))
-    code[pairs] = verdict
+    for_spans(span, len(small.pairs))
+    code[small.pairs] = verdict
     return code
+
+
+def _clip_small(small: _SmallPairs | None, crossing: np.ndarray) -> np.ndarray:
+    """Per crossing candidate pair: the intersection clipped from the coordinates, or None.
+
+    Pairs of two small polygons without holes (:data:`SMALL_PAIR_VERTICES`) are clipped by
+    :func:`geozones.analysis.clip.clip_pairs`; the other pairs, and those whose result is not
+    certainly valid (:func:`geozones.io.proof.certainly_valid_rings`), are left to GEOS (None).
+    """
+    from geozones.analysis import clip  # loads numba
+    from geozones.io.proof import certainly_valid_rings
+
+    out = np.full(len(crossing), None, dtype=object)
+    if small is None or len(crossing) == 0:
+        return out
+    position = np.full(small.pairs[-1] + 1, -1, dtype=np.int64)
+    position[small.pairs] = np.arange(len(small.pairs))
+    inside = crossing <= small.pairs[-1]
+    at = np.full(len(crossing), -1, dtype=np.int64)
+    at[inside] = position[crossing[inside]]
+    pairs = np.flatnonzero(at >= 0)
+    if len(pairs) == 0:
+        return out
+    left = np.ascontiguousarray(small.left[at[pairs]])
+    right = np.ascontiguousarray(small.right[at[pairs]])
+    polygons = len(small.first)
+    forward = clip.ring_forward(
+        small.coords, small.first, small.stop, np.zeros(polygons, dtype=np.bool_)
+    )
+    geometry_ring = np.arange(polygons + 1, dtype=np.int64)
+    spans: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def span(bounds: tuple[int, int]) -> None:
+        spans[bounds] = clip.clip_pairs(
+            small.coords, small.first, small.stop, forward, geometry_ring, left, right, *bounds
+        )
+
+    for_spans(span, len(pairs), min_span=5_000)
+    found = [spans[key] for key in sorted(spans)]
+    loops = np.concatenate([part[0] for part in found])
+    xy = np.concatenate([part[1] for part in found])
+    lengths = np.concatenate([part[2] for part in found])
+    clipped = np.flatnonzero(loops)
+    if len(clipped) == 0:
+        return out
+    # Each loop a polygon; pairs with several, multipolygons. Kept only where certainly valid.
+    loop_start = np.cumsum(lengths) - lengths
+    owner = np.repeat(np.arange(len(clipped)), loops[clipped])
+    valid = certainly_valid_rings(
+        xy, loop_start, lengths, np.zeros(len(lengths), dtype=np.bool_), owner, len(clipped)
+    )
+    parts = shapely.from_ragged_array(
+        shapely.GeometryType.POLYGON,
+        xy,
+        (np.append(loop_start, len(xy)), np.arange(len(lengths) + 1)),
+    )
+    made = np.empty(len(clipped), dtype=object)
+    single = loops[clipped] == 1
+    made[single] = parts[np.repeat(single, loops[clipped])]
+    if not single.all():
+        several = np.flatnonzero(~single)
+        take = np.repeat(~single, loops[clipped])
+        made[several] = shapely.multipolygons(
+            parts[take], indices=np.searchsorted(several, owner[take])
+        )
+    out[pairs[clipped[valid]]] = made[valid]
+    return out
 
 
 def _marked(length: int, *positions: np.ndarray) -> np.ndarray:
