@@ -27,8 +27,8 @@ def clip(
     left: np.ndarray, right: np.ndarray, left_index: np.ndarray, right_index: np.ndarray
 ) -> np.ndarray:
     """Per pair: the clipped intersection, or None where it is left to GEOS."""
-    small = overlaps._small_pairs(left, right, left_index, right_index, same_layer=False)
-    return overlaps._clip_small(small, np.arange(len(left_index)))
+    found = overlaps._coordinate_pairs(left, right, left_index, right_index, same_layer=False)
+    return overlaps._clip_small(found, np.arange(len(left_index)))
 
 
 def clipped_and_geos(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -151,3 +151,83 @@ def test_unusable_rings_are_left_to_geos(bad):
     square = box(1, -1, 3, 1)
     pieces = clip(np.array([flat]), np.array([square]), np.array([0]), np.array([0]))
     assert shapely.is_missing(pieces).all()
+
+
+def settle(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Codes of the pair tests for pairs ``left[k], right[k]`` (1: right inside, 2: left inside)."""
+    index = np.arange(len(left))
+    found = overlaps._coordinate_pairs(left, right, index, index, same_layer=False)
+    return overlaps._settle_from_coordinates(found, len(left))
+
+
+def assert_codes_agree_with_geos(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> None:
+    meets = shapely.intersects(left, right)
+    assert not meets[codes == 0].any()
+    assert shapely.covers(left, right)[codes == 1].all()
+    assert shapely.covers(right, left)[codes == 2].all()
+    crossing = codes == 3
+    assert meets[crossing].all()
+    assert not (shapely.covers(left, right) | shapely.covers(right, left))[crossing].any()
+
+
+WITH_HOLE = Polygon(box(0, 0, 10, 10).exterior, [box(4, 4, 6, 6).exterior])
+
+
+@pytest.mark.parametrize(
+    ("name", "small", "other", "code"),
+    [
+        ("in the hole", box(4.5, 4.5, 5.5, 5.5), WITH_HOLE, 0),
+        ("around the hole", box(3, 3, 7, 7), WITH_HOLE, -1),  # P minus a hole: GEOS
+        ("inside, beside the hole", box(1, 1, 2, 2), WITH_HOLE, 2),
+        ("across the hole's edge", box(5, 5, 7, 7), WITH_HOLE, 3),
+        (
+            "both parts inside",
+            box(0, 0, 10, 10),
+            shapely.MultiPolygon([box(1, 1, 2, 2), box(3, 3, 4, 4)]),
+            1,
+        ),
+        (
+            "one part inside",
+            box(0, 0, 10, 10),
+            shapely.MultiPolygon([box(1, 1, 2, 2), box(13, 3, 14, 4)]),
+            -1,
+        ),
+        ("touching along an edge", box(10, 0, 11, 1), WITH_HOLE, -1),
+        ("a vertex on its edge", Polygon([(12, 5), (10, 5), (12, 6)]), WITH_HOLE, -1),
+    ],
+)
+def test_pairs_settled_from_coordinates(name, small, other, code):
+    """Holes and parts of the other polygon, from the small one's side and from the other's."""
+    assert settle(np.array([small]), np.array([other])).tolist() == [code]
+    swapped = {1: 2, 2: 1}.get(code, code)
+    assert settle(np.array([other]), np.array([small])).tolist() == [swapped]
+
+
+def corridor(rng: np.random.Generator, origin: tuple[float, float]) -> object:
+    """A buffered random walk: hundreds of vertices in many blocks, holes where it loops."""
+    heading = np.cumsum(rng.normal(0, 0.6, 80))
+    walk = 3.0 * np.cumsum(np.column_stack([np.cos(heading), np.sin(heading)]), axis=0)
+    return shapely.make_valid(shapely.LineString(walk + origin).buffer(2.0, quad_segs=3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), offset=st.sampled_from([0.0, 500_000.0, 39_500_000.0]))
+def test_small_polygons_against_large_ones_with_holes(seed, offset):
+    """Parcels scattered over a river corridor (several blocks of edges, holes, parts)."""
+    rng = np.random.default_rng(seed)
+    river = corridor(rng, (offset, 0.0))
+    low_x, low_y, high_x, high_y = river.bounds
+    parcels = [
+        star(rng, (rng.uniform(low_x, high_x), rng.uniform(low_y, high_y)), False)
+        for _ in range(60)
+    ]
+    parcels = np.array([shapely.affinity.scale(p, 0.3, 0.3) for p in parcels])
+    parcels = parcels[shapely.is_valid(parcels)]
+    rivers = np.full(len(parcels), river, dtype=object)
+    codes = settle(parcels, rivers)
+    assert_codes_agree_with_geos(codes, parcels, rivers)
+    assert (codes >= 0).mean() > 0.9
+    crossing = np.flatnonzero(codes == 3)
+    pieces = clip(parcels, rivers, crossing, crossing)
+    assert_same_pieces(pieces, shapely.intersection(parcels[crossing], rivers[crossing]))
+    assert (~shapely.is_missing(pieces)).mean() > 0.9 if len(crossing) else True

@@ -262,7 +262,7 @@ def _jittered_cells(seed: int, jitter: float) -> np.ndarray:
 def test_small_pairs_settled_from_coordinates_agree_with_geos(seed, jitter, triangles):
     # Tessellation neighbours with exactly shared, jittered and crossing edges, and random
     # triangles among them: where the coordinates settle a pair, GEOS agrees.
-    from geozones.measure import kernels
+    from geozones.analysis import clip
 
     rng = np.random.default_rng(seed)
     geoms = _jittered_cells(seed, jitter)
@@ -274,18 +274,22 @@ def test_small_pairs_settled_from_coordinates_agree_with_geos(seed, jitter, tria
     inner = shapely.buffer(shapely.centroid(geoms[5]), 5.0, quad_segs=1)
     geoms = np.concatenate([geoms, np.array([inner], dtype=object)])
     left, right = np.triu_indices(len(geoms), 1)
-    small = overlaps._small_pairs(geoms, geoms, left, right, same_layer=True)
-    code = overlaps._settle_small(small, len(left))
+    found = overlaps._coordinate_pairs(geoms, geoms, left, right, same_layer=True)
+    code = overlaps._settle_from_coordinates(found, len(left))
     meets = shapely.intersects(geoms[left], geoms[right])
-    apart = code == kernels.PAIR_APART
-    crossing = code == kernels.PAIR_CROSSING
+    apart = code == clip.PAIR_APART
+    crossing = code == clip.PAIR_CROSSING
     assert not meets[apart].any()
     assert meets[crossing].all()
     assert not shapely.covers(geoms[left[crossing]], geoms[right[crossing]]).any()
     assert not shapely.covers(geoms[right[crossing]], geoms[left[crossing]]).any()
+    tree_inside, queried_inside = code == 1, code == 2  # the codes of the pair tests
+    assert shapely.covers(geoms[left[tree_inside]], geoms[right[tree_inside]]).all()
+    assert shapely.covers(geoms[right[queried_inside]], geoms[left[queried_inside]]).all()
+    assert tree_inside.any() or queried_inside.any()  # the diamond
     if jitter == 0.0:  # exactly shared edges: left to GEOS, never guessed
         touching = shapely.touches(geoms[left], geoms[right])
-        assert (code[touching] == kernels.PAIR_UNDECIDED).all()
+        assert (code[touching] == clip.PAIR_UNDECIDED).all()
     # The whole kernel gives the same overlaps with and without the coordinates' tests.
     fast = classified_overlaps(geoms, geoms, same_layer=True, width=0.001)
     original = overlaps.SMALL_PAIR_VERTICES

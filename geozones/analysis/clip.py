@@ -29,7 +29,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from geozones.io.proof import orientation
+from geozones.io.proof import EDGES_CROSS, EDGES_MAY_TOUCH, edge_contact, orientation, ray_crossing
 
 #: At most this many crossings per pair; more leave the pair to GEOS.
 MAX_CROSSINGS = 64
@@ -63,6 +63,267 @@ def ring_forward(
     return out
 
 
+#: Codes of :func:`settle_pairs`, for a small polygon P and another, Q.
+PAIR_UNDECIDED, PAIR_APART, PAIR_OTHER_INSIDE, PAIR_SMALL_INSIDE, PAIR_CROSSING = -1, 0, 1, 2, 3
+
+
+@numba.njit(cache=True, nogil=True)
+def settle_pairs(
+    coords: np.ndarray,
+    ring_start: np.ndarray,
+    ring_stop: np.ndarray,
+    ring_block: np.ndarray,
+    block_box: np.ndarray,
+    geometry_ring: np.ndarray,
+    small: np.ndarray,
+    other: np.ndarray,
+    start: int,
+    end: int,
+    out: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """Pairs ``start..end``: how ``small[p]`` (one ring) and ``other[p]`` lie, where certain.
+
+    ``PAIR_CROSSING`` where an edge of one properly crosses an edge of the other (each
+    edge's ends strictly on both sides of the other's line): they share interior points and
+    neither covers the other. Where no edges meet, by which of them holds a vertex of the
+    other (counted along a ray): ``PAIR_SMALL_INSIDE`` (P inside Q, and no ring of Q inside
+    P), ``PAIR_OTHER_INSIDE`` (every part of Q inside P, P in none) or ``PAIR_APART``.
+    Anything else (edges that may touch, a hole of Q inside P, some parts of Q inside P and
+    some not) is ``PAIR_UNDECIDED``, for GEOS. Geometries are given as to :func:`clip_pairs`.
+    """
+    edges = np.empty(_longest_ring(ring_start, ring_stop), np.int64)
+    for p in range(start, end):
+        rp = geometry_ring[small[p]]
+        out[p] = PAIR_UNDECIDED
+        if geometry_ring[small[p] + 1] != rp + 1:
+            continue
+        out[p] = _settle(
+            coords,
+            ring_start,
+            ring_stop,
+            ring_block,
+            block_box,
+            rp,
+            geometry_ring[other[p]],
+            geometry_ring[other[p] + 1],
+            edges,
+        )
+
+
+@numba.njit(cache=True, nogil=True)
+def _settle(
+    coords: np.ndarray,
+    ring_start: np.ndarray,
+    ring_stop: np.ndarray,
+    ring_block: np.ndarray,
+    block_box: np.ndarray,
+    rp: int,
+    r0: int,
+    r1: int,
+    edges: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    ps = ring_start[rp]
+    pe = ring_stop[rp]
+    if pe - ps < 4:
+        return PAIR_UNDECIDED
+    low_x = np.inf
+    low_y = np.inf
+    high_x = -np.inf
+    high_y = -np.inf
+    for i in range(ps, pe):
+        low_x = min(low_x, coords[i, 0])
+        high_x = max(high_x, coords[i, 0])
+        low_y = min(low_y, coords[i, 1])
+        high_y = max(high_y, coords[i, 1])
+    touching = False
+    for r in range(r0, r1):
+        if ring_stop[r] - ring_start[r] < 4:
+            return PAIR_UNDECIDED
+        near = _edges_near(
+            ring_block,
+            block_box,
+            ring_start[r],
+            ring_stop[r],
+            r,
+            low_x,
+            low_y,
+            high_x,
+            high_y,
+            edges,
+        )
+        for e in range(near):
+            j = edges[e]
+            cx = coords[j, 0]
+            cy = coords[j, 1]
+            dx = coords[j + 1, 0]
+            dy = coords[j + 1, 1]
+            if (
+                max(cx, dx) < low_x
+                or min(cx, dx) > high_x
+                or max(cy, dy) < low_y
+                or min(cy, dy) > high_y
+            ):
+                continue
+            for i in range(ps, pe - 1):
+                contact = edge_contact(coords, i, j)
+                if contact == EDGES_CROSS:
+                    return PAIR_CROSSING
+                touching = touching or contact == EDGES_MAY_TOUCH
+    if touching:
+        return PAIR_UNDECIDED
+    # The boundaries do not meet: each ring lies wholly inside or outside the other polygon.
+    held = 0  # rings of Q holding P's first vertex
+    rings_inside = 0  # rings of Q inside P
+    px = coords[ps, 0]
+    py = coords[ps, 1]
+    for r in range(r0, r1):
+        holds = _ring_holds(coords, ring_start[r], ring_stop[r], ring_block[r], block_box, px, py)
+        if holds < 0:
+            return PAIR_UNDECIDED
+        held += holds
+        # Only a ring of Q within P's box can lie inside P.
+        qx = coords[ring_start[r], 0]
+        qy = coords[ring_start[r], 1]
+        if low_x <= qx <= high_x and low_y <= qy <= high_y:
+            inside = _holds(coords, ps, pe, qx, qy)
+            if inside < 0:
+                return PAIR_UNDECIDED
+            rings_inside += inside
+    # P's vertex in Q (an odd count: in a shell, not in its holes) and no ring of Q in P:
+    # P inside Q. Every ring of Q in P (its holes lie in its shells): Q inside P. Some rings
+    # in P and some not: a hole of Q or a part of it cut out of P, for GEOS.
+    if held % 2 == 1:
+        return PAIR_SMALL_INSIDE if rings_inside == 0 else PAIR_UNDECIDED
+    if rings_inside == 0:
+        return PAIR_APART
+    return PAIR_OTHER_INSIDE if rings_inside == r1 - r0 else PAIR_UNDECIDED
+
+
+#: Edges per block of :func:`edge_blocks`.
+EDGE_BLOCK = 32
+
+
+@numba.njit(cache=True, nogil=True)
+def edge_blocks(
+    coords: np.ndarray, ring_start: np.ndarray, ring_stop: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The edges of each ring in blocks of :data:`EDGE_BLOCK`, and each block's box.
+
+    Ring ``r`` has the blocks ``ring_block[r]:ring_block[r + 1]``; block ``b`` of it holds the
+    edges from ``ring_start[r] + EDGE_BLOCK * (b - ring_block[r])`` on, and its box is
+    ``block_box[b]`` (xmin, ymin, xmax, ymax). A pair looks only at the edges of blocks whose
+    boxes meet the small polygon's box: a few dozen of a large polygon's edges, not all.
+    """
+    rings = len(ring_start)
+    ring_block = np.zeros(rings + 1, np.int64)
+    for r in range(rings):
+        edges = max(ring_stop[r] - ring_start[r] - 1, 0)
+        ring_block[r + 1] = ring_block[r] + (edges + EDGE_BLOCK - 1) // EDGE_BLOCK
+    block_box = np.empty((ring_block[rings], 4))
+    for r in range(rings):
+        for b in range(ring_block[r], ring_block[r + 1]):
+            first = ring_start[r] + EDGE_BLOCK * (b - ring_block[r])
+            stop = min(first + EDGE_BLOCK, ring_stop[r] - 1) + 1  # the last edge's end too
+            low_x = np.inf
+            low_y = np.inf
+            high_x = -np.inf
+            high_y = -np.inf
+            for i in range(first, stop):
+                low_x = min(low_x, coords[i, 0])
+                high_x = max(high_x, coords[i, 0])
+                low_y = min(low_y, coords[i, 1])
+                high_y = max(high_y, coords[i, 1])
+            block_box[b, 0] = low_x
+            block_box[b, 1] = low_y
+            block_box[b, 2] = high_x
+            block_box[b, 3] = high_y
+    return ring_block, block_box
+
+
+@numba.njit(cache=True, nogil=True)
+def _edges_near(
+    ring_block: np.ndarray,
+    block_box: np.ndarray,
+    start: int,
+    stop: int,
+    r: int,
+    low_x: float,
+    low_y: float,
+    high_x: float,
+    high_y: float,
+    edges: np.ndarray,
+) -> int:  # pragma: no cover - compiled
+    """Write the edges of ring `r` (``coords[start:stop]``) in blocks meeting the box: how many.
+
+    `edges` has room for every edge of the ring.
+    """
+    count = 0
+    for b in range(ring_block[r], ring_block[r + 1]):
+        if (
+            block_box[b, 0] > high_x
+            or block_box[b, 2] < low_x
+            or block_box[b, 1] > high_y
+            or block_box[b, 3] < low_y
+        ):
+            continue
+        first = start + EDGE_BLOCK * (b - ring_block[r])
+        for j in range(first, min(first + EDGE_BLOCK, stop - 1)):
+            edges[count] = j
+            count += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
+def _longest_ring(ring_start: np.ndarray, ring_stop: np.ndarray) -> int:  # pragma: no cover
+    """Room for the edges of any ring."""
+    longest = 1
+    for r in range(len(ring_start)):
+        longest = max(longest, ring_stop[r] - ring_start[r])
+    return longest
+
+
+@numba.njit(cache=True, nogil=True)
+def _ring_holds(
+    coords: np.ndarray,
+    start: int,
+    stop: int,
+    first_block: int,
+    block_box: np.ndarray,
+    px: float,
+    py: float,
+) -> int:  # pragma: no cover - compiled
+    """:func:`_holds`, skipping blocks of edges the ray to +x certainly misses."""
+    crossings = 0
+    for b in range((stop - start - 1 + EDGE_BLOCK - 1) // EDGE_BLOCK):
+        box = first_block + b
+        # Edges wholly above or below the point's line (as ray_crossing tells them), or left.
+        if block_box[box, 1] > py or block_box[box, 3] <= py or block_box[box, 2] < px:
+            continue
+        first = start + EDGE_BLOCK * b
+        for i in range(first, min(first + EDGE_BLOCK, stop - 1)):
+            turn = ray_crossing(coords, i, px, py)
+            if turn == 0:
+                return -1
+            if turn == 1:
+                crossings += 1
+    return crossings % 2
+
+
+@numba.njit(cache=True, nogil=True)
+def _holds(
+    coords: np.ndarray, start: int, stop: int, px: float, py: float
+) -> int:  # pragma: no cover - compiled
+    """1 if the ring ``coords[start:stop]`` certainly holds the point, 0 if not, -1 in doubt."""
+    crossings = 0
+    for i in range(start, stop - 1):
+        turn = ray_crossing(coords, i, px, py)
+        if turn == 0:
+            return -1
+        if turn == 1:
+            crossings += 1
+    return crossings % 2
+
+
 @numba.njit(cache=True, nogil=True, inline="always")
 def _row(start: int, stop: int, forward: int, k: int) -> int:  # pragma: no cover - compiled
     """Row of vertex `k` (0 .. edges - 1, taken cyclically) of a ring followed `forward`."""
@@ -77,6 +338,8 @@ def clip_pairs(
     ring_start: np.ndarray,
     ring_stop: np.ndarray,
     ring_forward: np.ndarray,
+    ring_block: np.ndarray,
+    block_box: np.ndarray,
     geometry_ring: np.ndarray,
     small: np.ndarray,
     other: np.ndarray,
@@ -87,7 +350,8 @@ def clip_pairs(
 
     Geometry ``g`` has the rings ``geometry_ring[g]:geometry_ring[g + 1]``, ring ``r`` the
     closed coordinates ``coords[ring_start[r]:ring_stop[r]]`` followed in the direction
-    ``ring_forward[r]`` (:func:`ring_forward`); ``small[p]`` must be a single ring.
+    ``ring_forward[r]`` (:func:`ring_forward`), its edges in blocks ``ring_block[r]:ring_block[r
+    + 1]`` of :func:`edge_blocks`; ``small[p]`` must be a single ring.
 
     Returns
     -------
@@ -123,6 +387,7 @@ def clip_pairs(
     visited = np.empty(MAX_CROSSINGS, np.bool_)
     one_ring = np.zeros(MAX_CROSSINGS, np.int64)
     q_key = np.empty(MAX_CROSSINGS, np.int64)
+    edges = np.empty(_longest_ring(ring_start, ring_stop), np.int64)
     for p in range(start, end):
         g_small = small[p]
         g_other = other[p]
@@ -134,6 +399,8 @@ def clip_pairs(
             ring_start,
             ring_stop,
             ring_forward,
+            ring_block,
+            block_box,
             rp,
             geometry_ring[g_other],
             geometry_ring[g_other + 1],
@@ -147,6 +414,7 @@ def clip_pairs(
             cross_x,
             cross_y,
             cross_enter,
+            edges,
         )
         if crossings < 2:
             continue
@@ -206,6 +474,8 @@ def _crossings(
     ring_start: np.ndarray,
     ring_stop: np.ndarray,
     ring_forward: np.ndarray,
+    ring_block: np.ndarray,
+    block_box: np.ndarray,
     rp: int,
     r0: int,
     r1: int,
@@ -219,6 +489,7 @@ def _crossings(
     cross_x: np.ndarray,
     cross_y: np.ndarray,
     cross_enter: np.ndarray,
+    edges: np.ndarray,
 ) -> int:  # pragma: no cover - compiled
     """The proper crossings of ring `rp` with rings ``r0..r1``; -1 where anything is in doubt."""
     ps = ring_start[rp]
@@ -241,12 +512,18 @@ def _crossings(
         qf = ring_forward[r]
         if qf == 0:
             return -1
-        q_edges = qe - qs - 1
         ring_crossings = 0
         near = False
-        for k in range(q_edges):
-            c = _row(qs, qe, qf, k)
-            d = _row(qs, qe, qf, k + 1)
+        candidates = _edges_near(
+            ring_block, block_box, qs, qe, r, low_x, low_y, high_x, high_y, edges
+        )
+        for e in range(candidates):
+            j = edges[e]
+            # Edge k of the ring as followed is stored edge j, either way round.
+            if qf > 0:
+                c, d, k = j, j + 1, j - qs
+            else:
+                c, d, k = j + 1, j, qe - 2 - j
             cx = coords[c, 0]
             cy = coords[c, 1]
             dx = coords[d, 0]

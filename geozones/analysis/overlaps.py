@@ -341,10 +341,10 @@ def classified_overlaps(
         return code
 
     # Pairs of small polygons are mostly settled from their coordinates; GEOS tests the rest.
-    small = _small_pairs(
+    from_coordinates = _coordinate_pairs(
         queried_pieces, indexed_pieces, query_piece, tree_piece, same_layer=same_layer
     )
-    code = _settle_small(small, len(query_piece))
+    code = _settle_from_coordinates(from_coordinates, len(query_piece))
     rest = np.flatnonzero(code < 0)
     if len(rest) and (
         shapely.is_prepared(indexed_pieces).any()
@@ -363,7 +363,7 @@ def classified_overlaps(
     crossing = np.flatnonzero(code[met] == 3)
     if len(crossing):
         # Small polygons cut by a boundary are clipped from their coordinates; GEOS the rest.
-        clipped = _clip_small(small, met[crossing])
+        clipped = _clip_small(from_coordinates, met[crossing])
         done = ~shapely.is_missing(clipped)
         pieces[crossing[done]] = clipped[done]
         crossing = crossing[~done]
@@ -383,9 +383,13 @@ def classified_overlaps(
     return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
 
 
-#: Pairs of polygons without holes of at most this many coordinates each are tested from
-#: their coordinates (:func:`geozones.measure.kernels.settle_small_pairs`) before GEOS.
+#: A pair of a polygon without holes of at most this many coordinates (a parcel) and another
+#: polygon is settled, and clipped where the boundaries cross, from their coordinates
+#: (:mod:`geozones.analysis.clip`) before GEOS; 0 leaves every pair to GEOS.
 SMALL_PAIR_VERTICES = 32
+#: ... when the other polygon has at most this many coordinates (a subdivided red-line
+#: piece has at most :data:`MAX_VERTICES`): each of its edges is looked at for each pair.
+CLIP_VERTICES = 1 << 20
 
 
 def _small_polygons(geoms: np.ndarray) -> np.ndarray:
@@ -399,38 +403,67 @@ def _small_polygons(geoms: np.ndarray) -> np.ndarray:
     )
 
 
-class _SmallPairs(NamedTuple):
-    """The candidate pairs of two small polygons without holes, with their coordinates.
+def _clippable(geoms: np.ndarray) -> np.ndarray:
+    """Which geometries are polygons or multipolygons of 4 to :data:`CLIP_VERTICES` points."""
+    count = shapely.get_num_coordinates(geoms)
+    return (
+        np.isin(
+            shapely.get_type_id(geoms),
+            (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON),
+        )
+        & (count <= CLIP_VERTICES)
+        & (count >= 4)
+    )
 
-    Polygon ``g`` is ``coords[first[g]:stop[g]]``; pair ``pairs[k]`` (a position among the
-    candidate pairs) has its two polygons at ``left[k]`` and ``right[k]``.
+
+class _CoordinatePairs(NamedTuple):
+    """Candidate pairs of a small polygon and another, with the rings of both.
+
+    Pair ``pairs[k]`` (a position among the candidate pairs) has the small polygon P at
+    ``small[k]`` and the other, Q, at ``other[k]``, as geometries of the rings (as
+    :func:`geozones.analysis.clip.clip_pairs` takes them); ``small_queried[k]``: P is the
+    queried piece of the pair.
     """
 
     pairs: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
+    small: np.ndarray
+    other: np.ndarray
+    small_queried: np.ndarray
     coords: np.ndarray
-    first: np.ndarray
-    stop: np.ndarray
+    ring_start: np.ndarray
+    ring_stop: np.ndarray
+    ring_hole: np.ndarray
+    geometry_ring: np.ndarray
+    ring_block: np.ndarray
+    block_box: np.ndarray
 
 
-def _small_pairs(
+def _coordinate_pairs(
     queried: np.ndarray,
     indexed: np.ndarray,
     query_piece: np.ndarray,
     tree_piece: np.ndarray,
     *,
     same_layer: bool,
-) -> _SmallPairs | None:
-    """The pairs of two small polygons (:data:`SMALL_PAIR_VERTICES`), or None if there are none.
+) -> _CoordinatePairs | None:
+    """The pairs of a small polygon and a clippable one, or None if there are none.
 
     Only the coordinates of polygons in such pairs are read, once.
     """
+    from geozones.analysis import clip  # loads numba
+    from geozones.io.rings import polygon_rings
+
     if SMALL_PAIR_VERTICES < 4 or len(query_piece) == 0:
         return None
     small_queried = _small_polygons(queried)
     small_indexed = small_queried if same_layer else _small_polygons(indexed)
-    pairs = np.flatnonzero(small_queried[query_piece] & small_indexed[tree_piece])
+    fit_queried = _clippable(queried)
+    fit_indexed = fit_queried if same_layer else _clippable(indexed)
+    queried_small = small_queried[query_piece]
+    pairs = np.flatnonzero(
+        (queried_small & fit_indexed[tree_piece])
+        | (small_indexed[tree_piece] & fit_queried[query_piece])
+    )
     if len(pairs) == 0:
         return None
     # The polygons of these pairs, one after the other, and each pair's two places there.
@@ -449,46 +482,70 @@ def _small_pairs(
         place_indexed = np.full(len(indexed), -1, dtype=np.int64)
         place_indexed[used_indexed] = len(used_queried) + np.arange(len(used_indexed))
         left, right = place_queried[query_piece[pairs]], place_indexed[tree_piece[pairs]]
-    counts = shapely.get_num_coordinates(polygons).astype(np.int64)
-    first = np.cumsum(counts) - counts
-    return _SmallPairs(
+    small_is_queried = queried_small[pairs]
+    rings = polygon_rings(polygons)
+    coords = np.ascontiguousarray(rings.coords, dtype=np.float64)
+    ring_start = np.ascontiguousarray(rings.ring_starts, dtype=np.int64)
+    ring_stop = ring_start + rings.ring_lengths
+    ring_block, block_box = clip.edge_blocks(coords, ring_start, ring_stop)
+    return _CoordinatePairs(
         pairs,
-        np.ascontiguousarray(left, dtype=np.int64),
-        np.ascontiguousarray(right, dtype=np.int64),
-        np.ascontiguousarray(shapely.get_coordinates(polygons), dtype=np.float64),
-        first,
-        first + counts,
+        np.ascontiguousarray(np.where(small_is_queried, left, right), dtype=np.int64),
+        np.ascontiguousarray(np.where(small_is_queried, right, left), dtype=np.int64),
+        small_is_queried,
+        coords,
+        ring_start,
+        ring_stop,
+        np.ascontiguousarray(rings.ring_is_hole, dtype=np.bool_),
+        np.searchsorted(rings.ring_geometry, np.arange(len(polygons) + 1)).astype(np.int64),
+        ring_block,
+        block_box,
     )
 
 
-def _settle_small(small: _SmallPairs | None, candidates: int) -> np.ndarray:
-    """Per candidate pair: 0 apart, 3 crossing (certain, from the coordinates), -1 for GEOS.
+def _settle_from_coordinates(found: _CoordinatePairs | None, candidates: int) -> np.ndarray:
+    """Per candidate pair the code of ``settle`` in :func:`classified_overlaps`, or -1 for GEOS.
 
-    Only pairs of two small polygons without holes are looked at (:data:`SMALL_PAIR_VERTICES`):
-    a tessellation's neighbours, whose boundaries cross or leave a gap where their shared
-    vertices were digitised apart. Pairs touching exactly are left to GEOS.
+    Pairs of a small polygon and another (:func:`_coordinate_pairs`), by
+    :func:`geozones.analysis.clip.settle_pairs`: a tessellation's neighbours, whose boundaries
+    cross or leave a gap where their shared vertices were digitised apart; a parcel inside a
+    red-line piece, across its boundary or apart. Pairs touching exactly are left to GEOS.
     """
-    from geozones.measure import kernels  # loads numba
+    from geozones.analysis import clip  # loads numba
 
-    code = np.full(candidates, kernels.PAIR_UNDECIDED, dtype=np.int8)
-    if small is None:
+    code = np.full(candidates, clip.PAIR_UNDECIDED, dtype=np.int8)
+    if found is None:
         return code
-    verdict = np.empty(len(small.pairs), dtype=np.int8)
+    verdict = np.empty(len(found.pairs), dtype=np.int8)
 
     def span(bounds: tuple[int, int]) -> None:
-        kernels.settle_small_pairs(
-            small.coords, small.first, small.stop, small.left, small.right, *bounds, verdict
+        clip.settle_pairs(
+            found.coords,
+            found.ring_start,
+            found.ring_stop,
+            found.ring_block,
+            found.block_box,
+            found.geometry_ring,
+            found.small,
+            found.other,
+            *bounds,
+            verdict,
         )
 
-    for_spans(span, len(small.pairs))
-    code[small.pairs] = verdict
+    for_spans(span, len(found.pairs), min_span=20_000)
+    # Inside: the code says which side of the pair is the piece (2: the queried one).
+    small_inside = verdict == clip.PAIR_SMALL_INSIDE
+    other_inside = verdict == clip.PAIR_OTHER_INSIDE
+    verdict[small_inside] = np.where(found.small_queried[small_inside], 2, 1)
+    verdict[other_inside] = np.where(found.small_queried[other_inside], 1, 2)
+    code[found.pairs] = verdict
     return code
 
 
-def _clip_small(small: _SmallPairs | None, crossing: np.ndarray) -> np.ndarray:
+def _clip_small(found: _CoordinatePairs | None, crossing: np.ndarray) -> np.ndarray:
     """Per crossing candidate pair: the intersection clipped from the coordinates, or None.
 
-    Pairs of two small polygons without holes (:data:`SMALL_PAIR_VERTICES`) are clipped by
+    Pairs of a small polygon and another (:func:`_coordinate_pairs`) are clipped by
     :func:`geozones.analysis.clip.clip_pairs`; the other pairs, and those whose result is not
     certainly valid (:func:`geozones.io.proof.certainly_valid_rings`), are left to GEOS (None).
     """
@@ -496,35 +553,40 @@ def _clip_small(small: _SmallPairs | None, crossing: np.ndarray) -> np.ndarray:
     from geozones.io.proof import certainly_valid_rings
 
     out = np.full(len(crossing), None, dtype=object)
-    if small is None or len(crossing) == 0:
+    if found is None or len(crossing) == 0:
         return out
-    position = np.full(small.pairs[-1] + 1, -1, dtype=np.int64)
-    position[small.pairs] = np.arange(len(small.pairs))
-    inside = crossing <= small.pairs[-1]
+    position = np.full(found.pairs[-1] + 1, -1, dtype=np.int64)
+    position[found.pairs] = np.arange(len(found.pairs))
+    inside = crossing <= found.pairs[-1]
     at = np.full(len(crossing), -1, dtype=np.int64)
     at[inside] = position[crossing[inside]]
     pairs = np.flatnonzero(at >= 0)
     if len(pairs) == 0:
         return out
-    left = np.ascontiguousarray(small.left[at[pairs]])
-    right = np.ascontiguousarray(small.right[at[pairs]])
-    polygons = len(small.first)
-    forward = clip.ring_forward(
-        small.coords, small.first, small.stop, np.zeros(polygons, dtype=np.bool_)
-    )
-    geometry_ring = np.arange(polygons + 1, dtype=np.int64)
+    small = np.ascontiguousarray(found.small[at[pairs]])
+    other = np.ascontiguousarray(found.other[at[pairs]])
+    forward = clip.ring_forward(found.coords, found.ring_start, found.ring_stop, found.ring_hole)
     spans: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def span(bounds: tuple[int, int]) -> None:
         spans[bounds] = clip.clip_pairs(
-            small.coords, small.first, small.stop, forward, geometry_ring, left, right, *bounds
+            found.coords,
+            found.ring_start,
+            found.ring_stop,
+            forward,
+            found.ring_block,
+            found.block_box,
+            found.geometry_ring,
+            small,
+            other,
+            *bounds,
         )
 
     for_spans(span, len(pairs), min_span=5_000)
-    found = [spans[key] for key in sorted(spans)]
-    loops = np.concatenate([part[0] for part in found])
-    xy = np.concatenate([part[1] for part in found])
-    lengths = np.concatenate([part[2] for part in found])
+    results = [spans[key] for key in sorted(spans)]
+    loops = np.concatenate([part[0] for part in results])
+    xy = np.concatenate([part[1] for part in results])
+    lengths = np.concatenate([part[2] for part in results])
     clipped = np.flatnonzero(loops)
     if len(clipped) == 0:
         return out

@@ -1,7 +1,7 @@
 """The compiled loops (numba) behind the ring pass and the pair tests.
 
-They serve :mod:`geozones.measure._rings`, :mod:`geozones.analysis._pairs` and the pair tests of
-:mod:`geozones.analysis.overlaps` (small polygons).
+They serve :mod:`geozones.measure._rings` and :mod:`geozones.analysis._pairs` (pairs of
+small polygons are settled and clipped by :mod:`geozones.analysis.clip`).
 
 Imported only when a kernel first runs, so that ``import geozones`` does not load numba. Each
 function is compiled on its first call and cached on disk (``cache=True``): the first run on a
@@ -16,11 +16,7 @@ import numba
 import numpy as np
 
 from geozones.io.proof import (
-    EDGES_CROSS,
-    EDGES_MAY_TOUCH,
     ORIENT_BOUND,
-    edge_contact,
-    ray_crossing,
 )
 
 #: Codes of :func:`classify_pairs`.
@@ -734,72 +730,3 @@ def _vertex_near_edge(
             if abs(px * ey - py * ex) <= near * length:
                 return True
     return False
-
-
-#: Codes of :func:`settle_small_pairs` (those of the pair tests in
-#: :mod:`geozones.analysis.overlaps`, and one for pairs left to GEOS).
-PAIR_APART, PAIR_CROSSING, PAIR_UNDECIDED = 0, 3, -1
-
-
-@numba.njit(cache=True, nogil=True)
-def settle_small_pairs(
-    coords: np.ndarray,
-    first: np.ndarray,
-    stop: np.ndarray,
-    left: np.ndarray,
-    right: np.ndarray,
-    start: int,
-    end: int,
-    out: np.ndarray,
-) -> None:  # pragma: no cover - compiled
-    """Pairs ``start..end`` of single rings: apart, crossing, or undecided (certain or 0).
-
-    Ring ``g`` is ``coords[first[g]:stop[g]]`` (closed; ``first[g] < 0``: no ring, undecided).
-    Crossing: an edge of one properly crosses an edge of the other (each edge's ends strictly
-    on both sides of the other's line), so the two polygons share interior points and
-    neither covers the other. Apart: no two edges meet, and neither ring holds the other's
-    first vertex. Every orientation is Shewchuk-filtered; any doubt leaves the pair undecided.
-    """
-    for p in range(start, end):
-        a = left[p]
-        b = right[p]
-        out[p] = PAIR_UNDECIDED
-        if first[a] < 0 or first[b] < 0:
-            continue
-        out[p] = _small_pair(coords, first[a], stop[a], first[b], stop[b])
-
-
-@numba.njit(cache=True, nogil=True)
-def _small_pair(
-    coords: np.ndarray, a0: int, a1: int, b0: int, b1: int
-) -> int:  # pragma: no cover - compiled
-    touching = False
-    for i in range(a0, a1 - 1):
-        for j in range(b0, b1 - 1):
-            contact = edge_contact(coords, i, j)
-            if contact == EDGES_CROSS:
-                return PAIR_CROSSING
-            touching = touching or contact == EDGES_MAY_TOUCH
-    if touching:
-        return PAIR_UNDECIDED
-    # The boundaries do not meet: apart unless one ring lies inside the other.
-    if _may_hold(coords, b0, b1, coords[a0, 0], coords[a0, 1]):
-        return PAIR_UNDECIDED
-    if _may_hold(coords, a0, a1, coords[b0, 0], coords[b0, 1]):
-        return PAIR_UNDECIDED
-    return PAIR_APART
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _may_hold(
-    coords: np.ndarray, r0: int, r1: int, px: float, py: float
-) -> bool:  # pragma: no cover - compiled
-    """False where ring ``coords[r0:r1]`` certainly does not hold the point."""
-    crossings = 0
-    for i in range(r0, r1 - 1):
-        turn = ray_crossing(coords, i, px, py)
-        if turn == 0:
-            return True
-        if turn == 1:
-            crossings += 1
-    return crossings % 2 == 1
