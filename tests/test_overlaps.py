@@ -101,7 +101,7 @@ large_specs = st.lists(
         st.floats(0, 100, allow_subnormal=False),
         st.floats(0, 100, allow_subnormal=False),
         st.floats(5, 40),
-        st.integers(60, 120),
+        st.integers(150, 300),
         st.integers(0, 10_000),
         st.booleans(),
     ),
@@ -110,21 +110,32 @@ large_specs = st.lists(
 )
 
 
+def _boxes(coordinates_each: int) -> np.ndarray:
+    """3 m × 2 m boxes on a grid, with `coordinates_each` coordinates or a few more."""
+    boxes = [box(x, y, x + 3, y + 2) for x in range(0, 120, 7) for y in range(0, 120, 9)]
+    return shapely.segmentize(np.array(boxes, dtype=object), 10.0 / (coordinates_each - 1))
+
+
 @settings(max_examples=15, deadline=None)
-@given(large_specs, st.sampled_from([8, 20]))
-def test_large_polygons_cut_by_default_rule(left_specs, max_vertices):
-    # Polygons of 60-120 vertices against boxes of 5: the default rule (larger features, with
-    # enough candidates) cuts the polygons.
+@given(large_specs, st.sampled_from([8, 20]), st.sampled_from([5, 34]))
+def test_large_polygons_cut_by_default_rule(left_specs, max_vertices, box_coordinates):
+    # Polygons of 150-300 vertices against boxes of 5 or 34 coordinates: the default rule
+    # (larger features, with enough candidates) cuts the polygons, unless the boxes are
+    # small polygons, whose pairs are clipped from the coordinates without cuts.
     left = build(left_specs)
-    right = np.array(
-        [box(x, y, x + 3, y + 2) for x in range(0, 120, 7) for y in range(0, 120, 9)], dtype=object
-    )
-    owner, _ = subdivide(left, max_vertices)
+    right = _boxes(box_coordinates)
+    cuts = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 1)
+        patch.setattr(
+            overlaps,
+            "subdivide",
+            lambda geoms, *a, **k: cuts.append(len(geoms)) or subdivide(geoms, *a, **k),
+        )
         found = classified_overlaps(left, right, max_vertices=max_vertices)
     assert_same(found, plain_overlaps(left, right))
-    assert len(owner) > len(left)
+    small = shapely.get_num_coordinates(right).max() <= overlaps.SMALL_PAIR_VERTICES
+    assert bool(cuts) != small
 
 
 @settings(max_examples=25, deadline=None)

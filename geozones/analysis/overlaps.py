@@ -9,11 +9,15 @@ site check and the streamed runs all find their overlaps here. Per pair of array
    that a parcel is tested and intersected against the few hundred vertices of the red line
    near it, not against all 100,000 (:func:`subdivide`); only on the side with the larger
    features, only when the other side's are much smaller (:data:`CUT_WHEN_FINER`), and only
-   polygons with many candidates (:data:`CUT_FROM_CANDIDATES`), where the cuts pay;
-2. an STR-tree on the other side's features is queried with the pieces; ``intersects``
-   keeps the pairs that meet (prepared for pieces with many candidates);
+   polygons with many candidates other than small polygons (:data:`CUT_FROM_CANDIDATES`),
+   where the cuts pay;
+2. an STR-tree on the other side's features is queried with the pieces; a pair of a small
+   polygon (a parcel, :data:`SMALL_PAIR_VERTICES`) and any other is settled from their
+   coordinates (:mod:`geozones.analysis.clip`: apart, one inside the other, or crossing),
+   GEOS's ``intersects`` settles the rest (prepared for pieces with many candidates);
 3. a piece covered whole by the other piece is its own overlap: no overlay, on either side;
-4. only the pairs whose boundaries cross are intersected;
+4. only the pairs whose boundaries cross are intersected: those with a small polygon are
+   clipped from their coordinates, GEOS intersects the rest and any the clip is unsure of;
 5. the pieces of one pair of polygons are put together again (pairwise unions, all pairs at
    once), so the result is one overlap per pair of polygons, as without subdivision.
 
@@ -293,7 +297,12 @@ def classified_overlaps(
     finer = _vertices_per_feature(queried) >= CUT_WHEN_FINER * _vertices_per_feature(indexed)
     if max_vertices > 0 and finer and not same_layer:
         large = np.flatnonzero(shapely.get_num_coordinates(queried) > max_vertices)
-        met = np.bincount(tree.query(queried[large])[0], minlength=len(large))
+        large_index, candidate = tree.query(queried[large])
+        if SMALL_PAIR_VERTICES >= 4:
+            # Pairs with small polygons are settled and clipped from the coordinates, a few
+            # blocks of edges each: cutting the large polygon would not make them cheaper.
+            large_index = large_index[~_small_polygons(indexed)[candidate]]
+        met = np.bincount(large_index, minlength=len(large))
         cut[large[met >= CUT_FROM_CANDIDATES]] = True
     queried_owner, queried_pieces = np.arange(len(queried)), queried
     if cut.any():
