@@ -286,29 +286,35 @@ def classified_overlaps(
     threads = worker_count(threads)
     # The tree holds the side with fewer vertices per feature (parcels); the other side's
     # features (red-line polygons) are tested against the features whose boxes they meet.
-    swap = not same_layer and _vertices_per_feature(right) > _vertices_per_feature(left)
+    left_count = shapely.get_num_coordinates(left)
+    right_count = left_count if same_layer else shapely.get_num_coordinates(right)
+    swap = not same_layer and _per_feature(right_count) > _per_feature(left_count)
     queried, indexed = (right, left) if swap else (left, right)
+    queried_count, indexed_count = (right_count, left_count) if swap else (left_count, right_count)
+    small_indexed, fit_indexed = _shapes(indexed, indexed_count)
     # Only the queried side is cut, and only its polygons with many candidates in a tree of
     # much smaller features (a huge red-line polygon over farmland): cutting every large
     # polygon, or against features as large (red lines against urban polygons, within a
     # layer), cost more than it saved on bench_hard.py.
     tree = shapely.STRtree(indexed)
     cut = np.zeros(len(queried), dtype=bool)
-    finer = _vertices_per_feature(queried) >= CUT_WHEN_FINER * _vertices_per_feature(indexed)
+    finer = _per_feature(queried_count) >= CUT_WHEN_FINER * _per_feature(indexed_count)
     if max_vertices > 0 and finer and not same_layer:
-        large = np.flatnonzero(shapely.get_num_coordinates(queried) > max_vertices)
+        large = np.flatnonzero(queried_count > max_vertices)
         large_index, candidate = tree.query(queried[large])
         if SMALL_PAIR_VERTICES >= 4:
             # Pairs with small polygons are settled and clipped from the coordinates, a few
             # blocks of edges each: cutting the large polygon would not make them cheaper.
-            large_index = large_index[~_small_polygons(indexed)[candidate]]
+            large_index = large_index[~small_indexed[candidate]]
         met = np.bincount(large_index, minlength=len(large))
         cut[large[met >= CUT_FROM_CANDIDATES]] = True
     queried_owner, queried_pieces = np.arange(len(queried)), queried
+    query_count = queried_count
     if cut.any():
         cut_owner, cut_pieces = subdivide(queried[cut], max_vertices, threads=threads)
         queried_owner = np.concatenate([np.flatnonzero(~cut), np.flatnonzero(cut)[cut_owner]])
         queried_pieces = np.concatenate([queried[~cut], cut_pieces])
+        query_count = shapely.get_num_coordinates(queried_pieces)
     indexed_owner, indexed_pieces = np.arange(len(indexed)), indexed
     query_piece, tree_piece = tree.query(queried_pieces)
     query_index, tree_index = queried_owner[query_piece], indexed_owner[tree_piece]
@@ -316,9 +322,7 @@ def classified_overlaps(
     query_piece, tree_piece = query_piece[keep], tree_piece[keep]
     query_index, tree_index = query_index[keep], tree_index[keep]
 
-    query_count = shapely.get_num_coordinates(queried_pieces)
-    tree_count = shapely.get_num_coordinates(indexed_pieces)
-    cost = query_count[query_piece] + tree_count[tree_piece]
+    cost = query_count[query_piece] + indexed_count[tree_piece]
     a, b = queried_pieces[query_piece], indexed_pieces[tree_piece]
     # Only pieces tested many times are prepared: preparing costs more than a few tests.
     candidates = np.bincount(query_piece, minlength=len(queried_pieces))
@@ -350,8 +354,17 @@ def classified_overlaps(
         return code
 
     # Pairs of small polygons are mostly settled from their coordinates; GEOS tests the rest.
+    small_queried, fit_queried = (
+        (small_indexed, fit_indexed) if same_layer else _shapes(queried_pieces, query_count)
+    )
     from_coordinates = _coordinate_pairs(
-        queried_pieces, indexed_pieces, query_piece, tree_piece, same_layer=same_layer
+        queried_pieces,
+        indexed_pieces,
+        query_piece,
+        tree_piece,
+        small=(small_queried, small_indexed),
+        fit=(fit_queried, fit_indexed),
+        same_layer=same_layer,
     )
     code = _settle_from_coordinates(from_coordinates, len(query_piece))
     rest = np.flatnonzero(code < 0)
@@ -401,28 +414,19 @@ SMALL_PAIR_VERTICES = 32
 CLIP_VERTICES = 1 << 20
 
 
-def _small_polygons(geoms: np.ndarray) -> np.ndarray:
-    """Which geometries are polygons without holes, of 4 to :data:`SMALL_PAIR_VERTICES` points."""
-    count = shapely.get_num_coordinates(geoms)
-    return (
-        (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON)
-        & (shapely.get_num_interior_rings(geoms) == 0)
-        & (count <= SMALL_PAIR_VERTICES)
-        & (count >= 4)
-    )
+def _shapes(geoms: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which geometries are small polygons, and which any polygonal geometry to clip.
 
-
-def _clippable(geoms: np.ndarray) -> np.ndarray:
-    """Which geometries are polygons or multipolygons of 4 to :data:`CLIP_VERTICES` points."""
-    count = shapely.get_num_coordinates(geoms)
-    return (
-        np.isin(
-            shapely.get_type_id(geoms),
-            (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON),
-        )
-        & (count <= CLIP_VERTICES)
-        & (count >= 4)
-    )
+    Small: a polygon without holes of 4 to :data:`SMALL_PAIR_VERTICES` coordinates (`count`
+    per geometry). To clip: a polygon or multipolygon of 4 to :data:`CLIP_VERTICES`.
+    """
+    kind = shapely.get_type_id(geoms)
+    polygon = kind == shapely.GeometryType.POLYGON
+    enough = count >= 4
+    small = polygon & enough & (count <= SMALL_PAIR_VERTICES)
+    small[small] = shapely.get_num_interior_rings(geoms[small]) == 0
+    fit = (polygon | (kind == shapely.GeometryType.MULTIPOLYGON)) & enough
+    return small, fit & (count <= CLIP_VERTICES)
 
 
 class _CoordinatePairs(NamedTuple):
@@ -454,9 +458,12 @@ def _coordinate_pairs(
     tree_piece: np.ndarray,
     *,
     same_layer: bool,
+    small: tuple[np.ndarray, np.ndarray] | None = None,
+    fit: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _CoordinatePairs | None:
     """The pairs of a small polygon and a clippable one, or None if there are none.
 
+    `small` and `fit` are :func:`_shapes` of `queried` and `indexed` (found when omitted).
     Only the coordinates of polygons in such pairs are read, once.
     """
     from geozones.analysis import clip  # loads numba
@@ -464,10 +471,13 @@ def _coordinate_pairs(
 
     if SMALL_PAIR_VERTICES < 4 or len(query_piece) == 0:
         return None
-    small_queried = _small_polygons(queried)
-    small_indexed = small_queried if same_layer else _small_polygons(indexed)
-    fit_queried = _clippable(queried)
-    fit_indexed = fit_queried if same_layer else _clippable(indexed)
+    if small is None or fit is None:
+        shapes_queried = _shapes(queried, shapely.get_num_coordinates(queried))
+        shapes_indexed = _shapes(indexed, shapely.get_num_coordinates(indexed))
+        small = shapes_queried[0], shapes_indexed[0]
+        fit = shapes_queried[1], shapes_indexed[1]
+    small_queried, small_indexed = small
+    fit_queried, fit_indexed = fit
     queried_small = small_queried[query_piece]
     pairs = np.flatnonzero(
         (queried_small & fit_indexed[tree_piece])
@@ -724,5 +734,6 @@ def overlapping_pieces(
     return found.left_index[genuine], found.right_index[genuine], found.pieces[genuine]
 
 
-def _vertices_per_feature(geoms: np.ndarray) -> float:
-    return float(shapely.get_num_coordinates(geoms).sum()) / max(len(geoms), 1)
+def _per_feature(count: np.ndarray) -> float:
+    """Mean coordinates per feature, of their counts."""
+    return float(count.sum()) / max(len(count), 1)
