@@ -231,3 +231,33 @@ def test_small_polygons_against_large_ones_with_holes(seed, offset):
     pieces = clip(parcels, rivers, crossing, crossing)
     assert_same_pieces(pieces, shapely.intersection(parcels[crossing], rivers[crossing]))
     assert (~shapely.is_missing(pieces)).mean() > 0.9 if len(crossing) else True
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), offset=st.sampled_from([0.0, 39_500_000.0]))
+def test_large_polygons_against_each_other(seed, offset):
+    """Two corridors (hundreds of vertices, holes, parts), and rings nested in holes."""
+    rng = np.random.default_rng(seed)
+    rivers = [corridor(rng, (offset + rng.uniform(0, 60), rng.uniform(0, 60))) for _ in range(8)]
+    ring = shapely.Point(offset + 30, 30).buffer(40, quad_segs=40)
+    ring = ring.difference(shapely.Point(offset + 30, 30).buffer(25, quad_segs=40))
+    inner = shapely.Point(offset + 30, 30).buffer(10, quad_segs=30)
+    geoms = np.array([*rivers, ring, inner], dtype=object)
+    geoms = geoms[shapely.is_valid(geoms)]
+    left, right = np.triu_indices(len(geoms), 1)
+    left, right = np.concatenate([left, right]), np.concatenate([right, left])
+    codes = settle(geoms[left], geoms[right])
+    assert_codes_agree_with_geos(codes, geoms[left], geoms[right])
+    assert (codes >= 0).mean() > 0.5
+
+
+def test_nested_large_polygons():
+    """A disc in a ring's hole is apart from it and inside the ring's outer disc; a disc
+    holding the hole and inside the ring's outer edge is neither (GEOS decides)."""
+    disc = shapely.Point(0, 0).buffer(40, quad_segs=40)
+    ring = disc.difference(shapely.Point(0, 0).buffer(25, quad_segs=40))
+    inner = shapely.Point(0, 0).buffer(10, quad_segs=30)
+    across = shapely.Point(0, 0).buffer(30, quad_segs=40)  # over the hole's edge, not its own
+    left = np.array([inner, inner, ring, disc, across, ring], dtype=object)
+    right = np.array([ring, disc, inner, inner, ring, across], dtype=object)
+    assert settle(left, right).tolist() == [0, 2, 0, 1, -1, -1]

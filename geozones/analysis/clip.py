@@ -67,6 +67,10 @@ def ring_forward(
 PAIR_UNDECIDED, PAIR_APART, PAIR_OTHER_INSIDE, PAIR_SMALL_INSIDE, PAIR_CROSSING = -1, 0, 1, 2, 3
 
 
+#: A pair whose edges near each other make more pairs of edges than this goes to GEOS.
+PAIR_EDGE_BUDGET = 1 << 16
+
+
 @numba.njit(cache=True, nogil=True)
 def settle_pairs(
     coords: np.ndarray,
@@ -81,33 +85,59 @@ def settle_pairs(
     end: int,
     out: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
-    """Pairs ``start..end``: how ``small[p]`` (one ring) and ``other[p]`` lie, where certain.
+    """Pairs ``start..end``: how geometries ``small[p]`` (P) and ``other[p]`` (Q) lie, if certain.
 
-    ``PAIR_CROSSING`` where an edge of one properly crosses an edge of the other (each
-    edge's ends strictly on both sides of the other's line): they share interior points and
-    neither covers the other. Where no edges meet, by which of them holds a vertex of the
-    other (counted along a ray): ``PAIR_SMALL_INSIDE`` (P inside Q, and no ring of Q inside
-    P), ``PAIR_OTHER_INSIDE`` (every part of Q inside P, P in none) or ``PAIR_APART``.
-    Anything else (edges that may touch, a hole of Q inside P, some parts of Q inside P and
-    some not) is ``PAIR_UNDECIDED``, for GEOS. Geometries are given as to :func:`clip_pairs`.
+    Only the edges of each in the box where the two boxes meet are looked at (by blocks,
+    :func:`edge_blocks`). ``PAIR_CROSSING`` where an edge of one properly crosses an edge of
+    the other (each edge's ends strictly on both sides of the other's line): they share
+    interior points and neither covers the other. Where no edges meet, each ring lies
+    wholly inside or outside the other geometry, as its first vertex does (counted along a
+    ray): ``PAIR_SMALL_INSIDE`` (every ring of P inside Q, none of Q inside P),
+    ``PAIR_OTHER_INSIDE`` (the other way round) or ``PAIR_APART`` (none inside the other).
+    Anything else (edges that may touch, a hole of Q inside P, parts of Q inside P and
+    others not, more pairs of edges than :data:`PAIR_EDGE_BUDGET`) is ``PAIR_UNDECIDED``,
+    for GEOS. Geometries are given as to :func:`clip_pairs`.
     """
-    edges = np.empty(_longest_ring(ring_start, ring_stop), np.int64)
+    boxes = geometry_boxes(ring_block, block_box, geometry_ring)
+    room = 1
+    for g in range(len(geometry_ring) - 1):
+        room = max(room, ring_stop[geometry_ring[g + 1] - 1] - ring_start[geometry_ring[g]])
+    edges_p = np.empty(room, np.int64)
+    edges_q = np.empty(room, np.int64)
     for p in range(start, end):
-        rp = geometry_ring[small[p]]
-        out[p] = PAIR_UNDECIDED
-        if geometry_ring[small[p] + 1] != rp + 1:
-            continue
         out[p] = _settle(
             coords,
             ring_start,
             ring_stop,
             ring_block,
             block_box,
-            rp,
-            geometry_ring[other[p]],
-            geometry_ring[other[p] + 1],
-            edges,
+            boxes,
+            geometry_ring,
+            small[p],
+            other[p],
+            edges_p,
+            edges_q,
         )
+
+
+@numba.njit(cache=True, nogil=True)
+def geometry_boxes(
+    ring_block: np.ndarray, block_box: np.ndarray, geometry_ring: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Each geometry's box (xmin, ymin, xmax, ymax), from its blocks' boxes."""
+    geometries = len(geometry_ring) - 1
+    boxes = np.empty((geometries, 4))
+    for g in range(geometries):
+        boxes[g, 0] = np.inf
+        boxes[g, 1] = np.inf
+        boxes[g, 2] = -np.inf
+        boxes[g, 3] = -np.inf
+        for b in range(ring_block[geometry_ring[g]], ring_block[geometry_ring[g + 1]]):
+            boxes[g, 0] = min(boxes[g, 0], block_box[b, 0])
+            boxes[g, 1] = min(boxes[g, 1], block_box[b, 1])
+            boxes[g, 2] = max(boxes[g, 2], block_box[b, 2])
+            boxes[g, 3] = max(boxes[g, 3], block_box[b, 3])
+    return boxes
 
 
 @numba.njit(cache=True, nogil=True)
@@ -117,29 +147,35 @@ def _settle(
     ring_stop: np.ndarray,
     ring_block: np.ndarray,
     block_box: np.ndarray,
-    rp: int,
-    r0: int,
-    r1: int,
-    edges: np.ndarray,
+    boxes: np.ndarray,
+    geometry_ring: np.ndarray,
+    gp: int,
+    gq: int,
+    edges_p: np.ndarray,
+    edges_q: np.ndarray,
 ) -> int:  # pragma: no cover - compiled
-    ps = ring_start[rp]
-    pe = ring_stop[rp]
-    if pe - ps < 4:
+    # Where the two boxes meet: every point the boundaries share lies there.
+    low_x = max(boxes[gp, 0], boxes[gq, 0])
+    low_y = max(boxes[gp, 1], boxes[gq, 1])
+    high_x = min(boxes[gp, 2], boxes[gq, 2])
+    high_y = min(boxes[gp, 3], boxes[gq, 3])
+    p0 = geometry_ring[gp]
+    p1 = geometry_ring[gp + 1]
+    q0 = geometry_ring[gq]
+    q1 = geometry_ring[gq + 1]
+    if p1 <= p0 or q1 <= q0:
         return PAIR_UNDECIDED
-    low_x = np.inf
-    low_y = np.inf
-    high_x = -np.inf
-    high_y = -np.inf
-    for i in range(ps, pe):
-        low_x = min(low_x, coords[i, 0])
-        high_x = max(high_x, coords[i, 0])
-        low_y = min(low_y, coords[i, 1])
-        high_y = max(high_y, coords[i, 1])
-    touching = False
-    for r in range(r0, r1):
+    for r in range(p0, p1):
         if ring_stop[r] - ring_start[r] < 4:
             return PAIR_UNDECIDED
-        near = _edges_near(
+    for r in range(q0, q1):
+        if ring_stop[r] - ring_start[r] < 4:
+            return PAIR_UNDECIDED
+    if not (low_x <= high_x and low_y <= high_y):
+        return PAIR_APART
+    near_p = 0
+    for r in range(p0, p1):
+        near_p += _edges_near(
             ring_block,
             block_box,
             ring_start[r],
@@ -149,54 +185,99 @@ def _settle(
             low_y,
             high_x,
             high_y,
-            edges,
+            edges_p[near_p:],
         )
-        for e in range(near):
-            j = edges[e]
-            cx = coords[j, 0]
-            cy = coords[j, 1]
-            dx = coords[j + 1, 0]
-            dy = coords[j + 1, 1]
-            if (
-                max(cx, dx) < low_x
-                or min(cx, dx) > high_x
-                or max(cy, dy) < low_y
-                or min(cy, dy) > high_y
-            ):
-                continue
-            for i in range(ps, pe - 1):
-                contact = edge_contact(coords, i, j)
-                if contact == EDGES_CROSS:
-                    return PAIR_CROSSING
-                touching = touching or contact == EDGES_MAY_TOUCH
+    near_q = 0
+    for r in range(q0, q1):
+        near_q += _edges_near(
+            ring_block,
+            block_box,
+            ring_start[r],
+            ring_stop[r],
+            r,
+            low_x,
+            low_y,
+            high_x,
+            high_y,
+            edges_q[near_q:],
+        )
+    if near_p * near_q > PAIR_EDGE_BUDGET:
+        return PAIR_UNDECIDED
+    touching = False
+    for f in range(near_q):
+        j = edges_q[f]
+        cx = coords[j, 0]
+        cy = coords[j, 1]
+        dx = coords[j + 1, 0]
+        dy = coords[j + 1, 1]
+        if (
+            max(cx, dx) < low_x
+            or min(cx, dx) > high_x
+            or max(cy, dy) < low_y
+            or min(cy, dy) > high_y
+        ):
+            continue
+        for e in range(near_p):
+            contact = edge_contact(coords, edges_p[e], j)
+            if contact == EDGES_CROSS:
+                return PAIR_CROSSING
+            touching = touching or contact == EDGES_MAY_TOUCH
     if touching:
         return PAIR_UNDECIDED
-    # The boundaries do not meet: each ring lies wholly inside or outside the other polygon.
-    held = 0  # rings of Q holding P's first vertex
-    rings_inside = 0  # rings of Q inside P
-    px = coords[ps, 0]
-    py = coords[ps, 1]
+    # The boundaries do not meet: each ring lies wholly inside or outside the other geometry.
+    p_inside = _rings_inside(
+        coords, ring_start, ring_stop, ring_block, block_box, boxes, p0, p1, gq, q0, q1
+    )
+    q_inside = _rings_inside(
+        coords, ring_start, ring_stop, ring_block, block_box, boxes, q0, q1, gp, p0, p1
+    )
+    if p_inside < 0 or q_inside < 0:
+        return PAIR_UNDECIDED
+    if q_inside == 0:
+        if p_inside == 0:
+            return PAIR_APART
+        if p_inside == p1 - p0:
+            return PAIR_SMALL_INSIDE
+    elif p_inside == 0 and q_inside == q1 - q0:
+        return PAIR_OTHER_INSIDE
+    # Some rings of one inside the other and some not: a hole or a part cut out, for GEOS.
+    return PAIR_UNDECIDED
+
+
+@numba.njit(cache=True, nogil=True)
+def _rings_inside(
+    coords: np.ndarray,
+    ring_start: np.ndarray,
+    ring_stop: np.ndarray,
+    ring_block: np.ndarray,
+    block_box: np.ndarray,
+    boxes: np.ndarray,
+    r0: int,
+    r1: int,
+    g: int,
+    g0: int,
+    g1: int,
+) -> int:  # pragma: no cover - compiled
+    """How many of rings ``r0..r1`` have their first vertex inside geometry `g`, or -1.
+
+    Inside: an odd count of `g`'s rings (``g0..g1``) hold it. -1 when in doubt.
+    """
+    inside = 0
     for r in range(r0, r1):
-        holds = _ring_holds(coords, ring_start[r], ring_stop[r], ring_block[r], block_box, px, py)
-        if holds < 0:
-            return PAIR_UNDECIDED
-        held += holds
-        # Only a ring of Q within P's box can lie inside P.
-        qx = coords[ring_start[r], 0]
-        qy = coords[ring_start[r], 1]
-        if low_x <= qx <= high_x and low_y <= qy <= high_y:
-            inside = _holds(coords, ps, pe, qx, qy)
-            if inside < 0:
-                return PAIR_UNDECIDED
-            rings_inside += inside
-    # P's vertex in Q (an odd count: in a shell, not in its holes) and no ring of Q in P:
-    # P inside Q. Every ring of Q in P (its holes lie in its shells): Q inside P. Some rings
-    # in P and some not: a hole of Q or a part of it cut out of P, for GEOS.
-    if held % 2 == 1:
-        return PAIR_SMALL_INSIDE if rings_inside == 0 else PAIR_UNDECIDED
-    if rings_inside == 0:
-        return PAIR_APART
-    return PAIR_OTHER_INSIDE if rings_inside == r1 - r0 else PAIR_UNDECIDED
+        px = coords[ring_start[r], 0]
+        py = coords[ring_start[r], 1]
+        if not (boxes[g, 0] <= px <= boxes[g, 2] and boxes[g, 1] <= py <= boxes[g, 3]):
+            continue
+        held = 0
+        for other in range(g0, g1):
+            holds = _ring_holds(
+                coords, ring_start[other], ring_stop[other], ring_block[other], block_box, px, py
+            )
+            if holds < 0:
+                return -1
+            held += holds
+        inside += held % 2
+    return inside
 
 
 #: Edges per block of :func:`edge_blocks`.

@@ -11,10 +11,10 @@ site check and the streamed runs all find their overlaps here. Per pair of array
    features, only when the other side's are much smaller (:data:`CUT_WHEN_FINER`), and only
    polygons with many candidates other than small polygons (:data:`CUT_FROM_CANDIDATES`),
    where the cuts pay;
-2. an STR-tree on the other side's features is queried with the pieces; a pair of a small
-   polygon (a parcel, :data:`SMALL_PAIR_VERTICES`) and any other is settled from their
-   coordinates (:mod:`geozones.analysis.clip`: apart, one inside the other, or crossing),
-   GEOS's ``intersects`` settles the rest (prepared for pieces with many candidates);
+2. an STR-tree on the other side's features is queried with the pieces; each pair is
+   settled from the coordinates of the two where their boxes meet
+   (:mod:`geozones.analysis.clip`: apart, one inside the other, or crossing), and GEOS's
+   ``intersects`` settles the pairs left in doubt (prepared for pieces with many candidates);
 3. a piece covered whole by the other piece is its own overlap: no overlay, on either side;
 4. only the pairs whose boundaries cross are intersected: those with a small polygon are
    clipped from their coordinates, GEOS intersects the rest and any the clip is unsure of;
@@ -405,12 +405,12 @@ def classified_overlaps(
     return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
 
 
-#: A pair of a polygon without holes of at most this many coordinates (a parcel) and another
-#: polygon is settled, and clipped where the boundaries cross, from their coordinates
-#: (:mod:`geozones.analysis.clip`) before GEOS; 0 leaves every pair to GEOS.
+#: A pair with a polygon without holes of at most this many coordinates (a parcel) is
+#: clipped from the coordinates where the boundaries cross (:mod:`geozones.analysis.clip`),
+#: and large polygons are not cut for such pairs; 0 leaves every pair to GEOS.
 SMALL_PAIR_VERTICES = 32
-#: ... when the other polygon has at most this many coordinates (a subdivided red-line
-#: piece has at most :data:`MAX_VERTICES`): each of its edges is looked at for each pair.
+#: Pairs of geometries of at most this many coordinates each are settled from their
+#: coordinates (only the edges in blocks near the other's box are read for a pair).
 CLIP_VERTICES = 1 << 20
 
 
@@ -432,16 +432,18 @@ def _shapes(geoms: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarra
 class _CoordinatePairs(NamedTuple):
     """Candidate pairs of a small polygon and another, with the rings of both.
 
-    Pair ``pairs[k]`` (a position among the candidate pairs) has the small polygon P at
-    ``small[k]`` and the other, Q, at ``other[k]``, as geometries of the rings (as
-    :func:`geozones.analysis.clip.clip_pairs` takes them); ``small_queried[k]``: P is the
-    queried piece of the pair.
+    Pair ``pairs[k]`` (a position among the candidate pairs) has P at ``small[k]`` and Q at
+    ``other[k]``, as geometries of the rings (as :func:`geozones.analysis.clip.clip_pairs`
+    takes them): P is the small polygon of the pair (:data:`SMALL_PAIR_VERTICES`) where
+    ``small_is_small[k]``, else the queried piece; ``small_queried[k]``: P is the queried
+    piece of the pair.
     """
 
     pairs: np.ndarray
     small: np.ndarray
     other: np.ndarray
     small_queried: np.ndarray
+    small_is_small: np.ndarray
     coords: np.ndarray
     ring_start: np.ndarray
     ring_stop: np.ndarray
@@ -461,7 +463,7 @@ def _coordinate_pairs(
     small: tuple[np.ndarray, np.ndarray] | None = None,
     fit: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _CoordinatePairs | None:
-    """The pairs of a small polygon and a clippable one, or None if there are none.
+    """The pairs of two polygonal geometries to clip, or None if there are none.
 
     `small` and `fit` are :func:`_shapes` of `queried` and `indexed` (found when omitted).
     Only the coordinates of polygons in such pairs are read, once.
@@ -479,10 +481,7 @@ def _coordinate_pairs(
     small_queried, small_indexed = small
     fit_queried, fit_indexed = fit
     queried_small = small_queried[query_piece]
-    pairs = np.flatnonzero(
-        (queried_small & fit_indexed[tree_piece])
-        | (small_indexed[tree_piece] & fit_queried[query_piece])
-    )
+    pairs = np.flatnonzero(fit_queried[query_piece] & fit_indexed[tree_piece])
     if len(pairs) == 0:
         return None
     # The polygons of these pairs, one after the other, and each pair's two places there.
@@ -501,7 +500,9 @@ def _coordinate_pairs(
         place_indexed = np.full(len(indexed), -1, dtype=np.int64)
         place_indexed[used_indexed] = len(used_queried) + np.arange(len(used_indexed))
         left, right = place_queried[query_piece[pairs]], place_indexed[tree_piece[pairs]]
-    small_is_queried = queried_small[pairs]
+    # P is the small polygon of the pair, if either is; the queried one otherwise.
+    small_is_queried = queried_small[pairs] | ~small_indexed[tree_piece[pairs]]
+    p_small = queried_small[pairs] | small_indexed[tree_piece[pairs]]
     rings = polygon_rings(polygons)
     coords = np.ascontiguousarray(rings.coords, dtype=np.float64)
     ring_start = np.ascontiguousarray(rings.ring_starts, dtype=np.int64)
@@ -512,6 +513,7 @@ def _coordinate_pairs(
         np.ascontiguousarray(np.where(small_is_queried, left, right), dtype=np.int64),
         np.ascontiguousarray(np.where(small_is_queried, right, left), dtype=np.int64),
         small_is_queried,
+        p_small,
         coords,
         ring_start,
         ring_stop,
@@ -579,6 +581,7 @@ def _clip_small(found: _CoordinatePairs | None, crossing: np.ndarray) -> np.ndar
     inside = crossing <= found.pairs[-1]
     at = np.full(len(crossing), -1, dtype=np.int64)
     at[inside] = position[crossing[inside]]
+    at[at >= 0] = np.where(found.small_is_small[at[at >= 0]], at[at >= 0], -1)
     pairs = np.flatnonzero(at >= 0)
     if len(pairs) == 0:
         return out
