@@ -79,6 +79,7 @@ def settle_pairs(
     ring_block: np.ndarray,
     block_box: np.ndarray,
     geometry_ring: np.ndarray,
+    boxes: np.ndarray,
     small: np.ndarray,
     other: np.ndarray,
     start: int,
@@ -96,9 +97,9 @@ def settle_pairs(
     ``PAIR_OTHER_INSIDE`` (the other way round) or ``PAIR_APART`` (none inside the other).
     Anything else (edges that may touch, a hole of Q inside P, parts of Q inside P and
     others not, more pairs of edges than :data:`PAIR_EDGE_BUDGET`) is ``PAIR_UNDECIDED``,
-    for GEOS. Geometries are given as to :func:`clip_pairs`.
+    for GEOS. Geometries are given as to :func:`clip_pairs`, with their `boxes`
+    (:func:`geometry_boxes`).
     """
-    boxes = geometry_boxes(ring_block, block_box, geometry_ring)
     room = 1
     for g in range(len(geometry_ring) - 1):
         room = max(room, ring_stop[geometry_ring[g + 1] - 1] - ring_start[geometry_ring[g]])

@@ -389,6 +389,9 @@ def classified_overlaps(
         done = ~shapely.is_missing(clipped)
         pieces[crossing[done]] = clipped[done]
         crossing = crossing[~done]
+        del clipped
+    # The coordinates go before GEOS's overlays take memory of their own.
+    del from_coordinates
     if len(crossing):
         pieces[crossing] = map_by_cost(
             lambda k: polygonal_parts(shapely.intersection(a[met[k]], b[met[k]])),
@@ -538,6 +541,7 @@ def _settle_from_coordinates(found: _CoordinatePairs | None, candidates: int) ->
     if found is None:
         return code
     verdict = np.empty(len(found.pairs), dtype=np.int8)
+    boxes = clip.geometry_boxes(found.ring_block, found.block_box, found.geometry_ring)
 
     def span(bounds: tuple[int, int]) -> None:
         clip.settle_pairs(
@@ -547,6 +551,7 @@ def _settle_from_coordinates(found: _CoordinatePairs | None, candidates: int) ->
             found.ring_block,
             found.block_box,
             found.geometry_ring,
+            boxes,
             found.small,
             found.other,
             *bounds,

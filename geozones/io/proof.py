@@ -16,12 +16,15 @@ compiled loop (numba, cached on disk like :mod:`geozones.measure.kernels`), per 
    a small hole, a few edges of its shell); which rings hold the first vertex of each is
    counted along a ray, over the rings whose box holds it;
 3. otherwise every ring is cut into x-monotone chains, as GEOS's noding does, and the chains
-   are swept from left to right: chains whose boxes meet are compared edge by edge along x,
-   so the work is about linear in the vertices (each edge meets the few edges of the chains
-   beside it). No two edges may have a point in common, except consecutive edges of a ring
-   at their shared vertex, and those must not double back along each other; a star-shaped
-   ring's chains are compared only with other rings'. Which rings hold the first vertex of
-   each is counted along a ray upwards, which meets a chain at most once;
+   are swept from left to right: two chains whose boxes meet are compared over the x-range
+   they share, so the work is about linear in the vertices. Chains without vertical edges
+   are functions of x there: they are apart when at every vertex of either the same one is
+   certainly above the other (one orientation per vertex; a vertex the two chains share as
+   their ends is not compared); other chains are compared edge by edge along x. No two edges
+   may have a point in common, except consecutive edges of a ring at their shared vertex, and
+   those must not double back along each other (only possible where x turns back or stands
+   still); a star-shaped ring's chains are compared only with other rings'. Which rings hold
+   the first vertex of each is counted along a ray upwards, which meets a chain at most once;
 4. the rings therefore do not meet, and each lies wholly inside or outside each other: each
    hole lies in its own shell and in no other hole of its polygon; each shell lies outside
    every other polygon of the geometry, or inside one of its holes.
