@@ -1,27 +1,31 @@
-"""The intersection of a small polygon with another, from their coordinates, without GEOS.
+"""Pairs of polygons settled, and intersections clipped, from their coordinates without GEOS.
 
-Most overlays of a conflict check are a parcel cut by a neighbour's boundary or by a red-line
-or urban polygon: a polygon of a few dozen vertices whose boundary properly crosses the
-other's a few times. GEOS builds a topology graph for each such overlay (about 10 µs on one
-core); :func:`clip_pairs` follows the two boundaries from crossing to crossing instead
-(Weiler and Atherton's algorithm), in a compiled loop that releases the GIL, and leaves every
-pair it cannot settle with certainty to GEOS:
+Most pairs of a conflict check are a parcel near a neighbour or a red-line or urban polygon,
+and most overlays a parcel cut by the other's boundary: a polygon of a few dozen vertices
+whose boundary properly crosses the other's a few times. GEOS tests each pair and builds a
+topology graph for each overlay (about 10 µs on one core); here compiled loops that release
+the GIL do the same from the coordinates, and leave every pair they cannot settle with
+certainty to GEOS. Each ring's edges are kept in blocks of :data:`EDGE_BLOCK` with their
+boxes (:func:`edge_blocks`), so that a pair reads only the edges near the other geometry: a
+few dozen of a red-line polygon's 100,000.
 
-1. the small polygon `P` is one ring without holes; the other, `Q`, any polygon or
-   multipolygon (its shells counter-clockwise and holes clockwise, as followed here); only
-   the edges of `Q` whose boxes meet `P`'s box are looked at;
-2. every edge of `P` against every such edge of `Q`: apart, or crossing properly (each edge's
-   ends strictly on both sides of the other's line, by Shewchuk's filtered orientation). A
+:func:`settle_pairs` says whether two polygonal geometries are apart, one inside the other,
+or crossing (an edge of one properly crosses an edge of the other, by Shewchuk's filtered
+orientation); where no edges meet, which rings lie inside the other geometry is counted along
+a ray. :func:`clip_pairs` follows the two boundaries of a small polygon `P` (one ring, no
+holes) and any polygonal `Q` from crossing to crossing (Weiler and Atherton's algorithm):
+
+1. every edge of `P` against every edge of `Q` near `P`'s box: apart, or crossing properly. A
    vertex on an edge, edges in line, two crossings too close to order along an edge, or a
    ring of `Q` inside `P` without crossing it (the result would have a hole) leave the pair
-   to GEOS;
-3. where `P` crosses into `Q`, the result follows `P` to the next crossing, then `Q` to the
+   to GEOS; crossing points are computed in double-double, as GEOS computes them;
+2. where `P` crosses into `Q`, the result follows `P` to the next crossing, then `Q` to the
    next, until it is back: each loop is a part of ``P ∩ Q`` (a polygon without holes, as
    the intersection of a ring with a polygon whose rings all cross it has none).
 
-The caller checks the parts (:func:`geozones.io.proof.certainly_valid`): a crossing point
-rounded past a vertex a hair's breadth away could make a part invalid, and such pairs go to
-GEOS too.
+The caller checks the parts (:func:`geozones.io.proof.certainly_valid_rings`): a crossing
+point rounded past a vertex a hair's breadth away could make a part invalid, and such pairs
+go to GEOS too.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ def ring_forward(
     return out
 
 
-#: Codes of :func:`settle_pairs`, for a small polygon P and another, Q.
+#: Codes of :func:`settle_pairs`, for geometries P (the small one of a pair, if any) and Q.
 PAIR_UNDECIDED, PAIR_APART, PAIR_OTHER_INSIDE, PAIR_SMALL_INSIDE, PAIR_CROSSING = -1, 0, 1, 2, 3
 
 
@@ -374,7 +378,10 @@ def _ring_holds(
     px: float,
     py: float,
 ) -> int:  # pragma: no cover - compiled
-    """:func:`_holds`, skipping blocks of edges the ray to +x certainly misses."""
+    """1 if ring ``coords[start:stop]`` certainly holds the point, 0 if not, -1 in doubt.
+
+    Crossings of the ray to +x are counted, skipping blocks of edges it certainly misses.
+    """
     crossings = 0
     for b in range((stop - start - 1 + EDGE_BLOCK - 1) // EDGE_BLOCK):
         box = first_block + b
@@ -388,21 +395,6 @@ def _ring_holds(
                 return -1
             if turn == 1:
                 crossings += 1
-    return crossings % 2
-
-
-@numba.njit(cache=True, nogil=True)
-def _holds(
-    coords: np.ndarray, start: int, stop: int, px: float, py: float
-) -> int:  # pragma: no cover - compiled
-    """1 if the ring ``coords[start:stop]`` certainly holds the point, 0 if not, -1 in doubt."""
-    crossings = 0
-    for i in range(start, stop - 1):
-        turn = ray_crossing(coords, i, px, py)
-        if turn == 0:
-            return -1
-        if turn == 1:
-            crossings += 1
     return crossings % 2
 
 

@@ -353,7 +353,7 @@ def classified_overlaps(
         code[meets[holds_a]] = 2
         return code
 
-    # Pairs of small polygons are mostly settled from their coordinates; GEOS tests the rest.
+    # Pairs are mostly settled from their coordinates; GEOS tests the rest.
     small_queried, fit_queried = (
         (small_indexed, fit_indexed) if same_layer else _shapes(queried_pieces, query_count)
     )
