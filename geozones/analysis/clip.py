@@ -104,9 +104,7 @@ def settle_pairs(
     for GEOS. Geometries are given as to :func:`clip_pairs`, with their `boxes`
     (:func:`geometry_boxes`).
     """
-    room = 1
-    for g in range(len(geometry_ring) - 1):
-        room = max(room, ring_stop[geometry_ring[g + 1] - 1] - ring_start[geometry_ring[g]])
+    room = _largest_geometry(ring_start, ring_stop, geometry_ring)
     edges_p = np.empty(room, np.int64)
     edges_q = np.empty(room, np.int64)
     for p in range(start, end):
@@ -360,12 +358,15 @@ def _edges_near(
 
 
 @numba.njit(cache=True, nogil=True)
-def _longest_ring(ring_start: np.ndarray, ring_stop: np.ndarray) -> int:  # pragma: no cover
-    """Room for the edges of any ring."""
-    longest = 1
-    for r in range(len(ring_start)):
-        longest = max(longest, ring_stop[r] - ring_start[r])
-    return longest
+def _largest_geometry(
+    ring_start: np.ndarray, ring_stop: np.ndarray, geometry_ring: np.ndarray
+) -> int:  # pragma: no cover - compiled
+    """Room for the edges of any geometry (its rings' coordinates are consecutive)."""
+    room = 1
+    for g in range(len(geometry_ring) - 1):
+        if geometry_ring[g + 1] > geometry_ring[g]:
+            room = max(room, ring_stop[geometry_ring[g + 1] - 1] - ring_start[geometry_ring[g]])
+    return room
 
 
 @numba.njit(cache=True, nogil=True)
@@ -461,7 +462,7 @@ def clip_pairs(
     visited = np.empty(MAX_CROSSINGS, np.bool_)
     one_ring = np.zeros(MAX_CROSSINGS, np.int64)
     q_key = np.empty(MAX_CROSSINGS, np.int64)
-    edges = np.empty(_longest_ring(ring_start, ring_stop), np.int64)
+    edges = np.empty(_largest_geometry(ring_start, ring_stop, geometry_ring), np.int64)
     for p in range(start, end):
         g_small = small[p]
         g_other = other[p]

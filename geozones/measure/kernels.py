@@ -1,7 +1,6 @@
 """The compiled loops (numba) behind the ring pass and the pair tests.
 
-They serve :mod:`geozones.measure._rings` and :mod:`geozones.analysis._pairs` (pairs of
-small polygons are settled and clipped by :mod:`geozones.analysis.clip`).
+They serve :mod:`geozones.measure._rings` and :mod:`geozones.analysis._pairs`.
 
 Imported only when a kernel first runs, so that ``import geozones`` does not load numba. Each
 function is compiled on its first call and cached on disk (``cache=True``): the first run on a
@@ -15,9 +14,7 @@ import math
 import numba
 import numpy as np
 
-from geozones.io.proof import (
-    ORIENT_BOUND,
-)
+from geozones.io.proof import ORIENT_BOUND
 
 #: Codes of :func:`classify_pairs`.
 FAR, NEAR, UNDECIDED = 0, 1, 2
