@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyproj
 import pytest
 import shapely
 from hypothesis import given, settings
@@ -28,7 +29,7 @@ def clip(
 ) -> np.ndarray:
     """Per pair: the clipped intersection, or None where it is left to GEOS."""
     found = overlaps._coordinate_pairs(left, right, left_index, right_index, same_layer=False)
-    return overlaps._clip_small(found, np.arange(len(left_index)))
+    return overlaps._clip_small(found, np.arange(len(left_index))).pieces
 
 
 def clipped_and_geos(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -261,3 +262,124 @@ def test_nested_large_polygons():
     left = np.array([inner, inner, ring, disc, across, ring], dtype=object)
     right = np.array([ring, disc, inner, inner, ring, across], dtype=object)
     assert settle(left, right).tolist() == [0, 2, 0, 1, -1, -1]
+
+
+# --- phantoms measured from their loops, not built --------------------------------------------
+
+GK_X, GK_Y = 39_500_000.0, 3_300_000.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    length=st.floats(0.0005, 200.0),
+    across=st.floats(1e-5, 0.05),
+    angle=st.floats(0.0, 2 * np.pi),
+    bulge=st.floats(-0.5, 0.5),
+    width=st.sampled_from([0.0, 0.001, 0.01]),
+)
+def test_loop_shapes_decide_thinness_as_is_thin_does(length, across, angle, bulge, width):
+    # A strip `length` × `across` (a sliver between two neighbours, or a real overlap), turned
+    # and with one side bent, at Gauss-Krüger eastings: the loop's area is GEOS's, and where
+    # loop_shapes decides, it decides as is_thin does on the polygon.
+    from geozones.analysis import clip as clip_kernels
+    from geozones.measure.tolerance import STRIP_SHARE, is_thin
+
+    local = np.array(
+        [[0, 0], [length, 0], [length, across], [length / 2, across * (1 + bulge)], [0, across]]
+    )
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    ring = local @ turn.T + [GK_X, GK_Y]
+    polygon = Polygon(ring)
+    if not polygon.is_valid or polygon.area <= 0:
+        return
+    xy = np.asarray(polygon.exterior.coords)
+    area, thin = clip_kernels.loop_shapes(
+        xy, np.array([0]), np.array([len(xy)]), width, STRIP_SHARE * width
+    )
+    assert area[0] == pytest.approx(polygon.area, rel=1e-9)
+    if thin[0] != clip_kernels.LOOP_UNDECIDED:
+        assert bool(thin[0] == clip_kernels.LOOP_THIN) == is_thin(np.array([polygon]), width)[0]
+    if width > 0 and across < 0.5 * width:
+        assert thin[0] == clip_kernels.LOOP_THIN  # a sliver is decided without GEOS
+    if width > 0 and across * (1 - abs(bulge)) > 2 * width and length > 10 * width:
+        assert thin[0] == clip_kernels.LOOP_THICK
+
+
+def _lean_and_built(left, right, **options):
+    lean = overlaps.classified_overlaps(left, right, build_phantoms=False, **options)
+    built = overlaps.classified_overlaps(left, right, **options)
+    assert lean.left_index.tolist() == built.left_index.tolist()
+    assert lean.right_index.tolist() == built.right_index.tolist()
+    assert lean.phantom.tolist() == built.phantom.tolist()
+    return lean, built
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 1000),
+    jitter=st.sampled_from([0.0002, 0.0004, 0.003]),
+    width=st.sampled_from([0.0, 0.001]),
+)
+def test_phantoms_left_as_rings_are_the_pieces_otherwise_built(seed, jitter, width):
+    # A tessellation whose shared vertices were digitised apart, with real overlaps: left as
+    # rings, only phantoms go unbuilt, and built they are the pieces, coordinate for
+    # coordinate; their area from the rings is their area; phantoms are what the plain
+    # path's pieces say (GEOS's overlay, is_thin).
+    from geozones.io.rings import polygon_rings
+    from geozones.measure.area import ellipsoidal_area, ellipsoidal_ring_area
+    from geozones.measure.tolerance import is_thin
+
+    cells = generate.tessellation(6, 6, seed=seed, jitter=jitter)
+    overlapping = shapely.affinity.translate(cells[7], 3.0, 2.0)
+    cells = np.append(cells, overlapping)
+    lean, built = _lean_and_built(cells, cells, same_layer=True, width=width)
+    plain = shapely.intersection(cells[lean.left_index], cells[lean.right_index])
+    assert lean.phantom.tolist() == is_thin(plain, width).tolist()
+    unbuilt = shapely.is_missing(lean.pieces)
+    assert lean.phantom[unbuilt].all() and (~lean.phantom).any()
+    if width > 0 and jitter < width / 2:
+        assert unbuilt.sum() >= 0.9 * lean.phantom.sum() > 0  # the slivers stay rings
+    if not unbuilt.any():
+        assert lean.unbuilt is None
+        return
+    assert set(lean.unbuilt.ring_geometry.tolist()) == set(np.flatnonzero(unbuilt).tolist())
+    assert not shapely.is_missing(built.pieces).any()
+    made = overlaps.built_pieces(lean)
+    assert shapely.equals_exact(shapely.normalize(made), shapely.normalize(built.pieces), 0).all()
+    crs = pyproj.CRS(generate.EPSG)
+    measured = ellipsoidal_ring_area(lean.unbuilt, len(made), crs)
+    np.testing.assert_array_equal(measured[unbuilt], ellipsoidal_area(made[unbuilt], crs))
+    whole = ellipsoidal_ring_area(polygon_rings(plain[unbuilt]), int(unbuilt.sum()), crs)
+    np.testing.assert_allclose(measured[unbuilt], whole, rtol=1e-9)
+
+
+def test_phantoms_of_cut_polygons_are_built_and_put_together():
+    # A large polygon along a block of the tessellation, digitised apart from it, is cut
+    # on a quadtree: its phantoms with a cell come in pieces, which are built and united.
+    from geozones.measure.tolerance import is_thin
+
+    cells = generate.tessellation(6, 6, seed=5, jitter=0.0003)
+    again = generate.tessellation(6, 6, seed=5, jitter=0.0002)
+    block = shapely.segmentize(shapely.union_all(again[[7, 8, 13, 14]]), 2.0)
+    assert shapely.get_num_coordinates(block) > 100
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 0)
+        cuts = []
+        patch.setattr(
+            overlaps,
+            "subdivide",
+            lambda geoms, *a, **k: cuts.append(len(geoms)) or overlaps_subdivide(geoms, *a, **k),
+        )
+        lean, built = _lean_and_built(cells, np.array([block]), width=0.001, max_vertices=16)
+    assert cuts
+    assert lean.phantom.sum() >= 8
+    made = overlaps.built_pieces(lean)
+    assert shapely.equals_exact(shapely.normalize(made), shapely.normalize(built.pieces), 0).all()
+    # The cut lines add vertices: areas move by the coordinates' resolution times the edges'
+    # lengths (classified_overlaps' max_vertices).
+    plain = shapely.intersection(cells[lean.left_index], block)
+    np.testing.assert_allclose(shapely.area(made), shapely.area(plain), rtol=1e-9, atol=2e-6)
+    assert lean.phantom.tolist() == is_thin(plain, 0.001).tolist()
+
+
+overlaps_subdivide = overlaps.subdivide

@@ -927,3 +927,82 @@ def _follow(
         if not visited[c]:
             return 0, 0
     return found, written
+
+
+#: Thinness of a loop by :func:`loop_shapes`: certainly thin, certainly not, or undecided.
+LOOP_THIN = 1
+LOOP_THICK = 0
+LOOP_UNDECIDED = -1
+#: The bounds of :func:`loop_shapes` hold with this relative margin, far above the rounding
+#: of the sums, so that a loop it decides is decided the same way by
+#: :func:`geozones.measure.tolerance.is_thin` on the polygon built from it.
+_SHAPE_MARGIN = 1e-9
+
+
+@numba.njit(cache=True, nogil=True)
+def loop_shapes(
+    xy: np.ndarray, loop_start: np.ndarray, lengths: np.ndarray, width: float, strip: float
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Area of each closed loop, and whether it is thinner than `width`, without GEOS.
+
+    The loops are ``xy[loop_start[k]:loop_start[k] + lengths[k]]``, simple rings (parts that
+    :func:`clip_pairs` made and the proof passed). A loop is thin when no disc of diameter
+    `width` fits in it, by the certain bounds of :func:`geozones.measure.tolerance.is_thin`:
+    less area than the disc, or all its vertices in a strip narrower than `strip` along its
+    longest edge, make it thin; more area than ``width × perimeter`` plus the disc's makes it
+    thick; anything else (and a loop of no area) is undecided.
+
+    Returns
+    -------
+    area : numpy.ndarray
+        Planar area of each loop, from the first vertex (small numbers).
+    thin : numpy.ndarray
+        :data:`LOOP_THIN`, :data:`LOOP_THICK` or :data:`LOOP_UNDECIDED` per loop.
+    """
+    count = len(lengths)
+    area = np.empty(count)
+    thin = np.full(count, LOOP_UNDECIDED, np.int8)
+    disc = np.pi * width * width / 4.0
+    for k in range(count):
+        first = loop_start[k]
+        stop = first + lengths[k]
+        x0 = xy[first, 0]
+        y0 = xy[first, 1]
+        twice = 0.0
+        perimeter = 0.0
+        longest = 0.0
+        edge = first
+        for i in range(first, stop - 1):
+            ax = xy[i, 0] - x0
+            ay = xy[i, 1] - y0
+            bx = xy[i + 1, 0] - x0
+            by = xy[i + 1, 1] - y0
+            twice += ax * by - bx * ay
+            length2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay)
+            perimeter += np.sqrt(length2)
+            if length2 > longest:
+                longest = length2
+                edge = i
+        area[k] = abs(twice) / 2.0
+        if not area[k] > 0.0:
+            continue
+        if width <= 0.0:
+            thin[k] = LOOP_THICK
+        elif area[k] < disc * (1.0 - _SHAPE_MARGIN):
+            thin[k] = LOOP_THIN
+        elif area[k] > (width * perimeter + disc) * (1.0 + _SHAPE_MARGIN):
+            thin[k] = LOOP_THICK
+        elif longest > 0.0:
+            # Across the strip along the longest edge, from the first vertex.
+            length = np.sqrt(longest)
+            normal_x = -(xy[edge + 1, 1] - xy[edge, 1]) / length
+            normal_y = (xy[edge + 1, 0] - xy[edge, 0]) / length
+            low = 0.0
+            high = 0.0
+            for i in range(first, stop):
+                across = (xy[i, 0] - x0) * normal_x + (xy[i, 1] - y0) * normal_y
+                low = min(low, across)
+                high = max(high, across)
+            if high - low < strip * (1.0 - _SHAPE_MARGIN):
+                thin[k] = LOOP_THIN
+    return area, thin

@@ -27,11 +27,11 @@ import pyproj
 import shapely
 
 from geozones.analysis.coverage import ZonePieces
-from geozones.analysis.overlaps import Overlaps, classified_overlaps
+from geozones.analysis.overlaps import Overlaps, built_pieces, classified_overlaps
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
 from geozones.io.validity import polygon_array, polygonal_parts
-from geozones.measure.area import ellipsoidal_area
+from geozones.measure.area import ellipsoidal_area, ellipsoidal_ring_area
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
@@ -233,7 +233,12 @@ def find_conflicts(
     for name_a, name_b in _progress(pairs, enabled=progress, description="conflicts"):
         left, right = prepared.geoms[name_a], prepared.geoms[name_b]
         found = classified_overlaps(
-            left, right, same_layer=name_a == name_b, width=width, threads=threads
+            left,
+            right,
+            same_layer=name_a == name_b,
+            width=width,
+            threads=threads,
+            build_phantoms=keep_phantoms,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
         rows = slice(None) if keep_phantoms else ~found.phantom
@@ -268,10 +273,18 @@ def find_conflicts(
 
 
 def _tally(tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS) -> None:
-    """Count the phantoms of `found` and measure them."""
-    phantoms = found.pieces[found.phantom]
-    area = float(ellipsoidal_area(phantoms, crs).sum()) if len(phantoms) else 0.0
-    tally.add(name_a, name_b, count=len(phantoms), area_m2=area)
+    """Count the phantoms of `found` and measure them (from their rings where not built)."""
+    phantom = found.phantom
+    area = None
+    if found.unbuilt is not None:
+        unbuilt = ellipsoidal_ring_area(found.unbuilt, len(phantom), crs)
+        if unbuilt is not None:
+            built = np.flatnonzero(phantom & ~shapely.is_missing(found.pieces))
+            area = ellipsoidal_area(found.pieces[built], crs).sum() + unbuilt.sum()
+    if area is None:
+        phantoms = built_pieces(found)[phantom]
+        area = ellipsoidal_area(phantoms, crs).sum() if len(phantoms) else 0.0
+    tally.add(name_a, name_b, count=int(phantom.sum()), area_m2=float(area))
 
 
 def _with_zones_and_area(
@@ -381,7 +394,11 @@ def overlap_count(
     overlap_regions: list[shapely.Geometry] = []
     for name_a, name_b in combinations(prepared.names, 2):
         found = classified_overlaps(
-            prepared.geoms[name_a], prepared.geoms[name_b], width=width, threads=threads
+            prepared.geoms[name_a],
+            prepared.geoms[name_b],
+            width=width,
+            threads=threads,
+            build_phantoms=False,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
         overlap_regions.extend(found.pieces[~found.phantom])
@@ -642,7 +659,11 @@ def _claims(
     rows = []
     for name_a, name_b in combinations(priority, 2):
         found = classified_overlaps(
-            prepared.geoms[name_a], prepared.geoms[name_b], width=width, threads=threads
+            prepared.geoms[name_a],
+            prepared.geoms[name_b],
+            width=width,
+            threads=threads,
+            build_phantoms=False,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
         genuine = ~found.phantom
@@ -728,7 +749,11 @@ def _mask_claims(
             continue
         for name in order[rank_in(order, mask_name) + 1 :]:
             found = classified_overlaps(
-                prepared.geoms[name], mask_geoms[mask_name], width=width, threads=threads
+                prepared.geoms[name],
+                mask_geoms[mask_name],
+                width=width,
+                threads=threads,
+                build_phantoms=False,
             )
             _tally(tally, name, mask_name, found, prepared.crs)
             genuine = ~found.phantom

@@ -345,7 +345,12 @@ class ZonePieces:
         if width > 0:
             found = classified_overlaps(self.geoms, self.geoms, same_layer=True, width=width)
             same_zone = self.zone[found.left_index] == self.zone[found.right_index]
-            same_zone_overlaps = Overlaps(*(values[same_zone] for values in found))
+            same_zone_overlaps = Overlaps(
+                found.left_index[same_zone],
+                found.right_index[same_zone],
+                found.pieces[same_zone],
+                found.phantom[same_zone],
+            )
             thin = found.pieces[same_zone & found.phantom]
             genuine = same_zone & ~found.phantom
             left, right = found.left_index[genuine], found.right_index[genuine]

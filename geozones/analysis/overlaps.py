@@ -38,8 +38,9 @@ import numpy as np
 import shapely
 
 from geozones.choices import checked_non_negative
+from geozones.io.rings import PolygonRings
 from geozones.io.validity import polygonal_parts, valid_mask
-from geozones.measure.tolerance import is_thin
+from geozones.measure.tolerance import STRIP_SHARE, is_thin
 from geozones.parallel import for_spans, map_by_cost, map_groups, worker_count
 
 #: Polygons with more coordinates than this are cut into pieces before pairing, by default
@@ -72,6 +73,10 @@ class Overlaps(NamedTuple):
     pieces: np.ndarray
     #: True where every part of the overlap is thinner than the tolerance.
     phantom: np.ndarray
+    #: With ``build_phantoms=False``: the rings of the phantoms that were clipped from the
+    #: coordinates and not built (their entry of `pieces` is None); ``ring_geometry`` is the
+    #: overlap's position. :func:`built_pieces` builds them.
+    unbuilt: PolygonRings | None = None
 
 
 def subdivide(
@@ -234,6 +239,7 @@ def classified_overlaps(
     width: float = 0.0,
     threads: int | None = None,
     max_vertices: int = MAX_VERTICES,
+    build_phantoms: bool = True,
 ) -> Overlaps:
     """Every piece where a polygon of `left` overlaps one of `right`, phantoms apart.
 
@@ -259,6 +265,11 @@ def classified_overlaps(
         the vertices of the other side's; 0 cuts nothing. The result does not depend on it, beyond
         rounding: the cut lines add vertices, so a piece's area can move by the coordinates'
         resolution times its edge lengths (2e-6 m² at x ≈ 4e7 m on bench_hard.py).
+    build_phantoms : bool, default True
+        False leaves the phantoms clipped from the coordinates as rings (``unbuilt``), not
+        geometries: a tessellation has two for every pair of neighbours, and callers that
+        only count and measure them (:func:`geozones.measure.area.ellipsoidal_ring_area`)
+        need no geometry.
 
     Returns
     -------
@@ -382,13 +393,29 @@ def classified_overlaps(
     shapely.destroy_prepared(prepared)
     met = np.flatnonzero(code > 0)
     pieces = np.where(code[met] == 2, a[met], b[met])
+    # Per overlap, what the clip knows of it (-1 nothing, else a LOOP_ code of clip) and
+    # its planar area (NaN unknown); the phantoms it leaves as rings.
+    thin = np.full(len(met), -1, dtype=np.int8)
+    area = np.full(len(met), np.nan)
+    unbuilt: PolygonRings | None = None
     crossing = np.flatnonzero(code[met] == 3)
     if len(crossing):
         # Small polygons cut by a boundary are clipped from their coordinates; GEOS the rest.
-        clipped = _clip_small(from_coordinates, met[crossing])
-        done = ~shapely.is_missing(clipped)
-        pieces[crossing[done]] = clipped[done]
-        crossing = crossing[~done]
+        # A phantom can stay rings unless its pair is one of several pieces of a cut polygon.
+        clipped = _clip_small(
+            from_coordinates,
+            met[crossing],
+            width=width,
+            leave=None if build_phantoms else ~cut[query_index[met[crossing]]],
+        )
+        pieces[crossing] = clipped.pieces
+        thin[crossing] = clipped.thin
+        area[crossing] = clipped.area
+        if clipped.unbuilt is not None:
+            unbuilt = clipped.unbuilt._replace(
+                ring_geometry=crossing[clipped.unbuilt.ring_geometry]
+            )
+        crossing = crossing[~clipped.done]
         del clipped
     # The coordinates go before GEOS's overlays take memory of their own.
     del from_coordinates
@@ -400,12 +427,88 @@ def classified_overlaps(
             threads=threads,
         )
     query_index, tree_index = query_index[met], tree_index[met]
-    pieces, query_index, tree_index = _reassemble(pieces, query_index, tree_index, threads=threads)
+    pieces, query_index, tree_index, source = _reassemble(
+        pieces, query_index, tree_index, threads=threads
+    )
     left_index, right_index = (tree_index, query_index) if swap else (query_index, tree_index)
     order = np.lexsort((right_index, left_index))
-    keep = order[~shapely.is_empty(pieces[order]) & (shapely.area(pieces[order]) > 0)]
-    pieces = pieces[keep]
-    return Overlaps(left_index[keep], right_index[keep], pieces, is_thin(pieces, width))
+    source = source[order]
+    known = source >= 0
+    thin = np.where(known, thin[source], -1)
+    area = np.where(known, area[source], np.nan)
+    measure = np.flatnonzero(np.isnan(area))
+    area[measure] = np.where(
+        shapely.is_empty(pieces[order[measure]]), 0.0, shapely.area(pieces[order[measure]])
+    )
+    keep = np.flatnonzero(area > 0)
+    pieces, thin, source = pieces[order[keep]], thin[keep], source[keep]
+    phantom = thin == 1
+    undecided = np.flatnonzero(thin < 0)
+    phantom[undecided] = is_thin(pieces[undecided], width)
+    if unbuilt is not None:
+        position = np.full(len(met), -1, dtype=np.int64)
+        position[source[source >= 0]] = np.flatnonzero(source >= 0)
+        unbuilt = unbuilt._replace(ring_geometry=position[unbuilt.ring_geometry])
+    return Overlaps(left_index[order[keep]], right_index[order[keep]], pieces, phantom, unbuilt)
+
+
+def built_pieces(found: Overlaps) -> np.ndarray:
+    """The pieces of `found`, with the phantoms left as rings (``unbuilt``) built.
+
+    Parameters
+    ----------
+    found : Overlaps
+        From :func:`classified_overlaps`.
+
+    Returns
+    -------
+    numpy.ndarray of shapely geometries
+        One polygonal geometry per overlap.
+    """
+    if found.unbuilt is None or len(found.unbuilt.ring_starts) == 0:
+        return found.pieces
+    pieces = found.pieces.copy()
+    made = _polygons(found.unbuilt, len(pieces))
+    owners = np.unique(found.unbuilt.ring_geometry)
+    pieces[owners] = made[owners]
+    return pieces
+
+
+def _polygons(rings: PolygonRings, count: int) -> np.ndarray:
+    """`count` geometries, each ring of `rings` a polygon of its geometry (None: no rings).
+
+    The rings are shells; a geometry of several is a multipolygon of them, in their order.
+    """
+    out = np.full(count, None, dtype=object)
+    if len(rings.ring_starts) == 0:
+        return out
+    parts = shapely.from_ragged_array(
+        shapely.GeometryType.POLYGON,
+        rings.coords,
+        (np.append(rings.ring_starts, len(rings.coords)), np.arange(len(rings.ring_starts) + 1)),
+    )
+    single = rings.ring_single
+    out[rings.ring_geometry[single]] = parts[single]
+    if not single.all():
+        rest = np.flatnonzero(~single)
+        rest = rest[np.argsort(rings.ring_geometry[rest], kind="stable")]
+        several, indices = np.unique(rings.ring_geometry[rest], return_inverse=True)
+        out[several] = shapely.multipolygons(parts[rest], indices=indices)
+    return out
+
+
+def _some_rings(rings: PolygonRings, geometries: np.ndarray) -> PolygonRings:
+    """The rings of the geometries where `geometries` is True, in order (coordinates copied)."""
+    of = geometries[rings.ring_geometry]
+    lengths = rings.ring_lengths[of]
+    return PolygonRings(
+        coords=rings.coords[np.repeat(of, rings.ring_lengths)],
+        ring_starts=np.cumsum(lengths) - lengths,
+        ring_lengths=lengths,
+        ring_geometry=rings.ring_geometry[of],
+        ring_is_hole=rings.ring_is_hole[of],
+        ring_single=rings.ring_single[of],
+    )
 
 
 #: A pair with a polygon without holes of at most this many coordinates (a parcel) is
@@ -568,17 +671,46 @@ def _settle_from_coordinates(found: _CoordinatePairs | None, candidates: int) ->
     return code
 
 
-def _clip_small(found: _CoordinatePairs | None, crossing: np.ndarray) -> np.ndarray:
+class _Clipped(NamedTuple):
+    """What :func:`_clip_small` returns, per crossing pair."""
+
+    #: The intersection, or None: left to GEOS (not `done`), or left as rings (`unbuilt`).
+    pieces: np.ndarray
+    #: Clipped from the coordinates (GEOS is not needed).
+    done: np.ndarray
+    #: 1 every part thinner than the width, 0 a part not, -1 undecided or not clipped.
+    thin: np.ndarray
+    #: Planar area; NaN where not clipped.
+    area: np.ndarray
+    #: The rings of the phantoms not built; ``ring_geometry`` is the crossing pair's place.
+    unbuilt: PolygonRings | None
+
+
+def _clip_small(
+    found: _CoordinatePairs | None,
+    crossing: np.ndarray,
+    *,
+    width: float = 0.0,
+    leave: np.ndarray | None = None,
+) -> _Clipped:
     """Per crossing candidate pair: the intersection clipped from the coordinates, or None.
 
     Pairs of a small polygon and another (:func:`_coordinate_pairs`) are clipped by
     :func:`geozones.analysis.clip.clip_pairs`; the other pairs, and those whose result is not
-    certainly valid (:func:`geozones.io.proof.certainly_valid_rings`), are left to GEOS (None).
+    certainly valid (:func:`geozones.io.proof.certainly_valid_rings`), are left to GEOS.
+    Where `leave` (per pair) is True, a result whose every part is certainly thinner than
+    `width` (:func:`geozones.analysis.clip.loop_shapes`) is left as rings, not built.
     """
     from geozones.analysis import clip  # loads numba
     from geozones.io.proof import certainly_valid_rings
 
-    out = np.full(len(crossing), None, dtype=object)
+    out = _Clipped(
+        np.full(len(crossing), None, dtype=object),
+        np.zeros(len(crossing), dtype=bool),
+        np.full(len(crossing), -1, dtype=np.int8),
+        np.full(len(crossing), np.nan),
+        None,
+    )
     if found is None or len(crossing) == 0:
         return out
     position = np.full(found.pairs[-1] + 1, -1, dtype=np.int64)
@@ -623,21 +755,35 @@ def _clip_small(found: _CoordinatePairs | None, crossing: np.ndarray) -> np.ndar
     valid = certainly_valid_rings(
         xy, loop_start, lengths, np.zeros(len(lengths), dtype=np.bool_), owner, len(clipped)
     )
-    parts = shapely.from_ragged_array(
-        shapely.GeometryType.POLYGON,
-        xy,
-        (np.append(loop_start, len(xy)), np.arange(len(lengths) + 1)),
+    loop_area, loop_thin = clip.loop_shapes(xy, loop_start, lengths, width, STRIP_SHARE * width)
+    # A piece is thin if every part is, thick if one part is; undecided otherwise.
+    thin_parts = np.bincount(owner, weights=loop_thin == clip.LOOP_THIN, minlength=len(clipped))
+    thick_parts = np.bincount(owner, weights=loop_thin == clip.LOOP_THICK, minlength=len(clipped))
+    thin = np.where(thick_parts > 0, 0, np.where(thin_parts == loops[clipped], 1, -1))
+    placed = pairs[clipped[valid]]
+    out.done[placed] = True
+    out.thin[placed] = thin[valid]
+    out.area[placed] = np.bincount(owner, weights=loop_area, minlength=len(clipped))[valid]
+    unbuilt = valid & (thin == 1)
+    if leave is None:
+        unbuilt[:] = False
+    else:
+        unbuilt &= leave[pairs[clipped]]
+    build = valid & ~unbuilt
+    rings = PolygonRings(
+        coords=xy,
+        ring_starts=loop_start,
+        ring_lengths=lengths,
+        ring_geometry=owner,
+        ring_is_hole=np.zeros(len(lengths), dtype=bool),
+        ring_single=(loops[clipped] == 1)[owner],
     )
-    made = np.empty(len(clipped), dtype=object)
-    single = loops[clipped] == 1
-    made[single] = parts[np.repeat(single, loops[clipped])]
-    if not single.all():
-        several = np.flatnonzero(~single)
-        take = np.repeat(~single, loops[clipped])
-        made[several] = shapely.multipolygons(
-            parts[take], indices=np.searchsorted(several, owner[take])
-        )
-    out[pairs[clipped[valid]]] = made[valid]
+    if unbuilt.any():
+        kept = _some_rings(rings, unbuilt)
+        out = out._replace(unbuilt=kept._replace(ring_geometry=pairs[clipped[kept.ring_geometry]]))
+    if build.any():
+        made = _polygons(rings if build.all() else _some_rings(rings, build), len(clipped))
+        out.pieces[pairs[clipped[build]]] = made[build]
     return out
 
 
@@ -656,20 +802,24 @@ def _repeated(geoms: np.ndarray) -> bool:
 
 def _reassemble(
     pieces: np.ndarray, first: np.ndarray, second: np.ndarray, *, threads: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One overlap per pair ``(first, second)``: the union of the pieces of cut polygons.
 
     The pieces of a pair are united two by two, all pairs at once, in ``log2`` rounds of the
-    largest group (a vectorized tree reduction, in threads).
+    largest group (a vectorized tree reduction, in threads). The fourth array says, per
+    overlap, which of the given pieces it is, or -1 for a union.
     """
+    source = np.arange(len(pieces))
     if len(pieces) == 0:
-        return pieces, first, second
+        return pieces, first, second, source
     order = np.lexsort((second, first))
     pieces, first, second = pieces[order], first[order], second[order]
     starts = np.flatnonzero(np.r_[True, (first[1:] != first[:-1]) | (second[1:] != second[:-1])])
     if len(starts) == len(pieces):
-        return pieces, first, second
-    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(pieces)]))
+        return pieces, first, second, order
+    size = np.diff(np.r_[starts, len(pieces)])
+    source = np.where(size == 1, order[starts], -1)
+    group = np.repeat(np.arange(len(starts)), size)
     while len(pieces) > len(starts):
         group_start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
         rank = np.arange(len(pieces)) - np.repeat(
@@ -680,7 +830,7 @@ def _reassemble(
         pieces = pieces.copy()
         pieces[merge] = _union_pairs(pieces[merge], pieces[merge + 1], threads=threads)
         pieces, group = pieces[even], group[even]
-    return pieces, first[starts], second[starts]
+    return pieces, first[starts], second[starts], source
 
 
 def _union_pairs(a: np.ndarray, b: np.ndarray, *, threads: int | None) -> np.ndarray:

@@ -46,6 +46,7 @@ from pyproj.crs import Ellipsoid
 from geozones.choices import checked_choice, checked_layer
 from geozones.errors import CRSError, MissingCRSError, OptionError
 from geozones.io.crs import crs_label, is_mercator
+from geozones.io.rings import PolygonRings
 from geozones.io.validity import checked_polygons, geometry_array, polygon_array
 from geozones.measure._rings import EdgeSeries, RingLayout, RingSums, ring_sums
 from geozones.measure.survey import survey_area
@@ -392,19 +393,13 @@ def _transverse_mercator_measure(
     """
     layout = RingLayout.of(geoms)
     if scale is None:
-        xmin, ymin, xmax, ymax = _total_bounds(geoms, layout.coords)
-        x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
-        scale = BandedScale.covering(projection, x_max, ymin, ymax)
+        scale = _covering_scale(projection, _total_bounds(geoms, layout.coords))
         if scale is None:
             return None
     series = scale.edge_series(projection.false_easting, geodesic_edges=geodesic_edges)
     sums = ring_sums(layout, series)
-    ring_area = _ring_areas(layout, sums, projection)
+    area = _geometry_areas(layout, sums, projection, len(geoms))
     single = np.flatnonzero(layout.ring_single)
-    if len(single) == len(geoms):
-        area = ring_area
-    else:
-        area = np.bincount(layout.ring_geometry, weights=ring_area, minlength=len(geoms))
     one_ring = np.full(len(geoms), -1, dtype=np.int64)
     one_ring[layout.ring_geometry[single]] = single
     certain = np.zeros(len(geoms), dtype=bool)
@@ -426,6 +421,60 @@ def _transverse_mercator_measure(
             simple=sums.simple[rings],
         )
     return _Measured(area, certain, scale, layout, one_ring, sums.bounds)
+
+
+def ellipsoidal_ring_area(rings: PolygonRings, count: int, crs: pyproj.CRS) -> np.ndarray | None:
+    """:func:`ellipsoidal_area` of valid polygons given by their rings, without geometries.
+
+    Parameters
+    ----------
+    rings : geozones.io.rings.PolygonRings
+        The rings of `count` polygons (``ring_geometry`` says whose; a polygon without rings
+        measures 0).
+    count : int
+        How many polygons.
+    crs : pyproj.CRS
+        The CRS of the coordinates.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Area in square metres per polygon, the same as :func:`ellipsoidal_area` of the
+        polygons built from the rings; None where the CRS is not one transverse Mercator
+        zone in metres that holds them (build the geometries and measure those).
+    """
+    projection = TransverseMercator.from_crs(crs)
+    if projection is None:
+        return None
+    if len(rings.coords) == 0:
+        return np.zeros(count)
+    x, y = rings.coords[:, 0], rings.coords[:, 1]
+    bounds = (float(x.min()), float(y.min()), float(x.max()), float(y.max()))
+    scale = _covering_scale(projection, bounds)
+    if scale is None:
+        return None
+    layout = RingLayout(*rings)
+    sums = ring_sums(layout, scale.edge_series(projection.false_easting))
+    return _geometry_areas(layout, sums, projection, count)
+
+
+def _covering_scale(
+    projection: TransverseMercator, bounds: tuple[float, float, float, float]
+) -> BandedScale | None:
+    """The fit of the area scale over the bands `bounds` cover, or None if none is exact."""
+    xmin, ymin, xmax, ymax = bounds
+    x_max = max(abs(xmin - projection.false_easting), abs(xmax - projection.false_easting))
+    return BandedScale.covering(projection, x_max, ymin, ymax)
+
+
+def _geometry_areas(
+    layout: RingLayout, sums: RingSums, projection: TransverseMercator, count: int
+) -> np.ndarray:
+    """Ellipsoidal area per geometry: its rings' (:func:`_ring_areas`) summed."""
+    ring_area = _ring_areas(layout, sums, projection)
+    if len(ring_area) == count and layout.ring_single.all():
+        return ring_area
+    return np.bincount(layout.ring_geometry, weights=ring_area, minlength=count)
 
 
 def _total_bounds(geoms: np.ndarray, coords: np.ndarray) -> tuple[float, float, float, float]:

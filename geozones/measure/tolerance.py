@@ -193,7 +193,7 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
 
 #: A part is certainly thin when its vertices lie in a strip narrower than this share of the
 #: width: a margin far above the rounding of the projections (1e-14 m on a 100 m sliver).
-_STRIP_SHARE = 0.999
+STRIP_SHARE = 0.999
 
 
 def _in_narrow_strips(geoms: np.ndarray, width: float) -> np.ndarray:
@@ -228,7 +228,7 @@ def _in_narrow_strips(geoms: np.ndarray, width: float) -> np.ndarray:
     # Projections across the strip, from each polygon's first vertex (small numbers).
     across = np.einsum("ij,ij->i", coords - coords[first[owner]], normal[owner])
     span = np.maximum.reduceat(across, first) - np.minimum.reduceat(across, first)
-    narrow[polygons] = usable & (span < _STRIP_SHARE * width)
+    narrow[polygons] = usable & (span < STRIP_SHARE * width)
     return narrow
 
 
