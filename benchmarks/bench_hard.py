@@ -132,12 +132,18 @@ def tessellation_check(farmland: gpd.GeoDataFrame) -> dict[str, float]:
     figures: dict[str, float] = {}
     # Compiled kernels loaded before either is timed (the first call in a process loads them).
     geozones.find_conflicts({"t": farmland.iloc[:2000]})
-    found = timed("tess_within", figures, lambda: geozones.find_conflicts({"t": farmland}))
-    crossed = timed(
-        "tess_between",
-        figures,
-        lambda: geozones.find_conflicts({"t": farmland, "s": shifted}, within_layers=False),
-    )
+    # Each twice, in turn, the faster kept: the first large call in a process pays the
+    # kernel's first touch of fresh memory (docs/performance.md), whichever check it is.
+    for _ in range(2):
+        runs: dict[str, float] = {}
+        found = timed("tess_within", runs, lambda: geozones.find_conflicts({"t": farmland}))
+        crossed = timed(
+            "tess_between",
+            runs,
+            lambda: geozones.find_conflicts({"t": farmland, "s": shifted}, within_layers=False),
+        )
+        for key, value in runs.items():
+            figures[key] = min(figures.get(key, value), value)
     figures["tess_within_rows"] = len(found)
     figures["tess_within_phantoms"] = found.attrs["phantoms"]["count"]
     figures["tess_between_rows"] = len(crossed)

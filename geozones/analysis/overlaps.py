@@ -498,11 +498,13 @@ def _polygons(rings: PolygonRings, count: int) -> np.ndarray:
 
 
 def _some_rings(rings: PolygonRings, geometries: np.ndarray) -> PolygonRings:
-    """The rings of the geometries where `geometries` is True, in order (coordinates copied)."""
+    """The rings of the geometries where `geometries` is True, in order."""
     of = geometries[rings.ring_geometry]
+    if of.all():
+        return rings
     lengths = rings.ring_lengths[of]
     return PolygonRings(
-        coords=rings.coords[np.repeat(of, rings.ring_lengths)],
+        coords=np.compress(np.repeat(of, rings.ring_lengths), rings.coords, axis=0),
         ring_starts=np.cumsum(lengths) - lengths,
         ring_lengths=lengths,
         ring_geometry=rings.ring_geometry[of],
