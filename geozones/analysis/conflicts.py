@@ -322,7 +322,10 @@ def _with_zones_and_area(
                 stacklevel=3,
             )
     table = table.iloc[row].reset_index(drop=True)
-    area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
+    if zones is None:
+        area = whole_area  # the pieces, not split
+    else:
+        area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
     result = table.drop(columns="geometry").assign(
         area_m2=area, sliver=whole_area[row] < min_area_m2, zone=zone
     )
