@@ -149,6 +149,34 @@ def test_fast_paths_within_a_layer_equal_the_plain_path(specs, max_vertices):
     assert_same(found, plain_overlaps(geoms, geoms, same_layer=True))
 
 
+@settings(max_examples=20, deadline=None)
+@given(polygon_specs, polygon_specs, st.sampled_from([1, 40, 400]))
+def test_pairs_settled_and_clipped_in_chunks_equal_the_plain_path(left_specs, right_specs, chunk):
+    # The pairs' coordinates are read a chunk at a time: chunks of one queried polygon (1),
+    # of a few, or all at once give the plain path's pieces, between and within layers.
+    left, right = build(left_specs), build(right_specs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overlaps, "CHUNK_COORDINATES", chunk)
+        between = classified_overlaps(left, right)
+        within = classified_overlaps(left, left, same_layer=True)
+    assert_same(between, plain_overlaps(left, right))
+    assert_same(within, plain_overlaps(left, left, same_layer=True))
+
+
+def test_pair_chunks_hold_each_queried_polygon_whole():
+    query_piece = np.array([0, 0, 0, 1, 2, 2, 5, 5, 5, 5])
+    query_count = np.array([100, 100, 100, 10, 30, 30, 7, 7, 7, 7])
+    tree_count = np.full(10, 5)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overlaps, "CHUNK_COORDINATES", 50)
+        chunks = overlaps._pair_chunks(query_piece, query_count, tree_count)
+        whole = overlaps._pair_chunks(query_piece, query_count, tree_count * 0)
+    # Each queried polygon counts once and its pairs' tree polygons each: they start at 0,
+    # 115, 130 and 170 coordinates; a chunk starts at the first at or past 0, 50, 100, 150.
+    assert [(c.start, c.stop) for c in chunks] == [(0, 3), (3, 6), (6, 10)]
+    assert [(c.start, c.stop) for c in whole] == [(0, 3), (3, 10)]
+
+
 def test_covered_whole_on_either_side():
     # A parcel inside a red-line polygon, and a red-line polygon inside a parcel: the
     # overlap is the smaller polygon itself, whichever side the tree holds.
