@@ -13,11 +13,14 @@ site check and the streamed runs all find their overlaps here. Per pair of array
    where the cuts pay;
 2. an STR-tree on the other side's features is queried with the pieces; each pair is
    settled from the coordinates of the two where their boxes meet
-   (:mod:`geozones.analysis.clip`: apart, one inside the other, or crossing), and GEOS's
-   ``intersects`` settles the pairs left in doubt (prepared for pieces with many candidates);
+   (:mod:`geozones.analysis.clip`: apart, one inside the other, or crossing; the pairs'
+   coordinates are read in chunks, :data:`CHUNK_COORDINATES`), and GEOS's ``intersects``
+   settles the pairs left in doubt (prepared for pieces with many candidates);
 3. a piece covered whole by the other piece is its own overlap: no overlay, on either side;
 4. only the pairs whose boundaries cross are intersected: those with a small polygon are
-   clipped from their coordinates, GEOS intersects the rest and any the clip is unsure of;
+   clipped from their coordinates (and told thin or not from them: a phantom can stay as
+   rings, not built, for callers that only count and measure phantoms), GEOS intersects the
+   rest and any the clip is unsure of;
 5. the pieces of one pair of polygons are put together again (pairwise unions, all pairs at
    once), so the result is one overlap per pair of polygons, as without subdivision.
 
