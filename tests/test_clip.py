@@ -252,6 +252,42 @@ def test_large_polygons_against_each_other(seed, offset):
     assert (codes >= 0).mean() > 0.5
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), offset=st.sampled_from([0.0, 39_500_000.0]))
+def test_small_polygons_against_polygons_of_thousands_of_vertices(seed, offset):
+    """A long river and a lake with an island: rings of many runs of blocks, most skipped."""
+    rng = np.random.default_rng(seed)
+    heading = np.cumsum(rng.normal(0, 0.3, 1500))
+    walk = 3.0 * np.cumsum(np.column_stack([np.cos(heading), np.sin(heading)]), axis=0)
+    walk[:, 0] += offset
+    river = shapely.make_valid(shapely.LineString(walk).buffer(4.0, quad_segs=3))
+    centre = shapely.Point(offset + 500.0, 800.0)
+    lake = centre.buffer(300.0, quad_segs=1500).difference(centre.buffer(120.0, quad_segs=900))
+    # Parcels on the river's course (mostly inside it) or anywhere in its box; over the lake.
+    on_course = walk[rng.integers(0, len(walk), 75)]
+    for large, scale, centres in ((river, 0.3, on_course), (lake, 1.0, np.empty((0, 2)))):
+        assert shapely.get_num_coordinates(large) > 3 * overlaps_blocks_per_run()
+        low_x, low_y, high_x, high_y = large.bounds
+        anywhere = rng.uniform((low_x, low_y), (high_x, high_y), (150 - len(centres), 2))
+        parcels = [star(rng, tuple(point), False) for point in np.concatenate([centres, anywhere])]
+        parcels = np.array([shapely.affinity.scale(p, scale, scale) for p in parcels])
+        parcels = parcels[shapely.is_valid(parcels)]
+        others = np.full(len(parcels), large, dtype=object)
+        codes = settle(parcels, others)
+        assert_codes_agree_with_geos(codes, parcels, others)
+        assert (codes >= 0).mean() > 0.9
+        assert {0, 2} <= set(codes.tolist())  # apart and inside: rays through the runs
+        crossing = np.flatnonzero(codes == 3)
+        pieces = clip(parcels, others, crossing, crossing)
+        assert_same_pieces(pieces, shapely.intersection(parcels[crossing], others[crossing]))
+
+
+def overlaps_blocks_per_run() -> int:
+    from geozones.analysis import clip as clip_kernels
+
+    return clip_kernels.EDGE_BLOCK * clip_kernels.BLOCK_RUN
+
+
 def test_nested_large_polygons():
     """A disc in a ring's hole is apart from it and inside the ring's outer disc; a disc
     holding the hole and inside the ring's outer edge is neither (GEOS decides)."""
