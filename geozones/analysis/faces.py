@@ -75,7 +75,11 @@ def overlay_faces(regions: np.ndarray, *, threads: int | None = None) -> np.ndar
         out = np.empty(len(groups), dtype=object)
         for k, g in enumerate(groups):
             members = regions[linked[bounds[g] : bounds[g + 1]]]
-            noded = shapely.union_all(shapely.boundary(members), grid_size=grid)
+            boundaries = shapely.boundary(members)
+            try:
+                noded = shapely.union_all(boundaries, grid_size=grid)
+            except shapely.errors.GEOSException:  # pragma: no cover - not seen on lines
+                noded = shapely.union_all(boundaries)
             faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
             inside = interior_points(faces, clearance=CLEARANCE_GRIDS * grid)
             _, held = shapely.STRtree(inside).query(members, predicate="intersects")
