@@ -474,6 +474,22 @@ def test_a_sliver_adds_only_what_lies_outside_the_other_pieces():
     assert row["sliver_area_m2"] == pytest.approx(karney(at(40, 0, 50, 5)), rel=1e-7, abs=1e-4)
 
 
+def test_a_sliver_is_not_covered_by_pieces_of_another_layer_pair():
+    # The farmland's sliver with the red line lies inside its overlap with the urban boundary:
+    # another row's land, so the whole sliver is added to the farmland / red-line row.
+    farmland = layer((0, 0, 100, 100))
+    redline = layer((90, 0, 200, 100), (0, 40, 5, 60))  # a 50 m² sliver at the west edge
+    urban = layer((0, 0, 20, 100))
+    conflicts = find_conflicts(
+        {"farmland": farmland, "redline": redline, "urban": urban}, min_area_m2=200
+    )
+    summary = conflict_summary(conflicts).set_index(["layer_a", "layer_b"])
+    row = summary.loc[("farmland", "redline")]
+    assert (row["pieces"], row["slivers"]) == (2, 1)
+    assert row["sliver_area_m2"] == pytest.approx(karney(at(0, 40, 5, 60)), rel=1e-7, abs=1e-4)
+    assert summary.loc[("farmland", "urban"), "sliver_area_m2"] == 0
+
+
 # --- resolve_conflicts --------------------------------------------------------------------
 
 

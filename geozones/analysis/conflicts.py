@@ -499,14 +499,7 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
         return area.reindex(every, fill_value=0.0).to_numpy()
 
     main_area = dissolved(~sliver)
-    # What the slivers add changes only the unions that hold a sliver: those pieces are
-    # dissolved with and without their slivers; every other union is the same either way.
-    near = np.zeros(len(geoms), dtype=bool)
-    candidates = np.flatnonzero(np.isin(group, np.flatnonzero(slivers)))
-    if len(candidates):
-        around = ZonePieces(geoms[candidates], candidates, group[candidates])
-        near[candidates] = around.linked_to(sliver[candidates])
-    added = dissolved(near) - dissolved(near & ~sliver)
+    added = _outside_the_rest(geoms, group, sliver, crs, len(every))
     index = grouped.size().index
     summary = pd.DataFrame(
         {
@@ -523,6 +516,29 @@ def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
         if key in conflicts.attrs:
             summary.attrs[key] = conflicts.attrs[key]
     return summary
+
+
+def _outside_the_rest(
+    geoms: np.ndarray, group: np.ndarray, sliver: np.ndarray, crs: pyproj.CRS, groups: int
+) -> np.ndarray:
+    """Per group: the area of the union of its slivers outside its other pieces.
+
+    Only the other pieces that meet a sliver can cover part of it: those are united, not the
+    whole group (the farmland inside a red-line polygon can be a group of 11,000 pieces).
+    """
+    added = np.zeros(groups)
+    small, rest = np.flatnonzero(sliver), np.flatnonzero(~sliver)
+    if len(small) == 0:
+        return added
+    at, meeting = shapely.STRtree(geoms[rest]).query(geoms[small], predicate="intersects")
+    same = group[small[at]] == group[rest[meeting]]
+    at, meeting = at[same], meeting[same]
+    for g in np.unique(group[small]):
+        slivers = shapely.union_all(geoms[small[group[small] == g]])
+        others = shapely.union_all(geoms[rest[np.unique(meeting[group[small[at]] == g])]])
+        outside = polygonal_parts(np.array([shapely.difference(slivers, others)]))
+        added[g] = float(ellipsoidal_area(outside, crs)[0])
+    return added
 
 
 def resolve_conflicts(

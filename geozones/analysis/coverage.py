@@ -320,19 +320,6 @@ class ZonePieces:
         zone = np.concatenate([self.zone[counted], self.zone[left[by_overlaps]], union_zone])
         return areas * signs, zone
 
-    def linked_to(self, marked: np.ndarray) -> np.ndarray:
-        """True for the `marked` pieces and the pieces linked to one by overlaps in its zone.
-
-        A piece is linked to another when a chain of pieces of their zone, each overlapping
-        the next, joins them: the pieces whose union changes when the marked ones are added.
-        """
-        marked = np.asarray(marked, dtype=bool)
-        if len(self.geoms) == 0:
-            return marked.copy()
-        group, _, _ = self._grouping(0.0)
-        hit = np.unique(group[marked & (group >= 0)])
-        return marked | ((group >= 0) & np.isin(group, hit))
-
     def _grouping(self, width: float) -> tuple[np.ndarray, np.ndarray, Overlaps | None]:
         """Group id of pieces whose interiors overlap another piece in the same zone, else -1.
 
