@@ -650,12 +650,11 @@ def _from_coordinates(
     """Per candidate pair: its code (:func:`_settle_from_coordinates`) and its clip.
 
     The pairs (sorted by queried piece) go in chunks of :data:`CHUNK_COORDINATES`, each
-    queried piece's pairs in one (`counts`: coordinates of each queried and indexed
-    geometry; `small` and `fit`: their :func:`_shapes`): :func:`_coordinate_pairs` reads the
-    chunk's polygons,
-    :func:`_settle_from_coordinates` settles its pairs and :func:`_clip_small` clips those
-    crossing. `leave` (per pair, or None) is :func:`_clip_small`'s; the unbuilt rings'
-    ``ring_geometry`` is the pair's position.
+    queried piece's pairs in one; per chunk, :func:`_coordinate_pairs` reads the polygons,
+    :func:`_settle_from_coordinates` settles the pairs and :func:`_clip_small` clips those
+    crossing. `counts` are the coordinates of each queried and indexed geometry, `small` and
+    `fit` their :func:`_shapes`; `leave` (per pair, or None) is :func:`_clip_small`'s. The
+    unbuilt rings' ``ring_geometry`` is the pair's position.
     """
     pairs = len(query_piece)
     code = np.full(pairs, -1, dtype=np.int8)
