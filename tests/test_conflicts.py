@@ -28,7 +28,7 @@ from geozones.analysis.conflicts import (
     resolve_conflicts,
 )
 from geozones.analysis.overlaps import overlapping_pieces
-from geozones.errors import CRSReprojectionWarning, GeometryRepairWarning
+from geozones.errors import CRSReprojectionWarning, GeometryRepairWarning, OutsideZonesWarning
 
 ZONE39 = "EPSG:4527"  # CGCS2000 3-degree Gauss-Kruger zone 39, CM 117°E, easting prefix 39
 CM39 = 39_500_000.0
@@ -308,8 +308,11 @@ def test_conflict_outside_every_zone_is_not_silently_lost():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         split = find_conflicts(layers, zones=only_first, zone_field="XZQDM")
-    kept = split.area_m2.sum() == pytest.approx(whole, rel=1e-9)
-    assert kept or any(issubclass(w.category, UserWarning) for w in caught)
+    assert split.area_m2.sum() == pytest.approx(whole, rel=1e-9)
+    assert any(issubclass(w.category, OutsideZonesWarning) for w in caught)
+    outside = split[split["zone"].isna()]
+    assert len(outside) == 1
+    assert outside.area_m2.iloc[0] == pytest.approx(karney(at(10_000, 0, 10_100, 100)), rel=1e-9)
 
 
 # --- repair, CRSs, empty and large layers -------------------------------------------------
