@@ -55,21 +55,43 @@ def overlay_faces(regions: np.ndarray, *, threads: int | None = None) -> np.ndar
     >>> sorted(face.area for face in faces)
     [1.0, 3.0, 6.0, 6.0]
     """
+    return faces_and_points(regions, threads=threads)[0]
+
+
+def faces_and_points(
+    regions: np.ndarray, *, threads: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`overlay_faces`, and a point inside each face (as :func:`face_points` finds it).
+
+    The groups' faces are tested against their regions at those points already: callers that
+    place the faces (in layers, in zones) use them rather than look for them again.
+
+    Parameters
+    ----------
+    regions : numpy.ndarray of shapely geometries
+        Valid polygons and multipolygons.
+    threads : int, optional
+        As for :func:`overlay_faces`.
+
+    Returns
+    -------
+    faces, points : numpy.ndarray
+        The faces of :func:`overlay_faces`, and a point inside each.
+    """
     regions = np.asarray(regions, dtype=object)
     if len(regions) == 0:
-        return np.empty(0, dtype=object)
+        return np.empty(0, dtype=object), np.empty(0, dtype=object)
+    grid = snap_grid(regions)
+    clearance = CLEARANCE_GRIDS * grid
     left, right = shapely.STRtree(regions).query(regions, predicate="intersects")
     _, group = components(len(regions), left, right)
     alone = np.bincount(group)[group] == 1
-    singles = shapely.get_parts(regions[alone])
-    if alone.all():
-        return singles.astype(object)
+    singles = shapely.get_parts(regions[alone]).astype(object)
+    faces, points = [singles], [interior_points(singles, clearance=clearance)]
     linked = np.flatnonzero(~alone)
     linked = linked[np.argsort(group[linked], kind="stable")]
-    starts = np.flatnonzero(np.r_[True, np.diff(group[linked]) != 0])
+    starts = np.flatnonzero(np.r_[True, np.diff(group[linked]) != 0])[: len(linked)]
     bounds = np.append(starts, len(linked))
-    cost = np.add.reduceat(shapely.get_num_coordinates(regions[linked]), starts)
-    grid = snap_grid(regions)
 
     def faces_of(groups: np.ndarray) -> np.ndarray:
         out = np.empty(len(groups), dtype=object)
@@ -80,14 +102,19 @@ def overlay_faces(regions: np.ndarray, *, threads: int | None = None) -> np.ndar
                 noded = shapely.union_all(boundaries, grid_size=grid)
             except shapely.errors.GEOSException:  # pragma: no cover - not seen on lines
                 noded = shapely.union_all(boundaries)
-            faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
-            inside = interior_points(faces, clearance=CLEARANCE_GRIDS * grid)
+            found = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+            inside = interior_points(found, clearance=clearance)
             _, held = shapely.STRtree(inside).query(members, predicate="intersects")
-            out[k] = shapely.geometrycollections(faces[np.unique(held)])
+            held = np.unique(held)
+            out[k] = (found[held], inside[held])
         return out
 
-    grouped = map_by_cost(faces_of, np.arange(len(starts)), cost, threads=threads)
-    return np.concatenate([singles, shapely.get_parts(grouped)]).astype(object)
+    if len(linked):
+        cost = np.add.reduceat(shapely.get_num_coordinates(regions[linked]), starts)
+        grouped = map_by_cost(faces_of, np.arange(len(starts)), cost, threads=threads)
+        faces.extend(part[0] for part in grouped)
+        points.extend(part[1] for part in grouped)
+    return np.concatenate(faces).astype(object), np.concatenate(points).astype(object)
 
 
 def face_points(faces: np.ndarray) -> np.ndarray:
