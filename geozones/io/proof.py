@@ -1244,7 +1244,7 @@ def _chain_pairs(
     return looked
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, inline="always")
 def _chains_ordered(
     coords: np.ndarray,
     chain_first: np.ndarray,
@@ -1295,6 +1295,13 @@ def _chains_ordered(
     # the vertices of both from left to right, each against the other's edge over it.
     ka = _first_vertex_at(coords, a_base, a_step, a_edges, low)
     kc = _first_vertex_at(coords, c_base, c_step, c_edges, low)
+    if shared_a0 < 0:
+        # Apart in y over the x-range they share (each chain there lies within the y-range
+        # of its vertices in it and the one either side): no orientation needed.
+        a_low, a_high = _y_range(coords, a_base, a_step, a_edges, ka, high)
+        c_low, c_high = _y_range(coords, c_base, c_step, c_edges, kc, high)
+        if a_high < c_low or c_high < a_low:
+            return 1
     above = 0  # 1: chain a is above chain c, -1: below
     compared = 0
     while True:
@@ -1351,11 +1358,37 @@ def _chains_ordered(
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _y_range(
+    coords: np.ndarray, base: int, step: int, edges: int, k: int, high: float
+) -> tuple[float, float]:  # pragma: no cover - compiled
+    """Lowest and highest y of a chain's vertices from the one before `k` to one past `high`."""
+    low_y = np.inf
+    high_y = -np.inf
+    k = max(k - 1, 0)
+    while k <= edges:
+        row = base + step * k
+        low_y = min(low_y, coords[row, 1])
+        high_y = max(high_y, coords[row, 1])
+        if coords[row, 0] > high:
+            break
+        k += 1
+    return low_y, high_y
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _first_vertex_at(
     coords: np.ndarray, base: int, step: int, edges: int, x: float
 ) -> int:  # pragma: no cover - compiled
-    """The first vertex of a chain (rows ``base + step * k``) at or right of `x`, by bisection."""
+    """The first vertex of a chain (rows ``base + step * k``) at or right of `x`.
+
+    A few steps from the left end first (usually enough, and cheaper than bisection's
+    unpredictable branches), then bisection.
+    """
     k = 0
+    while k < edges and k < 8:
+        if not coords[base + step * k, 0] < x:
+            return k
+        k += 1
     top = edges
     while k < top:
         middle = (k + top) // 2
