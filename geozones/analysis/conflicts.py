@@ -42,7 +42,7 @@ from geozones.measure.tolerance import (
     split_thin_parts,
     tolerance_in_crs_units,
 )
-from geozones.parallel import map_blocks
+from geozones.parallel import map_blocks, map_by_cost
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
 #: The three lines' layer keys, in the default priority of the rules:
@@ -657,7 +657,7 @@ def resolve_conflicts(
         ],
         ignore_index=True,
     )
-    claimed, kept = _take(prepared, claims, min_area_m2, width)
+    claimed, kept = _take(prepared, claims, min_area_m2, width, threads)
     resolved = _apply(prepared, claimed, kept)
     audit = _with_zones_and_area(
         claimed[[*AUDIT_COLUMNS[:5], "overlap_m2", "taken", "geometry"]],
@@ -813,7 +813,11 @@ def rank_in(order: Sequence[str], name: str) -> int:
 
 
 def _take(
-    prepared: AlignedLayers, claims: pd.DataFrame, min_area_m2: float, width: float
+    prepared: AlignedLayers,
+    claims: pd.DataFrame,
+    min_area_m2: float,
+    width: float,
+    threads: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Cut the claims out of their features in turn; the pieces, and what each feature keeps.
 
@@ -836,7 +840,7 @@ def _take(
     for name in prepared.names:
         features = prepared.geoms[name]
         rows = np.flatnonzero((layer == name) & taken)
-        pieces, rest = _cut_in_turn(features, position[rows], cutters[rows])
+        pieces, rest = _cut_in_turn(features, position[rows], cutters[rows], threads)
         if width > 0 and len(rows):
             owners = np.unique(position[rows])
             # The pieces of each feature and what it keeps, as groups of one whole.
@@ -848,7 +852,7 @@ def _take(
             pieces, rest[owners] = merged[: len(rows)], merged[len(rows) :]
         geoms[rows] = pieces
         listed = np.flatnonzero((layer == name) & ~taken)
-        slivers, _ = _cut_in_turn(rest, position[listed], cutters[listed])
+        slivers, _ = _cut_in_turn(rest, position[listed], cutters[listed], threads)
         geoms[listed] = split_thin_parts(slivers, width)[0]
         kept[name] = rest
     area = ellipsoidal_area(geoms, prepared.crs) if len(geoms) else np.zeros(0)
@@ -900,7 +904,7 @@ def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
 
 
 def _cut_in_turn(
-    features: np.ndarray, owner: np.ndarray, cutters: np.ndarray
+    features: np.ndarray, owner: np.ndarray, cutters: np.ndarray, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut ``cutters[k]`` from ``features[owner[k]]`` in turn, in the order given.
 
@@ -913,12 +917,29 @@ def _cut_in_turn(
     if len(owner) == 0:
         return pieces, rest
     turn = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
-    # A feature with many claims is cut by all of them at once (quadratic in turns).
+    # A feature with many claims is cut by all of them at once (quadratic in turns), each
+    # feature in one thread.
     claims_on = np.bincount(owner)[owner]
     many = claims_on >= MANY_CLAIMS
-    for feature in np.unique(owner[many]):
-        mine = slice(*np.searchsorted(owner, [feature, feature + 1]))
-        pieces[mine], rest[feature] = _cut_at_once(features[feature], cutters[mine])
+    crowded = np.unique(owner[many])
+    claims_of = np.searchsorted(owner, np.stack([crowded, crowded + 1]))
+
+    def cut_crowded(batch: np.ndarray) -> np.ndarray:
+        out = np.empty(len(batch), dtype=object)
+        for k, (start, stop) in enumerate(claims_of.T[batch]):
+            out[k] = _cut_at_once(features[owner[start]], cutters[start:stop])
+        return out
+
+    cutter_size = np.cumsum(np.r_[0, shapely.get_num_coordinates(cutters)])
+    cost = (
+        shapely.get_num_coordinates(features[crowded]) + np.diff(cutter_size[claims_of], axis=0)[0]
+    )
+    for (start, stop), (cut, kept) in zip(
+        claims_of.T,
+        map_by_cost(cut_crowded, np.arange(len(crowded)), cost, threads=threads),
+        strict=True,
+    ):
+        pieces[start:stop], rest[owner[start]] = cut, kept
     turn[many] = -1
     for number in range(int(turn.max()) + 1):
         now = np.flatnonzero(turn == number)
