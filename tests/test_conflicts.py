@@ -870,21 +870,30 @@ CORE_ZONE_ORDERS = (
 )
 
 
-@pytest.mark.parametrize("many_claims", [1, conflicts_module.MANY_CLAIMS])
+@pytest.mark.parametrize(
+    ("many_claims", "large_cutter"),
+    [
+        (1, conflicts_module.LARGE_CUTTER),
+        (1, 0),
+        (conflicts_module.MANY_CLAIMS, conflicts_module.LARGE_CUTTER),
+    ],
+)
 @settings(max_examples=30, deadline=None)
 @given(
     three_layers(),
     st.none()
     | st.tuples(st.lists(boxes, min_size=1, max_size=2), st.sampled_from(CORE_ZONE_ORDERS)),
 )
-def test_resolution_invariants_on_random_boxes(many_claims, layers, core):
+def test_resolution_invariants_on_random_boxes(many_claims, large_cutter, layers, core):
     # With many_claims=1 every feature is cut by all its claims at once (faces of one
-    # noding), not in turn: both ways must keep the invariants.
+    # noding), not in turn: both ways must keep the invariants. With large_cutter=0 every
+    # cutter is first clipped to the box of the feature it cuts.
     overrides = None
     if core is not None:
         overrides = {"core zone": (layer(*core[0]), core[1])}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(conflicts_module, "MANY_CLAIMS", many_claims)
+        patch.setattr(conflicts_module, "LARGE_CUTTER", large_cutter)
         resolved, audit = resolve_conflicts(layers, overrides=overrides)
     assert_resolution_invariants(layers, resolved, audit)
     if core is not None and "core zone" in core[1]:
@@ -899,6 +908,31 @@ def test_resolution_invariants_on_random_boxes(many_claims, layers, core):
         for i in range(len(geoms)):
             for j in range(i + 1, len(geoms)):
                 assert shapely.intersection(geoms[i], geoms[j]).area < 1e-6
+
+
+def test_a_large_cutter_takes_only_its_part_over_the_feature():
+    # An urban polygon claimed by nine parcels and by a red-line polygon of 4,000 vertices
+    # reaching far beyond it: cut by all at once, the red line clipped to the urban box
+    # first. Independently: the red line takes its overlap less the parcels' (GEOS).
+    parcels = [(10 * k, 0, 10 * k + 10, 30) for k in range(9)]
+    circle = shapely.Point(X + 600, Y + 50).buffer(560, quad_segs=1000)
+    redline = gpd.GeoDataFrame(geometry=[circle], crs=ZONE39)
+    urban = layer((0, 0, 100, 100))
+    layers = {"farmland": layer(*parcels), "redline": redline, "urban": urban}
+    assert shapely.get_num_coordinates(circle) > conflicts_module.LARGE_CUTTER
+    resolved, audit = resolve_conflicts(layers)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conflicts_module, "LARGE_CUTTER", 10**9)
+        _, unclipped = resolve_conflicts(layers)
+    taken = audit[(audit["layer"] == "urban") & (audit["because_layer"] == "redline")]
+    farmland_land = shapely.union_all([at(*bounds) for bounds in parcels])
+    expected = shapely.difference(shapely.intersection(at(0, 0, 100, 100), circle), farmland_land)
+    assert len(taken) == 1
+    assert same_geometry(taken.geometry.iloc[0], expected)
+    assert taken["area_m2"].iloc[0] == area_of(expected)
+    kept = at(0, 0, 100, 100) - circle - farmland_land
+    assert same_geometry(resolved["urban"].geometry.iloc[0], kept)
+    assert audit["area_m2"].sum() == pytest.approx(unclipped["area_m2"].sum(), rel=1e-12)
 
 
 @settings(max_examples=25, deadline=None)

@@ -862,6 +862,8 @@ def _take(
 
 #: Claims on one feature from which it is cut by all at once (:func:`_cut_at_once`).
 MANY_CLAIMS = 8
+#: Cutters of more coordinates are clipped to the box of the feature they cut first.
+LARGE_CUTTER = 2_000
 
 
 def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
@@ -878,6 +880,12 @@ def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
     empty = shapely.MultiPolygon()
     if shapely.is_empty(feature):
         return np.array([empty] * len(cutters), dtype=object), feature
+    # A cutter can be a red-line polygon of 200,000 vertices: only its part over the feature
+    # matters, and every face's point tested against it whole reads all its edges.
+    large = shapely.get_num_coordinates(cutters) > LARGE_CUTTER
+    if large.any():
+        cutters = cutters.copy()
+        cutters[large] = shapely.clip_by_rect(cutters[large], *shapely.bounds(feature))
     origin = np.floor(shapely.bounds(feature)[:2])
     feature = shapely.transform(feature, lambda xy: xy - origin)
     cutters = shapely.transform(cutters, lambda xy: xy - origin)
