@@ -204,6 +204,36 @@ def test_eliminate_moves_a_strip_to_the_piece_it_borders_most():
     assert shapely.equals(apart[0], kept) and shapely.equals(apart[1], taken)
 
 
+def test_eliminate_pairs_a_thin_part_only_with_the_pieces_it_reaches(monkeypatch):
+    # 300 pieces of one whole in a row, each with a 0.4 mm strip at its eastern end that
+    # borders the next piece: each strip but the last joins the next piece, weighed against the
+    # pieces it reaches only (all 299 others each, as before, held 24 GiB on a red-line
+    # polygon cut by a jittered tessellation).
+    pieces = np.array(
+        [
+            shapely.MultiPolygon([box(k, 0, k + 0.9996, 1), box(k + 0.9996, 0, k + 1, 1)])
+            for k in range(300)
+        ]
+    )
+    weighed = []
+    intersection = shapely.intersection
+
+    def spy(a, b, **kwargs):
+        weighed.append(np.size(a))
+        return intersection(a, b, **kwargs)
+
+    monkeypatch.setattr(shapely, "intersection", spy)
+    merged = eliminate_thin_parts(pieces, np.zeros(300, dtype=int), TOLERANCE)
+    assert weighed and max(weighed) <= 2 * 300
+    assert shapely.equals(merged[0], box(0, 0, 0.9996, 1))
+    for k in range(1, 300):
+        # The last piece keeps its own strip: no other piece reaches it.
+        expected = box(k - 1 + 0.9996, 0, k + 0.9996 if k < 299 else 300, 1)
+        assert shapely.symmetric_difference(merged[k], expected).area < 1e-12, k
+        assert shapely.get_num_geometries(merged[k]) == 1
+    assert shapely.area(merged).sum() == pytest.approx(shapely.area(pieces).sum(), rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
