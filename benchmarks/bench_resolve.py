@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 import warnings
@@ -89,8 +90,10 @@ def main() -> int:
         before = geozones.area(layers[name]).to_numpy()
         after = geozones.area(frame).to_numpy() + frame["taken_m2"].to_numpy()
         worst = max(worst, float(np.max(np.abs(after - before) / before)))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"\npeak memory of the process so far: {peak:.2f} GiB")
     print(
-        f"\nkept + taken against the input, per feature: at most {worst:.1e} relative (each "
+        f"kept + taken against the input, per feature: at most {worst:.1e} relative (each "
         "cut vertex rounded to the coordinates' last place: docs/conventions.md)"
     )
     if args.skip_overlay:
