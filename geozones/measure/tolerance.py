@@ -337,11 +337,13 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     # Candidates: the other pieces of the part's group whose thick part it reaches. (Every
     # piece of the group, paired with every thin part, held 24 GiB and more when a red-line
     # polygon was cut by a jittered tessellation of parcels.)
+    from geozones.measure.shared_area import intersection_areas  # loads numba
+
     reach = shapely.buffer(parts, width)
     part_index, candidate = shapely.STRtree(thick).query(reach, predicate="intersects")
     usable = (group[candidate] == group[source[part_index]]) & (candidate != source[part_index])
     part_index, candidate = part_index[usable], candidate[usable]
-    score = shapely.area(shapely.intersection(reach[part_index], thick[candidate]))
+    score = intersection_areas(reach, thick, part_index, candidate)
     target = source.copy()
     if len(score):
         best = np.lexsort((-score, part_index))
