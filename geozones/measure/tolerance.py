@@ -374,9 +374,9 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     if local.shape[1] > 1:
         arriving = shapely.geometrycollections(list(local[:, 1:]))
         local[:, 0] = shapely.snap(local[:, 0], arriving, width * _SNAP_SHARE)
-    # The piece and what lands on it, as a union of two: GEOS's unary union of a row costs
-    # up to ten times as much on a multipolygon of hundreds of parts (it unions the parts
-    # with one another too).
+    # The piece and what lands on it, as a union of two: GEOS's unary union of a row cost
+    # eight times as much on a multipolygon of hundreds of parts (it unions the parts with
+    # one another too).
     arrived = (
         shapely.union_all(local[:, 1:], axis=1)
         if local.shape[1] > 1
