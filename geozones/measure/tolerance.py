@@ -339,7 +339,7 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     # polygon was cut by a jittered tessellation of parcels.)
     from geozones.measure.shared_area import intersection_areas  # loads numba
 
-    reach = concatenate_blocks(lambda block: shapely.buffer(block, width), parts)
+    reach = shapely.buffer(parts, width)
     part_index, candidate = shapely.STRtree(thick).query(reach, predicate="intersects")
     usable = (group[candidate] == group[source[part_index]]) & (candidate != source[part_index])
     part_index, candidate = part_index[usable], candidate[usable]
@@ -382,10 +382,7 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
         if local.shape[1] > 1
         else np.full(len(local), shapely.GeometryCollection())
     )
-    joined = concatenate_blocks(
-        lambda rows: shapely.union(local[rows, 0], arrived[rows]), np.arange(len(local))
-    )
-    merged = _shift_rows(joined[:, np.newaxis], origin)[:, 0]
+    merged = _shift_rows(shapely.union(local[:, 0], arrived)[:, np.newaxis], origin)[:, 0]
     result[touched] = _single_as_polygon(polygonal_parts(merged))
     return result
 
