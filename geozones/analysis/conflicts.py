@@ -882,11 +882,12 @@ def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
         return np.array([empty] * len(cutters), dtype=object), feature
     # A cutter can be a red-line polygon of 200,000 vertices: only its part over the feature
     # matters, and every face's point tested against it whole reads all its edges.
+    bounds = shapely.bounds(feature)
     large = shapely.get_num_coordinates(cutters) > LARGE_CUTTER
     if large.any():
         cutters = cutters.copy()
-        cutters[large] = shapely.clip_by_rect(cutters[large], *shapely.bounds(feature))
-    origin = np.floor(shapely.bounds(feature)[:2])
+        cutters[large] = shapely.clip_by_rect(cutters[large], *bounds)
+    origin = np.floor(bounds[:2])
     feature = shapely.transform(feature, lambda xy: xy - origin)
     cutters = shapely.transform(cutters, lambda xy: xy - origin)
     xmin, ymin, xmax, ymax = shapely.bounds(feature)
@@ -938,9 +939,12 @@ def _cut_in_turn(
             out[k] = _cut_at_once(features[owner[start]], cutters[start:stop])
         return out
 
+    # Cost: the feature's coordinates and its cutters'.
     cutter_size = np.cumsum(np.r_[0, shapely.get_num_coordinates(cutters)])
     cost = (
-        shapely.get_num_coordinates(features[crowded]) + np.diff(cutter_size[claims_of], axis=0)[0]
+        shapely.get_num_coordinates(features[crowded])
+        + cutter_size[claims_of[1]]
+        - cutter_size[claims_of[0]]
     )
     for (start, stop), (cut, kept) in zip(
         claims_of.T,

@@ -10,7 +10,8 @@ of ``B``'s inside ``A``. :func:`intersection_areas` cuts each edge where it prop
 other polygon's edges (Shewchuk's filtered orientation), keeps the pieces whose middle lies
 inside the other polygon, and sums their integrals, rings oriented with their region on the
 left. A pair where an orientation is not certain (a vertex on the other's edge, edges in line:
-where the two boundaries run together) is left to GEOS, as are large pairs.
+where the two boundaries run together; a piece's middle too close to the other's boundary to
+tell, by :func:`geozones.io.proof.ray_crossing`) is left to GEOS, as are large pairs.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numba
 import numpy as np
 import shapely
 
-from geozones.io.proof import orientation
+from geozones.io.proof import orientation, ray_crossing
 from geozones.io.rings import polygon_rings
 from geozones.parallel import for_spans
 
@@ -265,8 +266,11 @@ def _inside_integral(
                 end_x = px + after * dx if m < count else qx
                 end_y = py + after * dy if m < count else qy
                 middle = 0.5 * (before + after)
-                if _inside(q_coords, q_starts, q_lengths, q0, q1, ox, oy,
-                           px + middle * dx, py + middle * dy):  # fmt: skip
+                held = _held(q_coords, q_starts, q_lengths, q0, q1,
+                             ox + px + middle * dx, oy + py + middle * dy)  # fmt: skip
+                if held < 0:
+                    return 0.0, False
+                if held:
                     total += sign * (start_x * end_y - end_x * start_y)
                 start_x = end_x
                 start_y = end_y
@@ -275,26 +279,23 @@ def _inside_integral(
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _inside(
+def _held(
     coords: np.ndarray,
     starts: np.ndarray,
     lengths: np.ndarray,
     r0: int,
     r1: int,
-    ox: float,
-    oy: float,
     x: float,
     y: float,
-) -> bool:  # pragma: no cover - compiled
-    """Whether ``(x, y)`` (relative to ``(ox, oy)``) is inside rings ``r0..r1`` (even-odd)."""
+) -> int:  # pragma: no cover - compiled
+    """Whether rings ``r0..r1`` hold ``(x, y)`` (even-odd): 1, 0, or -1 where too close to tell."""
     inside = False
     for r in range(r0, r1):
         s = starts[r]
         for j in range(s, s + lengths[r] - 1):
-            ux = coords[j, 0] - ox
-            uy = coords[j, 1] - oy
-            vx = coords[j + 1, 0] - ox
-            vy = coords[j + 1, 1] - oy
-            if (uy > y) != (vy > y) and x < ux + (y - uy) * (vx - ux) / (vy - uy):
+            crossing = ray_crossing(coords, j, x, y)
+            if crossing == 0:
+                return -1
+            if crossing > 0:
                 inside = not inside
-    return inside
+    return 1 if inside else 0
