@@ -9,6 +9,7 @@ shown to lose faces on a case from a jittered tessellation.
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import shapely
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
+from geozones.analysis import faces as faces_module
 from geozones.analysis.faces import face_points, interior_points, overlay_faces, snap_grid
 
 # A parcel's overlap with the red line (first) and its overlaps with the urban boundary and a
@@ -75,6 +77,18 @@ def test_faces_whose_surface_point_is_on_a_boundary_are_kept():
     assert shapely.area(faces).max() > 2000
 
 
+def test_faces_of_a_group_whose_noding_on_the_grid_cuts_a_face_off():
+    # A parcel's overlap with the red line and, along its edge, its three-part overlap with a
+    # neighbour (bench_hard.py, medium 90 % tessellated): noded on the grid, polygonize
+    # finds seven cut edges and not the 8,849 m² face around the three parts.
+    wkt = (Path(__file__).parent / "data" / "face_cut_off_by_snap_rounding.wkt").read_text()
+    regions = shapely.from_wkt([line for line in wkt.split("\n") if line.strip()])
+    noded = shapely.union_all(shapely.boundary(regions), grid_size=snap_grid(regions))
+    on_grid = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    assert shapely.area(on_grid).sum() < shapely.union_all(regions).area - 8000
+    assert_faces_partition(overlay_faces(regions), regions)
+
+
 def star(rng: np.random.Generator, x: float, y: float) -> shapely.Polygon:
     count = int(rng.integers(3, 12))
     angles = np.sort(rng.uniform(0, 2 * np.pi, count))
@@ -103,6 +117,30 @@ def test_faces_partition_what_the_regions_cover(seed, count, offset, threads):
     regions = regions[shapely.is_valid(regions)]
     faces = overlay_faces(regions, threads=threads)
     assert_faces_partition(faces, regions)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), offset=st.sampled_from([0.0, 39_500_000.0]))
+def test_faces_overlaid_one_by_one_where_noding_fails(seed, offset):
+    # Every group's noding made to look as if it lost a face: the last resort, overlaying
+    # the regions one by one, must partition the land as well.
+    rng = np.random.default_rng(seed)
+    regions = [star(rng, offset + rng.uniform(0, 30), rng.uniform(0, 30)) for _ in range(8)]
+    regions = np.array(regions, dtype=object)
+    regions = regions[shapely.is_valid(regions)]
+    with mock.patch.object(faces_module, "_held", return_value=None):
+        faces = overlay_faces(regions, threads=1)
+    assert_faces_partition(faces, regions)
+
+
+def test_regions_linked_apart_are_faced_apart():
+    # Two overlapping squares given different groups: each is its own face.
+    squares = np.array([box(0, 0, 2, 2), box(1, 0, 3, 2)])
+    faces, points = faces_module.faces_and_points(squares, group=np.array([0, 1]))
+    assert sorted(face.area for face in faces) == [4.0, 4.0]
+    assert shapely.contains_properly(faces, points).all()
+    together, _ = faces_module.faces_and_points(squares, group=np.array([3, 3]))
+    assert sorted(face.area for face in together) == [2.0, 2.0, 2.0]
 
 
 def test_regions_apart_are_their_own_faces():

@@ -481,6 +481,38 @@ def farmland_and_redline(seed: int):
     return farmland, redline
 
 
+def test_overlap_count_faces_a_tessellations_overlaps_apart():
+    # The farmland's overlaps with the red line and with an urban box: neighbouring parcels'
+    # overlaps meet only in phantoms, so they are faced apart, and their faces share those
+    # slivers and nothing thicker; the faces cover the land under two layers.
+    farmland, redline = farmland_and_redline(seed=3)
+    urban = gpd.GeoDataFrame(geometry=[box(X + 330, Y + 150, X + 870, Y + 690)], crs=ZONE39)
+    layers = {"farmland": farmland, "redline": redline, "urban": urban}
+    faces = geozones.overlap_count(layers)
+    shared = faces.attrs["shared_phantoms"]
+    thin_area = faces.attrs["thin_face_area_m2"]
+    assert shared["count"] > 20
+    geoms = faces.geometry.to_numpy()
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    distinct = left < right
+    overlaps = shapely.intersection(geoms[left[distinct]], geoms[right[distinct]])
+    overlaps = overlaps[shapely.area(overlaps) > 0]
+    assert is_thin(overlaps, TOLERANCE).all()
+    overlap_area = sum(karney(piece) for piece in overlaps)
+    assert 0 < overlap_area <= shared["area_m2"] + 1e-6
+    dissolved = {name: frame.union_all() for name, frame in layers.items()}
+    twice = shapely.union_all(
+        [
+            shapely.intersection(dissolved["farmland"], dissolved["redline"]),
+            shapely.intersection(dissolved["farmland"], dissolved["urban"]),
+            shapely.intersection(dissolved["redline"], dissolved["urban"]),
+        ]
+    )
+    land = karney(twice)
+    assert land - thin_area - 1e-3 <= faces["area_m2"].sum() - overlap_area <= land + 1e-3
+    assert set(faces["layers"]) == {"farmland+redline", "farmland+urban", "farmland+redline+urban"}
+
+
 def rounding_bound(original, pieces) -> float:
     """How far the areas of the pieces a polygon is cut into can miss its area, in m².
 

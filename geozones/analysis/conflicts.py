@@ -27,7 +27,7 @@ import pyproj
 import shapely
 
 from geozones.analysis.coverage import ZonePieces
-from geozones.analysis.faces import faces_and_points
+from geozones.analysis.faces import faces_and_points, genuine_groups
 from geozones.analysis.overlaps import Overlaps, built_pieces, classified_overlaps
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
@@ -275,17 +275,19 @@ def find_conflicts(
 
 def _tally(tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS) -> None:
     """Count the phantoms of `found` and measure them (from their rings where not built)."""
-    phantom = found.phantom
-    area = None
+    area = _phantom_area(found, found.phantom, crs)
+    tally.add(name_a, name_b, count=int(found.phantom.sum()), area_m2=area)
+
+
+def _phantom_area(found: Overlaps, which: np.ndarray, crs: pyproj.CRS) -> float:
+    """Ellipsoidal area of the phantoms of `found` marked in `which` (m²)."""
     if found.unbuilt is not None:
-        unbuilt = ellipsoidal_ring_area(found.unbuilt, len(phantom), crs)
+        unbuilt = ellipsoidal_ring_area(found.unbuilt, len(which), crs)
         if unbuilt is not None:
-            built = np.flatnonzero(phantom & ~shapely.is_missing(found.pieces))
-            area = ellipsoidal_area(found.pieces[built], crs).sum() + unbuilt.sum()
-    if area is None:
-        phantoms = built_pieces(found)[phantom]
-        area = ellipsoidal_area(phantoms, crs).sum() if len(phantoms) else 0.0
-    tally.add(name_a, name_b, count=int(phantom.sum()), area_m2=float(area))
+            built = np.flatnonzero(which & ~shapely.is_missing(found.pieces))
+            return float(ellipsoidal_area(found.pieces[built], crs).sum() + unbuilt[which].sum())
+    phantoms = built_pieces(found)[which]
+    return float(ellipsoidal_area(phantoms, crs).sum()) if len(phantoms) else 0.0
 
 
 def _with_zones_and_area(
@@ -375,9 +377,14 @@ def overlap_count(
     GeoDataFrame
         One row per face: ``count`` (number of layers covering it), ``layers`` (their names
         joined with ``+``, in the order of `layers`), ``area_m2`` (ellipsoidal), ``zone`` and
-        the geometry. Faces do not overlap each other. ``attrs`` records ``xy_tolerance``,
-        ``phantoms`` (as :func:`find_conflicts` does) and ``thin_face_area_m2``, the area of
-        the faces left out as thinner than the tolerance.
+        the geometry. Faces do not overlap each other but in phantoms: overlaps that meet
+        only in overlaps thinner than the tolerance (a tessellation's neighbours, each
+        overlapping the red line) are faced apart, as boundaries closer than the tolerance
+        are one boundary, so their faces share those slivers. ``attrs`` records
+        ``xy_tolerance``, ``phantoms`` (as :func:`find_conflicts` does),
+        ``thin_face_area_m2`` (the area of the faces left out as thinner than the tolerance)
+        and ``shared_phantoms``: the ``count`` and ``area_m2`` (ellipsoidal) of the slivers
+        two faces share, whose area is in both faces' ``area_m2``.
 
     Examples
     --------
@@ -413,8 +420,19 @@ def overlap_count(
         _tally(tally, name_a, name_b, found, prepared.crs)
         overlap_regions.extend(found.pieces[~found.phantom])
     thin_face_area = 0.0
+    shared = {"count": 0, "area_m2": 0.0}
     if overlap_regions:
-        faces, inside = faces_and_points(np.asarray(overlap_regions, dtype=object), threads=threads)
+        regions = np.asarray(overlap_regions, dtype=object)
+        # Overlaps that meet only in phantoms (the overlaps of a tessellation's neighbours)
+        # are faced apart: noded together, a tessellation's overlaps make one group of
+        # thousands, whose noding took most of the time.
+        group, among = genuine_groups(regions, width=width, threads=threads)
+        apart = among.phantom & (group[among.left_index] != group[among.right_index])
+        shared = {
+            "count": int(apart.sum()),
+            "area_m2": _phantom_area(among, apart, prepared.crs) if apart.any() else 0.0,
+        }
+        faces, inside = faces_and_points(regions, group=group, threads=threads)
         thin = is_thin(faces, width)
         if thin.any():
             thin_face_area = float(ellipsoidal_area(faces[thin], prepared.crs).sum())
@@ -443,7 +461,10 @@ def overlap_count(
     result = _with_zones_and_area(table, prepared.crs, zones, zone_field, 0.0)
     result = result.drop(columns=["sliver"])[["count", "layers", "area_m2", "zone", "geometry"]]
     result.attrs.update(
-        xy_tolerance=tolerance, phantoms=tally.as_dict(), thin_face_area_m2=thin_face_area
+        xy_tolerance=tolerance,
+        phantoms=tally.as_dict(),
+        thin_face_area_m2=thin_face_area,
+        shared_phantoms=shared,
     )
     return result
 
