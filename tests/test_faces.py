@@ -9,7 +9,6 @@ shown to lose faces on a case from a jittered tessellation.
 from __future__ import annotations
 
 from pathlib import Path
-from unittest import mock
 
 import numpy as np
 import shapely
@@ -116,20 +115,6 @@ def test_faces_partition_what_the_regions_cover(seed, count, offset, threads):
     regions = np.array([*regions, ring, box(offset + 115, 15, offset + 125, 25)], dtype=object)
     regions = regions[shapely.is_valid(regions)]
     faces = overlay_faces(regions, threads=threads)
-    assert_faces_partition(faces, regions)
-
-
-@settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), offset=st.sampled_from([0.0, 39_500_000.0]))
-def test_faces_overlaid_one_by_one_where_noding_fails(seed, offset):
-    # Every group's noding made to look as if it lost a face: the last resort, overlaying
-    # the regions one by one, must partition the land as well.
-    rng = np.random.default_rng(seed)
-    regions = [star(rng, offset + rng.uniform(0, 30), rng.uniform(0, 30)) for _ in range(8)]
-    regions = np.array(regions, dtype=object)
-    regions = regions[shapely.is_valid(regions)]
-    with mock.patch.object(faces_module, "_held", return_value=None):
-        faces = overlay_faces(regions, threads=1)
     assert_faces_partition(faces, regions)
 
 
