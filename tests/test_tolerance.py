@@ -22,6 +22,7 @@ from shapely import Polygon, box
 
 import geozones
 from geozones.analysis import conflicts as conflicts_module
+from geozones.analysis import coverage as coverage_module
 from geozones.errors import GeozonesError, ToleranceError
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
@@ -511,6 +512,34 @@ def test_overlap_count_faces_a_tessellations_overlaps_apart():
     land = karney(twice)
     assert land - thin_area - 1e-3 <= faces["area_m2"].sum() - overlap_area <= land + 1e-3
     assert set(faces["layers"]) == {"farmland+redline", "farmland+urban", "farmland+redline+urban"}
+
+
+def test_summary_counts_a_tessellations_phantoms_once_without_uniting_it(monkeypatch):
+    # Neighbouring parcels' overlaps with the red line overlap each other in phantoms: the
+    # summary takes those off instead of uniting every parcel inside a red-line polygon.
+    farmland, redline = farmland_and_redline(seed=3)
+    urban = gpd.GeoDataFrame(geometry=[box(X + 330, Y + 150, X + 870, Y + 690)], crs=ZONE39)
+    conflicts = geozones.find_conflicts({"farmland": farmland, "redline": redline, "urban": urban})
+    united: list[int] = []
+    unions = coverage_module.ZonePieces._unions
+
+    def spy(self, group):
+        united.extend(np.bincount(group[group >= 0]).tolist())
+        return unions(self, group)
+
+    monkeypatch.setattr(coverage_module.ZonePieces, "_unions", spy)
+    summary = geozones.conflict_summary(conflicts)
+    assert max(united, default=0) <= 2
+    for row in summary.itertuples():
+        pieces = conflicts[(conflicts.layer_a == row.layer_a) & (conflicts.layer_b == row.layer_b)]
+        land = karney(shapely.union_all(pieces.geometry.to_numpy()))
+        assert abs(row.area_m2 - land) <= 1e-9 * land + 1e-3
+    farmland_rows = conflicts[conflicts.layer_a == "farmland"]
+    counted_twice = sum(karney(piece) for piece in farmland_rows.geometry) - sum(
+        karney(shapely.union_all(rows.geometry.to_numpy()))
+        for _, rows in farmland_rows.groupby("layer_b")
+    )
+    assert counted_twice > 0.1  # what the phantoms would add if they were not taken off
 
 
 def rounding_bound(original, pieces) -> float:
