@@ -935,8 +935,13 @@ def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
     np.minimum.at(first, face, cutter)
     order = np.argsort(first, kind="stable")
     bounds = np.searchsorted(first[order], np.arange(len(cutters) + 2))
+    # Most cutters take one face, which needs no union.
     groups = [
-        shapely.coverage_union_all(faces[order[start:stop]]) if stop > start else None
+        faces[order[start]]
+        if stop == start + 1
+        else shapely.coverage_union_all(faces[order[start:stop]])
+        if stop > start
+        else None
         for start, stop in pairwise(bounds)
     ]
     cut = np.array([group if group is not None else empty for group in groups], dtype=object)
