@@ -83,9 +83,10 @@ def faces_and_points(
     regions : numpy.ndarray of shapely geometries
         Valid polygons and multipolygons.
     group : numpy.ndarray of int, optional
-        A label per region: the boundaries of the regions of one label are noded together,
-        and regions of different labels are faced apart, so their faces overlap wherever the
-        regions do. By default the regions linked by overlapping (connected components);
+        A label (0 or more) per region: the boundaries of the regions of one label are noded
+        together, and regions of different labels are faced apart, so their faces overlap
+        wherever the regions do. By default the regions linked by meeting (connected
+        components);
         :func:`geozones.overlap_count` does not link regions that overlap only in phantoms
         thinner than the tolerance.
     threads : int, optional
@@ -107,21 +108,20 @@ def faces_and_points(
     alone = np.bincount(group)[group] == 1
     singles = shapely.get_parts(regions[alone]).astype(object)
     faces, points = [singles], [interior_points(singles, clearance=clearance)]
-    linked_regions = np.flatnonzero(~alone)
-    linked_regions = linked_regions[np.argsort(group[linked_regions], kind="stable")]
-    starts = np.flatnonzero(np.r_[True, np.diff(group[linked_regions]) != 0])
-    starts = starts[: len(linked_regions)]
-    bounds = np.append(starts, len(linked_regions))
+    linked = np.flatnonzero(~alone)
+    linked = linked[np.argsort(group[linked], kind="stable")]
+    starts = np.flatnonzero(np.r_[True, np.diff(group[linked]) != 0])[: len(linked)]
+    bounds = np.append(starts, len(linked))
 
     def faces_of(groups: np.ndarray) -> np.ndarray:
         out = np.empty(len(groups), dtype=object)
         for k, g in enumerate(groups):
-            members = regions[linked_regions[bounds[g] : bounds[g + 1]]]
+            members = regions[linked[bounds[g] : bounds[g + 1]]]
             out[k] = _group_faces(members, grid, clearance)
         return out
 
-    if len(linked_regions):
-        cost = np.add.reduceat(shapely.get_num_coordinates(regions[linked_regions]), starts)
+    if len(linked):
+        cost = np.add.reduceat(shapely.get_num_coordinates(regions[linked]), starts)
         grouped = map_by_cost(faces_of, np.arange(len(starts)), cost, threads=threads)
         faces.extend(part[0] for part in grouped)
         points.extend(part[1] for part in grouped)
