@@ -42,31 +42,6 @@ MAX_CROSSINGS = 64
 _PLACE_ERROR = 16.0 * 2.0**-53
 
 
-@numba.njit(cache=True, nogil=True)
-def ring_forward(
-    coords: np.ndarray, ring_start: np.ndarray, ring_stop: np.ndarray, ring_hole: np.ndarray
-) -> np.ndarray:  # pragma: no cover - compiled
-    """Per ring: 1 if it runs the way it is followed, -1 if the other way, 0 if flat.
-
-    Shells are followed anticlockwise and holes clockwise (the polygon on the left). A ring
-    of zero area leaves the pairs of its polygon to GEOS.
-    """
-    out = np.zeros(len(ring_start), np.int8)
-    for r in range(len(ring_start)):
-        s = ring_start[r]
-        ox = coords[s, 0]
-        oy = coords[s, 1]
-        twice = 0.0
-        for i in range(s, ring_stop[r] - 1):
-            twice += (coords[i, 0] - ox) * (coords[i + 1, 1] - oy) - (coords[i + 1, 0] - ox) * (
-                coords[i, 1] - oy
-            )
-        if twice != 0.0:
-            anticlockwise = twice > 0.0
-            out[r] = 1 if anticlockwise != ring_hole[r] else -1
-    return out
-
-
 #: Codes of :func:`settle_pairs`, for geometries P (the small one of a pair, if any) and Q.
 PAIR_UNDECIDED, PAIR_APART, PAIR_OTHER_INSIDE, PAIR_SMALL_INSIDE, PAIR_CROSSING = -1, 0, 1, 2, 3
 
@@ -472,8 +447,9 @@ def clip_pairs(
 
     Geometry ``g`` has the rings ``geometry_ring[g]:geometry_ring[g + 1]``, ring ``r`` the
     closed coordinates ``coords[ring_start[r]:ring_stop[r]]`` followed in the direction
-    ``ring_forward[r]`` (:func:`ring_forward`), its edges in blocks ``ring_block[r]:ring_block[r
-    + 1]`` of :func:`edge_blocks`; ``small[p]`` must be a single ring.
+    ``ring_forward[r]`` (:func:`geozones.io.proof.ring_forward`), its edges in blocks
+    ``ring_block[r]:ring_block[r + 1]`` of :func:`edge_blocks`; ``small[p]`` must be a single
+    ring.
 
     Returns
     -------

@@ -936,15 +936,17 @@ def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
     order = np.argsort(first, kind="stable")
     bounds = np.searchsorted(first[order], np.arange(len(cutters) + 2))
     # Most cutters take one face, which needs no union.
-    groups = [
-        faces[order[start]]
-        if stop == start + 1
-        else shapely.coverage_union_all(faces[order[start:stop]])
-        if stop > start
-        else None
-        for start, stop in pairwise(bounds)
-    ]
-    cut = np.array([group if group is not None else empty for group in groups], dtype=object)
+    cut = np.array(
+        [
+            empty
+            if stop == start
+            else faces[order[start]]
+            if stop == start + 1
+            else shapely.coverage_union_all(faces[order[start:stop]])
+            for start, stop in pairwise(bounds)
+        ],
+        dtype=object,
+    )
     cut = polygonal_parts(shapely.transform(cut, lambda xy: xy + origin))
     return cut[:-1], cut[-1]
 

@@ -804,7 +804,7 @@ def _clip_small(
     `width` (:func:`geozones.analysis.clip.loop_shapes`) is left as rings, not built.
     """
     from geozones.analysis import clip  # loads numba
-    from geozones.io.proof import certainly_valid_rings
+    from geozones.io.proof import certainly_valid_rings, ring_forward
 
     out = _Clipped(
         np.full(len(crossing), None, dtype=object),
@@ -826,7 +826,7 @@ def _clip_small(
         return out
     small = np.ascontiguousarray(found.small[at[pairs]])
     other = np.ascontiguousarray(found.other[at[pairs]])
-    forward = clip.ring_forward(found.coords, found.ring_start, found.ring_stop, found.ring_hole)
+    forward = ring_forward(found.coords, found.ring_start, found.ring_stop, found.ring_hole)
     spans: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def span(bounds: tuple[int, int]) -> None:

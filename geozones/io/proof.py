@@ -224,6 +224,31 @@ def orientation(
 
 
 @numba.njit(cache=True, nogil=True)
+def ring_forward(
+    coords: np.ndarray, ring_start: np.ndarray, ring_stop: np.ndarray, ring_hole: np.ndarray
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Per ring: 1 if it runs the way it is followed, -1 if the other way, 0 if flat.
+
+    Shells are followed anticlockwise and holes clockwise (the polygon on the left). A ring
+    of zero area is 0: callers leave its polygon to GEOS.
+    """
+    out = np.zeros(len(ring_start), np.int8)
+    for r in range(len(ring_start)):
+        s = ring_start[r]
+        ox = coords[s, 0]
+        oy = coords[s, 1]
+        twice = 0.0
+        for i in range(s, ring_stop[r] - 1):
+            twice += (coords[i, 0] - ox) * (coords[i + 1, 1] - oy) - (coords[i + 1, 0] - ox) * (
+                coords[i, 1] - oy
+            )
+        if twice != 0.0:
+            anticlockwise = twice > 0.0
+            out[r] = 1 if anticlockwise != ring_hole[r] else -1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
 def valid_polygons(
     coords: np.ndarray,
     ring_starts: np.ndarray,

@@ -20,8 +20,8 @@ import numba
 import numpy as np
 import shapely
 
-from geozones.io.proof import orientation, ray_crossing
-from geozones.io.rings import polygon_rings
+from geozones.io.proof import orientation, ray_crossing, ring_forward
+from geozones.io.rings import PolygonRings, polygon_rings
 from geozones.parallel import for_spans
 
 #: Pairs whose coordinate counts multiply to more than this go to GEOS (each edge of one is
@@ -88,16 +88,8 @@ def intersection_areas(
         b_of = (np.cumsum(right_ok) - 1)[right_index]
         areas = np.zeros(len(left_index))
         arguments = (
-            np.ascontiguousarray(a.coords, dtype=np.float64),
-            a.ring_starts.astype(np.int64),
-            a.ring_lengths.astype(np.int64),
-            a.ring_is_hole.astype(np.bool_),
-            np.searchsorted(a.ring_geometry, np.arange(left_ok.sum() + 1)).astype(np.int64),
-            np.ascontiguousarray(b.coords, dtype=np.float64),
-            b.ring_starts.astype(np.int64),
-            b.ring_lengths.astype(np.int64),
-            b.ring_is_hole.astype(np.bool_),
-            np.searchsorted(b.ring_geometry, np.arange(right_ok.sum() + 1)).astype(np.int64),
+            *_ring_arrays(a, left_ok.sum()),
+            *_ring_arrays(b, right_ok.sum()),
             a_of.astype(np.int64),
             b_of.astype(np.int64),
         )
@@ -116,6 +108,22 @@ def intersection_areas(
     return out
 
 
+def _ring_arrays(
+    rings: PolygonRings, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates, ring starts and lengths, which way each ring runs, and each polygon's rings.
+
+    Which way: :func:`geozones.io.proof.ring_forward` (1 with the region on the left, -1 the
+    other way, 0 flat), once per ring rather than once per pair it is in.
+    """
+    coords = np.ascontiguousarray(rings.coords, dtype=np.float64)
+    starts = rings.ring_starts.astype(np.int64)
+    lengths = rings.ring_lengths.astype(np.int64)
+    forward = ring_forward(coords, starts, starts + lengths, rings.ring_is_hole.astype(np.bool_))
+    first_ring = np.searchsorted(rings.ring_geometry, np.arange(count + 1)).astype(np.int64)
+    return coords, starts, lengths, forward, first_ring
+
+
 def _usable(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which geometries are non-empty polygons or multipolygons, and their coordinate counts."""
     polygonal = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
@@ -128,12 +136,12 @@ def _pair_areas(
     a_coords: np.ndarray,
     a_starts: np.ndarray,
     a_lengths: np.ndarray,
-    a_hole: np.ndarray,
+    a_forward: np.ndarray,
     a_rings: np.ndarray,
     b_coords: np.ndarray,
     b_starts: np.ndarray,
     b_lengths: np.ndarray,
-    b_hole: np.ndarray,
+    b_forward: np.ndarray,
     b_rings: np.ndarray,
     a_of: np.ndarray,
     b_of: np.ndarray,
@@ -156,13 +164,13 @@ def _pair_areas(
         ox = a_coords[a_starts[a0], 0]
         oy = a_coords[a_starts[a0], 1]
         from_a, done = _inside_integral(
-            a_coords, a_starts, a_lengths, a_hole, a0, a1,
+            a_coords, a_starts, a_lengths, a_forward, a0, a1,
             b_coords, b_starts, b_lengths, b0, b1, ox, oy, crossings,
         )  # fmt: skip
         if not done:
             continue
         from_b, done = _inside_integral(
-            b_coords, b_starts, b_lengths, b_hole, b0, b1,
+            b_coords, b_starts, b_lengths, b_forward, b0, b1,
             a_coords, a_starts, a_lengths, a0, a1, ox, oy, crossings,
         )  # fmt: skip
         if not done:
@@ -171,25 +179,12 @@ def _pair_areas(
         ok[k] = True
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _ring_sign(
-    coords: np.ndarray, s: int, n: int, hole: bool, ox: float, oy: float
-) -> float:  # pragma: no cover - compiled
-    """+1 where ring ``coords[s:s + n]`` runs with its region on the left, else -1."""
-    twice = 0.0
-    for i in range(s, s + n - 1):
-        x0 = coords[i, 0] - ox
-        y0 = coords[i, 1] - oy
-        twice += x0 * (coords[i + 1, 1] - oy) - (coords[i + 1, 0] - ox) * y0
-    return 1.0 if (twice > 0.0) != hole else -1.0
-
-
 @numba.njit(cache=True, nogil=True)
 def _inside_integral(
     p_coords: np.ndarray,
     p_starts: np.ndarray,
     p_lengths: np.ndarray,
-    p_hole: np.ndarray,
+    p_forward: np.ndarray,
     p0: int,
     p1: int,
     q_coords: np.ndarray,
@@ -204,12 +199,14 @@ def _inside_integral(
     """Twice the integral of ``x dy`` over the parts of rings ``p0..p1`` inside rings ``q0..q1``.
 
     Coordinates relative to ``(ox, oy)``. False when an orientation is uncertain (the
-    boundaries touch or run together) or an edge crosses too often.
+    boundaries touch or run together), a ring is flat, or an edge crosses too often.
     """
     total = 0.0
     for r in range(p0, p1):
         s = p_starts[r]
-        sign = _ring_sign(p_coords, s, p_lengths[r], p_hole[r], ox, oy)
+        sign = p_forward[r]
+        if sign == 0:
+            return 0.0, False
         for i in range(s, s + p_lengths[r] - 1):
             px = p_coords[i, 0] - ox
             py = p_coords[i, 1] - oy

@@ -340,9 +340,9 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     from geozones.measure.shared_area import intersection_areas  # loads numba
 
     reach = shapely.buffer(parts, width)
-    # Pieces whose boxes meet the reach's: one that does not meet the reach itself scores 0
-    # below, which costs less than GEOS's test of every pair.
-    part_index, candidate = shapely.STRtree(thick).query(shapely.envelope(reach))
+    # Pieces whose boxes meet the reach's (no predicate): one that does not meet the reach
+    # itself scores 0 below, which costs less than GEOS's test of every pair.
+    part_index, candidate = shapely.STRtree(thick).query(reach)
     usable = (group[candidate] == group[source[part_index]]) & (candidate != source[part_index])
     part_index, candidate = part_index[usable], candidate[usable]
     score = intersection_areas(reach, thick, part_index, candidate)
