@@ -368,7 +368,7 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     corner = np.full((len(geoms), 2), np.inf)
     np.minimum.at(corner, members, np.nan_to_num(shapely.bounds(pieces)[:, :2], nan=np.inf))
     origin = np.floor(np.where(np.isfinite(corner), corner, 0.0))[touched]
-    local = _shift_rows(rows, -origin)
+    local = shift_rows(rows, -origin)
     # A part cut by another overlay meets the piece along an edge that may carry a vertex
     # the piece lacks, rounded up to a unit in the last place off that edge: put those
     # vertices into the piece first (they move it by no more), or the union leaves the
@@ -384,12 +384,12 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
         if local.shape[1] > 1
         else np.full(len(local), shapely.GeometryCollection())
     )
-    merged = _shift_rows(shapely.union(local[:, 0], arrived)[:, np.newaxis], origin)[:, 0]
+    merged = shift_rows(shapely.union(local[:, 0], arrived)[:, np.newaxis], origin)[:, 0]
     result[touched] = _single_as_polygon(polygonal_parts(merged))
     return result
 
 
-def _shift_rows(table: np.ndarray, offset: np.ndarray) -> np.ndarray:
+def shift_rows(table: np.ndarray, offset: np.ndarray) -> np.ndarray:
     """Move the geometries of each row of `table` by that row's ``offset`` (dx, dy).
 
     With whole-number offsets near the coordinates, as overlays near the origin need, the
@@ -413,7 +413,7 @@ def _shift_rows(table: np.ndarray, offset: np.ndarray) -> np.ndarray:
     >>> import numpy as np
     >>> from shapely import Point
     >>> point = np.array([[Point(39_500_000.25, 3_150_000.5)]])
-    >>> moved = _shift_rows(point, np.array([[-39_500_000.0, -3_150_000.0]]))
+    >>> moved = shift_rows(point, np.array([[-39_500_000.0, -3_150_000.0]]))
     >>> moved[0, 0].coords[0]
     (0.25, 0.5)
     """
