@@ -29,6 +29,7 @@ import shapely
 from geozones.analysis.coverage import ZonePieces
 from geozones.analysis.faces import faces_and_points, genuine_groups
 from geozones.analysis.overlaps import Overlaps, built_pieces, classified_overlaps
+from geozones.analysis.polygonize import polygonize_noded
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
 from geozones.io.validity import polygon_array, polygonal_parts
@@ -925,7 +926,7 @@ def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
     xmin, ymin, xmax, ymax = shapely.bounds(feature)
     lines = shapely.clip_by_rect(shapely.boundary(cutters), xmin, ymin, xmax, ymax)
     noded = shapely.union_all(np.concatenate([[shapely.boundary(feature)], lines]))
-    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    faces = polygonize_noded(shapely.get_parts(noded))
     inside = shapely.point_on_surface(faces)
     shapely.prepare(feature)
     held = shapely.contains(feature, inside)

@@ -35,6 +35,7 @@ import shapely
 
 from geozones.analysis._pairs import components
 from geozones.analysis.overlaps import Overlaps, classified_overlaps
+from geozones.analysis.polygonize import polygonize_noded
 from geozones.parallel import map_by_cost
 
 
@@ -146,7 +147,7 @@ def _group_faces(
             if grid_size is None:
                 raise
             continue
-        found = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+        found = polygonize_noded(shapely.get_parts(noded))
         found = found[shapely.area(found) > 0]
         inside = interior_points(found, clearance=clearance)
         member, face = shapely.STRtree(inside).query(members, predicate="intersects")
