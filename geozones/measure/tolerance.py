@@ -31,7 +31,7 @@ import shapely
 from geozones.choices import checked_non_negative
 from geozones.errors import ToleranceError
 from geozones.io.validity import polygonal_parts
-from geozones.parallel import concatenate_blocks
+from geozones.parallel import concatenate_blocks, map_by_cost
 
 #: The default coordinate tolerance, in metres: ArcGIS's default XY tolerance for data in metres.
 DEFAULT_XY_TOLERANCE = 0.001
@@ -187,7 +187,10 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
         def eroded_away(block: np.ndarray) -> np.ndarray:
             return np.asarray(shapely.is_empty(shapely.buffer(block, -width / 2)))
 
-        result[doubtful] = concatenate_blocks(eroded_away, geoms[doubtful])
+        # Buffers cost by the coordinate, and a block of 50,000 parts is one thread's.
+        result[doubtful] = map_by_cost(
+            eroded_away, geoms[doubtful], shapely.get_num_coordinates(geoms[doubtful])
+        )
     return result
 
 
@@ -339,7 +342,9 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     # polygon was cut by a jittered tessellation of parcels.)
     from geozones.measure.shared_area import intersection_areas  # loads numba
 
-    reach = shapely.buffer(parts, width)
+    reach = map_by_cost(
+        lambda block: shapely.buffer(block, width), parts, shapely.get_num_coordinates(parts)
+    )
     # Pieces whose boxes meet the reach's (no predicate): one that does not meet the reach
     # itself scores 0 below, which costs less than GEOS's test of every pair.
     part_index, candidate = shapely.STRtree(thick).query(reach)
@@ -362,30 +367,35 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     table[members, column] = pieces
     touched = np.unique(np.concatenate([source, target]))
     result = geoms.copy()
-    # Unioned near the origin: parts a few micrometres wide, 40,000 km from it, are within
-    # the snapping tolerance GEOS falls back to (1e-12 of the largest coordinate) and vanish.
-    rows = table[touched]
     corner = np.full((len(geoms), 2), np.inf)
     np.minimum.at(corner, members, np.nan_to_num(shapely.bounds(pieces)[:, :2], nan=np.inf))
     origin = np.floor(np.where(np.isfinite(corner), corner, 0.0))[touched]
-    local = shift_rows(rows, -origin)
-    # A part cut by another overlay meets the piece along an edge that may carry a vertex
-    # the piece lacks, rounded up to a unit in the last place off that edge: put those
-    # vertices into the piece first (they move it by no more), or the union leaves the
-    # part beside it instead of in it.
-    if local.shape[1] > 1:
-        arriving = shapely.geometrycollections(list(local[:, 1:]))
-        local[:, 0] = shapely.snap(local[:, 0], arriving, width * _SNAP_SHARE)
-    # The piece and what lands on it, as a union of two: GEOS's unary union of a row cost
-    # eight times as much on a multipolygon of hundreds of parts (it unions the parts with
-    # one another too).
-    arrived = (
-        shapely.union_all(local[:, 1:], axis=1)
-        if local.shape[1] > 1
-        else np.full(len(local), shapely.GeometryCollection())
-    )
-    merged = shift_rows(shapely.union(local[:, 0], arrived)[:, np.newaxis], origin)[:, 0]
-    result[touched] = _single_as_polygon(polygonal_parts(merged))
+
+    def merge(rows: np.ndarray) -> np.ndarray:
+        # Unioned near the origin: parts a few micrometres wide, 40,000 km from it, are
+        # within the snapping tolerance GEOS falls back to (1e-12 of the largest coordinate)
+        # and vanish.
+        local = shift_rows(table[touched[rows]], -origin[rows])
+        # A part cut by another overlay meets the piece along an edge that may carry a
+        # vertex the piece lacks, rounded up to a unit in the last place off that edge: put
+        # those vertices into the piece first (they move it by no more), or the union leaves
+        # the part beside it instead of in it.
+        if local.shape[1] > 1:
+            arriving = shapely.geometrycollections(list(local[:, 1:]))
+            local[:, 0] = shapely.snap(local[:, 0], arriving, width * _SNAP_SHARE)
+        # The piece and what lands on it, as a union of two: GEOS's unary union of a row
+        # cost eight times as much on a multipolygon of hundreds of parts (it unions the
+        # parts with one another too).
+        arrived = (
+            shapely.union_all(local[:, 1:], axis=1)
+            if local.shape[1] > 1
+            else np.full(len(local), shapely.GeometryCollection())
+        )
+        merged = shift_rows(shapely.union(local[:, 0], arrived)[:, np.newaxis], origin[rows])
+        return _single_as_polygon(polygonal_parts(merged[:, 0]))
+
+    cost = shapely.get_num_coordinates(table[touched]).sum(axis=1)
+    result[touched] = map_by_cost(merge, np.arange(len(touched)), cost)
     return result
 
 
