@@ -157,3 +157,20 @@ def test_an_undecided_angle_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
         shapely.get_parts(shapely.polygonize(lines))
     )
     assert calls
+
+
+def test_islands_of_a_large_polygon_are_its_holes_each_in_the_right_face() -> None:
+    # A 4,000-vertex disc holding a grid of 144 squares, every third with a square inside:
+    # each square's outside is placed by one reading of the disc's edges.
+    shapes: list[shapely.Geometry] = [Point(0, 0).buffer(100, quad_segs=1000)]
+    for k, (x, y) in enumerate(
+        np.stack(np.meshgrid(np.arange(-60, 60, 10), np.arange(-60, 60, 10)), -1).reshape(-1, 2)
+    ):
+        shapes.append(box(x, y, x + 6, y + 6))
+        if k % 3 == 0:
+            shapes.append(box(x + 2, y + 2, x + 4, y + 4))
+    lines = noded(shapes)
+    faces = polygonize_noded(lines)
+    assert normalized(faces) == normalized(shapely.get_parts(shapely.polygonize(lines)))
+    disc = faces[np.argmax(shapely.area(faces))]
+    assert shapely.get_num_interior_rings(disc) == 144
