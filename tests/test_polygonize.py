@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import shapely
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 from shapely import LineString, Point, Polygon, box
 
 from geozones.analysis import polygonize
-from geozones.analysis.polygonize import polygonize_noded
+from geozones.analysis.polygonize import NodedFaces, polygonize_noded
 
 
 def noded(geoms: list[shapely.Geometry]) -> np.ndarray:
@@ -174,3 +176,33 @@ def test_islands_of_a_large_polygon_are_its_holes_each_in_the_right_face() -> No
     assert normalized(faces) == normalized(shapely.get_parts(shapely.polygonize(lines)))
     disc = faces[np.argmax(shapely.area(faces))]
     assert shapely.get_num_interior_rings(disc) == 144
+
+
+@given(arrangements(), st.integers(1, 4), st.randoms(use_true_random=False))
+def test_dissolved_faces_are_the_coverage_unions_of_each_label(
+    shapes: list[shapely.Geometry], count: int, random: Any
+) -> None:
+    noded_faces = NodedFaces.of(noded(shapes))
+    faces = noded_faces.faces
+    label = np.array([random.randrange(-1, count) for _ in faces], dtype=np.int64)
+    merged = noded_faces.dissolve(label, count)
+    assert merged.shape == (count,)
+    assert shapely.is_valid(merged).all()
+    for which in range(count):
+        mine = faces[label == which]
+        if len(mine) == 0:
+            assert merged[which].is_empty
+        else:
+            assert shapely.equals(merged[which], shapely.coverage_union_all(mine))
+            assert np.isclose(merged[which].area, shapely.area(mine).sum(), rtol=1e-12)
+
+
+def test_dissolving_faces_left_to_geos_unions_them_as_a_coverage() -> None:
+    lines = noded([box(0, 0, 2, 1), LineString([(1, 0), (1, 1)]), box(5, 5, 6, 6)])
+    traced = NodedFaces.of(lines)
+    left = NodedFaces(traced.faces, traced.coords, traced.line_start, None)
+    label = np.where(shapely.bounds(traced.faces)[:, 0] < 5, 0, -1)
+    for noded_faces in (traced, left):
+        merged = noded_faces.dissolve(label, 2)
+        assert shapely.equals(merged[0], box(0, 0, 2, 1))
+        assert merged[1].is_empty

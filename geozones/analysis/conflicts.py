@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import combinations, pairwise
+from itertools import combinations
 from typing import Any
 
 import geopandas as gpd
@@ -29,7 +29,7 @@ import shapely
 from geozones.analysis.coverage import ZonePieces
 from geozones.analysis.faces import faces_and_points, genuine_groups
 from geozones.analysis.overlaps import Overlaps, built_pieces, classified_overlaps
-from geozones.analysis.polygonize import polygonize_noded
+from geozones.analysis.polygonize import NodedFaces
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
 from geozones.io.validity import polygon_array, polygonal_parts
@@ -904,9 +904,10 @@ def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
 
     The boundaries of the feature and of every cutter (within the feature's box) are noded
     together and cut into faces; each face of the feature goes to the first cutter holding
-    it, or stays. The pieces are unions of faces that share edges exactly, so they and what
-    the feature keeps are disjoint and add up to the feature, as when the cutters are cut
-    out one after the other, at the cost of one overlay instead of one per cutter.
+    it, or stays. The pieces are the faces of each cutter with the lines between them
+    dropped (:meth:`NodedFaces.dissolve`), so they and what the feature keeps are disjoint
+    and add up to the feature, as when the cutters are cut out one after the other, at the
+    cost of one overlay instead of one per cutter.
     """
     # Noded near the origin: 40,000 km from it, GEOS's fallback snaps within 1e-12 of the
     # coordinates, moving boundaries by tens of micrometres. Whole-metre shifts are exact.
@@ -926,28 +927,18 @@ def _cut_at_once(feature: Any, cutters: np.ndarray) -> tuple[np.ndarray, Any]:
     xmin, ymin, xmax, ymax = shapely.bounds(feature)
     lines = shapely.clip_by_rect(shapely.boundary(cutters), xmin, ymin, xmax, ymax)
     noded = shapely.union_all(np.concatenate([[shapely.boundary(feature)], lines]))
-    faces = polygonize_noded(shapely.get_parts(noded))
+    noded_faces = NodedFaces.of(shapely.get_parts(noded))
+    faces = noded_faces.faces
     inside = shapely.point_on_surface(faces)
     shapely.prepare(feature)
-    held = shapely.contains(feature, inside)
-    faces, inside = faces[held], inside[held]
-    face, cutter = shapely.STRtree(cutters).query(inside, predicate="within")
-    first = np.full(len(faces), len(cutters))
+    held = np.flatnonzero(shapely.contains(feature, inside))
+    face, cutter = shapely.STRtree(cutters).query(inside[held], predicate="within")
+    # Each face of the feature goes to the first cutter holding it, or stays (the last label).
+    first = np.full(len(held), len(cutters))
     np.minimum.at(first, face, cutter)
-    order = np.argsort(first, kind="stable")
-    bounds = np.searchsorted(first[order], np.arange(len(cutters) + 2))
-    # Most cutters take one face, which needs no union.
-    cut = np.array(
-        [
-            empty
-            if stop == start
-            else faces[order[start]]
-            if stop == start + 1
-            else shapely.coverage_union_all(faces[order[start:stop]])
-            for start, stop in pairwise(bounds)
-        ],
-        dtype=object,
-    )
+    label = np.full(len(faces), -1)
+    label[held] = first
+    cut = noded_faces.dissolve(label, len(cutters) + 1)
     cut = polygonal_parts(shapely.transform(cut, lambda xy: xy + origin))
     return cut[:-1], cut[-1]
 

@@ -23,6 +23,9 @@ Where an angle or a point's side cannot be decided for certain, or the lines are
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import pairwise
+
 import numba
 import numpy as np
 import shapely
@@ -56,16 +59,117 @@ def polygonize_noded(lines: np.ndarray) -> np.ndarray:
     >>> sorted(shapely.area(faces).tolist())
     [1.0, 1.0]
     """
-    lines = np.asarray(lines, dtype=object)
-    lines = lines[~shapely.is_empty(lines)]
-    if len(lines) == 0:
-        return np.empty(0, dtype=object)
-    coords, which = shapely.get_coordinates(lines, return_index=True)
-    line_start = np.zeros(len(lines) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(which, minlength=len(lines)), out=line_start[1:])
-    ok, ring_coords, ring_offsets, polygon_offsets = _faces(coords, line_start)
-    if not ok:
-        return shapely.get_parts(shapely.polygonize(lines))
+    return NodedFaces.of(lines).faces
+
+
+@dataclass(frozen=True)
+class NodedFaces:
+    """The faces of noded lines (:func:`polygonize_noded`), and which face lies by which line.
+
+    Attributes
+    ----------
+    faces : numpy.ndarray of shapely Polygons
+        The faces.
+    coords, line_start : numpy.ndarray
+        The lines' coordinates, line ``i`` at ``coords[line_start[i]:line_start[i + 1]]``.
+    face_of : numpy.ndarray or None
+        The face left of each half-edge (``2i`` along line ``i``, ``2i + 1`` against it),
+        -1 where none; None where the faces were left to ``shapely.polygonize``.
+    """
+
+    faces: np.ndarray
+    coords: np.ndarray
+    line_start: np.ndarray
+    face_of: np.ndarray | None
+
+    @classmethod
+    def of(cls, lines: np.ndarray) -> NodedFaces:
+        """Trace the faces of `lines` (noded LineStrings)."""
+        lines = np.asarray(lines, dtype=object)
+        lines = lines[~shapely.is_empty(lines)]
+        coords, which = shapely.get_coordinates(lines, return_index=True)
+        line_start = np.zeros(len(lines) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(which, minlength=len(lines)), out=line_start[1:])
+        if len(lines) == 0:
+            return cls(np.empty(0, dtype=object), coords, line_start, np.zeros(0, np.int64))
+        ok, ring_coords, ring_offsets, polygon_offsets, face_of = _faces(coords, line_start)
+        if not ok:
+            faces = shapely.get_parts(shapely.polygonize(lines))
+            return cls(faces, coords, line_start, None)
+        faces = _polygons(ring_coords, ring_offsets, polygon_offsets)
+        return cls(faces, coords, line_start, face_of)
+
+    def dissolve(self, label: np.ndarray, count: int) -> np.ndarray:
+        """The union of the faces of each label ``0..count - 1``; faces labelled -1 left out.
+
+        The lines between faces of one label are dropped and the faces of the rest traced
+        again: the unions share their boundaries exactly, as the faces did. Where that is
+        left to GEOS, each label's faces are unioned as a coverage.
+
+        Parameters
+        ----------
+        label : numpy.ndarray of int
+            Per face, in ``-1..count - 1``.
+        count : int
+            Number of labels.
+
+        Returns
+        -------
+        numpy.ndarray
+            Per label, a Polygon or MultiPolygon (an empty MultiPolygon where no face has it).
+
+        Examples
+        --------
+        Three unit squares in a row, the first two labelled 0 and the third 1:
+
+        >>> from shapely import box
+        >>> lines = shapely.get_parts(shapely.union_all(
+        ...     shapely.boundary([box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)])))
+        >>> noded = NodedFaces.of(lines)
+        >>> label = np.where(shapely.bounds(noded.faces)[:, 0] < 2, 0, 1)
+        >>> [round(g.area, 9) for g in noded.dissolve(label, 2)]
+        [2.0, 1.0]
+        """
+        label = np.asarray(label, dtype=np.int64)
+        out = np.full(count, shapely.MultiPolygon(), dtype=object)
+        if self.face_of is not None:
+            side = np.where(self.face_of >= 0, label[self.face_of], -1)
+            kept = np.flatnonzero(side[0::2] != side[1::2])
+            sizes = self.line_start[kept + 1] - self.line_start[kept]
+            kept_start = np.zeros(len(kept) + 1, dtype=np.int64)
+            np.cumsum(sizes, out=kept_start[1:])
+            take = np.repeat(self.line_start[kept] - kept_start[:-1], sizes) + np.arange(
+                kept_start[-1]
+            )
+            ok, ring_coords, ring_offsets, polygon_offsets, face_of = _faces(
+                self.coords[take], kept_start
+            )
+            if ok:
+                merged = _polygons(ring_coords, ring_offsets, polygon_offsets)
+                # Each merged face's label: that of the old face beside one of its lines.
+                half = np.flatnonzero(face_of >= 0)
+                first = half[np.unique(face_of[half], return_index=True)[1]]
+                merged_label = side[2 * kept[first >> 1] + (first & 1)]
+                present = np.flatnonzero(merged_label >= 0)
+                present = present[np.argsort(merged_label[present], kind="stable")]
+                shapely.multipolygons(merged[present], indices=merged_label[present], out=out)
+                single = np.flatnonzero(np.bincount(merged_label[present], minlength=count) == 1)
+                out[single] = shapely.get_geometry(out[single], 0)
+                return out
+        order = np.argsort(label, kind="stable")
+        bounds = np.searchsorted(label[order], np.arange(count + 1))
+        for which, (start, stop) in enumerate(pairwise(bounds)):
+            if stop == start + 1:
+                out[which] = self.faces[order[start]]
+            elif stop > start:
+                out[which] = shapely.coverage_union_all(self.faces[order[start:stop]])
+        return out
+
+
+def _polygons(
+    ring_coords: np.ndarray, ring_offsets: np.ndarray, polygon_offsets: np.ndarray
+) -> np.ndarray:
+    """Polygons from the rings :func:`_faces` returns."""
     if len(polygon_offsets) == 1:
         return np.empty(0, dtype=object)
     return shapely.from_ragged_array(
@@ -189,12 +293,21 @@ def _sort_around(
 @numba.njit(cache=True, nogil=True)
 def _faces(
     coords: np.ndarray, line_start: np.ndarray
-) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Rings of every face: (decided, ring coordinates, ring offsets, polygon offsets)."""
-    nothing = (np.empty((0, 2)), np.zeros(1, np.int64), np.zeros(1, np.int64))
+) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Rings of every face, and the face left of each half-edge.
+
+    Returns (decided, ring coordinates, ring offsets, polygon offsets, face of each
+    half-edge, -1 where none).
+    """
+    nothing = (
+        np.empty((0, 2)),
+        np.zeros(1, np.int64),
+        np.zeros(1, np.int64),
+        np.zeros(0, np.int64),
+    )
     ends, origin, ahead, around, node_start = _graph(coords, line_start)
     if not _sort_around(coords, ends, ahead, around, node_start):
-        return False, nothing[0], nothing[1], nothing[2]
+        return False, nothing[0], nothing[1], nothing[2], nothing[3]
     halves = len(origin)
     nodes = len(node_start) - 1
     place = np.empty(halves, np.int64)
@@ -280,7 +393,7 @@ def _faces(
                         coords[i - 1, 0] - ox
                     ) * (coords[i, 1] - oy)
         if total == 0.0:
-            return False, nothing[0], nothing[1], nothing[2]
+            return False, nothing[0], nothing[1], nothing[2], nothing[3]
         twice[r] = total
         size[r] = count + 1
 
@@ -289,7 +402,7 @@ def _faces(
     for r in range(rings):
         if twice[r] > 0.0:
             if shell_of[ring_boundary[r]] >= 0:
-                return False, nothing[0], nothing[1], nothing[2]
+                return False, nothing[0], nothing[1], nothing[2], nothing[3]
             shell_of[ring_boundary[r]] = r
 
     # Coordinates of every ring that is not an edge there and back.
@@ -342,7 +455,7 @@ def _faces(
     if loose:
         part_of = _ring_part(part, origin, ring_halves, ring_bounds, rings)
         if not _outsides_placed(out, ring_offsets, twice, owner, xmin, xmax, part_of, size):
-            return False, nothing[0], nothing[1], nothing[2]
+            return False, nothing[0], nothing[1], nothing[2], nothing[3]
 
     # Polygons: each shell, then its holes.
     shells = 0
@@ -379,7 +492,12 @@ def _faces(
     for k in range(len(order)):
         r = order[k]
         kept[kept_offsets[k] : kept_offsets[k + 1]] = out[ring_offsets[r] : ring_offsets[r + 1]]
-    return True, kept, kept_offsets, polygon_offsets
+    face_of = np.full(halves, -1, np.int64)
+    for r in range(rings):
+        if owner[r] >= 0:
+            for k in range(ring_bounds[r], ring_bounds[r + 1]):
+                face_of[ring_halves[k]] = polygon_of[owner[r]]
+    return True, kept, kept_offsets, polygon_offsets, face_of
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
