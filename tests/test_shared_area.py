@@ -111,3 +111,41 @@ def test_more_accurate_than_geos_at_gauss_kruger_eastings():
     near = geos_near_origin(left, right)[0]
     assert intersection_areas(left, right)[0] == pytest.approx(near, rel=1e-9)
     assert abs(shapely.intersection(reach, piece).area - near) > 0.01 * near
+
+
+@pytest.mark.parametrize("offset", [(0.0, 0.0), (EASTING, NORTHING)])
+def test_a_small_polygon_against_a_huge_one_is_measured_on_the_huge_ones_part_nearby(
+    offset: tuple[float, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A piece of 20,000 vertices with a hole, and small stars across its edge, inside, in its
+    # hole and outside: left to GEOS, the piece is clipped to each star's surroundings.
+    x, y = offset
+    piece = shapely.Point(x, y).buffer(1_000, quad_segs=5_000) - shapely.Point(x, y).buffer(300)
+    stars = np.array(
+        [
+            shapely.Point(x + dx, y + dy).buffer(radius, quad_segs=3)
+            for dx, dy, radius in [
+                (1_000, 0, 5),
+                (0, -999, 2),
+                (500, 500, 20),
+                (0, 300, 7),
+                (0, 0, 50),
+                (2_000, 0, 5),
+                (0, 700, 0.01),
+            ]
+        ]
+    )
+    clipped = []
+    original = shared_area._clip_the_larger
+
+    def spy(pairs: np.ndarray) -> None:
+        before = shapely.get_num_coordinates(pairs).copy()
+        original(pairs)
+        clipped.append(int((shapely.get_num_coordinates(pairs) < before).sum()))
+
+    monkeypatch.setattr(shared_area, "_clip_the_larger", spy)
+    pieces = np.array([piece] * len(stars))
+    found = intersection_areas(stars, pieces)
+    assert clipped and clipped[0] == len(stars)
+    np.testing.assert_allclose(found, geos_near_origin(stars, pieces), rtol=1e-9, atol=1e-9)
+    assert found[-2] == 0 and found[-3] == 0
