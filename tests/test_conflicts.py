@@ -29,6 +29,7 @@ from geozones.analysis.conflicts import (
 )
 from geozones.analysis.overlaps import overlapping_pieces
 from geozones.errors import CRSReprojectionWarning, GeometryRepairWarning, OutsideZonesWarning
+from geozones.measure.tolerance import split_thin_parts
 
 ZONE39 = "EPSG:4527"  # CGCS2000 3-degree Gauss-Kruger zone 39, CM 117°E, easting prefix 39
 CM39 = 39_500_000.0
@@ -978,3 +979,32 @@ def test_no_conflict_over_the_threshold_is_left(layers, overrides):
     resolved, _ = resolve_conflicts(layers, overrides=overrides, min_area_m2=2000)
     after = find_conflicts(resolved, min_area_m2=2000, within_layers=False)
     assert not (~after["sliver"]).any(), after.drop(columns="geometry")
+
+
+def test_a_crowded_features_gaps_between_its_cutters_go_to_the_piece_they_border_most() -> None:
+    # A red-line strip under ten parcels with gaps of 0.4 mm between them and 0.5 mm at the
+    # ends: cut by all ten at once, the gaps (thin parts of what the red line keeps) are given
+    # to a piece along the border they share, in the face graph.
+    x, y = 39_500_000.0, 3_150_000.0
+    feature = box(x - 0.0003, y, x + 100.0003, y + 10)
+    parcels = np.array(
+        [box(x + 10 * k + 0.0002, y, x + 10 * (k + 1) - 0.0002, y + 10) for k in range(10)]
+    )
+    pieces, kept = conflicts_module._cut_at_once(feature, parcels, 0.001)
+    assert kept.is_empty
+    np.testing.assert_allclose(shapely.area(pieces).sum(), feature.area, rtol=1e-12)
+    assert shapely.is_empty(split_thin_parts(pieces, 0.001)[1]).all()
+    # The strips at the ends border only the first and the last parcel.
+    assert pieces[0].covers(shapely.Point(x - 0.0002, y + 5))
+    assert pieces[-1].covers(shapely.Point(x + 100.0002, y + 5))
+    # Exactly, without the tolerance: the gaps stay with the red line.
+    pieces, kept = conflicts_module._cut_at_once(feature, parcels, 0.0)
+    assert shapely.get_num_geometries(kept) == 11
+    # Through resolve_conflicts, the red line is taken whole, in ten pieces.
+    layers = {
+        "farmland": gpd.GeoDataFrame(geometry=parcels, crs=4527),
+        "redline": gpd.GeoDataFrame(geometry=[feature], crs=4527),
+    }
+    resolved, audit = resolve_conflicts(layers, ("farmland", "redline"))
+    assert resolved["redline"]["resolution"].tolist() == ["removed"]
+    assert len(audit) == 10 and audit["taken"].all()

@@ -165,6 +165,65 @@ class NodedFaces:
                 out[which] = shapely.coverage_union_all(self.faces[order[start:stop]])
         return out
 
+    def borders(self, label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The lines between faces of different labels: (label left, label right, length).
+
+        Parameters
+        ----------
+        label : numpy.ndarray of int
+            Per face; -1 for none, as outside every face.
+
+        Returns
+        -------
+        left, right, length : numpy.ndarray
+            Per line with two different labels either side (-1 where no face).
+
+        Examples
+        --------
+        >>> from shapely import box
+        >>> lines = shapely.get_parts(shapely.union_all(
+        ...     shapely.boundary([box(0, 0, 1, 1), box(1, 0, 3, 1)])))
+        >>> noded = NodedFaces.of(lines)
+        >>> label = np.where(shapely.bounds(noded.faces)[:, 0] < 1, 0, 1)
+        >>> left, right, length = noded.borders(label)
+        >>> sorted(zip(np.minimum(left, right).tolist(), np.maximum(left, right).tolist(),
+        ...            length.tolist()))
+        [(-1, 0, 3.0), (-1, 1, 2.0), (-1, 1, 3.0), (0, 1, 1.0)]
+        """
+        if self.face_of is None:
+            raise ValueError("faces left to shapely.polygonize have no record of their lines")
+        label = np.asarray(label, dtype=np.int64)
+        side = np.where(self.face_of >= 0, label[self.face_of], -1)
+        left, right = side[0::2], side[1::2]
+        step = np.hypot(*np.diff(self.coords, axis=0).T) if len(self.coords) else np.zeros(0)
+        # Segments are those within a line: drop the step from one line's end to the next's.
+        within = np.ones(len(step), dtype=bool)
+        within[self.line_start[1:-1] - 1] = False
+        segment_line = np.repeat(np.arange(len(self.line_start) - 1), np.diff(self.line_start))
+        length = np.bincount(segment_line[:-1][within], weights=step[within], minlength=len(left))
+        differ = np.flatnonzero(left != right)
+        return left[differ], right[differ], length[differ]
+
+    def parts(self, label: np.ndarray, which: int) -> tuple[int, np.ndarray]:
+        """The faces labelled `which` grouped into parts: linked across the lines between them.
+
+        Returns the number of parts and, per face, its part (-1 for faces of other labels).
+        Faces meeting only at a point are different parts, as in their union.
+
+        Examples
+        --------
+        >>> from shapely import box
+        >>> lines = shapely.get_parts(shapely.union_all(shapely.boundary(
+        ...     [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 1, 3, 2)])))
+        >>> noded = NodedFaces.of(lines)
+        >>> count, part = noded.parts(np.zeros(len(noded.faces), dtype=int), 0)
+        >>> count, sorted(np.bincount(part).tolist())
+        (2, [1, 2])
+        """
+        if self.face_of is None:
+            raise ValueError("faces left to shapely.polygonize have no record of their lines")
+        return _face_parts(self.face_of, np.asarray(label, dtype=np.int64), which)
+
 
 def _polygons(
     ring_coords: np.ndarray, ring_offsets: np.ndarray, polygon_offsets: np.ndarray
@@ -595,3 +654,32 @@ def _outsides_placed(
     for k in range(count):
         owner[loose[k]] = best[k]
     return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _face_parts(face_of: np.ndarray, label: np.ndarray, which: int) -> tuple[int, np.ndarray]:
+    # pragma: no cover - compiled
+    """Union-find of the faces labelled `which` across the lines between two of them."""
+    faces = len(label)
+    root = np.arange(faces)
+    for h in range(0, len(face_of), 2):
+        a = face_of[h]
+        b = face_of[h + 1]
+        if a < 0 or b < 0 or a == b or label[a] != which or label[b] != which:
+            continue
+        a = _root(root, a)
+        b = _root(root, b)
+        if a != b:
+            root[a] = b
+    part = np.full(faces, -1, np.int64)
+    number = np.full(faces, -1, np.int64)
+    count = 0
+    for f in range(faces):
+        if label[f] != which:
+            continue
+        r = _root(root, f)
+        if number[r] < 0:
+            number[r] = count
+            count += 1
+        part[f] = number[r]
+    return count, part
