@@ -877,6 +877,7 @@ CORE_ZONE_ORDERS = (
         (1, conflicts_module.LARGE_CUTTER),
         (1, 0),
         (conflicts_module.MANY_CLAIMS, conflicts_module.LARGE_CUTTER),
+        (10**9, conflicts_module.LARGE_CUTTER),
     ],
 )
 @settings(max_examples=30, deadline=None)
@@ -887,8 +888,8 @@ CORE_ZONE_ORDERS = (
 )
 def test_resolution_invariants_on_random_boxes(many_claims, large_cutter, layers, core):
     # With many_claims=1 every feature is cut by all its claims at once (faces of one
-    # noding), not in turn: both ways must keep the invariants. With large_cutter=0 every
-    # cutter is first clipped to the box of the feature it cuts.
+    # noding), with 10**9 every feature in turn: both ways must keep the invariants. With
+    # large_cutter=0 every cutter is first clipped to the box of the feature it cuts.
     overrides = None
     if core is not None:
         overrides = {"core zone": (layer(*core[0]), core[1])}

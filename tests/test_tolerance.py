@@ -648,11 +648,12 @@ def test_without_a_tolerance_the_resolution_leaves_dust(resolved_tessellation):
     assert thinnest_part(audit.geometry) < TOLERANCE
 
 
-@pytest.mark.parametrize("many_claims", [1, conflicts_module.MANY_CLAIMS])
+@pytest.mark.parametrize("many_claims", [1, conflicts_module.MANY_CLAIMS, 10**9])
 @settings(max_examples=8, deadline=None)
 @given(st.integers(0, 10_000))
 def test_resolution_invariants_on_jittered_tessellations(many_claims, seed):
-    # many_claims=1: every feature cut by all its claims at once, as a feature under many is
+    # many_claims=1: every feature cut by all its claims at once, as a feature under several
+    # is; 10**9: every feature cut in turn.
     farmland, redline = farmland_and_redline(seed)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(conflicts_module, "MANY_CLAIMS", many_claims)

@@ -204,25 +204,26 @@ class NodedFaces:
         differ = np.flatnonzero(left != right)
         return left[differ], right[differ], length[differ]
 
-    def parts(self, label: np.ndarray, which: int) -> tuple[int, np.ndarray]:
-        """The faces labelled `which` grouped into parts: linked across the lines between them.
+    def parts(self, label: np.ndarray) -> tuple[int, np.ndarray]:
+        """The faces of each label grouped into parts: linked across the lines between them.
 
-        Returns the number of parts and, per face, its part (-1 for faces of other labels).
-        Faces meeting only at a point are different parts, as in their union.
+        Returns the number of parts and, per face, its part (-1 for faces labelled -1).
+        Faces of one label meeting only at a point are different parts, as in their union.
 
         Examples
         --------
         >>> from shapely import box
         >>> lines = shapely.get_parts(shapely.union_all(shapely.boundary(
-        ...     [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 1, 3, 2)])))
+        ...     [box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 1, 3, 2), box(3, 1, 4, 2)])))
         >>> noded = NodedFaces.of(lines)
-        >>> count, part = noded.parts(np.zeros(len(noded.faces), dtype=int), 0)
+        >>> label = np.where(shapely.bounds(noded.faces)[:, 0] < 3, 0, 1)
+        >>> count, part = noded.parts(label)
         >>> count, sorted(np.bincount(part).tolist())
-        (2, [1, 2])
+        (3, [1, 1, 2])
         """
         if self.face_of is None:
             raise ValueError("faces left to shapely.polygonize have no record of their lines")
-        return _face_parts(self.face_of, np.asarray(label, dtype=np.int64), which)
+        return _face_parts(self.face_of, np.asarray(label, dtype=np.int64))
 
 
 def _polygons(
@@ -657,15 +658,15 @@ def _outsides_placed(
 
 
 @numba.njit(cache=True, nogil=True)
-def _face_parts(face_of: np.ndarray, label: np.ndarray, which: int) -> tuple[int, np.ndarray]:
+def _face_parts(face_of: np.ndarray, label: np.ndarray) -> tuple[int, np.ndarray]:
     # pragma: no cover - compiled
-    """Union-find of the faces labelled `which` across the lines between two of them."""
+    """Union-find of the faces across the lines between two faces of one label."""
     faces = len(label)
     root = np.arange(faces)
     for h in range(0, len(face_of), 2):
         a = face_of[h]
         b = face_of[h + 1]
-        if a < 0 or b < 0 or a == b or label[a] != which or label[b] != which:
+        if a < 0 or b < 0 or a == b or label[a] < 0 or label[a] != label[b]:
             continue
         a = _root(root, a)
         b = _root(root, b)
@@ -675,7 +676,7 @@ def _face_parts(face_of: np.ndarray, label: np.ndarray, which: int) -> tuple[int
     number = np.full(faces, -1, np.int64)
     count = 0
     for f in range(faces):
-        if label[f] != which:
+        if label[f] < 0:
             continue
         r = _root(root, f)
         if number[r] < 0:
