@@ -17,6 +17,12 @@ another part around it (or of none, the outside of everything). Lines that run o
 or link two parts (cut edges) come out as rings of one edge there and back, and are left out,
 as polygonize leaves them out.
 
+:class:`NodedFaces` keeps which face lies left of each line, so that faces given labels
+(the cutter each face of a feature goes to) can be unioned per label by dropping the lines
+between faces of one label and tracing again (:meth:`NodedFaces.dissolve`), grouped into the
+parts they make (:meth:`NodedFaces.parts`), and the borders between labels measured
+(:meth:`NodedFaces.borders`), without GEOS.
+
 Where an angle or a point's side cannot be decided for certain, or the lines are not noded
 (edges along each other), the lines are left to ``shapely.polygonize``.
 """
