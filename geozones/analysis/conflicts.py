@@ -37,10 +37,12 @@ from geozones.measure.area import ellipsoidal_area, ellipsoidal_ring_area
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
     PhantomTally,
+    best_per_group,
     check_xy_tolerance,
     eliminate_thin_parts,
     is_thin,
     split_thin_parts,
+    thin_or_thick_by_size,
     tolerance_in_crs_units,
 )
 from geozones.parallel import map_blocks, map_by_cost
@@ -984,9 +986,8 @@ def _thin_parts_given_away(noded_faces: NodedFaces, label: np.ndarray, width: fl
         part_of[held], weights=shapely.area(noded_faces.faces[held]), minlength=count
     )
     perimeter = np.bincount(part[on_part], weights=weight[on_part], minlength=count)
-    disc = np.pi * width * width / 4
-    thin = area < disc
-    doubtful = np.flatnonzero(~thin & ~(area > width * perimeter + disc))
+    thin, thick = thin_or_thick_by_size(area, perimeter, width)
+    doubtful = np.flatnonzero(~thin & ~thick)
     if len(doubtful):
         number = np.full(count, -1)
         number[doubtful] = np.arange(len(doubtful))
@@ -1004,8 +1005,7 @@ def _thin_parts_given_away(noded_faces: NodedFaces, label: np.ndarray, width: fl
     pairs, total = np.unique(part * labels + target, return_inverse=True)
     summed = np.bincount(total, weights=weight)
     pair_part = pairs // labels
-    best = np.lexsort((-summed, pair_part))
-    first = best[np.r_[True, pair_part[best][1:] != pair_part[best][:-1]]]
+    first = best_per_group(pair_part, summed)
     moved_to = label_of_part.copy()
     moved_to[pair_part[first]] = pairs[first] % labels
     moved = label.copy()

@@ -43,7 +43,7 @@ import shapely
 
 from geozones.choices import checked_non_negative
 from geozones.io.rings import PolygonRings
-from geozones.io.validity import polygonal_parts, valid_mask
+from geozones.io.validity import clip_to_rects, polygonal_parts, valid_mask
 from geozones.measure.tolerance import STRIP_SHARE, is_thin
 from geozones.parallel import chunk_cuts, for_spans, map_by_cost, map_groups, worker_count
 
@@ -216,23 +216,7 @@ def _half_rects(
 
 
 def _clip_rows(geoms: np.ndarray, rects: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    return _clip(geoms[rows], rects[rows])
-
-
-def _clip(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
-    """Polygonal part of each geometry inside its rectangle; None where GEOS's clip raised."""
-    # shapely.clip_by_rect takes one rectangle; the ufunc beneath it broadcasts them.
-    try:
-        return polygonal_parts(shapely.lib.clip_by_rect(geoms, *rects.T))
-    except shapely.errors.GEOSException:
-        pass
-    out = np.full(len(geoms), None, dtype=object)
-    for k in range(len(geoms)):  # the rare batch holding a degenerate case, one by one
-        try:
-            out[k] = polygonal_parts(np.array([shapely.clip_by_rect(geoms[k], *rects[k])]))[0]
-        except shapely.errors.GEOSException:
-            continue
-    return out
+    return clip_to_rects(geoms[rows], rects[rows])
 
 
 def classified_overlaps(

@@ -22,6 +22,7 @@ import shapely
 
 from geozones.io.proof import orientation, ray_crossing, ring_forward
 from geozones.io.rings import PolygonRings, polygon_rings
+from geozones.io.validity import clip_to_rects
 from geozones.measure.tolerance import shift_rows
 from geozones.parallel import for_spans
 
@@ -138,19 +139,11 @@ def _clip_the_larger(pairs: np.ndarray) -> None:
             continue
         xmin, ymin, xmax, ymax = shapely.bounds(pairs[rows, small]).T
         grow = np.maximum(xmax - xmin, ymax - ymin)
-        clipped = np.array(
-            [
-                shapely.clip_by_rect(geometry, *box)
-                for geometry, box in zip(
-                    pairs[rows, big],
-                    np.column_stack([xmin - grow, ymin - grow, xmax + grow, ymax + grow]),
-                    strict=True,
-                )
-            ],
-            dtype=object,
+        clipped = clip_to_rects(
+            pairs[rows, big], np.column_stack([xmin - grow, ymin - grow, xmax + grow, ymax + grow])
         )
         # GEOS's rectangle clip does not promise a valid result: keep the whole where not.
-        valid = shapely.is_valid(clipped)
+        valid = ~shapely.is_missing(clipped) & shapely.is_valid(clipped)
         pairs[rows[valid], big] = clipped[valid]
 
 

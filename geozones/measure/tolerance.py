@@ -172,12 +172,9 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
     result = empty | (area <= 0)
     if width <= 0:
         return result
-    # Certain without a buffer: a polygon holding a disc of diameter `width` has at least its
-    # area; one without has at most the area of the band within width / 2 of its boundary.
-    disc = math.pi * width * width / 4
-    result |= area < disc
-    bound = width * shapely.length(geoms) + disc
-    doubtful = np.flatnonzero(~result & ~(area > bound))
+    thin, thick = thin_or_thick_by_size(area, shapely.length(geoms), width)
+    result |= thin
+    doubtful = np.flatnonzero(~result & ~thick)
     if len(doubtful):
         narrow = concatenate_blocks(lambda block: _in_narrow_strips(block, width), geoms[doubtful])
         result[doubtful[narrow]] = True
@@ -192,6 +189,59 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
             eroded_away, geoms[doubtful], shapely.get_num_coordinates(geoms[doubtful])
         )
     return result
+
+
+def thin_or_thick_by_size(
+    area: np.ndarray, length: np.ndarray, width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which polygons are thin, and which thick, for certain from their area and perimeter.
+
+    A polygon holding a disc of diameter `width` has at least its area; one without has at
+    most the area of the band within ``width / 2`` of its boundary, ``width × perimeter + π
+    width² / 4``. Polygons in neither are undecided (:func:`is_thin` looks further).
+
+    Parameters
+    ----------
+    area, length : numpy.ndarray
+        Each polygon's area and boundary length (holes included).
+    width : float
+        As for :func:`is_thin`.
+
+    Returns
+    -------
+    thin, thick : numpy.ndarray of bool
+
+    Examples
+    --------
+    >>> thin, thick = thin_or_thick_by_size(np.array([1e-7, 0.05, 1.0]),
+    ...                                     np.array([0.002, 100.0, 4.0]), 0.001)
+    >>> thin.tolist(), thick.tolist()
+    ([True, False, False], [False, False, True])
+    """
+    disc = math.pi * width * width / 4
+    return area < disc, area > width * length + disc
+
+
+def best_per_group(group: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Per group, the position of its highest score (the first of equal ones).
+
+    Parameters
+    ----------
+    group, score : numpy.ndarray
+        A group label and a score per row.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row position per group present, in the order of the groups.
+
+    Examples
+    --------
+    >>> best_per_group(np.array([3, 1, 3, 1]), np.array([0.5, 2.0, 0.7, 2.0])).tolist()
+    [1, 2]
+    """
+    best = np.lexsort((-score, group))
+    return best[np.r_[True, group[best][1:] != group[best][:-1]]]
 
 
 #: A part is certainly thin when its vertices lie in a strip narrower than this share of the
@@ -353,8 +403,7 @@ def eliminate_thin_parts(geoms: np.ndarray, group: np.ndarray, width: float) -> 
     score = intersection_areas(reach, thick, part_index, candidate)
     target = source.copy()
     if len(score):
-        best = np.lexsort((-score, part_index))
-        first = best[np.r_[True, part_index[best][1:] != part_index[best][:-1]]]
+        first = best_per_group(part_index, score)
         moved = score[first] > 0
         target[part_index[first[moved]]] = candidate[first[moved]]
     # Each piece: its thick part and the thin parts that land on it, unioned.
