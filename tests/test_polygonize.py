@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from shapely import LineString, Point, Polygon, box
 
@@ -195,6 +195,36 @@ def test_dissolved_faces_are_the_coverage_unions_of_each_label(
         else:
             assert shapely.equals(merged[which], shapely.coverage_union_all(mine))
             assert np.isclose(merged[which].area, shapely.area(mine).sum(), rtol=1e-12)
+
+
+@given(arrangements(), st.integers(1, 4), st.randoms(use_true_random=False))
+def test_traced_unions_built_in_part_and_read_as_rings(
+    shapes: list[shapely.Geometry], count: int, random: Any
+) -> None:
+    # Some labels built from the traced rings are those labels' unions, the rest empty; the
+    # labels read as one ring are those whose union is a polygon without holes, ring for ring.
+    noded_faces = NodedFaces.of(noded(shapes))
+    label = np.array([random.randrange(-1, count) for _ in noded_faces.faces], dtype=np.int64)
+    traced = noded_faces.dissolved_rings(label)
+    assume(traced is not None)
+    merged = noded_faces.dissolve(label, count)
+    keep = np.array([random.random() < 0.5 for _ in range(count)])
+    built = traced.built(count, keep)
+    for which in range(count):
+        if keep[which]:
+            assert shapely.equals_exact(built[which], merged[which], 0)
+        else:
+            assert built[which].is_empty
+    single, coords, first = traced.single_rings(count)
+    one_ring = [
+        which
+        for which in range(count)
+        if merged[which].geom_type == "Polygon" and not merged[which].interiors
+    ]
+    assert sorted(single.tolist()) == one_ring
+    for k, which in enumerate(single):
+        ring = coords[first[k] : first[k + 1]]
+        assert np.array_equal(ring, shapely.get_coordinates(merged[which].exterior))
 
 
 def test_dissolving_faces_left_to_geos_unions_them_as_a_coverage() -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pyproj
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from shapely import Polygon, box
 
@@ -28,6 +28,7 @@ from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
     check_xy_tolerance,
     eliminate_thin_parts,
+    in_narrow_strips,
     is_thin,
     split_thin_parts,
     tolerance_in_crs_units,
@@ -182,6 +183,86 @@ def test_slivers_in_a_narrow_strip_are_thin_without_a_buffer(monkeypatch, angle)
     straight = np.array([shapes[0], shapes[1]], dtype=object)
     assert is_thin(straight, TOLERANCE).all()
     assert buffered == []
+
+
+def gap(corner: tuple[float, float], arms: list[tuple[float, float, float]]) -> Polygon:
+    """A gap along boundaries meeting at `corner`: arms of (bearing in degrees, length, width).
+
+    Each arm is centred on its line, so that the arms overlap at the corner.
+    """
+    x, y = corner
+    pieces = []
+    for bearing, length, wide in arms:
+        dx, dy = math.cos(math.radians(bearing)), math.sin(math.radians(bearing))
+        nx, ny = -dy * wide / 2, dx * wide / 2
+        ex, ey = x + dx * length, y + dy * length
+        pieces.append(
+            Polygon([(x - nx, y - ny), (ex - nx, ey - ny), (ex + nx, ey + ny), (x + nx, y + ny)])
+        )
+    return shapely.union_all(pieces)
+
+
+@pytest.mark.parametrize("angle", [0.0, 61.0, 133.0])
+def test_gaps_along_two_meeting_boundaries_are_thin_without_a_buffer(monkeypatch, angle):
+    # Gaps a jittered tessellation leaves where two parcel edges meet (an L, a V), at
+    # Gauss-Krüger coordinates: in two strips whose widths add up to under 1 mm they are thin
+    # without a buffer (no disc is covered by planks narrower in all than it is wide).
+    shapes = [
+        gap((X, Y), [(angle, 100.0, 0.0003), (angle + 90, 50.0, 0.0003)]),  # L, 0.3 mm
+        gap((X, Y), [(angle, 80.0, 0.00045), (angle + 20, 60.0, 0.00045)]),  # V, 0.45 mm
+        gap((X, Y), [(angle, 70.0, 0.0003), (angle + 170, 40.0, 0.0004)]),  # nearly straight
+        gap((X, Y), [(angle, 100.0, 0.0006), (angle + 90, 50.0, 0.0006)]),  # L, 0.6 mm arms
+        gap(
+            (X, Y),
+            [(angle, 60.0, 0.0003), (angle + 100, 50.0, 0.0003), (angle + 230, 40.0, 0.0003)],
+        ),
+        gap((X, Y), [(angle, 60.0, 0.0012), (angle + 90, 50.0, 0.0003)]),  # a 1.2 mm arm
+        gap((X, Y), [(angle, 60.0, 0.0003), (angle + 90, 20.0, 0.0015)]),  # a short thick arm
+    ]
+    # Thin by definition: the negative buffer of half the width is empty. (GEOS's maximum
+    # inscribed circle is only a lower bound: it gives 0.7 mm for the last, axis-parallel.)
+    expected = [shapely.buffer(shape, -TOLERANCE / 2).is_empty for shape in shapes]
+    assert expected == [True, True, True, True, True, False, False]
+    assert all(2 * inscribed_radius(shape) < TOLERANCE for shape in shapes[:5])
+    coords, owner = shapely.get_coordinates(shapes, return_index=True)
+    first = np.searchsorted(owner, np.arange(len(shapes) + 1))
+    # The first three lie in two strips narrower in all than 1 mm; the 0.6 mm L (1.2 mm in
+    # all), the three arms and those with a thick arm do not.
+    assert in_narrow_strips(coords, first, TOLERANCE).tolist() == [True] * 3 + [False] * 4
+    buffered: list[int] = []
+    original = shapely.buffer
+    monkeypatch.setattr(
+        shapely,
+        "buffer",
+        lambda geoms, *a, **k: buffered.append(len(geoms)) or original(geoms, *a, **k),
+    )
+    assert is_thin(np.array(shapes, dtype=object), TOLERANCE).tolist() == expected
+    assert sum(buffered) == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 360),
+            st.floats(0.001, 100),
+            st.floats(0.00005, 0.0009),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    st.sampled_from([(0.0, 0.0), (X, Y), (500_000.0, Y)]),
+)
+def test_strips_never_call_a_thick_gap_thin(arms, corner):
+    # Whatever the arms (up to three, at any angle, each under 1 mm wide), a polygon the
+    # strips call thin holds no disc of 1 mm: its negative buffer of 0.5 mm is empty.
+    shape = gap(corner, arms)
+    assume(shape.geom_type == "Polygon" and len(shape.interiors) == 0)
+    coords = shapely.get_coordinates(shape)
+    assume(len(coords) >= 4)
+    if in_narrow_strips(coords, np.array([0, len(coords)]), TOLERANCE)[0]:
+        assert shapely.buffer(shape, -TOLERANCE / 2).is_empty
+        assert 2 * inscribed_radius(shape) < TOLERANCE + 2e-6
 
 
 def test_thin_parts_are_split_off_whole():

@@ -40,6 +40,7 @@ from geozones.measure.tolerance import (
     best_per_group,
     check_xy_tolerance,
     eliminate_thin_parts,
+    in_narrow_strips,
     is_thin,
     split_thin_parts,
     thin_or_thick_by_size,
@@ -991,8 +992,21 @@ def _thin_parts_given_away(noded_faces: NodedFaces, label: np.ndarray, width: fl
     if len(doubtful):
         number = np.full(count, -1)
         number[doubtful] = np.arange(len(doubtful))
-        built = noded_faces.dissolve(np.where(part_of >= 0, number[part_of], -1), len(doubtful))
-        thin[doubtful] = is_thin(built, width)
+        doubtful_label = np.where(part_of >= 0, number[part_of], -1)
+        traced = noded_faces.dissolved_rings(doubtful_label)
+        if traced is None:
+            thin[doubtful] = is_thin(noded_faces.dissolve(doubtful_label, len(doubtful)), width)
+        else:
+            # Most are gaps along one or two parcel edges: told from their rings, not built.
+            single, coords, first = traced.single_rings(len(doubtful))
+            narrow = np.zeros(len(doubtful), dtype=bool)
+            usable = np.diff(first) >= 4
+            if usable.all():
+                narrow[single] = in_narrow_strips(coords, first, width)
+            rest = ~narrow
+            thin[doubtful[narrow]] = True
+            if rest.any():
+                thin[doubtful[rest]] = is_thin(traced.built(len(doubtful), rest)[rest], width)
     if not thin.any():
         return label
     usable = on_part & (other >= 0)

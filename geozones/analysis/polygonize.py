@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -66,6 +67,77 @@ def polygonize_noded(lines: np.ndarray) -> np.ndarray:
     [1.0, 1.0]
     """
     return NodedFaces.of(lines).faces
+
+
+class TracedPolygons(NamedTuple):
+    """Polygons as rings, not built (shapely's ragged arrays), each with a label."""
+
+    #: The rings' coordinates, each ring closed.
+    coords: np.ndarray
+    #: Ring ``r`` is ``coords[ring_offsets[r]:ring_offsets[r + 1]]``.
+    ring_offsets: np.ndarray
+    #: Polygon ``p``'s rings are ``polygon_offsets[p]`` up to ``polygon_offsets[p + 1]``,
+    #: its shell first.
+    polygon_offsets: np.ndarray
+    #: Per polygon, its label (-1 for none).
+    polygon_label: np.ndarray
+
+    def single_rings(self, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The labels traced as one polygon of one ring, with the rings' coordinates.
+
+        Returns the labels (of ``0..count - 1``), and the coordinates of their rings one
+        after the other with where each starts (and the last ends).
+        """
+        present = np.flatnonzero(self.polygon_label >= 0)
+        label = self.polygon_label[present]
+        rings = np.diff(self.polygon_offsets)[present]
+        single = (np.bincount(label, minlength=count) == 1) & (
+            np.bincount(label, weights=rings, minlength=count) == 1
+        )
+        polygon = present[single[label]]
+        take, first = ragged_take(self.ring_offsets, self.polygon_offsets[polygon])
+        return self.polygon_label[polygon], self.coords[take], first
+
+    def built(self, count: int, keep: np.ndarray | None = None) -> np.ndarray:
+        """Per label ``0..count - 1``, its polygons as one geometry.
+
+        A Polygon, a MultiPolygon, or an empty MultiPolygon where no polygon has the label
+        or `keep` (per label) leaves it out.
+        """
+        out = np.full(count, shapely.MultiPolygon(), dtype=object)
+        chosen = self.polygon_label >= 0
+        if keep is not None:
+            chosen[chosen] = keep[self.polygon_label[chosen]]
+        polygon = np.flatnonzero(chosen)
+        polygon = polygon[np.argsort(self.polygon_label[polygon], kind="stable")]
+        ring, polygon_offsets = ragged_take(self.polygon_offsets, polygon)
+        take, ring_offsets = ragged_take(self.ring_offsets, ring)
+        label = self.polygon_label[polygon]
+        merged = _polygons(self.coords[take], ring_offsets, polygon_offsets)
+        shapely.multipolygons(merged, indices=label, out=out)
+        single = np.flatnonzero(np.bincount(label, minlength=count) == 1)
+        out[single] = shapely.get_geometry(out[single], 0)
+        return out
+
+
+def ragged_take(offsets: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the items of spans `which` of a ragged array, and their offsets.
+
+    Span ``k`` is ``offsets[k]`` up to ``offsets[k + 1]``; the spans taken come one after
+    the other, span ``j`` of them at ``new_offsets[j]`` up to ``new_offsets[j + 1]``.
+
+    Examples
+    --------
+    >>> take, new_offsets = ragged_take(np.array([0, 2, 5, 6]), np.array([2, 1]))
+    >>> take.tolist(), new_offsets.tolist()
+    ([5, 2, 3, 4], [0, 1, 4])
+    """
+    which = np.asarray(which, dtype=np.int64)
+    sizes = offsets[which + 1] - offsets[which]
+    new_offsets = np.zeros(len(which) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=new_offsets[1:])
+    take = np.repeat(offsets[which] - new_offsets[:-1], sizes) + np.arange(new_offsets[-1])
+    return take, new_offsets
 
 
 @dataclass(frozen=True)
@@ -137,31 +209,10 @@ class NodedFaces:
         [2.0, 1.0]
         """
         label = np.asarray(label, dtype=np.int64)
+        traced = self.dissolved_rings(label)
+        if traced is not None:
+            return traced.built(count)
         out = np.full(count, shapely.MultiPolygon(), dtype=object)
-        if self.face_of is not None:
-            side = np.where(self.face_of >= 0, label[self.face_of], -1)
-            kept = np.flatnonzero(side[0::2] != side[1::2])
-            sizes = self.line_start[kept + 1] - self.line_start[kept]
-            kept_start = np.zeros(len(kept) + 1, dtype=np.int64)
-            np.cumsum(sizes, out=kept_start[1:])
-            take = np.repeat(self.line_start[kept] - kept_start[:-1], sizes) + np.arange(
-                kept_start[-1]
-            )
-            ok, ring_coords, ring_offsets, polygon_offsets, face_of = _faces(
-                self.coords[take], kept_start
-            )
-            if ok:
-                merged = _polygons(ring_coords, ring_offsets, polygon_offsets)
-                # Each merged face's label: that of the old face beside one of its lines.
-                half = np.flatnonzero(face_of >= 0)
-                first = half[np.unique(face_of[half], return_index=True)[1]]
-                merged_label = side[2 * kept[first >> 1] + (first & 1)]
-                present = np.flatnonzero(merged_label >= 0)
-                present = present[np.argsort(merged_label[present], kind="stable")]
-                shapely.multipolygons(merged[present], indices=merged_label[present], out=out)
-                single = np.flatnonzero(np.bincount(merged_label[present], minlength=count) == 1)
-                out[single] = shapely.get_geometry(out[single], 0)
-                return out
         order = np.argsort(label, kind="stable")
         bounds = np.searchsorted(label[order], np.arange(count + 1))
         for which, (start, stop) in enumerate(pairwise(bounds)):
@@ -170,6 +221,41 @@ class NodedFaces:
             elif stop > start:
                 out[which] = shapely.coverage_union_all(self.faces[order[start:stop]])
         return out
+
+    def dissolved_rings(self, label: np.ndarray) -> TracedPolygons | None:
+        """The rings of :meth:`dissolve`'s polygons, not built: each with its label.
+
+        None where the faces were left to ``shapely.polygonize`` or the tracing was left to
+        GEOS. A caller that needs only some of the unions, or only their coordinates, reads
+        them here.
+
+        Examples
+        --------
+        >>> from shapely import box
+        >>> lines = shapely.get_parts(shapely.union_all(
+        ...     shapely.boundary([box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)])))
+        >>> noded = NodedFaces.of(lines)
+        >>> label = np.where(shapely.bounds(noded.faces)[:, 0] < 2, 0, -1)
+        >>> traced = noded.dissolved_rings(label)
+        >>> traced.polygon_label.tolist(), traced.ring_offsets.tolist()  # nodes stay vertices
+        ([0], [0, 7])
+        """
+        if self.face_of is None:
+            return None
+        label = np.asarray(label, dtype=np.int64)
+        side = np.where(self.face_of >= 0, label[self.face_of], -1)
+        kept = np.flatnonzero(side[0::2] != side[1::2])
+        take, kept_start = ragged_take(self.line_start, kept)
+        ok, ring_coords, ring_offsets, polygon_offsets, face_of = _faces(
+            self.coords[take], kept_start
+        )
+        if not ok:
+            return None
+        # Each merged face's label: that of the old face beside one of its lines.
+        half = np.flatnonzero(face_of >= 0)
+        first = half[np.unique(face_of[half], return_index=True)[1]]
+        polygon_label = side[2 * kept[first >> 1] + (first & 1)]
+        return TracedPolygons(ring_coords, ring_offsets, polygon_offsets, polygon_label)
 
     def borders(self, label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The lines between faces of different labels: (label left, label right, length).

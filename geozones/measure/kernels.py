@@ -727,3 +727,89 @@ def _vertex_near_edge(
             if abs(px * ey - py * ex) <= near * length:
                 return True
     return False
+
+
+@numba.njit(cache=True, nogil=True)
+def in_two_strips(
+    coords: np.ndarray, first: np.ndarray, width: float
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Per run of coordinates: in strips along its edges whose widths add up to less than `width`.
+
+    Run ``k`` is ``coords[first[k]:first[k + 1]]`` (a polygon's closed rings one after the
+    other; the step between two rings counts as an edge). The first strip runs along the
+    run's longest edge and holds the vertices nearer its line than `width`, measured from the
+    run's first vertex; where every edge lies in it, its width alone must be under `width`.
+    Otherwise a second strip runs along the longest edge not in the first and holds every
+    such edge. :func:`geozones.measure.tolerance.in_narrow_strips` says why that makes the
+    polygon thin.
+    """
+    count = len(first) - 1
+    out = np.zeros(count, dtype=np.bool_)
+    for k in range(count):
+        start, stop = first[k], first[k + 1]
+        if stop - start < 2:
+            continue
+        edge = _longest_edge_from(coords, start, stop, np.ones(0, dtype=np.bool_), start)
+        if edge < 0:
+            continue
+        nx, ny = _unit_normal(coords, edge)
+        # Across the strip, from the run's first vertex (small numbers).
+        x0, y0 = coords[start, 0], coords[start, 1]
+        line = (coords[edge, 0] - x0) * nx + (coords[edge, 1] - y0) * ny
+        near = np.empty(stop - start, dtype=np.bool_)
+        low, high = np.inf, -np.inf
+        for i in range(start, stop):
+            across = (coords[i, 0] - x0) * nx + (coords[i, 1] - y0) * ny
+            near[i - start] = abs(across - line) < width
+            if near[i - start]:
+                low = min(low, across)
+                high = max(high, across)
+        second = _longest_edge_from(coords, start, stop, near, start)
+        if second == -2:
+            out[k] = high - low < width
+            continue
+        if second < 0:
+            continue
+        nx, ny = _unit_normal(coords, second)
+        low2, high2 = np.inf, -np.inf
+        for i in range(start, stop - 1):
+            if near[i - start] and near[i + 1 - start]:
+                continue
+            for j in (i, i + 1):
+                across = (coords[j, 0] - x0) * nx + (coords[j, 1] - y0) * ny
+                low2 = min(low2, across)
+                high2 = max(high2, across)
+        out[k] = (high - low) + (high2 - low2) < width
+    return out
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _unit_normal(coords: np.ndarray, edge: int) -> tuple[float, float]:  # pragma: no cover
+    """The unit normal of edge ``edge`` (from vertex ``edge`` to the next), left of it."""
+    dx = coords[edge + 1, 0] - coords[edge, 0]
+    dy = coords[edge + 1, 1] - coords[edge, 1]
+    length = math.sqrt(dx * dx + dy * dy)
+    return -(dy / length), dx / length
+
+
+@numba.njit(cache=True, nogil=True)
+def _longest_edge_from(
+    coords: np.ndarray, start: int, stop: int, skip: np.ndarray, offset: int
+) -> int:  # pragma: no cover - compiled
+    """The first longest edge of ``coords[start:stop]`` not between two `skip` vertices.
+
+    -1 if the longest has no length; -2 if every edge is skipped. `skip` (empty: none) is
+    indexed from `offset`.
+    """
+    best, edge = -1.0, -2
+    for i in range(start, stop - 1):
+        if len(skip) and skip[i - offset] and skip[i + 1 - offset]:
+            continue
+        dx = coords[i + 1, 0] - coords[i, 0]
+        dy = coords[i + 1, 1] - coords[i, 1]
+        length2 = dx * dx + dy * dy
+        if length2 > best:
+            best, edge = length2, i
+    if edge >= 0 and best <= 0:
+        return -1
+    return edge

@@ -153,7 +153,8 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
     exceeds ``width × perimeter + π width² / 4`` are thick, without a buffer: every point of
     a thin polygon lies within ``width / 2`` of its boundary, and that band holds at most that
     much area. Of the others, a polygon that lies in a strip narrower than `width` along its
-    longest edge (a sliver along one straight boundary) is thin.
+    longest edge (a sliver along one straight boundary), or in two strips whose widths add
+    up to less (a gap along two meeting boundaries), is thin (:func:`in_narrow_strips`).
     Only the rest are buffered.
 
     Examples
@@ -250,13 +251,7 @@ STRIP_SHARE = 0.999
 
 
 def _in_narrow_strips(geoms: np.ndarray, width: float) -> np.ndarray:
-    """True where a polygon lies in a strip narrower than `width` along its longest edge.
-
-    A sliver along one straight boundary does. Any strip holding the polygon proves it thin;
-    the longest edge's is the one tried. Multipolygons are left to the buffer (False). GEOS's
-    oriented envelope is not used: at Gauss-Krüger eastings, on a 0.9 mm sliver turned 133°,
-    it gave a "rectangle" smaller than the sliver.
-    """
+    """:func:`in_narrow_strips` of polygons; multipolygons are left to the buffer."""
     narrow = np.zeros(len(geoms), dtype=bool)
     polygons = np.flatnonzero(
         (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON)
@@ -265,24 +260,61 @@ def _in_narrow_strips(geoms: np.ndarray, width: float) -> np.ndarray:
     if len(polygons) == 0:
         return narrow
     coords, owner = shapely.get_coordinates(geoms[polygons], return_index=True)
-    first = np.searchsorted(owner, np.arange(len(polygons)))
-    step = np.diff(coords, axis=0)
-    # Squared edge lengths; -1 between the last vertex of one polygon and the first of the
-    # next. (Between a shell and its hole the "edge" is a chord: its strip holds the
-    # polygon too.)
-    length2 = np.where(owner[1:] == owner[:-1], np.einsum("ij,ij->i", step, step), -1.0)
-    longest = np.maximum.reduceat(length2, first)
-    # The first edge of each polygon as long as its longest (edges are grouped by polygon).
-    ties = np.flatnonzero(length2 == longest[owner[:-1]])
-    edge = ties[np.searchsorted(owner[ties], np.arange(len(polygons)))]
-    usable = longest > 0
-    direction = step[edge] / np.sqrt(np.where(usable, longest, 1.0))[:, None]
-    normal = np.column_stack([-direction[:, 1], direction[:, 0]])
-    # Projections across the strip, from each polygon's first vertex (small numbers).
-    across = np.einsum("ij,ij->i", coords - coords[first[owner]], normal[owner])
-    span = np.maximum.reduceat(across, first) - np.minimum.reduceat(across, first)
-    narrow[polygons] = usable & (span < STRIP_SHARE * width)
+    first = np.searchsorted(owner, np.arange(len(polygons) + 1))
+    narrow[polygons] = in_narrow_strips(coords, first, width)
     return narrow
+
+
+def in_narrow_strips(coords: np.ndarray, first: np.ndarray, width: float) -> np.ndarray:
+    """True where a polygon lies in one or two strips whose widths add up to less than `width`.
+
+    Such a polygon is thin (:func:`is_thin`): a disc is covered by strips only if their
+    widths add up to its diameter at least (Bang's plank theorem), so no disc of diameter
+    `width` fits. One strip runs along the longest edge: a sliver along one straight boundary
+    lies in it. Where some edges do not, a second strip runs along the longest of those and
+    must hold them all: a gap along two meeting boundaries (an L or a V, where a tessellation's
+    jittered parcels leave one) lies in the two. The polygon then lies in the strips because
+    its boundary does: every point outside two strips reaches infinity outside them, so
+    outside the polygon. (With three strips a point can be closed in, so two it is.) Each
+    strip is held to the vertices, with a margin of :data:`STRIP_SHARE` for the rounding of
+    the projections. GEOS's oriented envelope is not used: at Gauss-Krüger eastings, on a 0.9
+    mm sliver turned 133°, it gave a "rectangle" smaller than the sliver.
+
+    Parameters
+    ----------
+    coords : numpy.ndarray
+        ``(n, 2)``: the polygons one after the other, each its rings (closed) in turn.
+    first : numpy.ndarray of int
+        Polygon ``k`` is ``coords[first[k]:first[k + 1]]``; each of 4 coordinates or more.
+    width : float
+        As for :func:`is_thin`.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        Per polygon.
+
+    Examples
+    --------
+    A sliver along one edge, a V of two 0.3 mm wide arms, and a unit square:
+
+    >>> sliver = [(0, 0), (50, 0.0001), (100, 0), (50, -0.0004), (0, 0)]
+    >>> v = [(0, 0), (100, 0.0003), (100.0003, 0), (0.0004, -0.0002), (80, -60),
+    ...      (79.9997, -60.0002), (0, 0)]
+    >>> square = [(0, 0), (1, 0), (1, 1), (0, 1), (0, 0)]
+    >>> in_narrow_strips(np.array(sliver + v + square, dtype=float), np.array([0, 5, 12, 17]),
+    ...                  0.001).tolist()
+    [True, True, False]
+    """
+    from geozones.measure import kernels  # loads numba
+
+    return np.asarray(
+        kernels.in_two_strips(
+            np.ascontiguousarray(coords, dtype=np.float64),
+            np.asarray(first, dtype=np.int64),
+            STRIP_SHARE * width,
+        )
+    )
 
 
 def split_thin_parts(geoms: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
