@@ -240,7 +240,7 @@ def test_gaps_along_two_meeting_boundaries_are_thin_without_a_buffer(monkeypatch
     assert sum(buffered) == 4
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     st.lists(
         st.tuples(
