@@ -227,6 +227,10 @@ def test_traced_unions_built_in_part_and_read_as_rings(
         assert np.array_equal(ring, shapely.get_coordinates(merged[which].exterior))
 
 
+#: Where a Gauss-Krüger feature is moved from, to be noded near the origin.
+ORIGIN = np.array([39_500_000.0, 3_100_000.0])
+
+
 def test_dissolving_faces_left_to_geos_unions_them_as_a_coverage() -> None:
     lines = noded([box(0, 0, 2, 1), LineString([(1, 0), (1, 1)]), box(5, 5, 6, 6)])
     traced = NodedFaces.of(lines)
@@ -236,3 +240,7 @@ def test_dissolving_faces_left_to_geos_unions_them_as_a_coverage() -> None:
         merged = noded_faces.dissolve(label, 2)
         assert shapely.equals(merged[0], box(0, 0, 2, 1))
         assert merged[1].is_empty
+        # Shifted as it is built: the same coordinates as shifted afterwards.
+        shifted = noded_faces.dissolve(label, 2, shift=ORIGIN)
+        after = shapely.transform(merged, lambda xy: xy + ORIGIN)
+        assert shapely.equals_exact(shifted, after, 0).all()

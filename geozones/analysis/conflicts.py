@@ -949,8 +949,7 @@ def _cut_at_once(feature: Any, cutters: np.ndarray, width: float = 0.0) -> tuple
     label[held] = first
     if width > 0:
         label = _thin_parts_given_away(noded_faces, label, width)
-    cut = noded_faces.dissolve(label, len(cutters) + 1)
-    cut = polygonal_parts(shapely.transform(cut, lambda xy: xy + origin))
+    cut = polygonal_parts(noded_faces.dissolve(label, len(cutters) + 1, shift=origin))
     return cut[:-1], cut[-1]
 
 

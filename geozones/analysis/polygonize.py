@@ -98,11 +98,13 @@ class TracedPolygons(NamedTuple):
         take, first = ragged_take(self.ring_offsets, self.polygon_offsets[polygon])
         return self.polygon_label[polygon], self.coords[take], first
 
-    def built(self, count: int, keep: np.ndarray | None = None) -> np.ndarray:
+    def built(
+        self, count: int, keep: np.ndarray | None = None, *, shift: np.ndarray | None = None
+    ) -> np.ndarray:
         """Per label ``0..count - 1``, its polygons as one geometry.
 
         A Polygon, a MultiPolygon, or an empty MultiPolygon where no polygon has the label
-        or `keep` (per label) leaves it out.
+        or `keep` (per label) leaves it out. `shift` (x, y) is added to every coordinate.
         """
         out = np.full(count, shapely.MultiPolygon(), dtype=object)
         chosen = self.polygon_label >= 0
@@ -113,7 +115,8 @@ class TracedPolygons(NamedTuple):
         ring, polygon_offsets = ragged_take(self.polygon_offsets, polygon)
         take, ring_offsets = ragged_take(self.ring_offsets, ring)
         label = self.polygon_label[polygon]
-        merged = _polygons(self.coords[take], ring_offsets, polygon_offsets)
+        coords = self.coords[take] if shift is None else self.coords[take] + shift
+        merged = _polygons(coords, ring_offsets, polygon_offsets)
         shapely.multipolygons(merged, indices=label, out=out)
         single = np.flatnonzero(np.bincount(label, minlength=count) == 1)
         out[single] = shapely.get_geometry(out[single], 0)
@@ -177,7 +180,9 @@ class NodedFaces:
         faces = _polygons(ring_coords, ring_offsets, polygon_offsets)
         return cls(faces, coords, line_start, face_of)
 
-    def dissolve(self, label: np.ndarray, count: int) -> np.ndarray:
+    def dissolve(
+        self, label: np.ndarray, count: int, *, shift: np.ndarray | None = None
+    ) -> np.ndarray:
         """The union of the faces of each label ``0..count - 1``; faces labelled -1 left out.
 
         The lines between faces of one label are dropped and the faces of the rest traced
@@ -190,6 +195,9 @@ class NodedFaces:
             Per face, in ``-1..count - 1``.
         count : int
             Number of labels.
+        shift : numpy.ndarray, optional
+            (x, y) added to every coordinate of the unions: faces traced near the origin
+            come back where they belong without a second pass over the geometries.
 
         Returns
         -------
@@ -211,7 +219,7 @@ class NodedFaces:
         label = np.asarray(label, dtype=np.int64)
         traced = self.dissolved_rings(label)
         if traced is not None:
-            return traced.built(count)
+            return traced.built(count, shift=shift)
         out = np.full(count, shapely.MultiPolygon(), dtype=object)
         order = np.argsort(label, kind="stable")
         bounds = np.searchsorted(label[order], np.arange(count + 1))
@@ -220,6 +228,8 @@ class NodedFaces:
                 out[which] = self.faces[order[start]]
             elif stop > start:
                 out[which] = shapely.coverage_union_all(self.faces[order[start:stop]])
+        if shift is not None:
+            out = shapely.transform(out, lambda xy: xy + shift)
         return out
 
     def dissolved_rings(self, label: np.ndarray) -> TracedPolygons | None:
