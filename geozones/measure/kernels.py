@@ -729,58 +729,160 @@ def _vertex_near_edge(
     return False
 
 
+#: At most this many strips hold a polygon's edges in :func:`in_strips` (2⁴ cells to check).
+MAX_STRIPS = 4
+
+
 @numba.njit(cache=True, nogil=True)
-def in_two_strips(
+def in_strips(
     coords: np.ndarray, first: np.ndarray, width: float
 ) -> np.ndarray:  # pragma: no cover - compiled
-    """Per run of coordinates: in strips along its edges whose widths add up to less than `width`.
+    """Per run of coordinates: in strips, and cells they close in, narrower in all than `width`.
 
     Run ``k`` is ``coords[first[k]:first[k + 1]]`` (a polygon's closed rings one after the
-    other; the step between two rings counts as an edge). The first strip runs along the
-    run's longest edge and holds the vertices nearer its line than `width`, measured from the
-    run's first vertex; where every edge lies in it, its width alone must be under `width`.
-    Otherwise a second strip runs along the longest edge not in the first and holds every
-    such edge. :func:`geozones.measure.tolerance.in_narrow_strips` says why that makes the
-    polygon thin.
+    other; the step between two rings counts as an edge). Up to :data:`MAX_STRIPS` strips
+    take its edges, each running along the longest edge left and holding the edges whose
+    ends are both nearer its line than `width`; with three strips or more, the cells they
+    close in (:func:`_closed_in`) count too. True where every edge has a strip and the widths
+    add up to less than `width` (:func:`geozones.measure.tolerance.in_narrow_strips` says
+    why that makes the polygon thin). Widths are measured across each strip from the run's
+    first vertex.
     """
     count = len(first) - 1
     out = np.zeros(count, dtype=np.bool_)
+    normal = np.empty((MAX_STRIPS, 2))
+    low = np.empty(MAX_STRIPS)
+    high = np.empty(MAX_STRIPS)
     for k in range(count):
         start, stop = first[k], first[k + 1]
-        if stop - start < 2:
+        edges = stop - start - 1
+        if edges < 1:
             continue
-        edge = _longest_edge_from(coords, start, stop, np.ones(0, dtype=np.bool_), start)
-        if edge < 0:
-            continue
-        nx, ny = _unit_normal(coords, edge)
-        # Across the strip, from the run's first vertex (small numbers).
         x0, y0 = coords[start, 0], coords[start, 1]
-        line = (coords[edge, 0] - x0) * nx + (coords[edge, 1] - y0) * ny
-        near = np.empty(stop - start, dtype=np.bool_)
-        low, high = np.inf, -np.inf
-        for i in range(start, stop):
-            across = (coords[i, 0] - x0) * nx + (coords[i, 1] - y0) * ny
-            near[i - start] = abs(across - line) < width
-            if near[i - start]:
-                low = min(low, across)
-                high = max(high, across)
-        second = _longest_edge_from(coords, start, stop, near, start)
-        if second == -2:
-            out[k] = high - low < width
+        strip = np.full(edges, -1, dtype=np.int64)
+        used = 0
+        left = edges
+        while left > 0 and used < MAX_STRIPS:
+            edge, longest = -1, 0.0
+            for i in range(edges):
+                if strip[i] < 0:
+                    dx = coords[start + i + 1, 0] - coords[start + i, 0]
+                    dy = coords[start + i + 1, 1] - coords[start + i, 1]
+                    if dx * dx + dy * dy > longest:
+                        edge, longest = i, dx * dx + dy * dy
+            if edge < 0:
+                break
+            nx, ny = _unit_normal(coords, start + edge)
+            line = (coords[start + edge, 0] - x0) * nx + (coords[start + edge, 1] - y0) * ny
+            low[used], high[used] = np.inf, -np.inf
+            for i in range(edges):
+                if strip[i] >= 0:
+                    continue
+                a = (coords[start + i, 0] - x0) * nx + (coords[start + i, 1] - y0) * ny
+                b = (coords[start + i + 1, 0] - x0) * nx + (coords[start + i + 1, 1] - y0) * ny
+                if abs(a - line) < width and abs(b - line) < width:
+                    strip[i] = used
+                    left -= 1
+                    low[used] = min(low[used], a, b)
+                    high[used] = max(high[used], a, b)
+            normal[used, 0], normal[used, 1] = nx, ny
+            used += 1
+        if left > 0:
             continue
-        if second < 0:
-            continue
-        nx, ny = _unit_normal(coords, second)
-        low2, high2 = np.inf, -np.inf
-        for i in range(start, stop - 1):
-            if near[i - start] and near[i + 1 - start]:
-                continue
-            for j in (i, i + 1):
-                across = (coords[j, 0] - x0) * nx + (coords[j, 1] - y0) * ny
-                low2 = min(low2, across)
-                high2 = max(high2, across)
-        out[k] = (high - low) + (high2 - low2) < width
+        total = 0.0
+        for s in range(used):
+            total += high[s] - low[s]
+        if total < width and used >= 3:
+            xmin, ymin, xmax, ymax = np.inf, np.inf, -np.inf, -np.inf
+            for i in range(start, stop):
+                xmin = min(xmin, coords[i, 0] - x0)
+                xmax = max(xmax, coords[i, 0] - x0)
+                ymin = min(ymin, coords[i, 1] - y0)
+                ymax = max(ymax, coords[i, 1] - y0)
+            total += _closed_in(normal, low, high, used, xmin, ymin, xmax, ymax, width)
+        out[k] = total < width
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _closed_in(
+    normal: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    used: int,
+    xmin: float,
+    ymin: float,
+    xmax: float,
+    ymax: float,
+    width: float,
+) -> float:  # pragma: no cover - compiled
+    """The widths of the cells outside every strip that lie within the box, added up.
+
+    Points outside the strips fall into cells, one per choice of side of each strip (convex:
+    half-planes met), and a cell either lies inside the polygon or outside it, as no edge
+    crosses it. A cell that reaches the box grown by `width` (points outside the polygon's
+    box) lies outside; the others are added at their width (the least over their edges of
+    the farthest vertex from the edge's line).
+    """
+    xmin, ymin, xmax, ymax = xmin - width, ymin - width, xmax + width, ymax + width
+    size = 4 + MAX_STRIPS
+    x, y = np.empty(size), np.empty(size)
+    next_x, next_y = np.empty(size), np.empty(size)
+    total = 0.0
+    for side in range(1 << used):
+        x[0], x[1], x[2], x[3] = xmin, xmax, xmax, xmin
+        y[0], y[1], y[2], y[3] = ymin, ymin, ymax, ymax
+        corners = 4
+        for s in range(used):
+            # Keep a·p <= b: below the strip (a the normal, b its low side) or above it.
+            if (side >> s) & 1:
+                ax, ay, b = -normal[s, 0], -normal[s, 1], -high[s]
+            else:
+                ax, ay, b = normal[s, 0], normal[s, 1], low[s]
+            kept = 0
+            for i in range(corners):
+                j = (i + 1) % corners
+                di = ax * x[i] + ay * y[i] - b
+                dj = ax * x[j] + ay * y[j] - b
+                if di <= 0:
+                    next_x[kept], next_y[kept] = x[i], y[i]
+                    kept += 1
+                if (di < 0 < dj) or (dj < 0 < di):
+                    t = di / (di - dj)
+                    next_x[kept] = x[i] + t * (x[j] - x[i])
+                    next_y[kept] = y[i] + t * (y[j] - y[i])
+                    kept += 1
+            x, next_x = next_x, x
+            y, next_y = next_y, y
+            corners = kept
+            if corners == 0:
+                break
+        if corners == 0:
+            continue
+        reaches = False
+        for i in range(corners):
+            if (
+                x[i] < xmin + width / 2
+                or x[i] > xmax - width / 2
+                or y[i] < ymin + width / 2
+                or y[i] > ymax - width / 2
+            ):
+                reaches = True
+        if reaches:
+            continue
+        least = np.inf
+        for i in range(corners):
+            j = (i + 1) % corners
+            ex, ey = x[j] - x[i], y[j] - y[i]
+            length = math.sqrt(ex * ex + ey * ey)
+            if length == 0:
+                continue
+            farthest = 0.0
+            for q in range(corners):
+                farthest = max(farthest, abs((x[q] - x[i]) * ey - (y[q] - y[i]) * ex) / length)
+            least = min(least, farthest)
+        total += least if least < np.inf else 0.0
+    return total
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -790,26 +892,3 @@ def _unit_normal(coords: np.ndarray, edge: int) -> tuple[float, float]:  # pragm
     dy = coords[edge + 1, 1] - coords[edge, 1]
     length = math.sqrt(dx * dx + dy * dy)
     return -(dy / length), dx / length
-
-
-@numba.njit(cache=True, nogil=True)
-def _longest_edge_from(
-    coords: np.ndarray, start: int, stop: int, skip: np.ndarray, offset: int
-) -> int:  # pragma: no cover - compiled
-    """The first longest edge of ``coords[start:stop]`` not between two `skip` vertices.
-
-    -1 if the longest has no length; -2 if every edge is skipped. `skip` (empty: none) is
-    indexed from `offset`.
-    """
-    best, edge = -1.0, -2
-    for i in range(start, stop - 1):
-        if len(skip) and skip[i - offset] and skip[i + 1 - offset]:
-            continue
-        dx = coords[i + 1, 0] - coords[i, 0]
-        dy = coords[i + 1, 1] - coords[i, 1]
-        length2 = dx * dx + dy * dy
-        if length2 > best:
-            best, edge = length2, i
-    if edge >= 0 and best <= 0:
-        return -1
-    return edge

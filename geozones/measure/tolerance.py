@@ -153,8 +153,8 @@ def is_thin(geoms: np.ndarray, width: float) -> np.ndarray:
     exceeds ``width × perimeter + π width² / 4`` are thick, without a buffer: every point of
     a thin polygon lies within ``width / 2`` of its boundary, and that band holds at most that
     much area. Of the others, a polygon that lies in a strip narrower than `width` along its
-    longest edge (a sliver along one straight boundary), or in two strips whose widths add
-    up to less (a gap along two meeting boundaries), is thin (:func:`in_narrow_strips`).
+    longest edge (a sliver along one straight boundary), or in up to four strips whose
+    widths add up to less (a gap where boundaries meet), is thin (:func:`in_narrow_strips`).
     Only the rest are buffered.
 
     Examples
@@ -266,18 +266,20 @@ def _in_narrow_strips(geoms: np.ndarray, width: float) -> np.ndarray:
 
 
 def in_narrow_strips(coords: np.ndarray, first: np.ndarray, width: float) -> np.ndarray:
-    """True where a polygon lies in one or two strips whose widths add up to less than `width`.
+    """True where a polygon lies in strips whose widths add up to less than `width`.
 
     Such a polygon is thin (:func:`is_thin`): a disc is covered by strips only if their
-    widths add up to its diameter at least (Bang's plank theorem), so no disc of diameter
-    `width` fits. One strip runs along the longest edge: a sliver along one straight boundary
-    lies in it. Where some edges do not, a second strip runs along the longest of those and
-    must hold them all: a gap along two meeting boundaries (an L or a V, where a tessellation's
-    jittered parcels leave one) lies in the two. The polygon then lies in the strips because
-    its boundary does: every point outside two strips reaches infinity outside them, so
-    outside the polygon. (With three strips a point can be closed in, so two it is.) Each
-    strip is held to the vertices, with a margin of :data:`STRIP_SHARE` for the rounding of
-    the projections. GEOS's oriented envelope is not used: at Gauss-Krüger eastings, on a 0.9
+    widths add up to its diameter at least (Bang's plank theorem, 1951), so no disc of
+    diameter `width` fits. The strips take the polygon's edges: the first runs along the
+    longest edge and holds the edges near its line, the next along the longest edge left,
+    up to four (a sliver along one parcel edge lies in one strip; a gap where two, three or
+    four parcel edges meet, an L, a V, a T or an X of slivers, in as many). The polygon lies
+    where its boundary keeps it: in the strips, or in a cell of points outside them all
+    that no edge crosses, on the same side of each strip (a convex cell). A cell that
+    reaches beyond the polygon's box lies outside the polygon; with three strips or more
+    the others, closed in by the strips, count at their width too. Each strip is held to
+    its edges' vertices, with a margin of :data:`STRIP_SHARE` for the rounding of the
+    projections. GEOS's oriented envelope is not used: at Gauss-Krüger eastings, on a 0.9
     mm sliver turned 133°, it gave a "rectangle" smaller than the sliver.
 
     Parameters
@@ -296,7 +298,8 @@ def in_narrow_strips(coords: np.ndarray, first: np.ndarray, width: float) -> np.
 
     Examples
     --------
-    A sliver along one edge, a V of two 0.3 mm wide arms, and a unit square:
+    A sliver along one edge, a V of two 0.3 mm wide arms, and a unit square (in four strips
+    of no width, which close it in):
 
     >>> sliver = [(0, 0), (50, 0.0001), (100, 0), (50, -0.0004), (0, 0)]
     >>> v = [(0, 0), (100, 0.0003), (100.0003, 0), (0.0004, -0.0002), (80, -60),
@@ -309,7 +312,7 @@ def in_narrow_strips(coords: np.ndarray, first: np.ndarray, width: float) -> np.
     from geozones.measure import kernels  # loads numba
 
     return np.asarray(
-        kernels.in_two_strips(
+        kernels.in_strips(
             np.ascontiguousarray(coords, dtype=np.float64),
             np.asarray(first, dtype=np.int64),
             STRIP_SHARE * width,
