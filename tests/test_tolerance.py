@@ -268,7 +268,11 @@ def test_what_the_strips_close_in_counts(shape):
             max_size=4,
         ),
         st.lists(
-            st.tuples(st.floats(-0.003, 0.003), st.floats(-0.003, 0.003)),
+            # On a grid of 0.1 µm: GEOS's buffer and inscribed circle, the oracles, break
+            # down on subnormal coordinates.
+            st.tuples(st.integers(-30_000, 30_000), st.integers(-30_000, 30_000)).map(
+                lambda xy: (xy[0] * 1e-7, xy[1] * 1e-7)
+            ),
             min_size=3,
             max_size=5,
         ),
