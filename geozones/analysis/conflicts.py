@@ -996,7 +996,8 @@ def _thin_parts_given_away(noded_faces: NodedFaces, label: np.ndarray, width: fl
         if traced is None:
             thin[doubtful] = is_thin(noded_faces.dissolve(doubtful_label, len(doubtful)), width)
         else:
-            # Most are gaps along one or two parcel edges: told from their rings, not built.
+            # Most are gaps along parcel edges, or where a few meet: told from their rings
+            # (in_narrow_strips), not built.
             single, coords, first = traced.single_rings(len(doubtful))
             narrow = np.zeros(len(doubtful), dtype=bool)
             usable = np.diff(first) >= 4
