@@ -1,6 +1,7 @@
-"""The compiled loops (numba) behind the ring pass and the pair tests.
+"""The compiled loops (numba) behind the ring pass, the pair tests and the strips of thinness.
 
-They serve :mod:`geozones.measure._rings` and :mod:`geozones.analysis._pairs`.
+They serve :mod:`geozones.measure._rings`, :mod:`geozones.analysis._pairs` and
+:func:`geozones.measure.tolerance.in_narrow_strips`.
 
 Imported only when a kernel first runs, so that ``import geozones`` does not load numba. Each
 function is compiled on its first call and cached on disk (``cache=True``): the first run on a
