@@ -32,7 +32,7 @@ from geozones.analysis.overlaps import Overlaps, built_pieces, classified_overla
 from geozones.analysis.polygonize import NodedFaces
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
-from geozones.io.validity import polygon_array, polygonal_parts
+from geozones.io.validity import EMPTY_POLYGONAL, polygon_array, polygonal_parts
 from geozones.measure.area import ellipsoidal_area, ellipsoidal_ring_area
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
@@ -920,9 +920,8 @@ def _cut_at_once(feature: Any, cutters: np.ndarray, width: float = 0.0) -> tuple
     """
     # Noded near the origin: 40,000 km from it, GEOS's fallback snaps within 1e-12 of the
     # coordinates, moving boundaries by tens of micrometres. Whole-metre shifts are exact.
-    empty = shapely.MultiPolygon()
     if shapely.is_empty(feature):
-        return np.array([empty] * len(cutters), dtype=object), feature
+        return np.full(len(cutters), EMPTY_POLYGONAL, dtype=object), feature
     # A cutter can be a red-line polygon of 200,000 vertices: only its part over the feature
     # matters, and every face's point tested against it whole reads all its edges.
     bounds = shapely.bounds(feature)
@@ -938,15 +937,16 @@ def _cut_at_once(feature: Any, cutters: np.ndarray, width: float = 0.0) -> tuple
     noded = shapely.union_all(np.concatenate([[shapely.boundary(feature)], lines]))
     noded_faces = NodedFaces.of(shapely.get_parts(noded))
     faces = noded_faces.faces
-    inside = shapely.point_on_surface(faces)
-    shapely.prepare(feature)
-    held = np.flatnonzero(shapely.contains(feature, inside))
-    face, cutter = shapely.STRtree(cutters).query(inside[held], predicate="within")
+    # One point inside each face, tested against the feature and the cutters, each prepared
+    # by the query (a point tested against a cutter unprepared reads all its edges).
+    points = shapely.STRtree(shapely.point_on_surface(faces))
+    held = np.zeros(len(faces), dtype=bool)
+    held[points.query(feature, predicate="contains")] = True
+    cutter, face = points.query(cutters, predicate="contains")
+    inside = held[face]
     # Each face of the feature goes to the first cutter holding it, or stays (the last label).
-    first = np.full(len(held), len(cutters))
-    np.minimum.at(first, face, cutter)
-    label = np.full(len(faces), -1)
-    label[held] = first
+    label = np.where(held, len(cutters), -1)
+    np.minimum.at(label, face[inside], cutter[inside])
     if width > 0:
         label = _thin_parts_given_away(noded_faces, label, width)
     cut = polygonal_parts(noded_faces.dissolve(label, len(cutters) + 1, shift=origin))

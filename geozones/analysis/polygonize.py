@@ -38,6 +38,7 @@ import numpy as np
 import shapely
 
 from geozones.io.proof import orientation, ray_crossing
+from geozones.io.validity import EMPTY_POLYGONAL
 
 
 def polygonize_noded(lines: np.ndarray) -> np.ndarray:
@@ -106,7 +107,7 @@ class TracedPolygons(NamedTuple):
         A Polygon, a MultiPolygon, or an empty MultiPolygon where no polygon has the label
         or `keep` (per label) leaves it out. `shift` (x, y) is added to every coordinate.
         """
-        out = np.full(count, shapely.MultiPolygon(), dtype=object)
+        out = np.full(count, EMPTY_POLYGONAL, dtype=object)
         chosen = self.polygon_label >= 0
         if keep is not None:
             chosen[chosen] = keep[self.polygon_label[chosen]]
@@ -220,7 +221,7 @@ class NodedFaces:
         traced = self.dissolved_rings(label)
         if traced is not None:
             return traced.built(count, shift=shift)
-        out = np.full(count, shapely.MultiPolygon(), dtype=object)
+        out = np.full(count, EMPTY_POLYGONAL, dtype=object)
         order = np.argsort(label, kind="stable")
         bounds = np.searchsorted(label[order], np.arange(count + 1))
         for which, (start, stop) in enumerate(pairwise(bounds)):

@@ -40,6 +40,11 @@ LOWER_DIMENSIONAL_TYPES = (
     shapely.GeometryType.MULTIPOINT,
     shapely.GeometryType.MULTILINESTRING,
 )
+#: The empty result of a polygonal operation (geometries are immutable: one serves all).
+EMPTY_POLYGONAL = shapely.MultiPolygon()
+#: Per GEOS type id + 1 (missing is -1): whether the type is lower-dimensional. A lookup,
+#: not ``np.isin``, which costs more than the rest on the few geometries of one cut.
+_LOWER_DIMENSIONAL = np.isin(np.arange(-1, 8), LOWER_DIMENSIONAL_TYPES)
 
 
 def geometry_array(data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
@@ -150,14 +155,13 @@ def polygonal_parts(geoms: np.ndarray) -> np.ndarray:
     """
     result = np.asarray(geoms, dtype=object).copy()
     type_ids = shapely.get_type_id(result)
-    lower = np.isin(type_ids, LOWER_DIMENSIONAL_TYPES)
-    result[lower] = shapely.MultiPolygon()
+    result[_LOWER_DIMENSIONAL[type_ids + 1]] = EMPTY_POLYGONAL
     collections = np.flatnonzero(type_ids == shapely.GeometryType.GEOMETRYCOLLECTION)
     if len(collections):
         parts, owner = shapely.get_parts(result[collections], return_index=True)
         polygonal = np.isin(shapely.get_type_id(parts), POLYGONAL_TYPES)
         polygons, part_index = shapely.get_parts(parts[polygonal], return_index=True)
-        merged = np.array([shapely.MultiPolygon()] * len(collections), dtype=object)
+        merged = np.full(len(collections), EMPTY_POLYGONAL, dtype=object)
         shapely.multipolygons(polygons, indices=owner[polygonal][part_index], out=merged)
         result[collections] = merged
     return result
