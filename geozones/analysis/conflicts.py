@@ -28,6 +28,7 @@ import shapely
 
 from geozones.analysis.coverage import ZonePieces
 from geozones.analysis.faces import faces_and_points, genuine_groups
+from geozones.analysis.noding import node_lines
 from geozones.analysis.overlaps import Overlaps, built_pieces, classified_overlaps
 from geozones.analysis.polygonize import NodedFaces
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
@@ -912,14 +913,15 @@ def _cut_at_once(feature: Any, cutters: np.ndarray, width: float = 0.0) -> tuple
     """What `feature` loses to each cutter in turn, and what it keeps, from one noding.
 
     The boundaries of the feature and of every cutter (within the feature's box) are noded
-    together and cut into faces; each face of the feature goes to the first cutter holding
-    it, or stays. The pieces are the faces of each cutter with the lines between them
+    together (:func:`~geozones.analysis.noding.node_lines`, or GEOS where it declines) and
+    cut into faces; each face of the feature goes to the first cutter holding it, or stays. The pieces are the faces of each cutter with the lines between them
     dropped (:meth:`NodedFaces.dissolve`), so they and what the feature keeps are disjoint
     and add up to the feature, as when the cutters are cut out one after the other, at the
     cost of one overlay instead of one per cutter.
     """
     # Noded near the origin: 40,000 km from it, GEOS's fallback snaps within 1e-12 of the
-    # coordinates, moving boundaries by tens of micrometres. Whole-metre shifts are exact.
+    # coordinates, moving boundaries by tens of micrometres, and our crossing points would be
+    # rounded to 7e-9. Whole-metre shifts are exact.
     if shapely.is_empty(feature):
         return np.full(len(cutters), EMPTY_POLYGONAL, dtype=object), feature
     # A cutter can be a red-line polygon of 200,000 vertices: only its part over the feature
@@ -934,8 +936,12 @@ def _cut_at_once(feature: Any, cutters: np.ndarray, width: float = 0.0) -> tuple
     cutters = shapely.transform(cutters, lambda xy: xy - origin)
     xmin, ymin, xmax, ymax = shapely.bounds(feature)
     lines = shapely.clip_by_rect(shapely.boundary(cutters), xmin, ymin, xmax, ymax)
-    noded = shapely.union_all(np.concatenate([[shapely.boundary(feature)], lines]))
-    noded_faces = NodedFaces.of(shapely.get_parts(noded))
+    lines = np.concatenate([[shapely.boundary(feature)], lines])
+    noded = node_lines(lines)
+    if noded is None:
+        noded_faces = NodedFaces.of(shapely.get_parts(shapely.union_all(lines)))
+    else:
+        noded_faces = NodedFaces.of_coordinates(*noded)
     faces = noded_faces.faces
     # One point inside each face, tested against the feature and the cutters, each prepared
     # by the query (a point tested against a cutter unprepared reads all its edges).

@@ -172,10 +172,21 @@ class NodedFaces:
         coords, which = shapely.get_coordinates(lines, return_index=True)
         line_start = np.zeros(len(lines) + 1, dtype=np.int64)
         np.cumsum(np.bincount(which, minlength=len(lines)), out=line_start[1:])
-        if len(lines) == 0:
+        return cls.of_coordinates(coords, line_start)
+
+    @classmethod
+    def of_coordinates(cls, coords: np.ndarray, line_start: np.ndarray) -> NodedFaces:
+        """Trace the faces of the noded lines ``coords[line_start[i]:line_start[i + 1]]``.
+
+        As :meth:`of`, for lines held as coordinates (:func:`geozones.analysis.noding.node_lines`).
+        """
+        if len(line_start) == 1:
             return cls(np.empty(0, dtype=object), coords, line_start, np.zeros(0, np.int64))
         ok, ring_coords, ring_offsets, polygon_offsets, face_of = _faces(coords, line_start)
         if not ok:
+            lines = shapely.linestrings(
+                coords, indices=np.repeat(np.arange(len(line_start) - 1), np.diff(line_start))
+            )
             faces = shapely.get_parts(shapely.polygonize(lines))
             return cls(faces, coords, line_start, None)
         faces = _polygons(ring_coords, ring_offsets, polygon_offsets)
