@@ -108,7 +108,7 @@ def _pairs(
 ) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Pairs of segments whose boxes meet (each once, first < second), from a uniform grid.
 
-    Only pairs with at least one segment `wanted`.
+    Only pairs with at least one segment `wanted`, in no particular order.
 
     Each segment is entered in the cells it passes through, column by column (its y-range
     within each column, widened by a hair against rounding), so a long diagonal edge fills a
@@ -138,65 +138,71 @@ def _pairs(
     columns = int(width / size) + 1
     rows = int(height / size) + 1
     hair = 1e-9 * size
-    # Two passes: count each cell's entries, then fill them.
+    # The cells of each segment, segment by segment; then the segments of each cell.
+    cells = np.empty(2 * n + 16, np.int64)
+    cell_start = np.zeros(n + 1, np.int64)
+    used = 0
+    for k in range(n):
+        c0 = int((xmin[k] - x0) / size)
+        c1 = min(int((xmax[k] - x0) / size), columns - 1)
+        dx = stop[k, 0] - start[k, 0]
+        for c in range(c0, c1 + 1):
+            if c0 == c1 or dx == 0.0:
+                low, high = ymin[k], ymax[k]
+            else:
+                left = max(xmin[k], x0 + c * size)
+                right = min(xmax[k], x0 + (c + 1) * size)
+                slope = (stop[k, 1] - start[k, 1]) / dx
+                ya = start[k, 1] + slope * (left - start[k, 0])
+                yb = start[k, 1] + slope * (right - start[k, 0])
+                low = max(min(ya, yb) - hair, ymin[k])
+                high = min(max(ya, yb) + hair, ymax[k])
+            r0 = max(int((low - y0) / size), 0)
+            r1 = min(int((high - y0) / size), rows - 1)
+            if used + r1 - r0 + 1 > len(cells):
+                grown = np.empty(2 * len(cells) + r1 - r0 + 1, np.int64)
+                grown[:used] = cells[:used]
+                cells = grown
+            for r in range(r0, r1 + 1):
+                cells[used] = r * columns + c
+                used += 1
+        cell_start[k + 1] = used
     count = np.zeros(columns * rows + 1, np.int64)
-    for fill in range(2):
-        if fill == 1:
-            for c in range(columns * rows):
-                count[c + 1] += count[c]
-            entries = np.empty(count[columns * rows], np.int64)
-            at = count[:-1].copy()
-        for k in range(n):
-            c0 = int((xmin[k] - x0) / size)
-            c1 = min(int((xmax[k] - x0) / size), columns - 1)
-            dx = stop[k, 0] - start[k, 0]
-            for c in range(c0, c1 + 1):
-                if c0 == c1 or dx == 0.0:
-                    low, high = ymin[k], ymax[k]
-                else:
-                    left = max(xmin[k], x0 + c * size)
-                    right = min(xmax[k], x0 + (c + 1) * size)
-                    slope = (stop[k, 1] - start[k, 1]) / dx
-                    ya = start[k, 1] + slope * (left - start[k, 0])
-                    yb = start[k, 1] + slope * (right - start[k, 0])
-                    low = max(min(ya, yb) - hair, ymin[k])
-                    high = min(max(ya, yb) + hair, ymax[k])
-                r0 = max(int((low - y0) / size), 0)
-                r1 = min(int((high - y0) / size), rows - 1)
-                for r in range(r0, r1 + 1):
-                    cell = r * columns + c
-                    if fill == 0:
-                        count[cell + 1] += 1
-                    else:
-                        entries[at[cell]] = k
-                        at[cell] += 1
-    # Pairs in each cell, their boxes meeting; then each pair once.
+    for m in range(used):
+        count[cells[m] + 1] += 1
+    for c in range(columns * rows):
+        count[c + 1] += count[c]
+    entries = np.empty(used, np.int64)
+    at = count[:-1].copy()
+    for k in range(n):
+        for m in range(cell_start[k], cell_start[k + 1]):
+            entries[at[cells[m]]] = k
+            at[cells[m]] += 1
+    # Each segment against the others of its cells, each pair once (marked by the first of
+    # the two that is wanted), their boxes meeting.
+    mark = np.full(n, -1, np.int64)
+    first = np.empty(4 * n + 16, np.int64)
+    second = np.empty(4 * n + 16, np.int64)
     total = 0
-    for fill in range(2):
-        if fill == 1:
-            keys = np.empty(total, np.int64)
-            total = 0
-        for cell in range(columns * rows):
-            a = count[cell]
-            b = count[cell + 1]
-            for i in range(a, b):
-                p = entries[i]
-                for j in range(i + 1, b):
-                    q = entries[j]
-                    if not (wanted[p] or wanted[q]):
-                        continue
-                    if (
-                        xmin[p] > xmax[q]
-                        or xmin[q] > xmax[p]
-                        or ymin[p] > ymax[q]
-                        or ymin[q] > ymax[p]
-                    ):
-                        continue
-                    if fill == 1:
-                        keys[total] = min(p, q) * n + max(p, q)
-                    total += 1
-    keys = np.unique(keys)
-    return keys // n, keys % n
+    for p in range(n):
+        if not wanted[p]:
+            continue
+        for m in range(cell_start[p], cell_start[p + 1]):
+            cell = cells[m]
+            for e in range(count[cell], count[cell + 1]):
+                q = entries[e]
+                if q == p or mark[q] == p or (q < p and wanted[q]):
+                    continue
+                mark[q] = p
+                if xmin[p] > xmax[q] or xmin[q] > xmax[p] or ymin[p] > ymax[q] or ymin[q] > ymax[p]:
+                    continue
+                if total == len(first):
+                    first = np.concatenate((first, np.empty(total, np.int64)))
+                    second = np.concatenate((second, np.empty(total, np.int64)))
+                first[total] = min(p, q)
+                second[total] = max(p, q)
+                total += 1
+    return first[:total], second[:total]
 
 
 @numba.njit(cache=True, nogil=True)
