@@ -914,10 +914,11 @@ def _cut_at_once(feature: Any, cutters: np.ndarray, width: float = 0.0) -> tuple
 
     The boundaries of the feature and of every cutter (within the feature's box) are noded
     together (:func:`~geozones.analysis.noding.node_lines`, or GEOS where it declines) and
-    cut into faces; each face of the feature goes to the first cutter holding it, or stays. The pieces are the faces of each cutter with the lines between them
-    dropped (:meth:`NodedFaces.dissolve`), so they and what the feature keeps are disjoint
-    and add up to the feature, as when the cutters are cut out one after the other, at the
-    cost of one overlay instead of one per cutter.
+    cut into faces; each face of the feature goes to the first cutter holding it, or stays.
+    The pieces are the faces of each cutter with the lines between them dropped
+    (:meth:`NodedFaces.dissolve`), so they and what the feature keeps are disjoint and add
+    up to the feature, as when the cutters are cut out one after the other, at the cost of
+    one overlay instead of one per cutter.
     """
     # Noded near the origin: 40,000 km from it, GEOS's fallback snaps within 1e-12 of the
     # coordinates, moving boundaries by tens of micrometres, and our crossing points would be

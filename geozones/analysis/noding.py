@@ -46,9 +46,10 @@ def node_lines(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     Returns
     -------
     (coords, line_start) or None
-        The pieces, each a line of two points ``coords[line_start[i]:line_start[i + 1]]``,
-        meeting only at their ends, each once. None where a pair could not be decided or a
-        rounded crossing point made the pieces meet elsewhere: node them with GEOS.
+        The pieces joined into lines ``coords[line_start[i]:line_start[i + 1]]`` from node to
+        node (where other than two pieces meet), meeting only at their ends, each piece once.
+        None where a pair could not be decided or a rounded crossing point made the pieces
+        meet elsewhere: node them with GEOS.
 
     Examples
     --------
@@ -56,8 +57,8 @@ def node_lines(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
     >>> from shapely import box
     >>> coords, line_start = node_lines(shapely.boundary([box(0, 0, 2, 2), box(1, 1, 3, 3)]))
-    >>> len(line_start) - 1  # 4 + 4 edges, two of each square cut in two
-    12
+    >>> len(line_start) - 1  # from one crossing to the other, around each square both ways
+    4
     """
     parts = shapely.get_parts(np.asarray(lines, dtype=object))
     coords, which = shapely.get_coordinates(parts, return_index=True)
@@ -73,7 +74,82 @@ def node_lines(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     ok, pieces = _noded(start, stop, MERGE_WITHIN * max(1.0, float(size.max())))
     if not ok:
         return None
-    return pieces.reshape(-1, 2), np.arange(0, 2 * len(pieces) + 1, 2, dtype=np.int64)
+    return _chains(pieces)
+
+
+@numba.njit(cache=True, nogil=True)
+def _chains(pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The pieces (rows x0, y0, x1, y1) joined at points where exactly two meet.
+
+    Returns the lines' coordinates and where each starts (and the last ends). Fewer, longer
+    lines make the faces cheaper to trace than one line per piece.
+    """
+    m = len(pieces)
+    ends = np.empty((2 * m, 2))
+    for k in range(m):
+        ends[2 * k, 0] = pieces[k, 0]
+        ends[2 * k, 1] = pieces[k, 1]
+        ends[2 * k + 1, 0] = pieces[k, 2]
+        ends[2 * k + 1, 1] = pieces[k, 3]
+    by_y = np.argsort(ends[:, 1], kind="mergesort")
+    by_place = by_y[np.argsort(ends[by_y, 0], kind="mergesort")]
+    node = np.empty(2 * m, np.int64)
+    nodes = 0
+    for i in range(2 * m):
+        e = by_place[i]
+        if i > 0:
+            f = by_place[i - 1]
+            if ends[e, 0] != ends[f, 0] or ends[e, 1] != ends[f, 1]:
+                nodes += 1
+        node[e] = nodes
+    nodes += 1
+    node_start = np.zeros(nodes + 1, np.int64)
+    for e in range(2 * m):
+        node_start[node[e] + 1] += 1
+    for v in range(nodes):
+        node_start[v + 1] += node_start[v]
+    at = node_start[:-1].copy()
+    around = np.empty(2 * m, np.int64)
+    for e in range(2 * m):
+        around[at[node[e]]] = e
+        at[node[e]] += 1
+    coords = np.empty((2 * m, 2))
+    line_start = np.zeros(m + 1, np.int64)
+    used = 0
+    lines = 0
+    seen = np.zeros(m, np.bool_)
+    # From every node where other than two pieces meet, then round the closed loops left.
+    for sweep in range(2):
+        for v in range(nodes if sweep == 0 else m):
+            if sweep == 0:
+                if node_start[v + 1] - node_start[v] == 2:
+                    continue
+                firsts = around[node_start[v] : node_start[v + 1]]
+            else:
+                if seen[v]:
+                    continue
+                firsts = np.array([2 * v])
+            for e in firsts:
+                if seen[e >> 1]:
+                    continue
+                coords[used] = ends[e]
+                used += 1
+                while True:
+                    seen[e >> 1] = True
+                    other = e ^ 1
+                    coords[used] = ends[other]
+                    used += 1
+                    w = node[other]
+                    if node_start[w + 1] - node_start[w] != 2:
+                        break
+                    e = around[node_start[w]]
+                    if e == other:
+                        e = around[node_start[w] + 1]
+                    if seen[e >> 1]:
+                        break
+                lines += 1
+                line_start[lines] = used
+    return coords[:used], line_start[: lines + 1]
 
 
 @numba.njit(cache=True, nogil=True)
