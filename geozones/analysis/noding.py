@@ -91,18 +91,26 @@ def _chains(pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no 
         ends[2 * k, 1] = pieces[k, 1]
         ends[2 * k + 1, 0] = pieces[k, 2]
         ends[2 * k + 1, 1] = pieces[k, 3]
-    by_y = np.argsort(ends[:, 1], kind="mergesort")
-    by_place = by_y[np.argsort(ends[by_y, 0], kind="mergesort")]
-    node = np.empty(2 * m, np.int64)
+    # Nodes: equal ends, found by x and then, among the few of one x, by y.
+    by_x = np.argsort(ends[:, 0])
+    node = np.full(2 * m, -1, np.int64)
     nodes = 0
-    for i in range(2 * m):
-        e = by_place[i]
-        if i > 0:
-            f = by_place[i - 1]
-            if ends[e, 0] != ends[f, 0] or ends[e, 1] != ends[f, 1]:
-                nodes += 1
-        node[e] = nodes
-    nodes += 1
+    run = 0
+    while run < 2 * m:
+        stop = run + 1
+        while stop < 2 * m and ends[by_x[stop], 0] == ends[by_x[run], 0]:
+            stop += 1
+        for i in range(run, stop):
+            e = by_x[i]
+            if node[e] >= 0:
+                continue
+            node[e] = nodes
+            for j in range(i + 1, stop):
+                f = by_x[j]
+                if node[f] < 0 and ends[f, 1] == ends[e, 1]:
+                    node[f] = nodes
+            nodes += 1
+        run = stop
     node_start = np.zeros(nodes + 1, np.int64)
     for e in range(2 * m):
         node_start[node[e] + 1] += 1
@@ -119,37 +127,51 @@ def _chains(pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # pragma: no 
     lines = 0
     seen = np.zeros(m, np.bool_)
     # From every node where other than two pieces meet, then round the closed loops left.
-    for sweep in range(2):
-        for v in range(nodes if sweep == 0 else m):
-            if sweep == 0:
-                if node_start[v + 1] - node_start[v] == 2:
-                    continue
-                firsts = around[node_start[v] : node_start[v + 1]]
-            else:
-                if seen[v]:
-                    continue
-                firsts = np.array([2 * v])
-            for e in firsts:
-                if seen[e >> 1]:
-                    continue
-                coords[used] = ends[e]
-                used += 1
-                while True:
-                    seen[e >> 1] = True
-                    other = e ^ 1
-                    coords[used] = ends[other]
-                    used += 1
-                    w = node[other]
-                    if node_start[w + 1] - node_start[w] != 2:
-                        break
-                    e = around[node_start[w]]
-                    if e == other:
-                        e = around[node_start[w] + 1]
-                    if seen[e >> 1]:
-                        break
-                lines += 1
-                line_start[lines] = used
+    for v in range(nodes):
+        if node_start[v + 1] - node_start[v] != 2:
+            for k in range(node_start[v], node_start[v + 1]):
+                if not seen[around[k] >> 1]:
+                    used = _walk(around[k], ends, node, node_start, around, seen, coords, used)
+                    lines += 1
+                    line_start[lines] = used
+    for k in range(m):
+        if not seen[k]:
+            used = _walk(2 * k, ends, node, node_start, around, seen, coords, used)
+            lines += 1
+            line_start[lines] = used
     return coords[:used], line_start[: lines + 1]
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _walk(
+    e: int,
+    ends: np.ndarray,
+    node: np.ndarray,
+    node_start: np.ndarray,
+    around: np.ndarray,
+    seen: np.ndarray,
+    coords: np.ndarray,
+    used: int,
+) -> int:  # pragma: no cover - compiled
+    """Follow the pieces from end `e` through points where two meet: one line.
+
+    Its coordinates are written from ``coords[used]``; returns the new count.
+    """
+    coords[used] = ends[e]
+    used += 1
+    while True:
+        seen[e >> 1] = True
+        other = e ^ 1
+        coords[used] = ends[other]
+        used += 1
+        w = node[other]
+        if node_start[w + 1] - node_start[w] != 2:
+            return used
+        e = around[node_start[w]]
+        if e == other:
+            e = around[node_start[w] + 1]
+        if seen[e >> 1]:
+            return used
 
 
 @numba.njit(cache=True, nogil=True)
