@@ -100,6 +100,19 @@ def test_a_line_ending_on_another_cuts_it() -> None:
     assert_meet_only_at_their_ends(pieces)
 
 
+def test_many_lines_ending_on_one_vertical_line() -> None:
+    # Forty lines across a square, ending on its sides (as clipped cutters end on a
+    # feature's box), some running on out of it: ends sharing one x are told apart by y.
+    lines = [box(0, 0, 100, 100).boundary]
+    lines += [LineString([(0, 2.0 * k + 1), (100, 2.0 * k + 1.5)]) for k in range(40)]
+    lines += [LineString([(0, 2.0 * k + 1), (-5, 2.0 * k + 1)]) for k in range(0, 40, 2)]
+    pieces = pieces_of(lines)
+    assert_meet_only_at_their_ends(pieces)
+    geos = shapely.get_parts(shapely.union_all(lines))
+    assert segments(pieces) == segments(geos)
+    assert len(NodedFaces.of(pieces).faces) == len(NodedFaces.of(geos).faces) == 41
+
+
 @st.composite
 def arrangements(draw: st.DrawFn) -> list[shapely.Geometry]:
     """Boundaries of boxes on a small grid (edges along each other, T-junctions, corners
