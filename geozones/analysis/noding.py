@@ -190,10 +190,10 @@ def _noded(
     """The segments ``start[k] -> stop[k]`` cut where they meet, as rows (x0, y0, x1, y1)."""
     nothing = np.empty((0, 4))
     first, second = _pairs(start, stop, np.ones(len(start), np.bool_))
-    node_of, node_x, node_y, along, ok = _meeting_points(start, stop, first, second)
+    node_of, node_x, node_y, computed, along, ok = _meeting_points(start, stop, first, second)
     if not ok:
         return False, nothing
-    _merge_close(node_x, node_y, within)
+    _merge_close(node_x, node_y, computed, within)
     pieces, changed = _split(start, stop, node_of, node_x, node_y)
     if along:  # pieces along each other come out twice
         keep = _distinct(pieces)
@@ -315,15 +315,17 @@ def _pairs(
 @numba.njit(cache=True, nogil=True)
 def _meeting_points(
     start: np.ndarray, stop: np.ndarray, first: np.ndarray, second: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, bool]:  # pragma: no cover - compiled
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool, bool]:  # pragma: no cover
     """Where each pair meets, as points to cut each segment at: (segment, x, y).
 
-    Also whether any two run along each other, and whether every pair was decided.
+    Also which points are computed crossings (the others are ends of segments), whether any
+    two segments run along each other, and whether every pair was decided.
     """
     size = 4 * len(first)
     node_of = np.empty(size, np.int64)
     node_x = np.empty(size)
     node_y = np.empty(size)
+    computed = np.zeros(size, np.bool_)
     count = 0
     along = False
     for k in range(len(first)):
@@ -397,45 +399,59 @@ def _meeting_points(
         vy = dy - cy
         denominator = ux * vy - uy * vx
         if denominator == 0.0 or not np.isfinite(denominator):
-            return node_of, node_x, node_y, along, False
+            return node_of, node_x, node_y, computed, along, False
         t = ((cx - ax) * vy - (cy - ay) * vx) / denominator
         x = ax + t * ux
         y = ay + t * uy
         x = min(max(x, max(min(ax, bx), min(cx, dx))), min(max(ax, bx), max(cx, dx)))
         y = min(max(y, max(min(ay, by), min(cy, dy))), min(max(ay, by), max(cy, dy)))
+        computed[count : count + 2] = True
         count = _add(node_of, node_x, node_y, count, p, x, y)
         count = _add(node_of, node_x, node_y, count, q, x, y)
-    return node_of[:count], node_x[:count], node_y[:count], along, True
+    return node_of[:count], node_x[:count], node_y[:count], computed[:count], along, True
 
 
 @numba.njit(cache=True, nogil=True)
-def _merge_close(node_x: np.ndarray, node_y: np.ndarray, within: float) -> None:
-    # pragma: no cover - compiled
-    """Move cut points closer than `within` (chained) onto one: the least, by x then y.
+def _merge_close(
+    node_x: np.ndarray, node_y: np.ndarray, computed: np.ndarray, within: float
+) -> None:  # pragma: no cover - compiled
+    """Move computed cut points closer than `within` (chained) onto one point.
 
     A line crossing two segments that lie along each other is cut at two points rounded
-    apart; cut at one, the two come out the same pieces.
+    apart; cut at one, the two come out the same pieces. Ends of segments never move (a
+    line ending there would come loose): a computed point near one moves onto it, and two
+    different ends are never joined. Otherwise the least point, by x then y, is kept.
     """
     n = len(node_x)
     order = np.argsort(node_x)
     root = np.arange(n)
+    # Per root: the segment end its group holds (a record of it), or -1.
+    anchor = np.where(computed, -1, np.arange(n))
     for i in range(n):
         a = order[i]
         j = i + 1
         while j < n and node_x[order[j]] - node_x[a] <= within:
             b = order[j]
-            if abs(node_y[b] - node_y[a]) <= within and (
-                node_x[b] != node_x[a] or node_y[b] != node_y[a]
-            ):
-                ra = a
-                while root[ra] != ra:
-                    ra = root[ra]
-                rb = b
-                while root[rb] != rb:
-                    rb = root[rb]
-                if ra != rb:
-                    root[max(ra, rb)] = min(ra, rb)
             j += 1
+            if not (computed[a] or computed[b]) or abs(node_y[b] - node_y[a]) > within:
+                continue
+            if node_x[b] == node_x[a] and node_y[b] == node_y[a]:
+                continue
+            ra = a
+            while root[ra] != ra:
+                ra = root[ra]
+            rb = b
+            while root[rb] != rb:
+                rb = root[rb]
+            if ra == rb:
+                continue
+            p = anchor[ra]
+            q = anchor[rb]
+            if p >= 0 and q >= 0 and (node_x[p] != node_x[q] or node_y[p] != node_y[q]):
+                continue  # two different ends
+            keep, other = min(ra, rb), max(ra, rb)
+            root[other] = keep
+            anchor[keep] = max(p, q)
     best = np.arange(n)
     for k in range(n):
         r = k
@@ -447,8 +463,10 @@ def _merge_close(node_x: np.ndarray, node_y: np.ndarray, within: float) -> None:
     x = node_x.copy()
     y = node_y.copy()
     for k in range(n):
-        node_x[k] = x[best[root[k]]]
-        node_y[k] = y[best[root[k]]]
+        r = root[k]
+        chosen = anchor[r] if anchor[r] >= 0 else best[r]
+        node_x[k] = x[chosen]
+        node_y[k] = y[chosen]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
