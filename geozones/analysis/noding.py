@@ -8,9 +8,10 @@ jitter, and builds an overlay graph the faces do not need.
 :func:`node_lines` finds the pairs of segments that may meet on a uniform grid, decides each
 with exact orientations (Shewchuk's filter, then an exact expansion where it cannot tell),
 cuts both segments of a crossing at the rounded crossing point and a segment at any end of
-another lying on it (collinear overlaps included). Cut points within a unit in the last place
-of each other are made one, so that a line crossing two edges drawn along each other (a
-parcel edge shared exactly) cuts both at one point; repeated pieces are kept once, and the
+another lying on it (collinear overlaps included). Computed crossing points within a unit in
+the last place of each other are made one (or moved onto a segment's end that near; ends never
+move), so that a line crossing two edges drawn along each other (a parcel edge shared
+exactly) cuts both at one point; repeated pieces are kept once, and the
 pieces are joined into lines from node to node. Rounding a crossing point can make a piece
 cross a line it did not cross, so every piece of a cut segment is then checked, exactly,
 against all others: any two that meet other than at a shared end (or that run along each
