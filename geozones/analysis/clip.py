@@ -720,7 +720,7 @@ _SPLITTER = 134_217_729.0
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _two_sum(a: float, b: float) -> tuple[float, float]:  # pragma: no cover - compiled
+def two_sum(a: float, b: float) -> tuple[float, float]:  # pragma: no cover - compiled
     """``a + b`` as a double and the error of its rounding (Knuth)."""
     total = a + b
     back = total - a
@@ -728,7 +728,7 @@ def _two_sum(a: float, b: float) -> tuple[float, float]:  # pragma: no cover - c
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _two_product(a: float, b: float) -> tuple[float, float]:  # pragma: no cover - compiled
+def two_product(a: float, b: float) -> tuple[float, float]:  # pragma: no cover - compiled
     """``a * b`` as a double and the error of its rounding (Dekker)."""
     product = a * b
     split = _SPLITTER * a
@@ -746,9 +746,9 @@ def _dd_add(
     a_high: float, a_low: float, b_high: float, b_low: float
 ) -> tuple[float, float]:  # pragma: no cover - compiled
     """Sum of two double-doubles."""
-    high, low = _two_sum(a_high, b_high)
+    high, low = two_sum(a_high, b_high)
     low += a_low + b_low
-    return _two_sum(high, low)
+    return two_sum(high, low)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -756,9 +756,9 @@ def _dd_multiply(
     a_high: float, a_low: float, b_high: float, b_low: float
 ) -> tuple[float, float]:  # pragma: no cover - compiled
     """Product of two double-doubles."""
-    high, low = _two_product(a_high, b_high)
+    high, low = two_product(a_high, b_high)
     low += a_high * b_low + a_low * b_high
-    return _two_sum(high, low)
+    return two_sum(high, low)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -773,7 +773,7 @@ def _dd_divide(
     back_high, back_low = _dd_multiply(b_high, b_low, second, 0.0)
     rest_high, rest_low = _dd_add(rest_high, rest_low, -back_high, -back_low)
     third = rest_high / b_high
-    high, low = _two_sum(first, second)
+    high, low = two_sum(first, second)
     return _dd_add(high, low, third, 0.0)
 
 
@@ -786,12 +786,12 @@ def _crossing_point(
     As GEOS computes it (in double-double too), so the pieces have its coordinates: the
     point rounded from a value within about 1e-30 of the exact one.
     """
-    ux = _two_sum(bx, -ax)
-    uy = _two_sum(by, -ay)
-    vx = _two_sum(dx, -cx)
-    vy = _two_sum(dy, -cy)
-    wx = _two_sum(cx, -ax)
-    wy = _two_sum(cy, -ay)
+    ux = two_sum(bx, -ax)
+    uy = two_sum(by, -ay)
+    vx = two_sum(dx, -cx)
+    vy = two_sum(dy, -cy)
+    wx = two_sum(cx, -ax)
+    wy = two_sum(cy, -ay)
     one = _dd_multiply(ux[0], ux[1], vy[0], vy[1])
     two = _dd_multiply(uy[0], uy[1], vx[0], vx[1])
     denominator = _dd_add(one[0], one[1], -two[0], -two[1])

@@ -25,6 +25,7 @@ import numba
 import numpy as np
 import shapely
 
+from geozones.analysis.clip import two_product, two_sum
 from geozones.io.proof import orientation
 
 #: Cells per segment, at most, in the grid that pairs segments.
@@ -615,29 +616,6 @@ def _apart(
     return True
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _two_sum(a: float, b: float) -> tuple[float, float]:  # pragma: no cover - compiled
-    x = a + b
-    virtual = x - a
-    return x, (a - (x - virtual)) + (b - virtual)
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _split_half(a: float) -> tuple[float, float]:  # pragma: no cover - compiled
-    c = 134217729.0 * a  # 2**27 + 1 (Dekker)
-    high = c - (c - a)
-    return high, a - high
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _two_product(a: float, b: float) -> tuple[float, float]:  # pragma: no cover - compiled
-    x = a * b
-    a_high, a_low = _split_half(a)
-    b_high, b_low = _split_half(b)
-    error = x - a_high * b_high - a_low * b_high - a_high * b_low
-    return x, a_low * b_low - error
-
-
 @numba.njit(cache=True, nogil=True)
 def exact_orientation(
     ax: float, ay: float, bx: float, by: float, cx: float, cy: float
@@ -661,17 +639,17 @@ def exact_orientation(
         return turn
     if (cx == ax and cy == ay) or (cx == bx and cy == by) or (ax == bx and ay == by):
         return 0
-    acx, acx_low = _two_sum(ax, -cx)
-    bcy, bcy_low = _two_sum(by, -cy)
-    acy, acy_low = _two_sum(ay, -cy)
-    bcx, bcx_low = _two_sum(bx, -cx)
+    acx, acx_low = two_sum(ax, -cx)
+    bcy, bcy_low = two_sum(by, -cy)
+    acy, acy_low = two_sum(ay, -cy)
+    bcx, bcx_low = two_sum(bx, -cx)
     terms = np.empty(16)
     left = (acx, acx_low)
     right = (bcy, bcy_low)
     m = 0
     for u in left:
         for v in right:
-            high, low = _two_product(u, v)
+            high, low = two_product(u, v)
             terms[m] = high
             terms[m + 1] = low
             m += 2
@@ -679,7 +657,7 @@ def exact_orientation(
     right = (bcx, bcx_low)
     for u in left:
         for v in right:
-            high, low = _two_product(u, v)
+            high, low = two_product(u, v)
             terms[m] = -high
             terms[m + 1] = -low
             m += 2
@@ -689,7 +667,7 @@ def exact_orientation(
     for term in terms:
         q = float(term)
         for i in range(size):
-            q, expansion[i] = _two_sum(q, expansion[i])
+            q, expansion[i] = two_sum(q, expansion[i])
         expansion[size] = q
         size += 1
     for i in range(size - 1, -1, -1):
