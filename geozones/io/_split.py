@@ -38,3 +38,30 @@ def ring_lengths_by_closure(
         if at != stop:
             return False
     return True
+
+
+@numba.njit(cache=True, nogil=True)
+def closes_only_at_end(
+    coords: np.ndarray, span_starts: np.ndarray, span_lengths: np.ndarray, out: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Whether each span's first vertex comes back only as its last (one ring, closed).
+
+    ``out[g]`` is True where span ``g`` (``span_lengths[g]`` coordinates from
+    ``span_starts[g]``) ends on its first vertex and does not reach it anywhere from three
+    places on before that, as :func:`ring_lengths_by_closure` counts a ring's end.
+    """
+    for g in range(len(span_starts)):
+        out[g] = False
+        if span_lengths[g] < 4:
+            continue
+        at = span_starts[g]
+        last = at + span_lengths[g] - 1
+        x = coords[at, 0]
+        y = coords[at, 1]
+        closed = coords[last, 0] == x and coords[last, 1] == y
+        i = at + 3
+        while closed and i < last:
+            if coords[i, 0] == x and coords[i, 1] == y:
+                closed = False
+            i += 1
+        out[g] = closed

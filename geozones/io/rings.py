@@ -46,12 +46,14 @@ class PolygonRings(NamedTuple):
 def polygon_rings(geoms: np.ndarray) -> PolygonRings:
     """The rings of non-empty polygons and multipolygons, as flat coordinates.
 
-    A Polygon without holes is one ring, all its coordinates. The coordinates of the
-    others are split where each ring comes back to its first vertex, into as many rings
-    as GEOS counts holes (and parts): no ring is copied out of GEOS. A ring that comes
-    back to its first vertex before its end is not simple, so its geometry is invalid
-    whatever the split; where the split does not give GEOS's count of rings (such a
-    ring, or one that ends on a repeated vertex), GEOS's rings are used.
+    A Polygon without holes is one ring, all its coordinates; where polygons are small
+    (parcels), one whose coordinates come back to their first vertex only at their end is
+    taken to have none without asking GEOS, which costs more. The coordinates of the others are
+    split where each ring comes back to its first vertex, into as many rings as GEOS counts
+    holes (and parts): no ring is copied out of GEOS. A ring that comes back to its first
+    vertex before its end is not simple, so its geometry is invalid whatever the split;
+    where the split does not give GEOS's count of rings (such a ring, or one that ends on a
+    repeated vertex), GEOS's rings are used.
 
     Parameters
     ----------
@@ -71,17 +73,28 @@ def polygon_rings(geoms: np.ndarray) -> PolygonRings:
     >>> rings.ring_geometry.tolist(), rings.ring_is_hole.tolist(), rings.ring_lengths.tolist()
     ([0, 0, 1], [False, True, False], [5, 5, 5])
     """
-    from geozones.io._split import ring_lengths_by_closure  # loads numba
+    from geozones.io._split import closes_only_at_end, ring_lengths_by_closure  # numba
 
     # The per-geometry counts run in threads (GEOS releases the GIL) while this thread
     # reads the coordinates (which holds it).
-    counted = _in_background(_count_rings, geoms)
+    counted = _in_background(_count_coordinates, geoms)
     coords = shapely.get_coordinates(geoms)
     blocks = counted()
-    simple = np.concatenate([block[0] for block in blocks])
+    polygon = np.concatenate([block[0] for block in blocks])
     lengths = np.concatenate([block[1] for block in blocks]).astype(np.int64)
+    holes = np.concatenate([block[2] for block in blocks])
     n = len(geoms)
     span_starts = np.cumsum(lengths) - lengths
+    simple = polygon & (holes == 0)
+    unasked = np.flatnonzero(polygon & (holes < 0))
+    if len(unasked):
+        closed = np.zeros(len(unasked), dtype=bool)
+        closes_only_at_end(coords, span_starts[unasked], lengths[unasked], closed)
+        simple[unasked[closed]] = True
+        # A Polygon whose one ring comes back to its first vertex before its end (invalid)
+        # has no holes either: GEOS says so.
+        other = unasked[~closed]
+        simple[other[shapely.get_num_interior_rings(geoms[other]) == 0]] = True
     if simple.all():
         return PolygonRings(
             coords=coords,
@@ -140,12 +153,23 @@ def _in_background(func: Callable[[np.ndarray], T], items: np.ndarray) -> Callab
     return result
 
 
-def _count_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which geometries are polygons without holes, and how many coordinates each has."""
-    simple = (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (
-        shapely.get_num_interior_rings(geoms) == 0
-    )
-    return simple, shapely.get_num_coordinates(geoms)
+#: Below this many coordinates per geometry (on average, in a block), GEOS is not asked for
+#: the polygons' holes: looking at their coordinates for a ring's end is cheaper.
+_ASK_HOLES_FROM = 64
+
+
+def _count_coordinates(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per geometry: a Polygon (not a multipolygon)? its coordinates; its holes, or -1.
+
+    The holes are counted by GEOS only for polygons of many coordinates: for small ones,
+    asking costs more than finding the end of their first ring in the coordinates.
+    """
+    polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
+    lengths = shapely.get_num_coordinates(geoms)
+    holes = np.full(len(geoms), -1, dtype=np.int64)
+    if lengths.sum() >= _ASK_HOLES_FROM * len(geoms):
+        holes[polygon] = shapely.get_num_interior_rings(geoms[polygon])
+    return polygon, lengths, holes
 
 
 def _counted_rings(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
