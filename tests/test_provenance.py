@@ -71,6 +71,21 @@ def test_to_crs_result_has_no_report_and_the_original_geometries_go_at_the_next_
     assert len(projected) == 4
 
 
+def test_a_layer_read_after_others_goes_too(tmp_path):
+    """Records added after a use of the registry are let go like the first."""
+    kept = read_layer_with_a_bowtie(tmp_path)
+    geozones.area(kept)  # a use of the registry with one record
+    with pytest.warns(GeometryRepairWarning):
+        later = geozones.read_layer(tmp_path / "layer.gpkg")
+    later_geometry = weakref.ref(later.geometry.iloc[0])
+    geozones.area(later)
+    del later
+    gc.collect()
+    geozones.area(kept)
+    gc.collect()
+    assert later_geometry() is None
+
+
 def test_writers_need_not_clear_anything(read, tmp_path):
     read.to_parquet(tmp_path / "layer.parquet")
     read.to_file(tmp_path / "copy.gpkg", driver="GPKG")
