@@ -15,6 +15,7 @@ from itertools import pairwise
 from typing import TypeVar
 
 import numpy as np
+import shapely
 
 from geozones.errors import GeozonesError
 
@@ -193,6 +194,65 @@ def for_spans(
 
 #: Below this total cost (GEOS coordinates, say) the work is done in the calling thread.
 MIN_COST = 20_000
+
+
+#: Fewest geometries per block of :func:`query_pairs` (a query costs a microsecond or more).
+MIN_QUERY_BLOCK = 1_000
+
+
+def query_pairs(
+    tree: shapely.STRtree,
+    geoms: np.ndarray,
+    *,
+    predicate: str | None = None,
+    threads: int | None = None,
+) -> np.ndarray:
+    """``tree.query(geoms, predicate=predicate)``, with blocks of `geoms` in threads.
+
+    The same pairs in the same order (by position in `geoms`). GEOS builds a tree at its
+    first query, without a lock: that query is made here, in this thread, first. A polygon of
+    `geoms` prepared already is used by a predicate as it is, and a prepared polygon used in
+    two threads at once can crash (:func:`map_groups`): with a predicate and such polygons
+    among `geoms`, one thread queries.
+
+    Parameters
+    ----------
+    tree : shapely.STRtree
+        The tree.
+    geoms : numpy.ndarray of shapely geometries
+        The geometries to query with.
+    predicate : str, optional
+        As for ``STRtree.query``.
+    threads : int, optional
+        Threads to use (:func:`worker_count`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(2, n)`` positions: in `geoms`, in the tree.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> tree = shapely.STRtree([box(0, 0, 1, 1), box(5, 5, 6, 6)])
+    >>> query_pairs(tree, np.array([box(0.5, 0.5, 5.5, 5.5), box(9, 9, 10, 10)])).tolist()
+    [[0, 0], [0, 1]]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    workers = worker_count(threads)
+    blocks = max(1, min(4 * workers, len(geoms) // MIN_QUERY_BLOCK))
+    if blocks == 1 or workers == 1 or (predicate is not None and shapely.is_prepared(geoms).any()):
+        return tree.query(geoms, predicate=predicate)
+    tree.query(shapely.Point(0.0, 0.0))
+    edges = np.linspace(0, len(geoms), blocks + 1).astype(int)
+    spans = list(pairwise(edges))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(
+            pool.map(lambda span: tree.query(geoms[span[0] : span[1]], predicate=predicate), spans)
+        )
+    for (start, _), part in zip(spans, parts, strict=True):
+        part[0] += start
+    return np.concatenate(parts, axis=1)
 
 
 def map_by_cost(

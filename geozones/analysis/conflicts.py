@@ -47,7 +47,7 @@ from geozones.measure.tolerance import (
     thin_or_thick_by_size,
     tolerance_in_crs_units,
 )
-from geozones.parallel import map_blocks, map_by_cost
+from geozones.parallel import map_blocks, map_by_cost, query_pairs
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
 #: The three lines' layer keys, in the default priority of the rules:
@@ -447,7 +447,9 @@ def overlap_count(
         for column, name in enumerate(prepared.names):
             # Each polygon is prepared for its points (the query side is): a point tested
             # against a 200,000-vertex red-line polygon unprepared reads every edge.
-            _, point_index = points.query(prepared.geoms[name], predicate="contains")
+            _, point_index = query_pairs(
+                points, prepared.geoms[name], predicate="contains", threads=threads
+            )
             covering[np.unique(point_index), column] = True
         count = covering.sum(axis=1)
         keep = count >= 2

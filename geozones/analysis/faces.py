@@ -36,7 +36,7 @@ import shapely
 from geozones.analysis._pairs import components
 from geozones.analysis.overlaps import Overlaps, classified_overlaps
 from geozones.analysis.polygonize import polygonize_noded
-from geozones.parallel import map_by_cost
+from geozones.parallel import map_by_cost, query_pairs
 
 
 def overlay_faces(regions: np.ndarray, *, threads: int | None = None) -> np.ndarray:
@@ -104,7 +104,9 @@ def faces_and_points(
     grid = snap_grid(regions)
     clearance = CLEARANCE_GRIDS * grid
     if group is None:
-        left, right = shapely.STRtree(regions).query(regions, predicate="intersects")
+        left, right = query_pairs(
+            shapely.STRtree(regions), regions, predicate="intersects", threads=threads
+        )
         _, group = components(len(regions), left, right)
     alone = np.bincount(group)[group] == 1
     singles = shapely.get_parts(regions[alone]).astype(object)

@@ -45,7 +45,14 @@ from geozones.choices import checked_non_negative
 from geozones.io.rings import PolygonRings
 from geozones.io.validity import clip_to_rects, polygonal_parts, valid_mask
 from geozones.measure.tolerance import STRIP_SHARE, is_thin
-from geozones.parallel import chunk_cuts, for_spans, map_by_cost, map_groups, worker_count
+from geozones.parallel import (
+    chunk_cuts,
+    for_spans,
+    map_by_cost,
+    map_groups,
+    query_pairs,
+    worker_count,
+)
 
 #: Polygons with more coordinates than this are cut into pieces before pairing, by default
 #: (0 cuts nothing), with :data:`CUT_WHEN_FINER` and :data:`CUT_FROM_CANDIDATES`. It halved
@@ -315,7 +322,7 @@ def classified_overlaps(
         queried_pieces = np.concatenate([queried[~cut], cut_pieces])
         query_count = shapely.get_num_coordinates(queried_pieces)
     indexed_owner, indexed_pieces = np.arange(len(indexed)), indexed
-    query_piece, tree_piece = tree.query(queried_pieces)
+    query_piece, tree_piece = query_pairs(tree, queried_pieces, threads=threads)
     query_index, tree_index = queried_owner[query_piece], indexed_owner[tree_piece]
     keep = query_index < tree_index if same_layer else slice(None)
     query_piece, tree_piece = query_piece[keep], tree_piece[keep]
