@@ -81,6 +81,25 @@ def test_hand_made_cases(name):
         assert shapely.is_valid(geometry)
 
 
+def test_many_small_polygons_are_checked_by_the_proof_as_geos_would(monkeypatch):
+    """Past PROVE_SMALL_FROM small polygons the proof goes first; GEOS settles the rest."""
+    from geozones.io import proof, validity
+
+    cases = [geometry for geometry, _ in CASES.values()]
+    cases.append(Polygon(SQUARE, [[(0, 0), (1, 2), (2, 1)]]))  # valid, left to GEOS
+    cases = [geometry for geometry in cases if shapely.get_num_coordinates(geometry) >= 4]
+    parcels = [box(20.0 * i, 0, 20.0 * i + 10, 10) for i in range(validity.PROVE_SMALL_FROM)]
+    geoms = np.array(parcels + cases * 3, dtype=object)
+    proved = []
+    whole = proof.certainly_valid
+    monkeypatch.setattr(proof, "certainly_valid", lambda g: proved.append(len(g)) or whole(g))
+    assert validity.valid_mask(geoms).tolist() == shapely.is_valid(geoms).tolist()
+    assert proved == [len(geoms)]
+    proved.clear()
+    assert validity.valid_mask(geoms[-len(cases) :]).tolist() == shapely.is_valid(cases).tolist()
+    assert proved == []  # too few small polygons: GEOS alone
+
+
 def test_hole_touching_its_shell_is_left_to_geos():
     """Valid (one touching point), but rings that meet are not decided here."""
     touching = Polygon(SQUARE, [[(0, 0), (1, 2), (2, 1)]])

@@ -6,7 +6,7 @@ points and lines where polygons are needed are an error that names the features.
 
 Validity is decided by GEOS (``is_valid``), except where a cheaper exact test proves it first:
 the caller's (the area's ring pass, ``certify``) and, for polygons of :data:`PROVE_FROM`
-coordinates or more, :func:`geozones.io.proof.certainly_valid`.
+coordinates or more and for many smaller ones, :func:`geozones.io.proof.certainly_valid`.
 """
 
 from __future__ import annotations
@@ -30,9 +30,12 @@ if TYPE_CHECKING:
 POLYGONAL_TYPES = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 #: Polygons of this many coordinates or more are proven valid by :mod:`geozones.io.proof`
 #: before GEOS is asked: from about 64 coordinates the proof is faster (2-3x up to 1,024
-#: coordinates, 24x beyond on the benchmark's red line), below it GEOS is (a parcel costs GEOS
-#: 80 ns per coordinate, the proof a few microseconds per polygon; docs/performance.md).
+#: coordinates, 24x beyond on the benchmark's red line) however few they are.
 PROVE_FROM = 64
+#: Smaller polygons are proven too where there are this many: the proof costs about half a
+#: millisecond per call, then 0.4-0.6 us per parcel against GEOS's 1.2-1.8 us (10,000
+#: parcels: 6.5 ms against 18 ms; 1,000: 1.0 ms against 1.2 ms; docs/performance.md).
+PROVE_SMALL_FROM = 2_000
 LOWER_DIMENSIONAL_TYPES = (
     shapely.GeometryType.POINT,
     shapely.GeometryType.LINESTRING,
@@ -259,7 +262,8 @@ def checked_polygons(
 def valid_mask(geoms: np.ndarray) -> np.ndarray:
     """``shapely.is_valid`` of polygons, faster: proven where possible, GEOS in threads.
 
-    Polygons of :data:`PROVE_FROM` coordinates or more are first proven valid by
+    Polygons of :data:`PROVE_FROM` coordinates or more, and all of them where there are
+    :data:`PROVE_SMALL_FROM` smaller ones, are first proven valid by
     :func:`geozones.io.proof.certainly_valid`; GEOS checks the rest, in threads, costliest
     first.
 
@@ -282,11 +286,13 @@ def valid_mask(geoms: np.ndarray) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
     valid = np.zeros(len(geoms), dtype=bool)
     coordinates = shapely.get_num_coordinates(geoms)
-    large = np.flatnonzero(coordinates >= PROVE_FROM)
-    if len(large):
+    proven = coordinates >= PROVE_FROM
+    if len(geoms) - np.count_nonzero(proven) >= PROVE_SMALL_FROM:
+        proven[:] = True
+    if proven.any():
         from geozones.io.proof import certainly_valid
 
-        valid[large] = certainly_valid(geoms[large])
+        valid[proven] = certainly_valid(geoms[proven])
     rest = np.flatnonzero(~valid)
     if len(rest):
         # In threads, costliest first: one red-line polygon can hold 100,000 vertices.
