@@ -1,18 +1,24 @@
-"""Run vectorized work on blocks of an array in threads.
+"""Run vectorized work on blocks of an array in threads (or forked processes).
 
 shapely's vectorized functions and numpy's arithmetic release the GIL, so threads give real
-parallelism on blocks of features without the cost of pickling geometries to processes.
+parallelism on blocks of features without the cost of pickling geometries to processes. Work
+made of many small calls per item holds the GIL most of its time: :func:`map_by_cost_forked`
+runs it in processes forked from this one, where that is safe.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from itertools import pairwise
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import shapely
@@ -20,6 +26,8 @@ import shapely
 from geozones.errors import GeozonesError
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 #: Below this many items the work is done in the calling thread.
 MIN_BLOCK = 50_000
@@ -296,16 +304,107 @@ def map_by_cost(
     total = float(cost.sum())
     if workers == 1 or len(items) < 2 or total < MIN_COST:
         return np.asarray(func(items))
-    order = np.argsort(-cost, kind="stable")
-    # Batches of about total / (4 workers) each: a single costly item makes a batch alone.
-    edges = np.searchsorted(np.cumsum(cost[order]), np.linspace(0, total, 4 * workers + 1)[1:-1])
-    batches = [batch for batch in np.split(order, np.unique(edges)) if len(batch)]
+    batches = _cost_batches(cost, 4 * workers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda batch: np.asarray(func(items[batch])), batches))
     out = np.empty(len(items), dtype=results[0].dtype)
     for batch, result in zip(batches, results, strict=True):
         out[batch] = result
     return out
+
+
+def _cost_batches(cost: np.ndarray, count: int) -> list[np.ndarray]:
+    """Positions in about `count` batches of equal cost, costliest first.
+
+    A single costly item makes a batch alone.
+    """
+    order = np.argsort(-cost, kind="stable")
+    total = float(cost.sum())
+    edges = np.searchsorted(np.cumsum(cost[order]), np.linspace(0, total, count + 1)[1:-1])
+    return [batch for batch in np.split(order, np.unique(edges)) if len(batch)]
+
+
+#: Work of less total cost than this is not worth forking processes for (about 20 ms each).
+FORK_FROM_COST = 200_000
+#: The work of the forked processes (set before they are forked, read in them).
+_FORKED: dict[str, Callable[[np.ndarray], Any]] = {}
+
+
+def may_fork() -> bool:
+    """Whether worker processes may be forked from here.
+
+    On Linux, with no other Python thread running (a forked child holds only the thread
+    that forked it: locks other threads held stay locked in it, so Jupyter kernels, QGIS
+    and callers' own threads are left alone), outside :func:`one_thread`, and unless the
+    ``GEOZONES_FORK`` environment variable is ``0``.
+
+    Returns
+    -------
+    bool
+    """
+    return (
+        sys.platform.startswith("linux")
+        and os.environ.get("GEOZONES_FORK", "1") != "0"
+        and not getattr(_LIMIT, "one", False)
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def _run_forked(batch: np.ndarray) -> Any:
+    with one_thread():
+        return _FORKED["func"](batch)
+
+
+def map_by_cost_forked(
+    func: Callable[[np.ndarray], T],
+    items: np.ndarray,
+    cost: np.ndarray,
+    *,
+    threads: int | None = None,
+) -> list[tuple[np.ndarray, T]] | None:
+    """``func`` on batches of `items` of about equal `cost`, in forked worker processes.
+
+    For work that holds the GIL most of its time (many small numpy and shapely calls per
+    item), which threads cannot run at once. The processes are forked from this one, so
+    they start in milliseconds with everything it holds; each runs one thread, and sends
+    back what `func` returns (make it cheap to pickle: arrays, WKB). None, and nothing run,
+    where forking is not worth it or not safe here (:func:`may_fork`): the caller then runs
+    the work in threads. A process that dies (killed for memory, say) also gives None.
+
+    Parameters
+    ----------
+    func : callable
+        Takes a 1-d array of items and returns something picklable.
+    items : numpy.ndarray
+        The items (1-d).
+    cost : numpy.ndarray
+        Cost of each item, non-negative; below :data:`FORK_FROM_COST` in all, None.
+    threads : int, optional
+        Processes to use (:func:`worker_count`); 1 gives None.
+
+    Returns
+    -------
+    list of (positions, result), or None
+        Each batch's positions in `items` and ``func(items[positions])``.
+    """
+    workers = worker_count(threads)
+    cost = np.asarray(cost, dtype=np.float64)
+    if workers == 1 or len(items) < 2 or float(cost.sum()) < FORK_FROM_COST or not may_fork():
+        return None
+    batches = _cost_batches(cost, 8 * workers)
+    _FORKED["func"] = lambda batch: func(items[batch])
+    try:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(batches)), mp_context=multiprocessing.get_context("fork")
+        ) as pool:
+            results = list(pool.map(_run_forked, batches))
+    except BrokenProcessPool:
+        logger.warning("a worker process died; the work is done again in threads")
+        return None
+    finally:
+        _FORKED.clear()
+    return list(zip(batches, results, strict=True))
 
 
 def map_groups(

@@ -1009,3 +1009,49 @@ def test_a_crowded_features_gaps_between_its_cutters_go_to_the_piece_they_border
     resolved, audit = resolve_conflicts(layers, ("farmland", "redline"))
     assert resolved["redline"]["resolution"].tolist() == ["removed"]
     assert len(audit) == 10 and audit["taken"].all()
+
+
+def test_crowded_cuts_in_forked_processes_give_the_pieces_of_one_process(monkeypatch):
+    # A jittered 12 x 12 tessellation of parcels under two red-line polygons and an urban
+    # polygon: every red-line and urban feature is cut by many parcels at once.
+    from geozones import parallel
+
+    rng = np.random.default_rng(7)
+    corners = np.stack(np.meshgrid(np.arange(13) * 50.0, np.arange(13) * 50.0), axis=-1)
+    corners = corners + rng.uniform(-3e-4, 3e-4, corners.shape) + (X, Y)
+    parcels = [
+        Polygon([corners[i, j], corners[i, j + 1], corners[i + 1, j + 1], corners[i + 1, j]])
+        for i in range(12)
+        for j in range(12)
+    ]
+    layers = {
+        "farmland": gpd.GeoDataFrame(geometry=parcels, crs=ZONE39),
+        "redline": layer((20, 20, 330, 290), (310, 300, 590, 580)),
+        "urban": layer((100, 400, 250, 610), (400, 20, 600, 200)),
+    }
+    monkeypatch.setenv("GEOZONES_FORK", "0")
+    alone, alone_audit = resolve_conflicts(layers, ("farmland", "redline", "urban"), threads=2)
+    monkeypatch.delenv("GEOZONES_FORK")
+    monkeypatch.setattr(parallel, "FORK_FROM_COST", 0)
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
+    forks = []
+    real_fork_map = parallel.map_by_cost_forked
+    monkeypatch.setattr(
+        conflicts_module,
+        "map_by_cost_forked",
+        lambda *args, **kwargs: forks.append(found := real_fork_map(*args, **kwargs)) or found,
+    )
+    forked, forked_audit = resolve_conflicts(layers, ("farmland", "redline", "urban"), threads=2)
+    # The red line's and the urban polygons' crowded cuts, two processes each.
+    assert [None if found is None else len(found) for found in forks] == [2, 2]
+    for name in layers:
+        np.testing.assert_array_equal(
+            shapely.to_wkb(forked[name].geometry.to_numpy()),
+            shapely.to_wkb(alone[name].geometry.to_numpy()),
+        )
+    np.testing.assert_array_equal(
+        shapely.to_wkb(forked_audit.geometry.to_numpy()),
+        shapely.to_wkb(alone_audit.geometry.to_numpy()),
+    )
+    assert len(forked_audit) > 100
+    assert_resolution_invariants(layers, forked, forked_audit)

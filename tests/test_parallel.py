@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+
 import numpy as np
 import pytest
 import shapely
 
+from geozones import parallel
 from geozones.parallel import MIN_QUERY_BLOCK, query_pairs
+
+ACTIVE_COUNT = threading.active_count
 
 
 def random_boxes(count: int, seed: int) -> np.ndarray:
@@ -50,3 +57,62 @@ def test_prepared_polygons_are_queried_with_a_predicate_in_one_thread():
     calls.clear()
     query_pairs(tree, queried, threads=2)  # no predicate: the prepared polygon is not used
     assert len(calls) > 2
+
+
+@pytest.fixture
+def forking(monkeypatch):
+    """Forking allowed here whatever the test runner's threads, for work of any cost."""
+    monkeypatch.setattr(parallel, "FORK_FROM_COST", 0)
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
+    monkeypatch.delenv("GEOZONES_FORK", raising=False)
+
+
+def squares_and_pid(batch: np.ndarray) -> tuple[np.ndarray, int]:
+    return batch**2, os.getpid()
+
+
+def test_forked_batches_cover_every_item_once_in_other_processes(forking):
+    items = np.arange(1_000)
+    found = parallel.map_by_cost_forked(squares_and_pid, items, items + 1.0, threads=2)
+    assert found is not None
+    out = np.full(len(items), -1)
+    for batch, (squares, pid) in found:
+        assert pid != os.getpid()
+        assert (out[batch] == -1).all()
+        out[batch] = squares
+    np.testing.assert_array_equal(out, items**2)
+
+
+def test_no_forking_where_it_is_not_safe_or_not_wanted(forking, monkeypatch):
+    items, cost = np.arange(100), np.ones(100)
+    assert parallel.map_by_cost_forked(squares_and_pid, items, cost, threads=1) is None
+    with parallel.one_thread():
+        assert parallel.map_by_cost_forked(squares_and_pid, items, cost, threads=2) is None
+    monkeypatch.setenv("GEOZONES_FORK", "0")
+    assert parallel.map_by_cost_forked(squares_and_pid, items, cost, threads=2) is None
+    monkeypatch.delenv("GEOZONES_FORK")
+    monkeypatch.setattr(parallel.threading, "active_count", ACTIVE_COUNT)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert parallel.map_by_cost_forked(squares_and_pid, items, cost, threads=2) is None
+    finally:
+        stop.set()
+        other.join()
+    monkeypatch.setattr(parallel, "FORK_FROM_COST", 1_000)
+    monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
+    assert parallel.map_by_cost_forked(squares_and_pid, items, cost, threads=2) is None
+
+
+def dies_on_seven(batch: np.ndarray) -> np.ndarray:
+    if 7 in batch:
+        os._exit(1)
+    return batch
+
+
+def test_a_worker_that_dies_gives_none_and_says_so(forking, caplog):
+    with caplog.at_level(logging.WARNING, logger="geozones.parallel"):
+        found = parallel.map_by_cost_forked(dies_on_seven, np.arange(40), np.ones(40), threads=2)
+    assert found is None
+    assert "died" in caplog.text

@@ -15,7 +15,7 @@ only pairs whose boundaries cross intersected, all in threads (GEOS releases the
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -47,7 +47,7 @@ from geozones.measure.tolerance import (
     thin_or_thick_by_size,
     tolerance_in_crs_units,
 )
-from geozones.parallel import map_blocks, map_by_cost, query_pairs
+from geozones.parallel import map_blocks, map_by_cost, map_by_cost_forked, query_pairs
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
 #: The three lines' layer keys, in the default priority of the rules:
@@ -1075,9 +1075,7 @@ def _cut_in_turn(
         - cutter_size[claims_of[0]]
     )
     for (start, stop), (cut, kept) in zip(
-        claims_of.T,
-        map_by_cost(cut_crowded, np.arange(len(crowded)), cost, threads=threads),
-        strict=True,
+        claims_of.T, _crowded_cuts(cut_crowded, cost, threads), strict=True
     ):
         pieces[start:stop], rest[owner[start]] = cut, kept
     turn[many] = -1
@@ -1105,6 +1103,38 @@ def _cut_in_turn(
             pieces[part] = inside
             rest[owner[part]] = outside
     return pieces, rest
+
+
+def _crowded_cuts(
+    cut_crowded: Callable[[np.ndarray], np.ndarray], cost: np.ndarray, threads: int | None
+) -> np.ndarray:
+    """``cut_crowded`` of every crowded feature: in forked processes where possible.
+
+    A cut is mostly small numpy and shapely calls that hold the GIL: two threads ran the
+    medium 90 % tessellated layers' 4,581 crowded cuts in 9.4 s against 10.8-12.2 s in one,
+    two forked processes in 7.5-7.9 s (docs/performance.md). The pieces travel back as WKB,
+    which keeps every coordinate.
+    """
+
+    def as_wkb(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cuts = cut_crowded(batch)
+        pieces = [cut for cut, _ in cuts]
+        return (
+            shapely.to_wkb(np.concatenate(pieces)),
+            np.array([len(cut) for cut in pieces], dtype=np.int64),
+            shapely.to_wkb(np.array([kept for _, kept in cuts], dtype=object)),
+        )
+
+    everything = np.arange(len(cost))
+    forked = map_by_cost_forked(as_wkb, everything, cost, threads=threads)
+    if forked is None:
+        return map_by_cost(cut_crowded, everything, cost, threads=threads)
+    out = np.empty(len(cost), dtype=object)
+    for batch, (pieces, counts, kept) in forked:
+        split = np.split(shapely.from_wkb(pieces), np.cumsum(counts)[:-1])
+        for k, cut, feature_kept in zip(batch, split, shapely.from_wkb(kept), strict=True):
+            out[k] = (cut, feature_kept)
+    return out
 
 
 def _apply(
