@@ -91,7 +91,13 @@ def main() -> int:
         after = geozones.area(frame).to_numpy() + frame["taken_m2"].to_numpy()
         worst = max(worst, float(np.max(np.abs(after - before) / before)))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"\npeak memory of the process so far: {peak:.2f} GiB")
+    # The crowded cuts run in processes forked from this one (where it may fork): the
+    # largest of them, counting the pages it shares with this one.
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
+    print(
+        f"\npeak memory of the process so far: {peak:.2f} GiB "
+        f"(largest forked worker: {child:.2f} GiB)"
+    )
     print(
         f"kept + taken against the input, per feature: at most {worst:.1e} relative (each "
         "cut vertex rounded to the coordinates' last place: docs/conventions.md)"
