@@ -333,10 +333,11 @@ _FORKED: dict[str, Callable[[np.ndarray], Any]] = {}
 def may_fork() -> bool:
     """Whether worker processes may be forked from here.
 
-    On Linux, with no other Python thread running (a forked child holds only the thread
-    that forked it: locks other threads held stay locked in it, so Jupyter kernels, QGIS
-    and callers' own threads are left alone), outside :func:`one_thread`, and unless the
-    ``GEOZONES_FORK`` environment variable is ``0``.
+    On Linux, from the main thread with no other Python thread running (a forked child
+    holds only the thread that forked it: locks other threads held stay locked in it, so
+    Jupyter kernels, QGIS's background tasks and callers' own threads are left alone),
+    outside :func:`one_thread`, and unless the ``GEOZONES_FORK`` environment variable is
+    ``0``.
 
     Returns
     -------
@@ -346,6 +347,7 @@ def may_fork() -> bool:
         sys.platform.startswith("linux")
         and os.environ.get("GEOZONES_FORK", "1") != "0"
         and not getattr(_LIMIT, "one", False)
+        and threading.current_thread() is threading.main_thread()
         and threading.active_count() == 1
         and "fork" in multiprocessing.get_all_start_methods()
     )

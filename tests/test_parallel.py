@@ -116,3 +116,15 @@ def test_a_worker_that_dies_gives_none_and_says_so(forking, caplog):
         found = parallel.map_by_cost_forked(dies_on_seven, np.arange(40), np.ones(40), threads=2)
     assert found is None
     assert "died" in caplog.text
+
+
+def test_no_forking_from_another_thread_than_the_main_one(forking):
+    found = []
+    worker = threading.Thread(
+        target=lambda: found.append(
+            parallel.map_by_cost_forked(squares_and_pid, np.arange(10), np.ones(10), threads=2)
+        )
+    )
+    worker.start()
+    worker.join()
+    assert found == [None]

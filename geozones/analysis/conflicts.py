@@ -630,8 +630,9 @@ def resolve_conflicts(
         Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
         CPU count, when omitted (see :mod:`geozones.analysis.overlaps`). The features under
         two claims or more are cut in as many worker processes forked from this one, where
-        that is safe (:func:`geozones.parallel.may_fork`: on Linux, with no other thread
-        running; ``GEOZONES_FORK=0`` keeps them in threads), as their cuts hold the GIL.
+        that is safe (:func:`geozones.parallel.may_fork`: on Linux, from the main thread
+        with no other thread running; ``GEOZONES_FORK=0`` keeps them in threads), as their
+        cuts hold the GIL.
 
     Returns
     -------
