@@ -1011,11 +1011,11 @@ def test_a_crowded_features_gaps_between_its_cutters_go_to_the_piece_they_border
     assert len(audit) == 10 and audit["taken"].all()
 
 
-def test_crowded_cuts_in_forked_processes_give_the_pieces_of_one_process(monkeypatch):
-    # A jittered 12 x 12 tessellation of parcels under two red-line polygons and an urban
-    # polygon: every red-line and urban feature is cut by many parcels at once.
-    from geozones import parallel
+def jittered_parcels_under_two_lines() -> dict[str, gpd.GeoDataFrame]:
+    """A jittered 12 x 12 tessellation of parcels under three red-line and urban polygons.
 
+    Every red-line and urban feature is cut by many parcels at once.
+    """
     rng = np.random.default_rng(7)
     corners = np.stack(np.meshgrid(np.arange(13) * 50.0, np.arange(13) * 50.0), axis=-1)
     corners = corners + rng.uniform(-3e-4, 3e-4, corners.shape) + (X, Y)
@@ -1024,13 +1024,27 @@ def test_crowded_cuts_in_forked_processes_give_the_pieces_of_one_process(monkeyp
         for i in range(12)
         for j in range(12)
     ]
-    layers = {
+    return {
         "farmland": gpd.GeoDataFrame(geometry=parcels, crs=ZONE39),
-        "redline": layer((20, 20, 330, 290), (310, 300, 590, 580)),
-        "urban": layer((100, 400, 250, 610), (400, 20, 600, 200)),
+        "redline": layer((20, 20, 330, 290), (310, 300, 590, 580), (20, 420, 90, 590)),
+        "urban": layer((100, 400, 250, 610), (400, 20, 600, 200), (405, 230, 440, 260)),
     }
+
+
+def wkb_of(resolved, audit) -> list[list[bytes]]:
+    frames = [resolved[name] for name in sorted(resolved)] + [audit]
+    return [list(shapely.to_wkb(frame.geometry.to_numpy())) for frame in frames]
+
+
+def test_crowded_cuts_in_forked_processes_give_the_pieces_of_one_process(monkeypatch):
+    from geozones import parallel
+
+    layers = jittered_parcels_under_two_lines()
+    order = ("farmland", "redline", "urban")
+    monkeypatch.setattr(conflicts_module, "CUT_TOGETHER", 2)  # a group and one alone
     monkeypatch.setenv("GEOZONES_FORK", "0")
-    alone, alone_audit = resolve_conflicts(layers, ("farmland", "redline", "urban"), threads=2)
+    alone = resolve_conflicts(layers, order, threads=1)
+    assert wkb_of(*resolve_conflicts(layers, order, threads=2)) == wkb_of(*alone)
     monkeypatch.delenv("GEOZONES_FORK")
     monkeypatch.setattr(parallel, "FORK_FROM_COST", 0)
     monkeypatch.setattr(parallel.threading, "active_count", lambda: 1)
@@ -1041,17 +1055,42 @@ def test_crowded_cuts_in_forked_processes_give_the_pieces_of_one_process(monkeyp
         "map_by_cost_forked",
         lambda *args, **kwargs: forks.append(found := real_fork_map(*args, **kwargs)) or found,
     )
-    forked, forked_audit = resolve_conflicts(layers, ("farmland", "redline", "urban"), threads=2)
+    forked = resolve_conflicts(layers, order, threads=2)
     # The red line's and the urban polygons' crowded cuts, two processes each.
     assert [None if found is None else len(found) for found in forks] == [2, 2]
-    for name in layers:
-        np.testing.assert_array_equal(
-            shapely.to_wkb(forked[name].geometry.to_numpy()),
-            shapely.to_wkb(alone[name].geometry.to_numpy()),
-        )
-    np.testing.assert_array_equal(
-        shapely.to_wkb(forked_audit.geometry.to_numpy()),
-        shapely.to_wkb(alone_audit.geometry.to_numpy()),
+    assert wkb_of(*forked) == wkb_of(*alone)
+    assert len(forked[1]) > 100
+    assert_resolution_invariants(layers, *forked)
+
+
+def test_crowded_features_cut_together_give_the_pieces_of_each_cut_alone(monkeypatch):
+    layers = jittered_parcels_under_two_lines()
+    order = ("farmland", "redline", "urban")
+    together_resolved, together = resolve_conflicts(layers, order)
+    groups = []
+    real_cut_together = conflicts_module._cut_together
+    monkeypatch.setattr(
+        conflicts_module,
+        "_cut_together",
+        lambda *args: groups.append(len(args[0])) or real_cut_together(*args),
     )
-    assert len(forked_audit) > 100
-    assert_resolution_invariants(layers, forked, forked_audit)
+    resolve_conflicts(layers, order)
+    assert groups == [3, 3]  # the three red-line polygons, the three urban ones
+    monkeypatch.setattr(conflicts_module, "CUT_TOGETHER", 1)
+    alone_resolved, alone = resolve_conflicts(layers, order)
+    assert_resolution_invariants(layers, together_resolved, together)
+    assert len(together) == len(alone) > 100
+    assert (together["layer"] == alone["layer"]).all()
+    assert (together["feature"] == alone["feature"]).all()
+    assert (together["because_feature"] == alone["because_feature"]).all()
+    # The same pieces but for the last bits of crossing points, computed in other slots.
+    difference = shapely.area(
+        shapely.symmetric_difference(together.geometry.to_numpy(), alone.geometry.to_numpy())
+    )
+    assert difference.max() < 1e-9
+    parts = shapely.get_num_geometries
+    assert (parts(together.geometry.to_numpy()) == parts(alone.geometry.to_numpy())).all()
+    for name in order:
+        np.testing.assert_allclose(
+            together_resolved[name]["taken_m2"], alone_resolved[name]["taken_m2"], atol=1e-6
+        )

@@ -105,7 +105,8 @@ class TracedPolygons(NamedTuple):
         """Per label ``0..count - 1``, its polygons as one geometry.
 
         A Polygon, a MultiPolygon, or an empty MultiPolygon where no polygon has the label
-        or `keep` (per label) leaves it out. `shift` (x, y) is added to every coordinate.
+        or `keep` (per label) leaves it out. `shift` (x, y) is added to every coordinate, or
+        ``shift[label]`` to those of each label if it is ``(count, 2)``.
         """
         out = np.full(count, EMPTY_POLYGONAL, dtype=object)
         chosen = self.polygon_label >= 0
@@ -116,7 +117,12 @@ class TracedPolygons(NamedTuple):
         ring, polygon_offsets = ragged_take(self.polygon_offsets, polygon)
         take, ring_offsets = ragged_take(self.ring_offsets, ring)
         label = self.polygon_label[polygon]
-        coords = self.coords[take] if shift is None else self.coords[take] + shift
+        coords = self.coords[take]
+        if shift is not None and np.ndim(shift) == 2:
+            ring_label = np.repeat(label, np.diff(polygon_offsets))
+            coords = coords + np.repeat(shift[ring_label], np.diff(ring_offsets), axis=0)
+        elif shift is not None:
+            coords = coords + shift
         merged = _polygons(coords, ring_offsets, polygon_offsets)
         shapely.multipolygons(merged, indices=label, out=out)
         single = np.flatnonzero(np.bincount(label, minlength=count) == 1)
@@ -208,8 +214,9 @@ class NodedFaces:
         count : int
             Number of labels.
         shift : numpy.ndarray, optional
-            (x, y) added to every coordinate of the unions: faces traced near the origin
-            come back where they belong without a second pass over the geometries.
+            (x, y) added to every coordinate of the unions, or ``(count, 2)``: one per
+            label. Faces traced near the origin come back where they belong without a
+            second pass over the geometries.
 
         Returns
         -------
@@ -240,7 +247,10 @@ class NodedFaces:
                 out[which] = self.faces[order[start]]
             elif stop > start:
                 out[which] = shapely.coverage_union_all(self.faces[order[start:stop]])
-        if shift is not None:
+        if shift is not None and np.ndim(shift) == 2:
+            for which in range(count):
+                out[which] = shapely.transform(out[which], lambda xy, k=which: xy + shift[k])
+        elif shift is not None:
             out = shapely.transform(out, lambda xy: xy + shift)
         return out
 
