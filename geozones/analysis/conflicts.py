@@ -301,14 +301,18 @@ def _with_zones_and_area(
     zones: gpd.GeoDataFrame | None,
     zone_field: str | None,
     min_area_m2: float,
+    *,
+    whole_area: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Split the pieces in ``table.geometry`` at zone boundaries; measure them; flag slivers.
 
     A piece is a sliver when the whole overlap it comes from is under `min_area_m2`, not each
     part a zone boundary cuts it into. Parts outside every zone are kept, with zone None.
+    `whole_area` is the pieces' ellipsoidal area where the caller measured it already.
     """
     pieces = table["geometry"].to_numpy(dtype=object)
-    whole_area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
+    if whole_area is None:
+        whole_area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
     zone = np.full(len(table), None, dtype=object)
     row = np.arange(len(table))
     if zones is not None and len(pieces):
@@ -710,6 +714,7 @@ def resolve_conflicts(
         zones,
         zone_field,
         0.0,
+        whole_area=claimed["area_m2"].to_numpy(dtype=float),
     )
     audit = audit[[*AUDIT_COLUMNS, "geometry"]]
     audit.attrs.update(xy_tolerance=tolerance, phantoms=tally.as_dict())
