@@ -286,13 +286,13 @@ def valid_mask(geoms: np.ndarray) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
     valid = np.zeros(len(geoms), dtype=bool)
     coordinates = shapely.get_num_coordinates(geoms)
-    proven = coordinates >= PROVE_FROM
-    if len(geoms) - np.count_nonzero(proven) >= PROVE_SMALL_FROM:
-        proven[:] = True
-    if proven.any():
+    to_prove = coordinates >= PROVE_FROM
+    if len(geoms) - np.count_nonzero(to_prove) >= PROVE_SMALL_FROM:
+        to_prove[:] = True
+    if to_prove.any():
         from geozones.io.proof import certainly_valid
 
-        valid[proven] = certainly_valid(geoms[proven])
+        valid[to_prove] = certainly_valid(geoms[to_prove])
     rest = np.flatnonzero(~valid)
     if len(rest):
         # In threads, costliest first: one red-line polygon can hold 100,000 vertices.
