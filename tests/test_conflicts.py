@@ -1069,11 +1069,13 @@ def test_crowded_features_cut_together_give_the_pieces_of_each_cut_alone(monkeyp
     together_resolved, together = resolve_conflicts(layers, order)
     groups = []
     real_cut_together = conflicts_module._cut_together
-    monkeypatch.setattr(
-        conflicts_module,
-        "_cut_together",
-        lambda *args: groups.append(len(args[0])) or real_cut_together(*args),
-    )
+
+    def counted(*args, alone=False):
+        if not alone:
+            groups.append(len(args[0]))
+        return real_cut_together(*args, alone=alone)
+
+    monkeypatch.setattr(conflicts_module, "_cut_together", counted)
     resolve_conflicts(layers, order)
     assert groups == [3, 3]  # the three red-line polygons, the three urban ones
     monkeypatch.setattr(conflicts_module, "CUT_TOGETHER", 1)

@@ -244,3 +244,11 @@ def test_dissolving_faces_left_to_geos_unions_them_as_a_coverage() -> None:
         shifted = noded_faces.dissolve(label, 2, shift=ORIGIN)
         after = shapely.transform(merged, lambda xy: xy + ORIGIN)
         assert shapely.equals_exact(shifted, after, 0).all()
+        # One shift per label: each union moved by its own.
+        per_label = np.array([ORIGIN, ORIGIN + 1000.0])
+        both = np.where(label == 0, 0, 1)
+        merged = noded_faces.dissolve(both, 2)
+        shifted = noded_faces.dissolve(both, 2, shift=per_label)
+        for k, step in enumerate(per_label):
+            after = shapely.transform(merged[k], lambda xy, step=step: xy + step)
+            assert shapely.equals_exact(shifted[k], after, 0)

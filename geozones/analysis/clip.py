@@ -30,6 +30,8 @@ go to GEOS too.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 
@@ -720,8 +722,10 @@ _SPLITTER = 134_217_729.0
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def two_sum(a: float, b: float) -> tuple[float, float]:  # pragma: no cover - compiled
-    """``a + b`` as a double and the error of its rounding (Knuth)."""
+def two_sum(
+    a: float | np.ndarray, b: float | np.ndarray
+) -> tuple[Any, Any]:  # pragma: no cover - compiled
+    """``a + b`` as a double and the error of its rounding (Knuth); of arrays, elementwise."""
     total = a + b
     back = total - a
     return total, (a - (total - back)) + (b - back)

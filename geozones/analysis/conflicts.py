@@ -26,6 +26,7 @@ import pandas as pd
 import pyproj
 import shapely
 
+from geozones.analysis.clip import two_sum
 from geozones.analysis.coverage import ZonePieces
 from geozones.analysis.faces import faces_and_points, genuine_groups
 from geozones.analysis.noding import node_lines
@@ -929,46 +930,19 @@ def _cut_at_once(feature: Any, cutters: np.ndarray, width: float = 0.0) -> tuple
     The pieces are the faces of each cutter with the lines between them dropped
     (:meth:`NodedFaces.dissolve`), so they and what the feature keeps are disjoint and add
     up to the feature, as when the cutters are cut out one after the other, at the cost of
-    one overlay instead of one per cutter.
+    one overlay instead of one per cutter. :func:`_cut_together` with one feature.
     """
-    # Noded near the origin: 40,000 km from it, GEOS's fallback snaps within 1e-12 of the
-    # coordinates, moving boundaries by tens of micrometres, and our crossing points would be
-    # rounded to 7e-9. Whole-metre shifts are exact.
     if shapely.is_empty(feature):
         return np.full(len(cutters), EMPTY_POLYGONAL, dtype=object), feature
-    # A cutter can be a red-line polygon of 200,000 vertices: only its part over the feature
-    # matters, and every face's point tested against it whole reads all its edges.
-    bounds = shapely.bounds(feature)
-    large = shapely.get_num_coordinates(cutters) > LARGE_CUTTER
-    if large.any():
-        cutters = cutters.copy()
-        cutters[large] = shapely.clip_by_rect(cutters[large], *bounds)
-    origin = np.floor(bounds[:2])
-    feature = shapely.transform(feature, lambda xy: xy - origin)
-    cutters = shapely.transform(cutters, lambda xy: xy - origin)
-    xmin, ymin, xmax, ymax = shapely.bounds(feature)
-    lines = shapely.clip_by_rect(shapely.boundary(cutters), xmin, ymin, xmax, ymax)
-    lines = np.concatenate([[shapely.boundary(feature)], lines])
-    noded = node_lines(lines)
-    if noded is None:
-        noded_faces = NodedFaces.of(shapely.get_parts(shapely.union_all(lines)))
-    else:
-        noded_faces = NodedFaces.of_coordinates(*noded)
-    faces = noded_faces.faces
-    # One point inside each face, tested against the feature and the cutters, each prepared
-    # by the query (a point tested against a cutter unprepared reads all its edges).
-    points = shapely.STRtree(shapely.point_on_surface(faces))
-    held = np.zeros(len(faces), dtype=bool)
-    held[points.query(feature, predicate="contains")] = True
-    cutter, face = points.query(cutters, predicate="contains")
-    inside = held[face]
-    # Each face of the feature goes to the first cutter holding it, or stays (the last label).
-    label = np.where(held, len(cutters), -1)
-    np.minimum.at(label, face[inside], cutter[inside])
-    if width > 0:
-        label = _thin_parts_given_away(noded_faces, label, width)
-    cut = polygonal_parts(noded_faces.dissolve(label, len(cutters) + 1, shift=origin))
-    return cut[:-1], cut[-1]
+    cut = _cut_together(
+        np.array([feature], dtype=object),
+        cutters,
+        np.zeros(len(cutters), dtype=np.int64),
+        width,
+        alone=True,
+    )
+    assert cut is not None  # alone, nothing is left undone
+    return cut[0], cut[1][0]
 
 
 #: Crowded features cut together in one noding (:func:`_cut_together`), at most this many,
@@ -978,7 +952,12 @@ TOGETHER_COST = 5_000
 
 
 def _cut_together(
-    features: np.ndarray, cutters: np.ndarray, owner: np.ndarray, width: float
+    features: np.ndarray,
+    cutters: np.ndarray,
+    owner: np.ndarray,
+    width: float,
+    *,
+    alone: bool = False,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`_cut_at_once` of several features, from one noding; None to cut them apart.
 
@@ -987,10 +966,17 @@ def _cut_together(
     a grid, apart from the others', noded, faced and labelled together: one set of calls
     for all, where a cut costs about 0.8 ms in calls alone. None where a move would round a
     coordinate (slots farther from the origin than the features are) or the noder declines.
-    Returns the pieces (per cutter) and what each feature keeps.
+    Returns the pieces (per cutter) and what each feature keeps. `alone` (one feature, moved
+    to the origin from its own corner): the move is not checked and GEOS nodes the lines
+    where the noder declines, so it never gives None.
     """
+    # Noded near the origin: 40,000 km from it, GEOS's fallback snaps within 1e-12 of the
+    # coordinates, moving boundaries by tens of micrometres, and our crossing points would be
+    # rounded to 7e-9.
     count = len(features)
     bounds = shapely.bounds(features)
+    # A cutter can be a red-line polygon of 200,000 vertices: only its part over the feature
+    # matters, and every face's point tested against it whole reads all its edges.
     large = np.flatnonzero(shapely.get_num_coordinates(cutters) > LARGE_CUTTER)
     if len(large):
         cutters = cutters.copy()
@@ -1000,16 +986,22 @@ def _cut_together(
     columns = int(np.ceil(np.sqrt(count)))
     slot = np.column_stack([np.arange(count) % columns, np.arange(count) // columns]) * cell
     shift = slot - origin
-    moved = _moved_exactly(features, shift)
-    moved_cutters = _moved_exactly(cutters, shift[owner])
+    moved = _moved(features, shift, exactly=not alone)
+    moved_cutters = _moved(cutters, shift[owner], exactly=not alone)
     if moved is None or moved_cutters is None:
         return None
     moved_bounds = bounds + np.tile(shift, 2)
     lines = shapely.lib.clip_by_rect(shapely.boundary(moved_cutters), *moved_bounds[owner].T)
-    noded = node_lines(np.concatenate([shapely.boundary(moved), lines]))
-    if noded is None:
+    lines = np.concatenate([shapely.boundary(moved), lines])
+    noded = node_lines(lines)
+    if noded is not None:
+        noded_faces = NodedFaces.of_coordinates(*noded)
+    elif alone:
+        noded_faces = NodedFaces.of(shapely.get_parts(shapely.union_all(lines)))
+    else:
         return None
-    noded_faces = NodedFaces.of_coordinates(*noded)
+    # One point inside each face, tested against the features and the cutters, each
+    # prepared by the query (a point tested against a cutter unprepared reads all its edges).
     points = shapely.STRtree(shapely.point_on_surface(noded_faces.faces))
     feature, face = points.query(moved, predicate="contains")
     held_by = np.full(len(noded_faces.faces), -1)
@@ -1026,14 +1018,10 @@ def _cut_together(
     return cut[: len(cutters)], cut[len(cutters) :]
 
 
-def _moved_exactly(geoms: np.ndarray, shift: np.ndarray) -> np.ndarray | None:
-    """Each geometry moved by its own (dx, dy); None if a coordinate would be rounded."""
-    coords = shapely.get_coordinates(geoms)
+def _moved(geoms: np.ndarray, shift: np.ndarray, *, exactly: bool) -> np.ndarray | None:
+    """Each geometry moved by its own (dx, dy); None if `exactly` and a coordinate rounds."""
     step = np.repeat(shift, shapely.get_num_coordinates(geoms), axis=0)
-    moved = coords + step
-    # Knuth's two-sum: the rounding error of each sum, zero for every exact one.
-    back = moved - coords
-    if ((coords - (moved - back)) + (step - back)).any():
+    if exactly and two_sum(shapely.get_coordinates(geoms), step)[1].any():
         return None
     return shapely.transform(geoms, lambda xy: xy + step)
 

@@ -248,8 +248,8 @@ class NodedFaces:
             elif stop > start:
                 out[which] = shapely.coverage_union_all(self.faces[order[start:stop]])
         if shift is not None and np.ndim(shift) == 2:
-            for which in range(count):
-                out[which] = shapely.transform(out[which], lambda xy, k=which: xy + shift[k])
+            step = np.repeat(shift, shapely.get_num_coordinates(out), axis=0)
+            out = shapely.transform(out, lambda xy: xy + step)
         elif shift is not None:
             out = shapely.transform(out, lambda xy: xy + shift)
         return out
