@@ -3,11 +3,13 @@
 shapely's vectorized functions and numpy's arithmetic release the GIL, so threads give real
 parallelism on blocks of features without the cost of pickling geometries to processes. Work
 made of many small calls per item holds the GIL most of its time: :func:`map_by_cost_forked`
-runs it in processes forked from this one, where that is safe.
+runs it in processes forked from this one, where that is safe. :func:`collector_paused`
+keeps Python's cycle collector from walking every geometry while the work makes many.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -73,6 +75,54 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         _LIMIT.one = before
+
+
+_PAUSES_LOCK = threading.Lock()
+#: How many blocks of :func:`collector_paused` are running, and whether the collector was on
+#: before the first.
+_PAUSES = {"running": 0, "was_enabled": False}
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Within the block, Python's cycle collector does not run; as before afterwards.
+
+    Every shapely geometry is an object the collector tracks: work that makes hundreds of
+    thousands of them (pieces, faces) triggers thousands of collections, and each of the
+    oldest generation walks every geometry alive, the layers' included. On the medium
+    tessellated benchmark layers that was a tenth to a fifth of ``resolve_conflicts`` and
+    of ``geopandas.read_parquet`` beside loaded layers (docs/performance.md). The work
+    makes few reference cycles; those it makes are collected once the collector is back
+    on. Nested and concurrent blocks keep it off until the last ends, and a block that ends
+    while others run collects the youngest generation (all made since the collector
+    stopped), so that a long run of concurrent blocks (a streamed run's counties) does not
+    keep its cycles to the end. A collector the caller turned off stays off. Usable as a
+    decorator.
+
+    Examples
+    --------
+    >>> import gc
+    >>> with collector_paused():
+    ...     gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
+    """
+    with _PAUSES_LOCK:
+        if _PAUSES["running"] == 0:
+            _PAUSES["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _PAUSES["running"] += 1
+    try:
+        yield
+    finally:
+        with _PAUSES_LOCK:
+            _PAUSES["running"] -= 1
+            others = _PAUSES["running"] > 0
+            if _PAUSES["was_enabled"] and not others:
+                gc.enable()
+        if others and _PAUSES["was_enabled"]:
+            gc.collect(0)
 
 
 def map_blocks(func: Callable[[np.ndarray], T], items: np.ndarray) -> list[T]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
+import weakref
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -128,3 +131,90 @@ def test_no_forking_from_another_thread_than_the_main_one(forking):
     worker.start()
     worker.join()
     assert found == [None]
+
+
+class Cycle:
+    """An object in a reference cycle with itself: only the cycle collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def collector_on():
+    was_enabled = gc.isenabled()
+    gc.enable()
+    yield
+    if not was_enabled:
+        gc.disable()
+
+
+def test_no_collection_runs_in_a_paused_block_and_the_collector_is_back_after(collector_on):
+    with parallel.collector_paused():
+        assert not gc.isenabled()
+        before = [generation["collections"] for generation in gc.get_stats()]
+        geoms = shapely.points(np.arange(20_000.0), 0.0).tolist()  # tracked objects
+        after = [generation["collections"] for generation in gc.get_stats()]
+    assert after == before
+    assert gc.isenabled()
+    assert len(geoms) == 20_000
+
+
+def test_nested_blocks_and_errors_restore_the_collector(collector_on):
+    with pytest.raises(ZeroDivisionError), parallel.collector_paused():
+        with parallel.collector_paused():
+            pass
+        assert not gc.isenabled()  # the outer block still runs
+        _ = 1 / 0
+    assert gc.isenabled()
+
+
+def test_a_collector_the_caller_turned_off_stays_off():
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with parallel.collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_a_block_ending_beside_another_frees_its_cycles(collector_on):
+    other_started, block_ended = threading.Event(), threading.Event()
+
+    def other_block() -> None:
+        with parallel.collector_paused():
+            other_started.set()
+            block_ended.wait(10)
+
+    other = threading.Thread(target=other_block)
+    other.start()
+    other_started.wait(10)
+    with parallel.collector_paused():
+        cycle = weakref.ref(Cycle())
+    alive_after_block = cycle() is not None
+    still_paused = not gc.isenabled()
+    block_ended.set()
+    other.join()
+    assert still_paused and not alive_after_block
+    assert gc.isenabled()
+
+
+def test_the_conflict_functions_run_with_the_collector_paused(collector_on, monkeypatch):
+    from geozones.analysis import conflicts
+
+    seen = []
+    classified = conflicts.classified_overlaps
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return classified(*args, **kwargs)
+
+    monkeypatch.setattr(conflicts, "classified_overlaps", spy)
+    farmland = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 10, 10)], crs=4547)
+    redline = gpd.GeoDataFrame(geometry=[shapely.box(5, 5, 20, 20)], crs=4547)
+    conflicts.find_conflicts({"farmland": farmland, "redline": redline})
+    assert seen and not any(seen)
+    assert gc.isenabled()

@@ -48,7 +48,13 @@ from geozones.measure.tolerance import (
     thin_or_thick_by_size,
     tolerance_in_crs_units,
 )
-from geozones.parallel import map_blocks, map_by_cost, map_by_cost_forked, query_pairs
+from geozones.parallel import (
+    collector_paused,
+    map_blocks,
+    map_by_cost,
+    map_by_cost_forked,
+    query_pairs,
+)
 from geozones.zones import split_by_zones, to_crs, zone_codes
 
 #: The three lines' layer keys, in the default priority of the rules:
@@ -150,6 +156,7 @@ def _progress(items: Sequence[Any], *, enabled: bool, description: str) -> Itera
     return tqdm(items, desc=description, unit="pair")
 
 
+@collector_paused()
 def find_conflicts(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
@@ -353,6 +360,7 @@ def _with_zones_and_area(
     return frame
 
 
+@collector_paused()
 def overlap_count(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
@@ -481,6 +489,7 @@ def overlap_count(
     return result
 
 
+@collector_paused()
 def conflict_summary(conflicts: gpd.GeoDataFrame) -> pd.DataFrame:
     """Conflict area per zone and layer pair, each piece of land counted once.
 
@@ -591,6 +600,7 @@ def _outside_the_rest(geoms: np.ndarray, group: np.ndarray, sliver: np.ndarray) 
     return outside
 
 
+@collector_paused()
 def resolve_conflicts(
     layers: Mapping[str, gpd.GeoDataFrame],
     priority: Sequence[str] = LINES,

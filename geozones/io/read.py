@@ -57,6 +57,7 @@ from geozones.io.validity import (
     record_valid,
     valid_mask,
 )
+from geozones.parallel import collector_paused
 
 _PARQUET_SUFFIXES = (".parquet", ".geoparquet", ".pq")
 _SHAPEFILE_SUFFIXES = (".shp", ".dbf")
@@ -65,6 +66,7 @@ _SHAPEFILE_SUFFIXES = (".shp", ".dbf")
 logger = logging.getLogger(__name__)
 
 
+@collector_paused()
 def read_layer(
     path: str | os.PathLike[str],
     layer: str | int | None = None,
