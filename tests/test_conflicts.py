@@ -1096,3 +1096,14 @@ def test_crowded_features_cut_together_give_the_pieces_of_each_cut_alone(monkeyp
         np.testing.assert_allclose(
             together_resolved[name]["taken_m2"], alone_resolved[name]["taken_m2"], atol=1e-6
         )
+
+
+@pytest.mark.parametrize("layer_count", [3, 70])
+def test_each_faces_layers_are_named_in_layer_order(layer_count):
+    rng = np.random.default_rng(layer_count)
+    covering = rng.random((500, layer_count)) < 0.5
+    names = [f"line{k}" for k in range(layer_count)]
+    expected = [
+        "+".join(name for name, on in zip(names, row, strict=True) if on) for row in covering
+    ]
+    assert conflicts_module._layer_sets(covering, names).tolist() == expected

@@ -469,11 +469,10 @@ def overlap_count(
         faces, covering, count = faces[keep], covering[keep], count[keep]
     else:
         faces, covering, count = np.empty(0, dtype=object), np.zeros((0, 0), bool), np.zeros(0, int)
-    names = np.asarray(prepared.names)
     table = pd.DataFrame(
         {
             "count": count.astype(int),
-            "layers": ["+".join(names[row]) for row in covering],
+            "layers": _layer_sets(covering, prepared.names),
             "geometry": faces,
         }
     )
@@ -487,6 +486,24 @@ def overlap_count(
         shared_phantoms=shared,
     )
     return result
+
+
+def _layer_sets(covering: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """Per row of `covering` (faces by layers), the names of the layers it marks, joined by +.
+
+    One join per set of layers, not per face (a tessellated province has 100,000s of faces
+    and a few sets).
+    """
+    if len(covering) == 0:
+        return np.empty(0, dtype=object)
+    labels = np.asarray(names, dtype=object)
+    if len(labels) < 63:  # each row as the bits of one integer: unique integers sort fast
+        bits = covering.astype(np.int64) @ (1 << np.arange(len(labels), dtype=np.int64))
+        _, first, which = np.unique(bits, return_index=True, return_inverse=True)
+    else:
+        _, first, which = np.unique(covering, axis=0, return_index=True, return_inverse=True)
+    joined = np.array(["+".join(labels[covering[row]]) for row in first], dtype=object)
+    return joined[which.reshape(-1)]
 
 
 @collector_paused()
