@@ -90,8 +90,9 @@ def collector_paused() -> Iterator[None]:
     Every shapely geometry is an object the collector tracks: work that makes hundreds of
     thousands of them (pieces, faces) triggers thousands of collections, and each of the
     oldest generation walks every geometry alive, the layers' included. On the medium
-    tessellated benchmark layers that was a tenth to a fifth of ``resolve_conflicts`` and
-    of ``geopandas.read_parquet`` beside loaded layers (docs/performance.md). The work
+    tessellated benchmark layers that was a tenth to a fifth of ``resolve_conflicts``, and
+    more than half of ``geopandas.read_parquet``'s time beside loaded layers
+    (docs/performance.md). The work
     makes few reference cycles; those it makes are collected once the collector is back
     on. Nested and concurrent blocks keep it off until the last ends, and a block that ends
     while others run collects the youngest generation (all made since the collector
@@ -121,7 +122,8 @@ def collector_paused() -> Iterator[None]:
             others = _PAUSES["running"] > 0
             if _PAUSES["was_enabled"] and not others:
                 gc.enable()
-        if others and _PAUSES["was_enabled"]:
+            collect = others and _PAUSES["was_enabled"]
+        if collect:
             gc.collect(0)
 
 
