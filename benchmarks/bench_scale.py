@@ -39,9 +39,12 @@ On the synthetic province of ``generate.py`` (its 10 x 10 grid of counties, code
 5. with ``--rounds N``, the whole list of runs is gone through N times, one round after the
    other, and each figure is the median over the rounds.
 
+``--data DIR`` runs on the layers in DIR instead (``farmland.parquet``, ``redline.parquet``,
+``urban.parquet`` on the same county grid: the output of ``generate_hard.py``, say).
+
 Usage: python benchmarks/bench_scale.py [--size large|xl|...] [--runs in-memory,local-1,...]
        [--operations coverage,conflicts] [--layers farmland,redline,urban] [--repeat 2]
-       [--rounds 1] [--repartition]
+       [--rounds 1] [--repartition] [--data DIR]
 """
 
 from __future__ import annotations
@@ -262,21 +265,29 @@ def main() -> None:
         "the machine's speed drifts over minutes, and interleaving spreads the drift",
     )
     parser.add_argument("--repartition", action="store_true")
+    parser.add_argument(
+        "--data", type=Path, help="folder of the layers to use instead of generate.py's"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(json.loads(args.child))))
         return
 
-    size, sizes = generate.resolve(args.size)
-    layers = (
-        tuple(args.layers.split(","))
-        if args.layers
-        else generate.DEFAULT_LAYERS.get(size, generate.LAYERS)
-    )
-    generate.ensure_layers(size, layers=layers)
-    data = generate.DEFAULT_OUT / size
-    print(f"# {size}: {', '.join(f'{name} {sizes.count(name):,}' for name in layers)}")
+    if args.data is not None:
+        layers = tuple(args.layers.split(",")) if args.layers else generate.LAYERS
+        data = args.data.resolve()
+        print(f"# {data}: {', '.join(layers)}")
+    else:
+        size, sizes = generate.resolve(args.size)
+        layers = (
+            tuple(args.layers.split(","))
+            if args.layers
+            else generate.DEFAULT_LAYERS.get(size, generate.LAYERS)
+        )
+        generate.ensure_layers(size, layers=layers)
+        data = generate.DEFAULT_OUT / size
+        print(f"# {size}: {', '.join(f'{name} {sizes.count(name):,}' for name in layers)}")
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
     print(f"# load before: {os.getloadavg()}")
     parts = data / "parts"

@@ -17,6 +17,7 @@ from shapely import box
 
 import geozones
 from geozones.errors import DataSourceError, PartitionError, RunRestartedWarning
+from geozones.scale import streaming as streaming_module
 from geozones.scale.partitions import HOME, open_partitions, tile_grid, write_partitions
 from geozones.scale.streaming import stream_conflicts, stream_coverage, stream_resolution
 
@@ -925,3 +926,22 @@ def test_processes_filling_the_cpus_each_get_their_own(monkeypatch) -> None:
         assert set().union(*seen(len(allowed) - 1).values()) == {frozenset(allowed)}
     monkeypatch.setattr(geozones.scale.executor, "PIN_CPUS", False)
     assert set().union(*seen(len(allowed)).values()) == {frozenset(allowed)}
+
+
+def test_what_meets_a_zones_features_is_what_a_tree_query_finds():
+    rng = np.random.default_rng(5)
+    parcels = shapely.buffer(shapely.points(rng.uniform(0, 1_000, (400, 2))), 12, quad_segs=2)
+    # Large polygons (hundreds of vertices) on both sides: each pair is tested with the larger
+    # one prepared, whichever side it is on.
+    walks = np.cumsum(rng.normal(0, 30, (6, 120, 2)), axis=1) + rng.uniform(0, 1_000, (6, 1, 2))
+    rivers = shapely.buffer(shapely.linestrings(walks), 8)
+    geoms = np.concatenate([parcels[:300], rivers[:3]])
+    home = np.concatenate([parcels[300:], rivers[3:]])
+    skip = rng.random(len(geoms)) < 0.2
+    expected = np.zeros(len(geoms), dtype=bool)
+    expected[shapely.STRtree(geoms).query(home, predicate="intersects")[1]] = True
+    expected &= ~skip
+    found = streaming_module._meeting_any(geoms, home, skip=skip)
+    assert found.tolist() == expected.tolist()
+    assert 0 < found.sum() < len(geoms)
+    assert not shapely.is_prepared(np.concatenate([geoms, home])).any()

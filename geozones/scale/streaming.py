@@ -508,6 +508,9 @@ class _Zones:
         self.tree = shapely.STRtree(self.geoms)
 
 
+#: Geometries of this many coordinates or more are prepared to be tested against others.
+PREPARE_FROM = 64
+
 # Per thread: GEOS builds a prepared geometry's indexes lazily, on first use, so one prepared
 # union shared by two threads can be built twice at once and crash.
 _ZONES = threading.local()
@@ -544,9 +547,45 @@ def _relevant(
         geoms = frame.geometry.to_numpy()
         keep = (frame[HOME] == zone).to_numpy() | shapely.intersects(mine, geoms)
         if len(home_geoms):
-            keep[shapely.STRtree(geoms).query(home_geoms, predicate="intersects")[1]] = True
+            keep |= _meeting_any(geoms, home_geoms, skip=keep)
         kept[name] = frame[keep]
     return kept
+
+
+def _meeting_any(geoms: np.ndarray, others: np.ndarray, *, skip: np.ndarray) -> np.ndarray:
+    """Per geometry of `geoms` (but those to `skip`): whether it meets one of `others`.
+
+    Each pair whose boxes meet is tested with the larger of its two geometries prepared. A
+    tree's query with a predicate prepares the query side: a parcel tested against a red-line
+    polygon of 200,000 vertices read all its edges, and a county's 2,000 parcels against the
+    few large polygons that reach it took most of a streamed run (61 of 90 s on the medium
+    90 % tessellated benchmark layers).
+    """
+    meets = np.zeros(len(geoms), dtype=bool)
+    other, position = shapely.STRtree(geoms).query(others)
+    todo = ~skip[position]
+    other, position = other[todo], position[todo]
+    if len(position) == 0:
+        return meets
+    other_size = shapely.get_num_coordinates(others)[other]
+    size = shapely.get_num_coordinates(geoms)[position]
+    other_larger = other_size >= size
+    first = np.where(other_larger, others[other], geoms[position])
+    second = np.where(other_larger, geoms[position], others[other])
+    # Prepared here, released after: these are the task's own copies, in one thread.
+    prepared = np.concatenate(
+        [
+            others[np.unique(other[other_larger & (other_size >= PREPARE_FROM)])],
+            geoms[np.unique(position[~other_larger & (size >= PREPARE_FROM)])],
+        ]
+    )
+    prepared = prepared[~shapely.is_prepared(prepared)]
+    shapely.prepare(prepared)
+    try:
+        meets[position[shapely.intersects(first, second)]] = True
+    finally:
+        shapely.destroy_prepared(prepared)
+    return meets
 
 
 def _check_arguments(dataset: object, *, min_area_m2: float = 0.0, xy_tolerance: float) -> None:
