@@ -945,3 +945,15 @@ def test_what_meets_a_zones_features_is_what_a_tree_query_finds():
     assert found.tolist() == expected.tolist()
     assert 0 < found.sum() < len(geoms)
     assert not shapely.is_prepared(np.concatenate([geoms, home])).any()
+
+
+def test_a_zones_window_is_valid_and_known_so(dataset):
+    from geozones.io.provenance import known_valid
+
+    # write_partitions checked and repaired every polygon: a window is not checked again.
+    for zone in dataset.zones[:3]:
+        window = dataset.read_window("farmland", zone)
+        present = ~shapely.is_missing(window.geometry.to_numpy())  # the sample has a null one
+        assert present.sum() > 100
+        assert shapely.is_valid(window.geometry.to_numpy()[present]).all()
+        assert known_valid(window)[present].all()
