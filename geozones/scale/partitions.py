@@ -754,7 +754,7 @@ def _read_files(files: list[Path], *, crs: str, bbox: Bounds | None = None) -> g
     attributes = table.drop_columns(["geometry"]).to_pandas(use_threads=threads)
     frame = _indexed(gpd.GeoDataFrame(attributes, geometry=geometry, crs=_parsed_crs(crs)))
     # write_partitions checked and repaired every polygon, and WKB keeps every coordinate:
-    # each zone's window is not checked again (a red-line polygon that reaches 30 zones was
+    # each zone's window is not checked again (a red-line polygon that reaches many zones was
     # proven valid in each).
     record_valid(frame)
     return frame
