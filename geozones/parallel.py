@@ -92,13 +92,12 @@ def collector_paused() -> Iterator[None]:
     oldest generation walks every geometry alive, the layers' included. On the medium
     tessellated benchmark layers that was a tenth to a fifth of ``resolve_conflicts``, and
     more than half of ``geopandas.read_parquet``'s time beside loaded layers
-    (docs/performance.md). The work
-    makes few reference cycles; those it makes are collected once the collector is back
-    on. Nested and concurrent blocks keep it off until the last ends, and a block that ends
-    while others run collects the youngest generation (all made since the collector
-    stopped), so that a long run of concurrent blocks (a streamed run's counties) does not
-    keep its cycles to the end. A collector the caller turned off stays off. Usable as a
-    decorator.
+    (docs/performance.md). The work makes few reference cycles; those it makes are
+    collected once the collector is back on. Nested and concurrent blocks keep it off until
+    the last ends, and a block that ends while others run collects the youngest generation
+    (all made since the collector stopped), so that a long run of concurrent blocks (a
+    streamed run's counties) does not keep its cycles to the end. A collector the caller
+    turned off stays off. Usable as a decorator.
 
     Examples
     --------

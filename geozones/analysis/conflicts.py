@@ -31,7 +31,7 @@ from geozones.analysis.coverage import ZonePieces
 from geozones.analysis.faces import faces_and_points, genuine_groups
 from geozones.analysis.noding import node_lines
 from geozones.analysis.overlaps import Overlaps, built_pieces, classified_overlaps
-from geozones.analysis.polygonize import NodedFaces
+from geozones.analysis.polygonize import NodedFaces, translated
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
 from geozones.io.validity import EMPTY_POLYGONAL, polygon_array, polygonal_parts
@@ -1047,10 +1047,11 @@ def _cut_together(
 
 def _moved(geoms: np.ndarray, shift: np.ndarray, *, exactly: bool) -> np.ndarray | None:
     """Each geometry moved by its own (dx, dy); None if `exactly` and a coordinate rounds."""
-    step = np.repeat(shift, shapely.get_num_coordinates(geoms), axis=0)
-    if exactly and two_sum(shapely.get_coordinates(geoms), step)[1].any():
-        return None
-    return shapely.transform(geoms, lambda xy: xy + step)
+    if exactly:
+        step = np.repeat(shift, shapely.get_num_coordinates(geoms), axis=0)
+        if two_sum(shapely.get_coordinates(geoms), step)[1].any():
+            return None
+    return translated(geoms, shift)
 
 
 def _thin_parts_given_away(noded_faces: NodedFaces, label: np.ndarray, width: float) -> np.ndarray:

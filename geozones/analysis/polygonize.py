@@ -247,12 +247,7 @@ class NodedFaces:
                 out[which] = self.faces[order[start]]
             elif stop > start:
                 out[which] = shapely.coverage_union_all(self.faces[order[start:stop]])
-        if shift is not None and np.ndim(shift) == 2:
-            step = np.repeat(shift, shapely.get_num_coordinates(out), axis=0)
-            out = shapely.transform(out, lambda xy: xy + step)
-        elif shift is not None:
-            out = shapely.transform(out, lambda xy: xy + shift)
-        return out
+        return out if shift is None else translated(out, shift)
 
     def dissolved_rings(self, label: np.ndarray) -> TracedPolygons | None:
         """The rings of :meth:`dissolve`'s polygons, not built: each with its label.
@@ -348,6 +343,21 @@ class NodedFaces:
         if self.face_of is None:
             raise ValueError("faces left to shapely.polygonize have no record of their lines")
         return _face_parts(self.face_of, np.asarray(label, dtype=np.int64))
+
+
+def translated(geoms: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Each geometry moved by (x, y), or by its own row of a ``(len(geoms), 2)`` `shift`.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> points = np.array([Point(0, 0), Point(1, 1)])
+    >>> [p.wkt for p in translated(points, np.array([[1, 0], [0, 2]]))]
+    ['POINT (1 0)', 'POINT (1 3)']
+    """
+    shifts = np.broadcast_to(np.asarray(shift, dtype=float), (len(geoms), 2))
+    step = np.repeat(shifts, shapely.get_num_coordinates(geoms), axis=0)
+    return shapely.transform(geoms, lambda xy: xy + step)
 
 
 def _polygons(
