@@ -29,6 +29,7 @@ from geozones.analysis.conflicts import (
 )
 from geozones.analysis.overlaps import overlapping_pieces
 from geozones.errors import CRSReprojectionWarning, GeometryRepairWarning, OutsideZonesWarning
+from geozones.io import validity
 from geozones.measure.tolerance import split_thin_parts
 
 ZONE39 = "EPSG:4527"  # CGCS2000 3-degree Gauss-Kruger zone 39, CM 117°E, easting prefix 39
@@ -872,12 +873,13 @@ CORE_ZONE_ORDERS = (
 
 
 @pytest.mark.parametrize(
-    ("many_claims", "large_cutter"),
+    ("many_claims", "large_cutter", "trim_from"),
     [
-        (1, conflicts_module.LARGE_CUTTER),
-        (1, 0),
-        (conflicts_module.MANY_CLAIMS, conflicts_module.LARGE_CUTTER),
-        (10**9, conflicts_module.LARGE_CUTTER),
+        (1, conflicts_module.LARGE_CUTTER, validity.TRIM_FROM),
+        (1, 0, validity.TRIM_FROM),
+        (conflicts_module.MANY_CLAIMS, conflicts_module.LARGE_CUTTER, validity.TRIM_FROM),
+        (10**9, conflicts_module.LARGE_CUTTER, validity.TRIM_FROM),
+        (10**9, conflicts_module.LARGE_CUTTER, 0),
     ],
 )
 @settings(max_examples=30, deadline=None)
@@ -886,16 +888,20 @@ CORE_ZONE_ORDERS = (
     st.none()
     | st.tuples(st.lists(boxes, min_size=1, max_size=2), st.sampled_from(CORE_ZONE_ORDERS)),
 )
-def test_resolution_invariants_on_random_boxes(many_claims, large_cutter, layers, core):
+def test_resolution_invariants_on_random_boxes(many_claims, large_cutter, trim_from, layers, core):
     # With many_claims=1 every feature is cut by all its claims at once (faces of one
     # noding), with 10**9 every feature in turn: both ways must keep the invariants. With
-    # large_cutter=0 every cutter is first clipped to the box of the feature it cuts.
+    # large_cutter=0 every cutter is first clipped to the box of the feature it cuts; with
+    # trim_from=0 every cutter in turn is trimmed to the feature's surroundings, in groups
+    # where it cuts two features or more.
     overrides = None
     if core is not None:
         overrides = {"core zone": (layer(*core[0]), core[1])}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(conflicts_module, "MANY_CLAIMS", many_claims)
         patch.setattr(conflicts_module, "LARGE_CUTTER", large_cutter)
+        patch.setattr(validity, "TRIM_FROM", trim_from)
+        patch.setattr(validity, "CLIP_GROUP", 2)
         resolved, audit = resolve_conflicts(layers, overrides=overrides)
     assert_resolution_invariants(layers, resolved, audit)
     if core is not None and "core zone" in core[1]:
@@ -935,6 +941,44 @@ def test_a_large_cutter_takes_only_its_part_over_the_feature():
     kept = at(0, 0, 100, 100) - circle - farmland_land
     assert same_geometry(resolved["urban"].geometry.iloc[0], kept)
     assert audit["area_m2"].sum() == pytest.approx(unclipped["area_m2"].sum(), rel=1e-12)
+
+
+def test_a_large_cutter_in_turn_cuts_each_parcel_as_whole(monkeypatch):
+    # The red line ranked first: a disc of 4,000 vertices over a grid of 400 parcels, one
+    # claim each, cut in turn with the disc trimmed to each parcel's surroundings (in
+    # groups). Independently: each parcel loses its overlap with the whole disc (GEOS) and
+    # keeps the rest.
+    parcels = [(10 * i, 10 * j, 10 * i + 10, 10 * j + 10) for i in range(20) for j in range(20)]
+    disc = shapely.Point(X + 100, Y + 100).buffer(80, quad_segs=1000)
+    layers = {
+        "farmland": layer(*parcels),
+        "redline": gpd.GeoDataFrame(geometry=[disc], crs=ZONE39),
+    }
+    trimmed_sizes = []
+    original = conflicts_module.trimmed_near
+
+    def spy(geoms: np.ndarray, others: np.ndarray) -> np.ndarray:
+        trimmed = original(geoms, others)
+        trimmed_sizes.extend(shapely.get_num_coordinates(trimmed).tolist())
+        return trimmed
+
+    monkeypatch.setattr(conflicts_module, "trimmed_near", spy)
+    resolved, audit = resolve_conflicts(layers, ["redline", "farmland"])
+    assert len(trimmed_sizes) >= validity.CLIP_GROUP
+    assert max(trimmed_sizes) < shapely.get_num_coordinates(disc) / 10
+    taken = audit.set_index("feature")
+    crossed = 0
+    for k, bounds in enumerate(parcels):
+        parcel = at(*bounds)
+        expected = shapely.intersection(parcel, disc)
+        if expected.area == 0:
+            assert k not in taken.index
+            continue
+        crossed += 0 < expected.area < parcel.area
+        assert same_geometry(taken.geometry.loc[k], expected)
+        assert same_geometry(resolved["farmland"].geometry.iloc[k], parcel - disc)
+    assert crossed >= 40
+    assert_resolution_invariants(layers, resolved, audit)
 
 
 @settings(max_examples=25, deadline=None)

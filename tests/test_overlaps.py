@@ -19,6 +19,8 @@ from shapely import Polygon, box
 from geozones.analysis import overlaps
 from geozones.analysis.overlaps import classified_overlaps, subdivide
 from geozones.errors import GeozonesError
+from geozones.io import validity
+from geozones.io.validity import trimmed_for_intersection, trimmed_near
 from geozones.parallel import MIN_BLOCK
 
 
@@ -85,13 +87,21 @@ def assert_same(found, expected):
 
 
 @settings(max_examples=30, deadline=None)
-@given(polygon_specs, polygon_specs, st.sampled_from([0, 8, 40]), st.sampled_from([1, 2]))
-def test_fast_paths_equal_the_plain_path(left_specs, right_specs, max_vertices, threads):
+@given(
+    polygon_specs,
+    polygon_specs,
+    st.sampled_from([0, 8, 40]),
+    st.sampled_from([1, 2]),
+    st.sampled_from([validity.TRIM_FROM, 0]),
+)
+def test_fast_paths_equal_the_plain_path(left_specs, right_specs, max_vertices, threads, trim):
     left, right = build(left_specs), build(right_specs)
-    # Cut whichever side is queried, whatever the sizes (by default only larger features are).
+    # Cut whichever side is queried, whatever the sizes (by default only larger features are);
+    # trim every geometry of a pair left to GEOS, or only the large ones.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(overlaps, "CUT_WHEN_FINER", 0.0)
         patch.setattr(overlaps, "CUT_FROM_CANDIDATES", 0)
+        patch.setattr(validity, "TRIM_FROM", trim)
         found = classified_overlaps(left, right, max_vertices=max_vertices, threads=threads)
     assert_same(found, plain_overlaps(left, right))
 
@@ -344,3 +354,49 @@ def test_small_pairs_settled_from_coordinates_agree_with_geos(seed, jitter, tria
     assert shapely.equals_exact(
         shapely.normalize(fast.pieces), shapely.normalize(plain.pieces), 0
     ).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(polygon_specs, polygon_specs, st.sampled_from([0, 50]), st.sampled_from([2, 32]))
+def test_pairs_trimmed_meet_as_before(left_specs, right_specs, trim_from, group):
+    # Every polygon of the left paired with every one of the right: one object in many
+    # pairs, trimmed in groups of `group` pairs first.
+    left, right = build(left_specs), build(right_specs)
+    i, j = np.divmod(np.arange(len(left) * len(right)), len(right))
+    a, b = left[i], right[j]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validity, "CLIP_GROUP", group)
+        near = trimmed_near(a, b, trim_from=trim_from)
+        trimmed_a, trimmed_b = trimmed_for_intersection(a, b, trim_from=trim_from)
+    size = shapely.get_num_coordinates
+    assert (size(near) <= size(a)).all()
+    assert (size(trimmed_a) <= size(a)).all() and (size(trimmed_b) <= size(b)).all()
+    assert shapely.is_valid(near).all()
+    assert shapely.is_valid(trimmed_a).all() and shapely.is_valid(trimmed_b).all()
+    for k in range(len(a)):
+        for found, expected in (
+            (shapely.intersection(trimmed_a[k], trimmed_b[k]), shapely.intersection(a[k], b[k])),
+            (shapely.intersection(near[k], b[k]), shapely.intersection(a[k], b[k])),
+            (shapely.difference(b[k], near[k]), shapely.difference(b[k], a[k])),
+        ):
+            assert found.area == pytest.approx(expected.area, rel=1e-9, abs=1e-9)
+            assert shapely.symmetric_difference(found, expected).area <= 1e-9 * max(
+                expected.area, 1.0
+            )
+        assert shapely.covers(near[k], b[k]) == shapely.covers(a[k], b[k])
+    # The caller's arrays are left as they were.
+    assert all(x is y for x, y in zip(a, left[i], strict=True))
+
+
+def test_trimming_keeps_whole_what_the_clip_breaks_and_empties_far_pairs(monkeypatch):
+    disc = shapely.Point(0, 0).buffer(100, quad_segs=200)
+    near, far = box(95, -5, 120, 5), box(500, 500, 510, 510)
+    trimmed, _ = trimmed_for_intersection(np.array([disc, disc]), np.array([near, far]))
+    assert shapely.get_num_coordinates(trimmed[0]) < shapely.get_num_coordinates(disc)
+    assert trimmed[1].is_empty
+    bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    monkeypatch.setattr(
+        validity, "clip_to_rects", lambda geoms, rects: np.array([bowtie] * len(geoms))
+    )
+    kept, _ = trimmed_for_intersection(np.array([disc]), np.array([near]))
+    assert kept[0] is disc

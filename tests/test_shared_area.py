@@ -136,14 +136,16 @@ def test_a_small_polygon_against_a_huge_one_is_measured_on_the_huge_ones_part_ne
         ]
     )
     clipped = []
-    original = shared_area._clip_the_larger
+    original = shared_area.trimmed_for_intersection
 
-    def spy(pairs: np.ndarray) -> None:
-        before = shapely.get_num_coordinates(pairs).copy()
-        original(pairs)
-        clipped.append(int((shapely.get_num_coordinates(pairs) < before).sum()))
+    def spy(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        trimmed = original(a, b)
+        before = shapely.get_num_coordinates(np.stack([a, b], axis=1))
+        after = shapely.get_num_coordinates(np.stack(trimmed, axis=1))
+        clipped.append(int((after < before).any(axis=1).sum()))
+        return trimmed
 
-    monkeypatch.setattr(shared_area, "_clip_the_larger", spy)
+    monkeypatch.setattr(shared_area, "trimmed_for_intersection", spy)
     pieces = np.array([piece] * len(stars))
     found = intersection_areas(stars, pieces)
     assert clipped and clipped[0] == len(stars)

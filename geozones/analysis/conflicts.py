@@ -34,7 +34,7 @@ from geozones.analysis.overlaps import Overlaps, built_pieces, classified_overla
 from geozones.analysis.polygonize import NodedFaces, translated
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
-from geozones.io.validity import EMPTY_POLYGONAL, polygon_array, polygonal_parts
+from geozones.io.validity import EMPTY_POLYGONAL, polygon_array, polygonal_parts, trimmed_near
 from geozones.measure.area import ellipsoidal_area, ellipsoidal_ring_area
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
@@ -1145,6 +1145,10 @@ def _cut_in_turn(
     pieces = np.array([shapely.MultiPolygon()] * len(owner), dtype=object)
     if len(owner) == 0:
         return pieces, rest
+    # A red-line polygon of 100,000 vertices cutting a parcel: only its edges near the
+    # parcel can meet it, and each test or overlay with it whole reads them all. What is
+    # left of a feature lies in it: the cutters trimmed to the features cut it the same.
+    cutters = trimmed_near(cutters, features[owner])
     turn = np.arange(len(owner)) - np.searchsorted(owner, owner, side="left")
     # A feature with many claims is cut by all of them at once (quadratic in turns), each
     # feature in one thread.
@@ -1270,13 +1274,13 @@ def _apply(
         frame = prepared.frames[name].copy()
         geoms = kept[name]
         taken = audit[(audit["layer"] == name) & audit["taken"]]
-        taken_area = np.zeros(len(frame))
+        position = taken["position"].to_numpy(dtype=np.int64)
+        taken_area = np.bincount(
+            position, weights=taken["area_m2"].to_numpy(dtype=float), minlength=len(frame)
+        )
         status = np.full(len(frame), "unchanged", dtype=object)
-        if len(taken):
-            by_feature = taken.groupby("position")
-            positions = np.fromiter(by_feature.groups.keys(), dtype=int)
-            taken_area[positions] = by_feature["area_m2"].sum().to_numpy()
-            status[positions] = np.where(shapely.is_empty(geoms[positions]), "removed", "trimmed")
+        positions = np.unique(position)
+        status[positions] = np.where(shapely.is_empty(geoms[positions]), "removed", "trimmed")
         frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=prepared.crs)
         frame["resolution"] = status
         frame["taken_m2"] = taken_area

@@ -43,7 +43,12 @@ import shapely
 
 from geozones.choices import checked_non_negative
 from geozones.io.rings import PolygonRings
-from geozones.io.validity import clip_to_rects, polygonal_parts, valid_mask
+from geozones.io.validity import (
+    clip_to_rects,
+    polygonal_parts,
+    trimmed_for_intersection,
+    valid_mask,
+)
 from geozones.measure.tolerance import STRIP_SHARE, is_thin
 from geozones.parallel import (
     chunk_cuts,
@@ -406,7 +411,9 @@ def classified_overlaps(
     del clipped
     if len(crossing):
         pieces[crossing] = map_by_cost(
-            lambda k: polygonal_parts(shapely.intersection(a[met[k]], b[met[k]])),
+            lambda k: polygonal_parts(
+                shapely.intersection(*trimmed_for_intersection(a[met[k]], b[met[k]]))
+            ),
             crossing,
             cost[met[crossing]],
             threads=threads,

@@ -95,6 +95,11 @@ def make_polygonal(geoms: np.ndarray) -> np.ndarray:
     return polygonal_parts(repaired)
 
 
+#: One geometry at this many places or more is clipped in two steps (:func:`clip_to_rects`),
+#: to the box around groups of this many of its rectangles first.
+CLIP_GROUP = 32
+
+
 def clip_to_rects(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
     """Polygonal part of each geometry inside its own rectangle; None where GEOS's clip raised.
 
@@ -109,7 +114,10 @@ def clip_to_rects(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
     -------
     numpy.ndarray
         GEOS's rectangle clip (fast, linear in the coordinates, and not promised valid), its
-        polygonal parts.
+        polygonal parts. One geometry object at :data:`CLIP_GROUP` places or more (a red-line
+        polygon cut to the box of each parcel it cuts) is first clipped to the box around
+        each group of that many of its rectangles, near one another, and each place then
+        reads only its group's part.
 
     Examples
     --------
@@ -119,9 +127,15 @@ def clip_to_rects(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
     >>> shapely.area(clipped).tolist()
     [1.0, 1.0]
     """
+    rects = np.asarray(rects, dtype=float)
+    return _clipped(_cut_by_groups(np.asarray(geoms, dtype=object), rects), rects)
+
+
+def _clipped(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
+    """:func:`clip_to_rects`, each geometry clipped whole."""
     # shapely.clip_by_rect takes one rectangle; the ufunc beneath it broadcasts them.
     try:
-        return polygonal_parts(shapely.lib.clip_by_rect(geoms, *np.asarray(rects).T))
+        return polygonal_parts(shapely.lib.clip_by_rect(geoms, *rects.T))
     except shapely.errors.GEOSException:
         pass
     out = np.full(len(geoms), None, dtype=object)
@@ -131,6 +145,162 @@ def clip_to_rects(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
         except shapely.errors.GEOSException:
             continue
     return out
+
+
+#: A geometry of more coordinates than this is trimmed by :func:`trimmed_near`.
+TRIM_FROM = 256
+
+
+def trimmed_near(
+    geoms: np.ndarray, others: np.ndarray, *, trim_from: int | None = None
+) -> np.ndarray:
+    """Each geometry cut to the surroundings of its pair in `others`: the same there.
+
+    GEOS's overlays read every coordinate of both geometries, while only the edges near the
+    other one can meet it: a red-line polygon of 100,000 vertices against a parcel or an
+    urban polygon of 200, a thin part's reach against a piece of 60,000. The box that the
+    boxes of ``geoms[k]`` and ``others[k]`` share, grown by an eighth of its longer side,
+    holds all they share; each geometry of more than `trim_from` coordinates is cut to it
+    by GEOS's rectangle clip (:func:`clip_to_rects`, linear in the coordinates, and in a
+    group's part for one geometry in many pairs), kept only where the clip is valid (GEOS
+    does not promise it) and has fewer coordinates. A geometry whose box does not meet its
+    pair's becomes empty.
+
+    Parameters
+    ----------
+    geoms, others : numpy.ndarray of shapely geometries
+        Polygonal geometries (or missing or empty), as long as each other.
+    trim_from : int, optional
+        Geometries of at most this many coordinates are left as they are; :data:`TRIM_FROM`
+        when omitted.
+
+    Returns
+    -------
+    numpy.ndarray
+        A new array: with ``trimmed = trimmed_near(geoms, others)``, the intersection
+        ``trimmed[k] ∩ others[k]``, the difference ``others[k] − trimmed[k]`` and whether
+        ``trimmed[k]`` covers ``others[k]`` are those of ``geoms[k]`` (not the union, nor
+        ``trimmed[k] − others[k]``). Within the box the edges are the same, but an edge
+        leaving it ends on it, at a point rounded to the nearest double.
+
+    Examples
+    --------
+    >>> from shapely import Point, box
+    >>> disc = Point(0, 0).buffer(1_000, quad_segs=1_000)
+    >>> parcel = box(990, -10, 1_010, 10)
+    >>> trimmed = trimmed_near(np.array([disc]), np.array([parcel]))
+    >>> int(shapely.get_num_coordinates(disc)), int(shapely.get_num_coordinates(trimmed[0]))
+    (4001, 20)
+    >>> bool(shapely.equals(shapely.difference(parcel, trimmed[0]), parcel - disc))
+    True
+    """
+    trim_from = TRIM_FROM if trim_from is None else trim_from
+    geoms = np.asarray(geoms, dtype=object)
+    others = np.asarray(others, dtype=object)
+    out = geoms.copy()
+    rows = np.flatnonzero(shapely.get_num_coordinates(geoms) > trim_from)
+    rows = rows[~shapely.is_missing(others[rows])]
+    rows = rows[~shapely.is_empty(others[rows])]
+    if len(rows) == 0:
+        return out
+    box, other_box = shapely.bounds(geoms[rows]), shapely.bounds(others[rows])
+    low = np.maximum(box[:, :2], other_box[:, :2])
+    high = np.minimum(box[:, 2:], other_box[:, 2:])
+    apart = (low > high).any(axis=1)
+    out[rows[apart]] = EMPTY_POLYGONAL
+    grow = (high - low).max(axis=1) / 8
+    near = ~apart & (grow > 0)
+    rows, rects = rows[near], _grown(np.column_stack([low, high])[near], grow[near])
+    if len(rows) == 0:
+        return out
+    trimmed = clip_to_rects(geoms[rows], rects)
+    valid = ~shapely.is_missing(trimmed)
+    valid[valid] = shapely.get_num_coordinates(trimmed[valid]) < shapely.get_num_coordinates(
+        geoms[rows[valid]]
+    )
+    valid[valid] = shapely.is_valid(trimmed[valid])
+    out[rows[valid]] = trimmed[valid]
+    return out
+
+
+def trimmed_for_intersection(
+    a: np.ndarray, b: np.ndarray, *, trim_from: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs ``a[k]``, ``b[k]``, each cut to the other's surroundings: the same intersection.
+
+    :func:`trimmed_near` both ways. (The 1,456 pairs of the medium 90 % tessellated red
+    line and urban polygons of ``bench_hard.py`` that meet: 1.39 s of GEOS intersections
+    whole, 0.38 s trimmed first.)
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray of shapely geometries
+        Polygonal geometries (or missing or empty), as long as each other.
+    trim_from : int, optional
+        As for :func:`trimmed_near`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        New arrays: ``shapely.intersection(*trimmed_for_intersection(a, b))`` is the
+        intersection of `a` and `b` (not their union, nor anything else).
+
+    Examples
+    --------
+    >>> from shapely import Point, box
+    >>> disc = Point(0, 0).buffer(1_000, quad_segs=1_000)
+    >>> a, b = trimmed_for_intersection(np.array([disc]), np.array([box(990, -10, 1_010, 10)]))
+    >>> bool(shapely.equals(shapely.intersection(a, b)[0], shapely.intersection(disc, b[0])))
+    True
+    """
+    a = np.asarray(a, dtype=object)
+    b = np.asarray(b, dtype=object)
+    return trimmed_near(a, b, trim_from=trim_from), trimmed_near(b, a, trim_from=trim_from)
+
+
+def _grown(rects: np.ndarray, grow: np.ndarray) -> np.ndarray:
+    """``(n, 4)`` rectangles (xmin, ymin, xmax, ymax), each grown by its `grow` on every side."""
+    return rects + np.column_stack([-grow, -grow, grow, grow])
+
+
+def _cut_by_groups(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
+    """`geoms`, those at :data:`CLIP_GROUP` places or more cut to their groups' rectangles.
+
+    The places of one geometry object are put in groups of :data:`CLIP_GROUP` by the
+    Morton order of their rectangles' centres; each group's rectangle holds its members',
+    grown by an eighth of its longer side, so that cutting the result to a member's
+    rectangle gives what cutting the whole would (where the clip fails, the whole stays).
+    """
+    identity = np.array([id(geometry) for geometry in geoms], dtype=np.int64)
+    _, inverse, counts = np.unique(identity, return_inverse=True, return_counts=True)
+    repeated = np.flatnonzero(counts[inverse] >= CLIP_GROUP)
+    if len(repeated) == 0:
+        return geoms
+    centre = (rects[repeated, :2] + rects[repeated, 2:]) / 2
+    low, span = centre.min(axis=0), np.ptp(centre, axis=0)
+    cells = np.floor((centre - low) / np.where(span > 0, span, 1) * 65_535).astype(np.uint64)
+    order = repeated[np.lexsort((_morton(cells[:, 0], cells[:, 1]), inverse[repeated]))]
+    owner = inverse[order]
+    rank = np.arange(len(order)) - np.searchsorted(owner, owner)
+    group = np.cumsum(np.r_[True, (owner[1:] != owner[:-1]) | (rank[1:] % CLIP_GROUP == 0)]) - 1
+    first = np.searchsorted(group, np.arange(group[-1] + 1))
+    group_low = np.minimum.reduceat(rects[order, :2], first)
+    group_high = np.maximum.reduceat(rects[order, 2:], first)
+    grow = (group_high - group_low).max(axis=1) / 8
+    cut = _clipped(geoms[order[first]], _grown(np.column_stack([group_low, group_high]), grow))
+    out = geoms.copy()
+    done = ~shapely.is_missing(cut)[group]
+    out[order[done]] = cut[group[done]]
+    return out
+
+
+def _morton(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Interleaved bits of 16-bit `x` and `y` (a Z-order key)."""
+    key = np.zeros(len(x), dtype=np.uint64)
+    for bit in range(16):
+        key |= ((x >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit)
+        key |= ((y >> np.uint64(bit)) & np.uint64(1)) << np.uint64(2 * bit + 1)
+    return key
 
 
 def polygonal_parts(geoms: np.ndarray) -> np.ndarray:

@@ -22,7 +22,7 @@ import shapely
 
 from geozones.io.proof import orientation, ray_crossing, ring_forward
 from geozones.io.rings import PolygonRings, polygon_rings
-from geozones.io.validity import clip_to_rects
+from geozones.io.validity import trimmed_for_intersection
 from geozones.measure.tolerance import shift_rows
 from geozones.parallel import for_spans
 
@@ -106,45 +106,13 @@ def intersection_areas(
     if len(rest):
         # Overlaid near the origin, each pair moved by whole metres (exactly): at Gauss-Krüger
         # eastings GEOS's overlay of two triangles sharing an edge was 1.6e-8 off.
-        pairs = np.stack([left[left_index[rest]], right[right_index[rest]]], axis=1)
-        _clip_the_larger(pairs)
+        pairs = np.stack(
+            trimmed_for_intersection(left[left_index[rest]], right[right_index[rest]]), axis=1
+        )
         origin = np.floor(np.nan_to_num(shapely.bounds(pairs[:, 0])[:, :2]))
         local = shift_rows(pairs, -origin)
         out[rest] = shapely.area(shapely.intersection(local[:, 0], local[:, 1]))
     return out
-
-
-#: A side of a pair left to GEOS with this many times the other's coordinates, and at least
-#: CLIP_SIZE, is clipped to the other's surroundings first.
-CLIP_RATIO, CLIP_SIZE = 8, 1_000
-
-
-def _clip_the_larger(pairs: np.ndarray) -> None:
-    """Clip the far larger geometry of each pair to the other's box, grown by its own size.
-
-    A thin part's reach paired with a piece of 60,000 vertices: only the piece's edges near
-    the reach count, but GEOS (and the move near the origin) read all of them, pair by pair.
-    The area they share is unchanged: the clip keeps everything within the box (measured on
-    the medium 10 % tessellated layers of ``bench_resolve.py``: 318 such pairs, 14.7 M
-    coordinates of pieces, 7.0 -> 1.7 s for the 365,616 pairs of one call).
-    """
-    size = shapely.get_num_coordinates(pairs)
-    for big, small in ((0, 1), (1, 0)):
-        rows = np.flatnonzero(
-            (size[:, big] > np.maximum(CLIP_RATIO * size[:, small], CLIP_SIZE))
-            & ~shapely.is_missing(pairs[:, small])
-            & ~shapely.is_empty(pairs[:, small])
-        )
-        if len(rows) == 0:
-            continue
-        xmin, ymin, xmax, ymax = shapely.bounds(pairs[rows, small]).T
-        grow = np.maximum(xmax - xmin, ymax - ymin)
-        clipped = clip_to_rects(
-            pairs[rows, big], np.column_stack([xmin - grow, ymin - grow, xmax + grow, ymax + grow])
-        )
-        # GEOS's rectangle clip does not promise a valid result: keep the whole where not.
-        valid = ~shapely.is_missing(clipped) & shapely.is_valid(clipped)
-        pairs[rows[valid], big] = clipped[valid]
 
 
 def _ring_arrays(
