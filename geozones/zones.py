@@ -148,7 +148,7 @@ def split_by_zones(
     >>> [piece.area for piece in pieces], zone_index.tolist()
     ([1.0, 1.0], [0, 1])
     """
-    from geozones.io.validity import polygonal_parts
+    from geozones.io.validity import polygonal_parts, trimmed_for_intersection
 
     # The tree holds the few zones; the many polygons are matched to them by their boxes, and
     # a prepared zone that covers a polygon keeps it whole without any overlay.
@@ -159,14 +159,17 @@ def split_by_zones(
     inside = shapely.covers(zones[zone_index], geoms[geom_index])
     pieces = geoms[geom_index].copy()
     crossing = np.flatnonzero(~inside)
+    # A county boundary of 10,000 vertices: each overlay reads only its part near the polygon.
     pieces[crossing] = polygonal_parts(
-        shapely.intersection(geoms[geom_index[crossing]], zones[zone_index[crossing]])
+        shapely.intersection(
+            *trimmed_for_intersection(geoms[geom_index[crossing]], zones[zone_index[crossing]])
+        )
     )
     keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
     return pieces[keep], geom_index[keep], zone_index[keep]
 
 
-def outside_zones(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
+def outside_zones(geoms: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The parts of polygons that lie in no zone.
 
     Parameters
@@ -178,21 +181,23 @@ def outside_zones(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray
+    pieces : numpy.ndarray
         One polygonal piece, with area, per polygon that reaches out of the zones (a polygon
         in no zone is its own piece); the pieces may overlap where the polygons do.
+    index : numpy.ndarray
+        The position in `geoms` of each piece's polygon.
 
     Examples
     --------
     >>> import numpy as np
     >>> from shapely import box
-    >>> pieces = outside_zones(
+    >>> pieces, index = outside_zones(
     ...     np.array([box(0, 0, 3, 1), box(0, 0, 1, 1)]), np.array([box(0, 0, 2, 1)])
     ... )
-    >>> [piece.area for piece in pieces]
-    [1.0]
+    >>> [piece.area for piece in pieces], index.tolist()
+    ([1.0], [0])
     """
-    from geozones.io.validity import polygonal_parts
+    from geozones.io.validity import polygonal_parts, trimmed_near
 
     # Most polygons lie inside one zone: a prepared zone covering them settles it, and only the
     # rest are cut by the union of the zones (never the whole layer unioned, which at province
@@ -201,14 +206,57 @@ def outside_zones(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
     shapely.prepare(zones)
     inside = np.zeros(len(geoms), dtype=bool)
     inside[geom_index[shapely.covers(zones[zone_index], geoms[geom_index])]] = True
-    rest = geoms[~inside]
+    rest = np.flatnonzero(~inside)
     if len(rest) == 0:
-        return rest
-    union = shapely.union_all(zones)
+        return geoms[rest], rest
+    union = union_of_zones(zones)
     shapely.prepare(union)
-    rest = rest[~shapely.covers(union, rest)]
-    pieces = polygonal_parts(shapely.difference(rest, union))
-    return pieces[~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)]
+    rest = rest[~shapely.covers(union, geoms[rest])]
+    # The province's boundary can hold 100,000 vertices: each difference reads its part near
+    # the polygon.
+    near = trimmed_near(np.full(len(rest), union, dtype=object), geoms[rest])
+    pieces = polygonal_parts(shapely.difference(geoms[rest], near))
+    keep = ~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)
+    return pieces[keep], rest[keep]
+
+
+def union_of_zones(zones: np.ndarray) -> shapely.Geometry:
+    """The land of all the zones, as one geometry.
+
+    Zones tile the land (counties of a province): GEOS's coverage union dissolves the edges
+    they share without overlaying them (0.11 s against 2.5 s for ``shapely.union_all`` of
+    100 counties of 9,300 vertices each, whose shared edges wind). It is kept where it is
+    valid and as large as the zones' areas added up; zones that overlap, or whose shared
+    edges cross, are not a coverage, and are overlaid by ``shapely.union_all``.
+
+    Parameters
+    ----------
+    zones : numpy.ndarray of shapely geometries
+        Valid zone polygons (missing and empty ones are ignored).
+
+    Returns
+    -------
+    shapely.Geometry
+        Their union.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> union_of_zones(np.array([box(0, 0, 1, 1), box(1, 0, 2, 1)])).area
+    2.0
+    >>> union_of_zones(np.array([box(0, 0, 2, 1), box(1, 0, 3, 1)])).area
+    3.0
+    """
+    zones = np.asarray(zones, dtype=object)
+    zones = zones[~(shapely.is_missing(zones) | shapely.is_empty(zones))]
+    try:
+        union = shapely.coverage_union_all(zones)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(zones)
+    total = float(shapely.area(zones).sum())
+    if shapely.is_valid(union) and abs(float(shapely.area(union)) - total) <= 1e-9 * total:
+        return union
+    return shapely.union_all(zones)
 
 
 def check_zones(

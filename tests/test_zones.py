@@ -9,7 +9,7 @@ import shapely
 from shapely import box
 
 from geozones.errors import CRSReprojectionWarning, GeozonesError, OptionError
-from geozones.zones import zone_of, zone_of_features
+from geozones.zones import outside_zones, union_of_zones, zone_of, zone_of_features
 
 # Two unit squares side by side sharing the edge x = 1, and a wide zone to their right.
 #   zone 0: [0, 1] x [0, 1]   zone 1: [1, 2] x [0, 1]   zone 2: [2, 5] x [0, 1]
@@ -110,3 +110,81 @@ def test_zone_of_features_reprojects_the_zones() -> None:
     with pytest.warns(CRSReprojectionWarning):
         codes = zone_of_features(farmland, zones.to_crs(4490))
     assert codes.tolist() == ["990102", None, None]
+
+
+def _winding_counties(seed: int = 3) -> np.ndarray:
+    """Four counties of a 2 x 2 grid whose inner edges wind (400 vertices each), shared exactly."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, 401)
+
+    def edge(p, q):
+        p, q = np.asarray(p, float), np.asarray(q, float)
+        normal = np.array([-(q - p)[1], (q - p)[0]]) / np.hypot(*(q - p))
+        walk = np.cumsum(rng.normal(0, 2.0, len(t)))
+        walk = np.round((walk - t * walk[-1]) * np.sin(np.pi * t), 3)
+        return shapely.LineString(p + t[:, None] * (q - p) + walk[:, None] * normal)
+
+    lines = [
+        edge((1000, 0), (1000, 1000)),
+        edge((1000, 1000), (1000, 2000)),
+        edge((0, 1000), (1000, 1000)),
+        edge((1000, 1000), (2000, 1000)),
+        shapely.box(0, 0, 2000, 2000).exterior,
+    ]
+    faces = shapely.get_parts(
+        shapely.polygonize(shapely.get_parts(shapely.node(shapely.MultiLineString(lines))))
+    )
+    return np.asarray(faces, dtype=object)
+
+
+def test_union_of_zones_dissolves_a_tiling_without_an_overlay(monkeypatch):
+    counties = _winding_counties()
+    assert len(counties) == 4 and shapely.get_num_coordinates(counties).min() > 400
+    expected = shapely.box(0, 0, 2000, 2000)
+
+    def no_overlay(*args, **kwargs):
+        raise AssertionError("a tiling needs no overlay")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(shapely, "union_all", no_overlay)
+        union = union_of_zones(np.concatenate([counties, [None, shapely.Polygon()]]))
+    assert union.is_valid
+    assert shapely.symmetric_difference(union, expected).area < 1e-6
+
+
+@pytest.mark.parametrize(
+    "zones",
+    [
+        [box(0, 0, 2, 1), box(1, 0, 3, 1)],  # overlapping
+        [box(0, 0, 2, 2), box(0.5, 0.5, 1, 1)],  # one inside another
+        [box(0, 0, 1, 1), shapely.Polygon([(1, 0), (2, 0), (2, 1), (0.9, 0.5)])],  # edges cross
+    ],
+)
+def test_union_of_zones_that_are_not_a_tiling_is_their_overlay(zones):
+    zones = np.array(zones, dtype=object)
+    union = union_of_zones(zones)
+    expected = shapely.union_all(zones)
+    assert union.is_valid
+    assert shapely.symmetric_difference(union, expected).area < 1e-12
+    assert union.area == pytest.approx(expected.area, rel=1e-12)
+
+
+def test_outside_zones_names_the_polygon_of_each_piece():
+    counties = _winding_counties()
+    # Parcels inside one county, across an inner edge, across the outer edge, and outside.
+    parcels = np.array(
+        [
+            box(100, 100, 150, 150),
+            box(980, 500, 1020, 540),
+            box(1990, 300, 2030, 330),
+            box(-50, -50, -10, -10),
+            box(990, 1990, 1010, 2020),
+        ],
+        dtype=object,
+    )
+    pieces, index = outside_zones(parcels, counties)
+    assert index.tolist() == [2, 3, 4]
+    land = shapely.box(0, 0, 2000, 2000)
+    for piece, k in zip(pieces, index, strict=True):
+        expected = shapely.difference(parcels[k], land)
+        assert shapely.symmetric_difference(piece, expected).area < 1e-9

@@ -49,7 +49,7 @@ from geozones.io.validity import geometry_array, polygon_array, polygonal_parts
 from geozones.measure.area import ellipsoidal_area, measured_polygons
 from geozones.measure.tolerance import check_xy_tolerance, is_thin, tolerance_in_crs_units
 from geozones.units import square_metres_per
-from geozones.zones import split_by_zones, to_crs, zone_codes
+from geozones.zones import outside_zones, split_by_zones, to_crs, zone_codes
 
 __all__ = [
     "BALANCE_COLUMNS",
@@ -1191,7 +1191,6 @@ class _Zoning:
     codes: np.ndarray
     geoms: np.ndarray
     frame: gpd.GeoDataFrame | None
-    _union: Any = None
 
     @classmethod
     def prepare(
@@ -1234,15 +1233,11 @@ class _Zoning:
         covered[owner[whole]] = True
         rest = present[~covered[present]]
         if len(rest):
-            if self._union is None:
-                self._union = shapely.union_all(self.geoms)
-            outside = polygonal_parts(shapely.difference(geoms[rest], self._union))
-            outside_area = ellipsoidal_area(outside, crs)
-            lost = np.asarray(outside_area > 0, dtype=bool)
-            pieces = np.concatenate([pieces, outside[lost]])
+            outside, lost = outside_zones(geoms[rest], self.geoms)
+            pieces = np.concatenate([pieces, outside])
             owner = np.concatenate([owner, rest[lost]])
-            piece_area = np.concatenate([piece_area, outside_area[lost]])
-            codes = np.concatenate([self.codes[zone], np.full(int(lost.sum()), None, dtype=object)])
+            piece_area = np.concatenate([piece_area, ellipsoidal_area(outside, crs)])
+            codes = np.concatenate([self.codes[zone], np.full(len(lost), None, dtype=object)])
         else:
             codes = self.codes[zone]
         positive = piece_area > 0

@@ -55,7 +55,7 @@ from geozones.parallel import (
     map_by_cost_forked,
     query_pairs,
 )
-from geozones.zones import split_by_zones, to_crs, zone_codes
+from geozones.zones import outside_zones, split_by_zones, to_crs, zone_codes
 
 #: The three lines' layer keys, in the default priority of the rules:
 #: 耕地和永久基本农田 (farmland) → 生态保护红线 (redline) → 城镇开发边界 (urban).
@@ -329,15 +329,8 @@ def _with_zones_and_area(
             to_crs(zones, crs, name="the zones", target="the layers'"), purpose="zones"
         )
         inside, row, zone_index = split_by_zones(pieces, zone_geoms)
-        # Only pieces the zones do not cover whole have parts outside every zone: a prepared
-        # test of each is far cheaper than a difference of each with the zones' union.
-        everywhere = shapely.union_all(zone_geoms)
-        shapely.prepare(everywhere)
-        uncovered = np.flatnonzero(~shapely.covers(everywhere, pieces))
-        outside = polygonal_parts(shapely.difference(pieces[uncovered], everywhere))
-        kept = ~shapely.is_empty(outside) & (shapely.area(outside) > 0)
-        lost = uncovered[kept]
-        pieces = np.concatenate([inside, outside[kept]])
+        outside, lost = outside_zones(pieces, zone_geoms)
+        pieces = np.concatenate([inside, outside])
         row = np.concatenate([row, lost])
         zone = np.concatenate([codes[zone_index], np.full(len(lost), None, dtype=object)])
         if len(lost):

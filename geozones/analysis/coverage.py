@@ -134,7 +134,7 @@ def coverage(
     covered, phantoms = pieces.dissolved_area(zone_codes, measure, width=width)
     covered = covered.reindex(zone_area.index, fill_value=0.0)
     outside_area, _ = ZonePieces.whole(
-        outside_zones(layer_geoms[measurable], zone_geoms)
+        outside_zones(layer_geoms[measurable], zone_geoms)[0]
     ).dissolved_area(np.array(["outside"]), measure, width=width)
     outside = float(outside_area.sum())
     per_zone = pd.DataFrame({"zone_area": zone_area, "covered_area": covered})

@@ -11,7 +11,6 @@ import shapely
 
 from geozones.analysis.conflicts import find_conflicts
 from geozones.io.quality import layer_report
-from geozones.io.validity import polygonal_parts
 from geozones.measure.area import ellipsoidal_area
 from geozones.measure.tolerance import is_thin, tolerance_in_crs_units
 from geozones.qc.delivery import Delivery, DeliveryLayer, admin_zones
@@ -23,6 +22,7 @@ from geozones.qc.findings import (
     number_text,
 )
 from geozones.qc.rules import Rules
+from geozones.zones import outside_zones
 
 #: The rules of this family, in report order.
 GEOMETRY_RULES = (
@@ -246,14 +246,10 @@ def _outside(
     crs = pyproj.CRS(frame.crs)
     if zones.crs is not None and pyproj.CRS(zones.crs) != crs:
         zones = zones.to_crs(crs)
-    territory = shapely.union_all(zones.geometry.to_numpy())
-    shapely.prepare(territory)
     geoms = frame.geometry.to_numpy()
     present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
-    outside = present[~shapely.covered_by(geoms[present], territory)]
-    if len(outside) == 0:
-        return concat_findings([])
-    pieces = polygonal_parts(shapely.difference(geoms[outside], territory))
+    pieces, outside = outside_zones(geoms[present], zones.geometry.to_numpy())
+    outside = present[outside]
     real = ~is_thin(pieces, tolerance_in_crs_units(xy_tolerance, crs))
     outside, pieces = outside[real], pieces[real]
     if len(outside) == 0:

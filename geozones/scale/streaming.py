@@ -69,7 +69,7 @@ from geozones.parallel import worker_count
 from geozones.scale.executor import ZoneWarning, reraise_warnings, run_zones
 from geozones.scale.partitions import HOME, ROW, PartitionedDataset
 from geozones.units import square_metres_per
-from geozones.zones import zone_codes, zone_of
+from geozones.zones import union_of_zones, zone_codes, zone_of
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -503,7 +503,7 @@ class _Zones:
         self.crs = pyproj.CRS.from_user_input(frame.crs)
         self.codes = zone_codes(frame, dataset.zone_field)
         self.geoms = polygon_array(frame, purpose="zones")
-        self.union = shapely.union_all(self.geoms)
+        self.union = union_of_zones(self.geoms)
         shapely.prepare(self.union)
         self.tree = shapely.STRtree(self.geoms)
 
