@@ -4,16 +4,17 @@ On one setting of ``generate_hard.py``, in one process:
 
 1. the read (``geopandas.read_parquet`` of the three layers, best of two);
 2. ``geozones.find_conflicts`` with its defaults, the detection the resolution builds on;
-3. ``geozones.resolve_conflicts`` with its defaults (farmland > red line > urban), and how
-   far, per feature, what it keeps plus the pieces taken misses its input area;
+3. ``geozones.resolve_conflicts`` in the order of ``--priority`` (by default the domain's:
+   farmland > red line > urban), and how far, per feature, what it keeps plus the pieces
+   taken misses its input area;
 4. unless ``--skip-overlay``, the obvious way: ``geopandas.overlay(how="difference")`` of
-   the red line with the farmland, and of the urban boundary with the farmland and the
-   red line (one overlay of each layer with the union of those above it), with the planar
-   area each keeps against ``resolve_conflicts``'.
+   each layer but the first with the layers above it (one overlay with all of them), with
+   the planar area each keeps against ``resolve_conflicts``'.
 
 Usage::
 
     python benchmarks/bench_resolve.py --size medium --crossing 0.9 --tessellated no
+    python benchmarks/bench_resolve.py --size medium --priority redline,farmland,urban
 """
 
 from __future__ import annotations
@@ -49,7 +50,15 @@ def main() -> int:
     parser.add_argument("--crossing", type=float, default=0.9)
     parser.add_argument("--tessellated", default="no", choices=["no", "yes"])
     parser.add_argument("--skip-overlay", action="store_true")
+    parser.add_argument(
+        "--priority",
+        default="farmland,redline,urban",
+        help="the three layers, highest first (default: %(default)s, the domain's order)",
+    )
     args = parser.parse_args()
+    priority = args.priority.split(",")
+    if sorted(priority) != ["farmland", "redline", "urban"]:
+        parser.error("--priority names farmland, redline and urban, each once")
     warnings.simplefilter("ignore")
     paths = generate_hard.generate_hard(
         args.size, crossing=args.crossing, tessellated=args.tessellated == "yes"
@@ -71,7 +80,7 @@ def main() -> int:
     geozones.resolve_conflicts(small)
     find_s, found = timed("find_conflicts", lambda: geozones.find_conflicts(layers))
     resolve_s, (resolved, audit) = timed(
-        "resolve_conflicts", lambda: geozones.resolve_conflicts(layers)
+        "resolve_conflicts", lambda: geozones.resolve_conflicts(layers, priority)
     )
     print("| step | seconds | / read | result |")
     print("|---|---:|---:|---|")
@@ -81,7 +90,8 @@ def main() -> int:
         f"{len(found):,} rows |"
     )
     print(
-        f"| resolve_conflicts (defaults) | {resolve_s:.2f} | {resolve_s / read_s:.2f} | "
+        f"| resolve_conflicts ({' > '.join(priority)}) | {resolve_s:.2f} | "
+        f"{resolve_s / read_s:.2f} | "
         f"{len(audit):,} pieces, {audit['area_m2'].sum():,.3f} m² |"
     )
     # Per feature: kept + taken against the input, ellipsoidal m².
@@ -104,22 +114,26 @@ def main() -> int:
     )
     if args.skip_overlay:
         return 0
-    farmland, redline, urban = layers["farmland"], layers["redline"], layers["urban"]
-    above_urban = pd.concat([farmland, redline], ignore_index=True)[["geometry"]]
-    overlay_s, (red_kept, urban_kept) = timed(
+
+    def above(rank: int) -> gpd.GeoDataFrame:
+        frames = [layers[name][["geometry"]] for name in priority[:rank]]
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=layers[priority[0]].crs)
+
+    overlay_s, kept_by_overlay = timed(
         "overlays",
-        lambda: (
-            gpd.overlay(redline, farmland[["geometry"]], how="difference"),
-            gpd.overlay(urban, gpd.GeoDataFrame(above_urban, crs=urban.crs), how="difference"),
-        ),
+        lambda: [
+            gpd.overlay(layers[name], above(rank), how="difference")
+            for rank, name in enumerate(priority)
+            if rank > 0
+        ],
     )
     print(
-        f"\ngeopandas.overlay(how='difference'), red line and urban: {overlay_s:.2f} s "
-        f"(resolve_conflicts {resolve_s / overlay_s:.2f}× that)\n"
+        f"\ngeopandas.overlay(how='difference'), {' and '.join(priority[1:])}: "
+        f"{overlay_s:.2f} s (resolve_conflicts {resolve_s / overlay_s:.2f}× that)\n"
     )
     print("| layer | kept, overlay (planar m²) | kept, resolve_conflicts | difference |")
     print("|---|---:|---:|---:|")
-    for name, kept in (("redline", red_kept), ("urban", urban_kept)):
+    for name, kept in zip(priority[1:], kept_by_overlay, strict=True):
         ours = float(resolved[name].area.sum())
         theirs = float(kept.area.sum())
         print(f"| {name} | {theirs:,.3f} | {ours:,.3f} | {ours - theirs:,.3f} |")
