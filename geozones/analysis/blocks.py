@@ -48,6 +48,7 @@ from geozones.io.validity import (
     make_polygonal,
     polygon_array,
     polygonal_parts,
+    trimmed_for_intersection,
 )
 from geozones.measure.area import (
     ellipsoidal_area,
@@ -860,7 +861,11 @@ def _edge_length(
     crossing = np.flatnonzero(~inside)
     if len(crossing):
         crossing_outlines = outlines[outline[crossing]]
-        parts = polygonal_parts(shapely.intersection(crossing_outlines, zone_geoms[zone[crossing]]))
+        parts = polygonal_parts(
+            shapely.intersection(
+                *trimmed_for_intersection(crossing_outlines, zone_geoms[zone[crossing]])
+            )
+        )
         rims = shapely.intersection(shapely.boundary(crossing_outlines), parts)
         length[crossing] = shapely.length(rims)
     return pd.Series(length).groupby(codes[zone]).sum().reindex(np.unique(codes), fill_value=0.0)

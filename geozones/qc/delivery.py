@@ -22,6 +22,7 @@ import shapely
 from geozones.errors import CRSMismatchError, DataSourceError, MissingCRSError
 from geozones.io import read_layer
 from geozones.io.crs import suggest_crs
+from geozones.io.validity import trimmed_for_intersection
 from geozones.qc.rules import Rules
 
 
@@ -304,7 +305,9 @@ def dominant_zone(frame: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> np.ndarra
     shared = counts[feature] > 1
     if shared.any():
         share[shared] = shapely.area(
-            shapely.intersection(geoms[feature[shared]], zone_geoms[zone[shared]])
+            shapely.intersection(
+                *trimmed_for_intersection(geoms[feature[shared]], zone_geoms[zone[shared]])
+            )
         )
     order = np.lexsort((-share, feature))
     feature, zone = feature[order], zone[order]
