@@ -395,8 +395,6 @@ def test_trimming_keeps_whole_what_the_clip_breaks_and_empties_far_pairs(monkeyp
     assert shapely.get_num_coordinates(trimmed[0]) < shapely.get_num_coordinates(disc)
     assert trimmed[1].is_empty
     bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
-    monkeypatch.setattr(
-        validity, "clip_to_rects", lambda geoms, rects: np.array([bowtie] * len(geoms))
-    )
+    monkeypatch.setattr(validity, "_clipped", lambda geoms, rects: np.array([bowtie] * len(geoms)))
     kept, _ = trimmed_for_intersection(np.array([disc]), np.array([near]))
     assert kept[0] is disc

@@ -50,7 +50,6 @@ from geozones.measure.tolerance import (
 )
 from geozones.parallel import (
     collector_paused,
-    map_blocks,
     map_by_cost,
     map_by_cost_forked,
     query_pairs,
@@ -1205,21 +1204,24 @@ def _cut_in_turn(
         rest[feature[whole]] = shapely.MultiPolygon()
         part = now[~whole]
 
-        def cut(block: np.ndarray, part: np.ndarray = part) -> np.ndarray:
-            current = rest[owner[part[block]]]
-            return np.concatenate(
-                [
-                    polygonal_parts(shapely.intersection(current, cutters[part[block]])),
-                    polygonal_parts(shapely.difference(current, cutters[part[block]])),
-                ]
-            )
+        def cut(k: np.ndarray, part: np.ndarray = part) -> np.ndarray:
+            # k < len(part): what the cutter takes; the others, what it leaves.
+            taken = k < len(part)
+            claim = part[np.where(taken, k, k - len(part))]
+            current, cutter = rest[owner[claim]], cutters[claim]
+            out = np.empty(len(k), dtype=object)
+            out[taken] = polygonal_parts(shapely.intersection(current[taken], cutter[taken]))
+            out[~taken] = polygonal_parts(shapely.difference(current[~taken], cutter[~taken]))
+            return out
 
         if len(part):
-            blocks = map_blocks(cut, np.arange(len(part)))
-            inside = np.concatenate([block[: len(block) // 2] for block in blocks])
-            outside = np.concatenate([block[len(block) // 2 :] for block in blocks])
-            pieces[part] = inside
-            rest[owner[part]] = outside
+            # By cost, not count: tens of thousands of parcels cut by red-line polygons are
+            # few items but seconds of overlays.
+            size = shapely.get_num_coordinates(rest[owner[part]]) + shapely.get_num_coordinates(
+                cutters[part]
+            )
+            both = map_by_cost(cut, np.arange(2 * len(part)), np.tile(size, 2), threads=threads)
+            pieces[part], rest[owner[part]] = both[: len(part)], both[len(part) :]
     return pieces, rest
 
 

@@ -412,7 +412,7 @@ def classified_overlaps(
     if len(crossing):
         pieces[crossing] = map_by_cost(
             lambda k: polygonal_parts(
-                shapely.intersection(*trimmed_for_intersection(a[met[k]], b[met[k]]))
+                shapely.intersection(*trimmed_for_intersection(a[met[k]], b[met[k]], threads=1))
             ),
             crossing,
             cost[met[crossing]],

@@ -152,7 +152,11 @@ TRIM_FROM = 256
 
 
 def trimmed_near(
-    geoms: np.ndarray, others: np.ndarray, *, trim_from: int | None = None
+    geoms: np.ndarray,
+    others: np.ndarray,
+    *,
+    trim_from: int | None = None,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Each geometry cut to the surroundings of its pair in `others`: the same there.
 
@@ -173,6 +177,8 @@ def trimmed_near(
     trim_from : int, optional
         Geometries of at most this many coordinates are left as they are; :data:`TRIM_FROM`
         when omitted.
+    threads : int, optional
+        Threads for the clips (:func:`geozones.parallel.worker_count`).
 
     Returns
     -------
@@ -213,18 +219,23 @@ def trimmed_near(
     rows, rects = rows[near], _grown(np.column_stack([low, high])[near], grow[near])
     if len(rows) == 0:
         return out
-    trimmed = clip_to_rects(geoms[rows], rects)
-    valid = ~shapely.is_missing(trimmed)
-    valid[valid] = shapely.get_num_coordinates(trimmed[valid]) < shapely.get_num_coordinates(
-        geoms[rows[valid]]
-    )
-    valid[valid] = shapely.is_valid(trimmed[valid])
-    out[rows[valid]] = trimmed[valid]
+    whole = geoms[rows]
+    source = _cut_by_groups(whole, rects)
+    size = shapely.get_num_coordinates(whole)
+
+    def trim(k: np.ndarray) -> np.ndarray:
+        trimmed = _clipped(source[k], rects[k])
+        keep = ~shapely.is_missing(trimmed)
+        keep[keep] = shapely.get_num_coordinates(trimmed[keep]) < size[k[keep]]
+        keep[keep] = shapely.is_valid(trimmed[keep])
+        return np.where(keep, trimmed, whole[k])
+
+    out[rows] = map_by_cost(trim, np.arange(len(rows)), size, threads=threads)
     return out
 
 
 def trimmed_for_intersection(
-    a: np.ndarray, b: np.ndarray, *, trim_from: int | None = None
+    a: np.ndarray, b: np.ndarray, *, trim_from: int | None = None, threads: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``a[k]``, ``b[k]``, each cut to the other's surroundings: the same intersection.
 
@@ -236,7 +247,7 @@ def trimmed_for_intersection(
     ----------
     a, b : numpy.ndarray of shapely geometries
         Polygonal geometries (or missing or empty), as long as each other.
-    trim_from : int, optional
+    trim_from, threads : int, optional
         As for :func:`trimmed_near`.
 
     Returns
@@ -255,7 +266,10 @@ def trimmed_for_intersection(
     """
     a = np.asarray(a, dtype=object)
     b = np.asarray(b, dtype=object)
-    return trimmed_near(a, b, trim_from=trim_from), trimmed_near(b, a, trim_from=trim_from)
+    return (
+        trimmed_near(a, b, trim_from=trim_from, threads=threads),
+        trimmed_near(b, a, trim_from=trim_from, threads=threads),
+    )
 
 
 def _grown(rects: np.ndarray, grow: np.ndarray) -> np.ndarray:
