@@ -311,27 +311,39 @@ class ZonePieces:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Areas to sum per zone for the union of the pieces, from the overlaps already found.
 
-        Where no point of a group lies in three of its pieces, the area of the group's union
-        is the sum of its pieces' areas less the sum of its pairwise overlaps' (phantoms
-        between two of its pieces included): no union is needed. The few groups where two of
-        the overlaps overlap are united (:meth:`_unions`). Returns the areas and their zones.
+        Taking a group's pieces in order, each adds its area less the part already counted:
+        its overlaps with the pieces before it (phantoms between two of its pieces included),
+        united where it has several. The area of the union is then the pieces' areas less
+        those of the overlaps (unions of a few overlaps, not of the group's whole polygons:
+        a group of red-line polygons of 100,000 vertices each took 28 s to unite on the
+        benchmark's province). Returns the areas and their zones.
         """
         left, right, pieces = overlaps.left_index, overlaps.right_index, overlaps.pieces
         inside = (group[left] >= 0) & (group[left] == group[right])
-        left, pieces = left[inside], pieces[inside]
-        tree = shapely.STRtree(pieces)
-        first, second = tree.query(pieces, predicate="intersects")
-        candidate = (first < second) & (group[left[first]] == group[left[second]])
-        first, second = first[candidate], second[candidate]
-        triple = shapely.relate_pattern(pieces[first], pieces[second], "2********")
-        united = np.isin(group, np.unique(group[left[first[triple]]])) & (group >= 0)
-        counted, by_overlaps = ~united, ~united[left]
-        unions, union_zone = self._unions(np.where(united, group, -1))
-        areas = concatenate_blocks(
-            measure, np.concatenate([self.geoms[counted], pieces[by_overlaps], unions])
+        later, pieces = np.maximum(left, right)[inside], pieces[inside]
+        order = np.argsort(later, kind="stable")
+        later, pieces = later[order], pieces[order]
+        starts = np.flatnonzero(np.r_[True, later[1:] != later[:-1]]) if len(later) else later
+        counts = np.diff(np.r_[starts, len(later)])
+        alone = np.repeat(counts == 1, counts)
+        several = np.flatnonzero(counts > 1)
+        members = np.split(np.arange(len(later)), starts[1:])
+
+        def unite(batch: np.ndarray) -> np.ndarray:
+            unions = np.empty(len(batch), dtype=object)
+            for position, k in enumerate(batch):
+                unions[position] = shapely.union_all(pieces[members[several[k]]])
+            return unions
+
+        unions = pieces[:0]
+        if len(several):
+            size = np.add.reduceat(shapely.get_num_coordinates(pieces), starts)[several]
+            unions = map_by_cost(unite, np.arange(len(several)), size)
+        areas = concatenate_blocks(measure, np.concatenate([self.geoms, pieces[alone], unions]))
+        signs = np.repeat([1.0, -1.0, -1.0], [len(self.geoms), alone.sum(), len(unions)])
+        zone = np.concatenate(
+            [self.zone, self.zone[later[alone]], self.zone[later[starts[several]]]]
         )
-        signs = np.repeat([1.0, -1.0, 1.0], [counted.sum(), by_overlaps.sum(), len(unions)])
-        zone = np.concatenate([self.zone[counted], self.zone[left[by_overlaps]], union_zone])
         return areas * signs, zone
 
     def _grouping(self, width: float) -> tuple[np.ndarray, np.ndarray, Overlaps | None]:
