@@ -247,14 +247,21 @@ def union_of_zones(zones: np.ndarray) -> shapely.Geometry:
     >>> union_of_zones(np.array([box(0, 0, 2, 1), box(1, 0, 3, 1)])).area
     3.0
     """
+    from geozones.io.validity import valid_mask
+
     zones = np.asarray(zones, dtype=object)
     zones = zones[~(shapely.is_missing(zones) | shapely.is_empty(zones))]
     try:
         union = shapely.coverage_union_all(zones)
     except shapely.errors.GEOSException:
         return shapely.union_all(zones)
+    if shapely.is_empty(union):
+        return union
     total = float(shapely.area(zones).sum())
-    if shapely.is_valid(union) and abs(float(shapely.area(union)) - total) <= 1e-9 * total:
+    # valid_mask, not shapely.is_valid: a zone worker's thread may be here (the latter swaps
+    # the process's warning filters).
+    valid = bool(valid_mask(np.array([union], dtype=object))[0])
+    if valid and abs(float(shapely.area(union)) - total) <= 1e-9 * total:
         return union
     return shapely.union_all(zones)
 

@@ -9,6 +9,8 @@ equal to 1e-9 and the pieces equal as point sets.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import shapely
@@ -398,3 +400,22 @@ def test_trimming_keeps_whole_what_the_clip_breaks_and_empties_far_pairs(monkeyp
     monkeypatch.setattr(validity, "_clipped", lambda geoms, rects: np.array([bowtie] * len(geoms)))
     kept, _ = trimmed_for_intersection(np.array([disc]), np.array([near]))
     assert kept[0] is disc
+
+
+def test_trimming_in_threads_leaves_the_warning_filters_alone(monkeypatch):
+    # shapely.is_valid swaps the process's warning filters (catch_warnings): two threads at
+    # once can leave every later warning ignored.
+    monkeypatch.setenv("GEOZONES_THREADS", "2")
+    discs = np.array(
+        [shapely.Point(10 * k, 0).buffer(100, quad_segs=200) for k in range(64)], dtype=object
+    )
+    boxes = np.array([box(10 * k + 95, -5, 10 * k + 105, 5) for k in range(64)], dtype=object)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        before = list(warnings.filters)
+        for _ in range(20):
+            trimmed = trimmed_near(discs, boxes)
+        assert warnings.filters == before
+        warnings.warn("still recorded", UserWarning, stacklevel=1)
+    assert [str(warning.message) for warning in caught] == ["still recorded"]
+    assert (shapely.get_num_coordinates(trimmed) < shapely.get_num_coordinates(discs)).all()

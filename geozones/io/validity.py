@@ -227,7 +227,7 @@ def trimmed_near(
         trimmed = _clipped(source[k], rects[k])
         keep = ~shapely.is_missing(trimmed)
         keep[keep] = shapely.get_num_coordinates(trimmed[keep]) < size[k[keep]]
-        keep[keep] = shapely.is_valid(trimmed[keep])
+        keep[keep] = _is_valid(trimmed[keep])  # in threads: not shapely.is_valid
         return np.where(keep, trimmed, whole[k])
 
     out[rows] = map_by_cost(trim, np.arange(len(rows)), size, threads=threads)
