@@ -252,21 +252,10 @@ class ZonePieces:
         grouped = np.flatnonzero(group >= 0)
         if len(grouped) == 0:
             return np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
-        # A group is one zone's (only pieces of a zone are grouped). Its union, one GEOS call,
-        # can take seconds where boundaries nearly coincide: the groups are united in
-        # threads, costliest first.
+        # A group is one zone's (only pieces of a zone are grouped).
         grouped = grouped[np.argsort(group[grouped], kind="stable")]
         starts = np.flatnonzero(np.r_[True, group[grouped][1:] != group[grouped][:-1]])
-        members = np.split(grouped, starts[1:])
-        cost = np.add.reduceat(shapely.get_num_coordinates(self.geoms[grouped]), starts)
-
-        def unite(batch: np.ndarray) -> np.ndarray:
-            unions = np.empty(len(batch), dtype=object)
-            for position, k in enumerate(batch):
-                unions[position] = shapely.union_all(self.geoms[members[k]])
-            return unions
-
-        unions = map_by_cost(unite, np.arange(len(members)), cost)
+        unions = _group_unions(self.geoms, np.split(grouped, starts[1:]))
         return unions, self.zone[grouped[starts]].astype(np.int64)
 
     def dissolved_area(
@@ -328,17 +317,7 @@ class ZonePieces:
         alone = np.repeat(counts == 1, counts)
         several = np.flatnonzero(counts > 1)
         members = np.split(np.arange(len(later)), starts[1:])
-
-        def unite(batch: np.ndarray) -> np.ndarray:
-            unions = np.empty(len(batch), dtype=object)
-            for position, k in enumerate(batch):
-                unions[position] = shapely.union_all(pieces[members[several[k]]])
-            return unions
-
-        unions = pieces[:0]
-        if len(several):
-            size = np.add.reduceat(shapely.get_num_coordinates(pieces), starts)[several]
-            unions = map_by_cost(unite, np.arange(len(several)), size)
+        unions = _group_unions(pieces, [members[k] for k in several])
         areas = concatenate_blocks(measure, np.concatenate([self.geoms, pieces[alone], unions]))
         signs = np.repeat([1.0, -1.0, -1.0], [len(self.geoms), alone.sum(), len(unions)])
         zone = np.concatenate(
@@ -381,6 +360,26 @@ class ZonePieces:
         position = np.searchsorted(members, [left, right])
         group[members] = components(len(members), position[0], position[1])[1]
         return group, thin, same_zone_overlaps
+
+
+def _group_unions(geoms: np.ndarray, members: list[np.ndarray]) -> np.ndarray:
+    """``shapely.union_all(geoms[m])`` for each array `m` of `members`.
+
+    One union can take seconds where boundaries nearly coincide: the groups are united in
+    threads, costliest first.
+    """
+    if not members:
+        return np.empty(0, dtype=object)
+    size = shapely.get_num_coordinates(geoms)
+    cost = np.array([size[m].sum() for m in members], dtype=np.float64)
+
+    def unite(batch: np.ndarray) -> np.ndarray:
+        unions = np.empty(len(batch), dtype=object)
+        for position, k in enumerate(batch):
+            unions[position] = shapely.union_all(geoms[members[k]])
+        return unions
+
+    return map_by_cost(unite, np.arange(len(members)), cost)
 
 
 def roll_up(result: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
