@@ -220,6 +220,76 @@ def outside_zones(geoms: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.
     return pieces[keep], rest[keep]
 
 
+def zone_parts(
+    geoms: np.ndarray, zones: np.ndarray, *, area: np.ndarray, crs: pyproj.CRS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each polygon's parts in every zone and outside them all, with their ellipsoidal area.
+
+    :func:`split_by_zones`, then :func:`outside_zones` for the polygons no zone covers
+    whole. A polygon inside one zone is its own part, and keeps its `area` (most of a
+    layer's features): only the parts a boundary cut are measured.
+
+    Parameters
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        Valid polygons, none missing or empty.
+    zones : numpy.ndarray of shapely geometries
+        Valid zone polygons, not overlapping each other.
+    area : numpy.ndarray
+        The ellipsoidal area of each of `geoms` (m²).
+    crs : pyproj.CRS
+        The CRS of both.
+
+    Returns
+    -------
+    pieces : numpy.ndarray
+        The parts with area: those in zones, then those outside every zone.
+    geom_index, zone_index : numpy.ndarray
+        For each part, the position of its polygon in `geoms` and of its zone in `zones`
+        (-1 outside every zone).
+    piece_area : numpy.ndarray
+        The ellipsoidal area of each part (m²).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from shapely import box
+    >>> crs = pyproj.CRS(4527)
+    >>> x, y = 39_500_000, 3_150_000
+    >>> zones = np.array([box(x, y, x + 100, y + 100), box(x + 100, y, x + 200, y + 100)])
+    >>> parcels = np.array([box(x + 10, y, x + 20, y + 10), box(x + 190, y, x + 210, y + 10)])
+    >>> pieces, geom_index, zone_index, piece_area = zone_parts(
+    ...     parcels, zones, area=np.array([100.0, 200.0]), crs=crs
+    ... )
+    >>> geom_index.tolist(), zone_index.tolist(), piece_area.round(1).tolist()
+    ([0, 1, 1], [0, 1, -1], [100.0, 100.0, 100.0])
+    """
+    from geozones.measure.area import ellipsoidal_area
+
+    pieces, geom_index, zone_index = split_by_zones(geoms, zones)
+    whole = _same_objects(pieces, geoms[geom_index])
+    covered = np.zeros(len(geoms), dtype=bool)
+    covered[geom_index[whole]] = True
+    rest = np.flatnonzero(~covered)
+    outside, lost = outside_zones(geoms[rest], zones)
+    pieces = np.concatenate([pieces, outside])
+    geom_index = np.concatenate([geom_index, rest[lost]])
+    zone_index = np.concatenate([zone_index, np.full(len(lost), -1, dtype=zone_index.dtype)])
+    whole = np.concatenate([whole, np.zeros(len(lost), dtype=bool)])
+    piece_area = np.asarray(area, dtype=float)[geom_index]
+    cut = np.flatnonzero(~whole)
+    if len(cut):
+        piece_area[cut] = ellipsoidal_area(pieces[cut], crs)
+    return pieces, geom_index, zone_index, piece_area
+
+
+def _same_objects(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per position: ``a[k] is b[k]``."""
+    return np.fromiter(map(id, a), dtype=np.int64, count=len(a)) == np.fromiter(
+        map(id, b), dtype=np.int64, count=len(b)
+    )
+
+
 def union_of_zones(zones: np.ndarray) -> shapely.Geometry:
     """The land of all the zones, as one geometry.
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 import pytest
 import shapely
 from shapely import box
 
 from geozones.errors import CRSReprojectionWarning, GeozonesError, OptionError
-from geozones.zones import outside_zones, union_of_zones, zone_of, zone_of_features
+from geozones.measure.area import ellipsoidal_area
+from geozones.zones import outside_zones, union_of_zones, zone_of, zone_of_features, zone_parts
 
 # Two unit squares side by side sharing the edge x = 1, and a wide zone to their right.
 #   zone 0: [0, 1] x [0, 1]   zone 1: [1, 2] x [0, 1]   zone 2: [2, 5] x [0, 1]
@@ -188,3 +190,43 @@ def test_outside_zones_names_the_polygon_of_each_piece():
     for piece, k in zip(pieces, index, strict=True):
         expected = shapely.difference(parcels[k], land)
         assert shapely.symmetric_difference(piece, expected).area < 1e-9
+
+
+def test_zone_parts_measure_only_what_a_boundary_cut():
+    x, y = 39_500_000, 3_150_000
+    counties = shapely.transform(_winding_counties(), lambda xy: xy + np.array([x, y]))
+    parcels = shapely.transform(
+        np.array(
+            [
+                box(100, 100, 150, 150),  # inside one county
+                box(980, 500, 1020, 540),  # across an inner edge
+                box(1990, 300, 2030, 330),  # across the outer edge
+                box(-50, -50, -10, -10),  # outside every county
+                box(1200, 1200, 1300, 1300),  # inside one county
+            ],
+            dtype=object,
+        ),
+        lambda xy: xy + np.array([x, y]),
+    )
+    crs = pyproj.CRS(4527)
+    # Given areas the parts inside one county must keep, whatever their geometry measures.
+    given = np.array([11.0, 22.0, 33.0, 44.0, 55.0])
+    pieces, geom_index, zone_index, piece_area = zone_parts(parcels, counties, area=given, crs=crs)
+    whole = np.isin(geom_index, [0, 4])
+    assert sorted(piece_area[whole].tolist()) == [11.0, 55.0]
+    assert (pieces[whole] == parcels[geom_index[whole]]).all()
+    # The cut parts: measured on the ellipsoid, adding up to their polygon.
+    cut = ~whole
+    assert np.allclose(piece_area[cut], ellipsoidal_area(pieces[cut], crs), rtol=1e-12)
+    for k in (1, 2, 3):
+        total = piece_area[geom_index == k].sum()
+        assert total == pytest.approx(ellipsoidal_area(parcels[k : k + 1], crs)[0], rel=1e-9)
+    # Each part lies in its county (or outside them all: -1).
+    assert zone_index[geom_index == 3].tolist() == [-1]
+    assert sorted(zone_index[geom_index == 2].tolist())[0] == -1
+    land = shapely.union_all(counties)
+    for piece, z in zip(pieces, zone_index, strict=True):
+        if z >= 0:
+            assert shapely.difference(piece, counties[z]).area < 1e-6
+        else:
+            assert shapely.intersection(piece, land).area < 1e-6

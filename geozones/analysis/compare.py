@@ -49,7 +49,7 @@ from geozones.io.validity import geometry_array, polygon_array, polygonal_parts
 from geozones.measure.area import ellipsoidal_area, measured_polygons
 from geozones.measure.tolerance import check_xy_tolerance, is_thin, tolerance_in_crs_units
 from geozones.units import square_metres_per
-from geozones.zones import outside_zones, split_by_zones, to_crs, zone_codes
+from geozones.zones import to_crs, zone_codes, zone_parts
 
 __all__ = [
     "BALANCE_COLUMNS",
@@ -1222,24 +1222,12 @@ class _Zoning:
         if self.frame is None:
             keep = present[area[present] > 0]
             return geoms[keep], keep, np.full(len(keep), None, dtype=object), area[keep]
-        pieces, owner, zone = split_by_zones(geoms[present], self.geoms)
+        pieces, owner, zone, piece_area = zone_parts(
+            geoms[present], self.geoms, area=area[present], crs=crs
+        )
         owner = present[owner]
-        whole = _same_objects(pieces, geoms[owner])
-        piece_area = np.empty(len(pieces))
-        piece_area[whole] = area[owner[whole]]
-        if (~whole).any():
-            piece_area[~whole] = ellipsoidal_area(pieces[~whole], crs)
-        covered = np.zeros(len(geoms), dtype=bool)
-        covered[owner[whole]] = True
-        rest = present[~covered[present]]
-        if len(rest):
-            outside, lost = outside_zones(geoms[rest], self.geoms)
-            pieces = np.concatenate([pieces, outside])
-            owner = np.concatenate([owner, rest[lost]])
-            piece_area = np.concatenate([piece_area, ellipsoidal_area(outside, crs)])
-            codes = np.concatenate([self.codes[zone], np.full(len(lost), None, dtype=object)])
-        else:
-            codes = self.codes[zone]
+        codes = self.codes[np.maximum(zone, 0)].astype(object)
+        codes[zone < 0] = None
         positive = piece_area > 0
         return pieces[positive], owner[positive], codes[positive], piece_area[positive]
 
@@ -1289,12 +1277,6 @@ def _zone_labels(codes: np.ndarray) -> np.ndarray:
     labels = np.asarray(codes, dtype=object).copy()
     labels[pd.isna(labels)] = OUTSIDE
     return labels
-
-
-def _same_objects(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.fromiter(map(id, a), dtype=np.int64, count=len(a)) == np.fromiter(
-        map(id, b), dtype=np.int64, count=len(b)
-    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ from geozones.parallel import (
     map_by_cost_forked,
     query_pairs,
 )
-from geozones.zones import outside_zones, split_by_zones, to_crs, zone_codes
+from geozones.zones import to_crs, zone_codes, zone_parts
 
 #: The three lines' layer keys, in the default priority of the rules:
 #: 耕地和永久基本农田 (farmland) → 生态保护红线 (redline) → 城镇开发边界 (urban).
@@ -321,29 +321,25 @@ def _with_zones_and_area(
     if whole_area is None:
         whole_area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
     zone = np.full(len(table), None, dtype=object)
-    row = np.arange(len(table))
+    row: np.ndarray = np.arange(len(table))
+    area: np.ndarray = whole_area  # the pieces, not split
     if zones is not None and len(pieces):
         codes = zone_codes(zones, zone_field)
         zone_geoms = polygon_array(
             to_crs(zones, crs, name="the zones", target="the layers'"), purpose="zones"
         )
-        inside, row, zone_index = split_by_zones(pieces, zone_geoms)
-        outside, lost = outside_zones(pieces, zone_geoms)
-        pieces = np.concatenate([inside, outside])
-        row = np.concatenate([row, lost])
-        zone = np.concatenate([codes[zone_index], np.full(len(lost), None, dtype=object)])
-        if len(lost):
+        pieces, row, zone_index, area = zone_parts(pieces, zone_geoms, area=whole_area, crs=crs)
+        zone = codes[np.maximum(zone_index, 0)].astype(object)
+        zone[zone_index < 0] = None
+        lost = int((zone_index < 0).sum())
+        if lost:
             warnings.warn(
-                f"{len(lost)} piece(s) lie partly or wholly outside every zone; those parts are "
+                f"{lost} piece(s) lie partly or wholly outside every zone; those parts are "
                 "kept with zone None",
                 OutsideZonesWarning,
                 stacklevel=3,
             )
     table = table.iloc[row].reset_index(drop=True)
-    if zones is None:
-        area = whole_area  # the pieces, not split
-    else:
-        area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
     result = table.drop(columns="geometry").assign(
         area_m2=area, sliver=whole_area[row] < min_area_m2, zone=zone
     )
