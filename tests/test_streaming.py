@@ -112,6 +112,27 @@ def test_window_reads_the_neighbourhood_only(dataset) -> None:
 
 
 @pytest.mark.parametrize("name", ["redline", "farmland", "urban"])
+def test_window_is_the_zones_own_and_the_neighbours_meeting_its_extent(dataset, name) -> None:
+    for zone in dataset.zones:
+        own = dataset.read_partition(name, zone)
+        xmin, ymin, xmax, ymax = dataset.extents[zone]
+        near = []
+        for other in dataset.zones:
+            if other == zone:
+                continue
+            theirs = dataset.read_partition(name, other)
+            box = shapely.bounds(theirs.geometry.to_numpy())
+            meets = (box[:, 0] <= xmax) & (box[:, 2] >= xmin)
+            meets &= (box[:, 1] <= ymax) & (box[:, 3] >= ymin)
+            near.append(theirs[meets])
+        expected = pd.concat([own, *near]).sort_values("_row")
+        window = dataset.read_window(name, zone)
+        assert window.index.tolist() == expected.index.tolist()
+        assert (window["_home"] == zone).sum() == len(own)  # a feature without geometry too
+        assert window["_row"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize("name", ["redline", "farmland", "urban"])
 def test_stream_coverage_equals_coverage(sample, dataset, name) -> None:
     zones, layers = sample
     levels = ("county", "city", "province")

@@ -242,12 +242,14 @@ class PartitionedDataset:
             and self.counts[layer][other]
             and _meet(self.extents[other], self.extents[zone])
         ]
-        home = _read_files([own], crs=self.crs)
-        near = (
-            _read_files(neighbours, crs=self.crs, bbox=self.extents[zone]) if neighbours else None
+        # One scan of all the files: a frame built per file cost more than reading them.
+        return _read_files(
+            [own, *neighbours],
+            crs=self.crs,
+            bbox=self.extents[zone] if neighbours else None,
+            home=zone,
+            ordered=True,
         )
-        window = pd.concat([home, near]) if near is not None and len(near) else home
-        return window.sort_values(ROW, kind="stable") if ROW in window.columns else window
 
     def _file(self, layer: str, zone: str) -> Path:
         if layer not in self.layers:
@@ -715,11 +717,20 @@ def _parsed_crs(crs: str) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(crs)
 
 
-def _read_files(files: list[Path], *, crs: str, bbox: Bounds | None = None) -> gpd.GeoDataFrame:
+def _read_files(
+    files: list[Path],
+    *,
+    crs: str,
+    bbox: Bounds | None = None,
+    home: str | None = None,
+    ordered: bool = False,
+) -> gpd.GeoDataFrame:
     """Features of partition files, those whose ``bbox`` meets `bbox` if given, in one scan.
 
     Reads with pyarrow directly: the row-group statistics of the ``bbox`` column skip what lies
-    outside, and the frame is built once for all the files.
+    outside, and the frame is built once for all the files. With `bbox`, the features whose
+    home is `home` are read too, wherever they lie; `ordered` sorts the features by their
+    position in the input layer.
     """
     import geopandas as gpd
     import pyarrow.compute as pc
@@ -741,7 +752,11 @@ def _read_files(files: list[Path], *, crs: str, bbox: Bounds | None = None) -> g
                 & (pc.field("bbox", "ymin") <= ymax)
                 & (pc.field("bbox", "ymax") >= ymin)
             )
+            if home is not None:
+                meets = meets | (pc.field(HOME) == home)
             table = source.to_table(columns=columns, filter=meets, use_threads=threads)
+        if ordered and ROW in table.column_names:
+            table = table.sort_by(ROW)
     except (OSError, ValueError) as error:  # pyarrow's errors derive from these
         named = str(files[0]) if len(files) == 1 else f"{files[0].parent} ({len(files)} files)"
         for file in files:
