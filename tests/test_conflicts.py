@@ -1151,3 +1151,29 @@ def test_each_faces_layers_are_named_in_layer_order(layer_count):
         "+".join(name for name, on in zip(names, row, strict=True) if on) for row in covering
     ]
     assert conflicts_module._layer_sets(covering, names).tolist() == expected
+
+
+def test_each_layer_is_indexed_once_for_all_its_pairs(monkeypatch):
+    from geozones.analysis import overlaps
+
+    built = []
+    real_tree = shapely.STRtree
+
+    def counted(geoms, *args, **kwargs):
+        built.append(len(geoms))
+        return real_tree(geoms, *args, **kwargs)
+
+    monkeypatch.setattr(overlaps.shapely, "STRtree", counted)
+    layers = {
+        "farmland": layer(*[(x, 0, x + 10, 10) for x in range(0, 100, 10)]),
+        "redline": layer((5, 5, 55, 55), (60, 0, 70, 20)),
+        "urban": layer((40, 0, 90, 5)),
+    }
+    found = find_conflicts(layers)
+    # Six pairs (each layer with itself and with each other), three trees: one per layer.
+    assert sorted(built) == [1, 2, 10]
+    assert set(zip(found.layer_a, found.layer_b, strict=True)) == {
+        ("farmland", "redline"),
+        ("farmland", "urban"),
+        ("redline", "urban"),
+    }

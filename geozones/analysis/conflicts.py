@@ -30,7 +30,7 @@ from geozones.analysis.clip import two_sum
 from geozones.analysis.coverage import ZonePieces
 from geozones.analysis.faces import faces_and_points, genuine_groups
 from geozones.analysis.noding import node_lines
-from geozones.analysis.overlaps import Overlaps, built_pieces, classified_overlaps
+from geozones.analysis.overlaps import Overlaps, PolygonFacts, built_pieces, classified_overlaps
 from geozones.analysis.polygonize import NodedFaces, translated
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
@@ -243,6 +243,7 @@ def find_conflicts(
     tally = PhantomTally()
     records: list[pd.DataFrame] = []
     pairs = _layer_pairs(prepared.names, within_layers=within_layers)
+    facts = PolygonFacts()  # each layer's tree and shapes, for all its pairs
     for name_a, name_b in _progress(pairs, enabled=progress, description="conflicts"):
         left, right = prepared.geoms[name_a], prepared.geoms[name_b]
         found = classified_overlaps(
@@ -252,6 +253,7 @@ def find_conflicts(
             width=width,
             threads=threads,
             build_phantoms=keep_phantoms,
+            facts=facts,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
         rows = slice(None) if keep_phantoms else ~found.phantom
@@ -415,6 +417,7 @@ def overlap_count(
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     tally = PhantomTally()
     overlap_regions: list[shapely.Geometry] = []
+    facts = PolygonFacts()
     for name_a, name_b in combinations(prepared.names, 2):
         found = classified_overlaps(
             prepared.geoms[name_a],
@@ -422,6 +425,7 @@ def overlap_count(
             width=width,
             threads=threads,
             build_phantoms=False,
+            facts=facts,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
         overlap_regions.extend(found.pieces[~found.phantom])
@@ -749,6 +753,7 @@ def _claims(
     """Each overlap piece, split by the override masks, with the layer that loses it."""
     rank = {name: position for position, name in enumerate(priority)}
     rows = []
+    facts = PolygonFacts()
     for name_a, name_b in combinations(priority, 2):
         found = classified_overlaps(
             prepared.geoms[name_a],
@@ -756,6 +761,7 @@ def _claims(
             width=width,
             threads=threads,
             build_phantoms=False,
+            facts=facts,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
         genuine = ~found.phantom
@@ -836,6 +842,7 @@ def _mask_claims(
     nature-reserve core zone out of the farmland, whether or not the red line is there too.
     """
     rows = []
+    facts = PolygonFacts()
     for mask_name, (_, order) in overrides.items():
         if mask_name not in order:
             continue
@@ -846,6 +853,7 @@ def _mask_claims(
                 width=width,
                 threads=threads,
                 build_phantoms=False,
+                facts=facts,
             )
             _tally(tally, name, mask_name, found, prepared.crs)
             genuine = ~found.phantom
