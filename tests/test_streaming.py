@@ -978,3 +978,19 @@ def test_a_zones_window_is_valid_and_known_so(dataset):
         assert present.sum() > 100
         assert shapely.is_valid(window.geometry.to_numpy()[present]).all()
         assert known_valid(window)[present].all()
+
+
+def test_the_features_a_task_keeps_of_a_window_are_still_known_valid(dataset):
+    from geozones.io.provenance import known_valid
+    from geozones.scale import streaming
+
+    zones = streaming._zones(dataset)
+    for zone in dataset.zones[:3]:
+        # The windows themselves are let go: only the features kept hold their geometries.
+        kept = streaming._relevant(
+            {name: dataset.read_window(name, zone) for name in LINES}, zones, zone
+        )
+        for name, frame in kept.items():
+            present = ~shapely.is_missing(frame.geometry.to_numpy())
+            assert present.sum() > 0, name
+            assert known_valid(frame)[present].all(), name

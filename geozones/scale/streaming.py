@@ -51,7 +51,7 @@ from geozones.analysis.conflicts import LINES, find_conflicts, resolve_conflicts
 from geozones.analysis.coverage import ZonePieces, area_function, coverage_table
 from geozones.choices import checked_instance, checked_non_negative
 from geozones.errors import OutsideZonesWarning, PartitionError, RunRestartedWarning
-from geozones.io.validity import polygon_array
+from geozones.io.validity import polygon_array, record_valid
 from geozones.measure.area import AreaMethod, check_method
 from geozones.measure.tolerance import (
     DEFAULT_XY_TOLERANCE,
@@ -549,6 +549,9 @@ def _relevant(
         if len(home_geoms):
             keep |= _meeting_any(geoms, home_geoms, skip=keep)
         kept[name] = frame[keep]
+        # The window's proof of validity goes with the window (its geometries no longer all
+        # held): the features kept are recorded valid again, not checked again by GEOS.
+        record_valid(kept[name])
     return kept
 
 
