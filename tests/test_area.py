@@ -737,3 +737,35 @@ def test_area_from_rings_is_the_area_of_the_polygons_built_from_them():
     # Not one transverse Mercator zone in metres: the caller builds the geometries.
     lonlat = layer.to_crs("EPSG:4490").to_numpy()
     assert ellipsoidal_ring_area(polygon_rings(lonlat), len(lonlat), pyproj.CRS(4490)) is None
+
+
+def test_area_from_rings_goes_to_the_polygon_each_ring_names():
+    # Phantoms left as rings come in the order they were clipped, each naming its overlap:
+    # one ring per polygon, but not in the polygons' order.
+    from geozones.io.rings import PolygonRings, polygon_rings
+    from geozones.measure.area import ellipsoidal_area, ellipsoidal_ring_area
+
+    crs = pyproj.CRS(ZONE39)
+    x, y = 39_500_000, 3_150_000
+    geoms = np.array([box(x, y, x + 10 * (k + 1), y + 10) for k in range(5)], dtype=object)
+    rings = polygon_rings(geoms)
+    order = np.array([3, 0, 4, 1, 2])  # ring k of the shuffled rings is polygon order[k]
+    lengths = rings.ring_lengths[order]
+    starts = np.cumsum(lengths) - lengths
+    coords = np.concatenate(
+        [
+            rings.coords[rings.ring_starts[k] : rings.ring_starts[k] + rings.ring_lengths[k]]
+            for k in order
+        ]
+    )
+    shuffled = PolygonRings(
+        coords=coords,
+        ring_starts=starts,
+        ring_lengths=lengths,
+        ring_geometry=order,
+        ring_is_hole=rings.ring_is_hole[order],
+        ring_single=rings.ring_single[order],
+    )
+    from_rings = ellipsoidal_ring_area(shuffled, len(geoms), crs)
+    assert from_rings is not None
+    np.testing.assert_allclose(from_rings, ellipsoidal_area(geoms, crs), rtol=1e-12)

@@ -472,7 +472,11 @@ def _geometry_areas(
 ) -> np.ndarray:
     """Ellipsoidal area per geometry: its rings' (:func:`_ring_areas`) summed."""
     ring_area = _ring_areas(layout, sums, projection)
-    if len(ring_area) == count and layout.ring_single.all():
+    if (
+        len(ring_area) == count
+        and layout.ring_single.all()
+        and np.array_equal(layout.ring_geometry, np.arange(count))
+    ):
         return ring_area
     return np.bincount(layout.ring_geometry, weights=ring_area, minlength=count)
 
