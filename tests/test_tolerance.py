@@ -518,6 +518,28 @@ def test_phantoms_kept_on_request_are_flagged(redline_grid):
     assert summary["pieces"].sum() == 4
 
 
+def test_phantoms_listed_per_pair_are_those_kept_as_geometries(redline_grid):
+    layer, _genuine = redline_grid
+    farmland = grid_layer(tessellation(6, 5, seed=4, origin=(X + 250, Y + 150)))
+    layers = {"redline": layer, "farmland": farmland}
+    conflicts, phantoms = conflicts_module.conflicts_and_phantoms(layers, min_area_m2=200)
+    listed = geozones.find_conflicts(layers, min_area_m2=200, keep_phantoms=True)
+    kept = listed[listed["phantom"]]
+    # The same pairs, and each phantom measured from its rings as its geometry measures.
+    key = ["layer_a", "layer_b", "id_a", "id_b"]
+    both = phantoms.merge(kept[[*key, "area_m2"]], on=key, how="outer", indicator=True)
+    assert (both["_merge"] == "both").all()
+    assert len(phantoms) == len(kept) == conflicts.attrs["phantoms"]["count"] > 40
+    assert np.allclose(both["area_m2_x"], both["area_m2_y"], rtol=1e-9, atol=1e-12)
+    assert phantoms["area_m2"].sum() == pytest.approx(
+        conflicts.attrs["phantoms"]["area_m2"], rel=1e-12
+    )
+    genuine = listed[~listed["phantom"]].drop(columns="phantom")
+    assert conflicts.drop(columns="geometry").equals(
+        genuine.drop(columns="geometry").reset_index(drop=True)
+    )
+
+
 def test_a_thin_genuine_strip_is_always_reported():
     farmland = grid_layer([[(X, Y), (X + 100, Y), (X + 100, Y + 100), (X, Y + 100)]])
     strip = grid_layer(

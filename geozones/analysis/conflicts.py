@@ -236,12 +236,103 @@ def find_conflicts(
     >>> len(phantoms), phantoms.attrs["phantoms"]["count"]
     (0, 1)
     """
+    return _conflicts(
+        layers,
+        min_area_m2=min_area_m2,
+        zones=zones,
+        zone_field=zone_field,
+        within_layers=within_layers,
+        xy_tolerance=xy_tolerance,
+        keep_phantoms=keep_phantoms,
+        list_phantoms=False,
+        progress=progress,
+        threads=threads,
+    )[0]
+
+
+@collector_paused()
+def conflicts_and_phantoms(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    min_area_m2: float = 0.0,
+    zones: gpd.GeoDataFrame | None = None,
+    zone_field: str | None = None,
+    within_layers: bool = True,
+    xy_tolerance: float = DEFAULT_XY_TOLERANCE,
+    threads: int | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """:func:`find_conflicts`, and the phantoms it dismissed, one row per pair of features.
+
+    For callers that must know which features each phantom lies between (a streamed run
+    counts each phantom once, in the zone of its first feature) without the phantoms as
+    geometries: a tessellation has two for every pair of neighbours, and most are measured
+    from their coordinates, never built.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        As for :func:`find_conflicts`.
+    min_area_m2, zones, zone_field, within_layers, xy_tolerance, threads
+        As for :func:`find_conflicts`.
+
+    Returns
+    -------
+    conflicts : GeoDataFrame
+        What :func:`find_conflicts` returns.
+    phantoms : DataFrame
+        ``layer_a``, ``layer_b``, ``id_a``, ``id_b`` and ``area_m2`` (ellipsoidal, the whole
+        phantom, not split at zones) per phantom.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> x, y = 39_500_000, 3_150_000
+    >>> farmland = gpd.GeoDataFrame(geometry=[box(x, y, x + 100, y + 100)], crs=4527)
+    >>> neighbour = gpd.GeoDataFrame(geometry=[box(x + 99.9996, y, x + 150, y + 100)], crs=4527)
+    >>> conflicts, phantoms = conflicts_and_phantoms({"farmland": farmland, "next": neighbour})
+    >>> len(conflicts), phantoms[["layer_a", "layer_b", "id_a", "id_b"]].to_dict("records")
+    (0, [{'layer_a': 'farmland', 'layer_b': 'next', 'id_a': 0, 'id_b': 0}])
+    >>> round(float(phantoms.area_m2.iloc[0]), 2)  # 0.4 mm × 100 m
+    0.04
+    """
+    conflicts, phantoms = _conflicts(
+        layers,
+        min_area_m2=min_area_m2,
+        zones=zones,
+        zone_field=zone_field,
+        within_layers=within_layers,
+        xy_tolerance=xy_tolerance,
+        keep_phantoms=False,
+        list_phantoms=True,
+        progress=False,
+        threads=threads,
+    )
+    assert phantoms is not None
+    return conflicts, phantoms
+
+
+def _conflicts(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    *,
+    min_area_m2: float,
+    zones: gpd.GeoDataFrame | None,
+    zone_field: str | None,
+    within_layers: bool,
+    xy_tolerance: float,
+    keep_phantoms: bool,
+    list_phantoms: bool,
+    progress: bool,
+    threads: int | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
+    """:func:`find_conflicts`, and with `list_phantoms` the table of its phantoms."""
     checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
     tolerance = check_xy_tolerance(xy_tolerance)
     prepared = AlignedLayers.prepare(layers)
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     tally = PhantomTally()
     records: list[pd.DataFrame] = []
+    phantom_records: list[pd.DataFrame] = []
     pairs = _layer_pairs(prepared.names, within_layers=within_layers)
     facts = PolygonFacts()  # each layer's tree and shapes, for all its pairs
     for name_a, name_b in _progress(pairs, enabled=progress, description="conflicts"):
@@ -255,16 +346,26 @@ def find_conflicts(
             build_phantoms=keep_phantoms,
             facts=facts,
         )
-        _tally(tally, name_a, name_b, found, prepared.crs)
+        phantom_area = _tally(tally, name_a, name_b, found, prepared.crs)
+        if list_phantoms:
+            phantom_records.append(
+                pd.DataFrame(
+                    {
+                        "layer_a": name_a,
+                        "layer_b": name_b,
+                        "id_a": _ids(prepared, name_a, found.left_index[found.phantom]),
+                        "id_b": _ids(prepared, name_b, found.right_index[found.phantom]),
+                        "area_m2": phantom_area,
+                    }
+                )
+            )
         rows = slice(None) if keep_phantoms else ~found.phantom
-        ids_a = prepared.frames[name_a].index[found.left_index[rows]]
-        ids_b = prepared.frames[name_b].index[found.right_index[rows]]
         record = pd.DataFrame(
             {
                 "layer_a": name_a,
                 "layer_b": name_b,
-                "id_a": ids_a.to_numpy(dtype=object),
-                "id_b": ids_b.to_numpy(dtype=object),
+                "id_a": _ids(prepared, name_a, found.left_index[rows]),
+                "id_b": _ids(prepared, name_b, found.right_index[rows]),
                 "phantom": found.phantom[rows],
                 "geometry": found.pieces[rows],
             }
@@ -284,24 +385,45 @@ def find_conflicts(
     if keep_phantoms:
         result = result[[*CONFLICT_COLUMNS, "phantom", "geometry"]]
     result.attrs.update(xy_tolerance=tolerance, phantoms=tally.as_dict())
-    return result
+    if not list_phantoms:
+        return result, None
+    columns = ["layer_a", "layer_b", "id_a", "id_b", "area_m2"]
+    phantoms = (
+        pd.concat(phantom_records, ignore_index=True)
+        if phantom_records
+        else pd.DataFrame({column: [] for column in columns})
+    )
+    return result, phantoms[columns]
 
 
-def _tally(tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS) -> None:
-    """Count the phantoms of `found` and measure them (from their rings where not built)."""
-    area = _phantom_area(found, found.phantom, crs)
-    tally.add(name_a, name_b, count=int(found.phantom.sum()), area_m2=area)
+def _ids(prepared: AlignedLayers, name: str, positions: np.ndarray) -> np.ndarray:
+    """The index labels of the features of layer `name` at `positions`."""
+    return prepared.frames[name].index[positions].to_numpy(dtype=object)
 
 
-def _phantom_area(found: Overlaps, which: np.ndarray, crs: pyproj.CRS) -> float:
-    """Ellipsoidal area of the phantoms of `found` marked in `which` (m²)."""
+def _tally(
+    tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS
+) -> np.ndarray:
+    """Count the phantoms of `found` and measure them; the area of each (m²)."""
+    area = _phantom_areas(found, crs)
+    tally.add(name_a, name_b, count=len(area), area_m2=float(area.sum()))
+    return area
+
+
+def _phantom_areas(found: Overlaps, crs: pyproj.CRS, which: np.ndarray | None = None) -> np.ndarray:
+    """Ellipsoidal area of the overlaps of `found` marked in `which` (its phantoms), in order.
+
+    The phantoms left as rings are measured from them (m²).
+    """
+    which = found.phantom if which is None else which
     if found.unbuilt is not None:
         unbuilt = ellipsoidal_ring_area(found.unbuilt, len(which), crs)
         if unbuilt is not None:
-            built = np.flatnonzero(which & ~shapely.is_missing(found.pieces))
-            return float(ellipsoidal_area(found.pieces[built], crs).sum() + unbuilt[which].sum())
+            built = which & ~shapely.is_missing(found.pieces)
+            unbuilt[built] += ellipsoidal_area(found.pieces[built], crs)
+            return unbuilt[which]
     phantoms = built_pieces(found)[which]
-    return float(ellipsoidal_area(phantoms, crs).sum()) if len(phantoms) else 0.0
+    return ellipsoidal_area(phantoms, crs) if len(phantoms) else np.zeros(0)
 
 
 def _with_zones_and_area(
@@ -440,7 +562,7 @@ def overlap_count(
         apart = among.phantom & (group[among.left_index] != group[among.right_index])
         shared = {
             "count": int(apart.sum()),
-            "area_m2": _phantom_area(among, apart, prepared.crs) if apart.any() else 0.0,
+            "area_m2": float(_phantom_areas(among, prepared.crs, apart).sum()),
         }
         faces, inside = faces_and_points(regions, group=group, threads=threads)
         thin = is_thin(faces, width)
