@@ -264,10 +264,11 @@ def zone_parts(
     >>> geom_index.tolist(), zone_index.tolist(), piece_area.round(1).tolist()
     ([0, 1, 1], [0, 1, -1], [100.0, 100.0, 100.0])
     """
+    from geozones.io.provenance import object_ids
     from geozones.measure.area import ellipsoidal_area
 
     pieces, geom_index, zone_index = split_by_zones(geoms, zones)
-    whole = _same_objects(pieces, geoms[geom_index])
+    whole = object_ids(pieces) == object_ids(geoms[geom_index])  # kept whole: the same object
     covered = np.zeros(len(geoms), dtype=bool)
     covered[geom_index[whole]] = True
     rest = np.flatnonzero(~covered)
@@ -281,13 +282,6 @@ def zone_parts(
     if len(cut):
         piece_area[cut] = ellipsoidal_area(pieces[cut], crs)
     return pieces, geom_index, zone_index, piece_area
-
-
-def _same_objects(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per position: ``a[k] is b[k]``."""
-    return np.fromiter(map(id, a), dtype=np.int64, count=len(a)) == np.fromiter(
-        map(id, b), dtype=np.int64, count=len(b)
-    )
 
 
 def union_of_zones(zones: np.ndarray) -> shapely.Geometry:

@@ -68,7 +68,26 @@ def _buffer(data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray | None:
     return values if isinstance(values, np.ndarray) and values.dtype == object else None
 
 
-def _ids(values: np.ndarray) -> np.ndarray:
+def object_ids(values: np.ndarray) -> np.ndarray:
+    """The ``id`` of each object of an object array, as int64.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        An object array (of geometries, say).
+
+    Returns
+    -------
+    numpy.ndarray
+        One id per element: two places hold the same object where their ids are equal.
+
+    Examples
+    --------
+    >>> shared = object()
+    >>> ids = object_ids(np.array([shared, object(), shared], dtype=object))
+    >>> bool(ids[0] == ids[2]), bool(ids[0] == ids[1])
+    (True, False)
+    """
     return np.fromiter(map(id, values), dtype=np.int64, count=len(values))
 
 
@@ -145,7 +164,7 @@ def remember(
     values = _buffer(data)
     if values is None:
         return
-    ids = _ids(values)
+    ids = object_ids(values)
     with _LOCK:
         _prune()
         found = _same_features(ids)
@@ -181,7 +200,7 @@ def recalled_report(data: gpd.GeoDataFrame | gpd.GeoSeries) -> Any:
         return None
     with _LOCK:
         _prune()
-        found = _same_features(_ids(values))
+        found = _same_features(object_ids(values))
         return None if found is None else found[1].report
 
 
@@ -200,7 +219,7 @@ def known_valid(data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     values = _buffer(data)
     if values is None:
         return np.zeros(len(data), dtype=bool)
-    ids = _ids(values)
+    ids = object_ids(values)
     result = np.zeros(len(ids), dtype=bool)
     with _LOCK:
         _prune()

@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from geozones.errors import GeometryRepairWarning, NonPolygonalGeometryError
-from geozones.io.provenance import known_valid, remember
+from geozones.io.provenance import known_valid, object_ids, remember
 from geozones.parallel import map_blocks, map_by_cost
 
 if TYPE_CHECKING:
@@ -285,8 +285,7 @@ def _cut_by_groups(geoms: np.ndarray, rects: np.ndarray) -> np.ndarray:
     grown by an eighth of its longer side, so that cutting the result to a member's
     rectangle gives what cutting the whole would (where the clip fails, the whole stays).
     """
-    identity = np.array([id(geometry) for geometry in geoms], dtype=np.int64)
-    _, inverse, counts = np.unique(identity, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(object_ids(geoms), return_inverse=True, return_counts=True)
     repeated = np.flatnonzero(counts[inverse] >= CLIP_GROUP)
     if len(repeated) == 0:
         return geoms
