@@ -392,6 +392,55 @@ def test_phantoms_left_as_rings_are_the_pieces_otherwise_built(seed, jitter, wid
     np.testing.assert_allclose(measured[unbuilt], whole, rtol=1e-9)
 
 
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(0, 1000),
+    jitter=st.sampled_from([0.0002, 0.0004]),
+    chunk=st.sampled_from([overlaps.CHUNK_COORDINATES, 60]),
+)
+def test_phantoms_measured_as_clipped_keep_no_rings_and_their_area(seed, jitter, chunk):
+    # With measure_rings, the phantoms that would stay rings are measured chunk by chunk
+    # and their rings let go: the same overlaps, and each such phantom's area is that of
+    # the piece built otherwise (measured by ellipsoidal_area, not from rings).
+    from functools import partial
+
+    from geozones.measure.area import ellipsoidal_area, ellipsoidal_ring_area
+
+    crs = pyproj.CRS(generate.EPSG)
+    cells = generate.tessellation(6, 6, seed=seed, jitter=jitter)
+    cells = np.append(cells, shapely.affinity.translate(cells[7], 3.0, 2.0))
+    calls = []
+
+    def measure(rings, count):
+        calls.append(count)
+        return ellipsoidal_ring_area(rings, count, crs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(overlaps, "CHUNK_COORDINATES", chunk)  # 60: many chunks
+        lean, built = _lean_and_built(
+            cells, cells, same_layer=True, width=0.001, measure_rings=measure
+        )
+    unbuilt = shapely.is_missing(lean.pieces)
+    assert lean.unbuilt is None and unbuilt.sum() >= 0.9 * lean.phantom.sum() > 0
+    assert len(calls) > (1 if chunk == 60 else 0)
+    measured = lean.unbuilt_area
+    assert np.isnan(measured[~unbuilt]).all()
+    np.testing.assert_allclose(
+        measured[unbuilt], ellipsoidal_area(built.pieces[unbuilt], crs), rtol=1e-9
+    )
+    # A measure that cannot (a CRS that is not transverse Mercator) leaves the rings.
+    kept = overlaps.classified_overlaps(
+        cells,
+        cells,
+        same_layer=True,
+        width=0.001,
+        build_phantoms=False,
+        measure_rings=partial(ellipsoidal_ring_area, crs=pyproj.CRS(3857)),
+    )
+    assert set(kept.unbuilt.ring_geometry.tolist()) == set(np.flatnonzero(unbuilt).tolist())
+    assert np.isnan(kept.unbuilt_area).all()
+
+
 def test_phantoms_of_cut_polygons_are_built_and_put_together():
     # A large polygon along a block of the tessellation, digitised apart from it, is cut
     # on a quadtree: its phantoms with a cell come in pieces, which are built and united.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import combinations
 from typing import Any
 
@@ -344,6 +345,7 @@ def _conflicts(
             width=width,
             threads=threads,
             build_phantoms=keep_phantoms,
+            measure_rings=partial(ellipsoidal_ring_area, crs=prepared.crs),
             facts=facts,
         )
         phantom_area = _tally(tally, name_a, name_b, found, prepared.crs)
@@ -413,17 +415,23 @@ def _tally(
 def _phantom_areas(found: Overlaps, crs: pyproj.CRS, which: np.ndarray | None = None) -> np.ndarray:
     """Ellipsoidal area of the overlaps of `found` marked in `which` (its phantoms), in order.
 
-    The phantoms left as rings are measured from them (m²).
+    The phantoms measured as they were clipped keep that area; those left as rings are
+    measured from them; built pieces, and rings that cannot be measured so once built (m²).
     """
     which = found.phantom if which is None else which
-    if found.unbuilt is not None:
-        unbuilt = ellipsoidal_ring_area(found.unbuilt, len(which), crs)
-        if unbuilt is not None:
-            built = which & ~shapely.is_missing(found.pieces)
-            unbuilt[built] += ellipsoidal_area(found.pieces[built], crs)
-            return unbuilt[which]
-    phantoms = built_pieces(found)[which]
-    return ellipsoidal_area(phantoms, crs) if len(phantoms) else np.zeros(0)
+    area = np.full(len(which), np.nan) if found.unbuilt_area is None else found.unbuilt_area.copy()
+    if found.unbuilt is not None and len(found.unbuilt.ring_starts):
+        from_rings = ellipsoidal_ring_area(found.unbuilt, len(which), crs)
+        if from_rings is not None:
+            owners = np.unique(found.unbuilt.ring_geometry)
+            area[owners] = from_rings[owners]
+    todo = which & np.isnan(area)
+    if todo.any():
+        pieces = found.pieces
+        if shapely.is_missing(pieces[todo]).any():
+            pieces = built_pieces(found)
+        area[todo] = ellipsoidal_area(pieces[todo], crs)
+    return area[which]
 
 
 def _with_zones_and_area(
@@ -547,6 +555,7 @@ def overlap_count(
             width=width,
             threads=threads,
             build_phantoms=False,
+            measure_rings=partial(ellipsoidal_ring_area, crs=prepared.crs),
             facts=facts,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
@@ -883,6 +892,7 @@ def _claims(
             width=width,
             threads=threads,
             build_phantoms=False,
+            measure_rings=partial(ellipsoidal_ring_area, crs=prepared.crs),
             facts=facts,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
@@ -975,6 +985,7 @@ def _mask_claims(
                 width=width,
                 threads=threads,
                 build_phantoms=False,
+                measure_rings=partial(ellipsoidal_ring_area, crs=prepared.crs),
                 facts=facts,
             )
             _tally(tally, name, mask_name, found, prepared.crs)

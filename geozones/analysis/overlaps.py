@@ -34,6 +34,7 @@ crash the process.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from itertools import pairwise
@@ -94,6 +95,9 @@ class Overlaps(NamedTuple):
     #: coordinates and not built (their entry of `pieces` is None); ``ring_geometry`` is the
     #: overlap's position. :func:`built_pieces` builds them.
     unbuilt: PolygonRings | None = None
+    #: With ``build_phantoms=False`` and ``measure_rings``: the area it gave each phantom left
+    #: unbuilt, whose rings were then let go (its entry of `pieces` is None); NaN elsewhere.
+    unbuilt_area: np.ndarray | None = None
 
 
 class PolygonFacts:
@@ -303,6 +307,7 @@ def classified_overlaps(
     max_vertices: int = MAX_VERTICES,
     build_phantoms: bool = True,
     facts: PolygonFacts | None = None,
+    measure_rings: Callable[[PolygonRings, int], np.ndarray | None] | None = None,
 ) -> Overlaps:
     """Every piece where a polygon of `left` overlaps one of `right`, phantoms apart.
 
@@ -336,6 +341,13 @@ def classified_overlaps(
     facts : PolygonFacts, optional
         Where to keep what is found of `left` and `right` (their STR-trees, ...) for other
         calls on the same arrays, and to find it if an earlier call did.
+    measure_rings : callable, optional
+        With `build_phantoms` False: ``measure_rings(rings, count)`` gives the area of each
+        of `count` polygons from their rings (as
+        :func:`geozones.measure.area.ellipsoidal_ring_area` does), or None if it cannot.
+        The phantoms left as rings are measured by it as they are clipped, a chunk of pairs
+        at a time, and their rings let go (``unbuilt_area``): a tessellation's phantoms are
+        not all held at once.
 
     Returns
     -------
@@ -451,6 +463,7 @@ def classified_overlaps(
         same_layer=same_layer,
         width=width,
         leave=None if build_phantoms else ~cut[query_index],
+        measure_rings=None if build_phantoms else measure_rings,
     )
     rest = np.flatnonzero(code < 0)
     if len(rest) and (
@@ -470,6 +483,7 @@ def classified_overlaps(
     # Per overlap, what the clip knows of it (thin or not, -1 nothing) and its planar area
     # (NaN unknown); the phantoms it left as rings.
     thin, area = clipped.thin[met], clipped.area[met]
+    unbuilt_area = clipped.ring_area[met]
     unbuilt = clipped.unbuilt
     if unbuilt is not None:
         position = np.full(len(code), -1, dtype=np.int64)
@@ -498,6 +512,7 @@ def classified_overlaps(
     known = source >= 0
     thin = np.where(known, thin[source], -1)
     area = np.where(known, area[source], np.nan)
+    unbuilt_area = np.where(known, unbuilt_area[source], np.nan)
     measure = np.flatnonzero(np.isnan(area))
     area[measure] = np.where(
         shapely.is_empty(pieces[order[measure]]), 0.0, shapely.area(pieces[order[measure]])
@@ -511,7 +526,14 @@ def classified_overlaps(
         position = np.full(len(met), -1, dtype=np.int64)
         position[source[source >= 0]] = np.flatnonzero(source >= 0)
         unbuilt = unbuilt._replace(ring_geometry=position[unbuilt.ring_geometry])
-    return Overlaps(left_index[order[keep]], right_index[order[keep]], pieces, phantom, unbuilt)
+    return Overlaps(
+        left_index[order[keep]],
+        right_index[order[keep]],
+        pieces,
+        phantom,
+        unbuilt,
+        None if build_phantoms or measure_rings is None else unbuilt_area[keep],
+    )
 
 
 def built_pieces(found: Overlaps) -> np.ndarray:
@@ -714,6 +736,7 @@ def _from_coordinates(
     same_layer: bool,
     width: float,
     leave: np.ndarray | None,
+    measure_rings: Callable[[PolygonRings, int], np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, _Clipped]:
     """Per candidate pair: its code (:func:`_settle_from_coordinates`) and its clip.
 
@@ -722,7 +745,8 @@ def _from_coordinates(
     :func:`_settle_from_coordinates` settles the pairs and :func:`_clip_small` clips those
     crossing. `counts` are the coordinates of each queried and indexed geometry, `small` and
     `fit` their :func:`_shapes`; `leave` (per pair, or None) is :func:`_clip_small`'s. The
-    unbuilt rings' ``ring_geometry`` is the pair's position.
+    unbuilt rings' ``ring_geometry`` is the pair's position; those `measure_rings` (as for
+    :func:`classified_overlaps`) measures are let go, their area in ``ring_area``.
     """
     pairs = len(query_piece)
     code = np.full(pairs, -1, dtype=np.int8)
@@ -732,6 +756,7 @@ def _from_coordinates(
         np.full(pairs, -1, dtype=np.int8),
         np.full(pairs, np.nan),
         None,
+        np.full(pairs, np.nan),
     )
     unbuilt: list[PolygonRings] = []
     for chunk in _pair_chunks(query_piece, counts[0][query_piece], counts[1][tree_piece]):
@@ -758,8 +783,14 @@ def _from_coordinates(
         clipped.done[at] = part.done
         clipped.thin[at] = part.thin
         clipped.area[at] = part.area
-        if part.unbuilt is not None:
+        if part.unbuilt is None:
+            continue
+        measured = None if measure_rings is None else measure_rings(part.unbuilt, len(crossing))
+        if measured is None:
             unbuilt.append(part.unbuilt._replace(ring_geometry=at[part.unbuilt.ring_geometry]))
+        else:
+            owners = np.unique(part.unbuilt.ring_geometry)
+            clipped.ring_area[at[owners]] = measured[owners]
     return code, clipped._replace(unbuilt=_joined_rings(unbuilt))
 
 
@@ -854,6 +885,8 @@ class _Clipped(NamedTuple):
     area: np.ndarray
     #: The rings of the phantoms not built; ``ring_geometry`` is the crossing pair's place.
     unbuilt: PolygonRings | None
+    #: The area of the phantoms not built whose rings were measured and let go; else NaN.
+    ring_area: np.ndarray
 
 
 def _clip_small(
@@ -880,6 +913,7 @@ def _clip_small(
         np.full(len(crossing), -1, dtype=np.int8),
         np.full(len(crossing), np.nan),
         None,
+        np.full(len(crossing), np.nan),
     )
     if found is None or len(crossing) == 0:
         return out
