@@ -67,3 +67,29 @@ def test_rings_are_geos_rings(names):
     one_ring = np.bincount(owner, minlength=len(geoms)) == 1
     polygon = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
     assert rings.ring_single.tolist() == (one_ring & polygon)[owner].tolist()
+
+
+def test_few_geometries_counted_in_the_calling_thread(monkeypatch):
+    # Starting a thread to count a small window's coordinates cost more than counting them
+    # (a streamed run makes hundreds of such calls): below _BACKGROUND_FROM no thread is
+    # started, and the rings are those counted in a thread.
+    from geozones.io import rings
+
+    geoms = np.array(
+        [square_with_hole(10.0 * k) if k % 3 else box(k, 0, k + 1, 1) for k in range(30)]
+    )
+    monkeypatch.setattr(rings, "_BACKGROUND_FROM", 0)
+    in_thread = polygon_rings(geoms)
+    started = []
+    original = rings.ThreadPoolExecutor
+    monkeypatch.setattr(
+        rings, "ThreadPoolExecutor", lambda *a, **k: started.append(1) or original(*a, **k)
+    )
+    monkeypatch.setattr(rings, "_BACKGROUND_FROM", len(geoms) + 1)
+    inline = polygon_rings(geoms)
+    assert not started
+    for field in in_thread._fields:
+        np.testing.assert_array_equal(getattr(inline, field), getattr(in_thread, field))
+    monkeypatch.setattr(rings, "_BACKGROUND_FROM", len(geoms))
+    polygon_rings(geoms)
+    assert started
