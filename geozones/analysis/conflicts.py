@@ -17,7 +17,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from itertools import combinations
 from typing import Any
 
@@ -35,6 +34,7 @@ from geozones.analysis.overlaps import Overlaps, PolygonFacts, built_pieces, cla
 from geozones.analysis.polygonize import NodedFaces, translated
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
+from geozones.io.rings import PolygonRings
 from geozones.io.validity import EMPTY_POLYGONAL, polygon_array, polygonal_parts, trimmed_near
 from geozones.measure.area import ellipsoidal_area, ellipsoidal_ring_area
 from geozones.measure.tolerance import (
@@ -118,6 +118,14 @@ class AlignedLayers:
             for name, frame in frames.items()
         }
         return cls(names, frames, geoms, crs)
+
+    def ring_area(self, rings: PolygonRings, count: int) -> np.ndarray | None:
+        """Ellipsoidal area (m²) of `count` polygons given by `rings` in the layers' CRS.
+
+        The ``measure_rings`` of :func:`classified_overlaps`; None where
+        :func:`ellipsoidal_ring_area` cannot measure them.
+        """
+        return ellipsoidal_ring_area(rings, count, self.crs)
 
 
 def _common_crs(layers: Mapping[str, gpd.GeoDataFrame]) -> pyproj.CRS:
@@ -345,7 +353,7 @@ def _conflicts(
             width=width,
             threads=threads,
             build_phantoms=keep_phantoms,
-            measure_rings=partial(ellipsoidal_ring_area, crs=prepared.crs),
+            measure_rings=prepared.ring_area,
             facts=facts,
         )
         phantom_area = _tally(tally, name_a, name_b, found, prepared.crs)
@@ -555,7 +563,7 @@ def overlap_count(
             width=width,
             threads=threads,
             build_phantoms=False,
-            measure_rings=partial(ellipsoidal_ring_area, crs=prepared.crs),
+            measure_rings=prepared.ring_area,
             facts=facts,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
@@ -892,7 +900,7 @@ def _claims(
             width=width,
             threads=threads,
             build_phantoms=False,
-            measure_rings=partial(ellipsoidal_ring_area, crs=prepared.crs),
+            measure_rings=prepared.ring_area,
             facts=facts,
         )
         _tally(tally, name_a, name_b, found, prepared.crs)
@@ -985,7 +993,7 @@ def _mask_claims(
                 width=width,
                 threads=threads,
                 build_phantoms=False,
-                measure_rings=partial(ellipsoidal_ring_area, crs=prepared.crs),
+                measure_rings=prepared.ring_area,
                 facts=facts,
             )
             _tally(tally, name, mask_name, found, prepared.crs)
