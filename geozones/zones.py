@@ -220,6 +220,31 @@ def outside_zones(geoms: np.ndarray, zones: np.ndarray) -> tuple[np.ndarray, np.
     return pieces[keep], rest[keep]
 
 
+def codes_of_parts(codes: np.ndarray, zone_index: np.ndarray) -> np.ndarray:
+    """The code of each part's zone (`zone_index` of :func:`zone_parts`), None outside them all.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray
+        The zones' codes (:func:`zone_codes`).
+    zone_index : numpy.ndarray of int
+        Per part, the position of its zone, or -1.
+
+    Returns
+    -------
+    numpy.ndarray of object
+
+    Examples
+    --------
+    >>> codes_of_parts(np.array(["110101", "110102"]), np.array([1, -1, 0])).tolist()
+    ['110102', None, '110101']
+    """
+    zone_index = np.asarray(zone_index)
+    labels = np.asarray(codes)[np.maximum(zone_index, 0)].astype(object)
+    labels[zone_index < 0] = None
+    return labels
+
+
 def zone_parts(
     geoms: np.ndarray, zones: np.ndarray, *, area: np.ndarray, crs: pyproj.CRS
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

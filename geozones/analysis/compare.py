@@ -49,7 +49,7 @@ from geozones.io.validity import geometry_array, polygon_array, polygonal_parts
 from geozones.measure.area import ellipsoidal_area, measured_polygons
 from geozones.measure.tolerance import check_xy_tolerance, is_thin, tolerance_in_crs_units
 from geozones.units import square_metres_per
-from geozones.zones import to_crs, zone_codes, zone_parts
+from geozones.zones import codes_of_parts, to_crs, zone_codes, zone_parts
 
 __all__ = [
     "BALANCE_COLUMNS",
@@ -1226,8 +1226,7 @@ class _Zoning:
             geoms[present], self.geoms, area=area[present], crs=crs
         )
         owner = present[owner]
-        codes = self.codes[np.maximum(zone, 0)].astype(object)
-        codes[zone < 0] = None
+        codes = codes_of_parts(self.codes, zone)
         positive = piece_area > 0
         return pieces[positive], owner[positive], codes[positive], piece_area[positive]
 

@@ -55,7 +55,7 @@ from geozones.parallel import (
     map_by_cost_forked,
     query_pairs,
 )
-from geozones.zones import to_crs, zone_codes, zone_parts
+from geozones.zones import codes_of_parts, to_crs, zone_codes, zone_parts
 
 #: The three lines' layer keys, in the default priority of the rules:
 #: 耕地和永久基本农田 (farmland) → 生态保护红线 (redline) → 城镇开发边界 (urban).
@@ -469,8 +469,7 @@ def _with_zones_and_area(
             to_crs(zones, crs, name="the zones", target="the layers'"), purpose="zones"
         )
         pieces, row, zone_index, area = zone_parts(pieces, zone_geoms, area=whole_area, crs=crs)
-        zone = codes[np.maximum(zone_index, 0)].astype(object)
-        zone[zone_index < 0] = None
+        zone = codes_of_parts(codes, zone_index)
         lost = int((zone_index < 0).sum())
         if lost:
             warnings.warn(
