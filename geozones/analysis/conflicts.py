@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from geopandas.array import from_shapely
 
 from geozones.analysis.clip import two_sum
 from geozones.analysis.coverage import ZonePieces
@@ -341,6 +342,7 @@ def _conflicts(
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     tally = PhantomTally()
     records: list[pd.DataFrame] = []
+    measured: list[np.ndarray] = []  # the pieces' area where the clip measured it, else NaN
     phantom_records: list[pd.DataFrame] = []
     pairs = _layer_pairs(prepared.names, within_layers=within_layers)
     facts = PolygonFacts()  # each layer's tree and shapes, for all its pairs
@@ -381,6 +383,11 @@ def _conflicts(
             }
         )
         records.append(record)
+        measured.append(
+            np.full(len(record), np.nan)
+            if found.measured_area is None
+            else found.measured_area[rows]
+        )
         # The phantoms (420,632 slivers within a tessellation of 200,000 parcels) go now, not
         # when the next pair's overlaps replace them, or after the last pair's table is made.
         del found, record
@@ -391,7 +398,14 @@ def _conflicts(
     table["phantom"] = table["phantom"].astype(bool)
     if not keep_phantoms:
         table = table.drop(columns="phantom")
-    result = _with_zones_and_area(table, prepared.crs, zones, zone_field, min_area_m2)
+    result = _with_zones_and_area(
+        table,
+        prepared.crs,
+        zones,
+        zone_field,
+        min_area_m2,
+        whole_area=np.concatenate(measured) if measured else None,
+    )
     if keep_phantoms:
         result = result[[*CONFLICT_COLUMNS, "phantom", "geometry"]]
     result.attrs.update(xy_tolerance=tolerance, phantoms=tally.as_dict())
@@ -427,7 +441,9 @@ def _phantom_areas(found: Overlaps, crs: pyproj.CRS, which: np.ndarray | None = 
     measured from them; built pieces, and rings that cannot be measured so once built (m²).
     """
     which = found.phantom if which is None else which
-    area = np.full(len(which), np.nan) if found.unbuilt_area is None else found.unbuilt_area.copy()
+    area = (
+        np.full(len(which), np.nan) if found.measured_area is None else found.measured_area.copy()
+    )
     if found.unbuilt is not None and len(found.unbuilt.ring_starts):
         from_rings = ellipsoidal_ring_area(found.unbuilt, len(which), crs)
         if from_rings is not None:
@@ -455,11 +471,14 @@ def _with_zones_and_area(
 
     A piece is a sliver when the whole overlap it comes from is under `min_area_m2`, not each
     part a zone boundary cuts it into. Parts outside every zone are kept, with zone None.
-    `whole_area` is the pieces' ellipsoidal area where the caller measured it already.
+    `whole_area` is the pieces' ellipsoidal area where the caller measured it already (NaN
+    where not).
     """
     pieces = table["geometry"].to_numpy(dtype=object)
-    if whole_area is None:
-        whole_area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
+    whole_area = np.full(len(pieces), np.nan) if whole_area is None else whole_area.copy()
+    unmeasured = np.flatnonzero(np.isnan(whole_area))
+    if len(unmeasured):
+        whole_area[unmeasured] = ellipsoidal_area(pieces[unmeasured], crs)
     zone = np.full(len(table), None, dtype=object)
     row: np.ndarray = np.arange(len(table))
     area: np.ndarray = whole_area  # the pieces, not split
@@ -482,7 +501,8 @@ def _with_zones_and_area(
     result = table.drop(columns="geometry").assign(
         area_m2=area, sliver=whole_area[row] < min_area_m2, zone=zone
     )
-    frame = gpd.GeoDataFrame(result, geometry=list(pieces) if len(pieces) else [], crs=crs)
+    # An object array straight in: from a list, geopandas checks each piece in Python.
+    frame = gpd.GeoDataFrame(result, geometry=from_shapely(pieces, crs=crs), crs=crs)
     frame.attrs.update(unit="m2", method="ellipsoidal", min_area_m2=min_area_m2)
     return frame
 

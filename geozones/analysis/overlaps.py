@@ -95,9 +95,10 @@ class Overlaps(NamedTuple):
     #: coordinates and not built (their entry of `pieces` is None); ``ring_geometry`` is the
     #: overlap's position. :func:`built_pieces` builds them.
     unbuilt: PolygonRings | None = None
-    #: With ``build_phantoms=False`` and ``measure_rings``: the area it gave each phantom left
-    #: unbuilt, whose rings were then let go (its entry of `pieces` is None); NaN elsewhere.
-    unbuilt_area: np.ndarray | None = None
+    #: With ``measure_rings``: the area it gave each overlap clipped from the coordinates
+    #: (a phantom left unbuilt, whose rings were then let go, or a piece built from them);
+    #: NaN elsewhere.
+    measured_area: np.ndarray | None = None
 
 
 class PolygonFacts:
@@ -342,12 +343,12 @@ def classified_overlaps(
         Where to keep what is found of `left` and `right` (their STR-trees, ...) for other
         calls on the same arrays, and to find it if an earlier call did.
     measure_rings : callable, optional
-        With `build_phantoms` False: ``measure_rings(rings, count)`` gives the area of each
-        of `count` polygons from their rings (as
-        :func:`geozones.measure.area.ellipsoidal_ring_area` does), or None if it cannot.
-        The phantoms left as rings are measured by it as they are clipped, a chunk of pairs
-        at a time, and their rings let go (``unbuilt_area``): a tessellation's phantoms are
-        not all held at once.
+        ``measure_rings(rings, count)`` gives the area of each of `count` polygons from
+        their rings (as :func:`geozones.measure.area.ellipsoidal_ring_area` does), or None
+        if it cannot. The overlaps clipped from the coordinates are measured by it as they
+        are clipped, a chunk of pairs at a time (``measured_area``), and the phantoms left
+        as rings are then let go: a tessellation's phantoms are not all held at once, and
+        the pieces built need not be read back out of GEOS to be measured.
 
     Returns
     -------
@@ -463,7 +464,7 @@ def classified_overlaps(
         same_layer=same_layer,
         width=width,
         leave=None if build_phantoms else ~cut[query_index],
-        measure_rings=None if build_phantoms else measure_rings,
+        measure_rings=measure_rings,
     )
     rest = np.flatnonzero(code < 0)
     if len(rest) and (
@@ -483,7 +484,7 @@ def classified_overlaps(
     # Per overlap, what the clip knows of it (thin or not, -1 nothing) and its planar area
     # (NaN unknown); the phantoms it left as rings.
     thin, area = clipped.thin[met], clipped.area[met]
-    unbuilt_area = clipped.ring_area[met]
+    measured_area = clipped.ring_area[met]
     unbuilt = clipped.unbuilt
     if unbuilt is not None:
         position = np.full(len(code), -1, dtype=np.int64)
@@ -512,7 +513,7 @@ def classified_overlaps(
     known = source >= 0
     thin = np.where(known, thin[source], -1)
     area = np.where(known, area[source], np.nan)
-    unbuilt_area = np.where(known, unbuilt_area[source], np.nan)
+    measured_area = np.where(known, measured_area[source], np.nan)
     measure = np.flatnonzero(np.isnan(area))
     area[measure] = np.where(
         shapely.is_empty(pieces[order[measure]]), 0.0, shapely.area(pieces[order[measure]])
@@ -532,7 +533,7 @@ def classified_overlaps(
         pieces,
         phantom,
         unbuilt,
-        None if build_phantoms or measure_rings is None else unbuilt_area[keep],
+        None if measure_rings is None else measured_area[keep],
     )
 
 
@@ -553,7 +554,7 @@ def built_pieces(found: Overlaps) -> np.ndarray:
         return found.pieces
     pieces = found.pieces.copy()
     made = _polygons(found.unbuilt, len(pieces))
-    owners = np.unique(found.unbuilt.ring_geometry)
+    owners = _marked(len(pieces), found.unbuilt.ring_geometry)
     pieces[owners] = made[owners]
     return pieces
 
@@ -744,9 +745,8 @@ def _from_coordinates(
     queried piece's pairs in one; per chunk, :func:`_coordinate_pairs` reads the polygons,
     :func:`_settle_from_coordinates` settles the pairs and :func:`_clip_small` clips those
     crossing. `counts` are the coordinates of each queried and indexed geometry, `small` and
-    `fit` their :func:`_shapes`; `leave` (per pair, or None) is :func:`_clip_small`'s. The
-    unbuilt rings' ``ring_geometry`` is the pair's position; those `measure_rings` (as for
-    :func:`classified_overlaps`) measures are let go, their area in ``ring_area``.
+    `fit` their :func:`_shapes`; `leave` (per pair, or None) and `measure_rings` are
+    :func:`_clip_small`'s. The unbuilt rings' ``ring_geometry`` is the pair's position.
     """
     pairs = len(query_piece)
     code = np.full(pairs, -1, dtype=np.int8)
@@ -776,6 +776,7 @@ def _from_coordinates(
             crossing,
             width=width,
             leave=None if leave is None else leave[chunk][crossing],
+            measure_rings=measure_rings,
         )
         del found
         at = chunk.start + crossing
@@ -783,14 +784,9 @@ def _from_coordinates(
         clipped.done[at] = part.done
         clipped.thin[at] = part.thin
         clipped.area[at] = part.area
-        if part.unbuilt is None:
-            continue
-        measured = None if measure_rings is None else measure_rings(part.unbuilt, len(crossing))
-        if measured is None:
+        clipped.ring_area[at] = part.ring_area
+        if part.unbuilt is not None:
             unbuilt.append(part.unbuilt._replace(ring_geometry=at[part.unbuilt.ring_geometry]))
-        else:
-            owners = np.unique(part.unbuilt.ring_geometry)
-            clipped.ring_area[at[owners]] = measured[owners]
     return code, clipped._replace(unbuilt=_joined_rings(unbuilt))
 
 
@@ -883,9 +879,10 @@ class _Clipped(NamedTuple):
     thin: np.ndarray
     #: Planar area; NaN where not clipped.
     area: np.ndarray
-    #: The rings of the phantoms not built; ``ring_geometry`` is the crossing pair's place.
+    #: The rings of the phantoms not built and not measured; ``ring_geometry`` is the
+    #: crossing pair's place.
     unbuilt: PolygonRings | None
-    #: The area of the phantoms not built whose rings were measured and let go; else NaN.
+    #: The area `measure_rings` gave each clip (built or not); else NaN.
     ring_area: np.ndarray
 
 
@@ -895,6 +892,7 @@ def _clip_small(
     *,
     width: float = 0.0,
     leave: np.ndarray | None = None,
+    measure_rings: Callable[[PolygonRings, int], np.ndarray | None] | None = None,
 ) -> _Clipped:
     """Per crossing candidate pair: the intersection clipped from the coordinates, or None.
 
@@ -902,7 +900,9 @@ def _clip_small(
     :func:`geozones.analysis.clip.clip_pairs`; the other pairs, and those whose result is not
     certainly valid (:func:`geozones.io.proof.certainly_valid_rings`), are left to GEOS.
     Where `leave` (per pair) is True, a result whose every part is certainly thinner than
-    `width` (:func:`geozones.analysis.clip.loop_shapes`) is left as rings, not built.
+    `width` (:func:`geozones.analysis.clip.loop_shapes`) is left as rings, not built; those
+    rings are returned unless `measure_rings` (as for :func:`classified_overlaps`) measures
+    every result (``ring_area``).
     """
     from geozones.analysis import clip  # loads numba
     from geozones.io.proof import certainly_valid_rings, ring_forward
@@ -968,12 +968,6 @@ def _clip_small(
     out.done[placed] = True
     out.thin[placed] = thin[valid]
     out.area[placed] = np.bincount(owner, weights=loop_area, minlength=len(clipped))[valid]
-    unbuilt = valid & (thin == 1)
-    if leave is None:
-        unbuilt[:] = False
-    else:
-        unbuilt &= leave[pairs[clipped]]
-    build = valid & ~unbuilt
     rings = PolygonRings(
         coords=xy,
         ring_starts=loop_start,
@@ -982,7 +976,16 @@ def _clip_small(
         ring_is_hole=np.zeros(len(lengths), dtype=bool),
         ring_single=(loops[clipped] == 1)[owner],
     )
-    if unbuilt.any():
+    measured = None if measure_rings is None else measure_rings(rings, len(clipped))
+    if measured is not None:
+        out.ring_area[placed] = measured[valid]
+    unbuilt = valid & (thin == 1)
+    if leave is None:
+        unbuilt[:] = False
+    else:
+        unbuilt &= leave[pairs[clipped]]
+    build = valid & ~unbuilt
+    if unbuilt.any() and measured is None:
         kept = _some_rings(rings, unbuilt)
         out = out._replace(unbuilt=kept._replace(ring_geometry=pairs[clipped[kept.ring_geometry]]))
     if build.any():
