@@ -990,6 +990,22 @@ def test_what_resolve_leaves_with_a_threshold_is_in_the_audit(layers):
     assert (audit["taken"] == (audit["overlap_m2"] >= 2000)).all()
 
 
+@settings(max_examples=25, deadline=None)
+@given(three_layers())
+def test_resolve_audits_each_piece_with_its_two_features_whole_overlap(layers):
+    # overlap_m2 is the ellipsoidal area of the GEOS intersection of the two features, however
+    # the library found it (clipped from the coordinates and measured on the way, or not).
+    from geozones.measure.area import ellipsoidal_area
+
+    _, audit = resolve_conflicts(layers)
+    for row in audit.itertuples():
+        feature = layers[row.layer].geometry.loc[row.feature]
+        because = layers[row.because_layer].geometry.loc[row.because_feature]
+        whole = shapely.intersection(feature, because)
+        expected = ellipsoidal_area(np.array([whole]), pyproj.CRS(layers[row.layer].crs))[0]
+        assert row.overlap_m2 == pytest.approx(expected, rel=1e-9)
+
+
 @pytest.mark.parametrize(
     ("layers", "overrides"),
     [

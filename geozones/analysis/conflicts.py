@@ -342,7 +342,7 @@ def _conflicts(
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     tally = PhantomTally()
     records: list[pd.DataFrame] = []
-    measured: list[np.ndarray] = []  # the pieces' area where the clip measured it, else NaN
+    areas: list[np.ndarray] = []
     phantom_records: list[pd.DataFrame] = []
     pairs = _layer_pairs(prepared.names, within_layers=within_layers)
     facts = PolygonFacts()  # each layer's tree and shapes, for all its pairs
@@ -383,11 +383,7 @@ def _conflicts(
             }
         )
         records.append(record)
-        measured.append(
-            np.full(len(record), np.nan)
-            if found.measured_area is None
-            else found.measured_area[rows]
-        )
+        areas.append(_overlap_area(found, rows, prepared.crs))
         # The phantoms (420,632 slivers within a tessellation of 200,000 parcels) go now, not
         # when the next pair's overlaps replace them, or after the last pair's table is made.
         del found, record
@@ -404,7 +400,7 @@ def _conflicts(
         zones,
         zone_field,
         min_area_m2,
-        whole_area=np.concatenate(measured) if measured else None,
+        whole_area=np.concatenate(areas) if areas else np.zeros(0),
     )
     if keep_phantoms:
         result = result[[*CONFLICT_COLUMNS, "phantom", "geometry"]]
@@ -431,6 +427,21 @@ def _tally(
     """Count the phantoms of `found` and measure them; the area of each (m²)."""
     area = _phantom_areas(found, crs)
     tally.add(name_a, name_b, count=len(area), area_m2=float(area.sum()))
+    return area
+
+
+def _overlap_area(found: Overlaps, rows: np.ndarray | slice, crs: pyproj.CRS) -> np.ndarray:
+    """Ellipsoidal area (m²) of the built pieces of `found` at `rows`.
+
+    As measured when they were clipped (``measured_area``), the others now.
+    """
+    pieces = found.pieces[rows]
+    if found.measured_area is None:
+        return ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
+    area = found.measured_area[rows].copy()
+    unmeasured = np.flatnonzero(np.isnan(area))
+    if len(unmeasured):
+        area[unmeasured] = ellipsoidal_area(pieces[unmeasured], crs)
     return area
 
 
@@ -471,14 +482,11 @@ def _with_zones_and_area(
 
     A piece is a sliver when the whole overlap it comes from is under `min_area_m2`, not each
     part a zone boundary cuts it into. Parts outside every zone are kept, with zone None.
-    `whole_area` is the pieces' ellipsoidal area where the caller measured it already (NaN
-    where not).
+    `whole_area` is the pieces' ellipsoidal area where the caller measured it already.
     """
     pieces = table["geometry"].to_numpy(dtype=object)
-    whole_area = np.full(len(pieces), np.nan) if whole_area is None else whole_area.copy()
-    unmeasured = np.flatnonzero(np.isnan(whole_area))
-    if len(unmeasured):
-        whole_area[unmeasured] = ellipsoidal_area(pieces[unmeasured], crs)
+    if whole_area is None:
+        whole_area = ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
     zone = np.full(len(table), None, dtype=object)
     row: np.ndarray = np.arange(len(table))
     area: np.ndarray = whole_area  # the pieces, not split
@@ -926,7 +934,7 @@ def _claims(
         genuine = ~found.phantom
         index_a, index_b = found.left_index[genuine], found.right_index[genuine]
         pieces = found.pieces[genuine]
-        overlap_area = ellipsoidal_area(pieces, prepared.crs) if len(pieces) else np.zeros(0)
+        overlap_area = _overlap_area(found, genuine, prepared.crs)
         # Each claim is cut from the loser with the winner's polygon (or its part inside or
         # outside a mask), not with the overlap piece: the piece taken and what is left then
         # come from overlays of the same two polygons, and add up to what was cut.
@@ -1030,9 +1038,7 @@ def _mask_claims(
                         "because_rank": -1,  # a mask that ranks itself is taken first
                         "because_position": mask_index,
                         "rule": f"override {mask_name}: {mask_name} > {name}",
-                        "overlap_m2": ellipsoidal_area(pieces, prepared.crs)
-                        if len(pieces)
-                        else np.zeros(0),
+                        "overlap_m2": _overlap_area(found, genuine, prepared.crs),
                         "cutter": mask_geoms[mask_name][mask_index],
                         "geometry": pieces,
                     }
