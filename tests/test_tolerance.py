@@ -518,26 +518,49 @@ def test_phantoms_kept_on_request_are_flagged(redline_grid):
     assert summary["pieces"].sum() == 4
 
 
-def test_phantoms_listed_per_pair_are_those_kept_as_geometries(redline_grid):
+def test_phantoms_counted_for_marked_features_are_those_kept_as_geometries(redline_grid):
+    # A streamed run counts each phantom in the zone of its first feature: counted only where
+    # that feature is marked, the tally is that of the phantoms kept as geometries whose
+    # first feature is marked, pair of layers by pair; the conflicts are all found.
     layer, _genuine = redline_grid
     farmland = grid_layer(tessellation(6, 5, seed=4, origin=(X + 250, Y + 150)))
     layers = {"redline": layer, "farmland": farmland}
-    conflicts, phantoms = conflicts_module.conflicts_and_phantoms(layers, min_area_m2=200)
     listed = geozones.find_conflicts(layers, min_area_m2=200, keep_phantoms=True)
     kept = listed[listed["phantom"]]
-    # The same pairs, and each phantom measured from its rings as its geometry measures.
-    key = ["layer_a", "layer_b", "id_a", "id_b"]
-    both = phantoms.merge(kept[[*key, "area_m2"]], on=key, how="outer", indicator=True)
-    assert (both["_merge"] == "both").all()
-    assert len(phantoms) == len(kept) == conflicts.attrs["phantoms"]["count"] > 40
-    assert np.allclose(both["area_m2_x"], both["area_m2_y"], rtol=1e-9, atol=1e-12)
-    assert phantoms["area_m2"].sum() == pytest.approx(
-        conflicts.attrs["phantoms"]["area_m2"], rel=1e-12
+    rng = np.random.default_rng(7)
+    counted = {name: rng.random(len(frame)) < 0.5 for name, frame in layers.items()}
+    conflicts = conflicts_module.conflicts_counting_phantoms(
+        layers, counted=counted, min_area_m2=200
     )
+    marked = np.array(
+        [
+            counted[row.layer_a][layers[row.layer_a].index.get_loc(row.id_a)]
+            for row in kept.itertuples()
+        ]
+    )
+    record = conflicts.attrs["phantoms"]
+    assert 0 < record["count"] == marked.sum() < len(kept)
+    assert record["area_m2"] == pytest.approx(kept["area_m2"][marked].sum(), rel=1e-9)
+    by_layers = {(r["layer_a"], r["layer_b"]): r for r in record["by_layers"]}
+    for (name_a, name_b), group in kept[marked].groupby(["layer_a", "layer_b"]):
+        assert by_layers[(name_a, name_b)]["count"] == len(group) > 0
+        assert by_layers[(name_a, name_b)]["area_m2"] == pytest.approx(
+            group["area_m2"].sum(), rel=1e-9
+        )
+    everything = {name: np.ones(len(frame), dtype=bool) for name, frame in layers.items()}
+    every = conflicts_module.conflicts_counting_phantoms(
+        layers, counted=everything, min_area_m2=200
+    )
+    assert every.attrs["phantoms"]["count"] == len(kept) > 40
     genuine = listed[~listed["phantom"]].drop(columns="phantom")
-    assert conflicts.drop(columns="geometry").equals(
-        genuine.drop(columns="geometry").reset_index(drop=True)
-    )
+    for found in (conflicts, every):
+        assert found.drop(columns="geometry").equals(
+            genuine.drop(columns="geometry").reset_index(drop=True)
+        )
+    with pytest.raises(GeozonesError, match="one mark per feature of layer 'farmland'"):
+        conflicts_module.conflicts_counting_phantoms(
+            layers, counted={"redline": counted["redline"]}
+        )
 
 
 def test_a_thin_genuine_strip_is_always_reported():
@@ -890,6 +913,12 @@ def test_streamed_conflicts_count_each_phantom_once(redline_grid, tmp_path):
     assert len(streamed) == len(in_memory) == 4
     assert streamed.attrs["xy_tolerance"] == TOLERANCE
     assert streamed.attrs["phantoms"]["count"] == in_memory.attrs["phantoms"]["count"]
+    # per pair of layers too, every pair listed, in the same order
+    assert [
+        (r["layer_a"], r["layer_b"], r["count"]) for r in streamed.attrs["phantoms"]["by_layers"]
+    ] == [
+        (r["layer_a"], r["layer_b"], r["count"]) for r in in_memory.attrs["phantoms"]["by_layers"]
+    ]
     # (streamed, the phantoms crossing the county line are measured in two parts)
     assert streamed.attrs["phantoms"]["area_m2"] == pytest.approx(
         in_memory.attrs["phantoms"]["area_m2"], rel=1e-6

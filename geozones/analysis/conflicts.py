@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Any
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -254,44 +254,44 @@ def find_conflicts(
         within_layers=within_layers,
         xy_tolerance=xy_tolerance,
         keep_phantoms=keep_phantoms,
-        list_phantoms=False,
+        counted=None,
         progress=progress,
         threads=threads,
-    )[0]
+    )
 
 
 @collector_paused()
-def conflicts_and_phantoms(
+def conflicts_counting_phantoms(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
+    counted: Mapping[str, np.ndarray],
     min_area_m2: float = 0.0,
     zones: gpd.GeoDataFrame | None = None,
     zone_field: str | None = None,
     within_layers: bool = True,
     xy_tolerance: float = DEFAULT_XY_TOLERANCE,
     threads: int | None = None,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """:func:`find_conflicts`, and the phantoms it dismissed, one row per pair of features.
+) -> gpd.GeoDataFrame:
+    """:func:`find_conflicts`, counting only the phantoms of some features.
 
-    For callers that must know which features each phantom lies between (a streamed run
-    counts each phantom once, in the zone of its first feature) without the phantoms as
-    geometries: a tessellation has two for every pair of neighbours, and most are measured
-    from their coordinates, never built.
+    For a streamed run, which counts each phantom once, in the zone of its first feature:
+    a zone's window holds features of the zones around it too, whose phantoms those zones
+    count. ``attrs["phantoms"]`` counts and measures the phantoms whose feature of
+    ``layer_a`` is marked in ``counted[layer_a]``; the conflicts are all found.
 
     Parameters
     ----------
     layers : mapping of str to GeoDataFrame
         As for :func:`find_conflicts`.
+    counted : mapping of str to numpy.ndarray
+        Per layer, a boolean per feature, in the layer's order: its phantoms are counted.
     min_area_m2, zones, zone_field, within_layers, xy_tolerance, threads
         As for :func:`find_conflicts`.
 
     Returns
     -------
-    conflicts : GeoDataFrame
-        What :func:`find_conflicts` returns.
-    phantoms : DataFrame
-        ``layer_a``, ``layer_b``, ``id_a``, ``id_b`` and ``area_m2`` (ellipsoidal, the whole
-        phantom, not split at zones) per phantom.
+    GeoDataFrame
+        What :func:`find_conflicts` returns, ``attrs["phantoms"]`` counting as above.
 
     Examples
     --------
@@ -300,13 +300,23 @@ def conflicts_and_phantoms(
     >>> x, y = 39_500_000, 3_150_000
     >>> farmland = gpd.GeoDataFrame(geometry=[box(x, y, x + 100, y + 100)], crs=4527)
     >>> neighbour = gpd.GeoDataFrame(geometry=[box(x + 99.9996, y, x + 150, y + 100)], crs=4527)
-    >>> conflicts, phantoms = conflicts_and_phantoms({"farmland": farmland, "next": neighbour})
-    >>> len(conflicts), phantoms[["layer_a", "layer_b", "id_a", "id_b"]].to_dict("records")
-    (0, [{'layer_a': 'farmland', 'layer_b': 'next', 'id_a': 0, 'id_b': 0}])
-    >>> round(float(phantoms.area_m2.iloc[0]), 2)  # 0.4 mm × 100 m
-    0.04
+    >>> layers = {"farmland": farmland, "next": neighbour}
+    >>> mine = {"farmland": np.array([True]), "next": np.array([False])}
+    >>> phantoms = conflicts_counting_phantoms(layers, counted=mine).attrs["phantoms"]
+    >>> phantoms["count"], round(phantoms["area_m2"], 2)  # 0.4 mm × 100 m
+    (1, 0.04)
+    >>> others = {"farmland": np.array([False]), "next": np.array([True])}
+    >>> conflicts_counting_phantoms(layers, counted=others).attrs["phantoms"]["count"]
+    0
     """
-    conflicts, phantoms = _conflicts(
+    for name, frame in layers.items():
+        marks = counted.get(name)
+        if marks is None or len(marks) != len(frame):
+            raise GeozonesError(
+                f"counted needs one mark per feature of layer {name!r} ({len(frame)}), "
+                f"not {'none' if marks is None else len(marks)}"
+            )
+    return _conflicts(
         layers,
         min_area_m2=min_area_m2,
         zones=zones,
@@ -314,12 +324,10 @@ def conflicts_and_phantoms(
         within_layers=within_layers,
         xy_tolerance=xy_tolerance,
         keep_phantoms=False,
-        list_phantoms=True,
+        counted={name: np.asarray(marks, dtype=bool) for name, marks in counted.items()},
         progress=False,
         threads=threads,
     )
-    assert phantoms is not None
-    return conflicts, phantoms
 
 
 def _conflicts(
@@ -331,19 +339,20 @@ def _conflicts(
     within_layers: bool,
     xy_tolerance: float,
     keep_phantoms: bool,
-    list_phantoms: bool,
+    counted: Mapping[str, np.ndarray] | None,
     progress: bool,
     threads: int | None,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame | None]:
-    """:func:`find_conflicts`, and with `list_phantoms` the table of its phantoms."""
+) -> gpd.GeoDataFrame:
+    """:func:`find_conflicts`, counting the phantoms `counted` marks if given.
+
+    As :func:`conflicts_counting_phantoms` counts them.
+    """
     checked_non_negative(min_area_m2, name="min_area_m2", unit="m²")
     tolerance = check_xy_tolerance(xy_tolerance)
     prepared = AlignedLayers.prepare(layers)
     width = tolerance_in_crs_units(tolerance, prepared.crs)
     tally = PhantomTally()
-    records: list[pd.DataFrame] = []
-    areas: list[np.ndarray] = []
-    phantom_records: list[pd.DataFrame] = []
+    found_rows: list[_PairRows] = []
     pairs = _layer_pairs(prepared.names, within_layers=within_layers)
     facts = PolygonFacts()  # each layer's tree and shapes, for all its pairs
     for name_a, name_b in _progress(pairs, enabled=progress, description="conflicts"):
@@ -358,62 +367,92 @@ def _conflicts(
             measure_rings=prepared.ring_area,
             facts=facts,
         )
-        phantom_area = _tally(tally, name_a, name_b, found, prepared.crs)
-        if list_phantoms:
-            phantom_records.append(
-                pd.DataFrame(
-                    {
-                        "layer_a": name_a,
-                        "layer_b": name_b,
-                        "id_a": _ids(prepared, name_a, found.left_index[found.phantom]),
-                        "id_b": _ids(prepared, name_b, found.right_index[found.phantom]),
-                        "area_m2": phantom_area,
-                    }
-                )
-            )
-        rows = slice(None) if keep_phantoms else ~found.phantom
-        record = pd.DataFrame(
-            {
-                "layer_a": name_a,
-                "layer_b": name_b,
-                "id_a": _ids(prepared, name_a, found.left_index[rows]),
-                "id_b": _ids(prepared, name_b, found.right_index[rows]),
-                "phantom": found.phantom[rows],
-                "geometry": found.pieces[rows],
-            }
+        _tally(
+            tally,
+            name_a,
+            name_b,
+            found,
+            prepared.crs,
+            which=None if counted is None else found.phantom & counted[name_a][found.left_index],
         )
-        records.append(record)
-        areas.append(_overlap_area(found, rows, prepared.crs))
+        rows = np.flatnonzero(
+            np.ones(len(found.phantom), dtype=bool) if keep_phantoms else ~found.phantom
+        )
+        found_rows.append(
+            _PairRows(
+                name_a,
+                name_b,
+                _ids(prepared, name_a, found.left_index[rows]),
+                _ids(prepared, name_b, found.right_index[rows]),
+                found.phantom[rows],
+                found.pieces[rows],
+                _overlap_area(found, rows, prepared.crs),
+            )
+        )
         # The phantoms (420,632 slivers within a tessellation of 200,000 parcels) go now, not
-        # when the next pair's overlaps replace them, or after the last pair's table is made.
-        del found, record
-    empty = pd.DataFrame(
-        {column: [] for column in ("layer_a", "layer_b", "id_a", "id_b", "phantom", "geometry")}
-    )
-    table = pd.concat(records, ignore_index=True) if records else empty
-    table["phantom"] = table["phantom"].astype(bool)
+        # when the next pair's overlaps replace them.
+        del found
+    table, area = _conflict_table(found_rows)
+    del found_rows
     if not keep_phantoms:
         table = table.drop(columns="phantom")
     result = _with_zones_and_area(
-        table,
-        prepared.crs,
-        zones,
-        zone_field,
-        min_area_m2,
-        whole_area=np.concatenate(areas) if areas else np.zeros(0),
+        table, prepared.crs, zones, zone_field, min_area_m2, whole_area=area
     )
     if keep_phantoms:
         result = result[[*CONFLICT_COLUMNS, "phantom", "geometry"]]
     result.attrs.update(xy_tolerance=tolerance, phantoms=tally.as_dict())
-    if not list_phantoms:
-        return result, None
-    columns = ["layer_a", "layer_b", "id_a", "id_b", "area_m2"]
-    phantoms = (
-        pd.concat(phantom_records, ignore_index=True)
-        if phantom_records
-        else pd.DataFrame({column: [] for column in columns})
+    return result
+
+
+class _PairRows(NamedTuple):
+    """The overlaps of one pair of layers, as rows of the conflict table."""
+
+    layer_a: str
+    layer_b: str
+    id_a: np.ndarray
+    id_b: np.ndarray
+    phantom: np.ndarray
+    pieces: np.ndarray
+    area_m2: np.ndarray
+
+
+def _conflict_table(found: Sequence[_PairRows]) -> tuple[pd.DataFrame, np.ndarray]:
+    """One table of the overlaps of all pairs, built once; and their area (m²)."""
+    columns = ("layer_a", "layer_b", "id_a", "id_b", "phantom", "geometry")
+    if not found:
+        return pd.DataFrame({column: [] for column in columns}).astype({"phantom": bool}), np.zeros(
+            0
+        )
+    if sum(len(part.pieces) for part in found) == 0:
+        # As a pair's rows are when there are none (pandas infers the layer names' dtype).
+        empty = pd.DataFrame(
+            {
+                "layer_a": found[0].layer_a,
+                "layer_b": found[0].layer_b,
+                "id_a": np.zeros(0, dtype=object),
+                "id_b": np.zeros(0, dtype=object),
+                "phantom": np.zeros(0, dtype=bool),
+                "geometry": np.zeros(0, dtype=object),
+            },
+            index=pd.RangeIndex(0),
+            columns=columns,
+        )
+        return empty, np.zeros(0)
+    count = [len(part.pieces) for part in found]
+    table = pd.DataFrame(
+        {
+            "layer_a": np.repeat(np.array([part.layer_a for part in found], dtype=object), count),
+            "layer_b": np.repeat(np.array([part.layer_b for part in found], dtype=object), count),
+            # Index labels as they are (pandas would infer text where all are strings).
+            "id_a": pd.Series(np.concatenate([part.id_a for part in found]), dtype=object),
+            "id_b": pd.Series(np.concatenate([part.id_b for part in found]), dtype=object),
+            "phantom": np.concatenate([part.phantom for part in found]).astype(bool),
+            "geometry": np.concatenate([part.pieces for part in found]),
+        },
+        columns=columns,
     )
-    return result, phantoms[columns]
+    return table, np.concatenate([part.area_m2 for part in found])
 
 
 def _ids(prepared: AlignedLayers, name: str, positions: np.ndarray) -> np.ndarray:
@@ -422,12 +461,17 @@ def _ids(prepared: AlignedLayers, name: str, positions: np.ndarray) -> np.ndarra
 
 
 def _tally(
-    tally: PhantomTally, name_a: str, name_b: str, found: Overlaps, crs: pyproj.CRS
-) -> np.ndarray:
-    """Count the phantoms of `found` and measure them; the area of each (m²)."""
-    area = _phantom_areas(found, crs)
+    tally: PhantomTally,
+    name_a: str,
+    name_b: str,
+    found: Overlaps,
+    crs: pyproj.CRS,
+    *,
+    which: np.ndarray | None = None,
+) -> None:
+    """Count the phantoms of `found` (those marked in `which`, if given) and measure them."""
+    area = _phantom_areas(found, crs, which)
     tally.add(name_a, name_b, count=len(area), area_m2=float(area.sum()))
-    return area
 
 
 def _overlap_area(found: Overlaps, rows: np.ndarray | slice, crs: pyproj.CRS) -> np.ndarray:

@@ -47,7 +47,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geozones.analysis.conflicts import LINES, conflicts_and_phantoms, resolve_conflicts
+from geozones.analysis.conflicts import LINES, conflicts_counting_phantoms, resolve_conflicts
 from geozones.analysis.coverage import ZonePieces, area_function, coverage_table
 from geozones.choices import checked_instance, checked_non_negative
 from geozones.errors import OutsideZonesWarning, PartitionError, RunRestartedWarning
@@ -431,22 +431,18 @@ def _conflicts_task(
     zones = _zones(dataset)
     windows = _relevant({name: dataset.read_window(name, zone) for name in layers}, zones, zone)
     # parts outside every zone are counted once over all zones, after the run (_run_stored)
-    pieces, phantoms = conflicts_and_phantoms(
+    # Each phantom is counted once, by the zone of its first feature.
+    pieces = conflicts_counting_phantoms(
         windows,
+        counted={name: (frame[HOME] == zone).to_numpy() for name, frame in windows.items()},
         min_area_m2=min_area_m2,
         zones=_nearby_zones(zones, windows) if split else None,
         zone_field=dataset.zone_field if split else None,
         within_layers=within_layers,
         xy_tolerance=xy_tolerance,
     )
-    # Each phantom is counted once, by the zone of its first feature.
-    mine = phantoms[_home_of(windows, phantoms["layer_a"], phantoms["id_a"]) == zone]
     tally = pd.DataFrame(
-        mine.groupby(["layer_a", "layer_b"], sort=False)["area_m2"]
-        .agg(["size", "sum"])
-        .rename(columns={"size": "count", "sum": "area_m2"})
-        .reset_index(),
-        columns=["layer_a", "layer_b", "count", "area_m2"],
+        pieces.attrs["phantoms"]["by_layers"], columns=["layer_a", "layer_b", "count", "area_m2"]
     )
     home = _home_of(windows, pieces["layer_a"], pieces["id_a"])
     owner = _owner(dataset, zones, pieces, home, split=split)
