@@ -550,11 +550,16 @@ def _with_zones_and_area(
                 stacklevel=3,
             )
     table = table.iloc[row].reset_index(drop=True)
+    # The geometry column made from the object array (from a list, geopandas checks each
+    # piece in Python) and then named (given the array, geopandas looks for the CRS of a
+    # frame without one in a way that costs a millisecond, per streamed window).
     result = table.drop(columns="geometry").assign(
-        area_m2=area, sliver=whole_area[row] < min_area_m2, zone=zone
+        area_m2=area,
+        sliver=whole_area[row] < min_area_m2,
+        zone=zone,
+        geometry=from_shapely(pieces, crs=crs),
     )
-    # An object array straight in: from a list, geopandas checks each piece in Python.
-    frame = gpd.GeoDataFrame(result, geometry=from_shapely(pieces, crs=crs), crs=crs)
+    frame = gpd.GeoDataFrame(result, geometry="geometry")
     frame.attrs.update(unit="m2", method="ellipsoidal", min_area_m2=min_area_m2)
     return frame
 

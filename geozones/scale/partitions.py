@@ -735,6 +735,7 @@ def _read_files(
     import geopandas as gpd
     import pyarrow.compute as pc
     import pyarrow.dataset as pads
+    from geopandas.array import from_shapely
 
     # a process that is one of several zone workers uses one thread (arrow's pool would
     # otherwise take CPU from the other workers)
@@ -767,7 +768,9 @@ def _read_files(
         ) from error
     geometry = shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False))
     attributes = table.drop_columns(["geometry"]).to_pandas(use_threads=threads)
-    frame = _indexed(gpd.GeoDataFrame(attributes, geometry=geometry, crs=_parsed_crs(crs)))
+    # The geometry column made, then named (as in geozones.find_conflicts's result).
+    attributes["geometry"] = from_shapely(geometry, crs=_parsed_crs(crs))
+    frame = _indexed(gpd.GeoDataFrame(attributes, geometry="geometry"))
     # write_partitions checked and repaired every polygon, and WKB keeps every coordinate:
     # each zone's window is not checked again (a red-line polygon that reaches many zones was
     # proven valid in each).
