@@ -27,6 +27,7 @@ Usage::
     python benchmarks/bench_hard.py --size large --skip-overlay --crossing 0.5
     python benchmarks/bench_hard.py --size medium --crossing 0.1 --overlapping  # stress
     GEOZONES_THREADS=1 python benchmarks/bench_hard.py --size small    # one thread
+    python benchmarks/bench_hard.py --size medium --crossing 0.9 --skip-overlay --repeat 3
 """
 
 from __future__ import annotations
@@ -171,8 +172,9 @@ def run_setting(
     skip_overlay: bool,
     memory: bool,
     overlapping: bool = False,
+    repeat: int = 1,
 ) -> dict[str, Any]:
-    """All the figures of one setting."""
+    """All the figures of one setting; `find_conflicts` timed `repeat` times (the median)."""
     paths = generate_hard.generate_hard(
         size, crossing=crossing, tessellated=tessellated, overlapping=overlapping
     )
@@ -202,16 +204,25 @@ def run_setting(
     # Compiled kernels loaded before find_conflicts is timed (the first call in a process
     # loads them, about 0.5 s).
     geozones.find_conflicts({name: frame.iloc[:500] for name, frame in layers.items()})
-    between = timed(
-        "between", figures, lambda: geozones.find_conflicts(layers, within_layers=False)
-    )
-    figures["between_pieces"] = len(between)
-    figures["between_area_m2"] = float(between["area_m2"].sum())
-    del between
-    found = timed("defaults", figures, lambda: geozones.find_conflicts(layers))
-    figures["defaults_pieces"] = len(found)
-    figures["defaults_phantoms"] = found.attrs["phantoms"]["count"]
-    del found
+    # On a machine whose speed moves, the two calls in turn, each run kept (`--repeat`).
+    runs: dict[str, list[tuple[float, float]]] = {"between": [], "defaults": []}
+    for _ in range(repeat):
+        between = timed(
+            "between", figures, lambda: geozones.find_conflicts(layers, within_layers=False)
+        )
+        runs["between"].append((figures["between_s"], figures["between_cpu_s"]))
+        figures["between_pieces"] = len(between)
+        figures["between_area_m2"] = float(between["area_m2"].sum())
+        del between
+        found = timed("defaults", figures, lambda: geozones.find_conflicts(layers))
+        runs["defaults"].append((figures["defaults_s"], figures["defaults_cpu_s"]))
+        figures["defaults_pieces"] = len(found)
+        figures["defaults_phantoms"] = found.attrs["phantoms"]["count"]
+        del found
+    for name, taken in runs.items():
+        figures[f"{name}_runs_s"] = [wall for wall, _ in taken]
+        figures[f"{name}_s"] = float(np.median([wall for wall, _ in taken]))
+        figures[f"{name}_cpu_s"] = float(np.median([cpu for _, cpu in taken]))
     if tessellated:
         figures.update(tessellation_check(layers["farmland"]))
     layers.clear()  # free them before the fresh process measures memory
@@ -272,6 +283,12 @@ def print_setting(f: dict[str, Any]) -> None:
         f"{f['defaults_pieces']:,} ({f['defaults_phantoms']:,} phantoms)",
     )
     print()
+    if len(f["defaults_runs_s"]) > 1:
+        print(
+            "find_conflicts runs (the medians above), between layers "
+            f"{', '.join(f'{run:.2f}' for run in f['between_runs_s'])} s; defaults "
+            f"{', '.join(f'{run:.2f}' for run in f['defaults_runs_s'])} s"
+        )
     if "tess_within_s" in f:
         print(
             f"tessellation: within the farmland {f['tess_within_s']:.2f} s "
@@ -311,6 +328,12 @@ def main() -> int:
     parser.add_argument("--skip-overlay", action="store_true", help="skip geopandas.overlay")
     parser.add_argument("--skip-memory", action="store_true", help="no fresh-process peak")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time find_conflicts this many times, the two calls in turn (the median is shown)",
+    )
     parser.add_argument(
         "--overlapping",
         action="store_true",
@@ -355,6 +378,7 @@ def main() -> int:
                 skip_overlay=args.skip_overlay,
                 memory=not args.skip_memory,
                 overlapping=args.overlapping,
+                repeat=args.repeat,
             )
             print_setting(figures)
             sys.stdout.flush()
