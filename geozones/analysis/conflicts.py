@@ -375,9 +375,7 @@ def _conflicts(
             prepared.crs,
             which=None if counted is None else found.phantom & counted[name_a][found.left_index],
         )
-        rows = np.flatnonzero(
-            np.ones(len(found.phantom), dtype=bool) if keep_phantoms else ~found.phantom
-        )
+        rows = np.arange(len(found.phantom)) if keep_phantoms else np.flatnonzero(~found.phantom)
         found_rows.append(
             _PairRows(
                 name_a,
@@ -421,9 +419,8 @@ def _conflict_table(found: Sequence[_PairRows]) -> tuple[pd.DataFrame, np.ndarra
     """One table of the overlaps of all pairs, built once; and their area (m²)."""
     columns = ("layer_a", "layer_b", "id_a", "id_b", "phantom", "geometry")
     if not found:
-        return pd.DataFrame({column: [] for column in columns}).astype({"phantom": bool}), np.zeros(
-            0
-        )
+        empty = pd.DataFrame({column: [] for column in columns})
+        return empty.astype({"phantom": bool}), np.zeros(0)
     if sum(len(part.pieces) for part in found) == 0:
         # As a pair's rows are when there are none (pandas infers the layer names' dtype).
         empty = pd.DataFrame(
@@ -474,8 +471,8 @@ def _tally(
     tally.add(name_a, name_b, count=len(area), area_m2=float(area.sum()))
 
 
-def _overlap_area(found: Overlaps, rows: np.ndarray | slice, crs: pyproj.CRS) -> np.ndarray:
-    """Ellipsoidal area (m²) of the built pieces of `found` at `rows`.
+def _overlap_area(found: Overlaps, rows: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
+    """Ellipsoidal area (m²) of the built pieces of `found` at `rows` (positions or a mask).
 
     As measured when they were clipped (``measured_area``), the others now.
     """
