@@ -375,7 +375,7 @@ def _conflicts(
             prepared.crs,
             which=None if counted is None else found.phantom & counted[name_a][found.left_index],
         )
-        rows = np.arange(len(found.phantom)) if keep_phantoms else np.flatnonzero(~found.phantom)
+        rows = np.ones(len(found.phantom), dtype=bool) if keep_phantoms else ~found.phantom
         found_rows.append(
             _PairRows(
                 name_a,
@@ -384,7 +384,7 @@ def _conflicts(
                 _ids(prepared, name_b, found.right_index[rows]),
                 found.phantom[rows],
                 found.pieces[rows],
-                _overlap_area(found, rows, prepared.crs),
+                _overlap_areas(found, prepared.crs, rows),
             )
         )
         # The phantoms (420,632 slivers within a tessellation of 200,000 parcels) go now, not
@@ -467,41 +467,27 @@ def _tally(
     which: np.ndarray | None = None,
 ) -> None:
     """Count the phantoms of `found` (those marked in `which`, if given) and measure them."""
-    area = _phantom_areas(found, crs, which)
+    area = _overlap_areas(found, crs, found.phantom if which is None else which)
     tally.add(name_a, name_b, count=len(area), area_m2=float(area.sum()))
 
 
-def _overlap_area(found: Overlaps, rows: np.ndarray, crs: pyproj.CRS) -> np.ndarray:
-    """Ellipsoidal area (m²) of the built pieces of `found` at `rows` (positions or a mask).
+def _overlap_areas(found: Overlaps, crs: pyproj.CRS, which: np.ndarray) -> np.ndarray:
+    """Ellipsoidal area (m²) of the overlaps of `found` marked in `which`, in order.
 
-    As measured when they were clipped (``measured_area``), the others now.
+    As measured when they were clipped (``measured_area``); phantoms left as rings, from
+    them; the others, and rings that cannot be measured so, from their pieces (built if need
+    be).
     """
-    pieces = found.pieces[rows]
-    if found.measured_area is None:
-        return ellipsoidal_area(pieces, crs) if len(pieces) else np.zeros(0)
-    area = found.measured_area[rows].copy()
-    unmeasured = np.flatnonzero(np.isnan(area))
-    if len(unmeasured):
-        area[unmeasured] = ellipsoidal_area(pieces[unmeasured], crs)
-    return area
-
-
-def _phantom_areas(found: Overlaps, crs: pyproj.CRS, which: np.ndarray | None = None) -> np.ndarray:
-    """Ellipsoidal area of the overlaps of `found` marked in `which` (its phantoms), in order.
-
-    The phantoms measured as they were clipped keep that area; those left as rings are
-    measured from them; built pieces, and rings that cannot be measured so once built (m²).
-    """
-    which = found.phantom if which is None else which
     area = (
         np.full(len(which), np.nan) if found.measured_area is None else found.measured_area.copy()
     )
-    if found.unbuilt is not None and len(found.unbuilt.ring_starts):
+    todo = which & np.isnan(area)
+    if todo.any() and found.unbuilt is not None and len(found.unbuilt.ring_starts):
         from_rings = ellipsoidal_ring_area(found.unbuilt, len(which), crs)
         if from_rings is not None:
             owners = np.unique(found.unbuilt.ring_geometry)
             area[owners] = from_rings[owners]
-    todo = which & np.isnan(area)
+            todo = which & np.isnan(area)
     if todo.any():
         pieces = found.pieces
         if shapely.is_missing(pieces[todo]).any():
@@ -652,7 +638,7 @@ def overlap_count(
         apart = among.phantom & (group[among.left_index] != group[among.right_index])
         shared = {
             "count": int(apart.sum()),
-            "area_m2": float(_phantom_areas(among, prepared.crs, apart).sum()),
+            "area_m2": float(_overlap_areas(among, prepared.crs, apart).sum()),
         }
         faces, inside = faces_and_points(regions, group=group, threads=threads)
         thin = is_thin(faces, width)
@@ -980,7 +966,7 @@ def _claims(
         genuine = ~found.phantom
         index_a, index_b = found.left_index[genuine], found.right_index[genuine]
         pieces = found.pieces[genuine]
-        overlap_area = _overlap_area(found, genuine, prepared.crs)
+        overlap_area = _overlap_areas(found, prepared.crs, genuine)
         # Each claim is cut from the loser with the winner's polygon (or its part inside or
         # outside a mask), not with the overlap piece: the piece taken and what is left then
         # come from overlays of the same two polygons, and add up to what was cut.
@@ -1084,7 +1070,7 @@ def _mask_claims(
                         "because_rank": -1,  # a mask that ranks itself is taken first
                         "because_position": mask_index,
                         "rule": f"override {mask_name}: {mask_name} > {name}",
-                        "overlap_m2": _overlap_area(found, genuine, prepared.crs),
+                        "overlap_m2": _overlap_areas(found, prepared.crs, genuine),
                         "cutter": mask_geoms[mask_name][mask_index],
                         "geometry": pieces,
                     }
