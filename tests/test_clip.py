@@ -282,6 +282,54 @@ def test_small_polygons_against_polygons_of_thousands_of_vertices(seed, offset):
         assert_same_pieces(pieces, shapely.intersection(parcels[crossing], others[crossing]))
 
 
+def wobbly_disc(rng: np.random.Generator, centre: tuple[float, float], vertices: int) -> Polygon:
+    """A disc of radius about 50 with `vertices` vertices: star-shaped, simple, many blocks."""
+    angles = np.sort(rng.uniform(0, 2 * np.pi, vertices))
+    radii = 50.0 * (1 + 0.02 * np.sin(7 * angles + rng.uniform(0, 6)))
+    radii += rng.uniform(-0.01, 0.01, vertices)
+    return Polygon(np.column_stack([radii * np.cos(angles), radii * np.sin(angles)]) + centre)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    offset=st.sampled_from([0.0, 39_500_000.0]),
+    clockwise=st.booleans(),
+)
+def test_large_polygons_clipped_as_geos_does(seed, offset, clockwise):
+    """Polygons of hundreds to thousands of vertices crossing each other: the clip follows
+    both by blocks of edges (and runs of blocks), either way round, as GEOS cuts them."""
+    rng = np.random.default_rng(seed)
+    count = 12
+    left = [
+        wobbly_disc(rng, (offset, 0.0), int(rng.integers(40, overlaps.SMALL_PAIR_VERTICES)))
+        for _ in range(count)
+    ]
+    right = [
+        wobbly_disc(
+            rng,
+            (offset + rng.uniform(-90, 90), rng.uniform(-90, 90)),
+            int(rng.integers(40, 3000)),
+        )
+        for _ in range(count)
+    ]
+    left = shapely.orient_polygons(np.array(left), exterior_cw=clockwise)
+    right = shapely.orient_polygons(np.array(right), exterior_cw=not clockwise)
+    usable = shapely.is_valid(left) & shapely.is_valid(right)
+    left, right = left[usable], right[usable]
+    assert shapely.get_num_coordinates(np.concatenate([left, right])).max() > (
+        overlaps_blocks_per_run()
+    )
+    pieces, geos = clipped_and_geos(left, right)
+    done = ~shapely.is_missing(pieces)
+    assert shapely.is_valid(pieces[done]).all()
+    assert_same_pieces(pieces, geos)
+    crossing = shapely.intersects(left, right) & ~shapely.covers(left, right)
+    crossing &= ~shapely.covers(right, left)
+    assert not done[~crossing].any()
+    assert done[crossing].mean() > 0.9 if crossing.any() else True
+
+
 def overlaps_blocks_per_run() -> int:
     from geozones.analysis import clip as clip_kernels
 

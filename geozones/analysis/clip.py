@@ -48,7 +48,8 @@ _PLACE_ERROR = 16.0 * 2.0**-53
 PAIR_UNDECIDED, PAIR_APART, PAIR_OTHER_INSIDE, PAIR_SMALL_INSIDE, PAIR_CROSSING = -1, 0, 1, 2, 3
 
 
-#: A pair whose edges near each other make more pairs of edges than this goes to GEOS.
+#: A pair whose edges near each other need more tests of two edges than this (counted by
+#: blocks of P's edges, each against an edge of Q) goes to GEOS.
 PAIR_EDGE_BUDGET = 1 << 16
 
 
@@ -69,20 +70,20 @@ def settle_pairs(
 ) -> None:  # pragma: no cover - compiled
     """Pairs ``start..end``: how geometries ``small[p]`` (P) and ``other[p]`` (Q) lie, if certain.
 
-    Only the edges of each in the box where the two boxes meet are looked at (by blocks,
-    :func:`edge_blocks`). ``PAIR_CROSSING`` where an edge of one properly crosses an edge of
-    the other (each edge's ends strictly on both sides of the other's line): they share
-    interior points and neither covers the other. Where no edges meet, each ring lies
-    wholly inside or outside the other geometry, as its first vertex does (counted along a
-    ray): ``PAIR_SMALL_INSIDE`` (every ring of P inside Q, none of Q inside P),
-    ``PAIR_OTHER_INSIDE`` (the other way round) or ``PAIR_APART`` (none inside the other).
-    Anything else (edges that may touch, a hole of Q inside P, parts of Q inside P and
-    others not, more pairs of edges than :data:`PAIR_EDGE_BUDGET`) is ``PAIR_UNDECIDED``,
-    for GEOS. Geometries are given as to :func:`clip_pairs`, with their `boxes`
+    Only the edges of Q in the box where the two boxes meet are looked at, each against the
+    edges of P in blocks whose boxes meet its own (:func:`edge_blocks`). ``PAIR_CROSSING``
+    where an edge of one properly crosses an edge of the other (each edge's ends strictly
+    on both sides of the other's line): they share interior points and neither covers the
+    other. Where no edges meet, each ring lies wholly inside or outside the other geometry,
+    as its first vertex does (counted along a ray): ``PAIR_SMALL_INSIDE`` (every ring of P
+    inside Q, none of Q inside P), ``PAIR_OTHER_INSIDE`` (the other way round) or
+    ``PAIR_APART`` (none inside the other). Anything else (edges that may touch, a hole of
+    Q inside P, parts of Q inside P and others not, more tests of edges than
+    :data:`PAIR_EDGE_BUDGET`) is ``PAIR_UNDECIDED``, for GEOS. Geometries are given as to
+    :func:`clip_pairs`, with their `boxes`
     (:func:`geometry_boxes`).
     """
     room = _largest_geometry(ring_start, ring_stop, geometry_ring)
-    edges_p = np.empty(room, np.int64)
     edges_q = np.empty(room, np.int64)
     for p in range(start, end):
         out[p] = _settle(
@@ -95,7 +96,6 @@ def settle_pairs(
             geometry_ring,
             small[p],
             other[p],
-            edges_p,
             edges_q,
         )
 
@@ -131,7 +131,6 @@ def _settle(
     geometry_ring: np.ndarray,
     gp: int,
     gq: int,
-    edges_p: np.ndarray,
     edges_q: np.ndarray,
 ) -> int:  # pragma: no cover - compiled
     # Where the two boxes meet: every point the boundaries share lies there.
@@ -153,20 +152,6 @@ def _settle(
             return PAIR_UNDECIDED
     if not (low_x <= high_x and low_y <= high_y):
         return PAIR_APART
-    near_p = 0
-    for r in range(p0, p1):
-        near_p += _edges_near(
-            ring_block,
-            block_box,
-            ring_start[r],
-            ring_stop[r],
-            r,
-            low_x,
-            low_y,
-            high_x,
-            high_y,
-            edges_p[near_p:],
-        )
     near_q = 0
     for r in range(q0, q1):
         near_q += _edges_near(
@@ -181,27 +166,53 @@ def _settle(
             high_y,
             edges_q[near_q:],
         )
-    if near_p * near_q > PAIR_EDGE_BUDGET:
-        return PAIR_UNDECIDED
     touching = False
+    tests = 0
     for f in range(near_q):
         j = edges_q[f]
         cx = coords[j, 0]
         cy = coords[j, 1]
         dx = coords[j + 1, 0]
         dy = coords[j + 1, 1]
-        if (
-            max(cx, dx) < low_x
-            or min(cx, dx) > high_x
-            or max(cy, dy) < low_y
-            or min(cy, dy) > high_y
-        ):
+        edge_low_x = min(cx, dx)
+        edge_low_y = min(cy, dy)
+        edge_high_x = max(cx, dx)
+        edge_high_y = max(cy, dy)
+        if edge_high_x < low_x or edge_low_x > high_x or edge_high_y < low_y or edge_low_y > high_y:
             continue
-        for e in range(near_p):
-            contact = edge_contact(coords, edges_p[e], j)
-            if contact == EDGES_CROSS:
-                return PAIR_CROSSING
-            touching = touching or contact == EDGES_MAY_TOUCH
+        # P's edges in blocks (and runs of blocks) whose boxes meet this edge's.
+        for r in range(p0, p1):
+            end = ring_block[r + 1]
+            b = _next_block(
+                ring_block,
+                block_box,
+                r,
+                ring_block[r],
+                edge_low_x,
+                edge_low_y,
+                edge_high_x,
+                edge_high_y,
+            )
+            while b < end:
+                first = ring_start[r] + EDGE_BLOCK * (b - ring_block[r])
+                for i in range(first, min(first + EDGE_BLOCK, ring_stop[r] - 1)):
+                    contact = edge_contact(coords, i, j)
+                    if contact == EDGES_CROSS:
+                        return PAIR_CROSSING
+                    touching = touching or contact == EDGES_MAY_TOUCH
+                tests += EDGE_BLOCK
+                b = _next_block(
+                    ring_block,
+                    block_box,
+                    r,
+                    b + 1,
+                    edge_low_x,
+                    edge_low_y,
+                    edge_high_x,
+                    edge_high_y,
+                )
+        if tests > PAIR_EDGE_BUDGET:
+            return PAIR_UNDECIDED
     if touching:
         return PAIR_UNDECIDED
     # The boundaries do not meet: each ring lies wholly inside or outside the other geometry.
@@ -348,7 +359,33 @@ def _edges_near(
     `edges` has room for every edge of the ring.
     """
     count = 0
-    b = ring_block[r]
+    end = ring_block[r + 1]
+    b = _next_block(ring_block, block_box, r, ring_block[r], low_x, low_y, high_x, high_y)
+    while b < end:
+        first = start + EDGE_BLOCK * (b - ring_block[r])
+        for j in range(first, min(first + EDGE_BLOCK, stop - 1)):
+            edges[count] = j
+            count += 1
+        b = _next_block(ring_block, block_box, r, b + 1, low_x, low_y, high_x, high_y)
+    return count
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _next_block(
+    ring_block: np.ndarray,
+    block_box: np.ndarray,
+    r: int,
+    b: int,
+    low_x: float,
+    low_y: float,
+    high_x: float,
+    high_y: float,
+) -> int:  # pragma: no cover - compiled
+    """The first block of ring `r` from block `b` on whose box meets the box, else its end.
+
+    Runs of blocks whose box misses it are skipped whole; `b` is the ring's first block or
+    the one after a block this returned.
+    """
     end = ring_block[r + 1]
     while b < end:
         if b == ring_block[r] or b % BLOCK_RUN == 0:
@@ -367,12 +404,9 @@ def _edges_near(
             or block_box[b, 1] > high_y
             or block_box[b, 3] < low_y
         ):
-            first = start + EDGE_BLOCK * (b - ring_block[r])
-            for j in range(first, min(first + EDGE_BLOCK, stop - 1)):
-                edges[count] = j
-                count += 1
+            return b
         b += 1
-    return count
+    return end
 
 
 @numba.njit(cache=True, nogil=True)
@@ -595,7 +629,8 @@ def _crossings(
     ps = ring_start[rp]
     pe = ring_stop[rp]
     pf = ring_forward[rp]
-    p_edges = pe - ps - 1
+    p_first_block = ring_block[rp]
+    p_end_block = ring_block[rp + 1]
     low_x = np.inf
     low_y = np.inf
     high_x = -np.inf
@@ -636,64 +671,94 @@ def _crossings(
             ):
                 continue
             near = True
-            for i in range(p_edges):
-                a = _row(ps, pe, pf, i)
-                b = _row(ps, pe, pf, i + 1)
-                ax = coords[a, 0]
-                ay = coords[a, 1]
-                bx = coords[b, 0]
-                by = coords[b, 1]
-                if (
-                    max(ax, bx) < min(cx, dx)
-                    or max(cx, dx) < min(ax, bx)
-                    or max(ay, by) < min(cy, dy)
-                    or max(cy, dy) < min(ay, by)
-                ):
-                    continue
-                c_side = orientation(ax, ay, bx, by, cx, cy)
-                d_side = orientation(ax, ay, bx, by, dx, dy)
-                if c_side != 0 and c_side == d_side:
-                    continue
-                a_side = orientation(cx, cy, dx, dy, ax, ay)
-                b_side = orientation(cx, cy, dx, dy, bx, by)
-                if a_side != 0 and a_side == b_side:
-                    continue
-                if c_side == 0 or d_side == 0 or a_side == 0 or b_side == 0:
-                    return -1  # a vertex on an edge, or edges in line
-                if count == MAX_CROSSINGS:
-                    return -1
-                # The crossing as a place along each edge, with a bound on its error.
-                ux = bx - ax
-                uy = by - ay
-                vx = dx - cx
-                vy = dy - cy
-                wx = cx - ax
-                wy = cy - ay
-                denominator = ux * vy - uy * vx
-                t_numerator = wx * vy - wy * vx
-                u_numerator = wx * uy - wy * ux
-                t = t_numerator / denominator
-                u = u_numerator / denominator
-                size = abs(denominator)
-                den_error = _PLACE_ERROR * (abs(ux * vy) + abs(uy * vx))
-                if not den_error < 0.5 * size:
-                    return -1
-                cross_t_error[count] = (
-                    _PLACE_ERROR * (abs(wx * vy) + abs(wy * vx)) + abs(t) * den_error
-                ) / (size - den_error)
-                cross_u_error[count] = (
-                    _PLACE_ERROR * (abs(wx * uy) + abs(wy * ux)) + abs(u) * den_error
-                ) / (size - den_error)
-                cross_p[count] = i
-                cross_t[count] = min(max(t, 0.0), 1.0)
-                cross_ring[count] = r - r0
-                cross_q[count] = k
-                cross_u[count] = min(max(u, 0.0), 1.0)
-                cross_x[count], cross_y[count] = _crossing_point(ax, ay, bx, by, cx, cy, dx, dy)
-                # P goes into Q where its edge ends left of Q's edge (Q's inside).
-                cross_enter[count] = b_side > 0
-                count += 1
-                ring_crossings += 1
+            edge_low_x = min(cx, dx)
+            edge_low_y = min(cy, dy)
+            edge_high_x = max(cx, dx)
+            edge_high_y = max(cy, dy)
+            # P's edges by blocks (and runs of blocks) whose boxes meet this edge's.
+            block = _next_block(
+                ring_block,
+                block_box,
+                rp,
+                p_first_block,
+                edge_low_x,
+                edge_low_y,
+                edge_high_x,
+                edge_high_y,
+            )
+            while block < p_end_block:
+                first = ps + EDGE_BLOCK * (block - p_first_block)
+                block = _next_block(
+                    ring_block,
+                    block_box,
+                    rp,
+                    block + 1,
+                    edge_low_x,
+                    edge_low_y,
+                    edge_high_x,
+                    edge_high_y,
+                )
+                for stored in range(first, min(first + EDGE_BLOCK, pe - 1)):
+                    # Edge i of P as followed is the stored edge, either way round.
+                    if pf > 0:
+                        i, a, b = stored - ps, stored, stored + 1
+                    else:
+                        i, a, b = pe - 2 - stored, stored + 1, stored
+                    ax = coords[a, 0]
+                    ay = coords[a, 1]
+                    bx = coords[b, 0]
+                    by = coords[b, 1]
+                    if (
+                        max(ax, bx) < edge_low_x
+                        or edge_high_x < min(ax, bx)
+                        or max(ay, by) < edge_low_y
+                        or edge_high_y < min(ay, by)
+                    ):
+                        continue
+                    c_side = orientation(ax, ay, bx, by, cx, cy)
+                    d_side = orientation(ax, ay, bx, by, dx, dy)
+                    if c_side != 0 and c_side == d_side:
+                        continue
+                    a_side = orientation(cx, cy, dx, dy, ax, ay)
+                    b_side = orientation(cx, cy, dx, dy, bx, by)
+                    if a_side != 0 and a_side == b_side:
+                        continue
+                    if c_side == 0 or d_side == 0 or a_side == 0 or b_side == 0:
+                        return -1  # a vertex on an edge, or edges in line
+                    if count == MAX_CROSSINGS:
+                        return -1
+                    # The crossing as a place along each edge, with a bound on its error.
+                    ux = bx - ax
+                    uy = by - ay
+                    vx = dx - cx
+                    vy = dy - cy
+                    wx = cx - ax
+                    wy = cy - ay
+                    denominator = ux * vy - uy * vx
+                    t_numerator = wx * vy - wy * vx
+                    u_numerator = wx * uy - wy * ux
+                    t = t_numerator / denominator
+                    u = u_numerator / denominator
+                    size = abs(denominator)
+                    den_error = _PLACE_ERROR * (abs(ux * vy) + abs(uy * vx))
+                    if not den_error < 0.5 * size:
+                        return -1
+                    cross_t_error[count] = (
+                        _PLACE_ERROR * (abs(wx * vy) + abs(wy * vx)) + abs(t) * den_error
+                    ) / (size - den_error)
+                    cross_u_error[count] = (
+                        _PLACE_ERROR * (abs(wx * uy) + abs(wy * ux)) + abs(u) * den_error
+                    ) / (size - den_error)
+                    cross_p[count] = i
+                    cross_t[count] = min(max(t, 0.0), 1.0)
+                    cross_ring[count] = r - r0
+                    cross_q[count] = k
+                    cross_u[count] = min(max(u, 0.0), 1.0)
+                    cross_x[count], cross_y[count] = _crossing_point(ax, ay, bx, by, cx, cy, dx, dy)
+                    # P goes into Q where its edge ends left of Q's edge (Q's inside).
+                    cross_enter[count] = b_side > 0
+                    count += 1
+                    ring_crossings += 1
         if near and ring_crossings == 0:
             # A ring of Q near P that does not cross it: inside P (the result would have a
             # hole, or another part), or in doubt, it goes to GEOS.
