@@ -526,3 +526,93 @@ def test_phantoms_of_cut_polygons_are_built_and_put_together():
 
 
 overlaps_subdivide = overlaps.subdivide
+
+
+def loops_valid(*loops: list[tuple[float, float]], placed: list[int]) -> bool:
+    """:func:`clip._loops_valid` of closed `loops` written one after the other (from row 3),
+    with crossings at rows `placed` (counted from the first loop's first vertex)."""
+    from geozones.analysis import clip as clip_kernels
+
+    xy = np.array([(9.0, 9.0)] * 3 + [point for loop in loops for point in loop])
+    lengths = np.array([0, *[len(loop) for loop in loops]], dtype=np.int64)
+    rows = np.array([3 + row for row in placed], dtype=np.int64)
+    return clip_kernels._loops_valid(xy, 3, lengths, 1, len(loops), rows, len(rows))
+
+
+SQUARE = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0), (0.0, 0.0)]
+
+
+@pytest.mark.parametrize(
+    ("loops", "placed", "valid"),
+    [
+        pytest.param([SQUARE], [0, 2], True, id="square"),
+        pytest.param(
+            [[(0.0, 0.0), (2.0, 2.0), (2.0, 0.0), (0.0, 2.0), (0.0, 0.0)]], [0], False, id="bow tie"
+        ),
+        pytest.param(
+            [[(0.0, 0.0), (2.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]], [1], False, id="spike"
+        ),
+        pytest.param(
+            [[(0.0, 0.0), (0.0, 0.0), (2.0, 0.0), (0.0, 2.0), (0.0, 0.0)]], [1], False, id="repeat"
+        ),
+        pytest.param(
+            # The edge from the crossing at (0, 2) runs through the vertex (1, 1).
+            [[(0.0, 2.0), (2.0, 0.0), (2.0, 2.0), (1.0, 1.0), (0.5, 3.0), (0.0, 2.0)]],
+            [0],
+            False,
+            id="through a vertex",
+        ),
+        pytest.param(
+            [SQUARE, [(5.0, 0.0), (6.0, 0.0), (6.0, 1.0), (5.0, 0.0)]], [0, 5], True, id="apart"
+        ),
+        pytest.param(
+            [SQUARE, [(0.5, 0.5), (1.5, 0.5), (1.5, 1.5), (0.5, 0.5)]], [0, 5], False, id="nested"
+        ),
+        pytest.param(
+            [[(0.5, 0.5), (1.5, 0.5), (1.5, 1.5), (0.5, 0.5)], SQUARE], [0, 4], False, id="holding"
+        ),
+        pytest.param(
+            # A crossing's edge of the first loop runs into the second.
+            [SQUARE, [(1.0, -1.0), (3.0, -1.0), (3.0, 1.0), (1.0, -1.0)]],
+            [1, 5],
+            False,
+            id="loops meeting",
+        ),
+    ],
+)
+def test_loops_proven_valid_around_their_crossings(loops, placed, valid):
+    """The clip's proof looks at the edges at each crossing against every edge, and at
+    whether a loop holds another; anything in doubt is not proven."""
+    assert loops_valid(*loops, placed=placed) is valid
+
+
+def test_loops_of_two_rings_of_the_other_polygon_are_left_to_the_full_proof():
+    """A parcel across the shell and a hole of a red-line polygon: its loops follow two rings
+    of it, which the proof around the crossings does not cover; the full proof then does."""
+    from geozones.analysis import clip as clip_kernels
+    from geozones.io.proof import ring_forward
+
+    red = Polygon(box(0, 0, 10, 10).exterior, [box(4, 4, 6, 6).exterior])
+    parcels = np.array([box(-1, 1, 5, 3), box(3, 3, 5, 5), box(-1, 5, 5, 7)], dtype=object)
+    found = overlaps._coordinate_pairs(
+        parcels, np.array([red]), np.arange(3), np.zeros(3, dtype=np.int64), same_layer=False
+    )
+    forward = ring_forward(found.coords, found.ring_start, found.ring_stop, found.ring_hole)
+    loops, _, _, proven = clip_kernels.clip_pairs(
+        found.coords,
+        found.ring_start,
+        found.ring_stop,
+        forward,
+        found.ring_block,
+        found.block_box,
+        found.geometry_ring,
+        np.ascontiguousarray(found.small),
+        np.ascontiguousarray(found.other),
+        0,
+        3,
+    )
+    assert loops.tolist() == [1, 1, 1]
+    assert proven.tolist() == [True, True, False]  # the last crosses the shell and the hole
+    pieces = clip(parcels, np.array([red] * 3), np.arange(3), np.arange(3))
+    assert_same_pieces(pieces, shapely.intersection(parcels, red))
+    assert not shapely.is_missing(pieces).any()

@@ -35,7 +35,14 @@ from typing import Any
 import numba
 import numpy as np
 
-from geozones.io.proof import EDGES_CROSS, EDGES_MAY_TOUCH, edge_contact, orientation, ray_crossing
+from geozones.io.proof import (
+    EDGES_APART,
+    EDGES_CROSS,
+    EDGES_MAY_TOUCH,
+    edge_contact,
+    orientation,
+    ray_crossing,
+)
 
 #: At most this many crossings per pair; more leave the pair to GEOS.
 MAX_CROSSINGS = 64
@@ -478,7 +485,7 @@ def clip_pairs(
     other: np.ndarray,
     start: int,
     end: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """``small[p] ∩ other[p]`` for pairs ``start..end``, as loops of coordinates.
 
     Geometry ``g`` has the rings ``geometry_ring[g]:geometry_ring[g + 1]``, ring ``r`` the
@@ -495,9 +502,13 @@ def clip_pairs(
         The loops' coordinates, closed, one after the other in the order of the pairs.
     lengths : numpy.ndarray
         Coordinates per loop.
+    proven : numpy.ndarray
+        Per pair: its loops are certainly a valid polygonal geometry, proven around the
+        crossings (:func:`_loops_valid`) if P and Q are valid; False is undecided.
     """
     pairs = end - start
     loops = np.zeros(pairs, np.int64)
+    proven = np.zeros(pairs, np.bool_)
     xy = np.empty((max(64, 24 * pairs), 2))
     lengths = np.empty(max(16, 2 * pairs), np.int64)
     used = 0
@@ -521,6 +532,7 @@ def clip_pairs(
     visited = np.empty(MAX_CROSSINGS, np.bool_)
     one_ring = np.zeros(MAX_CROSSINGS, np.int64)
     q_key = np.empty(MAX_CROSSINGS, np.int64)
+    placed = np.empty(MAX_CROSSINGS, np.int64)
     edges = np.empty(_largest_geometry(ring_start, ring_stop, geometry_ring), np.int64)
     for p in range(start, end):
         g_small = small[p]
@@ -594,12 +606,16 @@ def clip_pairs(
             used,
             lengths,
             loop_count,
+            placed,
         )
         if found > 0:
             loops[p - start] = found
+            proven[p - start] = _one_ring_crossed(cross_ring, crossings) and _loops_valid(
+                xy, used, lengths, loop_count, found, placed, crossings
+            )
             used += written
             loop_count += found
-    return loops, xy[:used].copy(), lengths[:loop_count].copy()
+    return loops, xy[:used].copy(), lengths[:loop_count].copy(), proven
 
 
 @numba.njit(cache=True, nogil=True)
@@ -934,6 +950,120 @@ def _put(xy: np.ndarray, at: int, coords: np.ndarray, row: int) -> int:  # pragm
 
 
 @numba.njit(cache=True, nogil=True)
+def _one_ring_crossed(cross_ring: np.ndarray, crossings: int) -> bool:  # pragma: no cover
+    """Whether every crossing is on the same ring of Q."""
+    same = True
+    for c in range(1, crossings):
+        same = same and cross_ring[c] == cross_ring[0]
+    return same
+
+
+@numba.njit(cache=True, nogil=True)
+def _loops_valid(
+    xy: np.ndarray,
+    at: int,
+    lengths: np.ndarray,
+    loop_at: int,
+    found: int,
+    placed: np.ndarray,
+    crossings: int,
+) -> bool:  # pragma: no cover - compiled
+    """Whether the loops :func:`_follow` wrote for a pair are certainly a valid geometry.
+
+    The loops are `found` closed rings from row `at` of `xy` (``lengths[loop_at:]``), with
+    crossing ``c`` at row ``placed[c]``. Every edge of a loop is either an edge of P, an
+    edge of the one ring of Q crossed (:func:`_one_ring_crossed`), or a new edge ending at
+    a crossing point. P and Q being valid, their own edges are simple rings and meet each
+    other only at the crossings, certainly (:func:`_crossings` leaves any doubt to GEOS):
+    only the new edges, moved by the rounding of the crossing points, can meet another
+    edge. So each is tested against every edge of the loops (edges sharing a vertex must
+    not be in line), and no loop may lie inside another (parts of P ∩ Q are apart, and
+    have no holes: a ring of Q inside P is left to GEOS). False means undecided.
+    """
+    for c in range(crossings):
+        v = placed[c]
+        s = at
+        k = loop_at
+        while v >= s + lengths[k]:
+            s += lengths[k]
+            k += 1
+        n = lengths[k]
+        if n < 4:
+            return False
+        before = v - 1 if v > s else s + n - 2
+        if not _edge_apart(xy, at, lengths, loop_at, found, before, s, n):
+            return False
+        if not _edge_apart(xy, at, lengths, loop_at, found, v, s, n):
+            return False
+    if found > 1:
+        s = at
+        for k in range(loop_at, loop_at + found):
+            other = at
+            for j in range(loop_at, loop_at + found):
+                if j != k:
+                    # The loops do not meet: one inside the other holds its first vertex.
+                    inside = False
+                    for e in range(other, other + lengths[j] - 1):
+                        ray = ray_crossing(xy, e, xy[s, 0], xy[s, 1])
+                        if ray == 0:
+                            return False
+                        inside ^= ray > 0
+                    if inside:
+                        return False
+                other += lengths[j]
+            s += lengths[k]
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _edge_apart(
+    xy: np.ndarray,
+    at: int,
+    lengths: np.ndarray,
+    loop_at: int,
+    found: int,
+    e: int,
+    s: int,
+    n: int,
+) -> bool:  # pragma: no cover - compiled
+    """Whether edge `e` of the loop ``xy[s:s + n]`` certainly meets no other edge.
+
+    Of the loops of :func:`_loops_valid`; its two neighbours meet it only at their vertex.
+    """
+    last = s + n - 2
+    following = e + 1 if e < last else s
+    preceding = e - 1 if e > s else last
+    if (
+        orientation(
+            xy[e, 0],
+            xy[e, 1],
+            xy[e + 1, 0],
+            xy[e + 1, 1],
+            xy[following + 1, 0],
+            xy[following + 1, 1],
+        )
+        == 0
+        or orientation(
+            xy[preceding, 0], xy[preceding, 1], xy[e, 0], xy[e, 1], xy[e + 1, 0], xy[e + 1, 1]
+        )
+        == 0
+    ):
+        return False
+    start = at
+    for k in range(loop_at, loop_at + found):
+        for j in range(start, start + lengths[k] - 1):
+            if (
+                j != e
+                and j != following
+                and j != preceding
+                and edge_contact(xy, e, j) != EDGES_APART
+            ):
+                return False
+        start += lengths[k]
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
 def _follow(
     coords: np.ndarray,
     ring_start: np.ndarray,
@@ -957,10 +1087,12 @@ def _follow(
     at: int,
     lengths: np.ndarray,
     loop_at: int,
+    placed: np.ndarray,
 ) -> tuple[int, int]:  # pragma: no cover - compiled
     """Follow P inside Q and Q inside P from crossing to crossing: (loops, coordinates).
 
-    (0, 0) when the crossings do not alternate in and out along either boundary.
+    (0, 0) when the crossings do not alternate in and out along either boundary. Crossing
+    ``c`` is written at row ``placed[c]`` of `xy`.
     """
     ps = ring_start[rp]
     pe = ring_stop[rp]
@@ -980,6 +1112,7 @@ def _follow(
         while True:
             # In along P: from crossing c (entering) to the next, which leaves.
             visited[c] = True
+            placed[c] = at + written
             xy[at + written, 0] = cross_x[c]
             xy[at + written, 1] = cross_y[c]
             written += 1
@@ -991,6 +1124,7 @@ def _follow(
                 written += _put(xy, at + written, coords, _row(ps, pe, pf, cross_p[c] + k))
             # Then along Q, inside P, to where P goes in again.
             visited[out] = True
+            placed[out] = at + written
             xy[at + written, 0] = cross_x[out]
             xy[at + written, 1] = cross_y[out]
             written += 1

@@ -909,7 +909,9 @@ def _clip_small(
 
     Pairs of a small polygon and another (:func:`_coordinate_pairs`) are clipped by
     :func:`geozones.analysis.clip.clip_pairs`; the other pairs, and those whose result is not
-    certainly valid (:func:`geozones.io.proof.certainly_valid_rings`), are left to GEOS.
+    certainly valid, are left to GEOS. The clip proves most results valid around their
+    crossings, which holds as the polygons given are valid; the others go to
+    :func:`geozones.io.proof.certainly_valid_rings`.
     Where `leave` (per pair) is True, a result whose every part is certainly thinner than
     `width` (:func:`geozones.analysis.clip.loop_shapes`) is left as rings, not built; those
     rings are returned unless `measure_rings` (as for :func:`classified_overlaps`) measures
@@ -940,7 +942,7 @@ def _clip_small(
     small = np.ascontiguousarray(found.small[at[pairs]])
     other = np.ascontiguousarray(found.other[at[pairs]])
     forward = ring_forward(found.coords, found.ring_start, found.ring_stop, found.ring_hole)
-    spans: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    spans: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def span(bounds: tuple[int, int]) -> None:
         spans[bounds] = clip.clip_pairs(
@@ -964,12 +966,22 @@ def _clip_small(
     clipped = np.flatnonzero(loops)
     if len(clipped) == 0:
         return out
-    # Each loop a polygon; pairs with several, multipolygons. Kept only where certainly valid.
+    # Each loop a polygon; pairs with several, multipolygons. Kept only where certainly
+    # valid: proven by the clip around its crossings, else by the proof of any rings.
     loop_start = np.cumsum(lengths) - lengths
     owner = np.repeat(np.arange(len(clipped)), loops[clipped])
-    valid = certainly_valid_rings(
-        xy, loop_start, lengths, np.zeros(len(lengths), dtype=np.bool_), owner, len(clipped)
-    )
+    valid = np.concatenate([part[3] for part in results])[clipped]
+    doubt = ~valid
+    if doubt.any():
+        doubt_ring = doubt[owner]
+        valid[doubt] = certainly_valid_rings(
+            xy,
+            loop_start[doubt_ring],
+            lengths[doubt_ring],
+            np.zeros(int(doubt_ring.sum()), dtype=np.bool_),
+            (np.cumsum(doubt) - 1)[owner[doubt_ring]],
+            int(doubt.sum()),
+        )
     loop_area, loop_thin = clip.loop_shapes(xy, loop_start, lengths, width, STRIP_SHARE * width)
     # A piece is thin if every part is, thick if one part is; undecided otherwise.
     thin_parts = np.bincount(owner, weights=loop_thin == clip.LOOP_THIN, minlength=len(clipped))
