@@ -15,7 +15,8 @@ orientation); where no edges meet, which rings lie inside the other geometry is 
 a ray. :func:`clip_pairs` follows the two boundaries of a small polygon `P` (one ring, no
 holes) and any polygonal `Q` from crossing to crossing (Weiler and Atherton's algorithm):
 
-1. every edge of `P` against every edge of `Q` near `P`'s box: apart, or crossing properly. A
+1. every edge of `Q` near `P`'s box against the edges of `P` in blocks near it: apart, or
+   crossing properly. A
    vertex on an edge, edges in line, two crossings too close to order along an edge, or a
    ring of `Q` inside `P` without crossing it (the result would have a hole) leave the pair
    to GEOS; crossing points are computed in double-double, as GEOS computes them;
@@ -23,9 +24,11 @@ holes) and any polygonal `Q` from crossing to crossing (Weiler and Atherton's al
    next, until it is back: each loop is a part of ``P ∩ Q`` (a polygon without holes, as
    the intersection of a ring with a polygon whose rings all cross it has none).
 
-The caller checks the parts (:func:`geozones.io.proof.certainly_valid_rings`): a crossing
-point rounded past a vertex a hair's breadth away could make a part invalid, and such pairs
-go to GEOS too.
+The parts must be proven valid: a crossing point rounded past a vertex a hair's breadth away
+could make a part invalid, and such pairs go to GEOS too. `P` and `Q` being valid, only the
+edges ending at a crossing point can be at fault, and the clip tests those against every
+edge of the parts (:func:`_loops_valid`); the caller proves the others
+(:func:`geozones.io.proof.certainly_valid_rings`).
 """
 
 from __future__ import annotations
@@ -185,21 +188,13 @@ def _settle(
         edge_low_y = min(cy, dy)
         edge_high_x = max(cx, dx)
         edge_high_y = max(cy, dy)
+        edge_box = (edge_low_x, edge_low_y, edge_high_x, edge_high_y)
         if edge_high_x < low_x or edge_low_x > high_x or edge_high_y < low_y or edge_low_y > high_y:
             continue
         # P's edges in blocks (and runs of blocks) whose boxes meet this edge's.
         for r in range(p0, p1):
             end = ring_block[r + 1]
-            b = _next_block(
-                ring_block,
-                block_box,
-                r,
-                ring_block[r],
-                edge_low_x,
-                edge_low_y,
-                edge_high_x,
-                edge_high_y,
-            )
+            b = _next_block(ring_block, block_box, r, ring_block[r], edge_box)
             while b < end:
                 first = ring_start[r] + EDGE_BLOCK * (b - ring_block[r])
                 for i in range(first, min(first + EDGE_BLOCK, ring_stop[r] - 1)):
@@ -208,16 +203,7 @@ def _settle(
                         return PAIR_CROSSING
                     touching = touching or contact == EDGES_MAY_TOUCH
                 tests += EDGE_BLOCK
-                b = _next_block(
-                    ring_block,
-                    block_box,
-                    r,
-                    b + 1,
-                    edge_low_x,
-                    edge_low_y,
-                    edge_high_x,
-                    edge_high_y,
-                )
+                b = _next_block(ring_block, block_box, r, b + 1, edge_box)
         if tests > PAIR_EDGE_BUDGET:
             return PAIR_UNDECIDED
     if touching:
@@ -367,13 +353,14 @@ def _edges_near(
     """
     count = 0
     end = ring_block[r + 1]
-    b = _next_block(ring_block, block_box, r, ring_block[r], low_x, low_y, high_x, high_y)
+    box = (low_x, low_y, high_x, high_y)
+    b = _next_block(ring_block, block_box, r, ring_block[r], box)
     while b < end:
         first = start + EDGE_BLOCK * (b - ring_block[r])
         for j in range(first, min(first + EDGE_BLOCK, stop - 1)):
             edges[count] = j
             count += 1
-        b = _next_block(ring_block, block_box, r, b + 1, low_x, low_y, high_x, high_y)
+        b = _next_block(ring_block, block_box, r, b + 1, box)
     return count
 
 
@@ -383,16 +370,14 @@ def _next_block(
     block_box: np.ndarray,
     r: int,
     b: int,
-    low_x: float,
-    low_y: float,
-    high_x: float,
-    high_y: float,
+    box: tuple[float, float, float, float],
 ) -> int:  # pragma: no cover - compiled
-    """The first block of ring `r` from block `b` on whose box meets the box, else its end.
+    """The first block of ring `r` from block `b` on whose box meets `box`, else its end.
 
-    Runs of blocks whose box misses it are skipped whole; `b` is the ring's first block or
-    the one after a block this returned.
+    `box` is (xmin, ymin, xmax, ymax). Runs of blocks whose box misses it are skipped whole;
+    `b` is the ring's first block or the one after a block this returned.
     """
+    low_x, low_y, high_x, high_y = box
     end = ring_block[r + 1]
     while b < end:
         if b == ring_block[r] or b % BLOCK_RUN == 0:
@@ -691,29 +676,12 @@ def _crossings(
             edge_low_y = min(cy, dy)
             edge_high_x = max(cx, dx)
             edge_high_y = max(cy, dy)
+            edge_box = (edge_low_x, edge_low_y, edge_high_x, edge_high_y)
             # P's edges by blocks (and runs of blocks) whose boxes meet this edge's.
-            block = _next_block(
-                ring_block,
-                block_box,
-                rp,
-                p_first_block,
-                edge_low_x,
-                edge_low_y,
-                edge_high_x,
-                edge_high_y,
-            )
+            block = _next_block(ring_block, block_box, rp, p_first_block, edge_box)
             while block < p_end_block:
                 first = ps + EDGE_BLOCK * (block - p_first_block)
-                block = _next_block(
-                    ring_block,
-                    block_box,
-                    rp,
-                    block + 1,
-                    edge_low_x,
-                    edge_low_y,
-                    edge_high_x,
-                    edge_high_y,
-                )
+                block = _next_block(ring_block, block_box, rp, block + 1, edge_box)
                 for stored in range(first, min(first + EDGE_BLOCK, pe - 1)):
                     # Edge i of P as followed is the stored edge, either way round.
                     if pf > 0:

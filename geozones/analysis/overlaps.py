@@ -406,15 +406,15 @@ def classified_overlaps(
         queried_owner = np.concatenate([np.flatnonzero(~cut), np.flatnonzero(cut)[cut_owner]])
         queried_pieces = np.concatenate([queried[~cut], cut_pieces])
         query_count = shapely.get_num_coordinates(queried_pieces)
-    indexed_owner, indexed_pieces = np.arange(len(indexed)), indexed
     query_piece, tree_piece = query_pairs(tree, queried_pieces, threads=threads)
-    query_index, tree_index = queried_owner[query_piece], indexed_owner[tree_piece]
-    keep = query_index < tree_index if same_layer else slice(None)
-    query_piece, tree_piece = query_piece[keep], tree_piece[keep]
-    query_index, tree_index = query_index[keep], tree_index[keep]
+    if same_layer:  # nothing is cut: the pieces are the features
+        keep = np.flatnonzero(query_piece < tree_piece)
+        query_piece, tree_piece = query_piece[keep], tree_piece[keep]
+    query_index = queried_owner[query_piece] if cut.any() else query_piece
+    tree_index = tree_piece
 
     cost = query_count[query_piece] + indexed_count[tree_piece]
-    a, b = queried_pieces[query_piece], indexed_pieces[tree_piece]
+    a, b = queried_pieces[query_piece], indexed[tree_piece]
     # Only pieces tested many times are prepared: preparing costs more than a few tests.
     candidates = np.bincount(query_piece, minlength=len(queried_pieces))
     # Released after the tests: a prepared polygon holds GEOS indexes of its edges, and these
@@ -455,7 +455,7 @@ def classified_overlaps(
         small_queried, fit_queried = _shapes(queried_pieces, query_count)
     code, clipped = _from_coordinates(
         queried_pieces,
-        indexed_pieces,
+        indexed,
         query_piece,
         tree_piece,
         counts=(query_count, indexed_count),
@@ -468,7 +468,7 @@ def classified_overlaps(
     )
     rest = np.flatnonzero(code < 0)
     if len(rest) and (
-        shapely.is_prepared(indexed_pieces).any()
+        shapely.is_prepared(indexed).any()
         or _repeated(queried_pieces[shapely.is_prepared(queried_pieces)])
     ):
         # A prepared polygon on the tree side, or one object at two places of the queried
@@ -602,8 +602,9 @@ def _some_rings(rings: PolygonRings, geometries: np.ndarray) -> PolygonRings:
 #: red-line and urban polygons) is clipped from the coordinates where the boundaries cross
 #: (:mod:`geozones.analysis.clip`), and large polygons are not cut for such pairs; 0 leaves
 #: every pair to GEOS. The clip looks only at the blocks of edges near each other, so the
-#: size of the polygons costs little: 4096 rather than 32 took the red line against itself
-#: and the urban boundary 15-25 % faster on bench_hard.py (docs/performance.md).
+#: size of the polygons costs little: 4096 rather than 32 took the red line against the
+#: urban boundary from 0.25-0.33 to 0.18-0.23 s on bench_hard.py's medium 90 % tessellated
+#: layers, and against itself from 0.26-0.31 to 0.24-0.28 s (docs/performance.md).
 SMALL_PAIR_VERTICES = 4096
 #: Pairs of geometries of at most this many coordinates each are settled from their
 #: coordinates (only the edges in blocks near the other's box are read for a pair).
