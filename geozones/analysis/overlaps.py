@@ -604,7 +604,7 @@ def _some_rings(rings: PolygonRings, geometries: np.ndarray) -> PolygonRings:
 #: every pair to GEOS. The clip looks only at the blocks of edges near each other, so the
 #: size of the polygons costs little: 4096 rather than 32 took the red line against the
 #: urban boundary from 0.25-0.33 to 0.18-0.23 s on bench_hard.py's medium 90 % tessellated
-#: layers, and against itself from 0.26-0.31 to 0.24-0.28 s (docs/performance.md).
+#: layers (docs/performance.md, session 47).
 SMALL_PAIR_VERTICES = 4096
 #: Pairs of geometries of at most this many coordinates each are settled from their
 #: coordinates (only the edges in blocks near the other's box are read for a pair).
