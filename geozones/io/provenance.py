@@ -59,6 +59,8 @@ _BY_PRINT: dict[tuple[int, int, int], set[int]] = {}
 _SERIAL = itertools.count()
 # Checks of validity may run in threads.
 _LOCK = threading.Lock()
+# The serials of the records, and the ids of all their objects, sorted (see _prune).
+_EVERY_ID: tuple[tuple[int, ...], np.ndarray] = ((), np.zeros(0, dtype=np.int64))
 
 
 def _buffer(data: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray | None:
@@ -107,10 +109,15 @@ def _prune() -> None:
     """Drop the records whose geometries are no longer all held outside the registry."""
     if not _RECORDS:
         return
-    # The ids of every record, sorted once: counting per record instead made each use of the
+    # The ids of every record, sorted once (and again only when the records change: a check
+    # of three layers prunes three times): counting per record instead made each use of the
     # registry quadratic in the number of records. A record dropped below still counts here,
     # which can only keep another record one prune longer.
-    every = np.sort(np.concatenate([record.ids for record in _RECORDS.values()]))
+    global _EVERY_ID
+    recorded = tuple(_RECORDS)
+    if _EVERY_ID[0] != recorded:
+        _EVERY_ID = recorded, np.sort(np.concatenate([record.ids for record in _RECORDS.values()]))
+    every = _EVERY_ID[1]
 
     def held_by_records(obj: object) -> int:
         key = id(obj)
