@@ -16,10 +16,10 @@ a ray. :func:`clip_pairs` follows the two boundaries of a small polygon `P` (one
 holes) and any polygonal `Q` from crossing to crossing (Weiler and Atherton's algorithm):
 
 1. every edge of `Q` near `P`'s box against the edges of `P` in blocks near it: apart, or
-   crossing properly. A
-   vertex on an edge, edges in line, two crossings too close to order along an edge, or a
-   ring of `Q` inside `P` without crossing it (the result would have a hole) leave the pair
-   to GEOS; crossing points are computed in double-double, as GEOS computes them;
+   crossing properly. A vertex on an edge, edges in line, two crossings too close to order
+   along an edge, or a ring of `Q` inside `P` without crossing it (the result would have a
+   hole) leave the pair to GEOS; crossing points are computed in double-double, as GEOS
+   computes them;
 2. where `P` crosses into `Q`, the result follows `P` to the next crossing, then `Q` to the
    next, until it is back: each loop is a part of ``P ∩ Q`` (a polygon without holes, as
    the intersection of a ring with a polygon whose rings all cross it has none).
@@ -90,8 +90,7 @@ def settle_pairs(
     ``PAIR_APART`` (none inside the other). Anything else (edges that may touch, a hole of
     Q inside P, parts of Q inside P and others not, more tests of edges than
     :data:`PAIR_EDGE_BUDGET`) is ``PAIR_UNDECIDED``, for GEOS. Geometries are given as to
-    :func:`clip_pairs`, with their `boxes`
-    (:func:`geometry_boxes`).
+    :func:`clip_pairs`, with their `boxes` (:func:`geometry_boxes`).
     """
     room = _largest_geometry(ring_start, ring_stop, geometry_ring)
     edges_q = np.empty(room, np.int64)
