@@ -631,9 +631,9 @@ class _CoordinatePairs(NamedTuple):
 
     Pair ``pairs[k]`` (a position among the candidate pairs) has P at ``small[k]`` and Q at
     ``other[k]``, as geometries of the rings (as :func:`geozones.analysis.clip.clip_pairs`
-    takes them): P is the small polygon of the pair (:data:`SMALL_PAIR_VERTICES`) where
-    ``small_is_small[k]``, else the queried piece; ``small_queried[k]``: P is the queried
-    piece of the pair.
+    takes them): P is the small polygon of the pair (:data:`SMALL_PAIR_VERTICES`), the one
+    with fewer coordinates if both are, where ``small_is_small[k]``, else the queried piece;
+    ``small_queried[k]``: P is the queried piece of the pair.
     """
 
     pairs: np.ndarray

@@ -107,14 +107,15 @@ _SAMPLE = 16
 
 def _prune() -> None:
     """Drop the records whose geometries are no longer all held outside the registry."""
-    if not _RECORDS:
+    global _EVERY_ID
+    recorded = tuple(_RECORDS)
+    if not recorded:
+        _EVERY_ID = recorded, np.zeros(0, dtype=np.int64)
         return
     # The ids of every record, sorted once (and again only when the records change: a check
     # of three layers prunes three times): counting per record instead made each use of the
     # registry quadratic in the number of records. A record dropped below still counts here,
     # which can only keep another record one prune longer.
-    global _EVERY_ID
-    recorded = tuple(_RECORDS)
     if _EVERY_ID[0] != recorded:
         _EVERY_ID = recorded, np.sort(np.concatenate([record.ids for record in _RECORDS.values()]))
     every = _EVERY_ID[1]
