@@ -485,8 +485,9 @@ def _overlap_areas(found: Overlaps, crs: pyproj.CRS, which: np.ndarray) -> np.nd
     if todo.any() and found.unbuilt is not None and len(found.unbuilt.ring_starts):
         from_rings = ellipsoidal_ring_area(found.unbuilt, len(which), crs)
         if from_rings is not None:
-            owners = np.unique(found.unbuilt.ring_geometry)
-            area[owners] = from_rings[owners]
+            owned = np.zeros(len(which), dtype=bool)
+            owned[found.unbuilt.ring_geometry] = True
+            area[owned] = from_rings[owned]
             todo = which & np.isnan(area)
     if todo.any():
         pieces = found.pieces
