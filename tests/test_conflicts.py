@@ -10,6 +10,7 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 import shapely
@@ -1193,3 +1194,25 @@ def test_each_layer_is_indexed_once_for_all_its_pairs(monkeypatch):
         ("farmland", "urban"),
         ("redline", "urban"),
     }
+
+
+def test_pairs_of_layers_side_by_side_give_what_they_give_in_turn(capsys):
+    layers = jittered_parcels_under_two_lines()
+    layers["redline"] = pd.concat(
+        [layers["redline"], layer((300, 250, 420, 330))], ignore_index=True
+    )
+    in_turn = find_conflicts(layers, threads=1)
+    side_by_side = find_conflicts(layers, threads=2, progress=True)
+    shown = capsys.readouterr().err
+    assert "conflicts: 100%" in shown and "6/6" in shown
+    assert set(zip(in_turn.layer_a, in_turn.layer_b, strict=True)) >= {
+        ("redline", "redline"),
+        ("farmland", "urban"),
+    }
+    assert in_turn.attrs == side_by_side.attrs and in_turn.attrs["phantoms"]["count"] > 0
+    pd.testing.assert_frame_equal(
+        in_turn.drop(columns="geometry"), side_by_side.drop(columns="geometry")
+    )
+    assert list(shapely.to_wkb(in_turn.geometry.to_numpy())) == list(
+        shapely.to_wkb(side_by_side.geometry.to_numpy())
+    )

@@ -6,6 +6,7 @@ import gc
 import logging
 import os
 import threading
+import time
 import weakref
 
 import geopandas as gpd
@@ -218,3 +219,90 @@ def test_the_conflict_functions_run_with_the_collector_paused(collector_on, monk
     conflicts.find_conflicts({"farmland": farmland, "redline": redline})
     assert seen and not any(seen)
     assert gc.isenabled()
+
+
+class Recorder:
+    """Tasks that sleep a little and record when they ran, in which thread, beside what."""
+
+    def __init__(self, uses, seconds=None):
+        self.uses = uses
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.running: set[int] = set()
+        self.beside: list[tuple[int, int]] = []
+        self.thread: dict[int, str] = {}
+
+    def __call__(self, task: int) -> int:
+        with self.lock:
+            self.beside.extend((task, other) for other in self.running)
+            self.running.add(task)
+            self.thread[task] = threading.current_thread().name
+        time.sleep(0.002 * (1 + task % 3) if self.seconds is None else self.seconds[task])
+        with self.lock:
+            self.running.discard(task)
+        return task * 10
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_tasks_apart_run_two_at_once_never_beside_one_they_share_a_use_with(seed):
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(2, 14))
+    uses = [
+        set(rng.choice(5, size=int(rng.integers(1, 3)), replace=False).tolist())
+        for _ in range(count)
+    ]
+    recorder = Recorder(uses)
+    finished = []
+    results = parallel.map_apart(
+        recorder,
+        list(range(count)),
+        uses=uses,
+        cost=rng.uniform(0, 1, count).tolist(),
+        threads=2,
+        done=lambda: finished.append(threading.current_thread().name),
+    )
+    assert results == [task * 10 for task in range(count)]
+    assert len(finished) == count and set(finished) == {threading.current_thread().name}
+    for task, other in recorder.beside:
+        assert not uses[task] & uses[other], (task, other)
+    assert threading.active_count() == ACTIVE_COUNT() or all(
+        thread.name != "geozones-map-apart" for thread in threading.enumerate()
+    )
+
+
+def test_the_costliest_task_runs_in_the_calling_thread_the_cheap_ones_beside_it():
+    # Task 0 (costliest) uses "a"; 1 and 2 use nothing of it; 3 shares "a".
+    uses = [{"a"}, {"b"}, {"c"}, {"a", "b"}]
+    recorder = Recorder(uses, seconds=[0.2, 0.01, 0.01, 0.01])
+    parallel.map_apart(recorder, [0, 1, 2, 3], uses=uses, cost=[9, 1, 1, 5], threads=2)
+    assert recorder.thread[0] == threading.current_thread().name
+    assert recorder.thread[1] == recorder.thread[2] == "geozones-map-apart"
+    assert {frozenset(pair) for pair in recorder.beside} >= {frozenset((0, 1))}
+
+
+def test_one_thread_runs_the_tasks_in_turn_in_the_calling_thread():
+    uses = [set(), set(), set()]
+    recorder = Recorder(uses)
+    assert parallel.map_apart(recorder, [0, 1, 2], uses=uses, threads=1) == [0, 10, 20]
+    assert set(recorder.thread.values()) == {threading.current_thread().name}
+    assert recorder.beside == []
+
+
+@pytest.mark.parametrize("failing", [0, 3])  # the calling thread's task, the helper's
+def test_an_error_in_either_thread_reaches_the_caller_and_no_thread_is_left(failing):
+    def task(position: int) -> int:
+        time.sleep(0.01)
+        if position == failing:
+            raise ValueError(f"task {position}")
+        return position
+
+    with pytest.raises(ValueError, match=f"task {failing}"):
+        parallel.map_apart(
+            task, [0, 1, 2, 3], uses=[{"a"}, {"a"}, {"a"}, {"b"}], cost=[4, 3, 2, 1], threads=2
+        )
+    assert all(thread.name != "geozones-map-apart" for thread in threading.enumerate())
+
+
+def test_uses_and_cost_need_one_entry_per_task():
+    with pytest.raises(ValueError, match="one entry per task"):
+        parallel.map_apart(str, [1, 2], uses=[{1}])
