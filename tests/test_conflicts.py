@@ -1216,3 +1216,30 @@ def test_pairs_of_layers_side_by_side_give_what_they_give_in_turn(capsys):
     assert list(shapely.to_wkb(in_turn.geometry.to_numpy())) == list(
         shapely.to_wkb(side_by_side.geometry.to_numpy())
     )
+
+
+def test_layers_sharing_polygons_are_never_worked_on_at_once(monkeypatch):
+    # A shallow copy holds the same polygon objects: the farmland's own check and the copy's
+    # would prepare the same polygons in two threads.
+    farmland = jittered_parcels_under_two_lines()["farmland"]
+    layers = {
+        "farmland": farmland,
+        "copy": farmland.iloc[::3].copy(),
+        "urban": layer((100, 400, 250, 610)),
+    }
+    seen = {}
+    real_map_apart = conflicts_module.map_apart
+
+    def spying(func, tasks, *, uses, **kwargs):
+        seen.update(zip(tasks, uses, strict=True))
+        return real_map_apart(func, tasks, uses=uses, **kwargs)
+
+    monkeypatch.setattr(conflicts_module, "map_apart", spying)
+    side_by_side = find_conflicts(layers, threads=2)
+    assert seen[("farmland", "farmland")] & seen[("copy", "copy")]
+    assert not seen[("copy", "copy")] & seen[("urban", "urban")]
+    in_turn = find_conflicts(layers, threads=1)
+    assert list(shapely.to_wkb(in_turn.geometry.to_numpy())) == list(
+        shapely.to_wkb(side_by_side.geometry.to_numpy())
+    )
+    assert in_turn.attrs == side_by_side.attrs

@@ -35,6 +35,7 @@ from geozones.analysis.overlaps import Overlaps, PolygonFacts, built_pieces, cla
 from geozones.analysis.polygonize import NodedFaces, translated
 from geozones.choices import checked_instance, checked_layer, checked_non_negative
 from geozones.errors import EmptyLayerError, GeozonesError, MissingCRSError, OutsideZonesWarning
+from geozones.io.provenance import object_ids
 from geozones.io.rings import PolygonRings
 from geozones.io.validity import EMPTY_POLYGONAL, polygon_array, polygonal_parts, trimmed_near
 from geozones.measure.area import ellipsoidal_area, ellipsoidal_ring_area
@@ -56,6 +57,7 @@ from geozones.parallel import (
     map_by_cost,
     map_by_cost_forked,
     query_pairs,
+    worker_count,
 )
 from geozones.zones import codes_of_parts, to_crs, zone_codes, zone_parts
 
@@ -156,6 +158,32 @@ def _layer_pairs(names: Sequence[str], *, within_layers: bool) -> list[tuple[str
     if within_layers:
         pairs = [(name, name) for name in names] + pairs
     return pairs
+
+
+def _sharing_objects(geoms: Mapping[str, np.ndarray]) -> dict[str, set[str]]:
+    """Per layer, the layers (itself among them) holding one of the same geometry objects.
+
+    A frame passed as two layers, or a shallow copy of one, shares its polygons with the
+    other: work on the two must not run at once.
+    """
+    names = list(geoms)
+    ids = np.concatenate([object_ids(geoms[name]) for name in names])
+    owner = np.repeat(np.arange(len(names)), [len(geoms[name]) for name in names])
+    order = np.argsort(ids, kind="stable")
+    same = np.flatnonzero(ids[order][1:] == ids[order][:-1])
+    root = list(range(len(names)))
+
+    def root_of(k: int) -> int:
+        while root[k] != k:
+            k = root[k]
+        return k
+
+    for a, b in np.unique(np.column_stack([owner[order][same], owner[order][same + 1]]), axis=0):
+        root[root_of(int(a))] = root_of(int(b))
+    return {
+        name: {other for j, other in enumerate(names) if root_of(j) == root_of(k)}
+        for k, name in enumerate(names)
+    }
 
 
 def _progress(total: int, *, enabled: bool, description: str) -> Any:
@@ -385,13 +413,20 @@ def _conflicts(
             _overlap_areas(found, prepared.crs, rows),
         ), _overlap_areas(found, prepared.crs, counted_phantoms)
 
+    sharing = (
+        _sharing_objects(prepared.geoms)
+        if worker_count(threads) > 1
+        else {name: {name} for name in prepared.names}
+    )
     bar = _progress(len(pairs), enabled=progress, description="conflicts")
-    # Two pairs of layers at once where they share no layer (the farmland with itself and
-    # the red line with the urban boundary): each call's serial parts leave a core idle.
+    # Two pairs of layers at once where they share no layer, nor a polygon (the farmland with
+    # itself and the red line with the urban boundary): each call's serial parts leave a core
+    # idle. A call prepares polygons of its layers, and two threads using one prepared polygon
+    # at once crash.
     found_pairs = map_apart(
         overlaps_of,
         pairs,
-        uses=[set(pair) for pair in pairs],
+        uses=[sharing[a] | sharing[b] for a, b in pairs],
         cost=[len(prepared.geoms[a]) * len(prepared.geoms[b]) for a, b in pairs],
         threads=threads,
         done=None if bar is None else bar.update,
