@@ -160,6 +160,11 @@ def _layer_pairs(names: Sequence[str], *, within_layers: bool) -> list[tuple[str
     return pairs
 
 
+#: Two pairs of layers are checked at once where they share no layer (with more than one
+#: thread); False checks them in turn (``benchmarks/bench_pairs.py`` compares the two).
+PAIRS_AT_ONCE = True
+
+
 def _sharing_objects(geoms: Mapping[str, np.ndarray]) -> dict[str, set[str]]:
     """Per layer, the layers (itself among them) holding one of the same geometry objects.
 
@@ -238,7 +243,9 @@ def find_conflicts(
         Show a progress bar over the layer pairs.
     threads : int, optional
         Threads for the overlays; the ``GEOZONES_THREADS`` environment variable, else the
-        CPU count, when omitted (see :mod:`geozones.analysis.overlaps`).
+        CPU count, when omitted (see :mod:`geozones.analysis.overlaps`). With more than one,
+        two pairs of layers that share no layer are also checked at once (the farmland with
+        itself beside the red line with the urban boundary); the result is the same.
 
     Returns
     -------
@@ -413,10 +420,9 @@ def _conflicts(
             _overlap_areas(found, prepared.crs, rows),
         ), _overlap_areas(found, prepared.crs, counted_phantoms)
 
+    at_once = PAIRS_AT_ONCE and worker_count(threads) > 1
     sharing = (
-        _sharing_objects(prepared.geoms)
-        if worker_count(threads) > 1
-        else {name: {name} for name in prepared.names}
+        _sharing_objects(prepared.geoms) if at_once else {name: {name} for name in prepared.names}
     )
     bar = _progress(len(pairs), enabled=progress, description="conflicts")
     # Two pairs of layers at once where they share no layer, nor a polygon (the farmland with
@@ -428,7 +434,7 @@ def _conflicts(
         pairs,
         uses=[sharing[a] | sharing[b] for a, b in pairs],
         cost=[len(prepared.geoms[a]) * len(prepared.geoms[b]) for a, b in pairs],
-        threads=threads,
+        threads=threads if at_once else 1,
         done=None if bar is None else bar.update,
     )
     if bar is not None:
