@@ -994,3 +994,48 @@ def test_the_features_a_task_keeps_of_a_window_are_still_known_valid(dataset):
             present = ~shapely.is_missing(frame.geometry.to_numpy())
             assert present.sum() > 0, name
             assert known_valid(frame)[present].all(), name
+
+
+def test_files_of_large_features_are_read_by_small_row_groups(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    from geozones.scale import partitions
+
+    rng = np.random.default_rng(3)
+    zones = gpd.GeoDataFrame(
+        {"XZQDM": ["a", "b", "c", "d"]},
+        geometry=[
+            box(X + i * 1000, Y + j * 1000, X + i * 1000 + 1000, Y + j * 1000 + 1000)
+            for i in (0, 1)
+            for j in (0, 1)
+        ],
+        crs=4527,
+    )
+    centres = shapely.points(rng.uniform(X, X + 2000, 240), rng.uniform(Y, Y + 2000, 240))
+    large = gpd.GeoDataFrame(geometry=shapely.buffer(centres, 60, quad_segs=250), crs=4527)
+    small = gpd.GeoDataFrame(geometry=shapely.buffer(centres, 5, quad_segs=2), crs=4527)
+    dataset = write_partitions(
+        {"redline": large, "farmland": small}, zones, tmp_path / "parts", zone_field="XZQDM"
+    )
+    for zone in dataset.zones:
+        groups = pq.ParquetFile(dataset._file("redline", zone)).metadata
+        # 1,001 vertices a polygon: 16 polygons (MIN_GROUP_ROWS) to a group, not all in one
+        assert groups.num_rows > partitions.MIN_GROUP_ROWS
+        assert groups.num_row_groups == -(-groups.num_rows // partitions.MIN_GROUP_ROWS)
+        assert pq.ParquetFile(dataset._file("farmland", zone)).metadata.num_row_groups == 1
+        xmin, ymin, xmax, ymax = dataset.extents[zone]
+        for name in ("redline", "farmland"):
+            own = dataset.read_partition(name, zone)
+            near = []
+            for other in dataset.zones:
+                if other != zone:
+                    theirs = dataset.read_partition(name, other)
+                    bounds = shapely.bounds(theirs.geometry.to_numpy())
+                    meets = (bounds[:, 0] <= xmax) & (bounds[:, 2] >= xmin)
+                    near.append(theirs[meets & (bounds[:, 1] <= ymax) & (bounds[:, 3] >= ymin)])
+            expected = pd.concat([own, *near]).sort_values("_row")
+            window = dataset.read_window(name, zone)
+            assert window.index.tolist() == expected.index.tolist()
+            assert shapely.equals_exact(
+                window.geometry.to_numpy(), expected.geometry.to_numpy(), tolerance=0
+            ).all()

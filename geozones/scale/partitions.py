@@ -293,7 +293,10 @@ def write_partitions(
     overwrite : bool, default False
         Replace an existing dataset folder at `path`.
     row_group_size : int, default 20000
-        Features per Parquet row group: the unit a window read skips or reads.
+        Features per Parquet row group at most: the unit a window read skips or reads. Where
+        features are large, a group holds fewer, about :data:`ROW_GROUP_BYTES` of coordinates
+        (80 red-line polygons of 400 vertices): a window then reads only the groups of its
+        neighbours' files that reach it.
     batch_size : int, default 500000
         Features of a GeoParquet file read at a time.
     tiled : bool, default False
@@ -400,7 +403,7 @@ def write_partitions(
                     folder / files[code],
                     write_covering_bbox=True,
                     schema_version="1.1.0",
-                    row_group_size=row_group_size,
+                    row_group_size=_group_rows(part.geometry.to_numpy(), row_group_size),
                     index=False,
                 )
             if (staging / ".scratch").exists():  # not made for a layer without features
@@ -661,6 +664,26 @@ def _batches(
         geometry = shapely.from_wkb(record_batch.column(column).to_numpy(zero_copy_only=False))
         offset += len(attributes)
         yield gpd.GeoDataFrame(attributes, geometry=geometry, crs=crs)
+
+
+#: Coordinates' bytes (16 a vertex) in a row group of large features, about: a window of a
+#: streamed run read each neighbouring red-line file whole (one group of 186 polygons), 7.8
+#: files a window; in groups of 64 polygons it read 0.6 of the time (docs/performance.md).
+ROW_GROUP_BYTES = 1 << 18
+#: Fewest features in a row group: each group read costs about a millisecond.
+MIN_GROUP_ROWS = 16
+
+
+def _group_rows(geoms: np.ndarray, most: int) -> int:
+    """Features per row group of a file of `geoms`.
+
+    At most `most`, about :data:`ROW_GROUP_BYTES` of coordinates, at least
+    :data:`MIN_GROUP_ROWS`.
+    """
+    if len(geoms) == 0:
+        return max(1, most)
+    size = 16.0 * float(np.mean(shapely.get_num_coordinates(geoms)))
+    return int(max(1, min(most, max(MIN_GROUP_ROWS, ROW_GROUP_BYTES // max(size, 1.0)))))
 
 
 def _hilbert_order(geometry: gpd.GeoSeries) -> np.ndarray:
