@@ -521,7 +521,7 @@ def map_apart(
     large tasks' memory is allocated in one thread, as when they run in turn (memory freed by
     one thread's task is not reused by another thread's, in glibc's per-thread arenas: two
     threads taking tasks alike took the peak of ``bench_hard.py``'s medium 90 % tessellated
-    setting from 1.31 to 1.48 times the layers).
+    setting from 1.31 to 1.47-1.53 times the layers).
 
     Parameters
     ----------

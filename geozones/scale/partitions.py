@@ -295,7 +295,7 @@ def write_partitions(
     row_group_size : int, default 20000
         Features per Parquet row group at most: the unit a window read skips or reads. Where
         features are large, a group holds fewer, about :data:`ROW_GROUP_BYTES` of coordinates
-        (80 red-line polygons of 400 vertices): a window then reads only the groups of its
+        (40 red-line polygons of 400 vertices): a window then reads only the groups of its
         neighbours' files that reach it.
     batch_size : int, default 500000
         Features of a GeoParquet file read at a time.
@@ -668,7 +668,8 @@ def _batches(
 
 #: Coordinates' bytes (16 a vertex) in a row group of large features, about: a window of a
 #: streamed run read each neighbouring red-line file whole (one group of 186 polygons), 7.8
-#: files a window; in groups of 64 polygons it read 0.6 of the time (docs/performance.md).
+#: files a window; in four groups a file it read them in 0.6-0.7 of the time
+#: (docs/performance.md, "Row groups by the size of the features").
 ROW_GROUP_BYTES = 1 << 18
 #: Fewest features in a row group: each group read costs about a millisecond.
 MIN_GROUP_ROWS = 16
