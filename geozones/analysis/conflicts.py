@@ -27,6 +27,7 @@ import pyproj
 import shapely
 from geopandas.array import from_shapely
 
+from geozones.analysis._pairs import components
 from geozones.analysis.clip import two_sum
 from geozones.analysis.coverage import ZonePieces
 from geozones.analysis.faces import faces_and_points, genuine_groups
@@ -176,17 +177,11 @@ def _sharing_objects(geoms: Mapping[str, np.ndarray]) -> dict[str, set[str]]:
     owner = np.repeat(np.arange(len(names)), [len(geoms[name]) for name in names])
     order = np.argsort(ids, kind="stable")
     same = np.flatnonzero(ids[order][1:] == ids[order][:-1])
-    root = list(range(len(names)))
-
-    def root_of(k: int) -> int:
-        while root[k] != k:
-            k = root[k]
-        return k
-
-    for a, b in np.unique(np.column_stack([owner[order][same], owner[order][same + 1]]), axis=0):
-        root[root_of(int(a))] = root_of(int(b))
+    if len(same) == 0:  # the usual case: each layer its own
+        return {name: {name} for name in names}
+    _, group = components(len(names), owner[order][same], owner[order][same + 1])
     return {
-        name: {other for j, other in enumerate(names) if root_of(j) == root_of(k)}
+        name: {other for other, g in zip(names, group, strict=True) if g == group[k]}
         for k, name in enumerate(names)
     }
 
