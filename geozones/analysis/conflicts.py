@@ -514,11 +514,9 @@ def _tally(
     name_b: str,
     found: Overlaps,
     crs: pyproj.CRS,
-    *,
-    which: np.ndarray | None = None,
 ) -> None:
-    """Count the phantoms of `found` (those marked in `which`, if given) and measure them."""
-    area = _overlap_areas(found, crs, found.phantom if which is None else which)
+    """Count the phantoms of `found` and measure them."""
+    area = _overlap_areas(found, crs, found.phantom)
     tally.add(name_a, name_b, count=len(area), area_m2=float(area.sum()))
 
 
